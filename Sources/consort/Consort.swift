@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Consort: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consort",
+        abstract: "Joint statistics over confidential data, computed under secure multi-party computation.",
+        discussion: """
+            Consort lets statistics offices and other data holders compute agreed statistics over data none of them
+            may hand over. Start with 'consort demo' to see a whole consortium at work on this machine.
+            """,
+        version: "0.1.0",
+        subcommands: [Demo.self, PKI.self]
+    )
+}
