@@ -83,3 +83,16 @@ package struct TestConsortium: Sendable {
         ConsortVerifier(root: self.root.certificate, crls: crls, requireRevocationInformation: requireCRLs)
     }
 }
+
+extension TestConsortium {
+    /// The members of the household-income example, admitted with their roles, and a `signer` user for each.
+    package static func household(now: Date = Date()) throws -> (TestConsortium, [MemberID: SigningIdentity]) {
+        var consortium = try TestConsortium(now: now)
+        var signers: [MemberID: SigningIdentity] = [:]
+        for (id, roles) in TestSpecifications.householdMembers {
+            try consortium.admit(id, roles: Set(roles.compactMap(MemberRole.init(rawValue:))))
+            signers[try MemberID(id)] = try consortium.user(id, name: "signer", roles: [.signer])
+        }
+        return (consortium, signers)
+    }
+}

@@ -1,0 +1,153 @@
+import ConsortPKI
+import Foundation
+
+/// A Computation Task Specification (`cts/1`, DESIGN §2): the contract every member signs before any data moves.
+///
+/// Built only by `CTSReader` from bytes the strict reader accepted, so every field has passed the shape checks of
+/// `Specs/cts.schema.json`; `CTSValidator` adds the checks across fields.
+package struct ComputationTaskSpecification: Hashable, Sendable {
+    package static let formatVersion = "cts/1"
+
+    package var id: String
+    package var title: String
+    package var purpose: String
+    /// Revision of this task's specification, if the drafters number them.
+    package var version: Int?
+    package var parties: Parties
+    /// Input tables, in document order.
+    package var tables: [Table]
+    package var quality: [QualityRule]
+    package var query: String
+    package var disclosure: Disclosure
+    package var engine: Engine
+    package var deadlines: Deadlines
+    package var retention: Retention
+
+    package func table(named name: String) -> Table? { self.tables.first { $0.name == name } }
+}
+
+extension ComputationTaskSpecification {
+    /// Who takes part, and in which role.
+    package struct Parties: Hashable, Sendable {
+        package var inputs: [InputParty]
+        package var outputs: [MemberID]
+        package var computing: [MemberID]
+        package var auditors: [MemberID]
+        package var mayHalt: [MemberID]
+
+        /// Every member named in any role.
+        package var allMembers: Set<MemberID> {
+            Set(self.inputs.map(\.member) + self.outputs + self.computing + self.auditors)
+        }
+
+        /// Members whose signature the CTS needs before it is in force: every input, output and computing party.
+        package var requiredSigners: [MemberID] {
+            var seen = Set<MemberID>()
+            return (self.inputs.map(\.member) + self.outputs + self.computing).filter { seen.insert($0).inserted }
+        }
+
+        /// Members that may sign (required signers and auditors).
+        package var permittedSigners: Set<MemberID> { self.allMembers }
+
+        /// The input parties that provide `table`.
+        package func inputParties(for table: String) -> [MemberID] {
+            self.inputs.filter { $0.table == table }.map(\.member)
+        }
+    }
+
+    /// One input party and the table it provides.
+    package struct InputParty: Hashable, Sendable {
+        package var member: MemberID
+        package var table: String
+    }
+
+    /// An input table's data model.
+    package struct Table: Hashable, Sendable {
+        package var name: String
+        package var maxRows: Int
+        package var columns: [Column]
+
+        package func column(named name: String) -> Column? { self.columns.first { $0.name == name } }
+    }
+
+    /// One column with its type and public range.
+    package struct Column: Hashable, Sendable {
+        package var name: String
+        package var type: ColumnType
+    }
+
+    /// Column types (DESIGN §2).
+    package enum ColumnType: Hashable, Sendable {
+        case integer(min: Int64, max: Int64)
+        case decimal(scale: Int, min: FixedDecimal, max: FixedDecimal)
+        case category(values: [String])
+        case boolean
+        /// An identifier used only for record linkage; never output.
+        case key
+
+        package var name: String {
+            switch self {
+            case .integer: return "integer"
+            case .decimal: return "decimal"
+            case .category: return "category"
+            case .boolean: return "boolean"
+            case .key: return "key"
+            }
+        }
+    }
+
+    /// A data-quality rule evaluated under MPC before the query.
+    package struct QualityRule: Hashable, Sendable {
+        package var table: String
+        package var name: String
+        package var rule: String
+        package var onFailure: OnFailure
+
+        package enum OnFailure: String, Hashable, Sendable, CaseIterable {
+            /// Drop failing rows; their count per table is part of the output.
+            case exclude
+            /// Abort the task if any row fails.
+            case abort
+        }
+    }
+
+    /// Output disclosure control.
+    package struct Disclosure: Hashable, Sendable {
+        /// Groups with fewer contributing rows are suppressed (all their cells null).
+        package var minGroupSize: Int
+    }
+
+    /// The MPC engine the task runs on.
+    package struct Engine: Hashable, Sendable {
+        package var `protocol`: String
+        package var security: String
+        package var majority: String
+
+        /// The combinations this build can run.
+        package static let supported: [Engine] = [Engine(protocol: "replicated3", security: "passive", majority: "honest")]
+        package static let knownProtocols = ["replicated3", "shamir", "spdz"]
+        package static let knownSecurity = ["passive", "active"]
+        package static let knownMajority = ["honest", "dishonest"]
+
+        package var description: String { "\(self.protocol) (\(self.security) security, \(self.majority) majority)" }
+    }
+
+    /// Deadlines; each is an instant in UTC.
+    package struct Deadlines: Hashable, Sendable {
+        package var inputs: Date
+        package var compute: Date
+        package var outputs: Date
+    }
+
+    /// What happens to input shares.
+    package struct Retention: Hashable, Sendable {
+        package var inputs: InputRetention
+
+        package enum InputRetention: String, Hashable, Sendable, CaseIterable {
+            /// Input shares are deleted as soon as the computation ends (or the task is halted, expires or aborts).
+            case purgeAfterCompute = "purge-after-compute"
+            /// Input shares are kept until the output deadline, then deleted.
+            case purgeAfterOutputs = "purge-after-outputs"
+        }
+    }
+}
