@@ -41,7 +41,7 @@ package enum JSONValue: Hashable, Sendable {
 }
 
 /// A JSON object with member order preserved and unique keys (the strict reader rejects duplicates).
-package struct JSONObject: Hashable, Sendable {
+package struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     package private(set) var members: [(key: String, value: JSONValue)] = []
     private var index: [String: Int] = [:]
 
@@ -49,6 +49,10 @@ package struct JSONObject: Hashable, Sendable {
 
     package init(_ members: [(String, JSONValue)]) {
         for (key, value) in members { self[key] = value }
+    }
+
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
     }
 
     package var keys: [String] { self.members.map(\.key) }

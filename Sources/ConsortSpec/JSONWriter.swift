@@ -41,7 +41,8 @@ package enum JSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// Appends `text` as a JSON string literal (used by hand-written canonical encoders).
+    package static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -19,13 +19,15 @@ package enum Subprocess {
         return nil
     }
 
-    /// Runs `executable` with `arguments` to completion.
+    /// Runs `executable` with `arguments` to completion. With `captureOutput: false` its output goes to /dev/null —
+    /// needed for programs that leave a daemon behind holding their stdout (`pg_ctl start`).
     package static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
         input: Data? = nil,
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil,
+        captureOutput: Bool = true
     ) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : (which(executable) ?? executable))
@@ -34,6 +36,9 @@ package enum Subprocess {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        if !captureOutput {
+            return Output(status: try Self.spawnAndWait(process.executableURL!.path, arguments), stdout: "", stderr: "")
+        }
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()
@@ -60,6 +65,25 @@ package enum Subprocess {
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self)
         )
+    }
+
+    /// posix_spawn + waitpid with stdio on /dev/null. Foundation's `Process` can miss the exit of a child that leaves a
+    /// daemon behind (`pg_ctl start` via `runuser`), so these are run and reaped directly.
+    static func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor in [Int32(0), 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
+        var exit: Int32 = 0
+        while waitpid(pid, &exit, 0) == -1 && errno == EINTR {}
+        return (exit & 0x7F) == 0 ? (exit >> 8) & 0xFF : 128 + (exit & 0x7F)
     }
 
     /// A fresh temporary directory, removed by the caller with `FileManager.removeItem`.

@@ -76,7 +76,8 @@ struct StrictJSONReaderTests {
                 #expect(!accepted, "\(name) must be rejected")
                 counts.no += 1
             case "i_":
-                let decision = try #require(Self.implementationDefined[name], "no recorded decision for \(name)")
+                let recorded: Bool? = Self.implementationDefined[name]
+                let decision = try #require(recorded, "no recorded decision for \(name)")
                 #expect(accepted == decision, "\(name): decided \(decision ? "accept" : "reject")")
                 counts.implementation += 1
             default:

@@ -1,0 +1,66 @@
+import ArgumentParser
+import ConsortAudit
+import ConsortPKI
+import Foundation
+
+extension Audit {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a node's audit log: chain, signatures, checkpoints and witnesses.",
+            discussion: """
+                Prints "OK: N entries, head <hash>" or the first failing sequence number and what is wrong there
+                (edited, missing, reordered, inserted, truncated, resigned); exit status 1 on failure.
+
+                Examples:
+                  consort audit verify --store sqlite:cp-a/audit.db --cert cp-a/node.pem --root op/operator.pem
+                  consort audit verify --file cp-a.jsonl --cert cp-a/node.pem --root op/operator.pem --checkpoint cp-a.checkpoint.json
+                """
+        )
+
+        @Option(help: "Read the log from this store (sqlite:PATH, a path, or postgres://...).")
+        var store: String?
+
+        @Option(help: "Read the log from this export (.jsonl).")
+        var file: String?
+
+        @Option(help: "The node's certificate chain (PEM) whose key signed the log.")
+        var cert: String
+
+        @Option(help: "The operator root certificate (PEM).")
+        var root: String
+
+        @Option(help: "A checkpoint file to verify the log against (repeatable).")
+        var checkpoint: [String] = []
+
+        func run() async throws {
+            let entries: [AuditEntry]
+            var checkpoints = try checkpoint.map(AuditCheckpoint.read)
+            switch (store, file) {
+            case (let address?, nil):
+                let (stored, storedCheckpoints) = try await AuditStores.with(try AuditStores.Address(address)) { store in
+                    (try await store.allEntries(), try await store.checkpoints(of: nil))
+                }
+                entries = stored
+                checkpoints += storedCheckpoints
+            case (nil, let path?):
+                entries = try AuditExport.read(path)
+            default:
+                throw ValidationError("give exactly one of --store and --file")
+            }
+            let chain = try PEMFiles.readCertificates(cert)
+            let rootCertificate = try PEMFiles.readCertificates(root)[0]
+            // The node certificate must have been valid while it wrote the log.
+            let time = entries.last.flatMap { AuditTime.date($0.time) } ?? Date()
+            let verifier = try await AuditVerifier.forNode(chain: chain, root: rootCertificate, at: time)
+            switch await verifier.verify(entries: entries, checkpoints: checkpoints) {
+            case .success(let summary):
+                var line = "OK: \(summary.entries) entries, head \(Hex.encode(summary.head))"
+                if summary.checkpoints > 0 { line += ", \(summary.checkpoints) checkpoint(s), \(summary.witnesses) witness signature(s)" }
+                print(line)
+            case .failure(let failure):
+                print("FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
