@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
@@ -45,6 +46,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ConsortMPC",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ConsortAudit",
             dependencies: [
                 "ConsortPKI",
@@ -59,12 +68,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ConsortNode",
+            dependencies: [
+                "ConsortPKI",
+                "ConsortSpec",
+                "ConsortMPC",
+                "ConsortAudit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "consort",
             dependencies: [
                 "ConsortPKI",
                 "ConsortSpec",
                 "ConsortAudit",
+                "ConsortMPC",
+                "ConsortNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -75,6 +104,8 @@ let package = Package(
             name: "ConsortTesting",
             dependencies: [
                 "ConsortPKI",
+                "ConsortMPC",
+                "ConsortNode",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -104,7 +135,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-            .testTarget(
+        .testTarget(
             name: "ConsortAuditTests",
             dependencies: [
                 "ConsortAudit",
@@ -117,5 +148,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        ]
+        .testTarget(
+            name: "ConsortMPCTests",
+            dependencies: ["ConsortMPC", "ConsortTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsortNodeTests",
+            dependencies: [
+                "ConsortNode",
+                "ConsortSpec",
+                "ConsortMPC",
+                "ConsortPKI",
+                "ConsortTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
 )

@@ -17,6 +17,17 @@ package enum TestEnvironment {
         return nil
     }
 
+    /// The `consort` executable built with the tests (SwiftPM puts it next to the test bundle), for tests that run
+    /// real processes.
+    package static func consortExecutable() throws -> URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        for directory in [bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent()] {
+            let candidate = directory.appendingPathComponent("consort")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw Unavailable(description: "the consort executable is not next to \(bundle.path): run 'swift build' before 'swift test'")
+    }
+
     package struct Unavailable: Error, CustomStringConvertible {
         package var description: String
         package init(description: String) { self.description = description }

@@ -1,3 +1,4 @@
+import ConsortNode
 import Foundation
 
 /// A private PostgreSQL cluster for tests that crash the server (`kill -9`), so they never disturb the shared test
@@ -26,7 +27,7 @@ package final class TestPostgresCluster: @unchecked Sendable {
         self.bin = bin
         self.asPostgres = getuid() == 0
         self.directory = try Subprocess.temporaryDirectory("consort-pgcluster")
-        self.port = try Self.freePort()
+        self.port = try FreePort.loopback()
         if self.asPostgres {
             _ = try Subprocess.run("/bin/chown", ["-R", "postgres", self.directory.path])
         }
@@ -98,22 +99,5 @@ package final class TestPostgresCluster: @unchecked Sendable {
             return true
         }
         return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestEnvironment.Unavailable(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

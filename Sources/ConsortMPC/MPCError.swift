@@ -1,0 +1,52 @@
+/// An error of the MPC engine: a peer lost, timed out or violated the protocol, or inputs outside what an operation
+/// supports. A session that throws is aborted on every party.
+///
+/// Equality compares the code only; `description` never contains shares or values.
+package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Backing: String, Hashable, Sendable {
+            case peerLost
+            case timedOut
+            case protocolViolation
+            case inconsistentShares
+            case invalidArgument
+            case sessionSetup
+        }
+
+        private let backing: Backing
+        private init(_ backing: Backing) { self.backing = backing }
+
+        /// A peer's connection closed or its process died.
+        package static let peerLost = Code(.peerLost)
+        /// A peer sent nothing within the round timeout.
+        package static let timedOut = Code(.timedOut)
+        /// A peer sent something the protocol does not allow (wrong session, round, size).
+        package static let protocolViolation = Code(.protocolViolation)
+        /// Replicated shares that must agree do not: a share was tampered with.
+        package static let inconsistentShares = Code(.inconsistentShares)
+        /// An operation was called with arguments it does not support (lengths, bit widths).
+        package static let invalidArgument = Code(.invalidArgument)
+        /// Keys or channels could not be set up.
+        package static let sessionSetup = Code(.sessionSetup)
+
+        package var description: String { self.backing.rawValue }
+    }
+
+    package var code: Code
+    package var message: String
+    package var file: String
+    package var line: Int
+
+    package init(_ code: Code, _ message: String, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.line = line
+    }
+
+    package var description: String { self.message }
+    package var debugDescription: String { "MPCError.\(self.code): \(self.message) (\(self.file):\(self.line))" }
+
+    package static func == (lhs: MPCError, rhs: MPCError) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}

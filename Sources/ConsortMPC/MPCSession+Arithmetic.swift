@@ -1,0 +1,88 @@
+extension MPCSession {
+    /// Elementwise product: one round, one ring element sent per party per product.
+    ///
+    /// zᵢ = xᵢyᵢ + xᵢyᵢ₊₁ + xᵢ₊₁yᵢ + αᵢ is a 3-out-of-3 sharing of xy; sending zᵢ to party i−1 makes it replicated.
+    package mutating func multiply(_ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
+        guard x.count == y.count else { throw MPCError(.invalidArgument, "multiply: vectors of \(x.count) and \(y.count) elements") }
+        let count = x.count
+        let alpha = self.zeroShare(count)
+        let z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
+            x.mine.withUnsafeBufferPointer { xa in
+                x.next.withUnsafeBufferPointer { xb in
+                    y.mine.withUnsafeBufferPointer { ya in
+                        y.next.withUnsafeBufferPointer { yb in
+                            alpha.withUnsafeBufferPointer { a in
+                                for i in 0..<count {
+                                    out[i] = xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] &+ a[i]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            initialised = count
+        }
+        let received = try await self.exchange(toPrevious: z, fromNext: true)
+        return Replicated3.Share(mine: z, next: try self.expect(received.next, count: count, from: self.next))
+    }
+
+    /// Σₖ xₖyₖ for each of `pairs`: one round and one ring element per party per inner product, whatever the length.
+    package mutating func innerProducts(_ pairs: [(Replicated3.Share, Replicated3.Share)]) async throws -> Replicated3.Share {
+        let alpha = self.zeroShare(pairs.count)
+        var z = [UInt64](repeating: 0, count: pairs.count)
+        for (index, (x, y)) in pairs.enumerated() {
+            guard x.count == y.count else { throw MPCError(.invalidArgument, "inner product of vectors of different lengths") }
+            var sum: UInt64 = 0
+            x.mine.withUnsafeBufferPointer { xa in
+                x.next.withUnsafeBufferPointer { xb in
+                    y.mine.withUnsafeBufferPointer { ya in
+                        y.next.withUnsafeBufferPointer { yb in
+                            for i in 0..<xa.count { sum = sum &+ xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] }
+                        }
+                    }
+                }
+            }
+            z[index] = sum &+ alpha[index]
+        }
+        let received = try await self.exchange(toPrevious: z, fromNext: true)
+        return Replicated3.Share(mine: z, next: try self.expect(received.next, count: pairs.count, from: self.next))
+    }
+
+    /// Σₖ xₖyₖ: one round, one element.
+    package mutating func dot(_ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
+        try await self.innerProducts([(x, y)])
+    }
+
+    /// Reveals `x` to the three computing parties: each sends its first component to the next party.
+    package mutating func open(_ x: Replicated3.Share) async throws -> [UInt64] {
+        let received = try await self.exchange(toNext: x.mine, fromPrevious: true)
+        let missing = try self.expect(received.previous, count: x.count, from: self.previous)
+        return Ring.add(Ring.add(x.mine, x.next), missing)
+    }
+
+    /// c ? x : y, elementwise, for an arithmetic bit c: y + c·(x − y). One multiplication.
+    package mutating func select(_ c: Replicated3.Share, _ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
+        try await self.multiply(c, x - y) + y
+    }
+
+    /// Shares of values this party knows in full (an input party co-located with a computing party, or a public
+    /// vector given by party 0): party `owner` provides `values`, the others pass nil. One round, from the owner only.
+    package mutating func input(_ values: [UInt64]?, from owner: Int, count: Int) async throws -> Replicated3.Share {
+        // Component owner+1 comes from K(owner+1), shared by owner and owner+1; component owner+2 is zero; the owner
+        // sends component owner (the value minus the random part) to owner+2, its previous party.
+        if self.party == owner {
+            guard let values, values.count == count else { throw MPCError(.invalidArgument, "input: owner must give \(count) values") }
+            let random = self.withNext.words(count)
+            let masked = Ring.subtract(values, random)
+            _ = try await self.exchange(toPrevious: masked)
+            return Replicated3.Share(mine: masked, next: random)
+        } else if self.party == Replicated3.next(owner) {
+            let random = self.withPrevious.words(count)
+            _ = try await self.exchange()
+            return Replicated3.Share(mine: random, next: [UInt64](repeating: 0, count: count))
+        } else {
+            let received = try await self.exchange(fromNext: true)
+            return Replicated3.Share(mine: [UInt64](repeating: 0, count: count), next: try self.expect(received.next, count: count, from: self.next))
+        }
+    }
+}

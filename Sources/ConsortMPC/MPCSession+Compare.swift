@@ -1,0 +1,150 @@
+extension MPCSession {
+    /// The sign bit of x as an XOR-shared bit, for |x| < 2^(bits−1): bit bits−1 of a + b, i.e. a_{k−1} ⊕ b_{k−1} ⊕
+    /// carry into k−1. Rounds: 1 + 1 + ⌈log₂(bits−1)⌉; about 3·bits AND gates per element.
+    package mutating func signBit(_ x: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Bits {
+        guard (2...64).contains(bits) else { throw MPCError(.invalidArgument, "sign bit needs 2...64 bits, not \(bits)") }
+        let (a, b, _, _) = try await self.splitAddends(x, bits: bits)
+        let top = a.plane(bits - 1) ^ b.plane(bits - 1)
+        let lowA = Replicated3.Bits(mine: Array(a.mine[0..<(bits - 1) * a.words]), next: Array(a.next[0..<(bits - 1) * a.words]),
+                                    planes: bits - 1, count: a.count)
+        let lowB = Replicated3.Bits(mine: Array(b.mine[0..<(bits - 1) * b.words]), next: Array(b.next[0..<(bits - 1) * b.words]),
+                                    planes: bits - 1, count: b.count)
+        let g = try await self.and(lowA, lowB)
+        let carry = try await self.carries(generate: g, propagate: lowA ^ lowB, into: [bits - 1])[0]
+        return top ^ carry
+    }
+
+    /// x < y as an arithmetic 0/1 share, for |x − y| < 2^(bits−1).
+    package mutating func lessThan(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
+        try await self.bitToArithmetic(try await self.signBit(x - y, bits: bits))
+    }
+
+    /// x < c for a public constant c per element, for |x − c| < 2^(bits−1).
+    package mutating func lessThan(_ x: Replicated3.Share, public c: [UInt64], bits: Int = 64) async throws -> Replicated3.Share {
+        try await self.bitToArithmetic(try await self.signBit(x.adding(public: Ring.negate(c), party: self.party), bits: bits))
+    }
+
+    /// x < 0 as an arithmetic bit, for |x| < 2^(bits−1).
+    package mutating func lessThanZero(_ x: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
+        try await self.bitToArithmetic(try await self.signBit(x, bits: bits))
+    }
+
+    /// x == y as an XOR-shared bit, for |x − y| < 2^bits: the low `bits` bits of a and −b agree.
+    /// Rounds: 1 + ⌈log₂ bits⌉; bits−1 AND gates per element.
+    package mutating func equalBit(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Bits {
+        guard (1...64).contains(bits) else { throw MPCError(.invalidArgument, "equality needs 1...64 bits, not \(bits)") }
+        let (a, negativeB, _, _) = try await self.splitAddends(x - y, bits: bits, negateB: true)
+        return try await self.andReduce((a ^ negativeB).inverted(party: self.party))
+    }
+
+    /// x == y as an arithmetic 0/1 share, for |x − y| < 2^bits.
+    package mutating func equal(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
+        try await self.bitToArithmetic(try await self.equalBit(x, y, bits: bits))
+    }
+
+    /// x == c for public c per element, for |x − c| < 2^bits.
+    package mutating func equal(_ x: Replicated3.Share, public c: [UInt64], bits: Int = 64) async throws -> Replicated3.Share {
+        try await self.bitToArithmetic(
+            try await self.equalBit(x.adding(public: Ring.negate(c), party: self.party), .zeros(x.count), bits: bits)
+        )
+    }
+
+    /// Converts XOR-shared bits (every plane) into arithmetic 0/1 shares: result[p * count + e] is plane p, element e.
+    ///
+    /// Per third of the vector, party c knows d = b_c ⊕ b_{c+1}; parties c+1 and c+2 know e = b_{c+2}; b = d + e − 2de.
+    /// Round 1: party c shares d (one message). Round 2: parties c+1 and c+2 hold the two halves of de and reshare them
+    /// masked by their common PRG (two messages). 16 bytes total per bit, two rounds.
+    package mutating func bitToArithmetic(_ bits: Replicated3.Bits) async throws -> Replicated3.Share {
+        let perPlane = bits.count
+        let stride = bits.words * 64
+        // Lay the planes end to end as one plane of planes·words·64 elements.
+        let total = bits.planes * stride
+        let flat = Replicated3.Bits(mine: bits.mine, next: bits.next, planes: 1, count: total)
+        let converted = try await self.bitToArithmeticPlane(flat)
+        guard bits.planes > 1 || perPlane != total else { return converted }
+        let indices = (0..<bits.planes).flatMap { plane in (plane * stride)..<(plane * stride + perPlane) }
+        return converted.permuted(indices)
+    }
+
+    private mutating func bitToArithmeticPlane(_ bits: Replicated3.Bits) async throws -> Replicated3.Share {
+        let count = bits.count
+        let chunks = Self.chunks(count)
+        var dMine = [UInt64](repeating: 0, count: count)
+        var dNext = dMine
+        var e = dMine
+        var outgoing: [UInt64] = []
+        var incoming = 0
+        // Round 1: party c shares d.
+        for c in 0..<3 {
+            let chunk = chunks[c]
+            let words = (chunk.lowerBound / 64)..<((chunk.upperBound + 63) / 64)
+            switch (self.party - c + 3) % 3 {
+            case 0:
+                let d = BitMatrix.unpack(Ring.xor(Array(bits.mine[words]), Array(bits.next[words]))[...], count: chunk.count)
+                let r = self.withNext.words(chunk.count)
+                let masked = Ring.subtract(d, r)
+                dMine.replaceSubrange(chunk, with: masked)
+                dNext.replaceSubrange(chunk, with: r)
+                outgoing = masked
+            case 1:
+                dMine.replaceSubrange(chunk, with: self.withPrevious.words(chunk.count))
+                e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.next[words], count: chunk.count))
+            default:
+                e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.mine[words], count: chunk.count))
+                incoming = c
+            }
+        }
+        let first = try await self.exchange(toPrevious: outgoing, fromNext: true)
+        dNext.replaceSubrange(chunks[incoming], with: try self.expect(first.next, count: chunks[incoming].count, from: self.next))
+
+        // Round 2: de = ([d]_c + [d]_{c+1})·e; c+1 knows u = [d]_{c+1}·e, c+2 knows v = [d]_c·e. With r, r' from
+        // K(c+2): [de]_{c+2} = r, [de]_{c+1} = u − r − r' (c+1 → c), [de]_c = v + r' (c+2 → c).
+        var deMine = [UInt64](repeating: 0, count: count)
+        var deNext = deMine
+        var toPrevious: [UInt64] = []
+        var toNext: [UInt64] = []
+        var owned = 0
+        for c in 0..<3 {
+            let chunk = chunks[c]
+            switch (self.party - c + 3) % 3 {
+            case 0:
+                owned = c
+            case 1:
+                let u = Ring.multiply(Array(dMine[chunk]), Array(e[chunk]))
+                let r = self.withNext.words(chunk.count)
+                let r2 = self.withNext.words(chunk.count)
+                let share = Ring.subtract(Ring.subtract(u, r), r2)
+                deMine.replaceSubrange(chunk, with: share)
+                deNext.replaceSubrange(chunk, with: r)
+                toPrevious = share
+            default:
+                let v = Ring.multiply(Array(dNext[chunk]), Array(e[chunk]))
+                let r = self.withPrevious.words(chunk.count)
+                let r2 = self.withPrevious.words(chunk.count)
+                let share = Ring.add(v, r2)
+                deMine.replaceSubrange(chunk, with: r)
+                deNext.replaceSubrange(chunk, with: share)
+                toNext = share
+            }
+        }
+        let second = try await self.exchange(toPrevious: toPrevious, toNext: toNext, fromPrevious: true, fromNext: true)
+        let chunk = chunks[owned]
+        deMine.replaceSubrange(chunk, with: try self.expect(second.previous, count: chunk.count, from: self.previous))
+        deNext.replaceSubrange(chunk, with: try self.expect(second.next, count: chunk.count, from: self.next))
+
+        // b = d + e − 2de, with e shared trivially as component c+2.
+        var eMine = [UInt64](repeating: 0, count: count)
+        var eNext = eMine
+        for c in 0..<3 {
+            let chunk = chunks[c]
+            switch (self.party - c + 3) % 3 {
+            case 1: eNext.replaceSubrange(chunk, with: e[chunk])
+            case 2: eMine.replaceSubrange(chunk, with: e[chunk])
+            default: break
+            }
+        }
+        let d = Replicated3.Share(mine: dMine, next: dNext)
+        let de = Replicated3.Share(mine: deMine, next: deNext)
+        return d + Replicated3.Share(mine: eMine, next: eNext) - de.scaled(by: 2)
+    }
+}

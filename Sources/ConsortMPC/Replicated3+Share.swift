@@ -1,0 +1,72 @@
+extension Replicated3 {
+    /// One party's share of a vector of ring elements: component i (`mine`) and component i+1 (`next`).
+    package struct Share: Sendable, Hashable {
+        package var mine: [UInt64]
+        package var next: [UInt64]
+
+        package init(mine: [UInt64], next: [UInt64]) {
+            precondition(mine.count == next.count, "share components differ in length")
+            self.mine = mine
+            self.next = next
+        }
+
+        package var count: Int { self.mine.count }
+
+        package static func + (lhs: Share, rhs: Share) -> Share {
+            Share(mine: Ring.add(lhs.mine, rhs.mine), next: Ring.add(lhs.next, rhs.next))
+        }
+
+        package static func - (lhs: Share, rhs: Share) -> Share {
+            Share(mine: Ring.subtract(lhs.mine, rhs.mine), next: Ring.subtract(lhs.next, rhs.next))
+        }
+
+        package static prefix func - (value: Share) -> Share {
+            Share(mine: Ring.negate(value.mine), next: Ring.negate(value.next))
+        }
+
+        /// Multiplication by a public constant (local).
+        package func scaled(by constant: UInt64) -> Share {
+            Share(mine: Ring.scale(self.mine, by: constant), next: Ring.scale(self.next, by: constant))
+        }
+
+        /// Elementwise multiplication by a public vector (local).
+        package func multiplied(byPublic values: [UInt64]) -> Share {
+            Share(mine: Ring.multiply(self.mine, values), next: Ring.multiply(self.next, values))
+        }
+
+        /// Adds a public vector: only component 0 carries it, so parties 0 (`mine`) and 2 (`next`) add it.
+        package func adding(public values: [UInt64], party: Int) -> Share {
+            var result = self
+            if party == 0 { result.mine = Ring.add(result.mine, values) }
+            if party == 2 { result.next = Ring.add(result.next, values) }
+            return result
+        }
+
+        package func adding(constant: UInt64, party: Int) -> Share {
+            self.adding(public: [UInt64](repeating: constant, count: self.count), party: party)
+        }
+
+        /// Elements `range` of the vector.
+        package func slice(_ range: Range<Int>) -> Share {
+            Share(mine: Array(self.mine[range]), next: Array(self.next[range]))
+        }
+
+        /// The local sum of all elements: a share of the sum (linear, no communication).
+        package func total() -> Share {
+            Share(mine: [Ring.sum(self.mine)], next: [Ring.sum(self.next)])
+        }
+
+        /// Elements reordered by a public permutation: result[k] = self[order[k]].
+        package func permuted(_ order: [Int]) -> Share {
+            Share(mine: order.map { self.mine[$0] }, next: order.map { self.next[$0] })
+        }
+
+        package static func concatenate(_ parts: [Share]) -> Share {
+            Share(mine: parts.flatMap(\.mine), next: parts.flatMap(\.next))
+        }
+
+        package static func zeros(_ count: Int) -> Share {
+            Share(mine: [UInt64](repeating: 0, count: count), next: [UInt64](repeating: 0, count: count))
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import ConsortMPC
+import ConsortNode
+import ConsortPKI
+import Crypto
+import Foundation
+
+extension MPCBenchOperation: ExpressibleByArgument {}
+
+extension Bench {
+    struct MPCBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mpc",
+            abstract: "Run one MPC operation between three computing-party processes over mutual TLS and report its speed.",
+            discussion: """
+                Generates a throwaway consortium (operator root, three member CAs, three node certificates), shares
+                random inputs as an external input party would, starts three 'consort bench mpc-party' processes on
+                127.0.0.1, reconstructs their result and checks it against the plaintext computation. Seconds are
+                the slowest party's time for one run of the operation, after the TLS sessions are up and --warmup
+                untimed runs in the same session (as in a long-running node); bytes are the ring elements each party
+                sends, without the 29-byte header per frame of up to 1 MiB.
+
+                'stats' lets each party share its own third of the n values (12-bit integers) inside the timed part,
+                then computes the sum, sum of squares, mean and variance.
+
+                Example:
+                  swift run -c release consort bench mpc --op mul --n 1000000
+                """
+        )
+
+        @Option(help: "The operation: \(MPCBenchOperation.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var op: MPCBenchOperation
+
+        @Option(help: "Number of rows (operations).")
+        var n: Int
+
+        @Option(help: "tls: three processes over mutual TLS on 127.0.0.1; memory: three tasks in this process.")
+        var transport: Transport = .tls
+
+        @Flag(help: "Print one JSON object instead of text.")
+        var json = false
+
+        @Option(help: "Untimed warm-up runs of the operation in the same session first (TCP windows, allocator, caches).")
+        var warmup: Int = 1
+
+        @Option(help: "Timed runs; the figures are per run.")
+        var repeats: Int = 1
+
+        enum Transport: String, ExpressibleByArgument { case tls, memory }
+
+        func validate() throws {
+            guard n > 0, n <= 1 << 24 else { throw ValidationError("--n must be between 1 and 16777216") }
+            guard warmup >= 0, repeats >= 1 else { throw ValidationError("--warmup must be ≥ 0 and --repeats ≥ 1") }
+            if op == .stats, n < 3 { throw ValidationError("stats needs at least 3 values (one per input party)") }
+        }
+
+        func run() async throws {
+            let inputs = op.inputs(n)
+            let dealt = inputs.map { Replicated3.share($0).shares }
+            let shares = (0..<3).map { party in dealt.map { $0[party] } }
+            let own = (0..<3).map { Array(inputs[0][MPCBenchOperation.slice(n, party: $0)]) }
+            let reports: [MPCPartyReport]
+            let results: [Replicated3.Share]
+            switch transport {
+            case .memory: (reports, results) = try await self.runInMemory(shares: shares, own: own)
+            case .tls: (reports, results) = try await self.runProcesses(shares: shares, own: own)
+            }
+            let correct = op.check(try Replicated3.reconstruct(results), inputs: op == .stats ? [inputs[0]] : inputs)
+            let seconds = reports.map(\.seconds).max()!
+            let bytesPerOp = Double(reports.map(\.bytesSent).reduce(0, +)) / 3 / Double(n)
+            let rounds = reports.map(\.rounds).max()!
+            if json {
+                print(#"{"op":"\#(op.rawValue)","n":\#(n),"seconds":\#(seconds),"opsPerSecond":\#((Double(n) / seconds).rounded()),"bytesPerPartyPerOp":\#(bytesPerOp),"rounds":\#(rounds),"correct":\#(correct)}"#)
+            } else {
+                print("\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
+                      + "\(Int((Double(n) / seconds).rounded())) ops/s, \(String(format: "%.2f", bytesPerOp)) bytes/party/op, "
+                      + "\(rounds) rounds, \(correct ? "correct" : "WRONG RESULT") "
+                      + "(parties: \(reports.map { String(format: "%.3f", $0.seconds) }.joined(separator: " / ")) s)")
+            }
+            if !correct { throw ExitCode(2) }
+        }
+
+        private func runInMemory(shares: [[Replicated3.Share]], own: [[UInt64]]) async throws -> ([MPCPartyReport], [Replicated3.Share]) {
+            MemoryTuning.keepLargeAllocations()
+            let network = InMemoryNetwork()
+            let (op, n, warmup, repeats) = (self.op, self.n, self.warmup, self.repeats)
+            return try await withThrowingTaskGroup(of: (Int, MPCPartyReport, Replicated3.Share).self) { group in
+                for party in 0..<3 {
+                    group.addTask {
+                        var session = try await MPCSession.establish(transport: network.transport(for: party))
+                        for _ in 0..<warmup { _ = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
+                        try await session.synchronize()
+            let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
+                        let start = ContinuousClock.now
+                        var result = Replicated3.Share.zeros(0)
+                        for _ in 0..<repeats { result = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
+                        try await session.transport.finish()
+                        let report = MPCPartyReport(seconds: (ContinuousClock.now - start).seconds / Double(repeats),
+                                                    bytesSent: (session.bytesSent - bytesBefore) / repeats,
+                                                    rounds: (session.rounds - roundsBefore) / repeats)
+                        return (party, report, result)
+                    }
+                }
+                var collected = [(MPCPartyReport, Replicated3.Share)?](repeating: nil, count: 3)
+                for try await (party, report, result) in group { collected[party] = (report, result) }
+                return (collected.map { $0!.0 }, collected.map { $0!.1 })
+            }
+        }
+
+        private func runProcesses(shares: [[Replicated3.Share]], own: [[UInt64]]) async throws -> ([MPCPartyReport], [Replicated3.Share]) {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("consort-bench-mpc-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let members = try MPCBenchConsortium.create(in: directory)
+            for party in 0..<3 {
+                try ShareFiles.write(shares[party], to: "\(directory)/party-\(party).shares")
+                try ShareFiles.writeWords(own[party], to: "\(directory)/party-\(party).own")
+            }
+            let ports = try FreePort.loopback(count: 3)
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            var processes: [Process] = []
+            for party in 0..<3 {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = [
+                    "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n", "\(n)",
+                    "--ports", ports.map(String.init).joined(separator: ","), "--members", members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = try FileHandle(forWritingTo: Self.touch("\(directory)/party-\(party).log"))
+                try process.run()
+                processes.append(process)
+            }
+            for process in processes { process.waitUntilExit() }
+            for (party, process) in processes.enumerated() where process.terminationStatus != 0 {
+                let log = (try? String(contentsOfFile: "\(directory)/party-\(party).log", encoding: .utf8)) ?? ""
+                throw ValidationError("computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            let reports = try (0..<3).map {
+                try JSONDecoder().decode(MPCPartyReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))
+            }
+            let results = try (0..<3).map { try ShareFiles.read("\(directory)/party-\($0).result")[0] }
+            return (reports, results)
+        }
+
+        private static func touch(_ path: String) -> URL {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            return URL(fileURLWithPath: path)
+        }
+    }
+}
+
+/// A throwaway consortium for the benchmark: root.pem and party-I.key/.pem (nodes of members cp-a, cp-b, cp-c).
+enum MPCBenchConsortium {
+    static func create(in directory: String) throws -> [String] {
+        let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Bench Operator")
+        let root = try CertificateAuthority(kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: directory)
+        try PEMFiles.write(try PEMFiles.pem([rootCertificate]), to: "\(directory)/root.pem")
+        let members = ["cp-a", "cp-b", "cp-c"]
+        for (party, member) in members.enumerated() {
+            let key = P256.Signing.PrivateKey()
+            let request = try MemberRequest.create(member: try MemberID(member), organisation: "Bench \(member)", key: key)
+            let certificate = try OperatorAuthority.admit(request, by: root, roles: [.compute])
+            let authority = try MemberAuthority(CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: directory))
+            try authority.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: directory, name: "party-\(party)")
+        }
+        return members
+    }
+}

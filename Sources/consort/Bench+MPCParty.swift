@@ -1,0 +1,119 @@
+import ArgumentParser
+import ConsortMPC
+import ConsortNode
+import ConsortPKI
+import Crypto
+import Foundation
+
+extension Bench {
+    /// One computing party of `consort bench mpc`, run as its own process (hidden: the parent starts three).
+    struct MPCParty: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mpc-party",
+            abstract: "Run one computing party of 'consort bench mpc' (started by it; also used by the failure tests).",
+            shouldDisplay: false
+        )
+
+        @Option(help: "The benchmark directory: root.pem, party-I.key/.pem, party-I.shares, party-I.own.")
+        var dir: String
+
+        @Option(help: "This party's index, 0...2.")
+        var party: Int
+
+        @Option(help: "The operation.")
+        var op: String
+
+        @Option(help: "Number of rows.")
+        var n: Int
+
+        @Option(help: "The three parties' ports on 127.0.0.1, comma-separated.")
+        var ports: String
+
+        @Option(help: "The three parties' member ids, comma-separated.")
+        var members: String
+
+        @Option(help: "Seconds a party waits for one round's message before the session fails.")
+        var roundTimeout: Double = 30
+
+        @Option(help: "Untimed runs of the operation before the timed ones.")
+        var warmup: Int = 0
+
+        @Option(help: "Timed runs of the operation (the failure tests use a long session); figures are per run.")
+        var repeats: Int = 1
+
+        func run() async throws {
+            guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
+            let portList = ports.split(separator: ",").compactMap { Int($0) }
+            let memberList = try members.split(separator: ",").map { try MemberID(String($0)) }
+            guard (0..<3).contains(party), portList.count == 3, memberList.count == 3 else {
+                throw ValidationError("--party must be 0...2 and --ports/--members must list three parties")
+            }
+            MemoryTuning.keepLargeAllocations()
+            let identity = try SigningIdentity.load(identity: "\(dir)/party-\(party)")
+            let root = try PEMFiles.readCertificates("\(dir)/root.pem")[0]
+            let shares = try ShareFiles.read("\(dir)/party-\(party).shares")
+            let own = operation == .stats ? try ShareFiles.readWords("\(dir)/party-\(party).own") : []
+
+            var configuration = MPCTLSTransport.Configuration(
+                party: party,
+                peers: (0..<3).map { .init(party: $0, member: memberList[$0], host: "127.0.0.1", port: portList[$0]) },
+                session: MPCPartyReport.sessionID(dir),
+                authentication: TLSPeerAuthentication(identity: identity, verifier: ConsortVerifier(root: root))
+            )
+            configuration.roundTimeout = .milliseconds(Int(roundTimeout * 1000))
+            do {
+                let transport = try await MPCTLSTransport.establish(configuration)
+                do {
+                    try await self.compute(operation, transport: transport, shares: shares, own: own)
+                } catch let error as MPCError {
+                    transport.abort(error)
+                    await transport.flushAbort()
+                    throw error
+                }
+            } catch let error as MPCError {
+                FileHandle.standardError.write(Data("consort: MPC session failed [\(error.code)]: \(error.message)\n".utf8))
+                throw ExitCode(3)
+            }
+        }
+
+        private func compute(_ operation: MPCBenchOperation, transport: MPCTLSTransport, shares: [Replicated3.Share], own: [UInt64]) async throws {
+            var session = try await MPCSession.establish(transport: transport)
+            // The failure tests wait for this line before they kill or freeze a party.
+            FileHandle.standardOutput.write(Data("established\n".utf8))
+            var result = Replicated3.Share.zeros(0)
+            for _ in 0..<warmup {
+                result = try await operation.run(&session, shares: shares, own: own, n: n)
+            }
+            try await session.synchronize()
+            let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
+            let start = ContinuousClock.now
+            for _ in 0..<max(1, repeats) {
+                result = try await operation.run(&session, shares: shares, own: own, n: n)
+            }
+            // The clock stops when all three parties are done.
+            try await transport.finish()
+            let elapsed = ContinuousClock.now - start
+            let report = MPCPartyReport(seconds: elapsed.seconds / Double(max(1, repeats)),
+                                        bytesSent: (session.bytesSent - bytesBefore) / max(1, repeats),
+                                        rounds: (session.rounds - roundsBefore) / max(1, repeats))
+            try ShareFiles.write([result], to: "\(dir)/party-\(party).result")
+            try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: "\(dir)/party-\(party).report.json"))
+        }
+    }
+}
+
+/// What a party process measured, for the parent to combine.
+struct MPCPartyReport: Codable {
+    var seconds: Double
+    var bytesSent: Int
+    var rounds: Int
+
+    /// The session id the three parties of one benchmark directory agree on.
+    static func sessionID(_ directory: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data("consort bench mpc \(directory)".utf8)).prefix(16))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}

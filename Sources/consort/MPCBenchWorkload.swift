@@ -1,0 +1,83 @@
+import ConsortMPC
+import Foundation
+
+/// The operations `consort bench mpc` measures: their random inputs, the protocol each party runs, and the plaintext
+/// check of the reconstructed result.
+enum MPCBenchOperation: String, CaseIterable, Sendable {
+    case mul, dot, lt, eq, shuffle, sort, stats
+
+    /// Bits of the values `sort` orders and `stats` summarises (`stats` keeps Σx²·2^f below 2^61 for n ≤ 2^20).
+    static let sortKeyBits = 32
+    static let statsValueBits = 12
+
+    /// Plaintext input columns of `n` rows.
+    func inputs(_ n: Int) -> [[UInt64]] {
+        var generator = SystemRandomNumberGenerator()
+        func column(_ bound: UInt64) -> [UInt64] { (0..<n).map { _ in UInt64.random(in: 0..<bound, using: &generator) } }
+        func full() -> [UInt64] { (0..<n).map { _ in generator.next() } }
+        // Signed values in [−2^62, 2^62): their difference fits a 64-bit comparison.
+        func signed() -> [UInt64] { (0..<n).map { _ in generator.next() >> 1 &- (1 << 62) } }
+        switch self {
+        case .mul, .dot: return [full(), full()]
+        case .lt: return [signed(), signed()]
+        case .eq:
+            // Half of the pairs equal, so both outcomes are exercised.
+            let x = signed()
+            let y = zip(x, signed()).enumerated().map { $0.offset % 2 == 0 ? $0.element.0 : $0.element.1 }
+            return [x, y]
+        case .shuffle: return [full()]
+        case .sort: return [column(1 << UInt64(Self.sortKeyBits))]
+        case .stats: return [column(1 << UInt64(Self.statsValueBits))]
+        }
+    }
+
+    /// `stats` inputs are held by the three computing parties as input parties, one third each: party i's rows.
+    static func slice(_ n: Int, party: Int) -> Range<Int> { n * party / 3..<n * (party + 1) / 3 }
+
+    /// Runs the operation as one party. `shares` are the party's shares of `inputs` (from an external input party);
+    /// `own` is its plaintext slice for `stats`, which it shares itself inside the timed part.
+    func run(_ session: inout MPCSession, shares: [Replicated3.Share], own: [UInt64], n: Int) async throws -> Replicated3.Share {
+        switch self {
+        case .mul: return try await session.multiply(shares[0], shares[1])
+        case .dot: return try await session.dot(shares[0], shares[1])
+        case .lt: return try await session.lessThan(shares[0], shares[1], bits: 64)
+        case .eq: return try await session.equal(shares[0], shares[1], bits: 64)
+        case .shuffle: return try await session.shuffle([shares[0]])[0]
+        case .sort: return try await session.sort(key: shares[0], keyBits: Self.sortKeyBits).key
+        case .stats:
+            var parts: [Replicated3.Share] = []
+            for owner in 0..<3 {
+                let count = Self.slice(n, party: owner).count
+                parts.append(try await session.input(owner == session.party ? own : nil, from: owner, count: count))
+            }
+            let statistics = try await session.summaryStatistics(.concatenate(parts), valueBits: Self.statsValueBits)
+            return .concatenate([statistics.sum, statistics.sumOfSquares, statistics.mean, statistics.variance])
+        }
+    }
+
+    /// Whether `result` is what the plaintext computation gives (within the documented fixed-point bound for `stats`).
+    func check(_ result: [UInt64], inputs: [[UInt64]], fixedPoint: FixedPoint = .standard) -> Bool {
+        let x = inputs[0]
+        switch self {
+        case .mul: return result == zip(x, inputs[1]).map { $0 &* $1 }
+        case .dot: return result == [zip(x, inputs[1]).reduce(0) { $0 &+ $1.0 &* $1.1 }]
+        case .lt: return result == zip(x, inputs[1]).map { Int64(bitPattern: $0) < Int64(bitPattern: $1) ? 1 : 0 }
+        case .eq: return result == zip(x, inputs[1]).map { $0 == $1 ? 1 : 0 }
+        case .shuffle: return result.count == x.count && result.sorted() == x.sorted() && (x.count < 8 || result != x)
+        case .sort: return result == x.sorted()
+        case .stats:
+            guard result.count == 4 else { return false }
+            let n = UInt64(x.count)
+            let sum = x.reduce(0, +)
+            let sumOfSquares = x.reduce(0) { $0 + $1 * $1 }
+            let f = UInt64(fixedPoint.fractionalBits)
+            // Mean: floor(Σx·2^f / n) exactly. Variance: E[x²] − mean², off by the truncation of mean² (≤ 1 ulp) and
+            // the error of mean (≤ 1 ulp, times 2·mean).
+            let mean = (sum << f) / n
+            let trueVariance = Double(sumOfSquares) / Double(n) - (Double(sum) / Double(n)) * (Double(sum) / Double(n))
+            let variance = fixedPoint.decode(result[3])
+            let bound = (2 * Double(sum) / Double(n) + 3) / Double(1 << f)
+            return result[0] == sum && result[1] == sumOfSquares && result[2] == mean && abs(variance - trueVariance) <= bound
+        }
+    }
+}

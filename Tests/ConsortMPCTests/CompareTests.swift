@@ -1,0 +1,94 @@
+import ConsortMPC
+import ConsortTesting
+import Testing
+
+@Suite("Comparisons, equality, bit conversion, truncation")
+struct CompareTests {
+    @Test("bit matrices transpose and back")
+    func bitMatrix() {
+        let values = ringValues(200, seed: 9)
+        let planes = BitMatrix.planes(values, bits: 64)
+        #expect(BitMatrix.values(planes, bits: 64, count: 200) == values)
+        let low = BitMatrix.values(BitMatrix.planes(values, bits: 13), bits: 13, count: 200)
+        #expect(low == values.map { $0 & ((1 << 13) - 1) })
+        #expect(BitMatrix.unpack(planes[(5 * 4)..<(6 * 4)], count: 200) == values.map { ($0 >> 5) & 1 })
+    }
+
+    @Test("x < y and x < 0 for values within the stated range", arguments: [(64, 62), (40, 38), (8, 6)])
+    func lessThan(_ bits: Int, _ bound: Int) async throws {
+        let count = 300
+        let x = signedValues(count, bound: bound, seed: UInt64(bits))
+        let y = signedValues(count, bound: bound, seed: UInt64(bits) + 100).shuffled(using: &SeededGenerator.shared)
+        let xs = MPCHarness.shares(x)
+        let ys = MPCHarness.shares(y)
+        let results = try await MPCHarness.run { session in
+            (try await session.lessThan(xs[session.party], ys[session.party], bits: bits),
+             try await session.lessThanZero(xs[session.party], bits: bits))
+        }
+        let lt = try MPCHarness.reveal(results.map(\.0))
+        let ltz = try MPCHarness.reveal(results.map(\.1))
+        #expect(lt == zip(x, y).map { Int64(bitPattern: $0) < Int64(bitPattern: $1) ? 1 : 0 })
+        #expect(ltz == x.map { Int64(bitPattern: $0) < 0 ? 1 : 0 })
+    }
+
+    @Test("equality, including against public constants", arguments: [64, 9])
+    func equality(_ bits: Int) async throws {
+        let count = 257
+        var generator = SeededGenerator(seed: 5)
+        let bound: UInt64 = bits == 64 ? UInt64.max : (1 << UInt64(bits - 1))
+        let x = (0..<count).map { _ in UInt64.random(in: 0...bound, using: &generator) }
+        let y = x.enumerated().map { $0.offset % 3 == 0 ? $0.element : UInt64.random(in: 0...bound, using: &generator) }
+        let xs = MPCHarness.shares(x)
+        let ys = MPCHarness.shares(y)
+        let results = try await MPCHarness.run { session in
+            (try await session.equal(xs[session.party], ys[session.party], bits: bits),
+             try await session.equal(xs[session.party], public: y, bits: bits))
+        }
+        let expected = zip(x, y).map { $0 == $1 ? UInt64(1) : 0 }
+        #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
+        #expect(try MPCHarness.reveal(results.map(\.1)) == expected)
+    }
+
+    @Test("XOR-shared bits convert to arithmetic bits, several planes at once")
+    func bitConversion() async throws {
+        let x = ringValues(130, seed: 12)
+        let xs = MPCHarness.shares(x)
+        let results = try await MPCHarness.run { session in
+            let sign = try await session.signBit(xs[session.party], bits: 64)
+            let again = try await session.signBit(xs[session.party].scaled(by: 2), bits: 64)
+            return try await session.bitToArithmetic(.stack([sign, again]))
+        }
+        let bits = try MPCHarness.reveal(results)
+        #expect(Array(bits[0..<130]) == x.map { $0 >> 63 })
+        #expect(Array(bits[130..<260]) == x.map { ($0 &* 2) >> 63 })
+    }
+
+    @Test("exact truncation equals floor division for every signed value", arguments: [1, 16, 40, 63])
+    func truncation(_ m: Int) async throws {
+        let x = ringValues(400, seed: UInt64(m))
+        let xs = MPCHarness.shares(x)
+        let results = try await MPCHarness.run { session in try await session.truncate(xs[session.party], by: m) }
+        let expected = x.map { UInt64(bitPattern: Int64(bitPattern: $0) >> Int64(m)) }
+        #expect(try MPCHarness.reveal(results) == expected)
+    }
+
+    @Test("fixed-point products, negatives included, within one unit in the last place")
+    func fixedPoint() async throws {
+        let fp = FixedPoint.standard
+        var generator = SeededGenerator(seed: 77)
+        let a = (0..<200).map { _ in Double.random(in: -30_000...30_000, using: &generator) }
+        let b = (0..<200).map { _ in Double.random(in: -2_000...2_000, using: &generator) }
+        let xs = MPCHarness.shares(fp.encode(a))
+        let ys = MPCHarness.shares(fp.encode(b))
+        let results = try await MPCHarness.run { session in try await session.multiplyFixed(xs[session.party], ys[session.party]) }
+        let products = fp.decode(try MPCHarness.reveal(results))
+        for (index, product) in products.enumerated() {
+            let exact = fp.decode(fp.encode(a[index])) * fp.decode(fp.encode(b[index]))
+            #expect(product <= exact && exact - product < 1 / fp.scale, "\(a[index]) × \(b[index])")
+        }
+    }
+}
+
+extension SeededGenerator {
+    nonisolated(unsafe) static var shared = SeededGenerator(seed: 2026)
+}

@@ -1,0 +1,108 @@
+import ConsortMPC
+import ConsortTesting
+import Testing
+
+@Suite("Shuffle, sort, division, square root, statistics")
+struct ProgramTests {
+    @Test("shuffle keeps rows together and returns a permutation", arguments: [1, 2, 100, 1000])
+    func shuffle(_ rows: Int) async throws {
+        let key = (0..<rows).map { UInt64($0) }
+        let payload = key.map { $0 &* 1_000_003 &+ 7 }
+        let keys = MPCHarness.shares(key)
+        let payloads = MPCHarness.shares(payload)
+        let results = try await MPCHarness.run { session in try await session.shuffle([keys[session.party], payloads[session.party]]) }
+        let shuffledKey = try MPCHarness.reveal(results.map { $0[0] })
+        let shuffledPayload = try MPCHarness.reveal(results.map { $0[1] })
+        #expect(shuffledKey.sorted() == key)
+        #expect(zip(shuffledKey, shuffledPayload).allSatisfy { $0 &* 1_000_003 &+ 7 == $1 })
+        if rows >= 100 { #expect(shuffledKey != key) }
+    }
+
+    @Test("sort of a column and of rows by a key column, with duplicate keys", arguments: [2, 63, 500])
+    func sort(_ rows: Int) async throws {
+        var generator = SeededGenerator(seed: UInt64(rows))
+        let key = (0..<rows).map { _ in UInt64.random(in: 0..<(1 << 20), using: &generator) / 8 * 8 }
+        let payload = key.map { $0 ^ 0xABCD }
+        let keys = MPCHarness.shares(key)
+        let payloads = MPCHarness.shares(payload)
+        let results = try await MPCHarness.run { session in
+            try await session.sort(key: keys[session.party], payload: [payloads[session.party]], keyBits: 20)
+        }
+        let sortedKey = try MPCHarness.reveal(results.map(\.key))
+        let sortedPayload = try MPCHarness.reveal(results.map { $0.payload[0] })
+        #expect(sortedKey == key.sorted())
+        #expect(zip(sortedKey, sortedPayload).allSatisfy { $0 ^ 0xABCD == $1 })
+    }
+
+    @Test("exact integer division, by shared and by public divisors")
+    func division() async throws {
+        var generator = SeededGenerator(seed: 31)
+        let bits = 40
+        let n: [UInt64] = [0, 1, 7, (1 << 40) - 1, 123_456_789] + (0..<20).map { _ in UInt64.random(in: 0..<(1 << 40), using: &generator) }
+        let d: [UInt64] = [1, 1, 7, 3, 1 << 20] + (0..<20).map { _ in UInt64.random(in: 1..<(1 << 30), using: &generator) }
+        let ns = MPCHarness.shares(n)
+        let ds = MPCHarness.shares(d)
+        let results = try await MPCHarness.run { session in
+            (try await session.divide(ns[session.party], by: ds[session.party], bits: bits),
+             try await session.divide(ns[session.party], byPublic: d, bits: bits))
+        }
+        let expected = zip(n, d).map { $0 / $1 }
+        #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
+        #expect(try MPCHarness.reveal(results.map(\.1)) == expected)
+    }
+
+    @Test("exact integer square root and fixed-point division with negatives")
+    func squareRootAndFixedDivision() async throws {
+        let n: [UInt64] = [0, 1, 2, 3, 4, 15, 16, 17, 1 << 40, (1 << 40) - 1, 999_999_999_999]
+        let ns = MPCHarness.shares(n)
+        let fp = FixedPoint.standard
+        let x: [Double] = [10, -10, 1, -0.5, 12345.678, 0]
+        let y: [Double] = [3, 3, 7, 0.25, 0.001, 5]
+        let xs = MPCHarness.shares(fp.encode(x))
+        let ys = MPCHarness.shares(fp.encode(y))
+        let results = try await MPCHarness.run { session in
+            (try await session.squareRoot(ns[session.party], bits: 40 + 2),
+             try await session.divideFixed(xs[session.party], by: ys[session.party], bits: 48))
+        }
+        #expect(try MPCHarness.reveal(results.map(\.0)) == n.map { UInt64(Double($0).squareRoot().rounded(.down)) })
+        let quotients = fp.decode(try MPCHarness.reveal(results.map(\.1)))
+        for (index, quotient) in quotients.enumerated() {
+            let exact = fp.decode(fp.encode(x[index])) / fp.decode(fp.encode(y[index]))
+            #expect(abs(quotient - exact) <= 1 / fp.scale, "\(x[index]) / \(y[index]) = \(quotient), exact \(exact)")
+        }
+    }
+
+    @Test("summary statistics match plaintext within one unit in the last place")
+    func statistics() async throws {
+        var generator = SeededGenerator(seed: 99)
+        let values = (0..<5000).map { _ in UInt64.random(in: 0..<1000, using: &generator) }
+        let shares = MPCHarness.shares(values)
+        let results = try await MPCHarness.run { session in try await session.summaryStatistics(shares[session.party], valueBits: 10) }
+        let fp = FixedPoint.standard
+        let sum = try MPCHarness.reveal(results.map(\.sum))[0]
+        let squares = try MPCHarness.reveal(results.map(\.sumOfSquares))[0]
+        let mean = fp.decode(try MPCHarness.reveal(results.map(\.mean))[0])
+        let variance = fp.decode(try MPCHarness.reveal(results.map(\.variance))[0])
+        let exactMean = Double(values.reduce(0, +)) / Double(values.count)
+        let exactVariance = values.map { pow(Double($0) - exactMean, 2) }.reduce(0, +) / Double(values.count)
+        #expect(sum == values.reduce(0, +))
+        #expect(squares == values.reduce(0) { $0 + $1 * $1 })
+        #expect(abs(mean - exactMean) <= 1 / fp.scale)
+        #expect(abs(variance - exactVariance) <= 2 * exactMean / fp.scale + 2 / fp.scale)
+    }
+
+    @Test("a lost peer fails every party with peerLost, never a hang")
+    func peerLost() async throws {
+        let network = InMemoryNetwork()
+        let x = MPCHarness.shares(ringValues(100, seed: 5))
+        await #expect(throws: MPCError(.peerLost, "")) {
+            _ = try await MPCHarness.run(network: network) { session in
+                _ = try await session.multiply(x[session.party], x[session.party])
+                if session.party == 2 { network.disconnect(2) }
+                return try await session.lessThan(x[session.party], x[session.party])
+            }
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,116 @@
+import ConsortMPC
+import ConsortPKI
+import ConsortTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Three real `consort bench mpc-party` processes over mutual TLS; one of them dies or freezes mid-session.
+@Suite("MPC session failures between processes", .serialized)
+struct MPCProcessFailureTests {
+    /// A running three-party session of long repeated multiplications.
+    final class Session {
+        let directory: URL
+        let processes: [Process]
+
+        init(roundTimeout: Double) throws {
+            self.directory = try Subprocess.temporaryDirectory("consort-mpc-failure")
+            let network = try TestMPCNetwork()
+            let path = self.directory.path
+            try PEMFiles.write(try PEMFiles.pem([network.consortium.root.certificate]), to: "\(path)/root.pem")
+            let rows = 100_000
+            let x = MPCHarness.shares((0..<rows).map { UInt64($0) })
+            for party in 0..<3 {
+                try network.nodes[party].write(directory: path, name: "party-\(party)")
+                try ShareFiles.write([x[party], x[party]], to: "\(path)/party-\(party).shares")
+            }
+            let executable = try TestEnvironment.consortExecutable()
+            self.processes = try (0..<3).map { party in
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = [
+                    "bench", "mpc-party", "--dir", path, "--party", "\(party)", "--op", "mul", "--n", "\(rows)",
+                    "--ports", network.ports.map(String.init).joined(separator: ","),
+                    "--members", network.members.map(\.rawValue).joined(separator: ","),
+                    "--round-timeout", "\(roundTimeout)", "--repeats", "1000000",
+                ]
+                FileManager.default.createFile(atPath: "\(path)/party-\(party).out", contents: nil)
+                FileManager.default.createFile(atPath: "\(path)/party-\(party).err", contents: nil)
+                process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/party-\(party).out"))
+                process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/party-\(party).err"))
+                try process.run()
+                return process
+            }
+        }
+
+        func output(_ party: Int, _ stream: String) -> String {
+            (try? String(contentsOfFile: self.directory.appendingPathComponent("party-\(party).\(stream)").path, encoding: .utf8)) ?? ""
+        }
+
+        /// Waits until every party has its TLS session up and is computing.
+        func waitUntilComputing() async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while (0..<3).contains(where: { !self.output($0, "out").contains("established") }) {
+                guard ContinuousClock.now < deadline, self.processes.allSatisfy(\.isRunning) else {
+                    throw TestEnvironment.Unavailable(description: "the parties did not establish a session: \((0..<3).map { self.output($0, "err") })")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+
+        /// Waits for `party` to exit; returns how long it took, or nil if it was still running at `limit`.
+        func waitForExit(_ party: Int, limit: Duration) async throws -> Duration? {
+            let start = ContinuousClock.now
+            while self.processes[party].isRunning {
+                if ContinuousClock.now - start > limit { return nil }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return ContinuousClock.now - start
+        }
+
+        deinit {
+            for process in self.processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for process in self.processes { process.waitUntilExit() }
+            try? FileManager.default.removeItem(at: self.directory)
+        }
+    }
+
+    @Test("a party killed mid-protocol makes the others fail with peer lost within 2 s")
+    func killedPeer() async throws {
+        let session = try Session(roundTimeout: 30)
+        try await session.waitUntilComputing()
+        let killedAt = ContinuousClock.now
+        kill(session.processes[2].processIdentifier, SIGKILL)
+        for party in 0..<2 {
+            let exited = try await session.waitForExit(party, limit: .seconds(10))
+            let elapsed = ContinuousClock.now - killedAt
+            #expect(exited != nil, "party \(party) still running 10 s after its peer was killed")
+            #expect(elapsed < .seconds(2), "party \(party) took \(elapsed) to notice")
+            #expect(session.processes[party].terminationStatus == 3)
+            #expect(session.output(party, "err").contains("[peerLost]"), "\(session.output(party, "err"))")
+        }
+    }
+
+    @Test("a frozen party makes the others fail with timed out within the round timeout")
+    func frozenPeer() async throws {
+        let roundTimeout = 2.0
+        let session = try Session(roundTimeout: roundTimeout)
+        try await session.waitUntilComputing()
+        let frozenAt = ContinuousClock.now
+        kill(session.processes[2].processIdentifier, SIGSTOP)
+        defer { kill(session.processes[2].processIdentifier, SIGKILL) }
+        for party in 0..<2 {
+            let exited = try await session.waitForExit(party, limit: .seconds(15))
+            let elapsed = ContinuousClock.now - frozenAt
+            #expect(exited != nil, "party \(party) still running 15 s after its peer froze")
+            // The round timeout plus scheduling slack on a shared machine.
+            #expect(elapsed < .seconds(roundTimeout + 1.5), "party \(party) took \(elapsed)")
+            #expect(session.processes[party].terminationStatus == 3)
+            #expect(session.output(party, "err").contains("[timedOut]"), "\(session.output(party, "err"))")
+        }
+    }
+}
