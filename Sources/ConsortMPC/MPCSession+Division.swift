@@ -18,18 +18,27 @@ extension MPCSession {
     /// Exact long division rather than Newton or Goldschmidt: in Z_2^64 the normalisation those need loses precision
     /// for the ranges statistics have (counts to 10^8, sums of squares to 2^60); this is exact and costs `bits`
     /// comparison rounds — fine for aggregates, which is where divisions occur.
-    package mutating func divide(_ n: Replicated3.Share, by d: Replicated3.Share, bits: Int) async throws -> Replicated3.Share {
-        try await self.restoringDivision(n, bits: bits) { session, t in
-            let atLeast = try await session.lessThan(t, d, bits: bits + 2).negatedBit(party: session.party)
+    ///
+    /// With `quotientBits` (every quotient < 2^quotientBits) and `divisorBits` (every d < 2^divisorBits) the division
+    /// runs only quotientBits steps, each comparing (divisorBits + 2)-bit values: the remainder starts at the top
+    /// digits of n, which are below d when the quotient is that small.
+    package mutating func divide(
+        _ n: Replicated3.Share, by d: Replicated3.Share, bits: Int, quotientBits: Int? = nil, divisorBits: Int? = nil
+    ) async throws -> Replicated3.Share {
+        let compareBits = min(bits, divisorBits ?? bits) + 2
+        return try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits ?? bits) { session, t in
+            let atLeast = try await session.lessThan(t, d, bits: compareBits).negatedBit(party: session.party)
             return (atLeast, try await session.multiply(atLeast, d))
         }
     }
 
     /// floor(n / d) for a public divisor per element (cheaper: the product with d is local).
-    package mutating func divide(_ n: Replicated3.Share, byPublic d: [UInt64], bits: Int) async throws -> Replicated3.Share {
+    package mutating func divide(_ n: Replicated3.Share, byPublic d: [UInt64], bits: Int, quotientBits: Int? = nil) async throws -> Replicated3.Share {
         guard d.allSatisfy({ $0 > 0 }) else { throw MPCError(.invalidArgument, "division by zero") }
-        return try await self.restoringDivision(n, bits: bits) { session, t in
-            let atLeast = try await session.lessThan(t, public: d, bits: bits + 2).negatedBit(party: session.party)
+        let divisorBits = UInt64.bitWidth - (d.max() ?? 1).leadingZeroBitCount
+        let compareBits = min(bits, divisorBits) + 2
+        return try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits ?? bits) { session, t in
+            let atLeast = try await session.lessThan(t, public: d, bits: compareBits).negatedBit(party: session.party)
             return (atLeast, atLeast.multiplied(byPublic: d))
         }
     }
@@ -37,14 +46,20 @@ extension MPCSession {
     private mutating func restoringDivision(
         _ n: Replicated3.Share,
         bits: Int,
+        quotientBits: Int,
         step: (inout MPCSession, Replicated3.Share) async throws -> (Replicated3.Share, Replicated3.Share)
     ) async throws -> Replicated3.Share {
         guard (1...61).contains(bits) else { throw MPCError(.invalidArgument, "division of \(bits)-bit values: use 1...61") }
         let count = n.count
+        let steps = min(bits, max(1, quotientBits))
         let digits = try await self.bitDecompose(n, bits: bits)
+        // The digits above the quotient's width form the starting remainder (below d by the caller's bound).
         var remainder = Replicated3.Share.zeros(count)
+        for j in stride(from: bits - 1, through: steps, by: -1) {
+            remainder = remainder.scaled(by: 2) + digits.slice(j * count..<(j + 1) * count)
+        }
         var quotient = Replicated3.Share.zeros(count)
-        for j in stride(from: bits - 1, through: 0, by: -1) {
+        for j in stride(from: steps - 1, through: 0, by: -1) {
             let t = remainder.scaled(by: 2) + digits.slice(j * count..<(j + 1) * count)
             let (atLeast, subtracted) = try await step(&self, t)
             remainder = t - subtracted

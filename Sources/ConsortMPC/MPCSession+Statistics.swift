@@ -24,7 +24,9 @@ extension MPCSession {
         let sumOfSquares = try await self.dot(values, values)
         let scale = UInt64(1) << UInt64(f)
         let moments = Replicated3.Share.concatenate([sum.scaled(by: scale), sumOfSquares.scaled(by: scale)])
-        let averages = try await self.divide(moments, byPublic: [UInt64](repeating: UInt64(count), count: 2), bits: squareBits)
+        // Quotients: mean·2^f < 2^(valueBits+f), E[x²]·2^f < 2^(2·valueBits+f).
+        let averages = try await self.divide(moments, byPublic: [UInt64](repeating: UInt64(count), count: 2), bits: squareBits,
+                                             quotientBits: 2 * valueBits + f)
         let mean = averages.slice(0..<1)
         let meanSquare = try await self.multiplyFixed(mean, mean)
         return SummaryStatistics(sum: sum, sumOfSquares: sumOfSquares, mean: mean, variance: averages.slice(1..<2) - meanSquare)

@@ -49,6 +49,18 @@ struct ProgramTests {
         let expected = zip(n, d).map { $0 / $1 }
         #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
         #expect(try MPCHarness.reveal(results.map(\.1)) == expected)
+
+        // With bounds on the quotient and divisor, fewer steps; the quotient must still be exact at the bound's edge.
+        let small: [UInt64] = [0, (1 << 12) - 1, 1 << 12, (1 << 30) + 5, (1 << 32) - 1]
+        let divisors: [UInt64] = [5, 1, 1, 1 << 18, (1 << 20) - 1]
+        let smalls = MPCHarness.shares(small)
+        let divisorShares = MPCHarness.shares(divisors)
+        let bounded = try await MPCHarness.run { session in
+            (try await session.divide(smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13, divisorBits: 20),
+             try await session.divide(smalls[session.party], byPublic: divisors, bits: 40, quotientBits: 13))
+        }
+        #expect(try MPCHarness.reveal(bounded.map(\.0)) == zip(small, divisors).map { $0 / $1 })
+        #expect(try MPCHarness.reveal(bounded.map(\.1)) == zip(small, divisors).map { $0 / $1 })
     }
 
     @Test("exact integer square root and fixed-point division with negatives")
