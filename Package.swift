@@ -94,10 +94,16 @@ let package = Package(
                 "ConsortAudit",
                 "ConsortMPC",
                 "ConsortNode",
+                "ConsortQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConsortQuery",
+            dependencies: ["ConsortSpec", "ConsortMPC"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -151,6 +157,17 @@ let package = Package(
         .testTarget(
             name: "ConsortMPCTests",
             dependencies: ["ConsortMPC", "ConsortTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsortQueryTests",
+            dependencies: [
+                "ConsortQuery",
+                "ConsortSpec",
+                "ConsortMPC",
+                "ConsortTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

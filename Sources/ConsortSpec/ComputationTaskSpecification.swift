@@ -67,6 +67,12 @@ extension ComputationTaskSpecification {
         package var maxRows: Int
         package var columns: [Column]
 
+        package init(name: String, maxRows: Int, columns: [Column]) {
+            self.name = name
+            self.maxRows = maxRows
+            self.columns = columns
+        }
+
         package func column(named name: String) -> Column? { self.columns.first { $0.name == name } }
     }
 
@@ -74,6 +80,11 @@ extension ComputationTaskSpecification {
     package struct Column: Hashable, Sendable {
         package var name: String
         package var type: ColumnType
+
+        package init(name: String, type: ColumnType) {
+            self.name = name
+            self.type = type
+        }
     }
 
     /// Column types (DESIGN §2).
@@ -103,6 +114,13 @@ extension ComputationTaskSpecification {
         package var rule: String
         package var onFailure: OnFailure
 
+        package init(table: String, name: String, rule: String, onFailure: OnFailure) {
+            self.table = table
+            self.name = name
+            self.rule = rule
+            self.onFailure = onFailure
+        }
+
         package enum OnFailure: String, Hashable, Sendable, CaseIterable {
             /// Drop failing rows; their count per table is part of the output.
             case exclude
@@ -115,6 +133,8 @@ extension ComputationTaskSpecification {
     package struct Disclosure: Hashable, Sendable {
         /// Groups with fewer contributing rows are suppressed (all their cells null).
         package var minGroupSize: Int
+
+        package init(minGroupSize: Int) { self.minGroupSize = minGroupSize }
     }
 
     /// The MPC engine the task runs on.

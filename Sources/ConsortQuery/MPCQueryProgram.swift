@@ -1,0 +1,193 @@
+import ConsortMPC
+import ConsortSpec
+
+/// One computing party's run of a plan under MPC: whole columns per round, group membership by one-hot indicators
+/// (never revealed), and only the declared outputs (plus the facts listed in the plan's leakage notes) opened.
+struct MPCQueryProgram {
+    let plan: QueryPlan
+    let rows: Int
+
+    /// What every party learns (declared leakage) and its shares of the output cells, laid out by `OutputLayout`.
+    struct PartyResult: Sendable {
+        var facts: PublicFacts
+        var cells: Replicated3.Share
+    }
+
+    struct PublicFacts: Sendable, Equatable {
+        var abortFailures: [Bool]
+        var suppressed: [Bool]
+        var empty: [Bool]
+        var single: [Bool]
+    }
+
+    func run(_ session: inout MPCSession, columns: [Replicated3.Share]) async throws -> PartyResult {
+        var evaluator = Evaluator(columns: columns, rows: self.rows)
+        let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
+        // Quality rules that abort: open only whether any row fails.
+        var abortFailures: [Bool] = []
+        for (_, rule) in self.plan.aborts {
+            let passing = try await evaluator.evaluate(rule, &session).total()
+            let failing = Replicated3.Share.zeros(1).adding(constant: UInt64(self.rows), party: session.party) - passing
+            let any = try await session.lessThan(.zeros(1), failing, bits: bitsOfRows + 2)
+            abortFailures.append(try await session.open(any)[0] == 1)
+        }
+        if abortFailures.contains(true) {
+            return PartyResult(facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []), cells: .zeros(0))
+        }
+        var valid = Replicated3.Share.zeros(self.rows).adding(constant: 1, party: session.party)
+        for rule in self.plan.exclusions { valid = try await session.multiply(valid, try await evaluator.evaluate(rule, &session)) }
+        var cells: [Replicated3.Share] = []
+        if !self.plan.exclusions.isEmpty {
+            cells.append(Replicated3.Share.zeros(1).adding(constant: UInt64(self.rows), party: session.party) - valid.total())
+        }
+        var mask = valid
+        if let predicate = self.plan.predicate { mask = try await session.multiply(mask, try await evaluator.evaluate(predicate, &session)) }
+
+        // Group indicators, key by key: indicator(g·K + k) = indicator(g) · [key = k].
+        var indicators = mask
+        var groups = 1
+        for key in self.plan.groups {
+            let domain = key.labels.count
+            let index = try await evaluator.evaluate(key.index, &session)
+            let repeated = Replicated3.Share.concatenate(Array(repeating: index, count: domain))
+            let constants = (0..<domain).flatMap { [UInt64](repeating: UInt64($0), count: self.rows) }
+            let oneHot = try await session.equal(repeated, public: constants, bits: Self.bits(UInt64(domain)) + 1)
+            let left = Replicated3.Share.concatenate((0..<groups).flatMap { g in Array(repeating: indicators.slice(g * self.rows..<(g + 1) * self.rows), count: domain) })
+            let right = Replicated3.Share.concatenate(Array(repeating: oneHot, count: groups))
+            indicators = try await session.multiply(left, right)
+            groups *= domain
+        }
+        let indicator = { (g: Int) in indicators.slice(g * self.rows..<(g + 1) * self.rows) }
+        let counts = Replicated3.Share.concatenate((0..<groups).map { indicator($0).total() })
+
+        // Per-aggregate sums (and sums of squares) for every group in one round.
+        var arguments: [Int: Replicated3.Share] = [:]
+        var squares: [Int: Replicated3.Share] = [:]
+        for (a, aggregate) in self.plan.aggregates.enumerated() {
+            guard let argument = aggregate.argument else { continue }
+            arguments[a] = try await evaluator.evaluate(argument, &session)
+            if aggregate.kind.isSecondMoment { squares[a] = try await session.multiply(arguments[a]!, arguments[a]!) }
+        }
+        var pairs: [(Replicated3.Share, Replicated3.Share)] = []
+        var sumIndex: [Int: Int] = [:], squareIndex: [Int: Int] = [:]
+        for a in arguments.keys.sorted() where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
+            sumIndex[a] = pairs.count
+            pairs += (0..<groups).map { (indicator($0), arguments[a]!) }
+            if let square = squares[a] {
+                squareIndex[a] = pairs.count
+                pairs += (0..<groups).map { (indicator($0), square) }
+            }
+        }
+        let sums = pairs.isEmpty ? Replicated3.Share.zeros(0) : try await session.innerProducts(pairs)
+        let minima = try await self.extremes(&session, arguments: arguments, indicator: indicator, groups: groups)
+
+        // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
+        let minimum = UInt64(max(self.plan.minGroupSize, 0))
+        let thresholds = [UInt64](repeating: minimum, count: groups) + [UInt64](repeating: 1, count: groups) + [UInt64](repeating: 2, count: groups)
+        let below = try await session.open(try await session.lessThan(.concatenate([counts, counts, counts]), public: thresholds, bits: bitsOfRows + 2))
+        let facts = PublicFacts(abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
+                                empty: below[groups..<2 * groups].map { $0 == 1 }, single: below[2 * groups..<3 * groups].map { $0 == 1 })
+
+        let layout = OutputLayout(plan: self.plan, facts: facts, groups: groups)
+        var finals = Finalizer(plan: self.plan, rowsBits: bitsOfRows)
+        for item in layout.items {
+            let g = item.group
+            let aggregate = self.plan.aggregates[item.aggregate]
+            switch aggregate.kind {
+            case .count: finals.plain(counts.slice(g..<g + 1))
+            case .sum: finals.plain(sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1))
+            case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
+            case .avg: finals.average(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1), count: counts.slice(g..<g + 1), aggregate: aggregate)
+            case .varPop, .varSamp, .stddevPop, .stddevSamp:
+                finals.secondMoment(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
+                                    squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
+                                    count: counts.slice(g..<g + 1), aggregate: aggregate)
+            }
+        }
+        cells.append(try await finals.compute(&session))
+        return PartyResult(facts: facts, cells: .concatenate(cells))
+    }
+
+    /// Per group, MIN of each MIN argument and −MAX (as a MIN of −x) of each MAX argument: rows outside the group
+    /// become the type's upper bound, then a tournament of comparisons over all groups and aggregates at once.
+    private func extremes(
+        _ session: inout MPCSession,
+        arguments: [Int: Replicated3.Share],
+        indicator: (Int) -> Replicated3.Share,
+        groups: Int
+    ) async throws -> [Int: Replicated3.Share] {
+        let chosen = arguments.keys.sorted().filter { [.min, .max].contains(self.plan.aggregates[$0].kind) }
+        guard !chosen.isEmpty, self.rows > 0 else { return [:] }
+        var width = 1
+        while width < self.rows { width *= 2 }
+        var lefts: [Replicated3.Share] = [], rights: [Replicated3.Share] = [], sentinels: [UInt64] = []
+        var bits = 2
+        for a in chosen {
+            let aggregate = self.plan.aggregates[a]
+            let isMax = aggregate.kind == .max
+            let values = isMax ? -arguments[a]! : arguments[a]!
+            let sentinel = isMax ? UInt64(bitPattern: -aggregate.low) : UInt64(bitPattern: aggregate.high)
+            bits = max(bits, Self.bits(UInt64(aggregate.high - aggregate.low)) + 2)
+            for g in 0..<groups {
+                lefts.append(indicator(g))
+                rights.append(values.adding(constant: 0 &- sentinel, party: session.party))
+                sentinels.append(sentinel)
+            }
+        }
+        // y = sentinel + [in group]·(x − sentinel), then padded with the sentinel to a power of two per segment.
+        let selected = try await session.multiply(.concatenate(lefts), .concatenate(rights))
+        var segments: [Replicated3.Share] = []
+        for (s, sentinel) in sentinels.enumerated() {
+            let part = selected.slice(s * self.rows..<(s + 1) * self.rows).adding(constant: sentinel, party: session.party)
+            let padding = Replicated3.Share.zeros(width - self.rows).adding(constant: sentinel, party: session.party)
+            segments.append(.concatenate([part, padding]))
+        }
+        var current = Replicated3.Share.concatenate(segments)
+        var length = width
+        while length > 1 {
+            let half = length / 2
+            let evens = (0..<segments.count).flatMap { s in (0..<half).map { s * length + 2 * $0 } }
+            let a = current.permuted(evens)
+            let b = current.permuted(evens.map { $0 + 1 })
+            let less = try await session.lessThan(a, b, bits: bits)
+            current = b + (try await session.multiply(less, a - b))
+            length = half
+        }
+        var result: [Int: Replicated3.Share] = [:]
+        for (position, a) in chosen.enumerated() { result[a] = current.slice(position * groups..<(position + 1) * groups) }
+        return result
+    }
+
+    static func bits(_ value: UInt64) -> Int { max(1, UInt64.bitWidth - value.leadingZeroBitCount) }
+}
+
+/// Evaluates plan expressions on shared columns, one vectorised protocol call per node.
+struct Evaluator {
+    var columns: [Replicated3.Share]
+    var rows: Int
+
+    mutating func evaluate(_ expression: PlanExpression, _ session: inout MPCSession) async throws -> Replicated3.Share {
+        switch expression {
+        case .column(let index): return self.columns[index]
+        case .constant(let value): return Replicated3.Share.zeros(self.rows).adding(constant: UInt64(bitPattern: value), party: session.party)
+        case .add(let l, let r): return try await self.evaluate(l, &session) + (try await self.evaluate(r, &session))
+        case .subtract(let l, let r): return try await self.evaluate(l, &session) - (try await self.evaluate(r, &session))
+        case .multiply(let l, let r):
+            if case .constant(let c) = r { return try await self.evaluate(l, &session).scaled(by: UInt64(bitPattern: c)) }
+            if case .constant(let c) = l { return try await self.evaluate(r, &session).scaled(by: UInt64(bitPattern: c)) }
+            return try await session.multiply(try await self.evaluate(l, &session), try await self.evaluate(r, &session))
+        case .scale(let x, let factor): return try await self.evaluate(x, &session).scaled(by: UInt64(bitPattern: factor))
+        case .less(let l, let r, let bits):
+            return try await session.lessThan(try await self.evaluate(l, &session), try await self.evaluate(r, &session), bits: bits)
+        case .equal(let l, let r, let bits):
+            return try await session.equal(try await self.evaluate(l, &session), try await self.evaluate(r, &session), bits: bits)
+        case .and(let l, let r): return try await session.multiply(try await self.evaluate(l, &session), try await self.evaluate(r, &session))
+        case .or(let l, let r):
+            let (a, b) = (try await self.evaluate(l, &session), try await self.evaluate(r, &session))
+            return a + b - (try await session.multiply(a, b))
+        case .not(let x): return Replicated3.Share.zeros(self.rows).adding(constant: 1, party: session.party) - (try await self.evaluate(x, &session))
+        case .select(let c, let t, let e):
+            return try await session.select(try await self.evaluate(c, &session), try await self.evaluate(t, &session), try await self.evaluate(e, &session))
+        }
+    }
+}

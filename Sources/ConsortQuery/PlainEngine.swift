@@ -1,0 +1,107 @@
+import ConsortSpec
+import Foundation
+
+/// Runs a plan in plaintext on local data: for analysts' dry runs on synthetic data and as the reference the MPC
+/// engine must match. Sums and moments are exact integers (the checker proved they fit); the final divisions and
+/// square roots are in Double.
+package enum PlainEngine {
+    package static func run(_ plan: QueryPlan, on data: TableData) throws -> QueryResult {
+        let rows = data.rows
+        func evaluate(_ expression: PlanExpression) -> [Int64] {
+            switch expression {
+            case .column(let index): return data.columns[index]
+            case .constant(let value): return [Int64](repeating: value, count: rows)
+            case .add(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 + $1 }
+            case .subtract(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 - $1 }
+            case .multiply(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 * $1 }
+            case .scale(let x, let factor): return evaluate(x).map { $0 * factor }
+            case .less(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 < $1 ? 1 : 0 }
+            case .equal(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 == $1 ? 1 : 0 }
+            case .and(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 & $1 }
+            case .or(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 | $1 }
+            case .not(let x): return evaluate(x).map { 1 - $0 }
+            case .select(let c, let t, let e): return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
+            }
+        }
+        for (name, rule) in plan.aborts where evaluate(rule).contains(0) {
+            throw QueryError(.qualityAbort, "quality rule '\(name)' fails for at least one \(plan.table.name) row: the task aborts")
+        }
+        var valid = [Int64](repeating: 1, count: rows)
+        for rule in plan.exclusions { valid = zip(valid, evaluate(rule)).map { $0 & $1 } }
+        let excluded = valid.reduce(0) { $0 + Int(1 - $1) }
+        let mask = plan.predicate.map { zip(valid, evaluate($0)).map { $0 & $1 } } ?? valid
+        // Mixed-radix group number of every row.
+        var group = [Int](repeating: 0, count: rows)
+        for key in plan.groups {
+            group = zip(group, evaluate(key.index)).map { $0 * key.labels.count + Int($1) }
+        }
+        let groups = plan.groupCount
+        var counts = [Int64](repeating: 0, count: groups)
+        for row in 0..<rows where mask[row] == 1 { counts[group[row]] += 1 }
+        var moments: [[(sum: Int64, squares: Int64, min: Int64, max: Int64)]] = []
+        for aggregate in plan.aggregates {
+            var perGroup = [(sum: Int64, squares: Int64, min: Int64, max: Int64)](repeating: (0, 0, .max, .min), count: groups)
+            if let argument = aggregate.argument {
+                let values = evaluate(argument)
+                for row in 0..<rows where mask[row] == 1 {
+                    let x = values[row]
+                    perGroup[group[row]].sum += x
+                    if aggregate.kind.isSecondMoment { perGroup[group[row]].squares += x * x }
+                    perGroup[group[row]].min = min(perGroup[group[row]].min, x)
+                    perGroup[group[row]].max = max(perGroup[group[row]].max, x)
+                }
+            }
+            moments.append(perGroup)
+        }
+        var result = QueryResult(columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
+                                 excludedRows: plan.exclusions.isEmpty ? [:] : [plan.table.name: excluded])
+        for g in 0..<groups {
+            let suppressed = counts[g] < Int64(plan.minGroupSize)
+            if suppressed { result.suppressed += 1 }
+            result.rows.append(plan.outputs.map { output in
+                switch output.source {
+                case .group(let key): return plan.label(of: g, key: key)
+                case .aggregate(let index):
+                    if suppressed { return nil }
+                    let aggregate = plan.aggregates[index]
+                    let m = moments[index][g]
+                    return Finals.value(aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
+                }
+            })
+        }
+        return result
+    }
+}
+
+extension QueryPlan {
+    /// The label of key `key` in group number `group` (mixed radix, first key most significant).
+    func label(of group: Int, key: Int) -> ResultValue {
+        var rest = group
+        for index in stride(from: self.groups.count - 1, to: key, by: -1) { rest /= self.groups[index].labels.count }
+        return self.groups[key].labels[rest % self.groups[key].labels.count]
+    }
+}
+
+/// PostgreSQL's aggregate results from exact per-group moments (the argument of AVG and the second moments is
+/// shifted by its lower bound).
+enum Finals {
+    static func value(_ aggregate: QueryPlan.Aggregate, count: Int64, sum: Int64, squares: Int64, min: Int64, max: Int64) -> ResultValue? {
+        let scale = aggregate.scale
+        func decimal(_ units: Int64) -> ResultValue { scale == 0 ? .integer(units) : .decimal(units: units, scale: scale) }
+        switch aggregate.kind {
+        case .count: return .integer(count)
+        case _ where count == 0: return nil
+        case .sum: return decimal(sum)
+        case .min: return decimal(min)
+        case .max: return decimal(max)
+        case .avg: return .real((Double(aggregate.low) + Double(sum) / Double(count)) / pow10(scale))
+        case .varPop, .varSamp, .stddevPop, .stddevSamp:
+            let sample = aggregate.kind == .varSamp || aggregate.kind == .stddevSamp
+            if sample, count < 2 { return nil }
+            let numerator = count * squares - sum * sum
+            let denominator = sample ? count * (count - 1) : count * count
+            let variance = Double(numerator) / Double(denominator) / pow10(2 * scale)
+            return .real(aggregate.kind == .varPop || aggregate.kind == .varSamp ? variance : variance.squareRoot())
+        }
+    }
+}

@@ -1,0 +1,384 @@
+import ConsortSpec
+import Foundation
+
+/// Resolves a parsed query against a CTS table, checks types, and proves by range analysis that no intermediate value
+/// leaves the ring: every value, sum and moment stays within ±2^62 (two bits of headroom in Z_2^64 for comparisons).
+package enum QueryChecker {
+    static let limit = 4.611686018427388e18  // 2^62
+    /// Sums and n·Σx² feed exact divisions of at most 61 bits.
+    static let momentLimit = 2.305843009213694e18  // 2^61
+
+    package static func check(_ cts: ComputationTaskSpecification) throws -> QueryPlan {
+        let select = try SQLParser.parseQuery(cts.query)
+        guard let table = cts.table(named: select.table) else {
+            throw QueryError(.unknownName, "the CTS declares no table '\(select.table)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
+                             at: select.tablePosition)
+        }
+        let scope = Scope(table: table)
+        var plan = QueryPlan(table: table, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [], outputs: [],
+                             minGroupSize: cts.disclosure.minGroupSize, leakage: [])
+        for rule in cts.quality where rule.table == table.name {
+            let expression: SQLExpression
+            do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {
+                throw QueryError(error.code, "quality rule '\(rule.name)': \(error.message)", line: error.line, column: error.column)
+            }
+            let typed = try scope.boolean(expression, "quality rule '\(rule.name)'")
+            switch rule.onFailure {
+            case .exclude:
+                plan.exclusions.append(typed)
+                plan.leakage.append("the number of \(table.name) rows excluded by quality rules is part of the output")
+            case .abort:
+                plan.aborts.append((rule.name, typed))
+                plan.leakage.append("whether any \(table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)")
+            }
+        }
+        if let predicate = select.predicate { plan.predicate = try scope.boolean(predicate, "WHERE") }
+        for key in select.groupBy { plan.groups.append(try scope.groupKey(key)) }
+        let rows = Double(table.maxRows)
+        for (position, item) in select.items.enumerated() {
+            if let group = plan.groups.firstIndex(where: { $0.source.sameShape(as: item.expression) }) {
+                plan.outputs.append(.init(name: item.alias ?? item.expression.defaultName, type: scope.groupType(plan.groups[group]), source: .group(group)))
+                continue
+            }
+            guard case .call(let name, let arguments, let star, let orderBy, let at) = item.expression else {
+                throw QueryError(.type, "select item \(position + 1) is neither a GROUP BY key nor an aggregate", at: item.expression.position)
+            }
+            let (aggregate, type) = try scope.aggregate(name.lowercased(), arguments, star: star, orderBy: orderBy, at: at, rows: rows)
+            plan.aggregates.append(aggregate)
+            plan.outputs.append(.init(name: item.alias ?? name.lowercased(), type: type, source: .aggregate(plan.aggregates.count - 1)))
+        }
+        guard plan.groupCount <= 100_000 else {
+            throw QueryError(.unsupported, "GROUP BY yields \(plan.groupCount) groups; at most 100000 are supported", at: select.groupBy.first?.position)
+        }
+        if plan.minGroupSize > 0 {
+            plan.leakage.append("which groups have fewer than \(plan.minGroupSize) contributing rows (their cells are suppressed)")
+        }
+        if plan.aggregates.contains(where: { [.avg, .varPop, .varSamp, .stddevPop, .stddevSamp, .sum, .min, .max].contains($0.kind) }) {
+            plan.leakage.append("whether each group is empty (or has a single row, for sample statistics): PostgreSQL's NULL results")
+        }
+        return plan
+    }
+}
+
+/// A typed expression: its plan, its kind and its range in scaled units.
+struct Typed {
+    enum Kind: Equatable {
+        case number(scale: Int)
+        case boolean
+        case category([String])
+    }
+
+    var plan: PlanExpression
+    var kind: Kind
+    var low: Double
+    var high: Double
+
+    var scale: Int { if case .number(let scale) = self.kind { return scale } else { return 0 } }
+    var magnitude: Double { max(abs(self.low), abs(self.high)) }
+}
+
+private struct Scope {
+    var table: ComputationTaskSpecification.Table
+
+    func boolean(_ expression: SQLExpression, _ context: String) throws -> PlanExpression {
+        let typed = try self.typed(expression)
+        guard typed.kind == .boolean else {
+            throw QueryError(.type, "\(context) must be a condition (true/false), not a \(typed.kind.name)", at: expression.position)
+        }
+        return typed.plan
+    }
+
+    func typed(_ expression: SQLExpression) throws -> Typed {
+        switch expression {
+        case .column(let name, let at):
+            guard let index = self.table.columns.firstIndex(where: { $0.name == name }) else {
+                throw QueryError(.unknownName, "table '\(self.table.name)' has no column '\(name)' (columns: \(self.table.columns.map(\.name).joined(separator: ", ")))", at: at)
+            }
+            switch self.table.columns[index].type {
+            case .integer(let min, let max): return Typed(plan: .column(index), kind: .number(scale: 0), low: Double(min), high: Double(max))
+            case .decimal(let scale, let min, let max):
+                return Typed(plan: .column(index), kind: .number(scale: scale), low: Double(min.rescaled(scale)), high: Double(max.rescaled(scale)))
+            case .category(let values): return Typed(plan: .column(index), kind: .category(values), low: 0, high: Double(values.count - 1))
+            case .boolean: return Typed(plan: .column(index), kind: .boolean, low: 0, high: 1)
+            case .key: throw QueryError(.type, "column '\(name)' is a record-linkage key and cannot be computed on", at: at)
+            }
+        case .number(let digits, let at):
+            let scale = digits.firstIndex(of: ".").map { digits.distance(from: $0, to: digits.endIndex) - 1 } ?? 0
+            guard scale <= 9, let units = Int64(digits.replacingOccurrences(of: ".", with: "")), units < 1 << 53 else {
+                throw QueryError(.overflow, "the number \(digits) is too large or too precise (at most 9 decimals)", at: at)
+            }
+            return Typed(plan: .constant(units), kind: .number(scale: scale), low: Double(units), high: Double(units))
+        case .boolean(let value, _):
+            return Typed(plan: .constant(value ? 1 : 0), kind: .boolean, low: value ? 1 : 0, high: value ? 1 : 0)
+        case .string(let value, let at):
+            throw QueryError(.type, "the string '\(value)' must be compared with a category column", at: at)
+        case .unary("-", let inner, let at):
+            let operand = try self.number(inner, "'-'", at)
+            return Typed(plan: .subtract(.constant(0), operand.plan), kind: operand.kind, low: -operand.high, high: -operand.low)
+        case .unary(_, let inner, let at):  // NOT
+            let operand = try self.typed(inner)
+            guard operand.kind == .boolean else { throw QueryError(.type, "NOT needs a condition, not a \(operand.kind.name)", at: at) }
+            return Typed(plan: .not(operand.plan), kind: .boolean, low: 0, high: 1)
+        case .binary(let op, let left, let right, let at):
+            if op == "AND" || op == "OR" {
+                let (l, r) = (try self.typed(left), try self.typed(right))
+                guard l.kind == .boolean, r.kind == .boolean else { throw QueryError(.type, "\(op) needs conditions on both sides", at: at) }
+                return Typed(plan: op == "AND" ? .and(l.plan, r.plan) : .or(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
+            }
+            if ["+", "-", "*"].contains(op) {
+                var (l, r) = (try self.number(left, "'\(op)'", at), try self.number(right, "'\(op)'", at))
+                if op == "*" {
+                    let products = [l.low * r.low, l.low * r.high, l.high * r.low, l.high * r.high]
+                    let result = Typed(plan: .multiply(l.plan, r.plan), kind: .number(scale: l.scale + r.scale), low: products.min()!, high: products.max()!)
+                    return try self.bounded(result, at)
+                }
+                (l, r) = try self.aligned(l, r, at)
+                let result = op == "+"
+                    ? Typed(plan: .add(l.plan, r.plan), kind: l.kind, low: l.low + r.low, high: l.high + r.high)
+                    : Typed(plan: .subtract(l.plan, r.plan), kind: l.kind, low: l.low - r.high, high: l.high - r.low)
+                return try self.bounded(result, at)
+            }
+            return try self.comparison(op, left, right, at)
+        case .between(let value, let low, let high, let negated, let at):
+            let inside = Typed(plan: .and(try self.comparison(">=", value, low, at).plan, try self.comparison("<=", value, high, at).plan),
+                               kind: .boolean, low: 0, high: 1)
+            return negated ? Typed(plan: .not(inside.plan), kind: .boolean, low: 0, high: 1) : inside
+        case .inList(let value, let list, let negated, let at):
+            var plan: PlanExpression? = nil
+            for item in list {
+                let equal = try self.comparison("=", value, item, at).plan
+                plan = plan.map { .or($0, equal) } ?? equal
+            }
+            return Typed(plan: negated ? .not(plan!) : plan!, kind: .boolean, low: 0, high: 1)
+        case .caseWhen(let whens, let otherwise, let at):
+            var results = try whens.map { try self.typed($0.result) }
+            var fallback = try otherwise.map { try self.typed($0) }
+                ?? Typed(plan: .constant(0), kind: results[0].kind, low: 0, high: 0)
+            guard otherwise != nil else {
+                throw QueryError(.unsupported, "CASE needs an ELSE branch in consort-sql/1 (there are no NULL values)", at: at)
+            }
+            if case .number = results[0].kind {
+                let scale = (results + [fallback]).map(\.scale).max()!
+                results = try results.map { try self.rescaled($0, to: scale, at) }
+                fallback = try self.rescaled(fallback, to: scale, at)
+            }
+            guard results.allSatisfy({ $0.kind == fallback.kind }) else {
+                throw QueryError(.type, "the branches of CASE have different types", at: at)
+            }
+            var plan = fallback.plan
+            var low = fallback.low, high = fallback.high
+            for (when, result) in zip(whens, results).reversed() {
+                plan = .select(try self.boolean(when.condition, "a WHEN condition"), result.plan, plan)
+                low = min(low, result.low)
+                high = max(high, result.high)
+            }
+            return Typed(plan: plan, kind: fallback.kind, low: low, high: high)
+        case .call(let name, _, _, _, let at):
+            throw QueryError(.type, "\(name.uppercased())(...) is not allowed here: aggregates only appear in the select list", at: at)
+        }
+    }
+
+    private func number(_ expression: SQLExpression, _ context: String, _ at: SourcePosition) throws -> Typed {
+        let typed = try self.typed(expression)
+        guard case .number = typed.kind else {
+            throw QueryError(.type, "\(context) needs numbers, not a \(typed.kind.name)", at: expression.position)
+        }
+        return typed
+    }
+
+    private func bounded(_ typed: Typed, _ at: SourcePosition) throws -> Typed {
+        guard typed.magnitude < QueryChecker.limit else {
+            throw QueryError(.overflow, "this expression can reach \(typed.magnitude) (in units of 10^-\(typed.scale)), beyond the ring's ±2^62", at: at)
+        }
+        return typed
+    }
+
+    private func rescaled(_ typed: Typed, to scale: Int, _ at: SourcePosition) throws -> Typed {
+        guard typed.scale < scale else { return typed }
+        let factor = Int64(pow10(scale - typed.scale))
+        return try self.bounded(Typed(plan: .scale(typed.plan, factor), kind: .number(scale: scale), low: typed.low * Double(factor), high: typed.high * Double(factor)), at)
+    }
+
+    private func aligned(_ l: Typed, _ r: Typed, _ at: SourcePosition) throws -> (Typed, Typed) {
+        let scale = max(l.scale, r.scale)
+        return (try self.rescaled(l, to: scale, at), try self.rescaled(r, to: scale, at))
+    }
+
+    private func comparison(_ op: String, _ left: SQLExpression, _ right: SQLExpression, _ at: SourcePosition) throws -> Typed {
+        var l = try self.typed(left)
+        var r: Typed
+        if case .category(let values) = l.kind {
+            guard case .string(let value, let position) = right else {
+                throw QueryError(.type, "a category is compared with one of its values in quotes", at: right.position)
+            }
+            guard let index = values.firstIndex(of: value) else {
+                throw QueryError(.unknownName, "'\(value)' is not a value of this category (values: \(values.joined(separator: ", ")))", at: position)
+            }
+            guard op == "=" || op == "<>" else { throw QueryError(.type, "categories are compared with = or <> only", at: at) }
+            r = Typed(plan: .constant(Int64(index)), kind: l.kind, low: Double(index), high: Double(index))
+        } else {
+            r = try self.typed(right)
+            if l.kind == .boolean, r.kind == .boolean, op == "=" || op == "<>" {
+                // fine: 0/1 values
+            } else {
+                guard case .number = l.kind, case .number = r.kind else {
+                    throw QueryError(.type, "'\(op)' compares numbers (or a category with a value), not a \(l.kind.name) with a \(r.kind.name)", at: at)
+                }
+                (l, r) = try self.aligned(l, r, at)
+            }
+        }
+        let spread = max(abs(l.high - r.low), abs(r.high - l.low)) + 1
+        let bits = max(2, Int((spread).log2.rounded(.up)) + 2)
+        guard bits <= 64 else { throw QueryError(.overflow, "the two sides of '\(op)' differ by more than the ring can compare", at: at) }
+        let plan: PlanExpression
+        switch op {
+        case "<": plan = .less(l.plan, r.plan, bits: bits)
+        case ">": plan = .less(r.plan, l.plan, bits: bits)
+        case "<=": plan = .not(.less(r.plan, l.plan, bits: bits))
+        case ">=": plan = .not(.less(l.plan, r.plan, bits: bits))
+        case "=": plan = .equal(l.plan, r.plan, bits: bits)
+        default: plan = .not(.equal(l.plan, r.plan, bits: bits))
+        }
+        return Typed(plan: plan, kind: .boolean, low: 0, high: 1)
+    }
+
+    func groupKey(_ expression: SQLExpression) throws -> QueryPlan.GroupKey {
+        if case .call(let name, let arguments, false, nil, let at) = expression, name.lowercased() == "width_bucket" {
+            guard arguments.count == 4 else { throw QueryError(.type, "WIDTH_BUCKET takes (value, low, high, count)", at: at) }
+            let value = try self.number(arguments[0], "WIDTH_BUCKET", at)
+            var constants: [(units: Int64, scale: Int)] = []
+            for argument in arguments[1...] {
+                let typed = try self.typed(argument)
+                guard case .constant(let units) = typed.plan, case .number(let scale) = typed.kind else {
+                    throw QueryError(.type, "WIDTH_BUCKET's low, high and count must be number literals", at: argument.position)
+                }
+                constants.append((units, scale))
+            }
+            guard constants[2].scale == 0, (1...1000).contains(constants[2].units) else {
+                throw QueryError(.type, "WIDTH_BUCKET's count must be an integer from 1 to 1000", at: arguments[3].position)
+            }
+            let scale = max(value.scale, constants[0].scale, constants[1].scale)
+            let scaledValue = try self.rescaled(value, to: scale, at)
+            let low = constants[0].units * Int64(pow10(scale - constants[0].scale))
+            let high = constants[1].units * Int64(pow10(scale - constants[1].scale))
+            let count = constants[2].units
+            guard low < high else { throw QueryError(.type, "WIDTH_BUCKET needs low < high", at: at) }
+            // bucket = #{i in 0...count : x ≥ b_i}, b_i = low + i(high − low)/count; for scaled integers x ≥ b ⇔ x ≥ ⌈b⌉.
+            var index: PlanExpression = .constant(0)
+            for i in 0...count {
+                let numerator = low * count + i * (high - low)
+                let boundary = numerator >= 0 ? (numerator + count - 1) / count : -((-numerator) / count)
+                let bound = Typed(plan: .constant(boundary), kind: .number(scale: scale), low: Double(boundary), high: Double(boundary))
+                let spread = max(abs(scaledValue.high - bound.low), abs(bound.high - scaledValue.low)) + 1
+                index = .add(index, .not(.less(scaledValue.plan, bound.plan, bits: max(2, Int(spread.log2.rounded(.up)) + 2))))
+            }
+            return .init(index: index, labels: (0...count + 1).map { .integer($0) }, source: expression)
+        }
+        let typed = try self.typed(expression)
+        switch typed.kind {
+        case .category(let values): return .init(index: typed.plan, labels: values.map { .text($0) }, source: expression)
+        case .boolean: return .init(index: typed.plan, labels: [.boolean(false), .boolean(true)], source: expression)
+        case .number:
+            throw QueryError(.type, "GROUP BY needs a public domain: a category, a boolean, or WIDTH_BUCKET(x, low, high, count)", at: expression.position)
+        }
+    }
+
+    func groupType(_ key: QueryPlan.GroupKey) -> String {
+        switch key.labels.first {
+        case .text: return "category"
+        case .boolean: return "boolean"
+        default: return "integer"
+        }
+    }
+
+    func aggregate(_ name: String, _ arguments: [SQLExpression], star: Bool, orderBy: SQLExpression?, at: SourcePosition,
+                   rows: Double) throws -> (QueryPlan.Aggregate, String) {
+        let kinds: [String: QueryPlan.AggregateKind] = [
+            "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop, "var_samp": .varSamp,
+            "variance": .varSamp, "stddev_pop": .stddevPop, "stddev_samp": .stddevSamp, "stddev": .stddevSamp,
+        ]
+        let later = ["covar_pop", "covar_samp", "corr", "regr_slope", "regr_intercept", "regr_r2", "percentile_cont", "percentile_disc", "median"]
+        guard let kind = kinds[name] else {
+            if later.contains(name) {
+                throw QueryError(.unsupported, "\(name.uppercased()) is part of consort-sql/1 but not implemented by this build yet", at: at)
+            }
+            throw QueryError(.unknownName, "unknown aggregate \(name.uppercased())", at: at)
+        }
+        if kind == .count, star { return (.init(kind: .count, argument: nil, scale: 0), "integer") }
+        guard arguments.count == 1, orderBy == nil, !star else {
+            throw QueryError(.type, "\(name.uppercased()) takes one argument", at: at)
+        }
+        let argument = try self.number(arguments[0], name.uppercased(), at)
+        if kind == .count { return (.init(kind: .count, argument: nil, scale: 0), "integer") }  // no NULLs in consort-sql/1
+        // Sums, and for the second moments n·Σ(x − low)², must stay in range over maxRows rows.
+        let span = argument.high - argument.low
+        let sumMagnitude = (kind == .avg ? span : argument.magnitude) * rows
+        guard sumMagnitude < QueryChecker.momentLimit else {
+            throw QueryError(.overflow, "SUM over \(Int(rows)) rows of a value up to \(argument.magnitude) (in units of 10^-\(argument.scale)) can overflow the ring", at: at)
+        }
+        if [.varPop, .varSamp, .stddevPop, .stddevSamp].contains(kind), span * span * rows * rows >= QueryChecker.momentLimit || rows >= 67_108_864 {
+            throw QueryError(.overflow, "\(name.uppercased()) over \(Int(rows)) rows of values spanning \(span) (in units of 10^-\(argument.scale)) needs n²·span² beyond 2^61: the 64-bit ring cannot hold its exact second moments (a 128-bit ring is future work)", at: at)
+        }
+        let type: String
+        switch kind {
+        case .sum, .min, .max: type = argument.scale == 0 ? "integer" : "decimal"
+        default: type = "real"
+        }
+        let shifted = argument.low == 0 || [.sum, .min, .max].contains(kind) ? argument.plan : .subtract(argument.plan, .constant(Int64(argument.low)))
+        return (.init(kind: kind, argument: kind == .avg || kind.isSecondMoment ? shifted : argument.plan, scale: argument.scale, low: Int64(argument.low), high: Int64(argument.high)), type)
+    }
+}
+
+extension QueryPlan.AggregateKind {
+    var isSecondMoment: Bool { [.varPop, .varSamp, .stddevPop, .stddevSamp].contains(self) }
+}
+
+extension Typed.Kind {
+    var name: String {
+        switch self {
+        case .number: return "number"
+        case .boolean: return "condition"
+        case .category: return "category"
+        }
+    }
+}
+
+extension Double {
+    var log2: Double { Foundation.log2(self) }
+}
+
+extension FixedDecimal {
+    /// Units at `scale` (≥ self.scale).
+    func rescaled(_ scale: Int) -> Int64 { self.units * Int64(pow10(scale - self.scale)) }
+}
+
+extension SQLExpression {
+    /// Structural equality ignoring positions: a select item that repeats a GROUP BY expression.
+    func sameShape(as other: SQLExpression) -> Bool { self.shape == other.shape }
+
+    /// The expression as text without positions.
+    var shape: String {
+        switch self {
+        case .call(let name, let arguments, let star, _, _):
+            return "\(name)(\(star ? "*" : arguments.map(\.shape).joined(separator: ", ")))"
+        case .unary(let op, let inner, _): return "\(op) \(inner.shape)"
+        case .binary(let op, let l, let r, _): return "(\(l.shape) \(op) \(r.shape))"
+        default: return self.defaultName
+        }
+    }
+
+    var defaultName: String {
+        switch self {
+        case .column(let name, _): return name
+        case .number(let digits, _): return digits
+        case .string(let value, _): return "'\(value)'"
+        case .boolean(let value, _): return value ? "true" : "false"
+        case .unary(let op, let inner, _): return "\(op) \(inner.defaultName)"
+        case .binary(let op, let l, let r, _): return "(\(l.defaultName) \(op) \(r.defaultName))"
+        case .call(let name, let arguments, let star, _, _):
+            _ = (arguments, star)
+            return name  // PostgreSQL names an unaliased call after the function
+        default: return "?column?"
+        }
+    }
+}
