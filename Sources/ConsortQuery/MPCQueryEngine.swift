@@ -78,6 +78,9 @@ package enum MPCQueryEngine {
                 cell = .real(mean / pow10(scale))
             case .varPop, .varSamp:
                 cell = .real((Double(value[0]) + Double(value[1]) / Double(UInt64(1) << UInt64(precision.variance))) / pow10(2 * scale))
+            case .percentileDisc: cell = decimal(value[0] + aggregate.low)
+            case .percentileCont:
+                cell = .real((Double(value[0]) / Double(aggregate.fraction.denominator) + Double(aggregate.low)) / pow10(scale))
             case .stddevPop, .stddevSamp:
                 let halfBits = (precision.variance + precision.stretch) / 2
                 cell = .real(Double(value[0]) / Double(UInt64(1) << UInt64(halfBits)) / pow10(scale))

@@ -80,6 +80,7 @@ struct MPCQueryProgram {
         }
         let sums = pairs.isEmpty ? Replicated3.Share.zeros(0) : try await session.innerProducts(pairs)
         let minima = try await self.extremes(&session, arguments: arguments, indicator: indicator, groups: groups)
+        let percentiles = try await self.percentiles(&session, arguments: arguments, indicators: indicators, counts: counts, groups: groups)
 
         // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
         let minimum = UInt64(max(self.plan.minGroupSize, 0))
@@ -98,6 +99,7 @@ struct MPCQueryProgram {
             case .sum: finals.plain(sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1))
             case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
             case .avg: finals.average(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1), count: counts.slice(g..<g + 1), aggregate: aggregate)
+            case .percentileCont, .percentileDisc: finals.plain(percentiles[item.aggregate]!.slice(g..<g + 1))
             case .varPop, .varSamp, .stddevPop, .stddevSamp:
                 finals.secondMoment(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
                                     squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
@@ -155,6 +157,72 @@ struct MPCQueryProgram {
         }
         var result: [Int: Replicated3.Share] = [:]
         for (position, a) in chosen.enumerated() { result[a] = current.slice(position * groups..<(position + 1) * groups) }
+        return result
+    }
+
+    /// Per group, the percentile of each PERCENTILE/MEDIAN argument (shifted by its low bound): DISC gives the value,
+    /// CONT the value × the fraction's denominator (exact). Rows are sorted once per argument by (group, value) —
+    /// rows outside every group last — so each group is a run starting at the sum of the earlier groups' counts;
+    /// the wanted positions are selected by equality with every position (nothing about the order is opened).
+    private func percentiles(
+        _ session: inout MPCSession,
+        arguments: [Int: Replicated3.Share],
+        indicators: Replicated3.Share,
+        counts: Replicated3.Share,
+        groups: Int
+    ) async throws -> [Int: Replicated3.Share] {
+        let chosen = arguments.keys.sorted().filter { self.plan.aggregates[$0].kind.isPercentile }
+        guard !chosen.isEmpty, self.rows > 0 else { return [:] }
+        let rows = self.rows
+        // Group number of each row: g for members of group g, `groups` for rows outside every group.
+        var number = Replicated3.Share.zeros(rows).adding(constant: UInt64(groups), party: session.party)
+        for g in 0..<groups { number = number - indicators.slice(g * rows..<(g + 1) * rows).scaled(by: UInt64(groups - g)) }
+        var starts: [Replicated3.Share] = [.zeros(1)]
+        for g in 1..<max(groups, 1) { starts.append(starts[g - 1] + counts.slice(g - 1..<g)) }
+        let start = Replicated3.Share.concatenate(starts)
+        let positionBits = Self.bits(UInt64(rows)) + 2
+        var result: [Int: Replicated3.Share] = [:]
+        for a in chosen {
+            let aggregate = self.plan.aggregates[a]
+            let valueBits = Self.bits(UInt64(aggregate.high - aggregate.low))
+            let key = number.scaled(by: UInt64(1) << UInt64(valueBits)) + arguments[a]!
+            let sorted = try await session.sort(key: key, payload: [arguments[a]!], keyBits: Self.bits(UInt64(groups + 1)) + valueBits).payload[0]
+            let (numerator, denominator) = (UInt64(aggregate.fraction.numerator), UInt64(aggregate.fraction.denominator))
+            let nMinusOne = counts.adding(constant: UInt64.max, party: session.party)
+            let offset: Replicated3.Share
+            var remainder = Replicated3.Share.zeros(groups)
+            if aggregate.kind == .percentileDisc {
+                // k = ⌈q·n⌉ − 1 (0 for q = 0), as PostgreSQL picks the first value at or past fraction q.
+                offset = numerator == 0 ? .zeros(groups)
+                    : try await session.divide(counts.scaled(by: numerator).adding(constant: denominator - 1, party: session.party),
+                                               byPublic: [UInt64](repeating: denominator, count: groups), bits: min(61, positionBits + 31),
+                                               quotientBits: positionBits)
+                        .adding(constant: UInt64.max, party: session.party)
+            } else {
+                // position q·(n − 1) = lower + remainder / denominator.
+                let scaled = nMinusOne.scaled(by: numerator)
+                offset = try await session.divide(scaled, byPublic: [UInt64](repeating: denominator, count: groups), bits: min(61, positionBits + 31),
+                                                  quotientBits: positionBits)
+                remainder = scaled - offset.scaled(by: denominator)
+            }
+            let position = start + offset
+            // selector[g][i] = [i == position_g], for every group at once.
+            let broadcast = Replicated3.Share(mine: (0..<groups).flatMap { [UInt64](repeating: position.mine[$0], count: rows) },
+                                              next: (0..<groups).flatMap { [UInt64](repeating: position.next[$0], count: rows) })
+            let indices = [UInt64]((0..<groups).flatMap { _ in (0..<rows).map { UInt64($0) } })
+            let selector = try await session.equal(broadcast, public: indices, bits: positionBits)
+            let above = Replicated3.Share.concatenate([sorted.slice(1..<rows), .zeros(1)])
+            var pairs: [(Replicated3.Share, Replicated3.Share)] = []
+            for g in 0..<groups { pairs.append((selector.slice(g * rows..<(g + 1) * rows), sorted)) }
+            for g in 0..<groups { pairs.append((selector.slice(g * rows..<(g + 1) * rows), above)) }
+            let picked = try await session.innerProducts(pairs)
+            let (low, high) = (picked.slice(0..<groups), picked.slice(groups..<2 * groups))
+            if aggregate.kind == .percentileDisc {
+                result[a] = low
+            } else {
+                result[a] = low.scaled(by: denominator) + (try await session.multiply(remainder, high - low))
+            }
+        }
         return result
     }
 

@@ -39,7 +39,15 @@ package enum PlainEngine {
         var counts = [Int64](repeating: 0, count: groups)
         for row in 0..<rows where mask[row] == 1 { counts[group[row]] += 1 }
         var moments: [[(sum: Int64, squares: Int64, min: Int64, max: Int64)]] = []
+        var ordered: [[[Int64]]] = []
         for aggregate in plan.aggregates {
+            var perGroupValues = [[Int64]](repeating: [], count: aggregate.kind.isPercentile ? groups : 0)
+            if aggregate.kind.isPercentile, let argument = aggregate.argument {
+                let values = evaluate(argument)
+                for row in 0..<rows where mask[row] == 1 { perGroupValues[group[row]].append(values[row]) }
+                for g in perGroupValues.indices { perGroupValues[g].sort() }
+            }
+            ordered.append(perGroupValues)
             var perGroup = [(sum: Int64, squares: Int64, min: Int64, max: Int64)](repeating: (0, 0, .max, .min), count: groups)
             if let argument = aggregate.argument {
                 let values = evaluate(argument)
@@ -65,6 +73,7 @@ package enum PlainEngine {
                     if suppressed { return nil }
                     let aggregate = plan.aggregates[index]
                     let m = moments[index][g]
+                    if aggregate.kind.isPercentile { return Finals.percentile(aggregate, sorted: ordered[index][g]) }
                     return Finals.value(aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
                 }
             })
@@ -102,6 +111,28 @@ enum Finals {
             let denominator = sample ? count * (count - 1) : count * count
             let variance = Double(numerator) / Double(denominator) / pow10(2 * scale)
             return .real(aggregate.kind == .varPop || aggregate.kind == .varSamp ? variance : variance.squareRoot())
+        case .percentileCont, .percentileDisc:
+            return nil  // from the sorted values: `percentile`
         }
+    }
+
+    /// PostgreSQL's percentiles of a group's sorted (shifted) values: DISC is the first value at or past fraction q
+    /// of the group, CONT interpolates linearly at position q·(n − 1).
+    static func percentile(_ aggregate: QueryPlan.Aggregate, sorted values: [Int64]) -> ResultValue? {
+        guard !values.isEmpty else { return nil }
+        let (a, b) = aggregate.fraction
+        let n = Int64(values.count)
+        let scale = aggregate.scale
+        if aggregate.kind == .percentileDisc {
+            let k = max(0, (a * n + b - 1) / b - 1)
+            let units = values[Int(k)] + aggregate.low
+            return scale == 0 ? .integer(units) : .decimal(units: units, scale: scale)
+        }
+        let lower = a * (n - 1) / b
+        let remainder = a * (n - 1) - lower * b
+        let low = values[Int(lower)]
+        let high = values[Int(min(lower + 1, n - 1))]
+        let weighted = low * b + remainder * (high - low)  // the percentile · b, exactly
+        return .real((Double(weighted) / Double(b) + Double(aggregate.low)) / pow10(scale))
     }
 }

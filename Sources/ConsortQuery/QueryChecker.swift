@@ -26,7 +26,8 @@ package enum QueryChecker {
             switch rule.onFailure {
             case .exclude:
                 plan.exclusions.append(typed)
-                plan.leakage.append("the number of \(table.name) rows excluded by quality rules is part of the output")
+                let note = "the number of \(table.name) rows excluded by quality rules is part of the output"
+                if !plan.leakage.contains(note) { plan.leakage.append(note) }
             case .abort:
                 plan.aborts.append((rule.name, typed))
                 plan.leakage.append("whether any \(table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)")
@@ -297,7 +298,10 @@ private struct Scope {
             "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop, "var_samp": .varSamp,
             "variance": .varSamp, "stddev_pop": .stddevPop, "stddev_samp": .stddevSamp, "stddev": .stddevSamp,
         ]
-        let later = ["covar_pop", "covar_samp", "corr", "regr_slope", "regr_intercept", "regr_r2", "percentile_cont", "percentile_disc", "median"]
+        let later = ["covar_pop", "covar_samp", "corr", "regr_slope", "regr_intercept", "regr_r2"]
+        if ["percentile_cont", "percentile_disc", "median"].contains(name) {
+            return try self.percentile(name, arguments, orderBy: orderBy, at: at, rows: rows)
+        }
         guard let kind = kinds[name] else {
             if later.contains(name) {
                 throw QueryError(.unsupported, "\(name.uppercased()) is part of consort-sql/1 but not implemented by this build yet", at: at)
@@ -329,7 +333,48 @@ private struct Scope {
     }
 }
 
+extension Scope {
+    /// `PERCENTILE_CONT(q) / PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)` and `MEDIAN(x)`; q a literal in [0, 1].
+    func percentile(_ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?, at: SourcePosition,
+                    rows: Double) throws -> (QueryPlan.Aggregate, String) {
+        let valueExpression: SQLExpression
+        var fraction = (numerator: Int64(1), denominator: Int64(2))
+        if name == "median" {
+            guard arguments.count == 1, orderBy == nil else { throw QueryError(.type, "MEDIAN takes one argument", at: at) }
+            valueExpression = arguments[0]
+        } else {
+            guard arguments.count == 1, let orderBy else {
+                throw QueryError(.type, "\(name.uppercased()) is written \(name.uppercased())(q) WITHIN GROUP (ORDER BY x)", at: at)
+            }
+            guard case .number(let digits, let position) = arguments[0] else {
+                throw QueryError(.type, "the fraction of \(name.uppercased()) must be a number literal from 0 to 1", at: arguments[0].position)
+            }
+            let typed = try self.typed(arguments[0])
+            guard case .constant(let units) = typed.plan, units >= 0, units <= Int64(pow10(typed.scale)) else {
+                throw QueryError(.type, "the fraction \(digits) of \(name.uppercased()) must be from 0 to 1", at: position)
+            }
+            fraction = (units, Int64(pow10(typed.scale)))
+            valueExpression = orderBy
+        }
+        let typed = try self.typed(valueExpression)
+        guard case .number = typed.kind else {
+            throw QueryError(.type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: valueExpression.position)
+        }
+        let span = typed.high - typed.low
+        guard span * Double(fraction.denominator) * 2 < QueryChecker.momentLimit, rows < 16_777_216 else {
+            throw QueryError(.overflow, "\(name.uppercased()) of values spanning \(span) with a fraction of \(fraction.denominator) parts cannot be interpolated in the ring", at: at)
+        }
+        let kind: QueryPlan.AggregateKind = name == "percentile_disc" ? .percentileDisc : .percentileCont
+        var aggregate = QueryPlan.Aggregate(kind: kind, argument: .subtract(typed.plan, .constant(Int64(typed.low))), scale: typed.scale,
+                                            low: Int64(typed.low), high: Int64(typed.high))
+        aggregate.fraction = fraction
+        return (aggregate, kind == .percentileDisc ? (typed.scale == 0 ? "integer" : "decimal") : "real")
+    }
+}
+
 extension QueryPlan.AggregateKind {
+    var isPercentile: Bool { self == .percentileCont || self == .percentileDisc }
+
     var isSecondMoment: Bool { [.varPop, .varSamp, .stddevPop, .stddevSamp].contains(self) }
 }
 

@@ -23,7 +23,7 @@ package struct QueryPlan: Sendable {
     }
 
     enum AggregateKind: String, Sendable {
-        case count, sum, avg, min, max, varPop, varSamp, stddevPop, stddevSamp
+        case count, sum, avg, min, max, varPop, varSamp, stddevPop, stddevSamp, percentileCont, percentileDisc
     }
 
     /// An aggregate over the argument; for AVG and the second moments the argument is shifted by its lower bound
@@ -34,6 +34,8 @@ package struct QueryPlan: Sendable {
         var scale: Int
         var low: Int64 = 0
         var high: Int64 = 0
+        /// The percentile q = numerator / denominator (PERCENTILE_*, MEDIAN); the argument is shifted by `low`.
+        var fraction: (numerator: Int64, denominator: Int64) = (1, 2)
     }
 
     package struct Output: Sendable {
@@ -140,6 +142,10 @@ extension QueryPlan {
                 rounds += 10 * Int(Double(max(rows, 2)).log2.rounded(.up))
                 elements += 6 * rows * groups
             case .avg, .varPop, .varSamp, .stddevPop, .stddevSamp: rounds += 12 * 60
+            case .percentileCont, .percentileDisc:
+                // Shuffle + quicksort (about 2·log₂ n comparison levels) + selection by equality per group.
+                rounds += 30 * Int(Double(max(rows, 2)).log2.rounded(.up))
+                elements += rows * (16 + 12 * Int(Double(max(rows, 2)).log2.rounded(.up))) + rows * groups * 4
             default: break
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortQuery
 import ConsortSpec
 import Foundation
 
@@ -26,6 +27,16 @@ extension CTS {
                 throw ValidationError("'\(file)' is not a readable CTS")
             }
             print(CTSSummary.render(cts, taskID: document.taskID))
+            // What the query computes and reveals, from the consort-sql/1 checker.
+            do {
+                let plan = try QueryChecker.check(cts)
+                print("\nQUERY CHECK")
+                print("  outputs: " + plan.outputs.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
+                print("  besides the outputs, the computation reveals:")
+                for note in plan.leakage { print("    - \(note)") }
+            } catch let error as QueryError {
+                print("\nQUERY CHECK\n  the query is rejected: \(error)")
+            }
             let problems = diagnostics.filter { $0.severity == .error }
             if !problems.isEmpty {
                 print("\nPROBLEMS (do not sign until they are fixed)")
