@@ -10,20 +10,43 @@ package struct FixedDecimal: Hashable, Comparable, Sendable, CustomStringConvert
 
     /// Parses a plain decimal literal (`-12.34`, `100`) with at most `scale` fraction digits, exactly.
     package init?(parsing text: String, scale: Int) {
-        var digits = Substring(text)
-        let negative = digits.hasPrefix("-")
-        if negative { digits = digits.dropFirst() }
-        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII),
-            whole.allSatisfy(\.isNumber)
-        else { return nil }
-        let fraction = parts.count == 2 ? parts[1] : ""
-        guard fraction.count <= scale, fraction.allSatisfy({ $0.isASCII && $0.isNumber }), parts.count == 1 || !fraction.isEmpty else {
-            return nil
+        // One pass over the UTF-8 bytes: `-`? digit+ (`.` digit{1,scale})?, at most maximumUnits units.
+        var units: Int64 = 0
+        var negative = false
+        var wholeDigits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        var first = true
+        for byte in text.utf8 {
+            defer { first = false }
+            switch byte {
+            case UInt8(ascii: "-") where first:
+                negative = true
+            case UInt8(ascii: "."):
+                guard !seenPoint, wholeDigits > 0 else { return nil }
+                seenPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if seenPoint {
+                    fractionDigits += 1
+                    guard fractionDigits <= scale else { return nil }
+                } else {
+                    wholeDigits += 1
+                }
+                let (shifted, overflow) = units.multipliedReportingOverflow(by: 10)
+                guard !overflow, shifted <= Self.maximumUnits else { return nil }
+                units = shifted + Int64(byte - UInt8(ascii: "0"))
+            default:
+                return nil
+            }
         }
-        let padded = String(fraction) + String(repeating: "0", count: scale - fraction.count)
-        guard let value = Int64(String(whole) + padded), value <= Self.maximumUnits else { return nil }
-        self.units = negative ? -value : value
+        guard wholeDigits > 0, !seenPoint || fractionDigits > 0 else { return nil }
+        for _ in fractionDigits..<max(fractionDigits, scale) {
+            let (shifted, overflow) = units.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            units = shifted
+        }
+        guard units <= Self.maximumUnits else { return nil }
+        self.units = negative ? -units : units
         self.scale = scale
     }
 

@@ -89,5 +89,14 @@ struct ValidationTests {
         #expect(FixedDecimal(parsing: "-0.05", scale: 2)?.units == -5)
         #expect(FixedDecimal(parsing: "1.234", scale: 2) == nil)
         #expect(FixedDecimal(parsing: "1e3", scale: 2) == nil)
+        for malformed in ["", "-", ".5", "1.", "--1", "+1", "1.2.3", " 1", "1,5", "١٢"] {
+            #expect(FixedDecimal(parsing: malformed, scale: 2) == nil, "\(malformed)")
+        }
+        #expect(FixedDecimal(parsing: "007.5", scale: 2)?.units == 750)
+        #expect(FixedDecimal(parsing: "9007199254740991", scale: 0)?.units == (1 << 53) - 1)
+        #expect(FixedDecimal(parsing: "9007199254740992", scale: 0) == nil)
+        #expect(FixedDecimal(parsing: "90071992547409.92", scale: 2) == nil)
+        #expect(FixedDecimal(parsing: "90071992547409.9", scale: 3) == nil)
+        #expect(FixedDecimal(parsing: "99999999999999999999999", scale: 0) == nil)
     }
 }
