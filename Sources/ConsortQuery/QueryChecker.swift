@@ -312,8 +312,11 @@ private struct Scope {
         guard arguments.count == 1, orderBy == nil, !star else {
             throw QueryError(.type, "\(name.uppercased()) takes one argument", at: at)
         }
+        if kind == .count {
+            _ = try self.typed(arguments[0])  // any type; there are no NULLs, so COUNT(x) = COUNT(*)
+            return (.init(kind: .count, argument: nil, scale: 0), "integer")
+        }
         let argument = try self.number(arguments[0], name.uppercased(), at)
-        if kind == .count { return (.init(kind: .count, argument: nil, scale: 0), "integer") }  // no NULLs in consort-sql/1
         // Sums, and for the second moments n·Σ(x − low)², must stay in range over maxRows rows.
         let span = argument.high - argument.low
         let sumMagnitude = (kind == .avg ? span : argument.magnitude) * rows

@@ -37,7 +37,7 @@ struct PostgresReferenceTests {
         "SELECT sex, STDDEV(score) AS s, VAR_POP(score) AS v FROM people GROUP BY sex",
         "SELECT WIDTH_BUCKET(income, 100, 900, 4) AS bucket, COUNT(*) AS n, AVG(age) AS a FROM people GROUP BY WIDTH_BUCKET(income, 100, 900, 4)",
         "SELECT region, employed, MAX(hours) AS hi, MIN(hours) AS lo FROM people GROUP BY region, employed",
-        "SELECT COUNT(age) AS n FROM people WHERE hours = 40",
+        "SELECT COUNT(age) AS n, COUNT(region) AS r FROM people WHERE hours = 40",
         "SELECT AVG(-score) AS a FROM people",
         "SELECT employed, AVG(age) AS a, STDDEV_SAMP(age) AS s FROM people WHERE region = 'west' GROUP BY employed",
         "SELECT SUM(2 * age + 1) AS s FROM people",
