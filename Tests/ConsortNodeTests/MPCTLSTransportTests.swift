@@ -19,33 +19,77 @@ struct MPCTLSTransportTests {
         return configuration
     }
 
-    @Test("the protocols give the plaintext results over real TLS sockets")
-    func protocolsOverTLS() async throws {
+    @Test("every operation over real TLS sockets equals the plaintext function, edge values included")
+    func everyOperationOverTLS() async throws {
         let network = try TestMPCNetwork()
         let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        let x = Array((0..<1000).map { UInt64($0) * 7_919 % 100_003 })
+        var generator = SplitMix64(seed: 5)
+        let edges: [UInt64] = [0, 1, 2, UInt64(1) << 63, UInt64.max, UInt64.max - 1, 1 << 32, (1 << 63) - 1]
+        let x = edges + (0..<600).map { _ in generator.next() }
         let y = Array(x.reversed())
-        let xs = MPCHarness.shares(x)
-        let ys = MPCHarness.shares(y)
-        let results = try await withThrowingTaskGroup(of: (Int, Replicated3.Share, Replicated3.Share, Replicated3.Share).self) { group in
+        // Signed values |v| < 2^40 for comparisons, truncation and fixed point; negatives included.
+        let signed: [Int64] = [0, 1, -1, (1 << 40) - 1, -((1 << 40) - 1), 2, -2] + (0..<601).map { _ in Int64.random(in: -(1 << 40)...(1 << 40), using: &generator) }
+        let a = signed.map { UInt64(bitPattern: $0) }
+        let b = Array(a.reversed())
+        let small = (0..<608).map { UInt64($0 % 97) * 1_000 + 1 }  // positive divisors and radicands
+        // Fixed-point factors |v| < 2^24 (raw), so exact products stay inside the ring.
+        let fa = signed.map { UInt64(bitPattern: $0 >> 16) }
+        let fb = Array(fa.reversed())
+        let shares = [x, y, a, b, small, fa, fb].map { MPCHarness.shares($0) }
+        let fp = FixedPoint.standard
+        typealias Outputs = [Replicated3.Share]
+        let results = try await withThrowingTaskGroup(of: (Int, Outputs).self) { group in
             for party in 0..<3 {
                 group.addTask {
                     let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, session: session))
                     var mpc = try await MPCSession.establish(transport: transport)
-                    let product = try await mpc.multiply(xs[party], ys[party])
-                    let less = try await mpc.lessThan(xs[party], ys[party], bits: 20)
-                    let sorted = try await mpc.sort(key: xs[party], keyBits: 20).key
+                    let (sx, sy, sa, sb, sd) = (shares[0][party], shares[1][party], shares[2][party], shares[3][party], shares[4][party])
+                    var outputs: Outputs = []
+                    outputs.append(sx + sy)
+                    outputs.append(try await mpc.multiply(sx, sy))
+                    outputs.append(try await mpc.dot(sx, sy))
+                    outputs.append(try await mpc.lessThan(sa, sb, bits: 42))
+                    outputs.append(try await mpc.lessThanZero(sa, bits: 42))
+                    outputs.append(try await mpc.equal(sa, sb, bits: 42))
+                    let less = outputs[3]
+                    outputs.append(try await mpc.select(less, sx, sy))
+                    outputs.append(try await mpc.truncate(sa, by: 16))
+                    outputs.append(try await mpc.multiplyFixed(shares[5][party], shares[6][party]))
+                    outputs.append(try await mpc.shuffle([sx])[0])
+                    outputs.append(try await mpc.sort(key: sd, keyBits: 20).key)
+                    outputs.append(try await mpc.divide(sd, by: Replicated3.Share.zeros(sd.count).adding(constant: 7, party: party), bits: 20))
+                    outputs.append(try await mpc.squareRoot(sd, bits: 20))
+                    let stats = try await mpc.summaryStatistics(sd, valueBits: 17)
+                    outputs.append(.concatenate([stats.sum, stats.sumOfSquares, stats.mean]))
                     try await transport.finish()
-                    return (party, product, less, sorted)
+                    return (party, outputs)
                 }
             }
-            var results: [(Int, Replicated3.Share, Replicated3.Share, Replicated3.Share)] = []
-            for try await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }
+            var results = [Outputs](repeating: [], count: 3)
+            for try await (party, outputs) in group { results[party] = outputs }
+            return results
         }
-        #expect(try MPCHarness.reveal(results.map(\.1)) == zip(x, y).map { $0 &* $1 })
-        #expect(try MPCHarness.reveal(results.map(\.2)) == zip(x, y).map { $0 < $1 ? 1 : 0 })
-        #expect(try MPCHarness.reveal(results.map(\.3)) == x.sorted())
+        func reveal(_ index: Int) throws -> [UInt64] { try MPCHarness.reveal(results.map { $0[index] }) }
+        let sa = signed, sb = Array(signed.reversed())
+        #expect(try reveal(0) == zip(x, y).map { $0 &+ $1 })
+        #expect(try reveal(1) == zip(x, y).map { $0 &* $1 })
+        #expect(try reveal(2) == [zip(x, y).reduce(0) { $0 &+ $1.0 &* $1.1 }])
+        #expect(try reveal(3) == zip(sa, sb).map { $0 < $1 ? 1 : 0 })
+        #expect(try reveal(4) == sa.map { $0 < 0 ? 1 : 0 })
+        #expect(try reveal(5) == zip(sa, sb).map { $0 == $1 ? 1 : 0 })
+        #expect(try reveal(6) == zip(zip(sa, sb), zip(x, y)).map { $0.0 < $0.1 ? $1.0 : $1.1 })
+        #expect(try reveal(7) == sa.map { UInt64(bitPattern: $0 >> 16) })
+        let products = fp.decode(try reveal(8))
+        for (index, product) in products.enumerated() {
+            let exact = fp.decode(fa[index]) * fp.decode(fb[index])
+            #expect(product <= exact + 1e-9 && product >= exact - 1.0 / 65_536 - 1e-9, "\(product) vs \(exact)")
+        }
+        #expect(try reveal(9).sorted() == x.sorted())
+        #expect(try reveal(10) == small.sorted())
+        #expect(try reveal(11) == small.map { $0 / 7 })
+        #expect(try reveal(12) == small.map { UInt64(Double($0).squareRoot().rounded(.down)) })
+        let sum = small.reduce(0, +)
+        #expect(try reveal(13) == [sum, small.reduce(0) { $0 + $1 * $1 }, (sum << 16) / UInt64(small.count)])
     }
 
     @Test("a node of a member that is not in the session is refused at the handshake")
