@@ -43,10 +43,39 @@ extension MPCSession {
         }
     }
 
+    /// n / d to `fractionBits` binary places: (⌊n/d⌋, ⌊frac(n/d) · 2^fractionBits⌋), for 0 ≤ n < 2^bits and
+    /// 0 < d < 2^divisorBits ≤ 2^61. The long division simply continues past the last digit of n with zero digits, so
+    /// the remainder stays below d and nothing is scaled up: precision is not limited by the size of n.
+    package mutating func divideWithFraction(
+        _ n: Replicated3.Share, by d: Replicated3.Share, bits: Int, quotientBits: Int, divisorBits: Int, fractionBits: Int
+    ) async throws -> (quotient: Replicated3.Share, fraction: Replicated3.Share) {
+        guard divisorBits <= 61, (0...60).contains(fractionBits) else {
+            throw MPCError(.invalidArgument, "fractional division needs divisors below 2^61 and at most 60 fraction bits")
+        }
+        var fraction = Replicated3.Share.zeros(n.count)
+        let quotient = try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction) { session, t in
+            let atLeast = try await session.lessThan(t, d, bits: divisorBits + 2).negatedBit(party: session.party)
+            return (atLeast, try await session.multiply(atLeast, d))
+        }
+        return (quotient, fraction)
+    }
+
     private mutating func restoringDivision(
         _ n: Replicated3.Share,
         bits: Int,
         quotientBits: Int,
+        step: (inout MPCSession, Replicated3.Share) async throws -> (Replicated3.Share, Replicated3.Share)
+    ) async throws -> Replicated3.Share {
+        var unused = Replicated3.Share.zeros(0)
+        return try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits, fractionBits: 0, fraction: &unused, step: step)
+    }
+
+    private mutating func restoringDivision(
+        _ n: Replicated3.Share,
+        bits: Int,
+        quotientBits: Int,
+        fractionBits: Int,
+        fraction: inout Replicated3.Share,
         step: (inout MPCSession, Replicated3.Share) async throws -> (Replicated3.Share, Replicated3.Share)
     ) async throws -> Replicated3.Share {
         guard (1...61).contains(bits) else { throw MPCError(.invalidArgument, "division of \(bits)-bit values: use 1...61") }
@@ -64,6 +93,12 @@ extension MPCSession {
             let (atLeast, subtracted) = try await step(&self, t)
             remainder = t - subtracted
             quotient = quotient + atLeast.scaled(by: UInt64(1) << UInt64(j))
+        }
+        for j in stride(from: fractionBits - 1, through: 0, by: -1) {
+            let t = remainder.scaled(by: 2)
+            let (atLeast, subtracted) = try await step(&self, t)
+            remainder = t - subtracted
+            fraction = fraction + atLeast.scaled(by: UInt64(1) << UInt64(j))
         }
         return quotient
     }

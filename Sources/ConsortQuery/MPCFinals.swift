@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortSpec
+import Foundation
 
 /// Which output cells the computing parties produce, in order, once the public facts (suppressed, empty and
 /// single-row groups) are known: every party and the output party derive the same layout.
@@ -7,6 +8,8 @@ struct OutputLayout {
     struct Item {
         var group: Int
         var aggregate: Int
+        /// Ring elements of the cell (0: the value follows from the public facts, as REGR_R2 = 1 for constant Y).
+        var width: Int
     }
 
     var items: [Item] = []
@@ -15,8 +18,12 @@ struct OutputLayout {
         for g in 0..<groups where !facts.suppressed[g] {
             for (a, aggregate) in plan.aggregates.enumerated() {
                 if aggregate.kind != .count, facts.empty[g] { continue }
-                if [.varSamp, .stddevSamp].contains(aggregate.kind), facts.single[g] { continue }
-                self.items.append(Item(group: g, aggregate: a))
+                if [.varSamp, .stddevSamp, .covarSamp].contains(aggregate.kind), facts.single[g] { continue }
+                let constantX = facts.constantX[a]?[g] ?? false, constantY = facts.constantY[a]?[g] ?? false
+                if [.regrSlope, .regrIntercept, .regrR2].contains(aggregate.kind), constantX { continue }
+                if aggregate.kind == .corr, constantX || constantY { continue }
+                let width = aggregate.kind == .regrR2 && constantY ? 0 : Self.width(aggregate.kind)
+                self.items.append(Item(group: g, aggregate: a, width: width))
             }
         }
     }
@@ -25,9 +32,14 @@ struct OutputLayout {
     static func width(_ kind: QueryPlan.AggregateKind) -> Int {
         switch kind {
         case .avg, .varPop, .varSamp: return 2
+        case .covarPop, .covarSamp, .regrSlope, .regrIntercept, .corr: return 3  // sign, integer part, fraction
         default: return 1
         }
     }
+
+    /// Fraction bits of the signed ratios (COVAR_*, REGR_SLOPE, REGR_INTERCEPT) and of CORR; REGR_R2 = CORR² has twice.
+    static let ratioBits = 40
+    static let correlationBits = 30
 }
 
 /// The fixed-point precision of each final: derived from the plan alone, so parties and output party agree.
@@ -58,7 +70,16 @@ struct Finalizer {
         case ready(Replicated3.Share)
         case average(Int)
         case variance(Int, root: Bool)
+        case ratio(Int)
+        case correlation(Int, squared: Bool)
     }
+
+    /// A signed ratio numerator / denominator to `OutputLayout.ratioBits` places.
+    private var ratios: [(numerator: Replicated3.Share, denominator: Replicated3.Share)] = []
+    /// C, Dx, Dy and the square-root stretch k of each correlation.
+    private var correlations: [(c: Replicated3.Share, u: Replicated3.Share, v: Replicated3.Share, k: Int)] = []
+    /// Products to form before the ratios: numerator = Σ sign·left·right terms.
+    private var pending: [(kind: QueryPlan.AggregateKind, count: Replicated3.Share, moments: MPCQueryProgram.PairMoments, aggregate: QueryPlan.Aggregate)] = []
 
     private var slots: [Slot] = []
     private var averages: [(sum: Replicated3.Share, count: Replicated3.Share, precision: FinalPrecision)] = []
@@ -82,7 +103,90 @@ struct Finalizer {
                                FinalPrecision(plan: self.plan, aggregate: aggregate)))
     }
 
+    mutating func pair(_ aggregate: QueryPlan.Aggregate, count: Replicated3.Share, moments: MPCQueryProgram.PairMoments) {
+        switch aggregate.kind {
+        case .corr, .regrR2:
+            self.slots.append(.correlation(self.correlations.count, squared: aggregate.kind == .regrR2))
+            self.correlations.append((moments.c, moments.u, moments.v, Self.stretch(self.plan, aggregate)))
+        default:
+            self.slots.append(.ratio(self.pending.count))
+            self.pending.append((aggregate.kind, count, moments, aggregate))
+        }
+    }
+
+    /// k with Dx·4^k, Dy·4^k < 2^60 for every row count up to maxRows.
+    static func stretch(_ plan: QueryPlan, _ aggregate: QueryPlan.Aggregate) -> Int {
+        let rows = Double(plan.table.maxRows)
+        let spans = [Double(aggregate.high - aggregate.low), Double(aggregate.secondHigh - aggregate.secondLow)]
+        let largest = rows * rows * spans.map { $0 * $0 }.max()!
+        return max(0, (60 - Int(Foundation.log2(max(largest, 1)).rounded(.up)) - 1) / 2)
+    }
+
+    /// Numerators and denominators of the signed ratios, then the ratios, batched.
+    private mutating func computeRatios(_ session: inout MPCSession) async throws -> [Replicated3.Share] {
+        guard !self.pending.isEmpty else { return [] }
+        var left: [Replicated3.Share] = [], right: [Replicated3.Share] = []
+        for item in self.pending {
+            let n = item.count
+            switch item.kind {
+            case .covarPop: left += [n]; right += [n]
+            case .covarSamp: left += [n]; right += [n.adding(constant: UInt64.max, party: session.party)]
+            case .regrSlope: break
+            default:  // intercept: (ΣY·Dx − C·ΣX) / (n·Dx) with unshifted sums
+                let sumY = item.moments.sumY + n.scaled(by: UInt64(bitPattern: item.aggregate.low))
+                let sumX = item.moments.sumX + n.scaled(by: UInt64(bitPattern: item.aggregate.secondLow))
+                left += [sumY, item.moments.c, n]; right += [item.moments.u, sumX, item.moments.u]
+            }
+        }
+        let products = left.isEmpty ? Replicated3.Share.zeros(0) : try await session.multiply(.concatenate(left), .concatenate(right))
+        var cursor = 0
+        var numerators: [Replicated3.Share] = [], denominators: [Replicated3.Share] = []
+        for item in self.pending {
+            switch item.kind {
+            case .covarPop, .covarSamp:
+                numerators.append(item.moments.c); denominators.append(products.slice(cursor..<cursor + 1)); cursor += 1
+            case .regrSlope:
+                numerators.append(item.moments.c); denominators.append(item.moments.u)
+            default:
+                numerators.append(products.slice(cursor..<cursor + 1) - products.slice(cursor + 1..<cursor + 2))
+                denominators.append(products.slice(cursor + 2..<cursor + 3)); cursor += 3
+            }
+        }
+        let (sign, magnitude) = try await Self.signAndMagnitude(&session, .concatenate(numerators))
+        let (q, f) = try await session.divideWithFraction(magnitude, by: .concatenate(denominators), bits: 61, quotientBits: 61,
+                                                          divisorBits: 61, fractionBits: OutputLayout.ratioBits)
+        return (0..<self.pending.count).map { Replicated3.Share.concatenate([sign.slice($0..<$0 + 1), q.slice($0..<$0 + 1), f.slice($0..<$0 + 1)]) }
+    }
+
+    /// [x < 0] and |x| for |x| < 2^61.
+    static func signAndMagnitude(_ session: inout MPCSession, _ x: Replicated3.Share) async throws -> (Replicated3.Share, Replicated3.Share) {
+        let sign = try await session.lessThanZero(x, bits: 63)
+        return (sign, x - (try await session.multiply(sign, x)).scaled(by: 2))
+    }
+
+    /// CORR = C / (√(Dx·4^k) · √(Dy·4^k) / 4^k) to `correlationBits` places; REGR_R2 its exact square.
+    private mutating func computeCorrelations(_ session: inout MPCSession) async throws -> [Replicated3.Share] {
+        guard !self.correlations.isEmpty else { return [] }
+        let k = self.correlations.count
+        let stretched = Replicated3.Share.concatenate(self.correlations.map { $0.u.scaled(by: UInt64(1) << UInt64(2 * $0.k)) }
+            + self.correlations.map { $0.v.scaled(by: UInt64(1) << UInt64(2 * $0.k)) })
+        let roots = try await session.squareRoot(stretched, bits: 60)
+        let denominator = try await session.multiply(roots.slice(0..<k), roots.slice(k..<2 * k))
+        let (sign, magnitude) = try await Self.signAndMagnitude(&session, .concatenate(self.correlations.map(\.c)))
+        let numerator = Replicated3.Share.concatenate((0..<k).map { magnitude.slice($0..<$0 + 1).scaled(by: UInt64(1) << UInt64(2 * self.correlations[$0].k)) })
+        let (q, f) = try await session.divideWithFraction(numerator, by: denominator, bits: 61, quotientBits: 2, divisorBits: 61,
+                                                          fractionBits: OutputLayout.correlationBits)
+        let fixed = q.scaled(by: UInt64(1) << UInt64(OutputLayout.correlationBits)) + f
+        let squares = try await session.multiply(fixed, fixed)
+        return (0..<k).flatMap { index -> [Replicated3.Share] in
+            [Replicated3.Share.concatenate([sign.slice(index..<index + 1), q.slice(index..<index + 1), f.slice(index..<index + 1)]),
+             squares.slice(index..<index + 1)]
+        }
+    }
+
     mutating func compute(_ session: inout MPCSession) async throws -> Replicated3.Share {
+        let ratioCells = try await self.computeRatios(&session)
+        let correlationCells = try await self.computeCorrelations(&session)
         var averageCells: [Replicated3.Share] = []
         if !self.averages.isEmpty {
             let sums = Replicated3.Share.concatenate(self.averages.map(\.sum))
@@ -130,6 +234,8 @@ struct Finalizer {
             case .ready(let share): return share
             case .average(let index): return averageCells[index]
             case .variance(let index, let root): return root ? roots[index] : varianceCells[index]
+            case .ratio(let index): return ratioCells[index]
+            case .correlation(let index, let squared): return correlationCells[2 * index + (squared ? 1 : 0)]
             }
         })
     }

@@ -65,7 +65,7 @@ package enum MPCQueryEngine {
         var cells: [Int: [Int: ResultValue]] = [:]
         for item in OutputLayout(plan: plan, facts: facts, groups: groups).items {
             let aggregate = plan.aggregates[item.aggregate]
-            let value = try take(OutputLayout.width(aggregate.kind))
+            let value = try take(item.width)
             let scale = aggregate.scale
             func decimal(_ units: Int64) -> ResultValue { scale == 0 ? .integer(units) : .decimal(units: units, scale: scale) }
             let cell: ResultValue
@@ -79,6 +79,18 @@ package enum MPCQueryEngine {
             case .varPop, .varSamp:
                 cell = .real((Double(value[0]) + Double(value[1]) / Double(UInt64(1) << UInt64(precision.variance))) / pow10(2 * scale))
             case .percentileDisc: cell = decimal(value[0] + aggregate.low)
+            case .covarPop, .covarSamp, .regrSlope, .regrIntercept, .corr:
+                let places = aggregate.kind == .corr ? OutputLayout.correlationBits : OutputLayout.ratioBits
+                let magnitude = Double(value[1]) + Double(value[2]) / Double(UInt64(1) << UInt64(places))
+                let signed = value[0] == 1 ? -magnitude : magnitude
+                switch aggregate.kind {
+                case .covarPop, .covarSamp: cell = .real(signed / pow10(scale + aggregate.secondScale))
+                case .regrSlope: cell = .real(signed * pow10(aggregate.secondScale) / pow10(scale))
+                case .regrIntercept: cell = .real(signed / pow10(scale))
+                default: cell = .real(signed)
+                }
+            case .regrR2:
+                cell = item.width == 0 ? .real(1) : .real(Double(value[0]) / Double(UInt64(1) << UInt64(2 * OutputLayout.correlationBits)))
             case .percentileCont:
                 cell = .real((Double(value[0]) / Double(aggregate.fraction.denominator) + Double(aggregate.low)) / pow10(scale))
             case .stddevPop, .stddevSamp:

@@ -18,6 +18,19 @@ struct MPCQueryProgram {
         var suppressed: [Bool]
         var empty: [Bool]
         var single: [Bool]
+        /// Per two-argument aggregate: which groups have a constant X (Dx = 0) and a constant Y (Dy = 0) —
+        /// PostgreSQL's NULLs (and REGR_R2's 1) depend on them.
+        var constantX: [Int: [Bool]] = [:]
+        var constantY: [Int: [Bool]] = [:]
+    }
+
+    /// Per group: n·Σxy − ΣxΣy, n·Σx² − (Σx)², n·Σy² − (Σy)², and the shifted sums, of one two-argument aggregate.
+    struct PairMoments {
+        var c: Replicated3.Share
+        var u: Replicated3.Share
+        var v: Replicated3.Share
+        var sumX: Replicated3.Share
+        var sumY: Replicated3.Share
     }
 
     func run(_ session: inout MPCSession, columns: [Replicated3.Share]) async throws -> PartyResult {
@@ -81,13 +94,24 @@ struct MPCQueryProgram {
         let sums = pairs.isEmpty ? Replicated3.Share.zeros(0) : try await session.innerProducts(pairs)
         let minima = try await self.extremes(&session, arguments: arguments, indicator: indicator, groups: groups)
         let percentiles = try await self.percentiles(&session, arguments: arguments, indicators: indicators, counts: counts, groups: groups)
+        let pairMoments = try await self.pairMoments(&session, evaluator: &evaluator, arguments: arguments, indicator: indicator,
+                                                     counts: counts, groups: groups)
 
         // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
         let minimum = UInt64(max(self.plan.minGroupSize, 0))
         let thresholds = [UInt64](repeating: minimum, count: groups) + [UInt64](repeating: 1, count: groups) + [UInt64](repeating: 2, count: groups)
         let below = try await session.open(try await session.lessThan(.concatenate([counts, counts, counts]), public: thresholds, bits: bitsOfRows + 2))
-        let facts = PublicFacts(abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
+        var facts = PublicFacts(abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
                                 empty: below[groups..<2 * groups].map { $0 == 1 }, single: below[2 * groups..<3 * groups].map { $0 == 1 })
+        let pairIndices = pairMoments.keys.sorted()
+        if !pairIndices.isEmpty {
+            let spreads = Replicated3.Share.concatenate(pairIndices.flatMap { [pairMoments[$0]!.u, pairMoments[$0]!.v] })
+            let zero = try await session.open(try await session.equal(spreads, public: [UInt64](repeating: 0, count: spreads.count), bits: 62))
+            for (position, a) in pairIndices.enumerated() {
+                facts.constantX[a] = zero[2 * position * groups..<(2 * position + 1) * groups].map { $0 == 1 }
+                facts.constantY[a] = zero[(2 * position + 1) * groups..<(2 * position + 2) * groups].map { $0 == 1 }
+            }
+        }
 
         let layout = OutputLayout(plan: self.plan, facts: facts, groups: groups)
         var finals = Finalizer(plan: self.plan, rowsBits: bitsOfRows)
@@ -100,6 +124,12 @@ struct MPCQueryProgram {
             case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
             case .avg: finals.average(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1), count: counts.slice(g..<g + 1), aggregate: aggregate)
             case .percentileCont, .percentileDisc: finals.plain(percentiles[item.aggregate]!.slice(g..<g + 1))
+            case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
+                guard item.width > 0 else { continue }
+                let m = pairMoments[item.aggregate]!
+                finals.pair(aggregate, count: counts.slice(g..<g + 1), moments: PairMoments(
+                    c: m.c.slice(g..<g + 1), u: m.u.slice(g..<g + 1), v: m.v.slice(g..<g + 1),
+                    sumX: m.sumX.slice(g..<g + 1), sumY: m.sumY.slice(g..<g + 1)))
             case .varPop, .varSamp, .stddevPop, .stddevSamp:
                 finals.secondMoment(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
                                     squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
@@ -222,6 +252,46 @@ struct MPCQueryProgram {
             } else {
                 result[a] = low.scaled(by: denominator) + (try await session.multiply(remainder, high - low))
             }
+        }
+        return result
+    }
+
+    /// The exact per-group moments of every two-argument aggregate: row products in one round, all group sums in
+    /// another, then C, Dx and Dy per group in a third.
+    private func pairMoments(
+        _ session: inout MPCSession,
+        evaluator: inout Evaluator,
+        arguments: [Int: Replicated3.Share],
+        indicator: (Int) -> Replicated3.Share,
+        counts: Replicated3.Share,
+        groups: Int
+    ) async throws -> [Int: PairMoments] {
+        let chosen = arguments.keys.sorted().filter { self.plan.aggregates[$0].kind.isPair }
+        guard !chosen.isEmpty else { return [:] }
+        var xs: [Int: Replicated3.Share] = [:]
+        for a in chosen { xs[a] = try await evaluator.evaluate(self.plan.aggregates[a].second!, &session) }
+        let products = try await session.multiply(.concatenate(chosen.flatMap { [arguments[$0]!, xs[$0]!, arguments[$0]!] }),
+                                                  .concatenate(chosen.flatMap { [xs[$0]!, xs[$0]!, arguments[$0]!] }))
+        let rows = self.rows
+        var pairs: [(Replicated3.Share, Replicated3.Share)] = []
+        for (position, a) in chosen.enumerated() {
+            let columns = [xs[a]!, arguments[a]!] + (0..<3).map { products.slice((3 * position + $0) * rows..<(3 * position + $0 + 1) * rows) }
+            for column in columns { for g in 0..<groups { pairs.append((indicator(g), column)) } }
+        }
+        let sums = try await session.innerProducts(pairs)
+        // Per aggregate, five blocks of `groups`: Σx, Σy, Σxy, Σx², Σy².
+        func block(_ position: Int, _ k: Int) -> Replicated3.Share { sums.slice((5 * position + k) * groups..<(5 * position + k + 1) * groups) }
+        var left: [Replicated3.Share] = [], right: [Replicated3.Share] = []
+        for position in chosen.indices {
+            left += [counts, block(position, 0), counts, block(position, 0), counts, block(position, 1)]
+            right += [block(position, 2), block(position, 1), block(position, 3), block(position, 0), block(position, 4), block(position, 1)]
+        }
+        let terms = try await session.multiply(.concatenate(left), .concatenate(right))
+        func term(_ position: Int, _ k: Int) -> Replicated3.Share { terms.slice((6 * position + k) * groups..<(6 * position + k + 1) * groups) }
+        var result: [Int: PairMoments] = [:]
+        for (position, a) in chosen.enumerated() {
+            result[a] = PairMoments(c: term(position, 0) - term(position, 1), u: term(position, 2) - term(position, 3),
+                                    v: term(position, 4) - term(position, 5), sumX: block(position, 0), sumY: block(position, 1))
         }
         return result
     }

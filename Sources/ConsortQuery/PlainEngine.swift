@@ -40,7 +40,14 @@ package enum PlainEngine {
         for row in 0..<rows where mask[row] == 1 { counts[group[row]] += 1 }
         var moments: [[(sum: Int64, squares: Int64, min: Int64, max: Int64)]] = []
         var ordered: [[[Int64]]] = []
+        var pairs: [[PairMoments]] = []
         for aggregate in plan.aggregates {
+            var perGroupPairs = [PairMoments](repeating: PairMoments(), count: aggregate.kind.isPair ? groups : 0)
+            if aggregate.kind.isPair, let argument = aggregate.argument, let second = aggregate.second {
+                let (ys, xs) = (evaluate(argument), evaluate(second))
+                for row in 0..<rows where mask[row] == 1 { perGroupPairs[group[row]].add(y: ys[row], x: xs[row]) }
+            }
+            pairs.append(perGroupPairs)
             var perGroupValues = [[Int64]](repeating: [], count: aggregate.kind.isPercentile ? groups : 0)
             if aggregate.kind.isPercentile, let argument = aggregate.argument {
                 let values = evaluate(argument)
@@ -74,11 +81,27 @@ package enum PlainEngine {
                     let aggregate = plan.aggregates[index]
                     let m = moments[index][g]
                     if aggregate.kind.isPercentile { return Finals.percentile(aggregate, sorted: ordered[index][g]) }
+                    if aggregate.kind.isPair { return Finals.pair(aggregate, pairs[index][g]) }
                     return Finals.value(aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
                 }
             })
         }
         return result
+    }
+}
+
+/// Σ over a group of the shifted (Y, X) pairs: the exact moments of the two-argument aggregates.
+struct PairMoments {
+    var count: Int64 = 0
+    var x: Int64 = 0, y: Int64 = 0, xy: Int64 = 0, xx: Int64 = 0, yy: Int64 = 0
+
+    mutating func add(y: Int64, x: Int64) {
+        self.count += 1
+        self.x += x
+        self.y += y
+        self.xy += x * y
+        self.xx += x * x
+        self.yy += y * y
     }
 }
 
@@ -113,6 +136,34 @@ enum Finals {
             return .real(aggregate.kind == .varPop || aggregate.kind == .varSamp ? variance : variance.squareRoot())
         case .percentileCont, .percentileDisc:
             return nil  // from the sorted values: `percentile`
+        case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
+            return nil  // from the pair moments: `pair`
+        }
+    }
+
+    /// PostgreSQL's two-argument aggregates of (Y, X) from exact moments of the shifted values.
+    static func pair(_ aggregate: QueryPlan.Aggregate, _ m: PairMoments) -> ResultValue? {
+        let n = m.count
+        guard n > 0 else { return nil }
+        let c = n * m.xy - m.x * m.y
+        let u = n * m.xx - m.x * m.x
+        let v = n * m.yy - m.y * m.y
+        let (ky, kx) = (aggregate.scale, aggregate.secondScale)
+        switch aggregate.kind {
+        case .covarPop: return .real(Double(c) / Double(n * n) / pow10(kx + ky))
+        case .covarSamp: return n < 2 ? nil : .real(Double(c) / Double(n * (n - 1)) / pow10(kx + ky))
+        case .corr: return u == 0 || v == 0 ? nil : .real(Double(c) / (Double(u).squareRoot() * Double(v).squareRoot()))
+        case .regrSlope: return u == 0 ? nil : .real(Double(c) / Double(u) * pow10(kx) / pow10(ky))
+        case .regrR2: return u == 0 ? nil : v == 0 ? .real(1) : .real(Double(c) / Double(u) * (Double(c) / Double(v)))
+        case .regrIntercept:
+            guard u == 0 else {
+                // Unshifted sums: ΣY = Σy' + n·lowY, ΣX = Σx' + n·lowX; intercept = (ΣY·u − C·ΣX) / (n·u).
+                // Exact: the checker proved n·(ΣY·u − C·ΣX) and n·u fit.
+                let sumY = m.y + n * aggregate.low, sumX = m.x + n * aggregate.secondLow
+                return .real(Double(sumY * u - c * sumX) / Double(n * u) / pow10(ky))
+            }
+            return nil
+        default: return nil
         }
     }
 

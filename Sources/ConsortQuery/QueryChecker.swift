@@ -298,7 +298,12 @@ private struct Scope {
             "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop, "var_samp": .varSamp,
             "variance": .varSamp, "stddev_pop": .stddevPop, "stddev_samp": .stddevSamp, "stddev": .stddevSamp,
         ]
-        let later = ["covar_pop", "covar_samp", "corr", "regr_slope", "regr_intercept", "regr_r2"]
+        let pairs: [String: QueryPlan.AggregateKind] = [
+            "covar_pop": .covarPop, "covar_samp": .covarSamp, "corr": .corr, "regr_slope": .regrSlope,
+            "regr_intercept": .regrIntercept, "regr_r2": .regrR2,
+        ]
+        if let kind = pairs[name] { return try self.pairAggregate(kind, name, arguments, orderBy: orderBy, at: at, rows: rows) }
+        let later: [String] = []
         if ["percentile_cont", "percentile_disc", "median"].contains(name) {
             return try self.percentile(name, arguments, orderBy: orderBy, at: at, rows: rows)
         }
@@ -375,8 +380,43 @@ extension Scope {
     }
 }
 
+extension Scope {
+    /// COVAR_POP, COVAR_SAMP, CORR, REGR_SLOPE, REGR_INTERCEPT, REGR_R2 of (Y, X). Their exact moments
+    /// (C = nΣxy − ΣxΣy, n·Σx² − (Σx)², …) must fit the ring over maxRows rows; REGR_INTERCEPT also needs
+    /// n·(ΣY·Dx − C·ΣX) and n·Dx.
+    func pairAggregate(_ kind: QueryPlan.AggregateKind, _ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?,
+                       at: SourcePosition, rows: Double) throws -> (QueryPlan.Aggregate, String) {
+        guard arguments.count == 2, orderBy == nil else { throw QueryError(.type, "\(name.uppercased()) takes two arguments (Y, X)", at: at) }
+        let y = try self.typed(arguments[0]), x = try self.typed(arguments[1])
+        for (typed, expression) in [(y, arguments[0]), (x, arguments[1])] {
+            guard case .number = typed.kind else {
+                throw QueryError(.type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: expression.position)
+            }
+        }
+        let (sy, sx) = (y.high - y.low, x.high - x.low)
+        let n2 = rows * rows
+        var needed = [n2 * sx * sy, n2 * sx * sx]
+        if kind == .corr || kind == .regrR2 { needed.append(n2 * sy * sy) }
+        if kind == .regrIntercept {
+            needed.append(rows * n2 * sx * (y.magnitude * sx + sy * x.magnitude))
+            needed.append(rows * n2 * sx * sx)
+        }
+        guard needed.allSatisfy({ $0 < QueryChecker.momentLimit }), n2 * max(sx * sx, sy * sy) < QueryChecker.momentLimit / 2 else {
+            throw QueryError(.overflow, "\(name.uppercased()) over \(Int(rows)) rows of these ranges needs exact moments beyond 2^61: the 64-bit ring cannot hold them (a 128-bit ring is future work)", at: at)
+        }
+        var aggregate = QueryPlan.Aggregate(kind: kind, argument: .subtract(y.plan, .constant(Int64(y.low))), scale: y.scale,
+                                            low: Int64(y.low), high: Int64(y.high))
+        aggregate.second = .subtract(x.plan, .constant(Int64(x.low)))
+        aggregate.secondScale = x.scale
+        aggregate.secondLow = Int64(x.low)
+        aggregate.secondHigh = Int64(x.high)
+        return (aggregate, "real")
+    }
+}
+
 extension QueryPlan.AggregateKind {
     var isPercentile: Bool { self == .percentileCont || self == .percentileDisc }
+    var isPair: Bool { [.covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2].contains(self) }
 
     var isSecondMoment: Bool { [.varPop, .varSamp, .stddevPop, .stddevSamp].contains(self) }
 }

@@ -24,6 +24,8 @@ package struct QueryPlan: Sendable {
 
     enum AggregateKind: String, Sendable {
         case count, sum, avg, min, max, varPop, varSamp, stddevPop, stddevSamp, percentileCont, percentileDisc
+        /// Two-argument aggregates over (Y, X), PostgreSQL's argument order.
+        case covarPop, covarSamp, corr, regrSlope, regrIntercept, regrR2
     }
 
     /// An aggregate over the argument; for AVG and the second moments the argument is shifted by its lower bound
@@ -36,6 +38,11 @@ package struct QueryPlan: Sendable {
         var high: Int64 = 0
         /// The percentile q = numerator / denominator (PERCENTILE_*, MEDIAN); the argument is shifted by `low`.
         var fraction: (numerator: Int64, denominator: Int64) = (1, 2)
+        /// For two-argument aggregates: X (shifted by `secondLow`), its scale and bounds; `argument` is Y.
+        var second: PlanExpression? = nil
+        var secondScale = 0
+        var secondLow: Int64 = 0
+        var secondHigh: Int64 = 0
     }
 
     package struct Output: Sendable {

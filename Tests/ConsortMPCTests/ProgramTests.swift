@@ -60,6 +60,21 @@ struct ProgramTests {
              try await session.divide(smalls[session.party], byPublic: divisors, bits: 40, quotientBits: 13))
         }
         #expect(try MPCHarness.reveal(bounded.map(\.0)) == zip(small, divisors).map { $0 / $1 })
+
+        // Fractional division: 40 binary places without scaling the dividend (n up to 2^40, d up to 2^20).
+        let fractional = try await MPCHarness.run { session in
+            try await session.divideWithFraction(smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13,
+                                                 divisorBits: 20, fractionBits: 40)
+        }
+        let quotients = try MPCHarness.reveal(fractional.map(\.quotient))
+        let fractions = try MPCHarness.reveal(fractional.map(\.fraction))
+        for index in small.indices {
+            let (n, d) = (small[index], divisors[index])
+            #expect(quotients[index] == n / d)
+            // ⌊(n mod d) · 2^40 / d⌋, computed exactly in 128 bits.
+            let exact = UInt64(((UInt128(n % d) << 40) / UInt128(d)))
+            #expect(fractions[index] == exact, "\(n) / \(d)")
+        }
         #expect(try MPCHarness.reveal(bounded.map(\.1)) == zip(small, divisors).map { $0 / $1 })
     }
 

@@ -39,8 +39,8 @@ struct CheckerTests {
         #expect(numberWhere.code == .type && numberWhere.message.contains("WHERE"), "\(numberWhere)")
         let groupByNumber = try #require(try rejection("SELECT age, COUNT(*) AS n FROM people GROUP BY age"))
         #expect(groupByNumber.code == .type && groupByNumber.message.contains("public domain"), "\(groupByNumber)")
-        let notImplemented = try #require(try rejection("SELECT CORR(age, hours) AS c FROM people"))
-        #expect(notImplemented.code == .unsupported, "\(notImplemented)")
+        let oneArgument = try #require(try rejection("SELECT CORR(age) AS c FROM people"))
+        #expect(oneArgument.code == .type && oneArgument.message.contains("two arguments"), "\(oneArgument)")
     }
 
     @Test("range analysis rejects expressions and aggregates that could overflow the ring, and names them")
@@ -51,6 +51,8 @@ struct CheckerTests {
         #expect(sumOfProducts.code == .overflow && sumOfProducts.message.contains("SUM"), "\(sumOfProducts)")
         let product = try #require(try rejection("SELECT SUM(income * income * income * income) AS s FROM people"))
         #expect(product.code == .overflow, "\(product)")
+        let intercept = try #require(try rejection("SELECT REGR_INTERCEPT(income, score) AS a FROM people", maxRows: 1_000_000))
+        #expect(intercept.code == .overflow && intercept.message.contains("REGR_INTERCEPT"), "\(intercept)")
         let variance = try #require(try rejection("SELECT STDDEV(income) AS s FROM people", maxRows: 1_000_000))
         #expect(variance.code == .overflow && variance.message.contains("STDDEV"), "\(variance)")
         // The same aggregates over a table with fewer rows fit.

@@ -48,6 +48,13 @@ struct PostgresReferenceTests {
         "SELECT sex, PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY score) AS p, PERCENTILE_DISC(0) WITHIN GROUP (ORDER BY hours) AS q FROM people GROUP BY sex",
         "SELECT PERCENTILE_CONT(1) WITHIN GROUP (ORDER BY score) AS p, PERCENTILE_CONT(0) WITHIN GROUP (ORDER BY age) AS q FROM people WHERE employed",
         "SELECT employed, MEDIAN(score) AS m, PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY age) AS d FROM people WHERE age < 10 GROUP BY employed",
+        "SELECT COVAR_POP(hours, age) AS cp, COVAR_SAMP(hours, age) AS cs FROM people",
+        "SELECT region, CORR(hours, age) AS r FROM people GROUP BY region",
+        "SELECT sex, REGR_SLOPE(hours, age) AS b, REGR_INTERCEPT(hours, age) AS a, REGR_R2(hours, age) AS r2 FROM people GROUP BY sex",
+        "SELECT COVAR_POP(score, income) AS c, CORR(score, income) AS r FROM people",
+        "SELECT REGR_SLOPE(score, hours) AS b, REGR_INTERCEPT(score, hours) AS a FROM people WHERE employed",
+        "SELECT region, REGR_SLOPE(age, hours) AS b, CORR(age, hours) AS r, REGR_R2(hours, age) AS r2 FROM people WHERE hours = 40 GROUP BY region",
+        "SELECT region, sex, COVAR_SAMP(age, score) AS c, REGR_R2(age, score) AS r2 FROM people WHERE age > 30 GROUP BY region, sex",
     ]
 
     @Test("every reference query gives PostgreSQL's answer, in plaintext and under MPC")
