@@ -54,7 +54,10 @@ package enum QueryChecker {
         if plan.minGroupSize > 0 {
             plan.leakage.append("which groups have fewer than \(plan.minGroupSize) contributing rows (their cells are suppressed)")
         }
-        if plan.aggregates.contains(where: { [.avg, .varPop, .varSamp, .stddevPop, .stddevSamp, .sum, .min, .max].contains($0.kind) }) {
+        if plan.aggregates.contains(where: \.kind.isPair) {
+            plan.leakage.append("for the two-argument aggregates, in which groups x or y is constant (PostgreSQL's NULLs)")
+        }
+        if plan.aggregates.contains(where: { $0.kind != .count }) {
             plan.leakage.append("whether each group is empty (or has a single row, for sample statistics): PostgreSQL's NULL results")
         }
         return plan
@@ -303,15 +306,12 @@ private struct Scope {
             "regr_intercept": .regrIntercept, "regr_r2": .regrR2,
         ]
         if let kind = pairs[name] { return try self.pairAggregate(kind, name, arguments, orderBy: orderBy, at: at, rows: rows) }
-        let later: [String] = []
         if ["percentile_cont", "percentile_disc", "median"].contains(name) {
             return try self.percentile(name, arguments, orderBy: orderBy, at: at, rows: rows)
         }
         guard let kind = kinds[name] else {
-            if later.contains(name) {
-                throw QueryError(.unsupported, "\(name.uppercased()) is part of consort-sql/1 but not implemented by this build yet", at: at)
-            }
-            throw QueryError(.unknownName, "unknown aggregate \(name.uppercased())", at: at)
+            let known = (Array(kinds.keys) + Array(pairs.keys) + ["percentile_cont", "percentile_disc", "median"]).sorted()
+            throw QueryError(.unknownName, "unknown aggregate \(name.uppercased()) (consort-sql/1 has \(known.map { $0.uppercased() }.joined(separator: ", ")))", at: at)
         }
         if kind == .count, star { return (.init(kind: .count, argument: nil, scale: 0), "integer") }
         guard arguments.count == 1, orderBy == nil, !star else {

@@ -39,6 +39,8 @@ struct CheckerTests {
         #expect(numberWhere.code == .type && numberWhere.message.contains("WHERE"), "\(numberWhere)")
         let groupByNumber = try #require(try rejection("SELECT age, COUNT(*) AS n FROM people GROUP BY age"))
         #expect(groupByNumber.code == .type && groupByNumber.message.contains("public domain"), "\(groupByNumber)")
+        let unknown = try #require(try rejection("SELECT GEOMEAN(age) AS g FROM people"))
+        #expect(unknown.code == .unknownName && unknown.message.contains("GEOMEAN"), "\(unknown)")
         let oneArgument = try #require(try rejection("SELECT CORR(age) AS c FROM people"))
         #expect(oneArgument.code == .type && oneArgument.message.contains("two arguments"), "\(oneArgument)")
     }

@@ -98,6 +98,60 @@ struct PostgresReferenceTests {
         }
     }
 
+    @Test("the example CTSs' queries (quality rules, WHERE, MEDIAN, two GROUP BY keys) give PostgreSQL's answer", arguments: [
+        "household-income.json", "gender-pay-gap.json", "mno-commuting.json",
+    ])
+    func examples(_ file: String) async throws {
+        guard try TestPostgres.isAvailable() else { return }
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Specs/examples/\(file)").standardized.path
+        let document = try SpecificationDocument.read(path)
+        let cts = try #require(try document.specification().0)
+        let plan = try QueryChecker.check(cts)
+        let table = plan.table
+        let csv = try DataSynth.csv(table: table, rows: 2_000, seed: 11)
+        let data = try CSVTable.parse(csv, table: table)
+        try await TestPostgres.withDatabase { url in
+            let columns = table.columns.map { column -> String in
+                switch column.type {
+                case .integer: return "\(column.name) bigint"
+                case .decimal(let scale, _, _): return "\(column.name) numeric(20,\(scale))"
+                case .boolean: return "\(column.name) boolean"
+                default: return "\(column.name) text"
+                }
+            }
+            var statements = ["CREATE TABLE \(table.name) (\(columns.joined(separator: ", ")))"]
+            for line in csv.split(separator: "\n").dropFirst() {
+                let values = zip(table.columns, line.split(separator: ",", omittingEmptySubsequences: false)).map { column, value -> String in
+                    if case .category = column.type { return "'\(value)'" }
+                    return String(value)
+                }
+                statements.append("INSERT INTO \(table.name) VALUES (\(values.joined(separator: ", ")))")
+            }
+            try await TestPostgres.execute(["BEGIN"] + statements + ["COMMIT"], url: url)
+            // PostgreSQL gets the exclude rules as a WHERE conjunct, and MEDIAN as PERCENTILE_CONT(0.5).
+            let rules = cts.quality.filter { $0.table == table.name && $0.onFailure == .exclude }.map { "(\($0.rule))" }
+            var query = cts.query.replacing(/MEDIAN\((\w+)\)/) { "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))" }
+            if !rules.isEmpty {
+                let condition = rules.joined(separator: " AND ")
+                if query.contains(" WHERE ") {
+                    query = query.replacingOccurrences(of: " WHERE ", with: " WHERE \(condition) AND ")
+                } else if let groupBy = query.range(of: " GROUP BY ") {
+                    query.replaceSubrange(groupBy, with: " WHERE \(condition) GROUP BY ")
+                } else {
+                    query += " WHERE \(condition)"
+                }
+            }
+            let expected = try await Self.postgres(query, url: url)
+            #expect(!expected.isEmpty)
+            let minimum = Double(cts.disclosure.minGroupSize)
+            let countColumn = plan.outputs.first { $0.type == "integer" && !["category", "boolean"].contains($0.type) }?.name
+            let kept = expected.filter { row in countColumn.map { (row[$0]?.doubleValue ?? 0) >= minimum } ?? true }
+            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data).0)] {
+                try Self.compare(result, kept, query: cts.query, engine: engine, skipSuppressed: true)
+            }
+        }
+    }
+
     // MARK: Helpers
 
     static func load(_ csv: String, url: String) async throws {
