@@ -149,6 +149,11 @@ extension QueryPlan {
                 rounds += 10 * Int(Double(max(rows, 2)).log2.rounded(.up))
                 elements += 6 * rows * groups
             case .avg, .varPop, .varSamp, .stddevPop, .stddevSamp: rounds += 12 * 60
+            case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
+                // Row products, group sums, then a 100-step signed long division (and square roots for CORR).
+                if let second = aggregate.second { rounds += visit(second) }
+                elements += 3 * rows
+                rounds += 12 * 130
             case .percentileCont, .percentileDisc:
                 // Shuffle + quicksort (about 2·log₂ n comparison levels) + selection by equality per group.
                 rounds += 30 * Int(Double(max(rows, 2)).log2.rounded(.up))
