@@ -21,12 +21,17 @@ package struct TLSPeerAuthentication: Sendable {
     /// Where the verified identity of one connection lands once the handshake has run the callback.
     package final class PeerIdentity: Sendable {
         private let value = Mutex<(verified: VerifiedIdentity?, rejection: String?)>((nil, nil))
-        package init() {}
+        private let onReject: (@Sendable (String) -> Void)?
+        /// `onReject` hears every refusal (e.g. to audit it).
+        package init(onReject: (@Sendable (String) -> Void)? = nil) { self.onReject = onReject }
         package var verified: VerifiedIdentity? { self.value.withLock { $0.verified } }
         /// Why the peer's certificate was refused, if it was: a refusal is final, unlike a network error.
         package var rejection: String? { self.value.withLock { $0.rejection } }
         func set(_ identity: VerifiedIdentity) { self.value.withLock { $0.verified = identity } }
-        func reject(_ reason: String) { self.value.withLock { $0.rejection = reason } }
+        func reject(_ reason: String) {
+            self.value.withLock { $0.rejection = reason }
+            self.onReject?(reason)
+        }
     }
 
     package func serverContext() throws -> NIOSSLContext {

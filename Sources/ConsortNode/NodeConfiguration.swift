@@ -1,0 +1,92 @@
+import ConsortAudit
+import ConsortPKI
+import ConsortSpec
+import Foundation
+import X509
+
+/// A service node's configuration file (`node/1`, written by `consort node init`). Paths are relative to the file.
+///
+///     {"consort": "node/1", "member": "cp-a", "identity": "cp-a/node", "root": "op/operator.pem",
+///      "directory": "directory.json", "listen": "127.0.0.1:7443", "store": "sqlite:data/audit.db", "data": "data",
+///      "roundTimeoutSeconds": 30, "logLevel": "info"}
+package struct NodeConfiguration: Codable, Sendable, Equatable {
+    package static let format = "node/1"
+
+    package var consort: String = Self.format
+    /// The member this node belongs to.
+    package var member: String
+    /// The node identity: IDENTITY.key + IDENTITY.pem (as `consort pki issue --kind node` writes).
+    package var identity: String
+    /// The operator root certificate (PEM): the only trust anchor.
+    package var root: String
+    /// The operator-signed member directory.
+    package var directory: String
+    /// HOST:PORT of the mutual-TLS API listener.
+    package var listen: String
+    /// The audit store: `sqlite:PATH` (embedded default) or `postgres://user@host:port/db`.
+    package var store: String
+    /// Where the node keeps task data (input shares, results).
+    package var data: String
+    package var roundTimeoutSeconds: Double = 30
+    package var logLevel: String = "info"
+
+    package init(member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String) {
+        self.member = member
+        self.identity = identity
+        self.root = root
+        self.directory = directory
+        self.listen = listen
+        self.store = store
+        self.data = data
+    }
+
+    /// Everything the configuration points at, loaded and checked.
+    package struct Loaded: Sendable {
+        package var configuration: NodeConfiguration
+        package var member: MemberID
+        package var identity: SigningIdentity
+        package var root: Certificate
+        package var directory: MemberDirectory
+        package var host: String
+        package var port: Int
+        package var store: AuditStores.Address
+    }
+
+    package static func read(_ path: String) throws -> NodeConfiguration {
+        do {
+            return try JSONDecoder().decode(NodeConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let error as DecodingError {
+            throw NodeError(.configuration, "\(path) is not a node configuration: \(error)")
+        } catch {
+            throw NodeError(.configuration, "cannot read \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Loads and checks: the identity is this member's node certificate under the root, the directory verifies under
+    /// the root and lists this member, the listen address and store address parse.
+    package func load(relativeTo base: String) async throws -> Loaded {
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : "\(base)/\(path)" }
+        guard self.consort == Self.format else { throw NodeError(.configuration, "unknown configuration format '\(self.consort)' (expected \(Self.format))") }
+        let member: MemberID
+        do { member = try MemberID(self.member) } catch { throw NodeError(.configuration, "'\(self.member)' is not a member id: \(error)") }
+        let identity = try SigningIdentity.load(identity: resolve(self.identity))
+        guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
+            throw NodeError(.configuration, "\(self.root) holds no certificate")
+        }
+        let verified = try await ConsortVerifier(root: root).verify(chain: identity.chain, usage: .server)
+        guard verified.identity == .node(member) else {
+            throw NodeError(.configuration, "\(self.identity).pem is \(verified.identity.map { "\($0)" } ?? verified.subject), not the node of '\(member)'")
+        }
+        let directory = try MemberDirectory.verify(Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
+        guard directory.member(member) != nil else {
+            throw NodeError(.configuration, "the directory \(self.directory) does not list '\(member)'")
+        }
+        guard let colon = self.listen.lastIndex(of: ":"), let port = Int(self.listen[self.listen.index(after: colon)...]), (1...65_535).contains(port) else {
+            throw NodeError(.configuration, "listen '\(self.listen)' is not HOST:PORT")
+        }
+        var store = self.store
+        if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") { store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count))) }
+        return Loaded(configuration: self, member: member, identity: identity, root: root, directory: directory,
+                      host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store))
+    }
+}

@@ -1,0 +1,191 @@
+import ConsortAudit
+import ConsortPKI
+import ConsortSpec
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// A member's service node: the REST API over mutual TLS 1.3. Every connection's client chain is verified by
+/// `ConsortVerifier` and must belong to a member the operator's directory lists; requests are authorised from that
+/// verified identity only. Start-up, shutdown and every refusal are written to the audit log.
+package struct NodeServer: Sendable {
+    package let node: NodeConfiguration.Loaded
+    package let log: AuditLog
+    package let logger: Logger
+
+    package init(node: NodeConfiguration.Loaded, log: AuditLog, logger: Logger) {
+        self.node = node
+        self.log = log
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT (graceful shutdown), then logs `node.stopped`.
+    package func run() async throws {
+        let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: ConsortVerifier(root: self.node.root))
+        let context = try authentication.serverContext()
+        let directory = self.node.directory
+        let log = self.log
+        let pending = PendingAudits()
+        let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: MemberMiddleware(directory: directory, log: log))
+        let member = self.node.member.rawValue
+        router.get("/v1/health") { _, context -> Response in
+            let body = #"{"member":"\#(member)","status":"ok","peer":"\#(context.peer?.identity.map { "\($0)" } ?? "")"}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let server = HTTPServerBuilder { responder in
+            MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication) { identity in
+                identity.memberID.map { directory.member($0) != nil } ?? false
+            } onReject: { reason in
+                // Handshake callbacks cannot await: the append runs as a task that shutdown waits for.
+                pending.run { _ = try? await log.append(try AuditDraft(actor: AuditActor(fingerprint: "-", subject: "unauthenticated TLS peer"),
+                                                                       action: .requestDenied, details: ["reason": .string(reason)])) }
+            }
+        }
+        let application = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(self.node.host, port: self.node.port), serverName: "consort-node"),
+            logger: self.logger
+        )
+        try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStarted,
+                                                 details: ["listen": .string(self.node.configuration.listen)]))
+        try await application.runService()
+        await pending.wait()
+        try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStopped))
+    }
+
+    private var nodeActor: AuditActor {
+        AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate), subject: "consort://\(self.node.member)/node")
+    }
+}
+
+/// Audit appends started where nothing can await them; shutdown waits for all before `node.stopped`.
+final class PendingAudits: Sendable {
+    private let tasks = Mutex<[UUID: Task<Void, Never>]>([:])
+
+    /// Runs `operation` as a task that forgets itself when done.
+    func run(_ operation: @escaping @Sendable () async -> Void) {
+        let id = UUID()
+        self.tasks.withLock { tasks in
+            tasks[id] = Task {
+                await operation()
+                _ = self.tasks.withLock { $0.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    func wait() async {
+        for task in self.tasks.withLock({ Array($0.values) }) { await task.value }
+    }
+}
+
+/// The verified identity of each open connection, looked up by channel when a request context is created.
+package final class PeerRegistry: Sendable {
+    package static let shared = PeerRegistry()
+    private let peers = Mutex<[ObjectIdentifier: TLSPeerAuthentication.PeerIdentity]>([:])
+
+    func register(_ channel: any Channel, _ peer: TLSPeerAuthentication.PeerIdentity) {
+        let key = ObjectIdentifier(channel)
+        self.peers.withLock { $0[key] = peer }
+        channel.closeFuture.whenComplete { _ in _ = self.peers.withLock { $0.removeValue(forKey: key) } }
+    }
+
+    func identity(of channel: any Channel) -> VerifiedIdentity? {
+        self.peers.withLock { $0[ObjectIdentifier(channel)] }?.verified
+    }
+}
+
+/// HTTP/1 behind our own TLS handler: Hummingbird's TLS helper takes only the older verification callback, and we
+/// need ours (operator root, CRLs, key usage, roles, directory admission) and the verified identity afterwards.
+struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+    let base: HTTP1Channel
+    let context: NIOSSLContext
+    let authentication: TLSPeerAuthentication
+    let admit: @Sendable (VerifiedIdentity) -> Bool
+    let onReject: @Sendable (String) -> Void
+
+    init(base: HTTP1Channel, context: NIOSSLContext, authentication: TLSPeerAuthentication,
+         admit: @escaping @Sendable (VerifiedIdentity) -> Bool, onReject: @escaping @Sendable (String) -> Void) {
+        self.base = base
+        self.context = context
+        self.authentication = authentication
+        self.admit = admit
+        self.onReject = onReject
+    }
+
+    var responder: HTTPChannelHandler.Responder { self.base.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let peer = TLSPeerAuthentication.PeerIdentity(onReject: self.onReject)
+            PeerRegistry.shared.register(channel, peer)
+            try channel.pipeline.syncOperations.addHandlers([
+                self.authentication.serverHandler(context: self.context, usage: .client, peer: peer, admit: self.admit),
+                HandshakeFailureAuditor(peer: peer, onReject: self.onReject),
+            ])
+        }.flatMap {
+            self.base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await self.base.handle(value: value, logger: logger)
+    }
+}
+
+/// Reports handshakes that fail before our verification callback runs (no client certificate, no common TLS version):
+/// those refusals are audited too.
+final class HandshakeFailureAuditor: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    private let peer: TLSPeerAuthentication.PeerIdentity
+    private let onReject: @Sendable (String) -> Void
+    private var reported = false
+
+    init(peer: TLSPeerAuthentication.PeerIdentity, onReject: @escaping @Sendable (String) -> Void) {
+        self.peer = peer
+        self.onReject = onReject
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !self.reported, self.peer.verified == nil, self.peer.rejection == nil, error is NIOSSLError {
+            self.reported = true
+            self.onReject("TLS handshake failed: \(error)")
+        }
+        context.fireErrorCaught(error)
+    }
+}
+
+/// A request's context: Hummingbird's core storage plus the peer's verified identity.
+package struct NodeRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let peer: VerifiedIdentity?
+
+    package init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peer = PeerRegistry.shared.identity(of: source.channel)
+    }
+}
+
+/// Every request must come from a member the directory lists (the TLS handshake already checked; this is the
+/// second line): otherwise 403, and the refusal is audited.
+struct MemberMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+    let directory: MemberDirectory
+    let log: AuditLog
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let peer = context.peer, let member = peer.memberID, self.directory.member(member) != nil else {
+            let subject = context.peer.map { $0.identity.map { "\($0)" } ?? $0.subject } ?? "unknown peer"
+            try await self.log.append(try AuditDraft(actor: AuditActor(fingerprint: context.peer?.fingerprint ?? "-", subject: subject),
+                                                     action: .requestDenied, details: ["path": .string(request.uri.path)]))
+            let body = #"{"error":"forbidden","message":"\#(subject) is not a member of this consortium's directory"}"#
+            return Response(status: .forbidden, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import ConsortAudit
+import ConsortNode
+import Foundation
+import Logging
+
+struct Node: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A member's service node: configure it and run it.",
+        subcommands: [Init.self, Run.self]
+    )
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a node configuration after checking everything it points at.",
+            discussion: """
+                The identity must be this member's node certificate under the operator root, and the directory must
+                verify under the root and list the member.
+
+                Example:
+                  consort node init --member cp-a --identity cp-a/node --root op/operator.pem --directory directory.json \\
+                      --listen 127.0.0.1:7443 --out cp-a/node.json
+                """
+        )
+
+        @Option(help: "The member id.") var member: String
+        @Option(help: "The node identity DIR/NAME (NAME.key + NAME.pem).") var identity: String
+        @Option(help: "The operator root certificate.") var root: String
+        @Option(help: "The signed member directory.") var directory: String
+        @Option(help: "HOST:PORT for the mutual-TLS API.") var listen: String
+        @Option(help: "Audit store: sqlite:PATH (default: DATA/audit.db) or postgres://user@host:port/db.") var store: String?
+        @Option(help: "Data directory (default: 'data' next to the configuration).") var data: String?
+        @Option(help: "Where to write the configuration.") var out: String
+
+        func run() async throws {
+            try Files.refuseToOverwrite(out)
+            let cwd = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : "\(cwd)/\(path)" }
+            let outDirectory = URL(fileURLWithPath: absolute(out)).deletingLastPathComponent().path
+            let dataDirectory = data.map(absolute) ?? "\(outDirectory)/data"
+            let configuration = NodeConfiguration(
+                member: member, identity: absolute(identity), root: absolute(root), directory: absolute(directory), listen: listen,
+                store: store.map { $0.hasPrefix("sqlite:") && !$0.hasPrefix("sqlite:/") ? "sqlite:" + absolute(String($0.dropFirst(7))) : $0 }
+                    ?? "sqlite:\(dataDirectory)/audit.db",
+                data: dataDirectory
+            )
+            _ = try await configuration.load(relativeTo: outDirectory)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(configuration).write(to: URL(fileURLWithPath: out))
+            print("wrote \(out): node of \(member), listening on \(listen), audit store \(configuration.store)")
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the node until SIGTERM or SIGINT (graceful shutdown).",
+            discussion: """
+                Example:
+                  consort node run --config cp-a/node.json
+                """
+        )
+
+        @Option(help: "The node configuration (from 'consort node init').") var config: String
+
+        func run() async throws {
+            let configuration = try NodeConfiguration.read(config)
+            let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
+            let node = try await configuration.load(relativeTo: base)
+            MemoryTuning.keepLargeAllocations()
+            try FileManager.default.createDirectory(atPath: configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)",
+                                                    withIntermediateDirectories: true)
+            var logger = Logger(label: "consort.node")
+            logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            let loggerCopy = logger
+            try await AuditStores.with(node.store) { store in
+                let log = try AuditLog(store: store, identity: node.identity)
+                print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
+                try await NodeServer(node: node, log: log, logger: loggerCopy).run()
+            }
+        }
+    }
+}

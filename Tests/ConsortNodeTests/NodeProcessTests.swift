@@ -1,0 +1,87 @@
+import ConsortAudit
+import ConsortNode
+import ConsortPKI
+import ConsortSpec
+import ConsortTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `consort node run` process serving its API over mutual TLS, called with curl as members and outsiders.
+@Suite("Service node over mutual TLS")
+struct NodeProcessTests {
+    @Test("members in the directory are served; outsiders, foreign roots and certificate-less clients are refused and audited")
+    func admission() async throws {
+        let directory = try Subprocess.temporaryDirectory("consort-node")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.path
+        var consortium = try TestConsortium()
+        try consortium.admit("cp-a", roles: [.compute])
+        try consortium.admit("nso-north", roles: [.input])
+        try consortium.admit("nso-x", roles: [.input])  // admitted by the operator, but not in the directory
+        var foreign = try TestConsortium(name: "Foreign Operator")
+        try foreign.admit("nso-north", roles: [.input])
+        try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
+        try consortium.node("cp-a", ip: ["127.0.0.1"]).write(directory: path, name: "node")
+        try consortium.user("nso-north", name: "alice", roles: [.signer]).write(directory: path, name: "alice")
+        try consortium.user("nso-x", name: "bob", roles: [.signer]).write(directory: path, name: "bob")
+        try foreign.user("nso-north", name: "eve", roles: [.signer]).write(directory: path, name: "eve")
+        let members = #"{"members": [{"id": "cp-a", "name": "Compute A", "roles": ["compute"], "ca": "\#(try PEMFiles.pem([consortium.member("cp-a").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))", "endpoint": "https://127.0.0.1:1"}, {"id": "nso-north", "name": "North", "roles": ["input"], "ca": "\#(try PEMFiles.pem([consortium.member("nso-north").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))"}]}"#
+        let signed = try MemberDirectory.readMembers(Array(members.utf8), baseDirectory: path, root: consortium.root.certificate)
+            .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
+        try Data(signed).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
+
+        let consort = try TestEnvironment.consortExecutable().path
+        let port = try FreePort.loopback()
+        let initialised = try Subprocess.run(consort, [
+            "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
+            "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
+        ])
+        try #require(initialised.succeeded, "\(initialised.stderr)")
+
+        let node = Process()
+        node.executableURL = URL(fileURLWithPath: consort)
+        node.arguments = ["node", "run", "--config", "\(path)/node.json"]
+        FileManager.default.createFile(atPath: "\(path)/node.log", contents: nil)
+        node.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/node.log"))
+        node.standardError = node.standardOutput
+        try node.run()
+        defer { if node.isRunning { kill(node.processIdentifier, SIGKILL) } }
+
+        func curl(_ identity: String?) throws -> Subprocess.Output {
+            var arguments = ["-s", "--max-time", "5", "--cacert", "\(path)/root.pem"]
+            if let identity { arguments += ["--cert", "\(path)/\(identity).pem", "--key", "\(path)/\(identity).key"] }
+            return try Subprocess.run("curl", arguments + ["https://127.0.0.1:\(port)/v1/health"])
+        }
+        // Wait until the node answers.
+        var served = try curl("alice")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !served.succeeded, ContinuousClock.now < deadline, node.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            served = try curl("alice")
+        }
+        #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
+                "\(served.stdout) \(served.stderr)")
+        for outsider in ["bob", "eve", nil] {
+            let refused = try curl(outsider)
+            #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")
+        }
+
+        kill(node.processIdentifier, SIGTERM)
+        let stopDeadline = ContinuousClock.now + .seconds(15)
+        while node.isRunning, ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!node.isRunning && node.terminationStatus == 0, "the node did not stop gracefully on SIGTERM")
+
+        // The audit log: started, three refusals (naming who), stopped.
+        let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in try await store.entries(from: 1, limit: 100) }
+        let actions = entries.map(\.action)
+        #expect(actions.first == .nodeStarted && actions.last == .nodeStopped, "\(actions)")
+        let denials = entries.filter { $0.action == .requestDenied }.map(\.details)
+        #expect(denials.count == 3, "\(denials)")
+        #expect(denials.contains { $0.contains("consort://nso-x/user/bob") }, "\(denials)")
+        #expect(denials.contains { $0.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") }, "\(denials)")
+    }
+}
