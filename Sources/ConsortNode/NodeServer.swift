@@ -15,11 +15,13 @@ import Synchronization
 package struct NodeServer: Sendable {
     package let node: NodeConfiguration.Loaded
     package let log: AuditLog
+    package let tasks: TaskStore
     package let logger: Logger
 
-    package init(node: NodeConfiguration.Loaded, log: AuditLog, logger: Logger) {
+    package init(node: NodeConfiguration.Loaded, log: AuditLog, tasks: TaskStore, logger: Logger) {
         self.node = node
         self.log = log
+        self.tasks = tasks
         self.logger = logger
     }
 
@@ -36,6 +38,21 @@ package struct NodeServer: Sendable {
         router.get("/v1/health") { _, context -> Response in
             let body = #"{"member":"\#(member)","status":"ok","peer":"\#(context.peer?.identity.map { "\($0)" } ?? "")"}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let service = TaskService(node: self.node, tasks: self.tasks, log: log)
+        router.post("/v1/tasks") { request, context -> Response in
+            try await Self.respond {
+                let body = try await request.body.collect(upTo: 1 << 20)
+                let outcome = try await service.submit(Array(body.readableBytesView), by: try Self.caller(context))
+                return (outcome.created ? .created : .ok, #"{"task":"\#(outcome.task)","state":"\#(outcome.state.rawValue)"}"#)
+            }
+        }
+        router.get("/v1/tasks/{id}") { _, context -> Response in
+            try await Self.respond {
+                let id = context.parameters.get("id") ?? ""
+                let (record, cts) = try await service.status(id, for: try Self.caller(context))
+                return (.ok, #"{"task":"\#(record.id)","id":"\#(cts.id)","state":"\#(record.state.rawValue)","node":"\#(member)"}"#)
+            }
         }
         let server = HTTPServerBuilder { responder in
             MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication) { identity in
@@ -56,6 +73,32 @@ package struct NodeServer: Sendable {
         try await application.runService()
         await pending.wait()
         try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStopped))
+    }
+
+    static func caller(_ context: NodeRequestContext) throws -> VerifiedIdentity {
+        guard let peer = context.peer else { throw NodeError(.unauthenticated, "no verified client certificate") }
+        return peer
+    }
+
+    /// Runs a handler; a `NodeError` becomes its HTTP status with `{"error", "message"}`.
+    static func respond(_ body: () async throws -> (HTTPResponse.Status, String)) async throws -> Response {
+        let status: HTTPResponse.Status
+        let text: String
+        do {
+            (status, text) = try await body()
+        } catch let error as NodeError {
+            switch error.code {
+            case .invalidRequest: status = .badRequest
+            case .unauthenticated: status = .unauthorized
+            case .forbidden: status = .forbidden
+            case .notFound: status = .notFound
+            case .conflict: status = .conflict
+            case .deadlinePassed: status = .unprocessableContent
+            default: status = .internalServerError
+            }
+            text = String(decoding: JSONWriter.write(.object(JSONObject([("error", .string(error.code.description)), ("message", .string(error.message))]))), as: UTF8.self)
+        }
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     private var nodeActor: AuditActor {
@@ -124,9 +167,11 @@ struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             let peer = TLSPeerAuthentication.PeerIdentity(onReject: self.onReject)
             PeerRegistry.shared.register(channel, peer)
+            let activity = ConnectionActivity()
             try channel.pipeline.syncOperations.addHandlers([
+                activity,
                 self.authentication.serverHandler(context: self.context, usage: .client, peer: peer, admit: self.admit),
-                HandshakeFailureAuditor(peer: peer, onReject: self.onReject),
+                HandshakeFailureAuditor(peer: peer, activity: activity, onReject: self.onReject),
             ])
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)
@@ -143,20 +188,36 @@ struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
 final class HandshakeFailureAuditor: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
     private let peer: TLSPeerAuthentication.PeerIdentity
+    private let activity: ConnectionActivity
     private let onReject: @Sendable (String) -> Void
     private var reported = false
 
-    init(peer: TLSPeerAuthentication.PeerIdentity, onReject: @escaping @Sendable (String) -> Void) {
+    init(peer: TLSPeerAuthentication.PeerIdentity, activity: ConnectionActivity, onReject: @escaping @Sendable (String) -> Void) {
         self.peer = peer
+        self.activity = activity
         self.onReject = onReject
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !self.reported, self.peer.verified == nil, self.peer.rejection == nil, error is NIOSSLError {
+        // A refused TLS handshake; a connection that closes without sending a byte (a port probe) is not a request.
+        if !self.reported, self.activity.received, self.peer.verified == nil, self.peer.rejection == nil,
+            case .handshakeFailed = error as? NIOSSLError
+        {
             self.reported = true
             self.onReject("TLS handshake failed: \(error)")
         }
         context.fireErrorCaught(error)
+    }
+}
+
+/// Notes whether the peer sent anything at all (raw bytes, before TLS).
+final class ConnectionActivity: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private(set) var received = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received = true
+        context.fireChannelRead(data)
     }
 }
 

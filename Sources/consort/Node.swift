@@ -73,10 +73,18 @@ struct Node: AsyncParsableCommand {
             var logger = Logger(label: "consort.node")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             let loggerCopy = logger
+            let dataDirectory = configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)"
             try await AuditStores.with(node.store) { store in
                 let log = try AuditLog(store: store, identity: node.identity)
+                let tasks = try await TaskStore.open(path: "\(dataDirectory)/tasks.db")
                 print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
-                try await NodeServer(node: node, log: log, logger: loggerCopy).run()
+                do {
+                    try await NodeServer(node: node, log: log, tasks: tasks, logger: loggerCopy).run()
+                    try await tasks.close()
+                } catch {
+                    try? await tasks.close()
+                    throw error
+                }
             }
         }
     }

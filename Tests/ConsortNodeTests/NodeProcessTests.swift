@@ -6,10 +6,6 @@ import ConsortTesting
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A real `consort node run` process serving its API over mutual TLS, called with curl as members and outsiders.
 @Suite("Service node over mutual TLS")
 struct NodeProcessTests {
@@ -42,27 +38,15 @@ struct NodeProcessTests {
         ])
         try #require(initialised.succeeded, "\(initialised.stderr)")
 
-        let node = Process()
-        node.executableURL = URL(fileURLWithPath: consort)
-        node.arguments = ["node", "run", "--config", "\(path)/node.json"]
-        FileManager.default.createFile(atPath: "\(path)/node.log", contents: nil)
-        node.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/node.log"))
-        node.standardError = node.standardOutput
-        try node.run()
-        defer { if node.isRunning { kill(node.processIdentifier, SIGKILL) } }
+        let node = try TestNodeProcess(configuration: "\(path)/node.json", port: port)
+        try await node.waitUntilListening()
 
         func curl(_ identity: String?) throws -> Subprocess.Output {
             var arguments = ["-s", "--max-time", "5", "--cacert", "\(path)/root.pem"]
             if let identity { arguments += ["--cert", "\(path)/\(identity).pem", "--key", "\(path)/\(identity).key"] }
             return try Subprocess.run("curl", arguments + ["https://127.0.0.1:\(port)/v1/health"])
         }
-        // Wait until the node answers.
-        var served = try curl("alice")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !served.succeeded, ContinuousClock.now < deadline, node.isRunning {
-            try await Task.sleep(for: .milliseconds(100))
-            served = try curl("alice")
-        }
+        let served = try curl("alice")
         #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
                 "\(served.stdout) \(served.stderr)")
         for outsider in ["bob", "eve", nil] {
@@ -70,10 +54,7 @@ struct NodeProcessTests {
             #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")
         }
 
-        kill(node.processIdentifier, SIGTERM)
-        let stopDeadline = ContinuousClock.now + .seconds(15)
-        while node.isRunning, ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!node.isRunning && node.terminationStatus == 0, "the node did not stop gracefully on SIGTERM")
+        #expect(try await node.stop() == 0, "the node did not stop gracefully on SIGTERM")
 
         // The audit log: started, three refusals (naming who), stopped.
         let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in try await store.entries(from: 1, limit: 100) }

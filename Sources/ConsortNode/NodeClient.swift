@@ -1,0 +1,100 @@
+import ConsortPKI
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The member-side client of a node's API: one HTTP/1.1 request over mutual TLS 1.3, the node's chain verified by
+/// `ConsortVerifier` and required to be the node of the member the directory says serves that endpoint.
+package struct NodeClient: Sendable {
+    package let authentication: TLSPeerAuthentication
+
+    package init(authentication: TLSPeerAuthentication) { self.authentication = authentication }
+
+    package struct Response: Sendable {
+        package var status: Int
+        package var body: String
+    }
+
+    package enum Method: Sendable {
+        case get, post
+        var http: HTTPMethod { self == .get ? .GET : .POST }
+    }
+
+    package func request(_ method: Method, _ path: String, body: [UInt8] = [], to endpoint: URL, node member: MemberID,
+                         timeout: Duration = .seconds(30)) async throws -> Response {
+        guard let host = endpoint.host, let port = endpoint.port else {
+            throw NodeError(.configuration, "the endpoint \(endpoint) has no host and port")
+        }
+        let context = try self.authentication.clientContext()
+        let peer = TLSPeerAuthentication.PeerIdentity()
+        let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let tls = try self.authentication.clientHandler(context: context, serverHostname: nil, usage: .server, peer: peer,
+                                                                        admit: { $0.identity == .node(member) })
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                    }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            throw NodeError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
+        }
+        defer { channel.close(promise: nil) }
+        var head = HTTPRequestHead(version: .http1_1, method: method.http, uri: path)
+        head.headers.add(name: "Host", value: "\(host):\(port)")
+        head.headers.add(name: "Content-Length", value: String(body.count))
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Connection", value: "close")
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+            promise.fail(NodeError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
+        }
+        defer { scheduled.cancel() }
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            if let rejection = peer.rejection { throw NodeError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            throw NodeError(.unavailable, "the request to the node of \(member) failed: \(error)", underlying: error)
+        }
+    }
+}
+
+/// Gathers one HTTP response.
+private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    private let promise: EventLoopPromise<NodeClient.Response>
+    private var status = 0
+    private var body = ByteBuffer()
+
+    init(promise: EventLoopPromise<NodeClient.Response>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .head(let head): self.status = Int(head.status.code)
+        case .body(var part): self.body.writeBuffer(&part)
+        case .end: self.promise.succeed(.init(status: self.status, body: String(buffer: self.body)))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.promise.fail(NodeError(.unavailable, "the connection closed before a response arrived"))
+        context.fireChannelInactive()
+    }
+}

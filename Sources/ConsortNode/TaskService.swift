@@ -1,0 +1,98 @@
+import ConsortAudit
+import ConsortPKI
+import ConsortQuery
+import ConsortSpec
+import Foundation
+
+/// A computing-party node's enforcement of task submission (DESIGN §2): a CTS is accepted only when its signatures
+/// are complete and valid under the operator root and the directory's roles, this node is one of its computing
+/// parties, the engine is supported, the query type-checks and the input deadline is ahead. Every submission and its
+/// outcome go to the audit log.
+package struct TaskService: Sendable {
+    package let node: NodeConfiguration.Loaded
+    package let tasks: TaskStore
+    package let log: AuditLog
+
+    package init(node: NodeConfiguration.Loaded, tasks: TaskStore, log: AuditLog) {
+        self.node = node
+        self.tasks = tasks
+        self.log = log
+    }
+
+    package struct Outcome: Sendable {
+        package var task: String
+        package var state: TaskLifecycle.State
+        package var created: Bool
+    }
+
+    /// Roles of every member the directory lists: the authority on who may sign for what.
+    var memberRoles: [MemberID: Set<MemberRole>] {
+        Dictionary(uniqueKeysWithValues: self.node.directory.members.map { ($0.id, $0.roles) })
+    }
+
+    package func submit(_ bytes: [UInt8], by caller: VerifiedIdentity, now: Date = Date()) async throws -> Outcome {
+        let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+        let document: SpecificationDocument
+        do { document = try SpecificationDocument(bytes: bytes) } catch {
+            try await self.refuse(actor, task: nil, NodeError(.invalidRequest, "the body is not a CTS: \(error)"))
+        }
+        let task = document.taskID
+        _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsReceived, taskID: task))
+        do {
+            guard let jws = document.jws else { throw NodeError(.invalidRequest, "the CTS is not signed: submit the JWS with every member's signature") }
+            guard caller.kind == .user, let callerMember = caller.memberID,
+                !caller.internalRoles.isDisjoint(with: [.signer, .admin])
+            else { throw NodeError(.forbidden, "only a member's signer or admin may submit a task") }
+            let report = await SpecificationVerifier(certificates: ConsortVerifier(root: self.node.root), members: self.memberRoles).verify(jws, at: now)
+            do { try report.requireValid(complete: true) } catch let error as SpecError {
+                throw NodeError(.invalidRequest, "\(error)")
+            }
+            guard let cts = report.specification else { throw NodeError(.invalidRequest, "the signed payload is not a CTS") }
+            let problems = report.diagnostics.filter { $0.severity == .error }
+            guard problems.isEmpty else {
+                throw NodeError(.invalidRequest, "the CTS is invalid: " + problems.map { "\($0)" }.joined(separator: "; "))
+            }
+            guard cts.parties.allMembers.contains(callerMember) else {
+                throw NodeError(.forbidden, "\(callerMember) is not a party of task \(cts.id)")
+            }
+            guard cts.parties.computing.contains(self.node.member) else {
+                throw NodeError(.forbidden, "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties")
+            }
+            guard ComputationTaskSpecification.Engine.supported.contains(cts.engine) else {
+                throw NodeError(.invalidRequest, "this node cannot run the engine \(cts.engine.description)")
+            }
+            do { _ = try QueryChecker.check(cts) } catch let error as QueryError {
+                throw NodeError(.invalidRequest, "the query is rejected: \(error)")
+            }
+            guard cts.deadlines.inputs > now else {
+                throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
+            }
+            let (record, created) = try await self.tasks.insert(id: task, document: bytes, state: .accepted)
+            if created {
+                _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsAccepted, taskID: task,
+                                                             details: ["id": .string(cts.id), "state": .string(record.state.rawValue)]))
+            }
+            return Outcome(task: task, state: record.state, created: created)
+        } catch let error as NodeError {
+            try await self.refuse(actor, task: task, error)
+        }
+    }
+
+    /// A task's state, for members of that task (others are told it does not exist).
+    package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (TaskStore.Record, ComputationTaskSpecification) {
+        guard let record = try await self.tasks.record(task),
+            let cts = try SpecificationDocument(bytes: record.document).specification().0,
+            let member = caller.memberID, cts.parties.allMembers.contains(member)
+        else {
+            let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+            try await self.refuse(actor, task: nil, NodeError(.notFound, "no task \(task) that \(caller.memberID.map { "\($0)" } ?? "you") may see"))
+        }
+        return (record, cts)
+    }
+
+    private func refuse(_ actor: AuditActor, task: String?, _ error: NodeError) async throws -> Never {
+        _ = try await self.log.append(try AuditDraft(actor: actor, action: task == nil ? .requestDenied : .ctsRejected, taskID: task,
+                                                     details: ["code": .string(error.code.description), "reason": .string(error.message)]))
+        throw error
+    }
+}

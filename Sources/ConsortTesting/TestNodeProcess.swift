@@ -1,0 +1,73 @@
+import ConsortNode
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `consort node run` process for integration tests: started from a configuration, ready once its port accepts
+/// connections, stopped with SIGTERM (or killed when dropped).
+package final class TestNodeProcess: @unchecked Sendable {
+    package let process = Process()
+    package let port: Int
+    package let logPath: String
+
+    package init(configuration path: String, port: Int) throws {
+        self.port = port
+        self.logPath = path + ".log"
+        self.process.executableURL = try TestEnvironment.consortExecutable()
+        self.process.arguments = ["node", "run", "--config", path]
+        FileManager.default.createFile(atPath: self.logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
+    }
+
+    /// Waits until the node's port accepts TCP connections.
+    package func waitUntilListening(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard self.process.isRunning else { break }
+            if Self.accepts(self.port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let log = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+        throw TestEnvironment.Unavailable(description: "the node on port \(self.port) did not start: \(log)")
+    }
+
+    /// SIGTERM, then waits for a graceful exit; returns the exit status (nil if it had to be killed).
+    @discardableResult
+    package func stop(timeout: Duration = .seconds(15)) async throws -> Int32? {
+        guard self.process.isRunning else { return self.process.terminationStatus }
+        kill(self.process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        guard !self.process.isRunning else {
+            kill(self.process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return self.process.terminationStatus
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
+    private static func accepts(_ port: Int) -> Bool {
+        #if canImport(Glibc)
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import ConsortNode
+import ConsortPKI
+import ConsortSpec
+import Foundation
+
+/// `--identity DIR/NAME --directory FILE --root FILE`: who the client is and whom it trusts.
+struct ClientOptions: ParsableArguments {
+    @OptionGroup var identity: IdentityOptions
+    @Option(help: "The operator-signed member directory.") var directory: String
+    @Option(help: "The operator root certificate.") var root: String
+
+    func load() throws -> (NodeClient, MemberDirectory) {
+        let signer = try identity.load()
+        guard let anchor = try PEMFiles.readCertificates(root).first else { throw ValidationError("\(root) holds no certificate") }
+        let members = try MemberDirectory.verify(Array(try Data(contentsOf: URL(fileURLWithPath: directory))), root: anchor)
+        return (NodeClient(authentication: TLSPeerAuthentication(identity: signer, verifier: ConsortVerifier(root: anchor))), members)
+    }
+}
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "Submit tasks to the computing parties and follow them.",
+        subcommands: [Submit.self, Status.self]
+    )
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit a signed CTS to each of its computing parties; prints the task id.",
+            discussion: """
+                Example:
+                  consort task submit household.signed.json --identity north/alice --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @Argument(help: "The signed CTS (JWS with every member's signature).") var file: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+            let document = try SpecificationDocument(bytes: bytes)
+            guard let cts = try document.specification().0 else { throw ValidationError("'\(file)' is not a readable CTS") }
+            let (nodeClient, directory) = try client.load()
+            var failures = 0
+            for member in cts.parties.computing {
+                guard let endpoint = directory.member(member)?.endpoint else {
+                    print("  \(member): no node endpoint in the directory")
+                    failures += 1
+                    continue
+                }
+                do {
+                    let response = try await nodeClient.request(.post, "/v1/tasks", body: bytes, to: endpoint, node: member)
+                    print("  \(member): \(response.status) \(response.body)")
+                    if !(200..<300).contains(response.status) { failures += 1 }
+                } catch {
+                    print("  \(member): \(error)")
+                    failures += 1
+                }
+            }
+            print("task \(document.taskID)")
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A task's state at each node that runs one.",
+            discussion: """
+                Example:
+                  consort task status 3f2a… --identity north/alice --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @Argument(help: "The task id (SHA-256 of the CTS).") var task: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            for member in directory.members {
+                guard let endpoint = member.endpoint else { continue }
+                do {
+                    let response = try await nodeClient.request(.get, "/v1/tasks/\(task)", to: endpoint, node: member.id)
+                    print("  \(member.id): \(response.status) \(response.body)")
+                } catch {
+                    print("  \(member.id): \(error)")
+                }
+            }
+        }
+    }
+}
