@@ -181,6 +181,7 @@ let package = Package(
             dependencies: [
                 "ConsortNode",
                 "ConsortAudit",
+                "ConsortQuery",
                 "ConsortSpec",
                 "ConsortMPC",
                 "ConsortPKI",

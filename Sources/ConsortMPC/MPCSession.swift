@@ -79,6 +79,15 @@ package struct MPCSession: Sendable {
         _ = try self.expect(received.next, count: 1, from: self.next)
     }
 
+    /// Checks that all three parties hold the same public value (e.g. a digest of the inputs they will compute on):
+    /// each sends it to both neighbours; any difference aborts with a protocol violation.
+    package mutating func agree(on value: [UInt64], what: String) async throws {
+        let received = try await self.exchange(toPrevious: value, toNext: value, fromPrevious: true, fromNext: true)
+        guard received.previous == value, received.next == value else {
+            throw MPCError(.protocolViolation, "the computing parties disagree on \(what)")
+        }
+    }
+
     /// Checks a received message has the expected length (a peer running another protocol is a violation).
     func expect(_ words: [UInt64]?, count: Int, from peer: Int) throws -> [UInt64] {
         guard let words, words.count == count else {

@@ -50,6 +50,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         package var host: String
         package var port: Int
         package var store: AuditStores.Address
+        /// The data directory, resolved.
+        package var dataDirectory: String
     }
 
     package static func read(_ path: String) throws -> NodeConfiguration {
@@ -87,6 +89,7 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         var store = self.store
         if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") { store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count))) }
         return Loaded(configuration: self, member: member, identity: identity, root: root, directory: directory,
-                      host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store))
+                      host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
+                      dataDirectory: resolve(self.data))
     }
 }

@@ -39,7 +39,7 @@ package struct NodeServer: Sendable {
             let body = #"{"member":"\#(member)","status":"ok","peer":"\#(context.peer?.identity.map { "\($0)" } ?? "")"}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        let service = TaskService(node: self.node, tasks: self.tasks, log: log)
+        let service = TaskService(node: self.node, tasks: self.tasks, log: log, dataDirectory: self.node.dataDirectory)
         router.post("/v1/tasks") { request, context -> Response in
             try await Self.respond {
                 let body = try await request.body.collect(upTo: 1 << 20)
@@ -52,6 +52,29 @@ package struct NodeServer: Sendable {
                 let id = context.parameters.get("id") ?? ""
                 let (record, cts) = try await service.status(id, for: try Self.caller(context))
                 return (.ok, #"{"task":"\#(record.id)","id":"\#(cts.id)","state":"\#(record.state.rawValue)","node":"\#(member)"}"#)
+            }
+        }
+        router.get("/v1/tasks/{id}/document") { _, context -> Response in
+            do {
+                let bytes = try await service.document(context.parameters.get("id") ?? "", for: try Self.caller(context))
+                return Response(status: .ok, headers: [.contentType: "application/jose+json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            } catch let error as NodeError {
+                return try await Self.respond { throw error }
+            }
+        }
+        router.post("/v1/tasks/{id}/inputs/{table}") { request, context -> Response in
+            try await Self.respond {
+                let body = try await request.body.collect(upTo: 1 << 30)
+                let receipt = try await service.upload(Array(body.readableBytesView), task: context.parameters.get("id") ?? "",
+                                                       table: context.parameters.get("table") ?? "",
+                                                       batch: request.uri.queryParameters.get("batch") ?? "", by: try Self.caller(context))
+                return (.created, receipt)
+            }
+        }
+        router.get("/v1/tasks/{id}/output") { _, context -> Response in
+            try await Self.respond {
+                let bytes = try await service.output(context.parameters.get("id") ?? "", for: try Self.caller(context))
+                return (.ok, String(decoding: bytes, as: UTF8.self))
             }
         }
         let server = HTTPServerBuilder { responder in

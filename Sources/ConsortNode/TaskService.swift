@@ -12,11 +12,14 @@ package struct TaskService: Sendable {
     package let node: NodeConfiguration.Loaded
     package let tasks: TaskStore
     package let log: AuditLog
+    /// The node's data directory (task inputs and results).
+    package let dataDirectory: String
 
-    package init(node: NodeConfiguration.Loaded, tasks: TaskStore, log: AuditLog) {
+    package init(node: NodeConfiguration.Loaded, tasks: TaskStore, log: AuditLog, dataDirectory: String) {
         self.node = node
         self.tasks = tasks
         self.log = log
+        self.dataDirectory = dataDirectory
     }
 
     package struct Outcome: Sendable {

@@ -29,6 +29,11 @@ package final class TaskStore: Sendable {
                 CREATE TABLE IF NOT EXISTS tasks (
                     id TEXT PRIMARY KEY, document BLOB NOT NULL, state TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL)
                 """,
+                """
+                CREATE TABLE IF NOT EXISTS uploads (
+                    task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL, batch TEXT NOT NULL,
+                    received_at TEXT NOT NULL, PRIMARY KEY (task, input_table, member))
+                """,
             ] { _ = try await connection.query(statement) }
             return TaskStore(connection: connection)
         } catch {
@@ -71,6 +76,49 @@ package final class TaskStore: Sendable {
             state: row.column("state")?.string.flatMap(TaskLifecycle.State.init(rawValue:)) ?? .draft,
             receivedAt: row.column("received_at")?.string ?? ""
         )
+    }
+
+    /// One input party's upload of one table to this node.
+    package struct Upload: Sendable, Equatable {
+        package var table: String
+        package var member: String
+        package var rows: Int
+        package var batch: String
+    }
+
+    /// Records an upload; false if this member already uploaded this table (a replay).
+    package func recordUpload(task: String, _ upload: Upload) async throws -> Bool {
+        try await self.lock.withLock {
+            let existing = try await self.connection.query("SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ?",
+                                                           [.text(task), .text(upload.table), .text(upload.member)])
+            guard existing.isEmpty else { return false }
+            _ = try await self.connection.query(
+                "INSERT INTO uploads (task, input_table, member, rows, batch, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
+                 .text(DocumentReader.formatTimestamp(Date()))]
+            )
+            return true
+        }
+    }
+
+    package func uploads(task: String) async throws -> [Upload] {
+        try await self.lock.withLock {
+            try await self.connection.query("SELECT input_table, member, rows, batch FROM uploads WHERE task = ? ORDER BY input_table, member",
+                                            [.text(task)]).map {
+                Upload(table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
+                       rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "")
+            }
+        }
+    }
+
+    /// Moves a task to `state` if it is in one of `from`; false otherwise (someone else moved it first).
+    package func transition(_ task: String, from: [TaskLifecycle.State], to state: TaskLifecycle.State) async throws -> Bool {
+        try await self.lock.withLock {
+            guard let record = try await self.unlockedRecord(task), from.contains(record.state) else { return false }
+            _ = try await self.connection.query("UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?",
+                                                [.text(state.rawValue), .text(DocumentReader.formatTimestamp(Date())), .text(task)])
+            return true
+        }
     }
 
     package func close() async throws { try await self.connection.close() }

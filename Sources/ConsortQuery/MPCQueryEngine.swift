@@ -51,6 +51,18 @@ package enum MPCQueryEngine {
     }
 
     /// The output party's side: cells from the reconstructed words, in the layout the parties used.
+    /// The output party's side for shares collected from three computing parties: their facts must agree, their
+    /// replicated components must agree (tampering is detected), then the cells are decoded.
+    package static func reconstruct(_ plan: QueryPlan, results: [MPCQueryProgram.PartyResult]) throws -> QueryResult {
+        guard results.count == 3, let facts = results.first?.facts, results.allSatisfy({ $0.facts == facts }) else {
+            throw MPCError(.inconsistentShares, "the computing parties disagree on the opened facts")
+        }
+        if let failed = facts.abortFailures.firstIndex(of: true) {
+            throw QueryError(.qualityAbort, "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts")
+        }
+        return try Self.decode(plan, facts: facts, words: try Replicated3.reconstruct(results.map(\.cells)).map { Int64(bitPattern: $0) })
+    }
+
     static func decode(_ plan: QueryPlan, facts: MPCQueryProgram.PublicFacts, words: [Int64]) throws -> QueryResult {
         let groups = plan.groupCount
         var cursor = 0

@@ -3,17 +3,27 @@ import ConsortSpec
 
 /// One computing party's run of a plan under MPC: whole columns per round, group membership by one-hot indicators
 /// (never revealed), and only the declared outputs (plus the facts listed in the plan's leakage notes) opened.
-struct MPCQueryProgram {
+package struct MPCQueryProgram: Sendable {
     let plan: QueryPlan
     let rows: Int
 
-    /// What every party learns (declared leakage) and its shares of the output cells, laid out by `OutputLayout`.
-    struct PartyResult: Sendable {
-        var facts: PublicFacts
-        var cells: Replicated3.Share
+    package init(plan: QueryPlan, rows: Int) {
+        self.plan = plan
+        self.rows = rows
     }
 
-    struct PublicFacts: Sendable, Equatable {
+    /// What every party learns (declared leakage) and its shares of the output cells, laid out by `OutputLayout`.
+    package struct PartyResult: Sendable {
+        package var facts: PublicFacts
+        package var cells: Replicated3.Share
+
+        package init(facts: PublicFacts, cells: Replicated3.Share) {
+            self.facts = facts
+            self.cells = cells
+        }
+    }
+
+    package struct PublicFacts: Sendable, Equatable, Codable {
         var abortFailures: [Bool]
         var suppressed: [Bool]
         var empty: [Bool]
@@ -33,7 +43,7 @@ struct MPCQueryProgram {
         var sumY: Replicated3.Share
     }
 
-    func run(_ session: inout MPCSession, columns: [Replicated3.Share]) async throws -> PartyResult {
+    package func run(_ session: inout MPCSession, columns: [Replicated3.Share]) async throws -> PartyResult {
         var evaluator = Evaluator(columns: columns, rows: self.rows)
         let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
         // Quality rules that abort: open only whether any row fails.

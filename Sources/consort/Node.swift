@@ -68,12 +68,11 @@ struct Node: AsyncParsableCommand {
             let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
             let node = try await configuration.load(relativeTo: base)
             MemoryTuning.keepLargeAllocations()
-            try FileManager.default.createDirectory(atPath: configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)",
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: node.dataDirectory, withIntermediateDirectories: true)
             var logger = Logger(label: "consort.node")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             let loggerCopy = logger
-            let dataDirectory = configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)"
+            let dataDirectory = node.dataDirectory
             try await AuditStores.with(node.store) { store in
                 let log = try AuditLog(store: store, identity: node.identity)
                 let tasks = try await TaskStore.open(path: "\(dataDirectory)/tasks.db")

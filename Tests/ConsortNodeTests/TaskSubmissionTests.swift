@@ -1,6 +1,7 @@
 import ConsortAudit
 import ConsortNode
 import ConsortPKI
+import ConsortQuery
 import ConsortSpec
 import ConsortTesting
 import Foundation
@@ -10,74 +11,167 @@ import Testing
 /// `consort task status`, over mutual TLS.
 @Suite("Task submission to computing-party nodes")
 struct TaskSubmissionTests {
+    /// Three computing-party nodes of the household consortium, its directory, and every member's signer.
+    final class Deployment {
+        let directory: URL
+        let path: String
+        let consortium: TestConsortium
+        let signers: [MemberID: SigningIdentity]
+        let computing = ["cp-a", "cp-b", "cp-c"]
+        var nodes: [TestNodeProcess] = []
+        let consort: String
+
+        init() async throws {
+            self.directory = try Subprocess.temporaryDirectory("consort-tasks")
+            self.path = self.directory.path
+            let path = self.path
+            (self.consortium, self.signers) = try TestConsortium.household()
+            let consortium = self.consortium
+            let computing = self.computing
+            try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
+            // API ports; each node's MPC listener is its API port + 1, so leave gaps.
+            let ports = try FreePort.loopback(count: 6).sorted().enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
+                let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(of: "\n", with: "\\n")
+                let endpoint = computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? ""
+                return #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
+            }
+            let signedDirectory = try MemberDirectory.readMembers(Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
+                                                                 root: consortium.root.certificate)
+                .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
+            try Data(signedDirectory).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
+            for (index, member) in computing.enumerated() {
+                try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
+                let configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
+                                                      directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
+                                                      store: "sqlite:\(path)/\(member)/audit.db", data: "\(path)/\(member)")
+                try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
+                self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
+            }
+            for node in self.nodes { try await node.waitUntilListening() }
+            self.consort = try TestEnvironment.consortExecutable().path
+        }
+
+        /// `consort ARGS --identity PATH/NAME --directory … --root …`.
+        func run(_ arguments: [String], as name: String) throws -> Subprocess.Output {
+            try Subprocess.run(self.consort, arguments + ["--identity", "\(self.path)/\(name)", "--directory", "\(self.path)/directory.json",
+                                                          "--root", "\(self.path)/root.pem"])
+        }
+
+        func signed(_ text: String, by members: [String]) throws -> MultiSignatureJWS {
+            var jws = MultiSignatureJWS(payload: Array(text.utf8))
+            for id in members {
+                let member = try MemberID(id)
+                try jws.sign(as: try #require(self.signers[member]), member: member)
+            }
+            return jws
+        }
+
+        func audit(_ member: String) async throws -> [AuditEntry] {
+            try await AuditStores.with(.sqlite(path: "\(self.path)/\(member)/audit.db")) { try await $0.entries(from: 1, limit: 1000) }
+        }
+
+        deinit { try? FileManager.default.removeItem(at: self.directory) }
+    }
+
     @Test("a completely signed CTS is accepted by every computing party; an incomplete one is refused, with audit entries")
     func submission() async throws {
-        let directory = try Subprocess.temporaryDirectory("consort-tasks")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.path
-        let (consortium, signers) = try TestConsortium.household()
-        try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
-        let computing = ["cp-a", "cp-b", "cp-c"]
-        let ports = try FreePort.loopback(count: 3)
-        // The directory: every member, CP nodes with endpoints.
-        let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
-            let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(of: "\n", with: "\\n")
-            let endpoint = computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? ""
-            return #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
-        }
-        let signedDirectory = try MemberDirectory.readMembers(Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
-                                                             root: consortium.root.certificate)
-            .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
-        try Data(signedDirectory).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
-
-        var nodes: [TestNodeProcess] = []
-        for (index, member) in computing.enumerated() {
-            try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
-            let configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
-                                                  directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                                                  store: "sqlite:\(path)/\(member)/audit.db", data: "\(path)/\(member)")
-            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
-            nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
-        }
-        for node in nodes { try await node.waitUntilListening() }
-
-        // Signed by every required member, and the same CTS missing eurostat's signature.
-        let payload = Array(TestSpecifications.householdIncome().utf8)
-        var complete = MultiSignatureJWS(payload: payload)
-        var incomplete = MultiSignatureJWS(payload: Array(TestSpecifications.householdIncome(query: "SELECT COUNT(*) AS n FROM households").utf8))
-        for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
-            let member = try MemberID(id)
-            try complete.sign(as: try #require(signers[member]), member: member)
-            if id != "eurostat" { try incomplete.sign(as: try #require(signers[member]), member: member) }
-        }
+        let deployment = try await Deployment()
+        let path = deployment.path
+        // Signed by every required member, and another CTS missing eurostat's signature.
+        let complete = try deployment.signed(TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        let incomplete = try deployment.signed(TestSpecifications.householdIncome(query: "SELECT COUNT(*) AS n FROM households"),
+                                               by: ["nso-north", "nso-south", "cp-a", "cp-b", "cp-c"])
         try Data(complete.serialized()).write(to: URL(fileURLWithPath: "\(path)/complete.json"))
         try Data(incomplete.serialized()).write(to: URL(fileURLWithPath: "\(path)/incomplete.json"))
-        try signers[try MemberID("nso-north")]!.write(directory: path, name: "alice")
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "alice")
 
-        let consort = try TestEnvironment.consortExecutable().path
-        let client = ["--identity", "\(path)/alice", "--directory", "\(path)/directory.json", "--root", "\(path)/root.pem"]
-        let submitted = try Subprocess.run(consort, ["task", "submit", "\(path)/complete.json"] + client)
+        let submitted = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(submitted.succeeded, "\(submitted.stdout) \(submitted.stderr)")
         #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(submitted.stdout)")
         #expect(submitted.stdout.contains("task \(complete.taskID)"))
-        let again = try Subprocess.run(consort, ["task", "submit", "\(path)/complete.json"] + client)
+        let again = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4, "a resubmission is not idempotent: \(again.stdout)")
 
-        let status = try Subprocess.run(consort, ["task", "status", complete.taskID] + client)
+        let status = try deployment.run(["task", "status", complete.taskID], as: "alice")
         #expect(status.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(status.stdout)")
 
-        let refused = try Subprocess.run(consort, ["task", "submit", "\(path)/incomplete.json"] + client)
+        let refused = try deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
         #expect(!refused.succeeded)
         #expect(refused.stdout.components(separatedBy: "missing signatures of eurostat").count == 4, "\(refused.stdout)")
 
-        for node in nodes { #expect(try await node.stop() == 0) }
-        for member in computing {
-            let entries = try await AuditStores.with(.sqlite(path: "\(path)/\(member)/audit.db")) { try await $0.entries(from: 1, limit: 100) }
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            let entries = try await deployment.audit(member)
             let accepted = entries.filter { $0.action == .ctsAccepted }
             let rejected = entries.filter { $0.action == .ctsRejected }
             #expect(accepted.count == 1 && accepted[0].taskID == complete.taskID, "\(member): \(entries.map(\.action))")
             #expect(rejected.count == 1 && rejected[0].taskID == incomplete.taskID && rejected[0].details.contains("eurostat"), "\(member)")
             #expect(entries.filter { $0.action == .ctsReceived }.count == 3, "\(member): \(entries.map(\.action))")
+        }
+    }
+
+    @Test("end to end: two input parties upload shares, the nodes compute over mTLS, the output party gets the plaintext answer")
+    func endToEnd() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        let text = TestSpecifications.householdIncome()
+        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                                     ("eurostat", "analyst", .analyst), ("nso-south", "south-analyst", .analyst)] {
+            try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
+        }
+        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        try #require(submitted.succeeded, "\(submitted.stdout) \(submitted.stderr)")
+        let task = signed.taskID
+
+        // Each input party's synthetic rows; the expected answer is the plaintext query on their union.
+        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        let table = try #require(cts.table(named: "households"))
+        let north = try DataSynth.csv(table: table, rows: 400, seed: 1), south = try DataSynth.csv(table: table, rows: 300, seed: 2)
+        try north.write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try south.write(toFile: "\(path)/south.csv", atomically: true, encoding: .utf8)
+        let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
+
+        let early = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!early.succeeded && early.stderr.contains("no result"), "\(early.stdout) \(early.stderr)")
+        let wrongParty = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "analyst")
+        #expect(!wrongParty.succeeded && wrongParty.stdout.contains("403"), "\(wrongParty.stdout)")
+
+        let northUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
+        #expect(northUpload.succeeded && northUpload.stdout.components(separatedBy: "\"receipt\"").count == 4, "\(northUpload.stdout) \(northUpload.stderr)")
+        let replay = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
+        #expect(!replay.succeeded && replay.stdout.contains("409"), "\(replay.stdout)")
+        let southUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"], as: "south-uploader")
+        #expect(southUpload.succeeded, "\(southUpload.stdout) \(southUpload.stderr)")
+
+        // The nodes compute on their own once every input is in.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var status = try deployment.run(["task", "status", task], as: "analyst")
+        while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            status = try deployment.run(["task", "status", task], as: "analyst")
+        }
+        #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
+
+        let refusedOutput = try deployment.run(["output", "fetch", "--task", task], as: "south-analyst")
+        #expect(!refusedOutput.succeeded && refusedOutput.stderr.contains("not an output party"), "\(refusedOutput.stderr)")
+        let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+        try #require(fetched.succeeded, "\(fetched.stdout) \(fetched.stderr)")
+        #expect(fetched.stdout == expected.csv(), "MPC result\n\(fetched.stdout)\nplaintext\n\(expected.csv())")
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            let actions = try await deployment.audit(member).map(\.action)
+            // The client stops at the first refusal, so only cp-a (asked first) refused an output request.
+            let required: [AuditAction] = [.ctsAccepted, .inputReceived, .inputRejected, .computeStarted, .computeFinished, .dataPurged, .outputReleased]
+                + (member == "cp-a" ? [.outputRefused] : [])
+            for action in required {
+                #expect(actions.contains(action), "\(member) did not log \(action.rawValue): \(actions.map(\.rawValue))")
+            }
+            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"), "\(member) kept the input shares")
         }
     }
 }

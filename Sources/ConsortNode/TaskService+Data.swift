@@ -1,0 +1,184 @@
+import ConsortAudit
+import ConsortMPC
+import ConsortPKI
+import ConsortQuery
+import ConsortSpec
+import Crypto
+import Foundation
+import Logging
+
+extension TaskService {
+    /// Where this node keeps one task's data.
+    func directory(_ task: String) -> String { "\(self.dataDirectory)/tasks/\(task)" }
+
+    /// The signed CTS of a task, for members of that task.
+    package func document(_ task: String, for caller: VerifiedIdentity) async throws -> [UInt8] {
+        try await self.status(task, for: caller).0.document
+    }
+
+    // MARK: Inputs
+
+    /// Stores one input party's shares of one table (this node's pair of every column) and returns a receipt signed by
+    /// this node. Only the input parties listed for the table, before the input deadline, once each.
+    package func upload(_ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()) async throws -> String {
+        let actor = Self.actor(caller)
+        let (record, cts) = try await self.status(task, for: caller)
+        do {
+            guard let member = caller.memberID, caller.kind == .user, !caller.internalRoles.isDisjoint(with: [.uploader, .admin]) else {
+                throw NodeError(.forbidden, "only a member's uploader or admin may upload inputs")
+            }
+            guard cts.parties.inputs.contains(where: { $0.member == member && $0.table == table }) else {
+                throw NodeError(.forbidden, "\(member) is not an input party for table '\(table)' of task \(cts.id)")
+            }
+            guard [.accepted, .collectingInputs].contains(record.state) else {
+                throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): it takes no more inputs")
+            }
+            guard now <= cts.deadlines.inputs else {
+                throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
+            }
+            guard let model = cts.table(named: table) else { throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'") }
+            let shares: [Replicated3.Share]
+            do {
+                shares = try ShareFiles.decode(bytes)
+            } catch {
+                throw NodeError(.invalidRequest, "the body is not a share file: \(error)")
+            }
+            let rows = shares.first?.count ?? 0
+            guard shares.count == model.columns.count, shares.allSatisfy({ $0.count == rows }), rows <= model.maxRows, !batch.isEmpty, batch.count <= 64 else {
+                throw NodeError(.invalidRequest, "the shares must hold \(model.columns.count) columns of equal length ≤ \(model.maxRows) rows, with a batch id")
+            }
+            let folder = "\(self.directory(task))/inputs/\(table)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            guard try await self.tasks.recordUpload(task: task, .init(table: table, member: member.rawValue, rows: rows, batch: batch)) else {
+                throw NodeError(.conflict, "\(member) has already uploaded table '\(table)' of task \(cts.id)")
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
+            _ = try await self.tasks.transition(task, from: [.accepted], to: .collectingInputs)
+            let digest = Hex.encode(SHA256.hash(data: bytes))
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: [
+                "table": .string(table), "member": .string(member.rawValue), "rows": .number(JSONNumber(Int64(rows))),
+                "batch": .string(batch), "sha256": .string(digest),
+            ]))
+            let receipt = String(decoding: JSONWriter.write(.object(JSONObject([
+                ("task", .string(task)), ("table", .string(table)), ("member", .string(member.rawValue)), ("rows", .number(JSONNumber(Int64(rows)))),
+                ("batch", .string(batch)), ("sha256", .string(digest)), ("node", .string(self.node.member.rawValue)),
+                ("at", .string(DocumentReader.formatTimestamp(now))),
+            ]))), as: UTF8.self)
+            let signature = Base64URL.encode(try ES256.sign(Array(receipt.utf8), with: self.node.identity.privateKey))
+            if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
+            return #"{"receipt":\#(receipt),"signature":"\#(signature)"}"#
+        } catch let error as NodeError {
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputRejected, taskID: task,
+                                                         details: ["table": .string(table), "reason": .string(error.message)]))
+            throw error
+        }
+    }
+
+    private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
+        let uploads = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
+        return cts.parties.inputs.allSatisfy { uploads.contains("\($0.member)/\($0.table)") }
+    }
+
+    // MARK: Computation
+
+    /// Runs the MPC with the other computing parties once every input is in: only with the CTS's computing parties
+    /// (mutual TLS, node certificates of exactly those members), only after all three agree on the same uploads.
+    func startComputation(_ task: String, _ cts: ComputationTaskSpecification) {
+        let service = self
+        Task {
+            guard (try? await service.tasks.transition(task, from: [.collectingInputs], to: .computing)) == true else { return }
+            let system = AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: service.node.identity.certificate), subject: "consort://\(service.node.member)/node")
+            do {
+                _ = try await service.log.append(try AuditDraft(actor: system, action: .computeStarted, taskID: task))
+                let result = try await service.compute(task, cts)
+                try service.store(result, task: task)
+                _ = try await service.tasks.transition(task, from: [.computing], to: .resultsReady)
+                _ = try await service.log.append(try AuditDraft(actor: system, action: .computeFinished, taskID: task))
+            } catch {
+                _ = try? await service.tasks.transition(task, from: [.computing], to: .aborted)
+                _ = try? await service.log.append(try AuditDraft(actor: system, action: .computeAborted, taskID: task,
+                                                                 details: ["reason": .string("\(error)")]))
+            }
+            if cts.retention.inputs == .purgeAfterCompute {
+                try? FileManager.default.removeItem(atPath: "\(service.directory(task))/inputs")
+                _ = try? await service.log.append(try AuditDraft(actor: system, action: .dataPurged, taskID: task, details: ["what": .string("input shares")]))
+            }
+        }
+    }
+
+    private func compute(_ task: String, _ cts: ComputationTaskSpecification) async throws -> MPCQueryProgram.PartyResult {
+        let plan = try QueryChecker.check(cts)
+        guard let party = cts.parties.computing.firstIndex(of: self.node.member) else {
+            throw NodeError(.forbidden, "\(self.node.member) is not a computing party of \(cts.id)")
+        }
+        var peers: [MPCTLSTransport.Peer] = []
+        for (index, member) in cts.parties.computing.enumerated() {
+            guard let endpoint = self.node.directory.member(member)?.endpoint, let host = endpoint.host, let port = endpoint.port else {
+                throw NodeError(.configuration, "the directory has no node endpoint for computing party \(member)")
+            }
+            peers.append(.init(party: index, member: member, host: host, port: port + 1))  // MPC port = API port + 1
+        }
+        var configuration = MPCTLSTransport.Configuration(
+            party: party, peers: peers, session: Array(Hex.decode(task)?.prefix(16) ?? []),
+            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: ConsortVerifier(root: self.node.root))
+        )
+        configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
+        let transport = try await MPCTLSTransport.establish(configuration)
+        do {
+            var session = try await MPCSession.establish(transport: transport)
+            // The same uploads everywhere: members, tables, row counts and the input parties' batch ids.
+            let uploads = try await self.tasks.uploads(task: task)
+            let summary = uploads.map { "\($0.table)|\($0.member)|\($0.rows)|\($0.batch)" }.joined(separator: "\n")
+            let digest = Array(SHA256.hash(data: Data(summary.utf8)))
+            try await session.agree(on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } }, what: "the uploaded inputs")
+            var columns = [Replicated3.Share](repeating: .zeros(0), count: plan.table.columns.count)
+            for upload in uploads where upload.table == plan.table.name {
+                let shares = try ShareFiles.read("\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")
+                columns = zip(columns, shares).map { Replicated3.Share.concatenate([$0, $1]) }
+            }
+            let rows = columns.first?.count ?? 0
+            guard rows <= plan.table.maxRows else { throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)") }
+            let result = try await MPCQueryProgram(plan: plan, rows: rows).run(&session, columns: columns)
+            try await transport.finish()
+            return result
+        } catch let error as MPCError {
+            transport.abort(error)
+            await transport.flushAbort()
+            throw error
+        }
+    }
+
+    private func store(_ result: MPCQueryProgram.PartyResult, task: String) throws {
+        let facts = try JSONEncoder().encode(result.facts)
+        let text = #"{"facts":\#(String(decoding: facts, as: UTF8.self)),"cells":"\#(Base64URL.encode(try ShareFiles.encode([result.cells])))"}"#
+        try Data(text.utf8).write(to: URL(fileURLWithPath: "\(self.directory(task))/result.json"), options: .atomic)
+    }
+
+    // MARK: Output
+
+    /// This node's shares of the result, only for the task's output parties, only until the output deadline.
+    package func output(_ task: String, for caller: VerifiedIdentity, now: Date = Date()) async throws -> [UInt8] {
+        let actor = Self.actor(caller)
+        let (record, cts) = try await self.status(task, for: caller)
+        do {
+            guard let member = caller.memberID, cts.parties.outputs.contains(member) else {
+                throw NodeError(.forbidden, "\(caller.memberID.map { "\($0)" } ?? "this caller") is not an output party of task \(cts.id)")
+            }
+            guard now <= cts.deadlines.outputs else { throw NodeError(.deadlinePassed, "the output deadline has passed") }
+            guard record.state == .resultsReady || record.state == .completed else {
+                throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): no result to release")
+            }
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/result.json")))
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputReleased, taskID: task,
+                                                         details: ["sha256": .string(Hex.encode(SHA256.hash(data: bytes)))]))
+            return bytes
+        } catch let error as NodeError {
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputRefused, taskID: task, details: ["reason": .string(error.message)]))
+            throw error
+        }
+    }
+
+    static func actor(_ caller: VerifiedIdentity) -> AuditActor {
+        AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+    }
+}

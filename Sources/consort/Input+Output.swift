@@ -1,0 +1,134 @@
+import ArgumentParser
+import ConsortMPC
+import ConsortNode
+import ConsortQuery
+import ConsortSpec
+import Foundation
+
+extension ClientOptions {
+    /// The task's signed CTS from one of its computing parties, checked against the task id (its SHA-256).
+    func specification(_ task: String, client: NodeClient, directory: MemberDirectory) async throws -> ComputationTaskSpecification {
+        var problems: [String] = []
+        for member in directory.members {
+            guard let endpoint = member.endpoint else { continue }
+            do {
+                let response = try await client.request(.get, "/v1/tasks/\(task)/document", to: endpoint, node: member.id)
+                guard response.status == 200 else { problems.append("\(member.id): \(response.status) \(response.body)"); continue }
+                let document = try SpecificationDocument(bytes: Array(response.body.utf8))
+                guard document.taskID == task, let cts = try document.specification().0 else {
+                    problems.append("\(member.id): the document does not match task \(task)")
+                    continue
+                }
+                return cts
+            } catch {
+                problems.append("\(member.id): \(error)")
+            }
+        }
+        throw ValidationError("no node returned task \(task): " + problems.joined(separator: "; "))
+    }
+}
+
+struct InputCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "input", abstract: "Provide a task's input data.", subcommands: [Upload.self])
+
+    struct Upload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a CSV against the CTS, secret-share it here, and upload one share pair to each computing party.",
+            discussion: """
+                Nothing leaves this machine in the clear: each computing party receives only its pair of the three
+                additive shares of every value. Each party answers with a receipt signed by its node.
+
+                Example:
+                  consort input upload --task 3f2a… --table households --csv north.csv --identity north/uploader --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @Option(help: "The task id.") var task: String
+        @Option(help: "The input table.") var table: String
+        @Option(help: "The CSV file (header = the table's columns).") var csv: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            let cts = try await client.specification(task, client: nodeClient, directory: directory)
+            guard let model = cts.table(named: table) else { throw ValidationError("task \(cts.id) has no table '\(table)'") }
+            let data: TableData
+            do { data = try CSVTable.read(csv, table: model) } catch let error as QueryError { throw ValidationError("\(error)") }
+            let dealt = data.columns.map { Replicated3.share($0.map { UInt64(bitPattern: $0) }).shares }
+            let batch = UUID().uuidString.lowercased()
+            var failures = 0
+            for (party, member) in cts.parties.computing.enumerated() {
+                guard let endpoint = directory.member(member)?.endpoint else {
+                    print("  \(member): no endpoint in the directory"); failures += 1; continue
+                }
+                let body = try ShareFiles.encode(dealt.map { $0[party] })
+                do {
+                    let response = try await nodeClient.request(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body,
+                                                                to: endpoint, node: member, timeout: .seconds(300))
+                    print("  \(member): \(response.status) \(response.body)")
+                    if response.status != 201 { failures += 1 }
+                } catch {
+                    print("  \(member): \(error)"); failures += 1
+                }
+            }
+            print("uploaded \(data.rows) rows of '\(table)' as batch \(batch)")
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+struct OutputCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "output", abstract: "Receive a task's result.", subcommands: [Fetch.self])
+
+    struct Fetch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Collect the result shares from every computing party, check they agree, and reconstruct the result.",
+            discussion: """
+                Example:
+                  consort output fetch --task 3f2a… --identity eurostat/analyst --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @Option(help: "The task id.") var task: String
+        @Option(help: "table, csv or json.") var format: Query.Run.Format = .table
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            let cts = try await client.specification(task, client: nodeClient, directory: directory)
+            let plan = try QueryChecker.check(cts)
+            var results: [MPCQueryProgram.PartyResult] = []
+            for member in cts.parties.computing {
+                guard let endpoint = directory.member(member)?.endpoint else { throw ValidationError("no endpoint for \(member)") }
+                let response = try await nodeClient.request(.get, "/v1/tasks/\(task)/output", to: endpoint, node: member, timeout: .seconds(120))
+                guard response.status == 200 else { throw ValidationError("\(member) refused the output: \(response.status) \(response.body)") }
+                results.append(try OutputShares.parse(response.body))
+            }
+            let result: QueryResult
+            do { result = try MPCQueryEngine.reconstruct(plan, results: results) } catch {
+                throw ValidationError("the result shares cannot be reconstructed: \(error)")
+            }
+            switch format {
+            case .table: print(result.table())
+            case .csv: print(result.csv(), terminator: "")
+            case .json: print(result.json())
+            }
+        }
+    }
+}
+
+/// A node's output response: `{"facts": {...}, "cells": "<base64url share file>"}`.
+enum OutputShares {
+    struct Body: Decodable {
+        var facts: MPCQueryProgram.PublicFacts
+        var cells: String
+    }
+
+    static func parse(_ text: String) throws -> MPCQueryProgram.PartyResult {
+        let body = try JSONDecoder().decode(Body.self, from: Data(text.utf8))
+        guard let bytes = Base64URL.decode(body.cells), let cells = try ShareFiles.decode(bytes).first else {
+            throw ValidationError("malformed output shares")
+        }
+        return MPCQueryProgram.PartyResult(facts: body.facts, cells: cells)
+    }
+}
