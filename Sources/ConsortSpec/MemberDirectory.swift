@@ -19,6 +19,14 @@ package struct MemberDirectory: Sendable {
         package var certificate: Certificate
         /// `https://host:port` of the member's node, for members that run a reachable node.
         package var endpoint: URL?
+
+        package init(id: MemberID, name: String, roles: Set<MemberRole>, certificate: Certificate, endpoint: URL?) {
+            self.id = id
+            self.name = name
+            self.roles = roles
+            self.certificate = certificate
+            self.endpoint = endpoint
+        }
     }
 
     package static let format = "directory/1"
@@ -64,7 +72,7 @@ package struct MemberDirectory: Sendable {
         return try MemberDirectory(checking: members, issuedAt: now)
     }
 
-    init(checking members: [Member], issuedAt: Date) throws {
+    package init(checking members: [Member], issuedAt: Date) throws {
         var seen = Set<MemberID>()
         for member in members where !seen.insert(member.id).inserted {
             throw SpecError(.invalidDocument, "member '\(member.id)' is listed twice")

@@ -29,7 +29,7 @@ package final class TestNodeProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else { break }
-            if Self.accepts(self.port) { return }
+            if FreePort.accepts(self.port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
@@ -52,22 +52,5 @@ package final class TestNodeProcess: @unchecked Sendable {
 
     deinit {
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
-    }
-
-    private static func accepts(_ port: Int) -> Bool {
-        #if canImport(Glibc)
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard socket >= 0 else { return false }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }

@@ -54,25 +54,33 @@ struct InputCommand: AsyncParsableCommand {
             guard let model = cts.table(named: table) else { throw ValidationError("task \(cts.id) has no table '\(table)'") }
             let data: TableData
             do { data = try CSVTable.read(csv, table: model) } catch let error as QueryError { throw ValidationError("\(error)") }
+            let failures = try await Self.upload(data, task: task, table: table, cts: cts, client: nodeClient, directory: directory) { print($0) }
+            if failures > 0 { throw ExitCode(1) }
+        }
+
+        /// Shares `data` here and sends each computing party its pair; reports one line per party; returns the number
+        /// of parties that did not accept.
+        static func upload(_ data: TableData, task: String, table: String, cts: ComputationTaskSpecification, client: NodeClient,
+                           directory: MemberDirectory, report: (String) -> Void) async throws -> Int {
             let dealt = data.columns.map { Replicated3.share($0.map { UInt64(bitPattern: $0) }).shares }
             let batch = UUID().uuidString.lowercased()
             var failures = 0
             for (party, member) in cts.parties.computing.enumerated() {
                 guard let endpoint = directory.member(member)?.endpoint else {
-                    print("  \(member): no endpoint in the directory"); failures += 1; continue
+                    report("  \(member): no endpoint in the directory"); failures += 1; continue
                 }
                 let body = try ShareFiles.encode(dealt.map { $0[party] })
                 do {
-                    let response = try await nodeClient.request(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body,
-                                                                to: endpoint, node: member, timeout: .seconds(300))
-                    print("  \(member): \(response.status) \(response.body)")
+                    let response = try await client.request(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body,
+                                                            to: endpoint, node: member, timeout: .seconds(300))
+                    report("  \(member): \(response.status) \(response.body)")
                     if response.status != 201 { failures += 1 }
                 } catch {
-                    print("  \(member): \(error)"); failures += 1
+                    report("  \(member): \(error)"); failures += 1
                 }
             }
-            print("uploaded \(data.rows) rows of '\(table)' as batch \(batch)")
-            if failures > 0 { throw ExitCode(1) }
+            report("uploaded \(data.rows) rows of '\(table)' as batch \(batch)")
+            return failures
         }
     }
 }
@@ -96,18 +104,7 @@ struct OutputCommand: AsyncParsableCommand {
         func run() async throws {
             let (nodeClient, directory) = try client.load()
             let cts = try await client.specification(task, client: nodeClient, directory: directory)
-            let plan = try QueryChecker.check(cts)
-            var results: [MPCQueryProgram.PartyResult] = []
-            for member in cts.parties.computing {
-                guard let endpoint = directory.member(member)?.endpoint else { throw ValidationError("no endpoint for \(member)") }
-                let response = try await nodeClient.request(.get, "/v1/tasks/\(task)/output", to: endpoint, node: member, timeout: .seconds(120))
-                guard response.status == 200 else { throw ValidationError("\(member) refused the output: \(response.status) \(response.body)") }
-                results.append(try OutputShares.parse(response.body))
-            }
-            let result: QueryResult
-            do { result = try MPCQueryEngine.reconstruct(plan, results: results) } catch {
-                throw ValidationError("the result shares cannot be reconstructed: \(error)")
-            }
+            let result = try await Self.fetch(task: task, cts: cts, client: nodeClient, directory: directory)
             switch format {
             case .table: print(result.table())
             case .csv: print(result.csv(), terminator: "")
@@ -118,6 +115,23 @@ struct OutputCommand: AsyncParsableCommand {
 }
 
 /// A node's output response: `{"facts": {...}, "cells": "<base64url share file>"}`.
+extension OutputCommand.Fetch {
+    /// Every computing party's result shares, checked and reconstructed.
+    static func fetch(task: String, cts: ComputationTaskSpecification, client: NodeClient, directory: MemberDirectory) async throws -> QueryResult {
+        let plan = try QueryChecker.check(cts)
+        var results: [MPCQueryProgram.PartyResult] = []
+        for member in cts.parties.computing {
+            guard let endpoint = directory.member(member)?.endpoint else { throw ValidationError("no endpoint for \(member)") }
+            let response = try await client.request(.get, "/v1/tasks/\(task)/output", to: endpoint, node: member, timeout: .seconds(120))
+            guard response.status == 200 else { throw ValidationError("\(member) refused the output: \(response.status) \(response.body)") }
+            results.append(try OutputShares.parse(response.body))
+        }
+        do { return try MPCQueryEngine.reconstruct(plan, results: results) } catch {
+            throw ValidationError("the result shares cannot be reconstructed: \(error)")
+        }
+    }
+}
+
 enum OutputShares {
     struct Body: Decodable {
         var facts: MPCQueryProgram.PublicFacts
