@@ -47,6 +47,24 @@ struct NodeProcessTests {
             return try Subprocess.run("curl", arguments + ["https://127.0.0.1:\(port)/v1/health"])
         }
         let served = try curl("alice")
+        // Every path of Specs/openapi.yaml is served (an unknown task gives the API's 404, not the router's).
+        let spec = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Specs/openapi.yaml").standardized.path, encoding: .utf8)
+        var specified: [(String, String)] = []
+        var currentPath = ""
+        for line in spec.split(separator: "\n") {
+            if line.hasPrefix("  /") { currentPath = String(line.dropFirst(2).dropLast()) }
+            if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) { specified.append((String(line.dropFirst(4).dropLast()), currentPath)) }
+        }
+        #expect(specified.count == 6, "\(specified)")
+        for (method, route) in specified {
+            let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(of: "{table}", with: "households")
+            let response = try Subprocess.run("curl", ["-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",
+                                                       "--cert", "\(path)/alice.pem", "--key", "\(path)/alice.key", "-d", method == "post" ? "{}" : "",
+                                                       "https://127.0.0.1:\(port)\(concrete)"])
+            #expect(response.stdout.contains("\"error\"") || response.stdout.contains("\"status\":\"ok\""),
+                    "\(method) \(route) is not served by the node: \(response.stdout)")
+        }
         #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
                 "\(served.stdout) \(served.stderr)")
         for outsider in ["bob", "eve", nil] {
@@ -60,8 +78,10 @@ struct NodeProcessTests {
         let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in try await store.entries(from: 1, limit: 100) }
         let actions = entries.map(\.action)
         #expect(actions.first == .nodeStarted && actions.last == .nodeStopped, "\(actions)")
-        let denials = entries.filter { $0.action == .requestDenied }.map(\.details)
+        // The three refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
+        let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }.map(\.details)
         #expect(denials.count == 3, "\(denials)")
+        #expect(entries.contains { $0.action == .requestDenied && $0.actor.subject == "consort://nso-north/user/alice" })
         #expect(denials.contains { $0.contains("consort://nso-x/user/bob") }, "\(denials)")
         #expect(denials.contains { $0.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") }, "\(denials)")
     }
