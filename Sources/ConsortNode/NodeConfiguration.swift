@@ -29,6 +29,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     package var data: String
     package var roundTimeoutSeconds: Double = 30
     package var logLevel: String = "info"
+    /// CRL files (PEM): the operator's for member CAs and each member's for its users and nodes. A certificate they
+    /// revoke is refused; an expired CRL makes every chain it covers fail (replace it with a fresh one).
+    package var crls: [String]? = nil
 
     package init(member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String) {
         self.member = member
@@ -52,6 +55,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         package var store: AuditStores.Address
         /// The data directory, resolved.
         package var dataDirectory: String
+        /// The verifier every peer and signer is checked with: operator root and the configured CRLs.
+        package var verifier: ConsortVerifier
     }
 
     package static func read(_ path: String) throws -> NodeConfiguration {
@@ -75,7 +80,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
             throw NodeError(.configuration, "\(self.root) holds no certificate")
         }
-        let verified = try await ConsortVerifier(root: root).verify(chain: identity.chain, usage: .server)
+        let crls = try (self.crls ?? []).map { try CertificateRevocationList.read(resolve($0)) }
+        let verifier = ConsortVerifier(root: root, crls: crls)
+        let verified = try await verifier.verify(chain: identity.chain, usage: .server)
         guard verified.identity == .node(member) else {
             throw NodeError(.configuration, "\(self.identity).pem is \(verified.identity.map { "\($0)" } ?? verified.subject), not the node of '\(member)'")
         }
@@ -90,6 +97,6 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") { store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count))) }
         return Loaded(configuration: self, member: member, identity: identity, root: root, directory: directory,
                       host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
-                      dataDirectory: resolve(self.data))
+                      dataDirectory: resolve(self.data), verifier: verifier)
     }
 }

@@ -27,7 +27,7 @@ package struct NodeServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT (graceful shutdown), then logs `node.stopped`.
     package func run() async throws {
-        let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: ConsortVerifier(root: self.node.root))
+        let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         let context = try authentication.serverContext()
         let directory = self.node.directory
         let log = self.log

@@ -120,7 +120,7 @@ extension TaskService {
         }
         var configuration = MPCTLSTransport.Configuration(
             party: party, peers: peers, session: Array(Hex.decode(task)?.prefix(16) ?? []),
-            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: ConsortVerifier(root: self.node.root))
+            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
         let transport = try await MPCTLSTransport.establish(configuration)

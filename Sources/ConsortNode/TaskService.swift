@@ -46,7 +46,7 @@ package struct TaskService: Sendable {
             guard caller.kind == .user, let callerMember = caller.memberID,
                 !caller.internalRoles.isDisjoint(with: [.signer, .admin])
             else { throw NodeError(.forbidden, "only a member's signer or admin may submit a task") }
-            let report = await SpecificationVerifier(certificates: ConsortVerifier(root: self.node.root), members: self.memberRoles).verify(jws, at: now)
+            let report = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verify(jws, at: now)
             do { try report.requireValid(complete: true) } catch let error as SpecError {
                 throw NodeError(.invalidRequest, "\(error)")
             }

@@ -30,6 +30,7 @@ struct Node: AsyncParsableCommand {
         @Option(help: "HOST:PORT for the mutual-TLS API.") var listen: String
         @Option(help: "Audit store: sqlite:PATH (default: DATA/audit.db) or postgres://user@host:port/db.") var store: String?
         @Option(help: "Data directory (default: 'data' next to the configuration).") var data: String?
+        @Option(help: "A CRL file (PEM) to enforce: the operator's and each member's (repeatable).") var crl: [String] = []
         @Option(help: "Where to write the configuration.") var out: String
 
         func run() async throws {
@@ -38,12 +39,13 @@ struct Node: AsyncParsableCommand {
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : "\(cwd)/\(path)" }
             let outDirectory = URL(fileURLWithPath: absolute(out)).deletingLastPathComponent().path
             let dataDirectory = data.map(absolute) ?? "\(outDirectory)/data"
-            let configuration = NodeConfiguration(
+            var configuration = NodeConfiguration(
                 member: member, identity: absolute(identity), root: absolute(root), directory: absolute(directory), listen: listen,
                 store: store.map { $0.hasPrefix("sqlite:") && !$0.hasPrefix("sqlite:/") ? "sqlite:" + absolute(String($0.dropFirst(7))) : $0 }
                     ?? "sqlite:\(dataDirectory)/audit.db",
                 data: dataDirectory
             )
+            if !crl.isEmpty { configuration.crls = crl.map(absolute) }
             _ = try await configuration.load(relativeTo: outDirectory)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -9,7 +9,7 @@ import Testing
 /// A real `consort node run` process serving its API over mutual TLS, called with curl as members and outsiders.
 @Suite("Service node over mutual TLS")
 struct NodeProcessTests {
-    @Test("members in the directory are served; outsiders, foreign roots and certificate-less clients are refused and audited")
+    @Test("members in the directory are served; outsiders, foreign roots, revoked and certificate-less clients are refused and audited")
     func admission() async throws {
         let directory = try Subprocess.temporaryDirectory("consort-node")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -25,6 +25,11 @@ struct NodeProcessTests {
         try consortium.user("nso-north", name: "alice", roles: [.signer]).write(directory: path, name: "alice")
         try consortium.user("nso-x", name: "bob", roles: [.signer]).write(directory: path, name: "bob")
         try foreign.user("nso-north", name: "eve", roles: [.signer]).write(directory: path, name: "eve")
+        // carol's certificate is revoked by her member's CRL, which the node enforces.
+        let carol = try consortium.user("nso-north", name: "carol", roles: [.signer])
+        try carol.write(directory: path, name: "carol")
+        try PEMFiles.write(consortium.crl(by: consortium.member("nso-north").authority, revoking: [carol.certificate]).pemString + "\n", to: "\(path)/nso-north.crl")
+        try PEMFiles.write(consortium.crl(by: consortium.root).pemString + "\n", to: "\(path)/operator.crl")
         let members = #"{"members": [{"id": "cp-a", "name": "Compute A", "roles": ["compute"], "ca": "\#(try PEMFiles.pem([consortium.member("cp-a").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))", "endpoint": "https://127.0.0.1:1"}, {"id": "nso-north", "name": "North", "roles": ["input"], "ca": "\#(try PEMFiles.pem([consortium.member("nso-north").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))"}]}"#
         let signed = try MemberDirectory.readMembers(Array(members.utf8), baseDirectory: path, root: consortium.root.certificate)
             .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
@@ -35,6 +40,7 @@ struct NodeProcessTests {
         let initialised = try Subprocess.run(consort, [
             "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
             "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
+            "--crl", "\(path)/operator.crl", "--crl", "\(path)/nso-north.crl",
         ])
         try #require(initialised.succeeded, "\(initialised.stderr)")
 
@@ -67,7 +73,7 @@ struct NodeProcessTests {
         }
         #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
                 "\(served.stdout) \(served.stderr)")
-        for outsider in ["bob", "eve", nil] {
+        for outsider in ["bob", "eve", "carol", nil] {
             let refused = try curl(outsider)
             #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")
         }
@@ -78,9 +84,10 @@ struct NodeProcessTests {
         let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in try await store.entries(from: 1, limit: 100) }
         let actions = entries.map(\.action)
         #expect(actions.first == .nodeStarted && actions.last == .nodeStopped, "\(actions)")
-        // The three refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
+        // The four refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
         let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }.map(\.details)
-        #expect(denials.count == 3, "\(denials)")
+        #expect(denials.count == 4, "\(denials)")
+        #expect(denials.contains { $0.contains("revoked") }, "\(denials)")
         #expect(entries.contains { $0.action == .requestDenied && $0.actor.subject == "consort://nso-north/user/alice" })
         #expect(denials.contains { $0.contains("consort://nso-x/user/bob") }, "\(denials)")
         #expect(denials.contains { $0.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") }, "\(denials)")
