@@ -47,6 +47,15 @@ package struct NodeServer: Sendable {
                 return (outcome.created ? .created : .ok, #"{"task":"\#(outcome.task)","state":"\#(outcome.state.rawValue)"}"#)
             }
         }
+        router.get("/v1/tasks") { _, context -> Response in
+            try await Self.respond {
+                let tasks = try await service.list(for: try Self.caller(context)).map { record, cts -> JSONValue in
+                    .object(JSONObject([("task", .string(record.id)), ("id", .string(cts.id)), ("title", .string(cts.title)),
+                                        ("state", .string(record.state.rawValue))]))
+                }
+                return (.ok, String(decoding: JSONWriter.write(.object(JSONObject([("node", .string(member)), ("tasks", .array(tasks))]))), as: UTF8.self))
+            }
+        }
         router.get("/v1/tasks/{id}") { _, context -> Response in
             try await Self.respond {
                 let id = context.parameters.get("id") ?? ""

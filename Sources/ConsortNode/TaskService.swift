@@ -93,6 +93,15 @@ package struct TaskService: Sendable {
         return (record, cts)
     }
 
+    /// The tasks of which the caller's member is a party: id, CTS id, title, state.
+    package func list(for caller: VerifiedIdentity) async throws -> [(TaskStore.Record, ComputationTaskSpecification)] {
+        guard let member = caller.memberID else { return [] }
+        return try await self.tasks.all().compactMap { record in
+            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0, cts.parties.allMembers.contains(member) else { return nil }
+            return (record, cts)
+        }
+    }
+
     private func refuse(_ actor: AuditActor, task: String?, _ error: NodeError) async throws -> Never {
         _ = try await self.log.append(try AuditDraft(actor: actor, action: task == nil ? .requestDenied : .ctsRejected, taskID: task,
                                                      details: ["code": .string(error.code.description), "reason": .string(error.message)]))

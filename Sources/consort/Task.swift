@@ -22,7 +22,7 @@ struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
         abstract: "Submit tasks to the computing parties and follow them.",
-        subcommands: [Submit.self, Status.self]
+        subcommands: [Submit.self, Status.self, List.self]
     )
 
     struct Submit: AsyncParsableCommand {
@@ -60,6 +60,31 @@ struct TaskCommand: AsyncParsableCommand {
             }
             print("task \(document.taskID)")
             if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The tasks your member takes part in, as each node knows them.",
+            discussion: """
+                Example:
+                  consort task list --identity north/alice --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            for member in directory.members {
+                guard let endpoint = member.endpoint else { continue }
+                do {
+                    let response = try await nodeClient.request(.get, "/v1/tasks", to: endpoint, node: member.id)
+                    print("  \(member.id): \(response.status) \(response.body)")
+                } catch {
+                    print("  \(member.id): \(error)")
+                }
+            }
         }
     }
 

@@ -62,13 +62,13 @@ struct NodeProcessTests {
             if line.hasPrefix("  /") { currentPath = String(line.dropFirst(2).dropLast()) }
             if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) { specified.append((String(line.dropFirst(4).dropLast()), currentPath)) }
         }
-        #expect(specified.count == 6, "\(specified)")
+        #expect(specified.count == 7, "\(specified)")
         for (method, route) in specified {
             let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(of: "{table}", with: "households")
             let response = try Subprocess.run("curl", ["-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",
                                                        "--cert", "\(path)/alice.pem", "--key", "\(path)/alice.key", "-d", method == "post" ? "{}" : "",
                                                        "https://127.0.0.1:\(port)\(concrete)"])
-            #expect(response.stdout.contains("\"error\"") || response.stdout.contains("\"status\":\"ok\""),
+            #expect(response.stdout.contains("\"error\"") || response.stdout.contains("\"status\":\"ok\"") || response.stdout.contains("\"tasks\":[]"),
                     "\(method) \(route) is not served by the node: \(response.stdout)")
         }
         #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),

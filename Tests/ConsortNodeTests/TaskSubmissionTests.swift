@@ -94,6 +94,8 @@ struct TaskSubmissionTests {
         #expect(again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4, "a resubmission is not idempotent: \(again.stdout)")
 
         let status = try deployment.run(["task", "status", complete.taskID], as: "alice")
+        let list = try deployment.run(["task", "list"], as: "alice")
+        #expect(list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID), "\(list.stdout)")
         #expect(status.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(status.stdout)")
 
         let refused = try deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
