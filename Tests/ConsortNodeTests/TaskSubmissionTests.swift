@@ -7,6 +7,10 @@ import ConsortTesting
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Three computing-party node processes; members submit signed CTSs with `consort task submit` and follow them with
 /// `consort task status`, over mutual TLS.
 @Suite("Task submission to computing-party nodes")
@@ -174,6 +178,62 @@ struct TaskSubmissionTests {
                 #expect(actions.contains(action), "\(member) did not log \(action.rawValue): \(actions.map(\.rawValue))")
             }
             #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"), "\(member) kept the input shares")
+        }
+    }
+
+    @Test("kill -9 of one computing party during the MPC: the others abort the task within 30 s and release nothing")
+    func computingPartyKilled() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        // A query with a sort (MEDIAN) over enough rows that the MPC runs for a while.
+        let text = TestSpecifications.householdIncome(query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region")
+        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                                     ("eurostat", "analyst", .analyst)] {
+            try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
+        }
+        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
+        let task = signed.taskID
+        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        let table = try #require(cts.table(named: "households"))
+        for (office, seed) in [("north", UInt64(1)), ("south", 2)] {
+            try DataSynth.csv(table: table, rows: 30_000, seed: seed).write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                                              as: "\(office)-uploader")
+            try #require(uploaded.succeeded, "\(uploaded.stdout)")
+        }
+        // Kill cp-c as soon as it reports computing.
+        let computingDeadline = ContinuousClock.now + .seconds(30)
+        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(#""state":"computing""#) {
+            guard ContinuousClock.now < computingDeadline else { Issue.record("the computation never started"); return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(deployment.nodes[2].process.processIdentifier, SIGKILL)
+        let killedAt = ContinuousClock.now
+        var status = ""
+        while ContinuousClock.now - killedAt < .seconds(30) {
+            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+            if status.components(separatedBy: #""state":"aborted""#).count == 3 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let elapsed = ContinuousClock.now - killedAt
+        #expect(status.components(separatedBy: #""state":"aborted""#).count == 3, "after \(elapsed): \(status)")
+        #expect(elapsed < .seconds(30))
+        let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!fetched.succeeded, "an aborted task released output: \(fetched.stdout)")
+        for node in deployment.nodes.prefix(2) { #expect(try await node.stop() == 0) }
+        for member in ["cp-a", "cp-b"] {
+            let entries = try await deployment.audit(member)
+            #expect(entries.contains { $0.action == .computeAborted }, "\(member): \(entries.map(\.action.rawValue))")
+            #expect(!entries.contains { $0.action == .outputReleased })
+            // The log still verifies after the failure.
+            let chain = try PEMFiles.readCertificates("\(path)/\(member)-node.pem")
+            let verifier = try await AuditVerifier.forNode(chain: chain, root: deployment.consortium.root.certificate, at: Date())
+            if case .failure(let failure) = await verifier.verify(entries: entries, checkpoints: []) {
+                Issue.record("\(member)'s audit log does not verify: \(failure.message)")
+            }
         }
     }
 }
