@@ -45,6 +45,7 @@ package struct NodeClient: Sendable {
                 }
                 .connect(host: host, port: port).get()
         } catch {
+            promise.fail(error)  // never left pending
             throw NodeError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
         }
         defer { channel.close(promise: nil) }
@@ -55,7 +56,13 @@ package struct NodeClient: Sendable {
         head.headers.add(name: "Connection", value: "close")
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        do {
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        } catch {
+            promise.fail(error)
+            if let rejection = peer.rejection { throw NodeError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            throw NodeError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error)
+        }
         let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
             promise.fail(NodeError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
         }

@@ -80,6 +80,13 @@ package struct NodeServer: Sendable {
                 return (.created, receipt)
             }
         }
+        router.post("/v1/tasks/{id}/halt") { request, context -> Response in
+            try await Self.respond {
+                let body = try await request.body.collect(upTo: 1 << 16)
+                let state = try await service.halt(Array(body.readableBytesView), task: context.parameters.get("id") ?? "", by: try Self.caller(context))
+                return (.ok, #"{"state":"\#(state.rawValue)"}"#)
+            }
+        }
         router.get("/v1/tasks/{id}/output") { _, context -> Response in
             try await Self.respond {
                 let bytes = try await service.output(context.parameters.get("id") ?? "", for: try Self.caller(context))

@@ -93,6 +93,41 @@ package struct TaskService: Sendable {
         return (record, cts)
     }
 
+    /// A signed halt (`halt/1` JWS by a signer of a `mayHalt` member) stops a live task: its data on this node is
+    /// deleted and it never releases output.
+    package func halt(_ bytes: [UInt8], task: String, by caller: VerifiedIdentity, now: Date = Date()) async throws -> TaskLifecycle.State {
+        let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+        let (_, cts) = try await self.status(task, for: caller)
+        do {
+            let jws: MultiSignatureJWS
+            do { jws = try MultiSignatureJWS(parsing: bytes) } catch { throw NodeError(.invalidRequest, "the halt is not a signed statement: \(error)") }
+            let result = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verifyStatement(jws, at: now)
+            guard result.isValid, let signer = result.member else {
+                throw NodeError(.invalidRequest, "the halt's signature is not acceptable: \(result.problem.map { "\($0)" } ?? "unknown problem")")
+            }
+            let statement = try StrictJSONReader().parse(jws.payload)
+            guard statement["consort"]?.stringValue == "halt/1", statement["task"]?.stringValue == task,
+                let reason = statement["reason"]?.stringValue, (1...1000).contains(reason.count)
+            else {
+                throw NodeError(.invalidRequest, "the halt must be {\"consort\": \"halt/1\", \"task\": \"\(task)\", \"reason\": \"...\"}")
+            }
+            guard cts.parties.mayHalt.contains(signer) else {
+                throw NodeError(.forbidden, "\(signer) may not halt task \(cts.id) (mayHalt: \(cts.parties.mayHalt.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let live: [TaskLifecycle.State] = TaskLifecycle.State.allCases.filter(\.isLive)
+            guard try await self.tasks.transition(task, from: live, to: .halted) else {
+                throw NodeError(.conflict, "task \(cts.id) is no longer live: it cannot be halted")
+            }
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .taskHalted, taskID: task,
+                                                         details: ["by": .string(signer.rawValue), "reason": .string(reason)]))
+            try? FileManager.default.removeItem(atPath: "\(self.dataDirectory)/tasks/\(task)")
+            _ = try await self.log.append(try AuditDraft(actor: actor, action: .dataPurged, taskID: task, details: ["what": .string("all task data (halted)")]))
+            return .halted
+        } catch let error as NodeError {
+            try await self.refuse(actor, task: task, error)
+        }
+    }
+
     /// The tasks of which the caller's member is a party: id, CTS id, title, state.
     package func list(for caller: VerifiedIdentity) async throws -> [(TaskStore.Record, ComputationTaskSpecification)] {
         guard let member = caller.memberID else { return [] }

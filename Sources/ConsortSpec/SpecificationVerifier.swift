@@ -133,6 +133,17 @@ package struct SpecificationVerifier: Sendable {
                       diagnostics: diagnostics, missingSigners: missing)
     }
 
+    /// Checks the single signature of a small signed statement (e.g. a halt): header, ES256 over the exact bytes, and
+    /// the signer's certificate for `signer` usage under the root.
+    package func verifyStatement(_ jws: MultiSignatureJWS, at time: Date = Date()) async -> SignatureResult {
+        guard jws.signatures.count == 1 else {
+            var result = SignatureResult(index: 0)
+            result.problem = SpecError(.invalidDocument, "a signed statement carries exactly one signature")
+            return result
+        }
+        return await self.check(jws.signatures[0], index: 0, in: jws, taskID: jws.taskID, at: time)
+    }
+
     private func check(
         _ signature: MultiSignatureJWS.Signature,
         index: Int,

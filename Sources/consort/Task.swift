@@ -22,7 +22,7 @@ struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
         abstract: "Submit tasks to the computing parties and follow them.",
-        subcommands: [Submit.self, Status.self, List.self]
+        subcommands: [Submit.self, Status.self, List.self, Halt.self]
     )
 
     struct Submit: AsyncParsableCommand {
@@ -59,6 +59,50 @@ struct TaskCommand: AsyncParsableCommand {
                 }
             }
             print("task \(document.taskID)")
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Halt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Halt a task everywhere with a signed statement (members listed in mayHalt only).",
+            discussion: """
+                The computing parties stop the task, delete its data and never release its output.
+
+                Example:
+                  consort task halt 3f2a… --reason "wrong survey year" --identity north/signer --directory directory.json --root op/operator.pem
+                """
+        )
+
+        @Argument(help: "The task id.") var task: String
+        @Option(help: "Why (recorded in every node's audit log).") var reason: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            let signer = try client.identity.load()
+            let anchor = try PEMFiles.readCertificates(client.root)[0]
+            guard let member = try await ConsortVerifier(root: anchor).verify(chain: signer.chain, usage: .signer).memberID else {
+                throw ValidationError("the identity is not a member's signer")
+            }
+            let statement = JSONWriter.write(.object(JSONObject([
+                ("consort", .string("halt/1")), ("task", .string(task)), ("reason", .string(reason)),
+                ("at", .string(DocumentReader.formatTimestamp(Date()))),
+            ])))
+            var jws = MultiSignatureJWS(payload: statement)
+            try jws.sign(as: signer, member: member)
+            var failures = 0
+            for node in directory.members {
+                guard let endpoint = node.endpoint else { continue }
+                do {
+                    let response = try await nodeClient.request(.post, "/v1/tasks/\(task)/halt", body: jws.serialized(), to: endpoint, node: node.id)
+                    print("  \(node.id): \(response.status) \(response.body)")
+                    if response.status != 200 { failures += 1 }
+                } catch {
+                    print("  \(node.id): \(error)")
+                    failures += 1
+                }
+            }
             if failures > 0 { throw ExitCode(1) }
         }
     }

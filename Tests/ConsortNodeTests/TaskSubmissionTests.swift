@@ -13,7 +13,7 @@ import Glibc
 
 /// Three computing-party node processes; members submit signed CTSs with `consort task submit` and follow them with
 /// `consort task status`, over mutual TLS.
-@Suite("Task submission to computing-party nodes")
+@Suite("Task submission to computing-party nodes", .serialized)
 struct TaskSubmissionTests {
     /// Three computing-party nodes of the household consortium, its directory, and every member's signer.
     final class Deployment {
@@ -214,7 +214,8 @@ struct TaskSubmissionTests {
         let killedAt = ContinuousClock.now
         var status = ""
         while ContinuousClock.now - killedAt < .seconds(30) {
-            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+            let output = try deployment.run(["task", "status", task], as: "analyst")
+            status = output.stdout + output.stderr
             if status.components(separatedBy: #""state":"aborted""#).count == 3 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -234,6 +235,42 @@ struct TaskSubmissionTests {
             if case .failure(let failure) = await verifier.verify(entries: entries, checkpoints: []) {
                 Issue.record("\(member)'s audit log does not verify: \(failure.message)")
             }
+        }
+    }
+
+    @Test("a signed halt by a mayHalt member stops the task on every node, deletes its data and blocks its output; others may not halt")
+    func halt() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        let signed = try deployment.signed(TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        for id in ["nso-north", "nso-south", "eurostat"] { try deployment.signers[try MemberID(id)]!.write(directory: path, name: "\(id)-signer") }
+        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(directory: path, name: "north-uploader")
+        try deployment.consortium.user("eurostat", name: "analyst", roles: [.analyst]).write(directory: path, name: "analyst")
+        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "nso-north-signer").succeeded)
+        let task = signed.taskID
+        let cts = try #require(try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
+        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 100, seed: 3).write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try #require(try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader").succeeded)
+
+        let refused = try deployment.run(["task", "halt", task, "--reason", "we changed our mind"], as: "eurostat-signer")
+        #expect(!refused.succeeded && refused.stdout.components(separatedBy: "eurostat may not halt").count == 4, "\(refused.stdout) \(refused.stderr)")
+        let halted = try deployment.run(["task", "halt", task, "--reason", "wrong survey year"], as: "nso-south-signer")
+        #expect(halted.succeeded && halted.stdout.components(separatedBy: #""state":"halted""#).count == 4, "\(halted.stdout) \(halted.stderr)")
+        let status = try deployment.run(["task", "status", task], as: "analyst")
+        #expect(status.stdout.components(separatedBy: #""state":"halted""#).count == 4, "\(status.stdout)")
+        let output = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!output.succeeded)
+        let again = try deployment.run(["task", "halt", task, "--reason", "twice"], as: "nso-south-signer")
+        #expect(!again.succeeded && again.stdout.contains("409"), "\(again.stdout)")
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the halted task's data")
+            let entries = try await deployment.audit(member)
+            #expect(entries.contains { $0.action == .taskHalted && $0.details.contains("nso-south") && $0.details.contains("wrong survey year") })
+            #expect(entries.contains { $0.action == .ctsRejected && $0.details.contains("eurostat may not halt") })
+            #expect(entries.contains { $0.action == .dataPurged })
         }
     }
 }
