@@ -273,4 +273,27 @@ struct TaskSubmissionTests {
             #expect(entries.contains { $0.action == .dataPurged })
         }
     }
+
+    @Test("an upload after the input deadline is refused with a clear error and an audit entry")
+    func uploadAfterDeadline() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        // Input deadline 3 s from now (the others a day later).
+        let text = TestSpecifications.householdIncome(now: Date().addingTimeInterval(3 - 86_400))
+        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(directory: path, name: "north-uploader")
+        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        try #require(submitted.succeeded, "\(submitted.stdout)")
+        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try await Task.sleep(until: .now + .seconds(4))
+        let late = try deployment.run(["input", "upload", "--task", signed.taskID, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
+        #expect(!late.succeeded && late.stdout.components(separatedBy: "422").count == 4 && late.stdout.contains("input deadline"), "\(late.stdout)")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            #expect(try await deployment.audit(member).contains { $0.action == .inputRejected && $0.details.contains("deadline") }, "\(member)")
+        }
+    }
 }
