@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import X509
 
 /// The member-side client of a node's API: one HTTP/1.1 request over mutual TLS 1.3, the node's chain verified by
 /// `ConsortVerifier` and required to be the node of the member the directory says serves that endpoint.
@@ -15,6 +16,8 @@ package struct NodeClient: Sendable {
     package struct Response: Sendable {
         package var status: Int
         package var body: String
+        /// The node's certificate chain as verified in the handshake.
+        package var peerChain: [Certificate] = []
     }
 
     package enum Method: Sendable {
@@ -68,7 +71,9 @@ package struct NodeClient: Sendable {
         }
         defer { scheduled.cancel() }
         do {
-            return try await promise.futureResult.get()
+            var response = try await promise.futureResult.get()
+            response.peerChain = peer.verified?.chain ?? []
+            return response
         } catch let error as NodeError {
             throw error
         } catch {

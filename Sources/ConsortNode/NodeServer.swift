@@ -87,6 +87,18 @@ package struct NodeServer: Sendable {
                 return (.ok, #"{"state":"\#(state.rawValue)"}"#)
             }
         }
+        router.get("/v1/audit") { _, context -> Response in
+            try await Self.respond {
+                let caller = try Self.caller(context)
+                guard caller.kind == .user, let member = caller.memberID, directory.member(member)?.roles.contains(.auditor) == true else {
+                    _ = try await log.append(try AuditDraft(actor: TaskService.actor(caller), action: .requestDenied,
+                                                            details: ["path": .string("/v1/audit")]))
+                    throw NodeError(.forbidden, "only an auditor member may read the audit log")
+                }
+                let entries = try await log.store.allEntries()
+                return (.ok, entries.map(AuditExport.line).joined(separator: "\n") + "\n")
+            }
+        }
         router.get("/v1/tasks/{id}/output") { _, context -> Response in
             try await Self.respond {
                 let bytes = try await service.output(context.parameters.get("id") ?? "", for: try Self.caller(context))

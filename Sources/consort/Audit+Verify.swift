@@ -11,7 +11,11 @@ extension Audit {
                 Prints "OK: N entries, head <hash>" or the first failing sequence number and what is wrong there
                 (edited, missing, reordered, inserted, truncated, resigned); exit status 1 on failure.
 
+                With --dir (from 'consort audit pull'), every node's log is verified and the nodes must agree on each
+                task they share: the same outcome (computed, aborted, halted).
+
                 Examples:
+                  consort audit verify --dir logs --root op/operator.pem
                   consort audit verify --store sqlite:cp-a/audit.db --cert cp-a/node.pem --root op/operator.pem
                   consort audit verify --file cp-a.jsonl --cert cp-a/node.pem --root op/operator.pem --checkpoint cp-a.checkpoint.json
                 """
@@ -24,7 +28,10 @@ extension Audit {
         var file: String?
 
         @Option(help: "The node's certificate chain (PEM) whose key signed the log.")
-        var cert: String
+        var cert: String?
+
+        @Option(help: "A directory from 'consort audit pull': verify every node's log and their agreement.")
+        var dir: String?
 
         @Option(help: "The operator root certificate (PEM).")
         var root: String
@@ -33,6 +40,11 @@ extension Audit {
         var checkpoint: [String] = []
 
         func run() async throws {
+            if let dir {
+                try await self.verifyDirectory(dir)
+                return
+            }
+            guard let cert else { throw ValidationError("give --cert with --store or --file, or use --dir") }
             let entries: [AuditEntry]
             var checkpoints = try checkpoint.map(AuditCheckpoint.read)
             switch (store, file) {
@@ -62,5 +74,48 @@ extension Audit {
                 throw ExitCode(1)
             }
         }
+    }
+}
+
+extension Audit.Verify {
+    /// Every `<member>.jsonl` with its `<member>.pem`, then agreement on each shared task's outcome.
+    func verifyDirectory(_ dir: String) async throws {
+        let rootCertificate = try PEMFiles.readCertificates(root)[0]
+        let logs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".jsonl") }.sorted()
+        guard !logs.isEmpty else { throw ValidationError("\(dir) holds no .jsonl logs: run 'consort audit pull' first") }
+        var outcomes: [String: [String: String]] = [:]  // task → node → outcome
+        var failed = false
+        for file in logs {
+            let member = String(file.dropLast(".jsonl".count))
+            let entries = try AuditExport.read("\(dir)/\(file)")
+            let chain = try PEMFiles.readCertificates("\(dir)/\(member).pem")
+            let time = entries.last.flatMap { AuditTime.date($0.time) } ?? Date()
+            let verifier = try await AuditVerifier.forNode(chain: chain, root: rootCertificate, at: time)
+            switch await verifier.verify(entries: entries, checkpoints: []) {
+            case .success(let summary):
+                print("\(member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head))")
+            case .failure(let failure):
+                print("\(member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
+                failed = true
+            }
+            for entry in entries {
+                guard let task = entry.taskID else { continue }
+                let outcome: String?
+                switch entry.action {
+                case .ctsAccepted: outcome = outcomes[task]?[member] ?? "accepted"
+                case .computeFinished: outcome = "computed"
+                case .computeAborted: outcome = "aborted"
+                case .taskHalted: outcome = "halted"
+                default: outcome = nil
+                }
+                if let outcome { outcomes[task, default: [:]][member] = outcome }
+            }
+        }
+        for (task, byNode) in outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values).count > 1 {
+            print("task \(task.prefix(16))…: the nodes disagree: " + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            failed = true
+        }
+        if failed { throw ExitCode(1) }
+        print("audit verified: \(logs.count) node(s) agree on \(outcomes.count) task(s)")
     }
 }

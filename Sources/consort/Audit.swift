@@ -12,6 +12,6 @@ struct Audit: AsyncParsableCommand {
               consort audit export --store sqlite:cp-a/audit.db --out cp-a.jsonl
               consort audit verify --file cp-a.jsonl --cert cp-a/node.pem --root op/operator.pem --checkpoint cp-a.checkpoint.json
             """,
-        subcommands: [Export.self, Checkpoint.self, Verify.self]
+        subcommands: [Export.self, Checkpoint.self, Verify.self, Pull.self]
     )
 }

@@ -62,7 +62,7 @@ struct NodeProcessTests {
             if line.hasPrefix("  /") { currentPath = String(line.dropFirst(2).dropLast()) }
             if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) { specified.append((String(line.dropFirst(4).dropLast()), currentPath)) }
         }
-        #expect(specified.count == 8, "\(specified)")
+        #expect(specified.count == 9, "\(specified)")
         for (method, route) in specified {
             let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(of: "{table}", with: "households")
             let response = try Subprocess.run("curl", ["-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",

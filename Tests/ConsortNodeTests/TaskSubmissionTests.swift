@@ -168,6 +168,21 @@ struct TaskSubmissionTests {
         try #require(fetched.succeeded, "\(fetched.stdout) \(fetched.stderr)")
         #expect(fetched.stdout == expected.csv(), "MPC result\n\(fetched.stdout)\nplaintext\n\(expected.csv())")
 
+        // The auditor pulls every node's log and verifies chains, signatures and the nodes' agreement; others may not pull.
+        try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(directory: path, name: "inspector")
+        let pulled = try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
+        #expect(pulled.succeeded, "\(pulled.stdout) \(pulled.stderr)")
+        let verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+        #expect(verified.succeeded && verified.stdout.contains("audit verified: 3 node(s) agree"), "\(verified.stdout) \(verified.stderr)")
+        let notAuditor = try deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
+        #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
+        // A tampered pulled log is caught.
+        var lines = try String(contentsOfFile: "\(path)/logs/cp-b.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        lines.remove(at: 2)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(path)/logs/cp-b.jsonl", atomically: true, encoding: .utf8)
+        let tampered = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+        #expect(!tampered.succeeded && tampered.stdout.contains("cp-b: FAILED"), "\(tampered.stdout)")
+
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
             let actions = try await deployment.audit(member).map(\.action)

@@ -1,0 +1,45 @@
+import ArgumentParser
+import ConsortAudit
+import ConsortNode
+import ConsortPKI
+import ConsortSpec
+import Foundation
+
+extension Audit {
+    struct Pull: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch every node's audit log (auditors only) with the node's certificate chain, for 'audit verify --dir'.",
+            discussion: """
+                Writes DIR/<member>.jsonl and DIR/<member>.pem (the chain the node presented, verified in the handshake).
+
+                Example:
+                  consort audit pull --out logs --identity auditor/alice --directory directory.json --root op/operator.pem
+                  consort audit verify --dir logs --root op/operator.pem
+                """
+        )
+
+        @Option(help: "The directory to write the logs to.") var out: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let (nodeClient, directory) = try client.load()
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var failures = 0
+            for member in directory.members {
+                guard let endpoint = member.endpoint else { continue }
+                do {
+                    let response = try await nodeClient.request(.get, "/v1/audit", to: endpoint, node: member.id, timeout: .seconds(120))
+                    guard response.status == 200 else {
+                        print("  \(member.id): \(response.status) \(response.body)"); failures += 1; continue
+                    }
+                    try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).jsonl"))
+                    try PEMFiles.write(try PEMFiles.pem(response.peerChain), to: "\(out)/\(member.id).pem")
+                    print("  \(member.id): \(response.body.split(separator: "\n").count) entries")
+                } catch {
+                    print("  \(member.id): \(error)"); failures += 1
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+}
