@@ -25,11 +25,15 @@ struct TaskSubmissionTests {
         var nodes: [TestNodeProcess] = []
         let consort: String
 
-        init() async throws {
+        /// Audit store of each node: SQLite in the node's directory unless given (e.g. PostgreSQL URLs).
+        let stores: [String]
+
+        init(stores: [String]? = nil) async throws {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
             let path = self.path
             (self.consortium, self.signers) = try TestConsortium.household()
+            self.stores = stores ?? ["cp-a", "cp-b", "cp-c"].map { "sqlite:\(path)/\($0)/audit.db" }
             let consortium = self.consortium
             let computing = self.computing
             try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
@@ -48,7 +52,7 @@ struct TaskSubmissionTests {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
                 let configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
                                                       directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                                                      store: "sqlite:\(path)/\(member)/audit.db", data: "\(path)/\(member)")
+                                                      store: self.stores[index], data: "\(path)/\(member)")
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
             }
@@ -72,7 +76,8 @@ struct TaskSubmissionTests {
         }
 
         func audit(_ member: String) async throws -> [AuditEntry] {
-            try await AuditStores.with(.sqlite(path: "\(self.path)/\(member)/audit.db")) { try await $0.entries(from: 1, limit: 1000) }
+            let store = try AuditStores.Address(self.stores[self.computing.firstIndex(of: member)!])
+            return try await AuditStores.with(store) { try await $0.entries(from: 1, limit: 1000) }
         }
 
         deinit { try? FileManager.default.removeItem(at: self.directory) }
@@ -309,6 +314,55 @@ struct TaskSubmissionTests {
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
             #expect(try await deployment.audit(member).contains { $0.action == .inputRejected && $0.details.contains("deadline") }, "\(member)")
+        }
+    }
+
+    @Test("end to end with every node's audit trail in PostgreSQL")
+    func endToEndOnPostgres() async throws {
+        guard try TestPostgres.isAvailable() else { return }
+        try await TestPostgres.withDatabase { a in
+            try await TestPostgres.withDatabase { b in
+                try await TestPostgres.withDatabase { c in
+                    let deployment = try await Deployment(stores: [a, b, c])
+                    let path = deployment.path
+                    let text = TestSpecifications.householdIncome()
+                    let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+                    try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+                    try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+                    for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                                                 ("eurostat", "analyst", .analyst), ("auditor", "inspector", .analyst)] {
+                        try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
+                    }
+                    try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
+                    let task = signed.taskID
+                    let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+                    let table = try #require(cts.table(named: "households"))
+                    var parts: [TableData] = []
+                    for (office, seed) in [("north", UInt64(5)), ("south", 6)] {
+                        let csv = try DataSynth.csv(table: table, rows: 250, seed: seed)
+                        try csv.write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+                        parts.append(try CSVTable.parse(csv, table: table))
+                        let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                                                          as: "\(office)-uploader")
+                        try #require(uploaded.succeeded, "\(uploaded.stdout)")
+                    }
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: "results-ready").count < 4 {
+                        guard ContinuousClock.now < deadline else { Issue.record("no result within 120 s"); return }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                    let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+                    #expect(fetched.stdout == (try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))).csv(), "\(fetched.stdout) \(fetched.stderr)")
+                    try #require(try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector").succeeded)
+                    let verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+                    #expect(verified.succeeded, "\(verified.stdout)")
+                    for node in deployment.nodes { #expect(try await node.stop() == 0) }
+                    for member in deployment.computing {
+                        let actions = try await deployment.audit(member).map(\.action)
+                        #expect(actions.contains(.computeFinished) && actions.contains(.outputReleased), "\(member): \(actions)")
+                    }
+                }
+            }
         }
     }
 }
