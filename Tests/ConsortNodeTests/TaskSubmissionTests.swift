@@ -298,8 +298,8 @@ struct TaskSubmissionTests {
     func uploadAfterDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
-        // Input deadline 3 s from now (the others a day later).
-        let text = TestSpecifications.householdIncome(now: Date().addingTimeInterval(3 - 86_400))
+        // Input deadline 10 s from now (the others a day later): time to submit on a loaded machine.
+        let text = TestSpecifications.householdIncome(now: Date().addingTimeInterval(10 - 86_400))
         let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
@@ -308,7 +308,9 @@ struct TaskSubmissionTests {
         try #require(submitted.succeeded, "\(submitted.stdout)")
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
         try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
-        try await Task.sleep(until: .now + .seconds(4))
+        // Wait until the input deadline (whole seconds in the CTS) has passed.
+        let wait = cts.deadlines.inputs.timeIntervalSinceNow + 1.5
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let late = try deployment.run(["input", "upload", "--task", signed.taskID, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
         #expect(!late.succeeded && late.stdout.components(separatedBy: "422").count == 4 && late.stdout.contains("input deadline"), "\(late.stdout)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
