@@ -1,3 +1,4 @@
+import ConsortSpec
 import Foundation
 
 /// CTS documents for tests, built from the household-income example with deadlines relative to now.
@@ -10,40 +11,6 @@ package enum TestSpecifications {
 
     /// The household-income CTS as JSON text, with deadlines 1, 2 and 30 days after `now`.
     package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        func day(_ days: Double) -> String { formatter.string(from: now.addingTimeInterval(days * 86_400)) }
-        let query = query ?? "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income FROM households GROUP BY region"
-        return """
-            {
-              "consort": "cts/1",
-              "id": "hh-income-test",
-              "title": "Household income by region (test)",
-              "purpose": "Regional income statistics without pooling microdata",
-              "parties": {
-                "inputs": [{"member": "nso-north", "table": "households"}, {"member": "nso-south", "table": "households"}],
-                "outputs": [{"member": "eurostat"}],
-                "computing": [{"member": "cp-a"}, {"member": "cp-b"}, {"member": "cp-c"}],
-                "auditors": [{"member": "auditor"}],
-                "mayHalt": ["cp-a", "cp-b", "cp-c", "nso-north", "nso-south"]
-              },
-              "tables": {
-                "households": {
-                  "maxRows": 1000000,
-                  "columns": [
-                    {"name": "region", "type": "category", "values": ["north", "east", "south", "west"]},
-                    {"name": "age", "type": "integer", "min": 0, "max": 120},
-                    {"name": "income", "type": "decimal", "scale": 2, "min": 0, "max": 10000000}
-                  ]
-                }
-              },
-              "quality": [{"table": "households", "name": "adult", "rule": "age >= 16", "onFailure": "exclude"}],
-              "query": \(String(reflecting: query)),
-              "disclosure": {"minGroupSize": \(minGroupSize)},
-              "engine": {"protocol": "replicated3", "security": "passive", "majority": "honest"},
-              "deadlines": {"inputs": "\(day(1))", "compute": "\(day(2))", "outputs": "\(day(30))"},
-              "retention": {"inputs": "purge-after-compute"}
-            }
-            """
+        ExampleSpecification.householdIncome(now: now, query: query, minGroupSize: minGroupSize)
     }
 }

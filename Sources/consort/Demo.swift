@@ -111,7 +111,8 @@ struct Demo: AsyncParsableCommand {
         clock.lap("three computing-party nodes listening (mutual TLS 1.3)")
 
         // 3. Every member signs the task; a signer of nso-north submits it.
-        let text = DemoTask.householdIncome(now: Date())
+        let text = ExampleSpecification.householdIncome(now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
+                                                        title: "Household income by region (demo)")
         var jws = MultiSignatureJWS(payload: Array(text.utf8))
         for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
             try jws.sign(as: try SigningIdentity.load(identity: try user(id, "signer", [.signer])), member: try MemberID(id))
@@ -127,7 +128,7 @@ struct Demo: AsyncParsableCommand {
                                                        node: try MemberID(member))
             guard (200..<300).contains(response.status) else { throw ValidationError("\(member) refused the task: \(response.body)") }
         }
-        print("task \(task)\n  \"\(DemoTask.query)\"\n  accepted by cp-a, cp-b, cp-c")
+        print("task \(task)\n  \"\(ExampleSpecification.householdQuery)\"\n  accepted by cp-a, cp-b, cp-c")
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
 
         // 4. Both statistics offices validate, secret-share and upload their synthetic households.
@@ -219,45 +220,5 @@ struct PhaseClock {
 
     func report() {
         for (name, duration) in self.phases { print("  \(String(format: "%7.2f", duration.seconds)) s  \(name)") }
-    }
-}
-
-/// The demo's task: the household-income example with deadlines from now.
-enum DemoTask {
-    static let query = "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income, AVG(age) AS mean_age, STDDEV(age) AS sd_age FROM households GROUP BY region"
-
-    static func householdIncome(now: Date) -> String {
-        func day(_ days: Double) -> String { DocumentReader.formatTimestamp(now.addingTimeInterval(days * 86_400)) }
-        return """
-            {
-              "consort": "cts/1",
-              "id": "hh-income-demo",
-              "title": "Household income by region (demo)",
-              "purpose": "Regional income statistics without pooling household microdata",
-              "parties": {
-                "inputs": [{"member": "nso-north", "table": "households"}, {"member": "nso-south", "table": "households"}],
-                "outputs": [{"member": "eurostat"}],
-                "computing": [{"member": "cp-a"}, {"member": "cp-b"}, {"member": "cp-c"}],
-                "auditors": [{"member": "auditor"}],
-                "mayHalt": ["cp-a", "cp-b", "cp-c", "nso-north", "nso-south"]
-              },
-              "tables": {
-                "households": {
-                  "maxRows": 1000000,
-                  "columns": [
-                    {"name": "region", "type": "category", "values": ["north", "east", "south", "west"]},
-                    {"name": "age", "type": "integer", "min": 0, "max": 120},
-                    {"name": "income", "type": "decimal", "scale": 2, "min": 0, "max": 10000000}
-                  ]
-                }
-              },
-              "quality": [{"table": "households", "name": "adult", "rule": "age >= 16", "onFailure": "exclude"}],
-              "query": "\(Self.query)",
-              "disclosure": {"minGroupSize": 5},
-              "engine": {"protocol": "replicated3", "security": "passive", "majority": "honest"},
-              "deadlines": {"inputs": "\(day(1))", "compute": "\(day(2))", "outputs": "\(day(30))"},
-              "retention": {"inputs": "purge-after-compute"}
-            }
-            """
     }
 }

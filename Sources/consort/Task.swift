@@ -18,6 +18,27 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+extension ClientOptions {
+    /// Sends one request to every node the directory lists and prints each answer; returns how many did not succeed.
+    func askEveryNode(_ method: NodeClient.Method, _ path: String, body: [UInt8] = [],
+                      using loaded: (NodeClient, MemberDirectory)? = nil) async throws -> Int {
+        let (nodeClient, directory) = try loaded ?? self.load()
+        var failures = 0
+        for member in directory.members {
+            guard let endpoint = member.endpoint else { continue }
+            do {
+                let response = try await nodeClient.request(method, path, body: body, to: endpoint, node: member.id)
+                print("  \(member.id): \(response.status) \(response.body)")
+                if !(200..<300).contains(response.status) { failures += 1 }
+            } catch {
+                print("  \(member.id): \(error)")
+                failures += 1
+            }
+        }
+        return failures
+    }
+}
+
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
@@ -91,19 +112,9 @@ struct TaskCommand: AsyncParsableCommand {
             ])))
             var jws = MultiSignatureJWS(payload: statement)
             try jws.sign(as: signer, member: member)
-            var failures = 0
-            for node in directory.members {
-                guard let endpoint = node.endpoint else { continue }
-                do {
-                    let response = try await nodeClient.request(.post, "/v1/tasks/\(task)/halt", body: jws.serialized(), to: endpoint, node: node.id)
-                    print("  \(node.id): \(response.status) \(response.body)")
-                    if response.status != 200 { failures += 1 }
-                } catch {
-                    print("  \(node.id): \(error)")
-                    failures += 1
-                }
+            if try await client.askEveryNode(.post, "/v1/tasks/\(task)/halt", body: jws.serialized(), using: (nodeClient, directory)) > 0 {
+                throw ExitCode(1)
             }
-            if failures > 0 { throw ExitCode(1) }
         }
     }
 
@@ -119,16 +130,7 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let (nodeClient, directory) = try client.load()
-            for member in directory.members {
-                guard let endpoint = member.endpoint else { continue }
-                do {
-                    let response = try await nodeClient.request(.get, "/v1/tasks", to: endpoint, node: member.id)
-                    print("  \(member.id): \(response.status) \(response.body)")
-                } catch {
-                    print("  \(member.id): \(error)")
-                }
-            }
+            _ = try await client.askEveryNode(.get, "/v1/tasks")
         }
     }
 
@@ -145,16 +147,7 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let (nodeClient, directory) = try client.load()
-            for member in directory.members {
-                guard let endpoint = member.endpoint else { continue }
-                do {
-                    let response = try await nodeClient.request(.get, "/v1/tasks/\(task)", to: endpoint, node: member.id)
-                    print("  \(member.id): \(response.status) \(response.body)")
-                } catch {
-                    print("  \(member.id): \(error)")
-                }
-            }
+            _ = try await client.askEveryNode(.get, "/v1/tasks/\(task)")
         }
     }
 }
