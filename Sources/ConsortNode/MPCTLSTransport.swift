@@ -220,14 +220,7 @@ package final class MPCTLSTransport: MPCTransport {
     /// Fails the session everywhere: pending and later calls throw `error`, and all channels close so the peers
     /// notice at once.
     package func abort(_ error: MPCError) {
-        let first = self.failure.withLock { failure -> Bool in
-            guard failure == nil else { return false }
-            failure = error
-            return true
-        }
-        guard first else { return }
-        for queue in self.queues { queue.fail(error) }
-        self.ended.fail(error)
+        guard self.stop(error) else { return }
         for channel in self.channels.withLock({ Array($0.values) }) {
             let frame = MPCFrame.abort(session: self.configuration.session, error: error, allocator: channel.allocator)
             self.unflushedAborts.withLock { $0 += 1 }
@@ -275,14 +268,21 @@ package final class MPCTLSTransport: MPCTransport {
 
     /// Closes the connections at once (after `finish`, or to give up without telling the peers why).
     package func close() {
+        guard self.stop(MPCError(.peerLost, "the session has ended")) else { return }
+        for channel in self.channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+
+    /// Records the first failure (later calls see false) and fails every pending and later receive with it.
+    private func stop(_ error: MPCError) -> Bool {
         let first = self.failure.withLock { failure -> Bool in
             guard failure == nil else { return false }
-            failure = MPCError(.peerLost, "the session has ended")
+            failure = error
             return true
         }
-        guard first else { return }
-        for queue in self.queues { queue.fail(MPCError(.peerLost, "the session has ended")) }
-        for channel in self.channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+        guard first else { return false }
+        for queue in self.queues { queue.fail(error) }
+        self.ended.fail(error)
+        return true
     }
 
     // MARK: Connection callbacks

@@ -292,8 +292,9 @@ struct MemberMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let peer = context.peer, let member = peer.memberID, self.directory.member(member) != nil else {
-            let subject = context.peer.map { $0.identity.map { "\($0)" } ?? $0.subject } ?? "unknown peer"
-            try await self.log.append(try AuditDraft(actor: AuditActor(fingerprint: context.peer?.fingerprint ?? "-", subject: subject),
+            let actor = context.peer.map(TaskService.actor) ?? AuditActor(fingerprint: "-", subject: "unknown peer")
+            let subject = actor.subject
+            try await self.log.append(try AuditDraft(actor: actor,
                                                      action: .requestDenied, details: ["path": .string(request.uri.path)]))
             let body = #"{"error":"forbidden","message":"\#(subject) is not a member of this consortium's directory"}"#
             return Response(status: .forbidden, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -178,6 +178,7 @@ extension TaskService {
         }
     }
 
+    /// The audit actor of a verified caller: its certificate fingerprint and Consort identity.
     static func actor(_ caller: VerifiedIdentity) -> AuditActor {
         AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
     }

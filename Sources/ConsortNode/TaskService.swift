@@ -34,7 +34,7 @@ package struct TaskService: Sendable {
     }
 
     package func submit(_ bytes: [UInt8], by caller: VerifiedIdentity, now: Date = Date()) async throws -> Outcome {
-        let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+        let actor = Self.actor(caller)
         let document: SpecificationDocument
         do { document = try SpecificationDocument(bytes: bytes) } catch {
             try await self.refuse(actor, task: nil, NodeError(.invalidRequest, "the body is not a CTS: \(error)"))
@@ -87,7 +87,7 @@ package struct TaskService: Sendable {
             let cts = try SpecificationDocument(bytes: record.document).specification().0,
             let member = caller.memberID, cts.parties.allMembers.contains(member)
         else {
-            let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+            let actor = Self.actor(caller)
             try await self.refuse(actor, task: nil, NodeError(.notFound, "no task \(task) that \(caller.memberID.map { "\($0)" } ?? "you") may see"))
         }
         return (record, cts)
@@ -96,7 +96,7 @@ package struct TaskService: Sendable {
     /// A signed halt (`halt/1` JWS by a signer of a `mayHalt` member) stops a live task: its data on this node is
     /// deleted and it never releases output.
     package func halt(_ bytes: [UInt8], task: String, by caller: VerifiedIdentity, now: Date = Date()) async throws -> TaskLifecycle.State {
-        let actor = AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
+        let actor = Self.actor(caller)
         let (_, cts) = try await self.status(task, for: caller)
         do {
             let jws: MultiSignatureJWS
