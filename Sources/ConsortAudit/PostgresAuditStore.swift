@@ -17,15 +17,11 @@ package final class PostgresAuditStore: AuditStore {
     package let description: String
 
     /// Key of the advisory lock that serialises appends.
-    static let appendLockKey: Int64 = 0x636F_6E73_6F72_7401  // "consort" + 1
+    package static let appendLockKey: Int64 = 0x636F_6E73_6F72_7401  // "consort" + 1
 
     package init(url: String, logger: Logger = Logger(label: "consort.audit.postgres")) throws {
         let address = try PostgresAddress(url)
-        var configuration = PostgresConnection.Configuration(
-            host: address.host, port: address.port, username: address.user, password: address.password,
-            database: address.database, tls: .disable
-        )
-        configuration.options.connectTimeout = .seconds(5)
+        let configuration = address.configuration
         self.logger = logger
         self.description = address.redacted
         self.writer = PostgresLane(configuration: configuration, logger: logger, timeout: .seconds(15), name: address.redacted)
@@ -251,6 +247,15 @@ package struct PostgresAddress: Sendable, Hashable {
         self.host = host
         self.port = components.port ?? 5432
         self.database = database
+    }
+
+    /// postgres-nio's connection settings for this address (no TLS: the database is reached on a trusted network).
+    package var configuration: PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database, tls: .disable
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     /// The address without its password, for messages and logs.

@@ -10,7 +10,7 @@ import Synchronization
 /// reconnected on the next operation, and an operation stuck on a dead socket is cut off: on timeout the connection
 /// is closed and the lane starts over with a fresh lock, so later operations never queue behind the stuck one (its
 /// late completion is harmless: appends are serialised by the database's advisory lock, not by this lane).
-final class PostgresLane: Sendable {
+package final class PostgresLane: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let lock = Mutex(AsyncLock())
@@ -19,7 +19,7 @@ final class PostgresLane: Sendable {
     let timeout: Duration
     let name: String
 
-    init(configuration: PostgresConnection.Configuration, logger: Logger, timeout: Duration, name: String) {
+    package init(configuration: PostgresConnection.Configuration, logger: Logger, timeout: Duration, name: String) {
         self.configuration = configuration
         self.logger = logger
         self.timeout = timeout
@@ -27,13 +27,13 @@ final class PostgresLane: Sendable {
     }
 
     /// Runs `body` on the lane's connection, under the lane's lock and deadline.
-    func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lock = self.lock.withLock { $0 }
         let reset: @Sendable () -> Void = {
             self.lock.withLock { $0 = AsyncLock() }
             self.drop()
         }
-        return try await withDeadline(self.timeout, "\(what) in the PostgreSQL audit store \(self.name)", onTimeout: reset) {
+        return try await withDeadline(self.timeout, "\(what) in PostgreSQL \(self.name)", onTimeout: reset) {
             try await lock.withLock {
                 let connection = try await self.connection()
                 do {
@@ -53,7 +53,7 @@ final class PostgresLane: Sendable {
         let id = self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         // Bounded on its own: a connection attempt caught by a server crash mid-handshake can otherwise hang while
         // holding the lane.
-        let connection = try await withDeadline(.seconds(10), "connecting to the PostgreSQL audit store \(self.name)") {
+        let connection = try await withDeadline(.seconds(10), "connecting to PostgreSQL \(self.name)") {
             try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
             )
@@ -71,7 +71,7 @@ final class PostgresLane: Sendable {
         connection?.close().whenComplete { _ in }
     }
 
-    func close() async {
+    package func close() async {
         let connection = self.current.withLock { current -> PostgresConnection? in
             defer { current = nil }
             return current

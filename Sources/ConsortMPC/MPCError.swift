@@ -11,6 +11,7 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
             case inconsistentShares
             case invalidArgument
             case sessionSetup
+            case cancelled
         }
 
         private let backing: Backing
@@ -28,6 +29,8 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
         package static let invalidArgument = Code(.invalidArgument)
         /// Keys or channels could not be set up.
         package static let sessionSetup = Code(.sessionSetup)
+        /// The session was stopped on purpose: a halt or a deadline.
+        package static let cancelled = Code(.cancelled)
 
         package var description: String { self.backing.rawValue }
     }

@@ -38,6 +38,8 @@ package final class MPCTLSTransport: MPCTransport {
         package var authentication: TLSPeerAuthentication
         package var roundTimeout: Duration = .seconds(30)
         package var connectTimeout: Duration = .seconds(20)
+        /// Hears every connection this party refuses (a certificate outside the session), e.g. to audit it.
+        package var onRejectedPeer: (@Sendable (String) -> Void)? = nil
 
         package init(party: Int, peers: [Peer], session: [UInt8], authentication: TLSPeerAuthentication) {
             self.party = party
@@ -85,7 +87,7 @@ package final class MPCTLSTransport: MPCTransport {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
-                        let peer = TLSPeerAuthentication.PeerIdentity()
+                        let peer = TLSPeerAuthentication.PeerIdentity(onReject: configuration.onRejectedPeer)
                         let tls = configuration.authentication.serverHandler(
                             context: serverContext, usage: .client, peer: peer,
                             admit: { $0.kind == .node && $0.memberID.map(sessionMembers.contains) == true }

@@ -29,6 +29,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     package var data: String
     package var roundTimeoutSeconds: Double = 30
     package var logLevel: String = "info"
+    /// How often the node enforces deadlines and retention (default 1 s).
+    package var deadlineCheckSeconds: Double? = nil
     /// CRL files (PEM): the operator's for member CAs and each member's for its users and nodes. A certificate they
     /// revoke is refused; an expired CRL makes every chain it covers fail (replace it with a fresh one).
     package var crls: [String]? = nil

@@ -7,7 +7,9 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// A member's service node: the REST API over mutual TLS 1.3. Every connection's client chain is verified by
 /// `ConsortVerifier` and must belong to a member the operator's directory lists; requests are authorised from that
@@ -15,10 +17,10 @@ import Synchronization
 package struct NodeServer: Sendable {
     package let node: NodeConfiguration.Loaded
     package let log: AuditLog
-    package let tasks: TaskStore
+    package let tasks: any TaskStore
     package let logger: Logger
 
-    package init(node: NodeConfiguration.Loaded, log: AuditLog, tasks: TaskStore, logger: Logger) {
+    package init(node: NodeConfiguration.Loaded, log: AuditLog, tasks: any TaskStore, logger: Logger) {
         self.node = node
         self.log = log
         self.tasks = tasks
@@ -39,7 +41,7 @@ package struct NodeServer: Sendable {
             let body = #"{"member":"\#(member)","status":"ok","peer":"\#(context.peer?.identity.map { "\($0)" } ?? "")"}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        let service = TaskService(node: self.node, tasks: self.tasks, log: log, dataDirectory: self.node.dataDirectory)
+        let service = TaskService(node: self.node, tasks: self.tasks, log: log, dataDirectory: self.node.dataDirectory, pendingAudits: pending)
         router.post("/v1/tasks") { request, context -> Response in
             try await Self.respond {
                 let body = try await request.body.collect(upTo: 1 << 20)
@@ -121,7 +123,11 @@ package struct NodeServer: Sendable {
         )
         try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStarted,
                                                  details: ["listen": .string(self.node.configuration.listen)]))
-        try await application.runService()
+        try await service.abortInterruptedComputations()
+        let watcher = TaskDeadlineWatcher(service: service, interval: .milliseconds(Int((self.node.configuration.deadlineCheckSeconds ?? 1) * 1000)),
+                                          logger: self.logger)
+        try await ServiceGroup(configuration: .init(services: [application, watcher], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                    logger: self.logger)).run()
         await pending.wait()
         try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStopped))
     }
@@ -158,8 +164,10 @@ package struct NodeServer: Sendable {
 }
 
 /// Audit appends started where nothing can await them; shutdown waits for all before `node.stopped`.
-final class PendingAudits: Sendable {
+package final class PendingAudits: Sendable {
     private let tasks = Mutex<[UUID: Task<Void, Never>]>([:])
+
+    package init() {}
 
     /// Runs `operation` as a task that forgets itself when done.
     func run(_ operation: @escaping @Sendable () async -> Void) {

@@ -30,11 +30,11 @@ extension TaskService {
             guard cts.parties.inputs.contains(where: { $0.member == member && $0.table == table }) else {
                 throw NodeError(.forbidden, "\(member) is not an input party for table '\(table)' of task \(cts.id)")
             }
-            guard [.accepted, .collectingInputs].contains(record.state) else {
-                throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): it takes no more inputs")
-            }
             guard now <= cts.deadlines.inputs else {
                 throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
+            }
+            guard [.accepted, .collectingInputs].contains(record.state) else {
+                throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): it takes no more inputs")
             }
             guard let model = cts.table(named: table) else { throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'") }
             let shares: [Replicated3.Share]
@@ -49,7 +49,7 @@ extension TaskService {
             }
             let folder = "\(self.directory(task))/inputs/\(table)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard try await self.tasks.recordUpload(task: task, .init(table: table, member: member.rawValue, rows: rows, batch: batch)) else {
+            guard try await self.tasks.recordUpload(task: task, TaskUpload(table: table, member: member.rawValue, rows: rows, batch: batch)) else {
                 throw NodeError(.conflict, "\(member) has already uploaded table '\(table)' of task \(cts.id)")
             }
             try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
@@ -74,7 +74,7 @@ extension TaskService {
         }
     }
 
-    private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
+    func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
         let uploads = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
         return cts.parties.inputs.allSatisfy { uploads.contains("\($0.member)/\($0.table)") }
     }
@@ -83,25 +83,31 @@ extension TaskService {
 
     /// Runs the MPC with the other computing parties once every input is in: only with the CTS's computing parties
     /// (mutual TLS, node certificates of exactly those members), only after all three agree on the same uploads.
+    /// Afterwards the inputs are purged (`purge-after-compute`, or whenever the computation failed); with
+    /// `purge-after-outputs` they stay until the output deadline.
     func startComputation(_ task: String, _ cts: ComputationTaskSpecification) {
         let service = self
         Task {
             guard (try? await service.tasks.transition(task, from: [.collectingInputs], to: .computing)) == true else { return }
-            let system = AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: service.node.identity.certificate), subject: "consort://\(service.node.member)/node")
+            var purgeInputs = cts.retention.inputs == .purgeAfterCompute
             do {
-                _ = try await service.log.append(try AuditDraft(actor: system, action: .computeStarted, taskID: task))
+                _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
                 let result = try await service.compute(task, cts)
                 try service.store(result, task: task)
-                _ = try await service.tasks.transition(task, from: [.computing], to: .resultsReady)
-                _ = try await service.log.append(try AuditDraft(actor: system, action: .computeFinished, taskID: task))
+                // A halt or the compute deadline may have ended the task meanwhile: then the result must not stay.
+                guard try await service.tasks.transition(task, from: [.computing], to: .resultsReady) else {
+                    throw NodeError(.conflict, "the task ended during the computation")
+                }
+                _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
             } catch {
+                purgeInputs = true
                 _ = try? await service.tasks.transition(task, from: [.computing], to: .aborted)
-                _ = try? await service.log.append(try AuditDraft(actor: system, action: .computeAborted, taskID: task,
+                _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .computeAborted, taskID: task,
                                                                  details: ["reason": .string("\(error)")]))
+                try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")
             }
-            if cts.retention.inputs == .purgeAfterCompute {
-                try? FileManager.default.removeItem(atPath: "\(service.directory(task))/inputs")
-                _ = try? await service.log.append(try AuditDraft(actor: system, action: .dataPurged, taskID: task, details: ["what": .string("input shares")]))
+            if purgeInputs {
+                _ = try? await service.purge(task, .inputs, because: "the computation ended (retention: \(cts.retention.inputs.rawValue))")
             }
         }
     }
@@ -123,8 +129,17 @@ extension TaskService {
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
+        let (log, system, pending) = (self.log, self.system, self.pendingAudits)
+        configuration.onRejectedPeer = { reason in
+            pending.run { _ = try? await log.append(try AuditDraft(actor: system, action: .requestDenied, taskID: task,
+                                                                   details: ["what": .string("MPC connection"), "reason": .string(reason)])) }
+        }
         let transport = try await MPCTLSTransport.establish(configuration)
+        self.computations.started(task, transport)
+        defer { self.computations.ended(task) }
         do {
+            // A halt or deadline that came while the session was being set up could not reach it.
+            guard try await self.tasks.record(task)?.state == .computing else { throw MPCError(.cancelled, "task \(task) ended before its session started") }
             var session = try await MPCSession.establish(transport: transport)
             // The same uploads everywhere: members, tables, row counts and the input parties' batch ids.
             let uploads = try await self.tasks.uploads(task: task)
@@ -141,8 +156,9 @@ extension TaskService {
             let result = try await MPCQueryProgram(plan: plan, rows: rows).run(&session, columns: columns)
             try await transport.finish()
             return result
-        } catch let error as MPCError {
-            transport.abort(error)
+        } catch {
+            // Whatever failed here, the peers must hear it now rather than wait for a round timeout.
+            transport.abort(error as? MPCError ?? MPCError(.cancelled, "computing party \(party) failed: \(error)"))
             await transport.flushAbort()
             throw error
         }
@@ -171,6 +187,13 @@ extension TaskService {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/result.json")))
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputReleased, taskID: task,
                                                          details: ["sha256": .string(Hex.encode(SHA256.hash(data: bytes)))]))
+            // Once every output party has its shares the task is complete; they can fetch again until the output deadline.
+            let fetched = try await self.tasks.recordRelease(task: task, member: member.rawValue)
+            if cts.parties.outputs.allSatisfy({ fetched.contains($0.rawValue) }),
+                try await self.tasks.transition(task, from: [.resultsReady], to: .completed)
+            {
+                try await self.logState(task, .completed, because: "every output party fetched the result")
+            }
             return bytes
         } catch let error as NodeError {
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputRefused, taskID: task, details: ["reason": .string(error.message)]))

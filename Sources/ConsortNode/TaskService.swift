@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortMPC
 import ConsortPKI
 import ConsortQuery
 import ConsortSpec
@@ -10,16 +11,22 @@ import Foundation
 /// outcome go to the audit log.
 package struct TaskService: Sendable {
     package let node: NodeConfiguration.Loaded
-    package let tasks: TaskStore
+    package let tasks: any TaskStore
     package let log: AuditLog
     /// The node's data directory (task inputs and results).
     package let dataDirectory: String
+    /// The MPC sessions under way, so that a deadline can cut one off.
+    let computations = RunningComputations()
+    /// Audit appends started where nothing can await them (TLS handshake callbacks); shutdown waits for them.
+    package let pendingAudits: PendingAudits
 
-    package init(node: NodeConfiguration.Loaded, tasks: TaskStore, log: AuditLog, dataDirectory: String) {
+    package init(node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String,
+                 pendingAudits: PendingAudits = PendingAudits()) {
         self.node = node
         self.tasks = tasks
         self.log = log
         self.dataDirectory = dataDirectory
+        self.pendingAudits = pendingAudits
     }
 
     package struct Outcome: Sendable {
@@ -82,7 +89,7 @@ package struct TaskService: Sendable {
     }
 
     /// A task's state, for members of that task (others are told it does not exist).
-    package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (TaskStore.Record, ComputationTaskSpecification) {
+    package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (TaskRecord, ComputationTaskSpecification) {
         guard let record = try await self.tasks.record(task),
             let cts = try SpecificationDocument(bytes: record.document).specification().0,
             let member = caller.memberID, cts.parties.allMembers.contains(member)
@@ -120,8 +127,9 @@ package struct TaskService: Sendable {
             }
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .taskHalted, taskID: task,
                                                          details: ["by": .string(signer.rawValue), "reason": .string(reason)]))
-            try? FileManager.default.removeItem(atPath: "\(self.dataDirectory)/tasks/\(task)")
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .dataPurged, taskID: task, details: ["what": .string("all task data (halted)")]))
+            // A halted computation stops now, on every node (the peers see the abort).
+            self.computations.abort(task, MPCError(.cancelled, "task halted by \(signer)"))
+            try await self.purge(task, .everything, because: "the task was halted")
             return .halted
         } catch let error as NodeError {
             try await self.refuse(actor, task: task, error)
@@ -129,7 +137,7 @@ package struct TaskService: Sendable {
     }
 
     /// The tasks of which the caller's member is a party: id, CTS id, title, state.
-    package func list(for caller: VerifiedIdentity) async throws -> [(TaskStore.Record, ComputationTaskSpecification)] {
+    package func list(for caller: VerifiedIdentity) async throws -> [(TaskRecord, ComputationTaskSpecification)] {
         guard let member = caller.memberID else { return [] }
         return try await self.tasks.all().compactMap { record in
             guard let cts = try? SpecificationDocument(bytes: record.document).specification().0, cts.parties.allMembers.contains(member) else { return nil }

@@ -2,124 +2,57 @@ import ConsortAudit
 import ConsortSpec
 import Foundation
 import Logging
-import SQLiteNIO
 
-/// The tasks a node knows: the signed CTS exactly as received and this node's lifecycle state, in an embedded
-/// SQLite file (WAL, synchronous=FULL) in the node's data directory.
-package final class TaskStore: Sendable {
-    package struct Record: Sendable, Equatable {
-        package var id: String
-        package var document: [UInt8]
-        package var state: TaskLifecycle.State
-        package var receivedAt: String
-    }
-
-    private let connection: SQLiteConnection
-    private let lock = AsyncLock()
-
-    private init(connection: SQLiteConnection) { self.connection = connection }
-
-    package static func open(path: String, logger: Logger = Logger(label: "consort.tasks")) async throws -> TaskStore {
-        do {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            for statement in [
-                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
-                """
-                CREATE TABLE IF NOT EXISTS tasks (
-                    id TEXT PRIMARY KEY, document BLOB NOT NULL, state TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL)
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS uploads (
-                    task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL, batch TEXT NOT NULL,
-                    received_at TEXT NOT NULL, PRIMARY KEY (task, input_table, member))
-                """,
-            ] { _ = try await connection.query(statement) }
-            return TaskStore(connection: connection)
-        } catch {
-            throw NodeError(.internalFailure, "cannot open the task store '\(path)': \(error)", underlying: error)
-        }
-    }
-
+/// The tasks a node knows: each signed CTS exactly as received, this node's lifecycle state, the uploads it took and
+/// the output parties it released results to. In the node's store: an embedded SQLite file by default, PostgreSQL in
+/// production (the same database as the audit trail).
+package protocol TaskStore: Sendable {
     /// Stores a new task; returns the existing record instead if the id is known (a resubmission changes nothing).
-    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (Record, created: Bool) {
-        try await self.lock.withLock {
-            if let existing = try await self.unlockedRecord(id) { return (existing, false) }
-            let now = DocumentReader.formatTimestamp(Date())
-            _ = try await self.connection.query(
-                "INSERT INTO tasks (id, document, state, received_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(id), .blob(ByteBuffer(bytes: document)), .text(state.rawValue), .text(now), .text(now)]
-            )
-            return (Record(id: id, document: document, state: state, receivedAt: now), true)
-        }
-    }
-
-    package func record(_ id: String) async throws -> Record? {
-        try await self.lock.withLock { try await self.unlockedRecord(id) }
-    }
-
-    package func all() async throws -> [Record] {
-        try await self.lock.withLock {
-            try await self.connection.query("SELECT id, document, state, received_at FROM tasks ORDER BY received_at").map(Self.record)
-        }
-    }
-
-    private func unlockedRecord(_ id: String) async throws -> Record? {
-        try await self.connection.query("SELECT id, document, state, received_at FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.record)
-    }
-
-    private static func record(_ row: SQLiteRow) -> Record {
-        let blob = row.column("document")?.blob
-        return Record(
-            id: row.column("id")?.string ?? "",
-            document: blob.map { Array($0.readableBytesView) } ?? [],
-            state: row.column("state")?.string.flatMap(TaskLifecycle.State.init(rawValue:)) ?? .draft,
-            receivedAt: row.column("received_at")?.string ?? ""
-        )
-    }
-
-    /// One input party's upload of one table to this node.
-    package struct Upload: Sendable, Equatable {
-        package var table: String
-        package var member: String
-        package var rows: Int
-        package var batch: String
-    }
-
+    func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (TaskRecord, created: Bool)
+    func record(_ id: String) async throws -> TaskRecord?
+    /// Every task, oldest first.
+    func all() async throws -> [TaskRecord]
     /// Records an upload; false if this member already uploaded this table (a replay).
-    package func recordUpload(task: String, _ upload: Upload) async throws -> Bool {
-        try await self.lock.withLock {
-            let existing = try await self.connection.query("SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ?",
-                                                           [.text(task), .text(upload.table), .text(upload.member)])
-            guard existing.isEmpty else { return false }
-            _ = try await self.connection.query(
-                "INSERT INTO uploads (task, input_table, member, rows, batch, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [.text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
-                 .text(DocumentReader.formatTimestamp(Date()))]
-            )
-            return true
-        }
-    }
-
-    package func uploads(task: String) async throws -> [Upload] {
-        try await self.lock.withLock {
-            try await self.connection.query("SELECT input_table, member, rows, batch FROM uploads WHERE task = ? ORDER BY input_table, member",
-                                            [.text(task)]).map {
-                Upload(table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
-                       rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "")
-            }
-        }
-    }
-
+    func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool
+    func uploads(task: String) async throws -> [TaskUpload]
     /// Moves a task to `state` if it is in one of `from`; false otherwise (someone else moved it first).
-    package func transition(_ task: String, from: [TaskLifecycle.State], to state: TaskLifecycle.State) async throws -> Bool {
-        try await self.lock.withLock {
-            guard let record = try await self.unlockedRecord(task), from.contains(record.state) else { return false }
-            _ = try await self.connection.query("UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?",
-                                                [.text(state.rawValue), .text(DocumentReader.formatTimestamp(Date())), .text(task)])
-            return true
+    func transition(_ task: String, from: [TaskLifecycle.State], to state: TaskLifecycle.State) async throws -> Bool
+    /// Records that `member` fetched the task's output; returns every member that has.
+    func recordRelease(task: String, member: String) async throws -> Set<String>
+    func close() async throws
+}
+
+/// One task as a node keeps it.
+package struct TaskRecord: Sendable, Equatable {
+    package var id: String
+    package var document: [UInt8]
+    package var state: TaskLifecycle.State
+    package var receivedAt: String
+}
+
+/// One input party's upload of one table to this node.
+package struct TaskUpload: Sendable, Equatable {
+    package var table: String
+    package var member: String
+    package var rows: Int
+    package var batch: String
+
+    package init(table: String, member: String, rows: Int, batch: String) {
+        self.table = table
+        self.member = member
+        self.rows = rows
+        self.batch = batch
+    }
+}
+
+package enum TaskStores {
+    /// The task store that goes with a node's store address: `DATA/tasks.db` next to an SQLite audit trail, the same
+    /// database for PostgreSQL.
+    package static func open(_ address: AuditStores.Address, dataDirectory: String,
+                             logger: Logger = Logger(label: "consort.tasks")) async throws -> any TaskStore {
+        switch address {
+        case .sqlite: return try await SQLiteTaskStore.open(path: "\(dataDirectory)/tasks.db", logger: logger)
+        case .postgres(let url): return try await PostgresTaskStore.open(url: url, logger: logger)
         }
     }
-
-    package func close() async throws { try await self.connection.close() }
 }

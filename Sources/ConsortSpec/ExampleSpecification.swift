@@ -7,12 +7,17 @@ package enum ExampleSpecification {
     package static let householdQuery =
         "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income, AVG(age) AS mean_age, STDDEV(age) AS sd_age FROM households GROUP BY region"
 
-    /// The household-income CTS as JSON text, with deadlines 1, 2 and 30 days after `now`.
+    /// Deadlines 1, 2 and 30 days ahead: the usual.
+    package static let usualDeadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = (86_400, 2 * 86_400, 30 * 86_400)
+
+    /// The household-income CTS as JSON text, with deadlines `deadlines` seconds after `now`.
     package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5, id: String = "hh-income-test",
-                                        title: String = "Household income by region (test)") -> String {
+                                        title: String = "Household income by region (test)",
+                                        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
+                                        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        func day(_ days: Double) -> String { formatter.string(from: now.addingTimeInterval(days * 86_400)) }
+        func after(_ seconds: TimeInterval) -> String { formatter.string(from: now.addingTimeInterval(seconds)) }
         let query = query ?? "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income FROM households GROUP BY region"
         return """
             {
@@ -41,8 +46,8 @@ package enum ExampleSpecification {
               "query": \(String(reflecting: query)),
               "disclosure": {"minGroupSize": \(minGroupSize)},
               "engine": {"protocol": "replicated3", "security": "passive", "majority": "honest"},
-              "deadlines": {"inputs": "\(day(1))", "compute": "\(day(2))", "outputs": "\(day(30))"},
-              "retention": {"inputs": "purge-after-compute"}
+              "deadlines": {"inputs": "\(after(deadlines.inputs))", "compute": "\(after(deadlines.compute))", "outputs": "\(after(deadlines.outputs))"},
+              "retention": {"inputs": "\(retention.rawValue)"}
             }
             """
     }

@@ -9,8 +9,10 @@ package enum TestSpecifications {
         ("cp-a", ["compute"]), ("cp-b", ["compute"]), ("cp-c", ["compute"]), ("auditor", ["auditor"]),
     ]
 
-    /// The household-income CTS as JSON text, with deadlines 1, 2 and 30 days after `now`.
-    package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5) -> String {
-        ExampleSpecification.householdIncome(now: now, query: query, minGroupSize: minGroupSize)
+    /// The household-income CTS as JSON text, with deadlines `deadlines` seconds after `now` (1, 2 and 30 days).
+    package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5,
+                                        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = ExampleSpecification.usualDeadlines,
+                                        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute) -> String {
+        ExampleSpecification.householdIncome(now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention)
     }
 }

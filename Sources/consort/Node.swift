@@ -77,7 +77,7 @@ struct Node: AsyncParsableCommand {
             let dataDirectory = node.dataDirectory
             try await AuditStores.with(node.store) { store in
                 let log = try AuditLog(store: store, identity: node.identity)
-                let tasks = try await TaskStore.open(path: "\(dataDirectory)/tasks.db")
+                let tasks = try await TaskStores.open(node.store, dataDirectory: dataDirectory)
                 print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
                 do {
                     try await NodeServer(node: node, log: log, tasks: tasks, logger: loggerCopy).run()

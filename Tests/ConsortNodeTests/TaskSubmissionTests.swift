@@ -294,28 +294,102 @@ struct TaskSubmissionTests {
         }
     }
 
-    @Test("an upload after the input deadline is refused with a clear error and an audit entry")
-    func uploadAfterDeadline() async throws {
+    @Test("the input deadline: a late upload is refused; the deadline watcher expires the task and purges what was uploaded")
+    func inputDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
-        // Input deadline 10 s from now (the others a day later): time to submit on a loaded machine.
-        let text = TestSpecifications.householdIncome(now: Date().addingTimeInterval(10 - 86_400))
+        // Input deadline 10 s from now (the others a day later): time to submit and upload once on a loaded machine.
+        let text = TestSpecifications.householdIncome(deadlines: (10, 86_400, 2 * 86_400))
         let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
         try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(directory: path, name: "north-uploader")
+        try deployment.consortium.user("nso-south", name: "uploader", roles: [.uploader]).write(directory: path, name: "south-uploader")
         let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         try #require(submitted.succeeded, "\(submitted.stdout)")
+        let task = signed.taskID
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
-        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(toFile: "\(path)/rows.csv", atomically: true, encoding: .utf8)
+        let onTime = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"], as: "north-uploader")
+        try #require(onTime.succeeded, "\(onTime.stdout)")
+        for member in deployment.computing {
+            #expect(FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-north.shares"))
+        }
         // Wait until the input deadline (whole seconds in the CTS) has passed.
         let wait = cts.deadlines.inputs.timeIntervalSinceNow + 1.5
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-        let late = try deployment.run(["input", "upload", "--task", signed.taskID, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
+        let late = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"], as: "south-uploader")
         #expect(!late.succeeded && late.stdout.components(separatedBy: "422").count == 4 && late.stdout.contains("input deadline"), "\(late.stdout)")
+        // The watcher (one pass a second) expires the task everywhere.
+        let until = ContinuousClock.now + .seconds(10)
+        var status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
+        while status.components(separatedBy: #""state":"expired""#).count < 4, ContinuousClock.now < until {
+            try await Task.sleep(for: .milliseconds(200))
+            status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
+        }
+        #expect(status.components(separatedBy: #""state":"expired""#).count == 4, "\(status)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
-            #expect(try await deployment.audit(member).contains { $0.action == .inputRejected && $0.details.contains("deadline") }, "\(member)")
+            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the expired task's data")
+            let entries = try await deployment.audit(member)
+            #expect(entries.contains { $0.action == .inputRejected && $0.details.contains("deadline") }, "\(member)")
+            #expect(entries.contains { $0.action == .taskExpired && $0.details.contains("nso-south/households") }, "\(member)")
+            #expect(entries.contains { $0.action == .dataPurged && $0.details.contains("expired") }, "\(member)")
+        }
+    }
+
+    @Test("retention purge-after-outputs: inputs stay after the computation; at the output deadline every node deletes all task data")
+    func outputDeadline() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        let text = TestSpecifications.householdIncome(deadlines: (15, 25, 30), retention: .purgeAfterOutputs)
+        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                                     ("eurostat", "analyst", .analyst)] {
+            try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
+        }
+        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
+        let task = signed.taskID
+        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        for (office, seed) in [("north", UInt64(7)), ("south", 8)] {
+            try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 50, seed: seed)
+                .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                                              as: "\(office)-uploader")
+            try #require(uploaded.succeeded, "\(uploaded.stdout)")
+        }
+        var status = ""
+        while status.components(separatedBy: "results-ready").count < 4 {
+            guard Date() < cts.deadlines.compute else { Issue.record("no result before the compute deadline: \(status)"); return }
+            try await Task.sleep(for: .milliseconds(200))
+            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+        }
+        for member in deployment.computing {
+            #expect(FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-south.shares"),
+                    "\(member) purged the inputs before the output deadline")
+        }
+        // The only output party fetches: the task is complete, and the result can be fetched again until the deadline.
+        try #require(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
+        #expect(try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: #""state":"completed""#).count == 4)
+        #expect(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
+
+        let wait = cts.deadlines.outputs.timeIntervalSinceNow + 1.5
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+        let until = ContinuousClock.now + .seconds(10)
+        while try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: #""state":"purged""#).count < 4 {
+            guard ContinuousClock.now < until else { Issue.record("the task was not purged after its output deadline"); break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let late = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!late.succeeded && late.stderr.contains("output deadline"), "\(late.stdout) \(late.stderr)")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the task's data")
+            let entries = try await deployment.audit(member)
+            #expect(entries.contains { $0.action == .dataPurged && $0.details.contains("output deadline") }, "\(member)")
+            #expect(entries.filter { $0.action == .taskStateChanged }.map(\.details).contains { $0.contains("purged") }, "\(member)")
         }
     }
 

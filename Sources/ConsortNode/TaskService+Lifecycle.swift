@@ -1,0 +1,121 @@
+import ConsortAudit
+import ConsortMPC
+import ConsortPKI
+import ConsortSpec
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+extension TaskService {
+    /// The node itself, as the actor of what it does on its own (deadlines, retention, computation).
+    var system: AuditActor {
+        AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate), subject: "consort://\(self.node.member)/node")
+    }
+
+    /// What a purge deletes.
+    enum PurgeScope: String {
+        case inputs = "input shares"
+        case everything = "all task data"
+    }
+
+    /// Deletes a task's data on this node and logs `data.purged`, saying what and why.
+    func purge(_ task: String, _ scope: PurgeScope, because reason: String) async throws {
+        let path = scope == .inputs ? "\(self.directory(task))/inputs" : self.directory(task)
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        } catch {
+            throw NodeError(.internalFailure, "cannot delete \(scope.rawValue) of task \(task) at \(path): \(error)", underlying: error)
+        }
+        _ = try await self.log.append(try AuditDraft(actor: self.system, action: .dataPurged, taskID: task,
+                                                     details: ["what": .string(scope.rawValue), "reason": .string(reason)]))
+    }
+
+    /// At start-up: a computation this node was running when it stopped cannot resume (its peers have given up on it),
+    /// so the task is aborted and its inputs purged.
+    package func abortInterruptedComputations() async throws {
+        for record in try await self.tasks.all() where record.state == .computing {
+            guard try await self.tasks.transition(record.id, from: [.computing], to: .aborted) else { continue }
+            _ = try await self.log.append(try AuditDraft(actor: self.system, action: .computeAborted, taskID: record.id,
+                                                         details: ["reason": .string("the node stopped during the computation")]))
+            try await self.purge(record.id, .inputs, because: "the computation was aborted")
+        }
+    }
+
+    /// One pass of the deadline rules (DESIGN §2), for every task this node holds:
+    /// - input deadline passed with inputs missing → `expired`, all task data purged;
+    /// - compute deadline passed during the MPC → `expired`, the session aborted (the peers abort too), inputs purged;
+    /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.
+    package func enforceDeadlines(now: Date = Date()) async throws {
+        for record in try await self.tasks.all() where [.accepted, .collectingInputs, .computing, .resultsReady, .completed].contains(record.state) {
+            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
+            let task = record.id
+            let live = record.state
+            if [.accepted, .collectingInputs].contains(live), now > cts.deadlines.inputs {
+                guard try await self.tasks.transition(task, from: [.accepted, .collectingInputs], to: .expired) else { continue }
+                let uploaded = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
+                let missing = cts.parties.inputs.map { "\($0.member)/\($0.table)" }.filter { !uploaded.contains($0) }
+                _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task, details: [
+                    "deadline": .string("inputs"), "missing": .string(missing.joined(separator: ", ")),
+                ]))
+                try await self.purge(task, .everything, because: "the task expired at its input deadline")
+            } else if live == .computing, now > cts.deadlines.compute {
+                guard try await self.tasks.transition(task, from: [.computing], to: .expired) else { continue }
+                _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task,
+                                                             details: ["deadline": .string("compute")]))
+                self.computations.abort(task, MPCError(.cancelled, "the compute deadline \(DocumentReader.formatTimestamp(cts.deadlines.compute)) passed"))
+            } else if [.resultsReady, .completed].contains(live), now > cts.deadlines.outputs {
+                if try await self.tasks.transition(task, from: [.resultsReady], to: .completed) {
+                    try await self.logState(task, .completed, because: "the output deadline passed")
+                }
+                try await self.purge(task, .everything, because: "the output deadline passed")
+                if try await self.tasks.transition(task, from: [.completed], to: .purged) {
+                    try await self.logState(task, .purged, because: "all task data deleted")
+                }
+            }
+        }
+    }
+
+    func logState(_ task: String, _ state: TaskLifecycle.State, because reason: String) async throws {
+        _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskStateChanged, taskID: task,
+                                                     details: ["state": .string(state.rawValue), "reason": .string(reason)]))
+    }
+}
+
+/// The MPC sessions this node is running, by task: so that a deadline can cut one off.
+package final class RunningComputations: Sendable {
+    private let sessions = Mutex<[String: MPCTLSTransport]>([:])
+
+    package init() {}
+
+    func started(_ task: String, _ transport: MPCTLSTransport) { self.sessions.withLock { $0[task] = transport } }
+    func ended(_ task: String) { _ = self.sessions.withLock { $0.removeValue(forKey: task) } }
+
+    /// Fails the session's pending and later rounds with `error` and tells the peers (they abort too).
+    func abort(_ task: String, _ error: MPCError) { self.sessions.withLock { $0[task] }?.abort(error) }
+}
+
+/// Enforces deadlines and retention in the background: one pass every `interval`, until graceful shutdown.
+package struct TaskDeadlineWatcher: Service {
+    let service: TaskService
+    let interval: Duration
+    let logger: Logger
+
+    package init(service: TaskService, interval: Duration, logger: Logger) {
+        self.service = service
+        self.interval = interval
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await self.service.enforceDeadlines()
+            } catch {
+                // A store that is briefly unavailable must not stop the node; the next pass tries again.
+                self.logger.error("deadline pass failed: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+    }
+}
