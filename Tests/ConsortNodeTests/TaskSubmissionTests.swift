@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortMPC
 import ConsortNode
 import ConsortPKI
 import ConsortQuery
@@ -28,7 +29,11 @@ struct TaskSubmissionTests {
         /// Audit store of each node: SQLite in the node's directory unless given (e.g. PostgreSQL URLs).
         let stores: [String]
 
-        init(stores: [String]? = nil) async throws {
+        /// The API port of each computing party's node (its MPC listener is the next port).
+        var ports: [Int] = []
+
+        /// Starts the nodes of `started` (all three by default).
+        init(stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"]) async throws {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
             let path = self.path
@@ -54,8 +59,9 @@ struct TaskSubmissionTests {
                                                       directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
                                                       store: self.stores[index], data: "\(path)/\(member)")
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
-                self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
+                if started.contains(member) { self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index])) }
             }
+            self.ports = ports
             for node in self.nodes { try await node.waitUntilListening() }
             self.consort = try TestEnvironment.consortExecutable().path
         }
@@ -256,6 +262,55 @@ struct TaskSubmissionTests {
                 Issue.record("\(member)'s audit log does not verify: \(failure.message)")
             }
         }
+    }
+
+    @Test("a node that is not a computing party of the task cannot join its MPC session: refused at the handshake, audited")
+    func foreignNodeJoiningMPC() async throws {
+        // cp-c stays down, so cp-a and cp-b hold their session open waiting for it.
+        let deployment = try await Deployment(started: ["cp-a", "cp-b"])
+        let path = deployment.path
+        let text = TestSpecifications.householdIncome()
+        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
+        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
+        for office in ["north", "south"] {
+            try deployment.consortium.user("nso-\(office)", name: "uploader", roles: [.uploader]).write(directory: path, name: "\(office)-uploader")
+        }
+        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 3, "\(submitted.stdout)")
+        let task = signed.taskID
+        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        for (office, seed) in [("north", UInt64(9)), ("south", 10)] {
+            try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20, seed: seed)
+                .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                                              as: "\(office)-uploader")
+            #expect(uploaded.stdout.components(separatedBy: "\"receipt\"").count == 3, "\(uploaded.stdout)")
+        }
+        // cp-b (party 1) listens for party 0 once its inputs are complete.
+        let listening = ContinuousClock.now + .seconds(20)
+        while !FreePort.accepts(deployment.ports[1] + 1) {
+            guard ContinuousClock.now < listening else { Issue.record("cp-b never opened its MPC listener"); return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // nso-north's node — a genuine certificate under the operator root, but not a computing party of this task —
+        // claims party 0's seat.
+        let intruder = try deployment.consortium.node("nso-north")
+        var configuration = MPCTLSTransport.Configuration(
+            party: 0,
+            peers: [.init(party: 0, member: try MemberID("nso-north"), host: "127.0.0.1", port: try FreePort.loopback(count: 1)[0]),
+                    .init(party: 1, member: try MemberID("cp-b"), host: "127.0.0.1", port: deployment.ports[1] + 1),
+                    .init(party: 2, member: try MemberID("cp-c"), host: "127.0.0.1", port: deployment.ports[2] + 1)],
+            session: Array(try #require(Hex.decode(task)).prefix(16)),
+            authentication: TLSPeerAuthentication(identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
+        )
+        configuration.connectTimeout = .seconds(3)
+        await #expect(throws: MPCError.self) { _ = try await MPCTLSTransport.establish(configuration) }
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let refusals = try await deployment.audit("cp-b").filter { $0.action == .requestDenied && $0.taskID == task }
+        #expect(refusals.contains { $0.details.contains("MPC connection") && $0.details.contains("nso-north") }, "\(refusals.map(\.details))")
+        #expect(!(try await deployment.audit("cp-b")).contains { $0.action == .computeFinished })
     }
 
     @Test("a signed halt by a mayHalt member stops the task on every node, deletes its data and blocks its output; others may not halt")
