@@ -34,14 +34,28 @@ package struct NodeServer: Sendable {
         let directory = self.node.directory
         let log = self.log
         let pending = PendingAudits()
+        let metrics = NodeMetrics.shared
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: MemberMiddleware(directory: directory, log: log))
+        router.add(middleware: MetricsMiddleware())
         let member = self.node.member.rawValue
-        router.get("/v1/health") { _, context -> Response in
-            let body = #"{"member":"\#(member)","status":"ok","peer":"\#(context.peer?.identity.map { "\($0)" } ?? "")"}"#
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
-        }
         let service = TaskService(node: self.node, tasks: self.tasks, log: log, dataDirectory: self.node.dataDirectory, pendingAudits: pending)
+        router.get("/v1/health") { _, context -> Response in
+            try await Self.respond {
+                let caller = try Self.caller(context)
+                try await service.authorizeOrRefuse(.health, caller)
+                return (.ok, #"{"member":"\#(member)","status":"ok","peer":"\#(caller.identity.map { "\($0)" } ?? "")"}"#)
+            }
+        }
+        router.get("/v1/metrics") { _, context -> Response in
+            do {
+                try await service.authorizeOrRefuse(.metrics, try Self.caller(context))
+                let text = try await metrics.exposition(tasks: service.tasks)
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            } catch let error as NodeError {
+                return try await Self.respond { throw error }
+            }
+        }
         router.post("/v1/tasks") { request, context -> Response in
             try await Self.respond {
                 let body = try await request.body.collect(upTo: 1 << 20)
@@ -92,11 +106,7 @@ package struct NodeServer: Sendable {
         router.get("/v1/audit") { _, context -> Response in
             try await Self.respond {
                 let caller = try Self.caller(context)
-                guard caller.kind == .user, let member = caller.memberID, directory.member(member)?.roles.contains(.auditor) == true else {
-                    _ = try await log.append(try AuditDraft(actor: TaskService.actor(caller), action: .requestDenied,
-                                                            details: ["path": .string("/v1/audit")]))
-                    throw NodeError(.forbidden, "only an auditor member may read the audit log")
-                }
+                try await service.authorizeOrRefuse(.auditRead, caller)
                 let entries = try await log.store.allEntries()
                 return (.ok, entries.map(AuditExport.line).joined(separator: "\n") + "\n")
             }
@@ -144,6 +154,7 @@ package struct NodeServer: Sendable {
         do {
             (status, text) = try await body()
         } catch let error as NodeError {
+            NodeMetrics.refused(error.code)
             switch error.code {
             case .invalidRequest: status = .badRequest
             case .unauthenticated: status = .unauthorized

@@ -24,12 +24,8 @@ extension TaskService {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
         do {
-            guard let member = caller.memberID, caller.kind == .user, !caller.internalRoles.isDisjoint(with: [.uploader, .admin]) else {
-                throw NodeError(.forbidden, "only a member's uploader or admin may upload inputs")
-            }
-            guard cts.parties.inputs.contains(where: { $0.member == member && $0.table == table }) else {
-                throw NodeError(.forbidden, "\(member) is not an input party for table '\(table)' of task \(cts.id)")
-            }
+            try self.authorize(.inputUpload, caller, task: cts, table: table)
+            guard let member = caller.memberID else { throw NodeError(.forbidden, "the caller names no member") }
             guard now <= cts.deadlines.inputs else {
                 throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
             }
@@ -54,6 +50,7 @@ extension TaskService {
             }
             try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
             _ = try await self.tasks.transition(task, from: [.accepted], to: .collectingInputs)
+            NodeMetrics.inputReceived(bytes: bytes.count)
             let digest = Hex.encode(SHA256.hash(data: bytes))
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: [
                 "table": .string(table), "member": .string(member.rawValue), "rows": .number(JSONNumber(Int64(rows))),
@@ -90,6 +87,8 @@ extension TaskService {
         Task {
             guard (try? await service.tasks.transition(task, from: [.collectingInputs], to: .computing)) == true else { return }
             var purgeInputs = cts.retention.inputs == .purgeAfterCompute
+            let started = ContinuousClock.now
+            var outcome = "finished"
             do {
                 _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
                 let result = try await service.compute(task, cts)
@@ -101,11 +100,13 @@ extension TaskService {
                 _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
             } catch {
                 purgeInputs = true
+                outcome = "aborted"
                 _ = try? await service.tasks.transition(task, from: [.computing], to: .aborted)
                 _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .computeAborted, taskID: task,
                                                                  details: ["reason": .string("\(error)")]))
                 try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")
             }
+            NodeMetrics.computation(outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
             if purgeInputs {
                 _ = try? await service.purge(task, .inputs, because: "the computation ended (retention: \(cts.retention.inputs.rawValue))")
             }
@@ -177,9 +178,8 @@ extension TaskService {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
         do {
-            guard let member = caller.memberID, cts.parties.outputs.contains(member) else {
-                throw NodeError(.forbidden, "\(caller.memberID.map { "\($0)" } ?? "this caller") is not an output party of task \(cts.id)")
-            }
+            try self.authorize(.outputFetch, caller, task: cts)
+            guard let member = caller.memberID else { throw NodeError(.forbidden, "the caller names no member") }
             guard now <= cts.deadlines.outputs else { throw NodeError(.deadlinePassed, "the output deadline has passed") }
             guard record.state == .resultsReady || record.state == .completed else {
                 throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): no result to release")
@@ -187,6 +187,7 @@ extension TaskService {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/result.json")))
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputReleased, taskID: task,
                                                          details: ["sha256": .string(Hex.encode(SHA256.hash(data: bytes)))]))
+            NodeMetrics.outputReleased()
             // Once every output party has its shares the task is complete; they can fetch again until the output deadline.
             let fetched = try await self.tasks.recordRelease(task: task, member: member.rawValue)
             if cts.parties.outputs.allSatisfy({ fetched.contains($0.rawValue) }),

@@ -19,6 +19,8 @@ package struct TaskService: Sendable {
     let computations = RunningComputations()
     /// Audit appends started where nothing can await them (TLS handshake callbacks); shutdown waits for them.
     package let pendingAudits: PendingAudits
+    /// Who may call what.
+    package let policy = AccessPolicy.builtIn
 
     package init(node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String,
                  pendingAudits: PendingAudits = PendingAudits()) {
@@ -50,9 +52,8 @@ package struct TaskService: Sendable {
         _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsReceived, taskID: task))
         do {
             guard let jws = document.jws else { throw NodeError(.invalidRequest, "the CTS is not signed: submit the JWS with every member's signature") }
-            guard caller.kind == .user, let callerMember = caller.memberID,
-                !caller.internalRoles.isDisjoint(with: [.signer, .admin])
-            else { throw NodeError(.forbidden, "only a member's signer or admin may submit a task") }
+            // Kind and roles first (cheap); the task relation once the CTS is verified.
+            try self.authorize(.taskSubmit, caller, ignoringRelation: true)
             let report = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verify(jws, at: now)
             do { try report.requireValid(complete: true) } catch let error as SpecError {
                 throw NodeError(.invalidRequest, "\(error)")
@@ -62,9 +63,7 @@ package struct TaskService: Sendable {
             guard problems.isEmpty else {
                 throw NodeError(.invalidRequest, "the CTS is invalid: " + problems.map { "\($0)" }.joined(separator: "; "))
             }
-            guard cts.parties.allMembers.contains(callerMember) else {
-                throw NodeError(.forbidden, "\(callerMember) is not a party of task \(cts.id)")
-            }
+            try self.authorize(.taskSubmit, caller, task: cts)
             guard cts.parties.computing.contains(self.node.member) else {
                 throw NodeError(.forbidden, "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties")
             }
@@ -92,7 +91,7 @@ package struct TaskService: Sendable {
     package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (TaskRecord, ComputationTaskSpecification) {
         guard let record = try await self.tasks.record(task),
             let cts = try SpecificationDocument(bytes: record.document).specification().0,
-            let member = caller.memberID, cts.parties.allMembers.contains(member)
+            (try? self.authorize(.taskRead, caller, task: cts)) != nil
         else {
             let actor = Self.actor(caller)
             try await self.refuse(actor, task: nil, NodeError(.notFound, "no task \(task) that \(caller.memberID.map { "\($0)" } ?? "you") may see"))
@@ -106,6 +105,7 @@ package struct TaskService: Sendable {
         let actor = Self.actor(caller)
         let (_, cts) = try await self.status(task, for: caller)
         do {
+            try self.authorize(.taskHalt, caller, task: cts)
             let jws: MultiSignatureJWS
             do { jws = try MultiSignatureJWS(parsing: bytes) } catch { throw NodeError(.invalidRequest, "the halt is not a signed statement: \(error)") }
             let result = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verifyStatement(jws, at: now)
@@ -138,14 +138,30 @@ package struct TaskService: Sendable {
 
     /// The tasks of which the caller's member is a party: id, CTS id, title, state.
     package func list(for caller: VerifiedIdentity) async throws -> [(TaskRecord, ComputationTaskSpecification)] {
-        guard let member = caller.memberID else { return [] }
+        try await self.authorizeOrRefuse(.taskList, caller)
         return try await self.tasks.all().compactMap { record in
-            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0, cts.parties.allMembers.contains(member) else { return nil }
+            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0,
+                (try? self.authorize(.taskRead, caller, task: cts)) != nil
+            else { return nil }
             return (record, cts)
         }
     }
 
-    private func refuse(_ actor: AuditActor, task: String?, _ error: NodeError) async throws -> Never {
+    /// Checks an operation that concerns no task; a refusal is audited as `request.denied`.
+    package func authorizeOrRefuse(_ operation: AccessPolicy.Operation, _ caller: VerifiedIdentity) async throws {
+        do { try self.authorize(operation, caller) } catch let error as NodeError {
+            try await self.refuse(Self.actor(caller), task: nil, NodeError(error.code, "\(error.message) (\(operation.rawValue))"))
+        }
+    }
+
+    /// Checks the access policy for `caller` (see `Policies/access-policy.json`).
+    package func authorize(_ operation: AccessPolicy.Operation, _ caller: VerifiedIdentity, task: ComputationTaskSpecification? = nil,
+                           table: String? = nil, ignoringRelation: Bool = false) throws {
+        try self.policy.authorize(operation, caller, directory: self.node.directory, node: self.node.member, task: task, table: table,
+                                  ignoringRelation: ignoringRelation)
+    }
+
+    func refuse(_ actor: AuditActor, task: String?, _ error: NodeError) async throws -> Never {
         _ = try await self.log.append(try AuditDraft(actor: actor, action: task == nil ? .requestDenied : .ctsRejected, taskID: task,
                                                      details: ["code": .string(error.code.description), "reason": .string(error.message)]))
         throw error

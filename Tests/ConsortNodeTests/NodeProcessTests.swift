@@ -23,6 +23,7 @@ struct NodeProcessTests {
         try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
         try consortium.node("cp-a", ip: ["127.0.0.1"]).write(directory: path, name: "node")
         try consortium.user("nso-north", name: "alice", roles: [.signer]).write(directory: path, name: "alice")
+        try consortium.user("cp-a", name: "ops", roles: [.admin]).write(directory: path, name: "ops")
         try consortium.user("nso-x", name: "bob", roles: [.signer]).write(directory: path, name: "bob")
         try foreign.user("nso-north", name: "eve", roles: [.signer]).write(directory: path, name: "eve")
         // carol's certificate is revoked by her member's CRL, which the node enforces.
@@ -47,10 +48,10 @@ struct NodeProcessTests {
         let node = try TestNodeProcess(configuration: "\(path)/node.json", port: port)
         try await node.waitUntilListening()
 
-        func curl(_ identity: String?) throws -> Subprocess.Output {
+        func curl(_ identity: String?, _ route: String = "/v1/health") throws -> Subprocess.Output {
             var arguments = ["-s", "--max-time", "5", "--cacert", "\(path)/root.pem"]
             if let identity { arguments += ["--cert", "\(path)/\(identity).pem", "--key", "\(path)/\(identity).key"] }
-            return try Subprocess.run("curl", arguments + ["https://127.0.0.1:\(port)/v1/health"])
+            return try Subprocess.run("curl", arguments + ["https://127.0.0.1:\(port)\(route)"])
         }
         let served = try curl("alice")
         // Every path of Specs/openapi.yaml is served (an unknown task gives the API's 404, not the router's).
@@ -62,7 +63,10 @@ struct NodeProcessTests {
             if line.hasPrefix("  /") { currentPath = String(line.dropFirst(2).dropLast()) }
             if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) { specified.append((String(line.dropFirst(4).dropLast()), currentPath)) }
         }
-        #expect(specified.count == 9, "\(specified)")
+        #expect(specified.count == 10, "\(specified)")
+        // The access policy has a rule for exactly the operations the API specifies.
+        let ruled = AccessPolicy.builtIn.rules.flatMap { rule in rule.paths.map { "\(rule.method.lowercased()) \($0)" } }
+        #expect(ruled.sorted() == specified.map { "\($0) \($1)" }.sorted(), "policy \(ruled.sorted()) vs API \(specified)")
         for (method, route) in specified {
             let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(of: "{table}", with: "households")
             let response = try Subprocess.run("curl", ["-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",
@@ -73,6 +77,12 @@ struct NodeProcessTests {
         }
         #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
                 "\(served.stdout) \(served.stderr)")
+        // Metrics are for the member that runs the node.
+        let metrics = try curl("ops", "/v1/metrics")
+        #expect(metrics.stdout.contains("consort_tasks{state=\"accepted\"} 0") && metrics.stdout.contains("consort_requests_refused_total{code=\"notFound\"}"),
+                "\(metrics.stdout)")
+        let notOurs = try curl("alice", "/v1/metrics")
+        #expect(notOurs.stdout.contains(#""error":"forbidden""#) && notOurs.stdout.contains("cp-a"), "\(notOurs.stdout)")
         for outsider in ["bob", "eve", "carol", nil] {
             let refused = try curl(outsider)
             #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")

@@ -1,0 +1,44 @@
+import ConsortSpec
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+import Synchronization
+
+/// The node's Prometheus metrics (`GET /v1/metrics`): HTTP requests (Hummingbird's middleware), task states, inputs,
+/// outputs, computations and refusals. One registry per process, bootstrapped once; metric values never carry task
+/// data, only counts and durations.
+package final class NodeMetrics: Sendable {
+    package static let shared = NodeMetrics()
+    private let registry = PrometheusCollectorRegistry()
+
+    private init() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: self.registry))
+    }
+
+    /// The text exposition format, with the task gauges refreshed from `store`.
+    package func exposition(tasks: any TaskStore) async throws -> String {
+        var counts = Dictionary(uniqueKeysWithValues: TaskLifecycle.State.allCases.map { ($0, 0) })
+        for record in try await tasks.all() { counts[record.state, default: 0] += 1 }
+        for (state, count) in counts { Gauge(label: "consort_tasks", dimensions: [("state", state.rawValue)]).record(count) }
+        var buffer: [UInt8] = []
+        self.registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    static func inputReceived(bytes: Int) {
+        Counter(label: "consort_inputs_received_total").increment()
+        Counter(label: "consort_input_bytes_total").increment(by: bytes)
+    }
+
+    static func outputReleased() { Counter(label: "consort_outputs_released_total").increment() }
+
+    static func computation(_ outcome: String, seconds: Double) {
+        Counter(label: "consort_computations_total", dimensions: [("outcome", outcome)]).increment()
+        Metrics.Timer(label: "consort_computation_duration_seconds", preferredDisplayUnit: .seconds).recordSeconds(seconds)
+    }
+
+    static func refused(_ code: NodeError.Code) {
+        Counter(label: "consort_requests_refused_total", dimensions: [("code", code.description)]).increment()
+    }
+}
