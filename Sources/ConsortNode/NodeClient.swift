@@ -25,8 +25,9 @@ package struct NodeClient: Sendable {
         var http: HTTPMethod { self == .get ? .GET : .POST }
     }
 
+    /// Sends one request and returns the response. `progress` hears how many body bytes the socket has taken so far.
     package func request(_ method: Method, _ path: String, body: [UInt8] = [], to endpoint: URL, node member: MemberID,
-                         timeout: Duration = .seconds(30)) async throws -> Response {
+                         timeout: Duration = .seconds(30), progress: (@Sendable (Int) -> Void)? = nil) async throws -> Response {
         guard let host = endpoint.host, let port = endpoint.port else {
             throw NodeError(.configuration, "the endpoint \(endpoint) has no host and port")
         }
@@ -58,7 +59,14 @@ package struct NodeClient: Sendable {
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Connection", value: "close")
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        // The body in 1 MiB pieces, each flushed, so that progress follows what the socket actually took.
+        let piece = 1 << 20
+        for start in stride(from: 0, to: body.count, by: piece) {
+            let end = min(start + piece, body.count)
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            if let progress { written.futureResult.whenSuccess { progress(end) } }
+            channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body[start..<end]))), promise: written)
+        }
         do {
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         } catch {

@@ -23,23 +23,31 @@ extension Audit {
 
         func run() async throws {
             let (nodeClient, directory) = try client.load()
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            if await Self.pull(client: nodeClient, directory: directory, out: out, report: { print($0) }) > 0 { throw ExitCode(1) }
+        }
+
+        /// Writes `<member>.jsonl` and the node's verified chain `<member>.pem` for every node; returns how many failed.
+        static func pull(client: NodeClient, directory: MemberDirectory, out: String, report: (String) -> Void) async -> Int {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                report("cannot create \(out): \(error)")
+                return 1
+            }
             var failures = 0
             for member in directory.members {
                 guard let endpoint = member.endpoint else { continue }
                 do {
-                    let response = try await nodeClient.request(.get, "/v1/audit", to: endpoint, node: member.id, timeout: .seconds(120))
+                    let response = try await client.request(.get, "/v1/audit", to: endpoint, node: member.id, timeout: .seconds(120))
                     guard response.status == 200 else {
-                        print("  \(member.id): \(response.status) \(response.body)"); failures += 1; continue
+                        report("  \(member.id): \(response.status) \(response.body)"); failures += 1; continue
                     }
                     try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).jsonl"))
                     try PEMFiles.write(try PEMFiles.pem(response.peerChain), to: "\(out)/\(member.id).pem")
-                    print("  \(member.id): \(response.body.split(separator: "\n").count) entries")
+                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries")
                 } catch {
-                    print("  \(member.id): \(error)"); failures += 1
+                    report("  \(member.id): \(error)"); failures += 1
                 }
             }
-            if failures > 0 { throw ExitCode(1) }
+            return failures
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsortAudit
 import ConsortPKI
 import Foundation
+import X509
 
 extension Audit {
     struct Verify: AsyncParsableCommand {
@@ -41,7 +42,7 @@ extension Audit {
 
         func run() async throws {
             if let dir {
-                try await self.verifyDirectory(dir)
+                guard try await Self.verifyDirectory(dir, root: try PEMFiles.readCertificates(root)[0], report: { print($0) }) else { throw ExitCode(1) }
                 return
             }
             guard let cert else { throw ValidationError("give --cert with --store or --file, or use --dir") }
@@ -78,9 +79,9 @@ extension Audit {
 }
 
 extension Audit.Verify {
-    /// Every `<member>.jsonl` with its `<member>.pem`, then agreement on each shared task's outcome.
-    func verifyDirectory(_ dir: String) async throws {
-        let rootCertificate = try PEMFiles.readCertificates(root)[0]
+    /// Every `<member>.jsonl` with its `<member>.pem`, then agreement on each shared task's outcome; reports a line per
+    /// node and per disagreement, and a final verdict; true if everything verifies.
+    static func verifyDirectory(_ dir: String, root rootCertificate: Certificate, report: (String) -> Void) async throws -> Bool {
         let logs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".jsonl") }.sorted()
         guard !logs.isEmpty else { throw ValidationError("\(dir) holds no .jsonl logs: run 'consort audit pull' first") }
         var outcomes: [String: [String: String]] = [:]  // task → node → outcome
@@ -93,9 +94,9 @@ extension Audit.Verify {
             let verifier = try await AuditVerifier.forNode(chain: chain, root: rootCertificate, at: time)
             switch await verifier.verify(entries: entries, checkpoints: []) {
             case .success(let summary):
-                print("\(member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head))")
+                report("\(member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head))")
             case .failure(let failure):
-                print("\(member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
+                report("\(member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
                 failed = true
             }
             for entry in entries {
@@ -112,10 +113,10 @@ extension Audit.Verify {
             }
         }
         for (task, byNode) in outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values).count > 1 {
-            print("task \(task.prefix(16))…: the nodes disagree: " + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            report("task \(task.prefix(16))…: the nodes disagree: " + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             failed = true
         }
-        if failed { throw ExitCode(1) }
-        print("audit verified: \(logs.count) node(s) agree on \(outcomes.count) task(s)")
+        if !failed { report("audit verified: \(logs.count) node(s) agree on \(outcomes.count) task(s)") }
+        return !failed
     }
 }

@@ -16,12 +16,14 @@ struct Demo: AsyncParsableCommand {
         abstract: "Run a complete consortium on this machine, end to end.",
         discussion: """
             Generates an operator, three computing parties, two input parties, an output party and an auditor with
-            real certificates; starts the three computing-party nodes on loopback (mutual TLS, embedded SQLite);
-            has every member sign the household-income task; submits it; uploads secret-shared synthetic data from
-            both statistics offices; waits for the MPC; fetches and prints the result; verifies every audit log.
+            real certificates; starts the three computing-party nodes on loopback (mutual TLS; embedded SQLite, or
+            one PostgreSQL database per node with --database); has every member sign the household-income task;
+            submits it; uploads secret-shared synthetic data from both statistics offices; waits for the MPC; fetches
+            and prints the result; the auditor pulls every node's audit log and verifies them all.
 
-            Example:
+            Examples:
               swift run consort demo --records 100000
+              swift run consort demo --database postgres://consort@127.0.0.1:5432/postgres
             """
     )
 
@@ -30,6 +32,9 @@ struct Demo: AsyncParsableCommand {
 
     @Option(help: "Keep the consortium's files (certificates, configurations, logs, databases) in this directory.")
     var keep: String?
+
+    @Option(help: ArgumentHelp("Keep each node's audit trail and tasks in PostgreSQL: a fresh database per node is created on this server (the user needs CREATEDB) and dropped afterwards unless --keep.", valueName: "postgres-url"))
+    var database: String?
 
     func validate() throws {
         guard (2...1_000_000).contains(records) else { throw ValidationError("--records must be 2...1000000 (the task's maxRows)") }
@@ -45,6 +50,21 @@ struct Demo: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if keep == nil { try? FileManager.default.removeItem(atPath: root) } }
+        let computing = ["cp-a", "cp-b", "cp-c"]
+        guard let database else { return try await self.demo(in: root, stores: computing.map { "sqlite:\(root)/\($0)/data/audit.db" }) }
+        let databases = try DemoDatabases(server: database, members: computing)
+        try await databases.create()
+        do {
+            try await self.demo(in: root, stores: databases.urls)
+        } catch {
+            if keep == nil { await databases.drop() }
+            throw error
+        }
+        if keep == nil { await databases.drop() } else { print("the nodes' databases are kept: \(databases.names.joined(separator: ", "))") }
+    }
+
+    /// The demo proper, in `root`, with each computing party's store at `stores`.
+    private func demo(in root: String, stores: [String]) async throws {
         var clock = PhaseClock()
 
         // 1. The consortium's PKI.
@@ -80,7 +100,7 @@ struct Demo: AsyncParsableCommand {
         try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(to: URL(fileURLWithPath: "\(root)/directory.json"))
         clock.lap("certificates for 7 members and the signed directory")
 
-        // 2. Three computing-party nodes.
+        // 2. Three computing-party nodes, each with its own store.
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var nodes: [Process] = []
         defer { for node in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
@@ -88,7 +108,7 @@ struct Demo: AsyncParsableCommand {
             try authorities[id]!.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: "\(root)/\(id)", name: "node")
             let configuration = NodeConfiguration(member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
                                                   directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                                                  store: "sqlite:\(root)/\(id)/data/audit.db", data: "\(root)/\(id)/data")
+                                                  store: stores[index], data: "\(root)/\(id)/data")
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(root)/\(id)/node.json"))
             let process = Process()
             process.executableURL = executable
@@ -108,7 +128,7 @@ struct Demo: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        clock.lap("three computing-party nodes listening (mutual TLS 1.3)")
+        clock.lap("three computing-party nodes listening (mutual TLS 1.3; stores: \(database == nil ? "SQLite" : "PostgreSQL"))")
 
         // 3. Every member signs the task; a signer of nso-north submits it.
         let text = ExampleSpecification.householdIncome(now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
@@ -144,7 +164,7 @@ struct Demo: AsyncParsableCommand {
             var lines: [String] = []
             let failures = try await InputCommand.Upload.upload(data, task: task, table: "households", cts: cts,
                                                                 client: try client(try user(office, "uploader", [.uploader])),
-                                                                directory: directory) { lines.append($0) }
+                                                                directory: directory, progress: ProgressBar(mode: .auto, label: "  \(office) uploading")) { lines.append($0) }
             guard failures == 0 else { throw ValidationError("the upload of \(office) failed:\n" + lines.joined(separator: "\n")) }
             print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts")
         }
@@ -174,22 +194,18 @@ struct Demo: AsyncParsableCommand {
         let agrees = zip(result.rows, plaintext.rows).allSatisfy { zip($0, $1).allSatisfy { Self.close($0, $1) } } && result.rows.count == plaintext.rows.count
         print("the same query in plaintext on the pooled data (which no one ever held) gives the same result: \(agrees ? "yes" : "NO")")
 
-        // 7. Stop the nodes and verify every node's audit trail.
+        // 7. The auditor pulls every node's audit trail over mutual TLS and verifies each chain and their agreement.
+        print("\nthe auditor pulls every node's audit log:")
+        let auditor = try client(try user("auditor", "inspector", [.analyst]))
+        guard await Audit.Pull.pull(client: auditor, directory: directory, out: "\(root)/audit", report: { print($0) }) == 0 else {
+            throw ValidationError("the audit logs could not all be pulled")
+        }
+        guard try await Audit.Verify.verifyDirectory("\(root)/audit", root: rootCertificate, report: { print("  " + $0) }) else {
+            throw ValidationError("the audit logs do not verify (see above)")
+        }
         for node in nodes { kill(node.processIdentifier, SIGTERM) }
         for node in nodes { node.waitUntilExit() }
-        print("")
-        for id in computing {
-            let entries = try await AuditStores.with(.sqlite(path: "\(root)/\(id)/data/audit.db")) { try await $0.allEntries() }
-            let chain = try PEMFiles.readCertificates("\(root)/\(id)/node.pem")
-            let auditVerifier = try await AuditVerifier.forNode(chain: chain, root: rootCertificate, at: Date())
-            switch await auditVerifier.verify(entries: entries, checkpoints: []) {
-            case .success(let summary):
-                print("audit verified: \(id), \(summary.entries) entries, head \(Hex.encode(summary.head).prefix(16))…")
-            case .failure(let failure):
-                throw ValidationError("the audit log of \(id) does not verify at entry \(failure.seq): \(failure.message)")
-            }
-        }
-        clock.lap("nodes stopped, three audit logs verified")
+        clock.lap("audit logs pulled by the auditor and verified; nodes stopped")
         print("\ntimings")
         clock.report()
         if let keep { print("\neverything is kept in \(keep)") }

@@ -46,6 +46,8 @@ struct InputCommand: AsyncParsableCommand {
         @Option(help: "The task id.") var task: String
         @Option(help: "The input table.") var table: String
         @Option(help: "The CSV file (header = the table's columns).") var csv: String
+        @Option(help: "Show a progress bar on standard error: auto (when it is a terminal), always or never.")
+        var progress: ProgressBar.Mode = .auto
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -54,33 +56,39 @@ struct InputCommand: AsyncParsableCommand {
             guard let model = cts.table(named: table) else { throw ValidationError("task \(cts.id) has no table '\(table)'") }
             let data: TableData
             do { data = try CSVTable.read(csv, table: model) } catch let error as QueryError { throw ValidationError("\(error)") }
-            let failures = try await Self.upload(data, task: task, table: table, cts: cts, client: nodeClient, directory: directory) { print($0) }
+            let failures = try await Self.upload(data, task: task, table: table, cts: cts, client: nodeClient, directory: directory,
+                                                 progress: ProgressBar(mode: progress, label: "uploading \(table)")) { print($0) }
             if failures > 0 { throw ExitCode(1) }
         }
 
-        /// Shares `data` here and sends each computing party its pair; reports one line per party; returns the number
-        /// of parties that did not accept.
+        /// Shares `data` here and sends each computing party its pair, to all three at once; reports one line per
+        /// party (in the CTS's order); returns the number of parties that did not accept.
         static func upload(_ data: TableData, task: String, table: String, cts: ComputationTaskSpecification, client: NodeClient,
-                           directory: MemberDirectory, report: (String) -> Void) async throws -> Int {
+                           directory: MemberDirectory, progress: ProgressBar? = nil, report: (String) -> Void) async throws -> Int {
             let dealt = data.columns.map { Replicated3.share($0.map { UInt64(bitPattern: $0) }).shares }
             let batch = UUID().uuidString.lowercased()
-            var failures = 0
-            for (party, member) in cts.parties.computing.enumerated() {
-                guard let endpoint = directory.member(member)?.endpoint else {
-                    report("  \(member): no endpoint in the directory"); failures += 1; continue
+            let bodies = try (0..<3).map { party in try ShareFiles.encode(dealt.map { $0[party] }) }
+            progress?.start(total: bodies.reduce(0) { $0 + $1.count }, parts: cts.parties.computing.count)
+            let lines = await withTaskGroup(of: (Int, String, Bool).self) { group in
+                for (party, member) in cts.parties.computing.enumerated() {
+                    let body = bodies[party]
+                    group.addTask {
+                        guard let endpoint = directory.member(member)?.endpoint else { return (party, "  \(member): no endpoint in the directory", false) }
+                        do {
+                            let response = try await client.request(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body,
+                                                                    to: endpoint, node: member, timeout: .seconds(300)) { progress?.update(part: party, sent: $0) }
+                            return (party, "  \(member): \(response.status) \(response.body)", response.status == 201)
+                        } catch {
+                            return (party, "  \(member): \(error)", false)
+                        }
+                    }
                 }
-                let body = try ShareFiles.encode(dealt.map { $0[party] })
-                do {
-                    let response = try await client.request(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body,
-                                                            to: endpoint, node: member, timeout: .seconds(300))
-                    report("  \(member): \(response.status) \(response.body)")
-                    if response.status != 201 { failures += 1 }
-                } catch {
-                    report("  \(member): \(error)"); failures += 1
-                }
+                return await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }
             }
+            progress?.finish()
+            for (_, line, _) in lines { report(line) }
             report("uploaded \(data.rows) rows of '\(table)' as batch \(batch)")
-            return failures
+            return lines.filter { !$0.2 }.count
         }
     }
 }

@@ -4,14 +4,55 @@ import ConsortPKI
 import ConsortSpec
 import Foundation
 
-/// `--identity DIR/NAME --directory FILE --root FILE`: who the client is and whom it trusts.
+/// `--identity DIR/NAME --directory FILE --root FILE`: who the client is and whom it trusts. Each can also come from
+/// the environment (`CONSORT_IDENTITY`, `CONSORT_DIRECTORY`, `CONSORT_ROOT`) or a profile file (`--profile FILE` or
+/// `CONSORT_PROFILE`); a flag wins over the environment, which wins over the profile.
 struct ClientOptions: ParsableArguments {
     @OptionGroup var identity: IdentityOptions
-    @Option(help: "The operator-signed member directory.") var directory: String
-    @Option(help: "The operator root certificate.") var root: String
+    @Option(help: "The operator-signed member directory (or CONSORT_DIRECTORY, or the profile's).") var directory: String?
+    @Option(help: "The operator root certificate (or CONSORT_ROOT, or the profile's).") var root: String?
+    @Option(help: ArgumentHelp(
+        "A client profile (or CONSORT_PROFILE): JSON {\"identity\": \"DIR/NAME\", \"directory\": FILE, \"root\": FILE}, paths relative to it.",
+        valueName: "file")) var profile: String?
+
+    /// The client profile file's settings.
+    struct Profile: Decodable {
+        var identity: String?
+        var directory: String?
+        var root: String?
+    }
+
+    /// Identity, directory and root after applying flags, environment and profile, in that order.
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (identity: SigningIdentity, directory: String, root: String) {
+        var profile = Profile()
+        if let path = self.profile ?? environment["CONSORT_PROFILE"] {
+            do {
+                profile = try JSONDecoder().decode(Profile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("cannot read the client profile \(path): \(error)")
+            }
+            let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            func absolute(_ value: String?) -> String? { value.map { $0.hasPrefix("/") ? $0 : "\(base)/\($0)" } }
+            profile = Profile(identity: absolute(profile.identity), directory: absolute(profile.directory), root: absolute(profile.root))
+        }
+        func pick(_ flag: String?, _ variable: String, _ fromProfile: String?, _ what: String) throws -> String {
+            guard let value = flag ?? environment[variable] ?? fromProfile else {
+                throw ValidationError("give \(what) (or set \(variable), or use a --profile that has it)")
+            }
+            return value
+        }
+        let signer: SigningIdentity
+        if self.identity.identity != nil || self.identity.key != nil || self.identity.cert != nil {
+            signer = try self.identity.load()
+        } else {
+            signer = try SigningIdentity.load(identity: try pick(nil, "CONSORT_IDENTITY", profile.identity, "--identity DIR/NAME"))
+        }
+        return (signer, try pick(self.directory, "CONSORT_DIRECTORY", profile.directory, "--directory FILE"),
+                try pick(self.root, "CONSORT_ROOT", profile.root, "--root FILE"))
+    }
 
     func load() throws -> (NodeClient, MemberDirectory) {
-        let signer = try identity.load()
+        let (signer, directory, root) = try self.resolved()
         guard let anchor = try PEMFiles.readCertificates(root).first else { throw ValidationError("\(root) holds no certificate") }
         let members = try MemberDirectory.verify(Array(try Data(contentsOf: URL(fileURLWithPath: directory))), root: anchor)
         return (NodeClient(authentication: TLSPeerAuthentication(identity: signer, verifier: ConsortVerifier(root: anchor))), members)
@@ -101,8 +142,8 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (nodeClient, directory) = try client.load()
-            let signer = try client.identity.load()
-            let anchor = try PEMFiles.readCertificates(client.root)[0]
+            let (signer, _, root) = try client.resolved()
+            let anchor = try PEMFiles.readCertificates(root)[0]
             guard let member = try await ConsortVerifier(root: anchor).verify(chain: signer.chain, usage: .signer).memberID else {
                 throw ValidationError("the identity is not a member's signer")
             }

@@ -109,6 +109,17 @@ struct TaskSubmissionTests {
         #expect(again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4, "a resubmission is not idempotent: \(again.stdout)")
 
         let status = try deployment.run(["task", "status", complete.taskID], as: "alice")
+        // The same from a profile file (relative paths), and from environment variables; a flag overrides both.
+        try #"{"identity": "alice", "directory": "directory.json", "root": "root.pem"}"#.write(toFile: "\(path)/profile.json", atomically: true, encoding: .utf8)
+        let viaProfile = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID, "--profile", "\(path)/profile.json"])
+        #expect(viaProfile.stdout == status.stdout, "\(viaProfile.stdout) \(viaProfile.stderr)")
+        let environment = ["CONSORT_IDENTITY": "\(path)/alice", "CONSORT_DIRECTORY": "\(path)/directory.json", "CONSORT_ROOT": "\(path)/root.pem"]
+        let viaEnvironment = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID], environment: environment)
+        #expect(viaEnvironment.stdout == status.stdout, "\(viaEnvironment.stdout) \(viaEnvironment.stderr)")
+        let overridden = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID, "--root", "\(path)/missing.pem"], environment: environment)
+        #expect(!overridden.succeeded && overridden.stderr.contains("missing.pem"), "\(overridden.stderr)")
+        let unset = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID])
+        #expect(!unset.succeeded && unset.stderr.contains("--identity"), "\(unset.stderr)")
         let list = try deployment.run(["task", "list"], as: "alice")
         #expect(list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID), "\(list.stdout)")
         #expect(status.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(status.stdout)")
@@ -161,8 +172,10 @@ struct TaskSubmissionTests {
         #expect(northUpload.succeeded && northUpload.stdout.components(separatedBy: "\"receipt\"").count == 4, "\(northUpload.stdout) \(northUpload.stderr)")
         let replay = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
         #expect(!replay.succeeded && replay.stdout.contains("409"), "\(replay.stdout)")
-        let southUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"], as: "south-uploader")
+        let southUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv",
+                                              "--progress", "always"], as: "south-uploader")
         #expect(southUpload.succeeded, "\(southUpload.stdout) \(southUpload.stderr)")
+        #expect(southUpload.stderr.hasPrefix("\ruploading households [") && southUpload.stderr.hasSuffix("] 100% 0.0/0.0 MiB\n"), "\(southUpload.stderr)")
 
         // The nodes compute on their own once every input is in.
         let deadline = ContinuousClock.now + .seconds(120)

@@ -1,0 +1,33 @@
+import ConsortTesting
+import Foundation
+import PostgresNIO
+import Testing
+
+/// `consort demo`, the README's main command, as a user runs it: a whole consortium end to end.
+@Suite("consort demo", .serialized)
+struct DemoTests {
+    @Test("the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")
+    func onSQLite() throws {
+        let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000"])
+        #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
+        #expect(demo.stdout.contains("gives the same result: yes"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("stores: SQLite"), "\(demo.stdout)")
+    }
+
+    @Test("the demo on PostgreSQL: a database per node, dropped afterwards")
+    func onPostgres() async throws {
+        guard try TestPostgres.isAvailable(), let url = TestPostgres.url else { return }
+        let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url])
+        #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
+        #expect(demo.stdout.contains("stores: PostgreSQL") && demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
+        let left = try await TestPostgres.withClient(url: url) { client in
+            var names: [String] = []
+            for try await name in try await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'consort_demo_%'").decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+        #expect(left.isEmpty, "the demo left databases behind: \(left)")
+    }
+}
