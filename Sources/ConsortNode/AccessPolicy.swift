@@ -15,6 +15,7 @@ package struct AccessPolicy: Sendable, Decodable {
         case inputUpload = "input.upload"
         case outputFetch = "output.fetch"
         case auditRead = "audit.read"
+        case auditWitness = "audit.witness"
     }
 
     /// How the caller's member must relate to the node or the task.

@@ -31,6 +31,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     package var logLevel: String = "info"
     /// How often the node enforces deadlines and retention (default 1 s).
     package var deadlineCheckSeconds: Double? = nil
+    /// The shortest time between two checkpoints of the audit log, each countersigned by the other computing parties
+    /// (default 10 s; a checkpoint is taken only when the log has grown).
+    package var checkpointSeconds: Double? = nil
     /// CRL files (PEM): the operator's for member CAs and each member's for its users and nodes. A certificate they
     /// revoke is refused; an expired CRL makes every chain it covers fail (replace it with a fresh one).
     package var crls: [String]? = nil

@@ -111,6 +111,19 @@ package struct NodeServer: Sendable {
                 return (.ok, entries.map(AuditExport.line).joined(separator: "\n") + "\n")
             }
         }
+        router.get("/v1/audit/checkpoints") { _, context -> Response in
+            try await Self.respond {
+                try await service.authorizeOrRefuse(.auditRead, try Self.caller(context))
+                let checkpoints = try await log.store.checkpoints(of: nil)
+                return (.ok, checkpoints.map { JSONWriter.string($0.json) + "\n" }.joined())
+            }
+        }
+        router.post("/v1/audit/witness") { request, context -> Response in
+            try await Self.respond {
+                let body = try await request.body.collect(upTo: 1 << 16)
+                return (.ok, String(decoding: try await service.witness(Array(body.readableBytesView), by: try Self.caller(context)), as: UTF8.self))
+            }
+        }
         router.get("/v1/tasks/{id}/output") { _, context -> Response in
             try await Self.respond {
                 let bytes = try await service.output(context.parameters.get("id") ?? "", for: try Self.caller(context))
@@ -134,8 +147,9 @@ package struct NodeServer: Sendable {
         try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStarted,
                                                  details: ["listen": .string(self.node.configuration.listen)]))
         try await service.abortInterruptedComputations()
-        let watcher = TaskDeadlineWatcher(service: service, interval: .milliseconds(Int((self.node.configuration.deadlineCheckSeconds ?? 1) * 1000)),
-                                          logger: self.logger)
+        let configuration = self.node.configuration
+        let watcher = TaskDeadlineWatcher(service: service, interval: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),
+                                          checkpointInterval: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger)
         try await ServiceGroup(configuration: .init(services: [application, watcher], gracefulShutdownSignals: [.sigterm, .sigint],
                                                     logger: self.logger)).run()
         await pending.wait()

@@ -95,26 +95,26 @@ package final class RunningComputations: Sendable {
     func abort(_ task: String, _ error: MPCError) { self.sessions.withLock { $0[task] }?.abort(error) }
 }
 
-/// Enforces deadlines and retention in the background: one pass every `interval`, until graceful shutdown.
+/// Enforces deadlines and retention in the background, one pass every `interval`, until graceful shutdown; and
+/// checkpoints the audit log (witnessed by the other computing parties) at most every `checkpointInterval`.
 package struct TaskDeadlineWatcher: Service {
     let service: TaskService
     let interval: Duration
+    let checkpointInterval: Duration
     let logger: Logger
 
-    package init(service: TaskService, interval: Duration, logger: Logger) {
+    package init(service: TaskService, interval: Duration, checkpointInterval: Duration, logger: Logger) {
         self.service = service
         self.interval = interval
+        self.checkpointInterval = checkpointInterval
         self.logger = logger
     }
 
     package func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                try await self.service.enforceDeadlines()
-            } catch {
-                // A store that is briefly unavailable must not stop the node; the next pass tries again.
-                self.logger.error("deadline pass failed: \(error)")
-            }
+            // A store that is briefly unavailable must not stop the node; the next pass tries again.
+            do { try await self.service.enforceDeadlines() } catch { self.logger.error("deadline pass failed: \(error)") }
+            do { try await self.service.checkpointIfGrown(every: self.checkpointInterval) } catch { self.logger.error("checkpoint failed: \(error)") }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }

@@ -17,6 +17,8 @@ package struct TaskService: Sendable {
     package let dataDirectory: String
     /// The MPC sessions under way, so that a deadline can cut one off.
     let computations = RunningComputations()
+    /// When this node last checkpointed its log.
+    let checkpoints = CheckpointSchedule()
     /// Audit appends started where nothing can await them (TLS handshake callbacks); shutdown waits for them.
     package let pendingAudits: PendingAudits
     /// Who may call what.

@@ -42,7 +42,12 @@ extension Audit {
                     }
                     try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).jsonl"))
                     try PEMFiles.write(try PEMFiles.pem(response.peerChain), to: "\(out)/\(member.id).pem")
-                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries")
+                    let checkpoints = try await client.request(.get, "/v1/audit/checkpoints", to: endpoint, node: member.id, timeout: .seconds(60))
+                    guard checkpoints.status == 200 else {
+                        report("  \(member.id): checkpoints: \(checkpoints.status) \(checkpoints.body)"); failures += 1; continue
+                    }
+                    try Data(checkpoints.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).checkpoints.jsonl"))
+                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries, \(checkpoints.body.split(separator: "\n").count) checkpoint(s)")
                 } catch {
                     report("  \(member.id): \(error)"); failures += 1
                 }

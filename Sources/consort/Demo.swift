@@ -106,9 +106,10 @@ struct Demo: AsyncParsableCommand {
         defer { for node in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
         for (index, id) in computing.enumerated() {
             try authorities[id]!.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: "\(root)/\(id)", name: "node")
-            let configuration = NodeConfiguration(member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
+            var configuration = NodeConfiguration(member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
                                                   directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
                                                   store: stores[index], data: "\(root)/\(id)/data")
+            configuration.checkpointSeconds = 1  // a short demo: checkpoint (and countersign) as soon as the log grows
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(root)/\(id)/node.json"))
             let process = Process()
             process.executableURL = executable

@@ -55,9 +55,10 @@ struct TaskSubmissionTests {
             try Data(signedDirectory).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
             for (index, member) in computing.enumerated() {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
-                let configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
+                var configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
                                                       directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
                                                       store: self.stores[index], data: "\(path)/\(member)")
+                configuration.checkpointSeconds = 1
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 if started.contains(member) { self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index])) }
             }
@@ -193,11 +194,35 @@ struct TaskSubmissionTests {
         #expect(fetched.stdout == expected.csv(), "MPC result\n\(fetched.stdout)\nplaintext\n\(expected.csv())")
 
         // The auditor pulls every node's log and verifies chains, signatures and the nodes' agreement; others may not pull.
+        // Each node checkpoints its log (at most once a second here) and the other two countersign; wait until every
+        // node has a checkpoint with both countersignatures.
         try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(directory: path, name: "inspector")
-        let pulled = try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
-        #expect(pulled.succeeded, "\(pulled.stdout) \(pulled.stderr)")
-        let verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+        var verified: Subprocess.Output
+        let witnessed = ContinuousClock.now + .seconds(20)
+        repeat {
+            let pulled = try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
+            #expect(pulled.succeeded, "\(pulled.stdout) \(pulled.stderr)")
+            verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+            if verified.stdout.components(separatedBy: " with 0 witness").count == 1 || ContinuousClock.now > witnessed { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while true
         #expect(verified.succeeded && verified.stdout.contains("audit verified: 3 node(s) agree"), "\(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.components(separatedBy: " with 0 witness").count == 1 && verified.stdout.components(separatedBy: "witness signature(s)").count == 4,
+                "not every node's checkpoints were countersigned: \(verified.stdout)")
+        // A forged countersignature (another witness's signature bytes swapped in) is caught.
+        var checkpoints = try String(contentsOfFile: "\(path)/logs/cp-a.checkpoints.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
+        if let index = checkpoints.firstIndex(where: { $0.witnesses.count == 2 }) {
+            checkpoints[index].witnesses[0].signature = checkpoints[index].witnesses[1].signature
+            try checkpoints.map { JSONWriter.string($0.json) + "\n" }.joined().write(toFile: "\(path)/logs-forged.jsonl", atomically: true, encoding: .utf8)
+            try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-forged")
+            try FileManager.default.removeItem(atPath: "\(path)/logs-forged/cp-a.checkpoints.jsonl")
+            try FileManager.default.moveItem(atPath: "\(path)/logs-forged.jsonl", toPath: "\(path)/logs-forged/cp-a.checkpoints.jsonl")
+            let forged = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs-forged", "--root", "\(path)/root.pem"])
+            #expect(!forged.succeeded && forged.stdout.contains("cp-a: FAILED") && forged.stdout.contains("countersignature"), "\(forged.stdout)")
+        } else {
+            Issue.record("cp-a has no checkpoint with two countersignatures: \(checkpoints.map(\.witnesses.count))")
+        }
         let notAuditor = try deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
         #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
         // A tampered pulled log is caught.
