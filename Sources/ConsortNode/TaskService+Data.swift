@@ -71,7 +71,7 @@ extension TaskService {
         }
     }
 
-    func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
+    private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
         let uploads = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
         return cts.parties.inputs.allSatisfy { uploads.contains("\($0.member)/\($0.table)") }
     }

@@ -32,8 +32,24 @@ extension Audit {
                 report("cannot create \(out): \(error)")
                 return 1
             }
+            // Checkpoints first, then logs: a countersignature in a checkpoint was recorded in the witness's log
+            // before the checkpoint was stored, so every one pulled must be in a log pulled after it.
             var failures = 0
+            var pulled: [MemberID] = []
             for member in directory.members {
+                guard let endpoint = member.endpoint else { continue }
+                do {
+                    let checkpoints = try await client.request(.get, "/v1/audit/checkpoints", to: endpoint, node: member.id, timeout: .seconds(60))
+                    guard checkpoints.status == 200 else {
+                        report("  \(member.id): checkpoints: \(checkpoints.status) \(checkpoints.body)"); failures += 1; continue
+                    }
+                    try Data(checkpoints.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).checkpoints.jsonl"))
+                    pulled.append(member.id)
+                } catch {
+                    report("  \(member.id): \(error)"); failures += 1
+                }
+            }
+            for member in directory.members where pulled.contains(member.id) {
                 guard let endpoint = member.endpoint else { continue }
                 do {
                     let response = try await client.request(.get, "/v1/audit", to: endpoint, node: member.id, timeout: .seconds(120))
@@ -42,12 +58,8 @@ extension Audit {
                     }
                     try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).jsonl"))
                     try PEMFiles.write(try PEMFiles.pem(response.peerChain), to: "\(out)/\(member.id).pem")
-                    let checkpoints = try await client.request(.get, "/v1/audit/checkpoints", to: endpoint, node: member.id, timeout: .seconds(60))
-                    guard checkpoints.status == 200 else {
-                        report("  \(member.id): checkpoints: \(checkpoints.status) \(checkpoints.body)"); failures += 1; continue
-                    }
-                    try Data(checkpoints.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).checkpoints.jsonl"))
-                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries, \(checkpoints.body.split(separator: "\n").count) checkpoint(s)")
+                    let checkpoints = try String(contentsOfFile: "\(out)/\(member.id).checkpoints.jsonl", encoding: .utf8).split(separator: "\n").count
+                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries, \(checkpoints) checkpoint(s)")
                 } catch {
                     report("  \(member.id): \(error)"); failures += 1
                 }

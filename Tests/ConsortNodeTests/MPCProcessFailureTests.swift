@@ -79,7 +79,7 @@ struct MPCProcessFailureTests {
         }
     }
 
-    @Test("a party killed mid-protocol makes the others fail with peer lost within 2 s")
+    @Test("a party killed mid-protocol makes the others fail with peer lost within seconds, not the round timeout")
     func killedPeer() async throws {
         let session = try Session(roundTimeout: 30)
         try await session.waitUntilComputing()
@@ -89,7 +89,9 @@ struct MPCProcessFailureTests {
             let exited = try await session.waitForExit(party, limit: .seconds(10))
             let elapsed = ContinuousClock.now - killedAt
             #expect(exited != nil, "party \(party) still running 10 s after its peer was killed")
-            #expect(elapsed < .seconds(2), "party \(party) took \(elapsed) to notice")
+            // Far below the 30 s round timeout: the lost connection itself ends the session (2.05 s was seen once
+            // with a 2 s bound while other suites loaded both cores).
+            #expect(elapsed < .seconds(5), "party \(party) took \(elapsed) to notice")
             #expect(session.processes[party].terminationStatus == 3)
             #expect(session.output(party, "err").contains("[peerLost]"), "\(session.output(party, "err"))")
         }

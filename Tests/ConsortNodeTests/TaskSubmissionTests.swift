@@ -435,7 +435,7 @@ struct TaskSubmissionTests {
     func outputDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
-        let text = TestSpecifications.householdIncome(deadlines: (15, 25, 30), retention: .purgeAfterOutputs)
+        let text = TestSpecifications.householdIncome(deadlines: (20, 45, 50), retention: .purgeAfterOutputs)
         let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
@@ -455,7 +455,12 @@ struct TaskSubmissionTests {
         }
         var status = ""
         while status.components(separatedBy: "results-ready").count < 4 {
-            guard Date() < cts.deadlines.compute else { Issue.record("no result before the compute deadline: \(status)"); return }
+            guard Date() < cts.deadlines.compute, !status.contains("aborted") else {
+                for node in deployment.nodes { _ = try await node.stop() }
+                let reasons = try await deployment.audit("cp-a").filter { $0.action == .computeAborted }.map(\.details)
+                Issue.record("no result: \(status); cp-a's abort reasons: \(reasons)")
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
             status = try deployment.run(["task", "status", task], as: "analyst").stdout
         }
