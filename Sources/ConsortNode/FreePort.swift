@@ -4,23 +4,41 @@ import Glibc
 import Darwin
 #endif
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it), for throwaway local servers.
+/// TCP ports on 127.0.0.1 that nothing uses right now, for throwaway local servers. They are drawn at random below
+/// the kernel's ephemeral range (Linux: 32768–60999), so an outgoing connection's local port — the kernel picks those
+/// from the ephemeral range — cannot occupy a port between the moment it is chosen and the moment a server binds it.
 package enum FreePort {
+    static let range = 20_000..<32_700
+
     /// `count` distinct free ports (each socket stays bound until all are chosen, so none is picked twice).
     package static func loopback(count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { for socket in sockets { close(socket) } }
         return try (0..<count).map { _ in
-            let (socket, port) = try Self.bound()
+            let (socket, port) = try Self.bound(excluding: [])
             sockets.append(socket)
             return port
         }
     }
 
     package static func loopback() throws -> Int {
-        let (socket, port) = try Self.bound()
-        close(socket)
-        return port
+        try Self.loopback(count: 1)[0]
+    }
+
+    /// `count` ports P, each with P and P + 1 free: a node's API port and its MPC port.
+    package static func nodePorts(count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        defer { for socket in sockets { close(socket) } }
+        var ports: [Int] = []
+        for _ in 0..<200 where ports.count < count {
+            guard let (first, port) = try? Self.bound(excluding: Set(ports.flatMap { [$0, $0 + 1] })) else { continue }
+            sockets.append(first)
+            guard let second = Self.claim(port + 1) else { continue }
+            sockets.append(second)
+            ports.append(port)
+        }
+        guard ports.count == count else { throw NodeError(.unavailable, "no \(count) pairs of free TCP ports on 127.0.0.1") }
+        return ports
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` (a server has started).
@@ -41,27 +59,35 @@ package enum FreePort {
         }
     }
 
-    private static func bound() throws -> (Int32, Int) {
+    /// A socket bound to a random free port of `range` (not in `excluding`), and the port.
+    private static func bound(excluding: Set<Int>) throws -> (Int32, Int) {
+        for _ in 0..<500 {
+            let port = Int.random(in: Self.range)
+            guard !excluding.contains(port), let socket = Self.claim(port) else { continue }
+            return (socket, port)
+        }
+        throw NodeError(.unavailable, "no free TCP port on 127.0.0.1 in \(Self.range)")
+    }
+
+    /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.
+    private static func claim(_ port: Int) -> Int32? {
         #if canImport(Glibc)
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard socket >= 0 else { throw NodeError(.unavailable, "cannot open a socket to find a free port") }
+        guard socket >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard bound else {
             close(socket)
-            throw NodeError(.unavailable, "no free TCP port on 127.0.0.1")
+            return nil
         }
-        return (socket, Int(UInt16(bigEndian: address.sin_port)))
+        return socket
     }
 }

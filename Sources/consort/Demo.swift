@@ -90,7 +90,7 @@ struct Demo: AsyncParsableCommand {
         }
         let computing = ["cp-a", "cp-b", "cp-c"]
         // API ports with a free port above each for the node's MPC listener.
-        let ports = try FreePort.loopback(count: 6).sorted().enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let ports = try FreePort.nodePorts(count: 3)
         var members: [MemberDirectory.Member] = []
         for (id, name, roles) in memberRoles {
             let endpoint = computing.firstIndex(of: id).flatMap { URL(string: "https://127.0.0.1:\(ports[$0])") }

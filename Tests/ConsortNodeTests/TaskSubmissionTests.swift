@@ -42,8 +42,8 @@ struct TaskSubmissionTests {
             let consortium = self.consortium
             let computing = self.computing
             try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
-            // API ports; each node's MPC listener is its API port + 1, so leave gaps.
-            let ports = try FreePort.loopback(count: 6).sorted().enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            // API ports, each with the next port (its MPC listener) free too.
+            let ports = try FreePort.nodePorts(count: 3)
             let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
                 let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(of: "\n", with: "\\n")
                 let endpoint = computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? ""
