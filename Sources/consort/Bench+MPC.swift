@@ -134,7 +134,7 @@ extension Bench {
             for process in processes { process.waitUntilExit() }
             for (party, process) in processes.enumerated() where process.terminationStatus != 0 {
                 let log = (try? String(contentsOfFile: "\(directory)/party-\(party).log", encoding: .utf8)) ?? ""
-                throw ValidationError("computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw CommandFailure("computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             let reports = try (0..<3).map {
                 try JSONDecoder().decode(MPCPartyReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))

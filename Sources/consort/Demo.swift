@@ -124,7 +124,7 @@ struct Demo: AsyncParsableCommand {
             let deadline = ContinuousClock.now + .seconds(60)
             while !FreePort.accepts(port) {
                 guard nodes[index].isRunning, ContinuousClock.now < deadline else {
-                    throw ValidationError("node \(computing[index]) did not start: see \(root)/\(computing[index])/node.log")
+                    throw CommandFailure("node \(computing[index]) did not start: see \(root)/\(computing[index])/node.log")
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -147,7 +147,7 @@ struct Demo: AsyncParsableCommand {
         for member in computing {
             let response = try await submitter.request(.post, "/v1/tasks", body: jws.serialized(), to: directory.member(try MemberID(member))!.endpoint!,
                                                        node: try MemberID(member))
-            guard (200..<300).contains(response.status) else { throw ValidationError("\(member) refused the task: \(response.body)") }
+            guard (200..<300).contains(response.status) else { throw CommandFailure("\(member) refused the task: \(response.body)") }
         }
         print("task \(task)\n  \"\(ExampleSpecification.householdQuery)\"\n  accepted by cp-a, cp-b, cp-c")
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
@@ -166,7 +166,7 @@ struct Demo: AsyncParsableCommand {
             let failures = try await InputCommand.Upload.upload(data, task: task, table: "households", cts: cts,
                                                                 client: try client(try user(office, "uploader", [.uploader])),
                                                                 directory: directory, progress: ProgressBar(mode: .auto, label: "  \(office) uploading")) { lines.append($0) }
-            guard failures == 0 else { throw ValidationError("the upload of \(office) failed:\n" + lines.joined(separator: "\n")) }
+            guard failures == 0 else { throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n")) }
             print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts")
         }
         clock.lap("inputs: \(records) records validated, secret-shared and uploaded by 2 input parties")
@@ -181,8 +181,8 @@ struct Demo: AsyncParsableCommand {
                 states.append(response.body)
             }
             if states.allSatisfy({ $0.contains("results-ready") }) { break }
-            if let failed = states.first(where: { $0.contains("aborted") }) { throw ValidationError("the computation was aborted: \(failed)") }
-            guard ContinuousClock.now < deadline else { throw ValidationError("the computation did not finish in 10 minutes: \(states)") }
+            if let failed = states.first(where: { $0.contains("aborted") }) { throw CommandFailure("the computation was aborted: \(failed)") }
+            guard ContinuousClock.now < deadline else { throw CommandFailure("the computation did not finish in 10 minutes: \(states)") }
             try await Task.sleep(for: .milliseconds(100))
         }
         clock.lap("MPC between the three nodes over mutual TLS")
@@ -199,10 +199,10 @@ struct Demo: AsyncParsableCommand {
         print("\nthe auditor pulls every node's audit log:")
         let auditor = try client(try user("auditor", "inspector", [.analyst]))
         guard await Audit.Pull.pull(client: auditor, directory: directory, out: "\(root)/audit", report: { print($0) }) == 0 else {
-            throw ValidationError("the audit logs could not all be pulled")
+            throw CommandFailure("the audit logs could not all be pulled")
         }
         guard try await Audit.Verify.verifyDirectory("\(root)/audit", root: rootCertificate, report: { print("  " + $0) }) else {
-            throw ValidationError("the audit logs do not verify (see above)")
+            throw CommandFailure("the audit logs do not verify (see above)")
         }
         for node in nodes { kill(node.processIdentifier, SIGTERM) }
         for node in nodes { node.waitUntilExit() }

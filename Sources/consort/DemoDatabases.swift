@@ -54,9 +54,9 @@ struct DemoDatabases {
                 throw error
             }
         } catch let error as PSQLError {
-            throw ValidationError("PostgreSQL at \(address.redacted): \(error.serverInfo?[.message] ?? "\(error.code)") (the user needs CREATEDB)")
+            throw CommandFailure("PostgreSQL at \(address.redacted): \(error.serverInfo?[.message] ?? "\(error.code)") (the user needs CREATEDB)")
         } catch {
-            throw ValidationError("PostgreSQL at \(address.redacted): \(error)")
+            throw CommandFailure("PostgreSQL at \(address.redacted): \(error)")
         }
     }
 }

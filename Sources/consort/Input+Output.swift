@@ -24,7 +24,7 @@ extension ClientOptions {
                 problems.append("\(member.id): \(error)")
             }
         }
-        throw ValidationError("no node returned task \(task): " + problems.joined(separator: "; "))
+        throw CommandFailure("no node returned task \(task): " + problems.joined(separator: "; "))
     }
 }
 
@@ -129,13 +129,13 @@ extension OutputCommand.Fetch {
         let plan = try QueryChecker.check(cts)
         var results: [MPCQueryProgram.PartyResult] = []
         for member in cts.parties.computing {
-            guard let endpoint = directory.member(member)?.endpoint else { throw ValidationError("no endpoint for \(member)") }
+            guard let endpoint = directory.member(member)?.endpoint else { throw CommandFailure("no endpoint for \(member)") }
             let response = try await client.request(.get, "/v1/tasks/\(task)/output", to: endpoint, node: member, timeout: .seconds(120))
-            guard response.status == 200 else { throw ValidationError("\(member) refused the output: \(response.status) \(response.body)") }
+            guard response.status == 200 else { throw CommandFailure("\(member) refused the output: \(response.status) \(response.body)") }
             results.append(try OutputShares.parse(response.body))
         }
         do { return try MPCQueryEngine.reconstruct(plan, results: results) } catch {
-            throw ValidationError("the result shares cannot be reconstructed: \(error)")
+            throw CommandFailure("the result shares cannot be reconstructed: \(error)")
         }
     }
 }
@@ -149,7 +149,7 @@ enum OutputShares {
     static func parse(_ text: String) throws -> MPCQueryProgram.PartyResult {
         let body = try JSONDecoder().decode(Body.self, from: Data(text.utf8))
         guard let bytes = Base64URL.decode(body.cells), let cells = try ShareFiles.decode(bytes).first else {
-            throw ValidationError("malformed output shares")
+            throw CommandFailure("malformed output shares")
         }
         return MPCQueryProgram.PartyResult(facts: body.facts, cells: cells)
     }
