@@ -120,10 +120,10 @@ extension TaskService {
         }
         var peers: [MPCTLSTransport.Peer] = []
         for (index, member) in cts.parties.computing.enumerated() {
-            guard let endpoint = self.node.directory.member(member)?.endpoint, let host = endpoint.host, let port = endpoint.port else {
+            guard let (host, port) = self.node.directory.member(member)?.mpcAddress else {
                 throw NodeError(.configuration, "the directory has no node endpoint for computing party \(member)")
             }
-            peers.append(.init(party: index, member: member, host: host, port: port + 1))  // MPC port = API port + 1
+            peers.append(.init(party: index, member: member, host: host, port: port))
         }
         var configuration = MPCTLSTransport.Configuration(
             party: party, peers: peers, session: Array(Hex.decode(task)?.prefix(16) ?? []),

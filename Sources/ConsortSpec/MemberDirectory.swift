@@ -9,8 +9,8 @@ import X509
 /// lists it and its CA certificate verifies under the operator root.
 ///
 /// Wire form: a JWS (general JSON serialization, one ES256 signature by the operator root key, `x5c` = the root)
-/// whose payload is `{"consort": "directory/1", "issuedAt": ..., "members": [{"id", "name", "roles", "ca", "endpoint"?}]}`
-/// with `ca` the member CA certificate in PEM.
+/// whose payload is `{"consort": "directory/1", "issuedAt": ..., "members": [{"id", "name", "roles", "ca", "endpoint"?,
+/// "mpcPort"?}]}` with `ca` the member CA certificate in PEM.
 package struct MemberDirectory: Sendable {
     package struct Member: Sendable {
         package var id: MemberID
@@ -19,13 +19,22 @@ package struct MemberDirectory: Sendable {
         package var certificate: Certificate
         /// `https://host:port` of the member's node, for members that run a reachable node.
         package var endpoint: URL?
+        /// The port of a computing party's MPC listener on the endpoint's host; by default the endpoint's port + 1.
+        package var mpcPort: Int?
 
-        package init(id: MemberID, name: String, roles: Set<MemberRole>, certificate: Certificate, endpoint: URL?) {
+        package init(id: MemberID, name: String, roles: Set<MemberRole>, certificate: Certificate, endpoint: URL?, mpcPort: Int? = nil) {
             self.id = id
             self.name = name
             self.roles = roles
             self.certificate = certificate
             self.endpoint = endpoint
+            self.mpcPort = mpcPort
+        }
+
+        /// Where the member's node takes MPC connections: the endpoint's host, `mpcPort` or the API port + 1.
+        package var mpcAddress: (host: String, port: Int)? {
+            guard let host = self.endpoint?.host, let port = self.endpoint?.port else { return nil }
+            return (host, self.mpcPort ?? port + 1)
         }
     }
 
@@ -52,7 +61,7 @@ package struct MemberDirectory: Sendable {
         var members: [Member] = []
         for (index, entry) in entries.enumerated() {
             let pointer = "/members/\(index)"
-            guard let fields = reader.object(entry, at: pointer, required: ["id", "name", "roles", "ca"], optional: ["endpoint"]),
+            guard let fields = reader.object(entry, at: pointer, required: ["id", "name", "roles", "ca"], optional: ["endpoint", "mpcPort"]),
                 let id = reader.string(fields["id"], at: pointer + "/id", length: 1...63),
                 let name = reader.string(fields["name"], at: pointer + "/name", length: 1...200),
                 let roleValues = reader.array(fields["roles"], at: pointer + "/roles", count: 1...8),
@@ -63,8 +72,9 @@ package struct MemberDirectory: Sendable {
             let pem = ca.contains("-----BEGIN") ? ca : try PEMFiles.readText(ca.hasPrefix("/") ? ca : "\(baseDirectory)/\(ca)")
             let certificate = try PEMFiles.certificates(fromPEM: pem, source: "\(pointer)/ca").first
                 .orThrow(SpecError(.invalidDocument, "\(pointer)/ca: no certificate"))
+            let mpcPort = fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) }
             members.append(try Self.member(id: id, name: name, roleNames: roleNames, certificate: certificate,
-                                           endpoint: fields["endpoint"] == nil ? nil : endpoint ?? "", at: pointer, root: root, now: now))
+                                           endpoint: fields["endpoint"] == nil ? nil : endpoint ?? "", mpcPort: mpcPort, at: pointer, root: root, now: now))
         }
         guard reader.diagnostics.isEmpty else {
             throw SpecError(.invalidDocument, "members.json is malformed", diagnostics: reader.diagnostics)
@@ -81,8 +91,8 @@ package struct MemberDirectory: Sendable {
         self.issuedAt = issuedAt
     }
 
-    static func member(id: String, name: String, roleNames: [String], certificate: Certificate, endpoint: String?, at pointer: String,
-                       root: Certificate, now: Date) throws -> Member {
+    static func member(id: String, name: String, roleNames: [String], certificate: Certificate, endpoint: String?, mpcPort: Int?,
+                       at pointer: String, root: Certificate, now: Date) throws -> Member {
         let memberID = try MemberID(id)
         let roles = try Set(roleNames.map { try MemberRole(parsing: $0) })
         guard certificate.issuer == root.subject, root.publicKey.isValidSignature(certificate.signature, for: certificate) else {
@@ -106,7 +116,12 @@ package struct MemberDirectory: Sendable {
             }
             url = parsed
         }
-        return Member(id: memberID, name: name, roles: roles, certificate: certificate, endpoint: url)
+        if let mpcPort {
+            guard url != nil, (1...65_535).contains(mpcPort), mpcPort != url?.port else {
+                throw SpecError(.invalidDocument, "\(pointer)/mpcPort: \(mpcPort) needs an endpoint, and must be a port other than the endpoint's")
+            }
+        }
+        return Member(id: memberID, name: name, roles: roles, certificate: certificate, endpoint: url, mpcPort: mpcPort)
     }
 
     // MARK: Signed form
@@ -120,6 +135,7 @@ package struct MemberDirectory: Sendable {
                 ("ca", .string(try PEMFiles.pem([member.certificate]))),
             ]
             if let endpoint = member.endpoint { fields.append(("endpoint", .string(endpoint.absoluteString))) }
+            if let mpcPort = member.mpcPort { fields.append(("mpcPort", .number(JSONNumber(Int64(mpcPort))))) }
             return .object(JSONObject(fields))
         }
         return JSONWriter.write(.object(JSONObject([
@@ -173,7 +189,7 @@ package struct MemberDirectory: Sendable {
         var members: [Member] = []
         for (index, entry) in entries.enumerated() {
             let pointer = "/members/\(index)"
-            guard let fields = reader.object(entry, at: pointer, required: ["id", "name", "roles", "ca"], optional: ["endpoint"]),
+            guard let fields = reader.object(entry, at: pointer, required: ["id", "name", "roles", "ca"], optional: ["endpoint", "mpcPort"]),
                 let id = fields["id"]?.stringValue, let name = fields["name"]?.stringValue, let roles = fields["roles"]?.arrayValue,
                 let pem = fields["ca"]?.stringValue,
                 let certificate = try PEMFiles.certificates(fromPEM: pem, source: pointer + "/ca").first
@@ -181,8 +197,11 @@ package struct MemberDirectory: Sendable {
                 throw SpecError(.invalidDocument, "\(pointer) is malformed", diagnostics: reader.diagnostics)
             }
             members.append(try Self.member(id: id, name: name, roleNames: roles.compactMap(\.stringValue), certificate: certificate,
-                                           endpoint: fields["endpoint"]?.stringValue, at: pointer, root: root, now: now))
+                                           endpoint: fields["endpoint"]?.stringValue,
+                                           mpcPort: fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) },
+                                           at: pointer, root: root, now: now))
         }
+        guard reader.diagnostics.isEmpty else { throw SpecError(.invalidDocument, "the directory payload is malformed", diagnostics: reader.diagnostics) }
         return try MemberDirectory(checking: members, issuedAt: issuedAt)
     }
 }

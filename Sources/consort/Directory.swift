@@ -16,7 +16,8 @@ struct Directory: AsyncParsableCommand {
             discussion: """
                 members.json: {"members": [{"id": "cp-a", "name": "Compute A", "roles": ["compute"],
                 "ca": "cp-a/member.pem", "endpoint": "https://127.0.0.1:7443"}]} — "ca" is a PEM file (relative to
-                members.json) or the PEM text; "endpoint" only for members that run a reachable node.
+                members.json) or the PEM text; "endpoint" only for members that run a reachable node; a computing
+                party's MPC listener is on "mpcPort" of the endpoint's host (optional; default: the endpoint's port + 1).
 
                 Example:
                   consort directory sign --operator op --in members.json --out directory.json
@@ -58,7 +59,8 @@ struct Directory: AsyncParsableCommand {
             for member in directory.members {
                 let fingerprint = Files.colonFingerprint(VerifiedIdentity.fingerprint(of: member.certificate))
                 print("  \(member.id)  \(member.name)  roles: \(member.roles.sorted().map(\.rawValue).joined(separator: ","))"
-                      + (member.endpoint.map { "  node: \($0.absoluteString)" } ?? ""))
+                      + (member.endpoint.map { "  node: \($0.absoluteString)" } ?? "")
+                      + (member.mpcPort.map { "  mpc port: \($0)" } ?? ""))
                 print("      CA \(fingerprint.prefix(23))…  valid until \(DocumentReader.formatTimestamp(member.certificate.notValidAfter))")
             }
         }

@@ -43,16 +43,19 @@ struct TaskSubmissionTests {
             let computing = self.computing
             try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
             // API ports, each with the next port (its MPC listener) free too.
-            let ports = try FreePort.nodePorts(count: 3)
+            let chosen = try FreePort.nodePorts(count: 4)
+            let (ports, cMPCPort) = (Array(chosen.prefix(3)), chosen[3])
             let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
                 let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(of: "\n", with: "\\n")
-                let endpoint = computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? ""
+                // cp-c's MPC listener is on a port of its own (the directory's mpcPort); the others use API port + 1.
+                let endpoint = (computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? "")
+                    + (id == "cp-c" ? #", "mpcPort": \#(cMPCPort)"# : "")
                 return #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
             }
-            let signedDirectory = try MemberDirectory.readMembers(Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
-                                                                 root: consortium.root.certificate)
-                .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
-            try Data(signedDirectory).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
+            let members = try MemberDirectory.readMembers(Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
+                                                          root: consortium.root.certificate)
+            guard members.member(try MemberID("cp-c"))?.mpcAddress?.port == cMPCPort else { throw NodeError(.configuration, "cp-c's mpcPort is not in the directory") }
+            try Data(try members.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
             for (index, member) in computing.enumerated() {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
                 var configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
@@ -338,7 +341,7 @@ struct TaskSubmissionTests {
             party: 0,
             peers: [.init(party: 0, member: try MemberID("nso-north"), host: "127.0.0.1", port: try FreePort.loopback(count: 1)[0]),
                     .init(party: 1, member: try MemberID("cp-b"), host: "127.0.0.1", port: deployment.ports[1] + 1),
-                    .init(party: 2, member: try MemberID("cp-c"), host: "127.0.0.1", port: deployment.ports[2] + 1)],
+                    .init(party: 2, member: try MemberID("cp-c"), host: "127.0.0.1", port: try FreePort.loopback())],
             session: Array(try #require(Hex.decode(task)).prefix(16)),
             authentication: TLSPeerAuthentication(identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
         )

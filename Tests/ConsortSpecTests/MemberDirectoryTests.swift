@@ -33,6 +33,26 @@ struct MemberDirectoryTests {
         #expect(verified.members.map(\.id.rawValue) == ["cp-a", "nso-north"])
         #expect(verified.member(try MemberID("cp-a"))?.endpoint?.absoluteString == "https://127.0.0.1:7443")
         #expect(verified.member(try MemberID("nso-north"))?.roles == [.input])
+        #expect(verified.member(try MemberID("cp-a"))?.mpcAddress.map { "\($0.host):\($0.port)" } == "127.0.0.1:7444", "default: the API port + 1")
+    }
+
+    @Test("a computing party's MPC port, when the directory gives one; refused without an endpoint or out of range")
+    func mpcPort() throws {
+        let consortium = try self.consortium()
+        func members(_ extra: String) throws -> [UInt8] {
+            let text = String(decoding: try self.membersJSON(consortium, [("cp-a", ["compute"], "https://127.0.0.1:7443")]), as: UTF8.self)
+            return Array(text.replacingOccurrences(of: #""endpoint": "https://127.0.0.1:7443""#, with: #""endpoint": "https://127.0.0.1:7443""# + extra).utf8)
+        }
+        let directory = try MemberDirectory.readMembers(try members(#", "mpcPort": 9000"#), baseDirectory: "/", root: consortium.root.certificate)
+        let verified = try MemberDirectory.verify(try directory.signed(by: consortium.root.certificate, key: consortium.root.privateKey),
+                                                  root: consortium.root.certificate)
+        #expect(verified.member(try MemberID("cp-a"))?.mpcAddress.map { "\($0.host):\($0.port)" } == "127.0.0.1:9000")
+        for bad in [#", "mpcPort": 0"#, #", "mpcPort": 70000"#, #", "mpcPort": "9000""#, #", "mpcPort": 7443"#] {
+            #expect(throws: SpecError.self, "\(bad)") { try MemberDirectory.readMembers(try members(bad), baseDirectory: "/", root: consortium.root.certificate) }
+        }
+        let noEndpoint = Array(String(decoding: try self.membersJSON(consortium, [("cp-a", ["compute"], nil)]), as: UTF8.self)
+            .replacingOccurrences(of: #"}]}"#, with: #", "mpcPort": 9000}]}"#).utf8)
+        #expect(throws: SpecError.self) { try MemberDirectory.readMembers(noEndpoint, baseDirectory: "/", root: consortium.root.certificate) }
     }
 
     @Test("an altered directory, another consortium's root, and bad member entries are refused")
