@@ -144,7 +144,7 @@ package struct NodeServer: Sendable {
             configuration: .init(address: .hostname(self.node.host, port: self.node.port), serverName: "consort-node"),
             logger: self.logger
         )
-        try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStarted,
+        try await self.log.append(try AuditDraft(actor: service.system, action: .nodeStarted,
                                                  details: ["listen": .string(self.node.configuration.listen)]))
         try await service.abortInterruptedComputations()
         let configuration = self.node.configuration
@@ -153,7 +153,7 @@ package struct NodeServer: Sendable {
         try await ServiceGroup(configuration: .init(services: [application, watcher], gracefulShutdownSignals: [.sigterm, .sigint],
                                                     logger: self.logger)).run()
         await pending.wait()
-        try await self.log.append(try AuditDraft(actor: self.nodeActor, action: .nodeStopped))
+        try await self.log.append(try AuditDraft(actor: service.system, action: .nodeStopped))
     }
 
     static func caller(_ context: NodeRequestContext) throws -> VerifiedIdentity {
@@ -181,10 +181,6 @@ package struct NodeServer: Sendable {
             text = String(decoding: JSONWriter.write(.object(JSONObject([("error", .string(error.code.description)), ("message", .string(error.message))]))), as: UTF8.self)
         }
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    private var nodeActor: AuditActor {
-        AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate), subject: "consort://\(self.node.member)/node")
     }
 }
 

@@ -85,6 +85,22 @@ struct TaskSubmissionTests {
             return jws
         }
 
+        /// Signs `text` by every required member and submits it as nso-north's signer (all three nodes must accept);
+        /// writes the usual users: north-signer, north-uploader, south-uploader, analyst (eurostat).
+        func submit(_ text: String) throws -> (task: String, cts: ComputationTaskSpecification) {
+            let signed = try self.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+            try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(self.path)/task.json"))
+            try self.signers[try MemberID("nso-north")]!.write(directory: self.path, name: "north-signer")
+            for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                                         ("eurostat", "analyst", .analyst)] {
+                try self.consortium.user(member, name: name, roles: [role]).write(directory: self.path, name: name)
+            }
+            let submitted = try self.run(["task", "submit", "\(self.path)/task.json"], as: "north-signer")
+            guard submitted.succeeded else { throw NodeError(.invalidRequest, "the task was not accepted: \(submitted.stdout) \(submitted.stderr)") }
+            guard let cts = try SpecificationDocument(bytes: Array(text.utf8)).specification().0 else { throw NodeError(.invalidRequest, "unreadable CTS") }
+            return (signed.taskID, cts)
+        }
+
         func audit(_ member: String) async throws -> [AuditEntry] {
             let store = try AuditStores.Address(self.stores[self.computing.firstIndex(of: member)!])
             return try await AuditStores.with(store) { try await $0.entries(from: 1, limit: 1000) }
@@ -254,16 +270,7 @@ struct TaskSubmissionTests {
         let path = deployment.path
         // A query with a sort (MEDIAN) over enough rows that the MPC runs for a while.
         let text = TestSpecifications.householdIncome(query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region")
-        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
-        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
-        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
-        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
-                                     ("eurostat", "analyst", .analyst)] {
-            try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
-        }
-        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
-        let task = signed.taskID
-        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        let (task, cts) = try deployment.submit(text)
         let table = try #require(cts.table(named: "households"))
         for (office, seed) in [("north", UInt64(1)), ("south", 2)] {
             try DataSynth.csv(table: table, rows: 30_000, seed: seed).write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
@@ -439,16 +446,7 @@ struct TaskSubmissionTests {
         let deployment = try await Deployment()
         let path = deployment.path
         let text = TestSpecifications.householdIncome(deadlines: (20, 45, 50), retention: .purgeAfterOutputs)
-        let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
-        try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
-        try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
-        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
-                                     ("eurostat", "analyst", .analyst)] {
-            try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
-        }
-        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
-        let task = signed.taskID
-        let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+        let (task, cts) = try deployment.submit(text)
         for (office, seed) in [("north", UInt64(7)), ("south", 8)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 50, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
