@@ -53,6 +53,13 @@ package struct NodeClient: Sendable {
             throw NodeError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
         }
         defer { channel.close(promise: nil) }
+        // One deadline for the handshake, the request and the answer: a node that accepts the connection and then
+        // stalls (e.g. a stopped process) must not hold the client.
+        let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+            promise.fail(NodeError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
+            channel.close(promise: nil)
+        }
+        defer { scheduled.cancel() }
         var head = HTTPRequestHead(version: .http1_1, method: method.http, uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         head.headers.add(name: "Content-Length", value: String(body.count))
@@ -70,14 +77,11 @@ package struct NodeClient: Sendable {
         do {
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         } catch {
-            promise.fail(error)
             if let rejection = peer.rejection { throw NodeError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
-            throw NodeError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error)
+            // The first failure wins: the deadline (which closed the channel) or this one.
+            promise.fail(NodeError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error))
+            _ = try await promise.futureResult.get()
         }
-        let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
-            promise.fail(NodeError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
-        }
-        defer { scheduled.cancel() }
         do {
             var response = try await promise.futureResult.get()
             response.peerChain = peer.verified?.chain ?? []

@@ -148,9 +148,9 @@ package struct NodeServer: Sendable {
                                                  details: ["listen": .string(self.node.configuration.listen)]))
         try await service.abortInterruptedComputations()
         let configuration = self.node.configuration
-        let watcher = TaskDeadlineWatcher(service: service, interval: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),
-                                          checkpointInterval: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger)
-        try await ServiceGroup(configuration: .init(services: [application, watcher], gracefulShutdownSignals: [.sigterm, .sigint],
+        let deadlines = NodeLoop.deadlines(service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)), logger: self.logger)
+        let checkpoints = NodeLoop.checkpoints(service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger)
+        try await ServiceGroup(configuration: .init(services: [application, deadlines, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint],
                                                     logger: self.logger)).run()
         await pending.wait()
         try await self.log.append(try AuditDraft(actor: service.system, action: .nodeStopped))

@@ -44,17 +44,25 @@ extension TaskService {
         var checkpoint = try await self.log.checkpoint()
         self.checkpoints.taken(size: checkpoint.size + 1)  // its own checkpoint.signed entry follows it
         let client = NodeClient(authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
-        for member in self.node.directory.members where member.roles.contains(.compute) && member.id != self.node.member {
-            guard let endpoint = member.endpoint else { continue }
-            guard let response = try? await client.request(.post, "/v1/audit/witness", body: JSONWriter.write(checkpoint.json), to: endpoint, node: member.id),
-                response.status == 200,
-                let witness = try? CheckpointWitness(json: StrictJSONReader().parse(Array(response.body.utf8))),
-                witness.witness == member.id,
-                let key = response.peerChain.first.flatMap({ P256.Signing.PublicKey($0.publicKey) }),
-                ES256.isValid(p1363: witness.signature, for: witness.statement(for: checkpoint), publicKey: key)
-            else { continue }
-            checkpoint.witnesses.append(witness)
+        let signed = checkpoint
+        let witnesses = await withTaskGroup(of: CheckpointWitness?.self) { group in
+            for member in self.node.directory.members where member.roles.contains(.compute) && member.id != self.node.member {
+                guard let endpoint = member.endpoint else { continue }
+                group.addTask {
+                    guard let response = try? await client.request(.post, "/v1/audit/witness", body: JSONWriter.write(signed.json), to: endpoint,
+                                                                   node: member.id, timeout: .seconds(10)),
+                        response.status == 200,
+                        let witness = try? CheckpointWitness(json: StrictJSONReader().parse(Array(response.body.utf8))),
+                        witness.witness == member.id,
+                        let key = response.peerChain.first.flatMap({ P256.Signing.PublicKey($0.publicKey) }),
+                        ES256.isValid(p1363: witness.signature, for: witness.statement(for: signed), publicKey: key)
+                    else { return nil }
+                    return witness
+                }
+            }
+            return await group.reduce(into: [CheckpointWitness]()) { if let witness = $1 { $0.append(witness) } }
         }
+        checkpoint.witnesses = witnesses.sorted { $0.witness.rawValue < $1.witness.rawValue }
         if !checkpoint.witnesses.isEmpty { try await self.log.store.store(checkpoint) }
     }
 }

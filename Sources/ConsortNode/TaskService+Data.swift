@@ -101,7 +101,12 @@ extension TaskService {
             } catch {
                 purgeInputs = true
                 outcome = "aborted"
-                _ = try? await service.tasks.transition(task, from: [.computing], to: .aborted)
+                // Past the compute deadline the task expired, whichever node noticed first.
+                let ended: TaskLifecycle.State = Date() > cts.deadlines.compute ? .expired : .aborted
+                if (try? await service.tasks.transition(task, from: [.computing], to: ended)) == true, ended == .expired {
+                    _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .taskExpired, taskID: task,
+                                                                     details: ["deadline": .string("compute")]))
+                }
                 _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .computeAborted, taskID: task,
                                                                  details: ["reason": .string("\(error)")]))
                 try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")

@@ -19,11 +19,12 @@ extension TaskService {
         case everything = "all task data"
     }
 
-    /// Deletes a task's data on this node and logs `data.purged`, saying what and why.
+    /// Deletes a task's data on this node and logs `data.purged`, saying what and why (nothing if there was none).
     func purge(_ task: String, _ scope: PurgeScope, because reason: String) async throws {
         let path = scope == .inputs ? "\(self.directory(task))/inputs" : self.directory(task)
         do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            guard FileManager.default.fileExists(atPath: path) else { return }
+            try FileManager.default.removeItem(atPath: path)
         } catch {
             throw NodeError(.internalFailure, "cannot delete \(scope.rawValue) of task \(task) at \(path): \(error)", underlying: error)
         }
@@ -44,7 +45,7 @@ extension TaskService {
 
     /// One pass of the deadline rules (DESIGN §2), for every task this node holds:
     /// - input deadline passed with inputs missing → `expired`, all task data purged;
-    /// - compute deadline passed during the MPC → `expired`, the session aborted (the peers abort too), inputs purged;
+    /// - compute deadline passed during the MPC → `expired`, the session cancelled (the peers stop too), inputs purged;
     /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.
     package func enforceDeadlines(now: Date = Date()) async throws {
         for record in try await self.tasks.all() where [.accepted, .collectingInputs, .computing, .resultsReady, .completed].contains(record.state) {
@@ -64,6 +65,8 @@ extension TaskService {
                 _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task,
                                                              details: ["deadline": .string("compute")]))
                 self.computations.abort(task, MPCError(.cancelled, "the compute deadline \(DocumentReader.formatTimestamp(cts.deadlines.compute)) passed"))
+                // Also when the session was still being set up (nothing to abort yet): it then fails on the missing inputs.
+                try await self.purge(task, .inputs, because: "the task expired at its compute deadline")
             } else if [.resultsReady, .completed].contains(live), now > cts.deadlines.outputs {
                 if try await self.tasks.transition(task, from: [.resultsReady], to: .completed) {
                     try await self.logState(task, .completed, because: "the output deadline passed")
@@ -95,26 +98,28 @@ package final class RunningComputations: Sendable {
     func abort(_ task: String, _ error: MPCError) { self.sessions.withLock { $0[task] }?.abort(error) }
 }
 
-/// Enforces deadlines and retention in the background, one pass every `interval`, until graceful shutdown; and
-/// checkpoints the audit log (witnessed by the other computing parties) at most every `checkpointInterval`.
-package struct TaskDeadlineWatcher: Service {
-    let service: TaskService
+/// A background loop of the node, one pass every `interval` until graceful shutdown: the deadline watcher and the
+/// checkpointer run as two of them, so that a slow peer (witnessing) never delays a deadline.
+package struct NodeLoop: Service {
+    let name: String
     let interval: Duration
-    let checkpointInterval: Duration
     let logger: Logger
+    let pass: @Sendable () async throws -> Void
 
-    package init(service: TaskService, interval: Duration, checkpointInterval: Duration, logger: Logger) {
-        self.service = service
-        self.interval = interval
-        self.checkpointInterval = checkpointInterval
-        self.logger = logger
+    /// Enforces deadlines and retention.
+    package static func deadlines(_ service: TaskService, every interval: Duration, logger: Logger) -> NodeLoop {
+        NodeLoop(name: "deadline pass", interval: interval, logger: logger) { try await service.enforceDeadlines() }
+    }
+
+    /// Checkpoints the audit log, countersigned by the other computing parties, at most every `checkpointInterval`.
+    package static func checkpoints(_ service: TaskService, every checkpointInterval: Duration, logger: Logger) -> NodeLoop {
+        NodeLoop(name: "checkpoint", interval: .seconds(1), logger: logger) { try await service.checkpointIfGrown(every: checkpointInterval) }
     }
 
     package func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // A store that is briefly unavailable must not stop the node; the next pass tries again.
-            do { try await self.service.enforceDeadlines() } catch { self.logger.error("deadline pass failed: \(error)") }
-            do { try await self.service.checkpointIfGrown(every: self.checkpointInterval) } catch { self.logger.error("checkpoint failed: \(error)") }
+            do { try await self.pass() } catch { self.logger.error("\(self.name) failed: \(error)") }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }

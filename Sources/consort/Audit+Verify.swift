@@ -13,8 +13,9 @@ extension Audit {
                 Prints "OK: N entries, head <hash>" or the first failing sequence number and what is wrong there
                 (edited, missing, reordered, inserted, truncated, resigned); exit status 1 on failure.
 
-                With --dir (from 'consort audit pull'), every node's log is verified and the nodes must agree on each
-                task they share: the same outcome (computed, aborted, halted).
+                With --dir (from 'consort audit pull'), every node's log is verified with its checkpoints and their
+                countersignatures, and the nodes must agree on each task they share: computed on all, or stopped on all
+                (aborted, halted or expired).
 
                 Examples:
                   consort audit verify --dir logs --root op/operator.pem
@@ -141,7 +142,10 @@ extension Audit.Verify {
                 continue
             }
         }
-        for (task, byNode) in outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values).count > 1 {
+        // Nodes must agree on whether a task produced a result. How a stopped task ended may differ: a halt or a
+        // deadline cancels the session on one node first, and its peers then see the session aborted.
+        func kind(_ outcome: String) -> String { ["aborted", "halted", "expired"].contains(outcome) ? "stopped" : outcome }
+        for (task, byNode) in outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values.map(kind)).count > 1 {
             report("task \(task.prefix(16))…: the nodes disagree: " + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             failed = true
         }

@@ -62,10 +62,12 @@ struct ClientOptions: ParsableArguments {
 extension ClientOptions {
     /// Sends one request to every node the directory lists and prints each answer; returns how many did not succeed.
     func askEveryNode(_ method: NodeClient.Method, _ path: String, body: [UInt8] = [],
-                      using loaded: (NodeClient, MemberDirectory)? = nil) async throws -> Int {
+                      using loaded: (NodeClient, MemberDirectory)? = nil, only: Set<String> = []) async throws -> Int {
         let (nodeClient, directory) = try loaded ?? self.load()
+        let unknown = only.subtracting(directory.members.filter { $0.endpoint != nil }.map(\.id.rawValue))
+        guard unknown.isEmpty else { throw ValidationError("the directory lists no node of \(unknown.sorted().joined(separator: ", "))") }
         var failures = 0
-        for member in directory.members {
+        for member in directory.members where only.isEmpty || only.contains(member.id.rawValue) {
             guard let endpoint = member.endpoint else { continue }
             do {
                 let response = try await nodeClient.request(method, path, body: body, to: endpoint, node: member.id)
@@ -185,10 +187,11 @@ struct TaskCommand: AsyncParsableCommand {
         )
 
         @Argument(help: "The task id (SHA-256 of the CTS).") var task: String
+        @Option(help: ArgumentHelp("Ask only this member's node (repeatable); by default every node.", valueName: "member")) var node: [String] = []
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            _ = try await client.askEveryNode(.get, "/v1/tasks/\(task)")
+            if try await client.askEveryNode(.get, "/v1/tasks/\(task)", only: Set(node)) > 0 { throw ExitCode(1) }
         }
     }
 }

@@ -361,6 +361,52 @@ struct TaskSubmissionTests {
         #expect(!(try await deployment.audit("cp-b")).contains { $0.action == .computeFinished })
     }
 
+    @Test("the compute deadline: a session still running when it passes is cancelled; the task expires on the nodes, no output")
+    func computeDeadline() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        // Inputs due in 12 s, the computation 4 s after that; cp-c freezes mid-session, so only the deadline ends it
+        // (the round timeout is 30 s).
+        let text = TestSpecifications.householdIncome(query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
+                                                      deadlines: (12, 16, 86_400))
+        let (task, cts) = try deployment.submit(text)
+        for (office, seed) in [("north", UInt64(11)), ("south", 12)] {
+            try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20_000, seed: seed)
+                .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                                              as: "\(office)-uploader")
+            try #require(uploaded.succeeded, "\(uploaded.stdout)")
+        }
+        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(#""state":"computing""#) {
+            guard Date() < cts.deadlines.compute else { Issue.record("the computation never started"); return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(deployment.nodes[2].process.processIdentifier, SIGSTOP)
+        defer { kill(deployment.nodes[2].process.processIdentifier, SIGKILL) }
+        let until = cts.deadlines.compute.addingTimeInterval(10)
+        var status = ""
+        while Date() < until {
+            // Only the two running nodes: a stopped node accepts connections but never answers.
+            let output = try deployment.run(["task", "status", task, "--node", "cp-a", "--node", "cp-b"], as: "analyst")
+            status = output.stdout
+            if status.components(separatedBy: #""state":"expired""#).count == 3 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(status.components(separatedBy: #""state":"expired""#).count == 3, "\(status)")
+        // The client gives up on the stopped node within its deadline instead of hanging.
+        let stalled = try deployment.run(["task", "status", task, "--node", "cp-c"], as: "analyst")
+        #expect(!stalled.succeeded && stalled.stdout.contains("did not answer within"), "\(stalled.stdout)")
+        let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!fetched.succeeded && fetched.stderr.contains("expired"), "\(fetched.stderr)")
+        for node in deployment.nodes.prefix(2) { #expect(try await node.stop() == 0) }
+        for member in ["cp-a", "cp-b"] {
+            let entries = try await deployment.audit(member)
+            #expect(entries.contains { $0.action == .taskExpired && $0.details.contains("compute") }, "\(member): \(entries.map(\.action.rawValue))")
+            #expect(!entries.contains { $0.action == .computeFinished || $0.action == .outputReleased })
+            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"), "\(member) kept the inputs")
+        }
+    }
+
     @Test("a signed halt by a mayHalt member stops the task on every node, deletes its data and blocks its output; others may not halt")
     func halt() async throws {
         let deployment = try await Deployment()
