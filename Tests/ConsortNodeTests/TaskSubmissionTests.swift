@@ -546,17 +546,8 @@ struct TaskSubmissionTests {
                 try await TestPostgres.withDatabase { c in
                     let deployment = try await Deployment(stores: [a, b, c])
                     let path = deployment.path
-                    let text = TestSpecifications.householdIncome()
-                    let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
-                    try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
-                    try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
-                    for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
-                                                 ("eurostat", "analyst", .analyst), ("auditor", "inspector", .analyst)] {
-                        try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
-                    }
-                    try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer").succeeded)
-                    let task = signed.taskID
-                    let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+                    let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+                    try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(directory: path, name: "inspector")
                     let table = try #require(cts.table(named: "households"))
                     var parts: [TableData] = []
                     for (office, seed) in [("north", UInt64(5)), ("south", 6)] {
