@@ -17,7 +17,7 @@ package final class PostgresAuditStore: AuditStore {
     package let description: String
 
     /// Key of the advisory lock that serialises appends.
-    package static let appendLockKey: Int64 = 0x636F_6E73_6F72_7401  // "consort" + 1
+    static let appendLockKey: Int64 = 0x636F_6E73_6F72_7401  // "consort" + 1
 
     package init(url: String, logger: Logger = Logger(label: "consort.audit.postgres")) throws {
         let address = try PostgresAddress(url)
@@ -31,31 +31,7 @@ package final class PostgresAuditStore: AuditStore {
     /// Applies pending migrations.
     package func prepare() async throws {
         try await self.wrap(self.writer, "migrating") { connection in
-            try await connection.withTransaction(logger: self.logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLockKey))", logger: self.logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS consort_migrations (
-                        component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-                        PRIMARY KEY (component, version))
-                    """,
-                    logger: self.logger
-                )
-                let rows = try await connection.query(
-                    "SELECT version FROM consort_migrations WHERE component = \(AuditSchema.component)", logger: self.logger
-                )
-                var applied = Set<Int>()
-                for try await version in rows.decode(Int.self) { applied.insert(version) }
-                for migration in AuditSchema.postgres where !applied.contains(migration.version) {
-                    for statement in migration.statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                    }
-                    try await connection.query(
-                        "INSERT INTO consort_migrations (component, version, applied_at) VALUES (\(AuditSchema.component), \(migration.version), \(AuditTime.now()))",
-                        logger: self.logger
-                    )
-                }
-            }
+            try await PostgresMigrations.apply(AuditSchema.postgres, component: AuditSchema.component, on: connection, logger: self.logger)
         }
     }
 

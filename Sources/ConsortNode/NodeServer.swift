@@ -48,12 +48,9 @@ package struct NodeServer: Sendable {
             }
         }
         router.get("/v1/metrics") { _, context -> Response in
-            do {
+            try await Self.respond(as: "text/plain; version=0.0.4") {
                 try await service.authorizeOrRefuse(.metrics, try Self.caller(context))
-                let text = try await metrics.exposition(tasks: service.tasks)
-                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
-            } catch let error as NodeError {
-                return try await Self.respond { throw error }
+                return ByteBuffer(string: try await metrics.exposition(tasks: service.tasks))
             }
         }
         router.post("/v1/tasks") { request, context -> Response in
@@ -80,11 +77,8 @@ package struct NodeServer: Sendable {
             }
         }
         router.get("/v1/tasks/{id}/document") { _, context -> Response in
-            do {
-                let bytes = try await service.document(context.parameters.get("id") ?? "", for: try Self.caller(context))
-                return Response(status: .ok, headers: [.contentType: "application/jose+json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-            } catch let error as NodeError {
-                return try await Self.respond { throw error }
+            try await Self.respond(as: "application/jose+json") {
+                ByteBuffer(bytes: try await service.document(context.parameters.get("id") ?? "", for: try Self.caller(context)))
             }
         }
         router.post("/v1/tasks/{id}/inputs/{table}") { request, context -> Response in
@@ -161,25 +155,38 @@ package struct NodeServer: Sendable {
         return peer
     }
 
-    /// Runs a handler; a `NodeError` becomes its HTTP status with `{"error", "message"}`.
+    /// Runs a JSON handler; a `NodeError` becomes its HTTP status with `{"error", "message"}`.
     static func respond(_ body: () async throws -> (HTTPResponse.Status, String)) async throws -> Response {
-        let status: HTTPResponse.Status
-        let text: String
         do {
-            (status, text) = try await body()
+            let (status, text) = try await body()
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
         } catch let error as NodeError {
-            NodeMetrics.refused(error.code)
-            switch error.code {
-            case .invalidRequest: status = .badRequest
-            case .unauthenticated: status = .unauthorized
-            case .forbidden: status = .forbidden
-            case .notFound: status = .notFound
-            case .conflict: status = .conflict
-            case .deadlinePassed: status = .unprocessableContent
-            default: status = .internalServerError
-            }
-            text = String(decoding: JSONWriter.write(.object(JSONObject([("error", .string(error.code.description)), ("message", .string(error.message))]))), as: UTF8.self)
+            return Self.failure(error)
         }
+    }
+
+    /// Runs a handler whose success is `200` with a body of another type; failures as above.
+    static func respond(as contentType: String, _ body: () async throws -> ByteBuffer) async throws -> Response {
+        do {
+            return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: try await body()))
+        } catch let error as NodeError {
+            return Self.failure(error)
+        }
+    }
+
+    static func failure(_ error: NodeError) -> Response {
+        NodeMetrics.refused(error.code)
+        let status: HTTPResponse.Status
+        switch error.code {
+        case .invalidRequest: status = .badRequest
+        case .unauthenticated: status = .unauthorized
+        case .forbidden: status = .forbidden
+        case .notFound: status = .notFound
+        case .conflict: status = .conflict
+        case .deadlinePassed: status = .unprocessableContent
+        default: status = .internalServerError
+        }
+        let text = JSONWriter.string(.object(JSONObject([("error", .string(error.code.description)), ("message", .string(error.message))])))
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
@@ -322,11 +329,9 @@ struct MemberMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let peer = context.peer, let member = peer.memberID, self.directory.member(member) != nil else {
             let actor = context.peer.map(TaskService.actor) ?? AuditActor(fingerprint: "-", subject: "unknown peer")
-            let subject = actor.subject
             try await self.log.append(try AuditDraft(actor: actor,
                                                      action: .requestDenied, details: ["path": .string(request.uri.path)]))
-            let body = #"{"error":"forbidden","message":"\#(subject) is not a member of this consortium's directory"}"#
-            return Response(status: .forbidden, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            return NodeServer.failure(NodeError(.forbidden, "\(actor.subject) is not a member of this consortium's directory"))
         }
         return try await next(request, context)
     }

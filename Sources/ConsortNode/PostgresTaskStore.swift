@@ -14,7 +14,7 @@ package final class PostgresTaskStore: TaskStore {
 
     static let component = "tasks"
     /// Versioned like the audit schema: applied once each, recorded in `consort_migrations`, never edited.
-    static let migrations: [(version: Int, statements: [String])] = [
+    static let migrations: [PostgresMigrations.Migration] = [
         (1, [
             """
             CREATE TABLE consort_tasks (
@@ -49,23 +49,7 @@ package final class PostgresTaskStore: TaskStore {
 
     private func migrate() async throws {
         try await self.run("migrating the task tables") { connection, logger in
-            try await connection.withTransaction(logger: logger) { connection in
-                // The audit store's migrations take the same lock: one migrator at a time per database.
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresAuditStore.appendLockKey))", logger: logger)
-                try await connection.query(
-                    "CREATE TABLE IF NOT EXISTS consort_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))",
-                    logger: logger)
-                var applied = Set<Int>()
-                for try await version in try await connection.query(
-                    "SELECT version FROM consort_migrations WHERE component = \(Self.component)", logger: logger
-                ).decode(Int.self) { applied.insert(version) }
-                for migration in Self.migrations where !applied.contains(migration.version) {
-                    for statement in migration.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                    try await connection.query(
-                        "INSERT INTO consort_migrations (component, version, applied_at) VALUES (\(Self.component), \(migration.version), \(Self.now()))",
-                        logger: logger)
-                }
-            }
+            try await PostgresMigrations.apply(Self.migrations, component: Self.component, on: connection, logger: logger)
         }
     }
 

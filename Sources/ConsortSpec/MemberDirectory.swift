@@ -72,9 +72,9 @@ package struct MemberDirectory: Sendable {
             let pem = ca.contains("-----BEGIN") ? ca : try PEMFiles.readText(ca.hasPrefix("/") ? ca : "\(baseDirectory)/\(ca)")
             let certificate = try PEMFiles.certificates(fromPEM: pem, source: "\(pointer)/ca").first
                 .orThrow(SpecError(.invalidDocument, "\(pointer)/ca: no certificate"))
-            let mpcPort = fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) }
             members.append(try Self.member(id: id, name: name, roleNames: roleNames, certificate: certificate,
-                                           endpoint: fields["endpoint"] == nil ? nil : endpoint ?? "", mpcPort: mpcPort, at: pointer, root: root, now: now))
+                                           endpoint: fields["endpoint"] == nil ? nil : endpoint ?? "",
+                                           mpcPort: Self.mpcPort(fields, reader, pointer), at: pointer, root: root, now: now))
         }
         guard reader.diagnostics.isEmpty else {
             throw SpecError(.invalidDocument, "members.json is malformed", diagnostics: reader.diagnostics)
@@ -89,6 +89,11 @@ package struct MemberDirectory: Sendable {
         }
         self.members = members
         self.issuedAt = issuedAt
+    }
+
+    /// The optional `mpcPort` of an entry; a malformed one is a diagnostic of `reader`.
+    static func mpcPort(_ fields: JSONObject, _ reader: DocumentReader, _ pointer: String) -> Int? {
+        fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) }
     }
 
     static func member(id: String, name: String, roleNames: [String], certificate: Certificate, endpoint: String?, mpcPort: Int?,
@@ -198,8 +203,7 @@ package struct MemberDirectory: Sendable {
             }
             members.append(try Self.member(id: id, name: name, roleNames: roles.compactMap(\.stringValue), certificate: certificate,
                                            endpoint: fields["endpoint"]?.stringValue,
-                                           mpcPort: fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) },
-                                           at: pointer, root: root, now: now))
+                                           mpcPort: Self.mpcPort(fields, reader, pointer), at: pointer, root: root, now: now))
         }
         guard reader.diagnostics.isEmpty else { throw SpecError(.invalidDocument, "the directory payload is malformed", diagnostics: reader.diagnostics) }
         return try MemberDirectory(checking: members, issuedAt: issuedAt)

@@ -32,34 +32,37 @@ extension Audit {
                 report("cannot create \(out): \(error)")
                 return 1
             }
+            var failures = 0
+            func fetch(_ path: String, from member: MemberDirectory.Member, timeout: Duration) async -> NodeClient.Response? {
+                guard let endpoint = member.endpoint else { return nil }
+                do {
+                    let response = try await client.request(.get, path, to: endpoint, node: member.id, timeout: timeout)
+                    if response.status == 200 { return response }
+                    report("  \(member.id): \(path): \(response.status) \(response.body)")
+                } catch {
+                    report("  \(member.id): \(error)")
+                }
+                failures += 1
+                return nil
+            }
             // Checkpoints first, then logs: a countersignature in a checkpoint was recorded in the witness's log
             // before the checkpoint was stored, so every one pulled must be in a log pulled after it.
-            var failures = 0
-            var pulled: [MemberID] = []
+            var checkpoints: [MemberID: Int] = [:]
             for member in directory.members {
-                guard let endpoint = member.endpoint else { continue }
+                guard let response = await fetch("/v1/audit/checkpoints", from: member, timeout: .seconds(60)) else { continue }
                 do {
-                    let checkpoints = try await client.request(.get, "/v1/audit/checkpoints", to: endpoint, node: member.id, timeout: .seconds(60))
-                    guard checkpoints.status == 200 else {
-                        report("  \(member.id): checkpoints: \(checkpoints.status) \(checkpoints.body)"); failures += 1; continue
-                    }
-                    try Data(checkpoints.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).checkpoints.jsonl"))
-                    pulled.append(member.id)
+                    try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).checkpoints.jsonl"))
+                    checkpoints[member.id] = response.body.split(separator: "\n").count
                 } catch {
                     report("  \(member.id): \(error)"); failures += 1
                 }
             }
-            for member in directory.members where pulled.contains(member.id) {
-                guard let endpoint = member.endpoint else { continue }
+            for member in directory.members {
+                guard let count = checkpoints[member.id], let response = await fetch("/v1/audit", from: member, timeout: .seconds(120)) else { continue }
                 do {
-                    let response = try await client.request(.get, "/v1/audit", to: endpoint, node: member.id, timeout: .seconds(120))
-                    guard response.status == 200 else {
-                        report("  \(member.id): \(response.status) \(response.body)"); failures += 1; continue
-                    }
                     try Data(response.body.utf8).write(to: URL(fileURLWithPath: "\(out)/\(member.id).jsonl"))
                     try PEMFiles.write(try PEMFiles.pem(response.peerChain), to: "\(out)/\(member.id).pem")
-                    let checkpoints = try String(contentsOfFile: "\(out)/\(member.id).checkpoints.jsonl", encoding: .utf8).split(separator: "\n").count
-                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries, \(checkpoints) checkpoint(s)")
+                    report("  \(member.id): \(response.body.split(separator: "\n").count) entries, \(count) checkpoint(s)")
                 } catch {
                     report("  \(member.id): \(error)"); failures += 1
                 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import ConsortAudit
 import Foundation
 import Logging
