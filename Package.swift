@@ -152,6 +152,7 @@ let package = Package(
             dependencies: [
                 "ConsortSpec",
                 "ConsortPKI",
+                "ConsortQuery",
                 "ConsortTesting",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -50,6 +50,7 @@ package final class MPCTLSTransport: MPCTransport {
     }
 
     package let party: Int
+    package var parties: Int { self.configuration.peers.count }
     private let configuration: Configuration
     private let queues = (0..<3).map { _ in MessageQueue() }
     private let channels = Mutex<[Int: any Channel]>([:])

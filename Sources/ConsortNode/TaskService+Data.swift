@@ -33,15 +33,14 @@ extension TaskService {
                 throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): it takes no more inputs")
             }
             guard let model = cts.table(named: table) else { throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'") }
-            let shares: [Replicated3.Share]
+            guard !batch.isEmpty, batch.count <= 64 else { throw NodeError(.invalidRequest, "give a batch id of 1 to 64 characters (?batch=)") }
+            let rows: Int
             do {
-                shares = try ShareFiles.decode(bytes)
-            } catch {
-                throw NodeError(.invalidRequest, "the body is not a share file: \(error)")
-            }
-            let rows = shares.first?.count ?? 0
-            guard shares.count == model.columns.count, shares.allSatisfy({ $0.count == rows }), rows <= model.maxRows, !batch.isEmpty, batch.count <= 64 else {
-                throw NodeError(.invalidRequest, "the shares must hold \(model.columns.count) columns of equal length ≤ \(model.maxRows) rows, with a batch id")
+                rows = try TaskShares(task: task, cts: cts).checkUpload(bytes, table: model, party: try self.party(in: cts))
+            } catch let error as MPCError {
+                throw NodeError(.invalidRequest, "the shares are refused: \(error.message)")
+            } catch let error as QueryError {
+                throw NodeError(.invalidRequest, "\(error)")
             }
             let folder = "\(self.directory(task))/inputs/\(table)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -118,11 +117,20 @@ extension TaskService {
         }
     }
 
-    private func compute(_ task: String, _ cts: ComputationTaskSpecification) async throws -> MPCQueryProgram.PartyResult {
-        let plan = try QueryChecker.check(cts)
+    /// This node's party index in the task's computing parties.
+    func party(in cts: ComputationTaskSpecification) throws -> Int {
         guard let party = cts.parties.computing.firstIndex(of: self.node.member) else {
             throw NodeError(.forbidden, "\(self.node.member) is not a computing party of \(cts.id)")
         }
+        return party
+    }
+
+    /// Connects to the other computing parties, agrees with them on the uploads, runs the query on the task's engine
+    /// and returns the result body this node releases.
+    private func compute(_ task: String, _ cts: ComputationTaskSpecification) async throws -> [UInt8] {
+        let plan = try QueryChecker.check(cts)
+        let shares = try TaskShares(task: task, cts: cts)
+        let party = try self.party(in: cts)
         var peers: [MPCTLSTransport.Peer] = []
         for (index, member) in cts.parties.computing.enumerated() {
             guard let (host, port) = self.node.directory.member(member)?.mpcAddress else {
@@ -146,22 +154,16 @@ extension TaskService {
         do {
             // A halt or deadline that came while the session was being set up could not reach it.
             guard try await self.tasks.record(task)?.state == .computing else { throw MPCError(.cancelled, "task \(task) ended before its session started") }
-            var session = try await MPCSession.establish(transport: transport)
             // The same uploads everywhere: members, tables, row counts and the input parties' batch ids.
             let uploads = try await self.tasks.uploads(task: task)
             let summary = uploads.map { "\($0.table)|\($0.member)|\($0.rows)|\($0.batch)" }.joined(separator: "\n")
             let digest = Array(SHA256.hash(data: Data(summary.utf8)))
-            try await session.agree(on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } }, what: "the uploaded inputs")
-            var columns = [Replicated3.Share](repeating: .zeros(0), count: plan.table.columns.count)
-            for upload in uploads where upload.table == plan.table.name {
-                let shares = try ShareFiles.read("\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")
-                columns = zip(columns, shares).map { Replicated3.Share.concatenate([$0, $1]) }
+            try await transport.agree(on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } }, what: "the uploaded inputs")
+            let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
+                Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")))
             }
-            let rows = columns.first?.count ?? 0
-            guard rows <= plan.table.maxRows else { throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)") }
-            let result = try await MPCQueryProgram(plan: plan, rows: rows).run(&session, columns: columns)
-            try await transport.finish()
-            return result
+            let body = try await self.run(plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
+            return body
         } catch {
             // Whatever failed here, the peers must hear it now rather than wait for a round timeout.
             transport.abort(error as? MPCError ?? MPCError(.cancelled, "computing party \(party) failed: \(error)"))
@@ -170,10 +172,21 @@ extension TaskService {
         }
     }
 
-    private func store(_ result: MPCQueryProgram.PartyResult, task: String) throws {
-        let facts = try JSONEncoder().encode(result.facts)
-        let text = #"{"facts":\#(String(decoding: facts, as: UTF8.self)),"cells":"\#(Base64URL.encode(try ShareFiles.encode([result.cells])))"}"#
-        try Data(text.utf8).write(to: URL(fileURLWithPath: "\(self.directory(task))/result.json"), options: .atomic)
+    /// The MPC session proper, on engine `E`: this party's shares of the inputs, the query's program, the engine's
+    /// final checks, then the body to release.
+    private func run<E: MPCEngine>(_ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[UInt8]], transport: MPCTLSTransport,
+                                   engine: E.Type) async throws -> [UInt8] {
+        var engine = try await E.establish(transport: transport)
+        let columns = try shares.columns(of: plan.table, party: party, uploads: uploads, engine: E.self)
+        let rows = columns.first?.count ?? 0
+        guard rows <= plan.table.maxRows else { throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)") }
+        let result = try await MPCQueryProgram<E>(plan: plan, rows: rows).run(&engine, columns: columns)
+        try await engine.finish()
+        return try shares.resultBody(result, party: party)
+    }
+
+    private func store(_ body: [UInt8], task: String) throws {
+        try Data(body).write(to: URL(fileURLWithPath: "\(self.directory(task))/result.json"), options: .atomic)
     }
 
     // MARK: Output

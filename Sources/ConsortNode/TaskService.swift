@@ -56,7 +56,8 @@ package struct TaskService: Sendable {
             guard let jws = document.jws else { throw NodeError(.invalidRequest, "the CTS is not signed: submit the JWS with every member's signature") }
             // Kind and roles first (cheap); the task relation once the CTS is verified.
             try self.authorize(.taskSubmit, caller, ignoringRelation: true)
-            let report = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verify(jws, at: now)
+            let report = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles, engines: EngineRegistry.shared)
+                .verify(jws, at: now)
             do { try report.requireValid(complete: true) } catch let error as SpecError {
                 throw NodeError(.invalidRequest, "\(error)")
             }
@@ -68,9 +69,6 @@ package struct TaskService: Sendable {
             try self.authorize(.taskSubmit, caller, task: cts)
             guard cts.parties.computing.contains(self.node.member) else {
                 throw NodeError(.forbidden, "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties")
-            }
-            guard ComputationTaskSpecification.Engine.supported.contains(cts.engine) else {
-                throw NodeError(.invalidRequest, "this node cannot run the engine \(cts.engine.description)")
             }
             do { _ = try QueryChecker.check(cts) } catch let error as QueryError {
                 throw NodeError(.invalidRequest, "the query is rejected: \(error)")

@@ -1,69 +1,70 @@
 import ConsortMPC
 import ConsortSpec
 
-/// Runs a plan under MPC with the three computing parties in this process (in-memory links): input parties' rows are
-/// secret-shared column by column, the parties run `MPCQueryProgram`, and the output party reconstructs the cells
-/// from all three parties' shares (checking that the replicated components agree).
+/// Runs a plan under MPC with the computing parties of an engine in this process (in-memory links): input parties'
+/// rows are secret-shared column by column, the parties run `MPCQueryProgram`, and the output party reconstructs the
+/// cells from every party's shares (the engine checks that they fit together).
 package enum MPCQueryEngine {
     package struct Timings: Sendable {
         package var sharing: Duration
         package var computing: Duration
         package var rounds: Int
+        /// The most bytes one party sent, and all parties' together.
         package var bytesPerParty: Int
+        package var bytes: Int
     }
 
-    package static func run(_ plan: QueryPlan, on data: TableData) async throws -> (QueryResult, Timings) {
+    /// Runs `plan` on `data` with the engine of the plan's CTS descriptor.
+    package static func run(_ plan: QueryPlan, on data: TableData, engine descriptor: EngineDescriptor) async throws -> (QueryResult, Timings) {
+        try await self.run(plan, on: data, engine: try EngineRegistry.shared.engine(for: descriptor))
+    }
+
+    package static func run<E: MPCEngine>(_ plan: QueryPlan, on data: TableData, engine: E.Type) async throws -> (QueryResult, Timings) {
+        let parties = E.traits.parties.lowerBound
         let start = ContinuousClock.now
-        let dealt = data.columns.map { Replicated3.share($0.map { UInt64(bitPattern: $0) }).shares }
+        let dealt = try data.columns.map { try E.deal($0, parties: parties) }
         let shared = ContinuousClock.now
-        let program = MPCQueryProgram(plan: plan, rows: data.rows)
-        let network = InMemoryNetwork()
-        let outcomes = try await withThrowingTaskGroup(of: (Int, MPCQueryProgram.PartyResult, Int, Int).self) { group in
-            for party in 0..<3 {
+        let program = MPCQueryProgram<E>(plan: plan, rows: data.rows)
+        let network = InMemoryNetwork(parties: parties)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, PartyResult<E.Share>, Int, Int).self) { group in
+            for party in 0..<parties {
                 group.addTask {
                     do {
-                        var session = try await MPCSession.establish(transport: network.transport(for: party))
-                        let result = try await program.run(&session, columns: dealt.map { $0[party] })
-                        return (party, result, session.rounds, session.bytesSent)
+                        var engine = try await E.establish(transport: network.transport(for: party))
+                        let result = try await program.run(&engine, columns: dealt.map { $0[party] })
+                        try await engine.finish()
+                        return (party, result, engine.rounds, engine.bytesSent)
                     } catch {
                         network.disconnect(party)
                         throw error
                     }
                 }
             }
-            var outcomes = [(MPCQueryProgram.PartyResult, Int, Int)?](repeating: nil, count: 3)
+            var outcomes = [(PartyResult<E.Share>, Int, Int)?](repeating: nil, count: parties)
             for try await (party, result, rounds, bytes) in group { outcomes[party] = (result, rounds, bytes) }
             return outcomes.map { $0! }
         }
         let computed = ContinuousClock.now
-        let facts = outcomes[0].0.facts
-        guard outcomes.allSatisfy({ $0.0.facts == facts }) else {
-            throw MPCError(.protocolViolation, "the computing parties disagree on the opened facts")
-        }
-        if let failed = facts.abortFailures.firstIndex(of: true) {
-            throw QueryError(.qualityAbort, "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts")
-        }
-        let words = try Replicated3.reconstruct(outcomes.map(\.0.cells)).map { Int64(bitPattern: $0) }
-        let result = try Self.decode(plan, facts: facts, words: words)
+        let result = try Self.reconstruct(plan, results: outcomes.map(\.0), engine: E.self)
         let timings = Timings(sharing: shared - start, computing: computed - shared, rounds: outcomes.map(\.1).max()!,
-                              bytesPerParty: outcomes.map(\.2).max()!)
+                              bytesPerParty: outcomes.map(\.2).max()!, bytes: outcomes.map(\.2).reduce(0, +))
         return (result, timings)
     }
 
-    /// The output party's side: cells from the reconstructed words, in the layout the parties used.
-    /// The output party's side for shares collected from three computing parties: their facts must agree, their
-    /// replicated components must agree (tampering is detected), then the cells are decoded.
-    package static func reconstruct(_ plan: QueryPlan, results: [MPCQueryProgram.PartyResult]) throws -> QueryResult {
-        guard results.count == 3, let facts = results.first?.facts, results.allSatisfy({ $0.facts == facts }) else {
+    /// The output party's side for the results of every computing party: their facts must agree, the engine must
+    /// accept their shares as consistent (tampering is detected), then the cells are decoded in the layout the
+    /// parties used.
+    package static func reconstruct<E: MPCEngine>(_ plan: QueryPlan, results: [PartyResult<E.Share>], engine: E.Type) throws -> QueryResult {
+        guard let facts = results.first?.facts, results.allSatisfy({ $0.facts == facts }) else {
             throw MPCError(.inconsistentShares, "the computing parties disagree on the opened facts")
         }
         if let failed = facts.abortFailures.firstIndex(of: true) {
             throw QueryError(.qualityAbort, "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts")
         }
-        return try Self.decode(plan, facts: facts, words: try Replicated3.reconstruct(results.map(\.cells)).map { Int64(bitPattern: $0) })
+        return try Self.decode(plan, facts: facts, words: try E.combine(results.map(\.cells)))
     }
 
-    static func decode(_ plan: QueryPlan, facts: MPCQueryProgram.PublicFacts, words: [Int64]) throws -> QueryResult {
+    static func decode(_ plan: QueryPlan, facts: PublicFacts, words: [Int64]) throws -> QueryResult {
         let groups = plan.groupCount
         var cursor = 0
         func take(_ count: Int) throws -> [Int64] {
@@ -73,7 +74,7 @@ package enum MPCQueryEngine {
         }
         var result = QueryResult(columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0, excludedRows: [:])
         if !plan.exclusions.isEmpty { result.excludedRows[plan.table.name] = Int(try take(1)[0]) }
-        let precision = Finalizer.batchPrecision(plan)
+        let precision = FinalPrecision.batch(plan)
         var cells: [Int: [Int: ResultValue]] = [:]
         for item in OutputLayout(plan: plan, facts: facts, groups: groups).items {
             let aggregate = plan.aggregates[item.aggregate]

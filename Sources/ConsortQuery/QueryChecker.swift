@@ -1,22 +1,27 @@
+import ConsortMPC
 import ConsortSpec
 import Foundation
 
-/// Resolves a parsed query against a CTS table, checks types, and proves by range analysis that no intermediate value
-/// leaves the ring: every value, sum and moment stays within ±2^62 (two bits of headroom in Z_2^64 for comparisons).
+/// Resolves a parsed query against a CTS table, checks types, and proves by range analysis — in exact integers — that
+/// no intermediate value leaves the engine's integers (`ValueDomain`): every value stays below 2^valueBits (two bits
+/// of headroom for comparisons: ±2^62 in Z_2^64), every sum and moment that feeds an exact division below
+/// 2^exactBits (2^61).
 package enum QueryChecker {
-    static let limit = 4.611686018427388e18  // 2^62
-    /// Sums and n·Σx² feed exact divisions of at most 61 bits.
-    static let momentLimit = 2.305843009213694e18  // 2^61
-
+    /// Checks the CTS's query for the value domain of the CTS's engine.
     package static func check(_ cts: ComputationTaskSpecification) throws -> QueryPlan {
+        try self.check(cts, domain: try EngineRegistry.shared.engine(for: cts.engine).traits.domain)
+    }
+
+    /// Checks the CTS's query for an engine with `domain`.
+    package static func check(_ cts: ComputationTaskSpecification, domain: ValueDomain) throws -> QueryPlan {
         let select = try SQLParser.parseQuery(cts.query)
         guard let table = cts.table(named: select.table) else {
             throw QueryError(.unknownName, "the CTS declares no table '\(select.table)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
                              at: select.tablePosition)
         }
-        let scope = Scope(table: table)
-        var plan = QueryPlan(table: table, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [], outputs: [],
-                             minGroupSize: cts.disclosure.minGroupSize, leakage: [])
+        let scope = Scope(table: table, domain: domain)
+        var plan = QueryPlan(table: table, domain: domain, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [],
+                             outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
         for rule in cts.quality where rule.table == table.name {
             let expression: SQLExpression
             do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {
@@ -35,7 +40,7 @@ package enum QueryChecker {
         }
         if let predicate = select.predicate { plan.predicate = try scope.boolean(predicate, "WHERE") }
         for key in select.groupBy { plan.groups.append(try scope.groupKey(key)) }
-        let rows = Double(table.maxRows)
+        let rows = Int128(table.maxRows)
         for (position, item) in select.items.enumerated() {
             if let group = plan.groups.firstIndex(where: { $0.source.sameShape(as: item.expression) }) {
                 plan.outputs.append(.init(name: item.alias ?? item.expression.defaultName, type: scope.groupType(plan.groups[group]), source: .group(group)))
@@ -74,15 +79,21 @@ struct Typed {
 
     var plan: PlanExpression
     var kind: Kind
-    var low: Double
-    var high: Double
+    var low: Int128
+    var high: Int128
 
     var scale: Int { if case .number(let scale) = self.kind { return scale } else { return 0 } }
-    var magnitude: Double { max(abs(self.low), abs(self.high)) }
+    var magnitude: Int128 { max(abs(self.low), abs(self.high)) }
 }
 
 private struct Scope {
     var table: ComputationTaskSpecification.Table
+    var domain: ValueDomain
+
+    /// Every value stays below this in magnitude.
+    var valueLimit: Int128 { Int128(1) << self.domain.valueBits }
+    /// Sums and n·Σx² that feed exact divisions stay below this.
+    var momentLimit: Int128 { Int128(1) << self.domain.exactBits }
 
     func boolean(_ expression: SQLExpression, _ context: String) throws -> PlanExpression {
         let typed = try self.typed(expression)
@@ -99,10 +110,10 @@ private struct Scope {
                 throw QueryError(.unknownName, "table '\(self.table.name)' has no column '\(name)' (columns: \(self.table.columns.map(\.name).joined(separator: ", ")))", at: at)
             }
             switch self.table.columns[index].type {
-            case .integer(let min, let max): return Typed(plan: .column(index), kind: .number(scale: 0), low: Double(min), high: Double(max))
+            case .integer(let min, let max): return Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
             case .decimal(let scale, let min, let max):
-                return Typed(plan: .column(index), kind: .number(scale: scale), low: Double(min.rescaled(scale)), high: Double(max.rescaled(scale)))
-            case .category(let values): return Typed(plan: .column(index), kind: .category(values), low: 0, high: Double(values.count - 1))
+                return Typed(plan: .column(index), kind: .number(scale: scale), low: Int128(min.rescaled(scale)), high: Int128(max.rescaled(scale)))
+            case .category(let values): return Typed(plan: .column(index), kind: .category(values), low: 0, high: Int128(values.count - 1))
             case .boolean: return Typed(plan: .column(index), kind: .boolean, low: 0, high: 1)
             case .key: throw QueryError(.type, "column '\(name)' is a record-linkage key and cannot be computed on", at: at)
             }
@@ -111,7 +122,7 @@ private struct Scope {
             guard scale <= 9, let units = Int64(digits.replacingOccurrences(of: ".", with: "")), units < 1 << 53 else {
                 throw QueryError(.overflow, "the number \(digits) is too large or too precise (at most 9 decimals)", at: at)
             }
-            return Typed(plan: .constant(units), kind: .number(scale: scale), low: Double(units), high: Double(units))
+            return Typed(plan: .constant(units), kind: .number(scale: scale), low: Int128(units), high: Int128(units))
         case .boolean(let value, _):
             return Typed(plan: .constant(value ? 1 : 0), kind: .boolean, low: value ? 1 : 0, high: value ? 1 : 0)
         case .string(let value, let at):
@@ -132,6 +143,7 @@ private struct Scope {
             if ["+", "-", "*"].contains(op) {
                 var (l, r) = (try self.number(left, "'\(op)'", at), try self.number(right, "'\(op)'", at))
                 if op == "*" {
+                    // Operands are within ±2^63, so every corner product fits Int128.
                     let products = [l.low * r.low, l.low * r.high, l.high * r.low, l.high * r.high]
                     let result = Typed(plan: .multiply(l.plan, r.plan), kind: .number(scale: l.scale + r.scale), low: products.min()!, high: products.max()!)
                     return try self.bounded(result, at)
@@ -191,16 +203,19 @@ private struct Scope {
     }
 
     private func bounded(_ typed: Typed, _ at: SourcePosition) throws -> Typed {
-        guard typed.magnitude < QueryChecker.limit else {
-            throw QueryError(.overflow, "this expression can reach \(typed.magnitude) (in units of 10^-\(typed.scale)), beyond the ring's ±2^62", at: at)
+        guard typed.magnitude < self.valueLimit else {
+            throw QueryError(.overflow, "this expression can reach \(typed.magnitude) (in units of 10^-\(typed.scale)), beyond the engine's ±2^\(self.domain.valueBits)", at: at)
         }
         return typed
     }
 
     private func rescaled(_ typed: Typed, to scale: Int, _ at: SourcePosition) throws -> Typed {
         guard typed.scale < scale else { return typed }
-        let factor = Int64(pow10(scale - typed.scale))
-        return try self.bounded(Typed(plan: .scale(typed.plan, factor), kind: .number(scale: scale), low: typed.low * Double(factor), high: typed.high * Double(factor)), at)
+        let factor = ExactBound.power10(scale - typed.scale)
+        guard let low = ExactBound.product(typed.low, factor), let high = ExactBound.product(typed.high, factor), factor <= Int128(Int64.max) else {
+            throw QueryError(.overflow, "rescaling this expression to \(scale) decimals leaves the engine's integers", at: at)
+        }
+        return try self.bounded(Typed(plan: .scale(typed.plan, Int64(factor)), kind: .number(scale: scale), low: low, high: high), at)
     }
 
     private func aligned(_ l: Typed, _ r: Typed, _ at: SourcePosition) throws -> (Typed, Typed) {
@@ -219,7 +234,7 @@ private struct Scope {
                 throw QueryError(.unknownName, "'\(value)' is not a value of this category (values: \(values.joined(separator: ", ")))", at: position)
             }
             guard op == "=" || op == "<>" else { throw QueryError(.type, "categories are compared with = or <> only", at: at) }
-            r = Typed(plan: .constant(Int64(index)), kind: l.kind, low: Double(index), high: Double(index))
+            r = Typed(plan: .constant(Int64(index)), kind: l.kind, low: Int128(index), high: Int128(index))
         } else {
             r = try self.typed(right)
             if l.kind == .boolean, r.kind == .boolean, op == "=" || op == "<>" {
@@ -231,9 +246,10 @@ private struct Scope {
                 (l, r) = try self.aligned(l, r, at)
             }
         }
-        let spread = max(abs(l.high - r.low), abs(r.high - l.low)) + 1
-        let bits = max(2, Int((spread).log2.rounded(.up)) + 2)
-        guard bits <= 64 else { throw QueryError(.overflow, "the two sides of '\(op)' differ by more than the ring can compare", at: at) }
+        let bits = Self.comparisonBits(l, r)
+        guard bits <= self.domain.comparisonBits else {
+            throw QueryError(.overflow, "the two sides of '\(op)' differ by more than the engine can compare (\(self.domain.comparisonBits) bits)", at: at)
+        }
         let plan: PlanExpression
         switch op {
         case "<": plan = .less(l.plan, r.plan, bits: bits)
@@ -244,6 +260,13 @@ private struct Scope {
         default: plan = .not(.equal(l.plan, r.plan, bits: bits))
         }
         return Typed(plan: plan, kind: .boolean, low: 0, high: 1)
+    }
+
+    /// Bits for comparing l and r: their difference d has |d| < 2^(bits − 1) with a bit to spare — ⌈log₂(max |d| + 1)⌉
+    /// + 2, at least 2.
+    static func comparisonBits(_ l: Typed, _ r: Typed) -> Int {
+        let spread = max(abs(l.high - r.low), abs(r.high - l.low)) + 1
+        return max(2, ExactBound.ceilLog2(spread) + 2)
     }
 
     func groupKey(_ expression: SQLExpression) throws -> QueryPlan.GroupKey {
@@ -263,8 +286,9 @@ private struct Scope {
             }
             let scale = max(value.scale, constants[0].scale, constants[1].scale)
             let scaledValue = try self.rescaled(value, to: scale, at)
-            let low = constants[0].units * Int64(pow10(scale - constants[0].scale))
-            let high = constants[1].units * Int64(pow10(scale - constants[1].scale))
+            // Literals are below 2^53 and at most 9 decimals: these fit Int64.
+            let low = constants[0].units * Int64(ExactBound.power10(scale - constants[0].scale))
+            let high = constants[1].units * Int64(ExactBound.power10(scale - constants[1].scale))
             let count = constants[2].units
             guard low < high else { throw QueryError(.type, "WIDTH_BUCKET needs low < high", at: at) }
             // bucket = #{i in 0...count : x ≥ b_i}, b_i = low + i(high − low)/count; for scaled integers x ≥ b ⇔ x ≥ ⌈b⌉.
@@ -272,9 +296,8 @@ private struct Scope {
             for i in 0...count {
                 let numerator = low * count + i * (high - low)
                 let boundary = numerator >= 0 ? (numerator + count - 1) / count : -((-numerator) / count)
-                let bound = Typed(plan: .constant(boundary), kind: .number(scale: scale), low: Double(boundary), high: Double(boundary))
-                let spread = max(abs(scaledValue.high - bound.low), abs(bound.high - scaledValue.low)) + 1
-                index = .add(index, .not(.less(scaledValue.plan, bound.plan, bits: max(2, Int(spread.log2.rounded(.up)) + 2))))
+                let bound = Typed(plan: .constant(boundary), kind: .number(scale: scale), low: Int128(boundary), high: Int128(boundary))
+                index = .add(index, .not(.less(scaledValue.plan, bound.plan, bits: Self.comparisonBits(scaledValue, bound))))
             }
             return .init(index: index, labels: (0...count + 1).map { .integer($0) }, source: expression)
         }
@@ -296,7 +319,7 @@ private struct Scope {
     }
 
     func aggregate(_ name: String, _ arguments: [SQLExpression], star: Bool, orderBy: SQLExpression?, at: SourcePosition,
-                   rows: Double) throws -> (QueryPlan.Aggregate, String) {
+                   rows: Int128) throws -> (QueryPlan.Aggregate, String) {
         let kinds: [String: QueryPlan.AggregateKind] = [
             "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop, "var_samp": .varSamp,
             "variance": .varSamp, "stddev_pop": .stddevPop, "stddev_samp": .stddevSamp, "stddev": .stddevSamp,
@@ -324,12 +347,14 @@ private struct Scope {
         let argument = try self.number(arguments[0], name.uppercased(), at)
         // Sums, and for the second moments n·Σ(x − low)², must stay in range over maxRows rows.
         let span = argument.high - argument.low
-        let sumMagnitude = (kind == .avg ? span : argument.magnitude) * rows
-        guard sumMagnitude < QueryChecker.momentLimit else {
-            throw QueryError(.overflow, "SUM over \(Int(rows)) rows of a value up to \(argument.magnitude) (in units of 10^-\(argument.scale)) can overflow the ring", at: at)
+        guard ExactBound.below(ExactBound.product(kind == .avg ? span : argument.magnitude, rows), self.momentLimit) else {
+            throw QueryError(.overflow, "SUM over \(rows) rows of a value up to \(argument.magnitude) (in units of 10^-\(argument.scale)) can overflow the engine's integers", at: at)
         }
-        if [.varPop, .varSamp, .stddevPop, .stddevSamp].contains(kind), span * span * rows * rows >= QueryChecker.momentLimit || rows >= 67_108_864 {
-            throw QueryError(.overflow, "\(name.uppercased()) over \(Int(rows)) rows of values spanning \(span) (in units of 10^-\(argument.scale)) needs n²·span² beyond 2^61: the 64-bit ring cannot hold its exact second moments (a 128-bit ring is future work)", at: at)
+        // Second moments: n²·span² must fit an exact division, and n² must leave the variance 8 fraction bits.
+        if kind.isSecondMoment, !ExactBound.below(ExactBound.product(span, span, rows, rows), self.momentLimit)
+            || ExactBound.bitLength(rows) > (self.domain.exactBits - 8) / 2
+        {
+            throw QueryError(.overflow, "\(name.uppercased()) over \(rows) rows of values spanning \(span) (in units of 10^-\(argument.scale)) needs n²·span² beyond 2^\(self.domain.exactBits): the engine's integers cannot hold its exact second moments (a wider ring is future work)", at: at)
         }
         let type: String
         switch kind {
@@ -344,7 +369,7 @@ private struct Scope {
 extension Scope {
     /// `PERCENTILE_CONT(q) / PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)` and `MEDIAN(x)`; q a literal in [0, 1].
     func percentile(_ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?, at: SourcePosition,
-                    rows: Double) throws -> (QueryPlan.Aggregate, String) {
+                    rows: Int128) throws -> (QueryPlan.Aggregate, String) {
         let valueExpression: SQLExpression
         var fraction = (numerator: Int64(1), denominator: Int64(2))
         if name == "median" {
@@ -358,10 +383,11 @@ extension Scope {
                 throw QueryError(.type, "the fraction of \(name.uppercased()) must be a number literal from 0 to 1", at: arguments[0].position)
             }
             let typed = try self.typed(arguments[0])
-            guard case .constant(let units) = typed.plan, units >= 0, units <= Int64(pow10(typed.scale)) else {
+            let denominator = Int64(ExactBound.power10(typed.scale))
+            guard case .constant(let units) = typed.plan, units >= 0, units <= denominator else {
                 throw QueryError(.type, "the fraction \(digits) of \(name.uppercased()) must be from 0 to 1", at: position)
             }
-            fraction = (units, Int64(pow10(typed.scale)))
+            fraction = (units, denominator)
             valueExpression = orderBy
         }
         let typed = try self.typed(valueExpression)
@@ -369,7 +395,9 @@ extension Scope {
             throw QueryError(.type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: valueExpression.position)
         }
         let span = typed.high - typed.low
-        guard span * Double(fraction.denominator) * 2 < QueryChecker.momentLimit, rows < 16_777_216 else {
+        // Sorting by (group, value) packs both into one key of the engine's integers with the row index: at most
+        // 2^24 rows.
+        guard ExactBound.below(ExactBound.product(span, Int128(fraction.denominator), 2), self.momentLimit), rows < 1 << 24 else {
             throw QueryError(.overflow, "\(name.uppercased()) of values spanning \(span) with a fraction of \(fraction.denominator) parts cannot be interpolated in the ring", at: at)
         }
         let kind: QueryPlan.AggregateKind = name == "percentile_disc" ? .percentileDisc : .percentileCont
@@ -385,7 +413,7 @@ extension Scope {
     /// (C = nΣxy − ΣxΣy, n·Σx² − (Σx)², …) must fit the ring over maxRows rows; REGR_INTERCEPT also needs
     /// n·(ΣY·Dx − C·ΣX) and n·Dx.
     func pairAggregate(_ kind: QueryPlan.AggregateKind, _ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?,
-                       at: SourcePosition, rows: Double) throws -> (QueryPlan.Aggregate, String) {
+                       at: SourcePosition, rows: Int128) throws -> (QueryPlan.Aggregate, String) {
         guard arguments.count == 2, orderBy == nil else { throw QueryError(.type, "\(name.uppercased()) takes two arguments (Y, X)", at: at) }
         let y = try self.typed(arguments[0]), x = try self.typed(arguments[1])
         for (typed, expression) in [(y, arguments[0]), (x, arguments[1])] {
@@ -394,15 +422,16 @@ extension Scope {
             }
         }
         let (sy, sx) = (y.high - y.low, x.high - x.low)
-        let n2 = rows * rows
-        var needed = [n2 * sx * sy, n2 * sx * sx]
-        if kind == .corr || kind == .regrR2 { needed.append(n2 * sy * sy) }
+        var needed = [ExactBound.product(rows, rows, sx, sy), ExactBound.product(rows, rows, sx, sx)]
+        if kind == .corr || kind == .regrR2 { needed.append(ExactBound.product(rows, rows, sy, sy)) }
         if kind == .regrIntercept {
-            needed.append(rows * n2 * sx * (y.magnitude * sx + sy * x.magnitude))
-            needed.append(rows * n2 * sx * sx)
+            let inner = ExactBound.product(y.magnitude, sx).flatMap { a in ExactBound.product(sy, x.magnitude).flatMap { ExactBound.sum(a, $0) } }
+            needed.append(inner.flatMap { ExactBound.product(rows, rows, rows, sx, $0) })
+            needed.append(ExactBound.product(rows, rows, rows, sx, sx))
         }
-        guard needed.allSatisfy({ $0 < QueryChecker.momentLimit }), n2 * max(sx * sx, sy * sy) < QueryChecker.momentLimit / 2 else {
-            throw QueryError(.overflow, "\(name.uppercased()) over \(Int(rows)) rows of these ranges needs exact moments beyond 2^61: the 64-bit ring cannot hold them (a 128-bit ring is future work)", at: at)
+        needed += [ExactBound.product(2, rows, rows, sx, sx), ExactBound.product(2, rows, rows, sy, sy)]
+        guard needed.allSatisfy({ ExactBound.below($0, self.momentLimit) }) else {
+            throw QueryError(.overflow, "\(name.uppercased()) over \(rows) rows of these ranges needs exact moments beyond 2^\(self.domain.exactBits): the engine's integers cannot hold them (a wider ring is future work)", at: at)
         }
         var aggregate = QueryPlan.Aggregate(kind: kind, argument: .subtract(y.plan, .constant(Int64(y.low))), scale: y.scale,
                                             low: Int64(y.low), high: Int64(y.high))
@@ -431,13 +460,9 @@ extension Typed.Kind {
     }
 }
 
-extension Double {
-    var log2: Double { Foundation.log2(self) }
-}
-
 extension FixedDecimal {
     /// Units at `scale` (≥ self.scale).
-    func rescaled(_ scale: Int) -> Int64 { self.units * Int64(pow10(scale - self.scale)) }
+    func rescaled(_ scale: Int) -> Int64 { self.units * Int64(ExactBound.power10(scale - self.scale)) }
 }
 
 extension SQLExpression {

@@ -9,7 +9,7 @@ package struct QueryError: Error, Hashable, CustomStringConvertible {
         case unknownName
         /// An operand or argument of the wrong type.
         case type
-        /// An intermediate value could leave the 64-bit ring.
+        /// An intermediate value could leave the engine's integers (`ValueDomain`).
         case overflow
         /// Valid SQL that consort-sql/1 (or this build) does not support.
         case unsupported

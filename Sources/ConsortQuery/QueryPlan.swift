@@ -1,9 +1,12 @@
+import ConsortMPC
 import ConsortSpec
 
-/// A checked query: every value is a scaled integer (decimal × 10^scale; category index; boolean 0/1) with a proven
-/// range, so the same plan runs exactly in plaintext and under MPC over Z_2^64.
+/// A checked query: every value is a scaled integer (decimal × 10^scale; category index; boolean 0/1) with a range
+/// proven to fit the engine's `domain`, so the same plan runs exactly in plaintext and under MPC.
 package struct QueryPlan: Sendable {
     package var table: ComputationTaskSpecification.Table
+    /// The value domain the plan was checked for; bit widths of comparisons and divisions follow it.
+    package var domain: ValueDomain
     /// Rows kept: quality rules with `exclude`, then the WHERE predicate (each a 0/1 expression).
     var exclusions: [PlanExpression]
     var aborts: [(name: String, rule: PlanExpression)]
@@ -110,57 +113,4 @@ func pow10(_ exponent: Int) -> Double {
     var value = 1.0
     for _ in 0..<exponent { value *= 10 }
     return value
-}
-
-extension QueryPlan {
-    /// A rough cost of the MPC run at `table.maxRows` rows, for reviewers: rounds and bytes per computing party.
-    package func costEstimate() -> (rounds: Int, bytesPerParty: Int) {
-        let rows = self.table.maxRows
-        var rounds = 0
-        var elements = 0
-        func visit(_ expression: PlanExpression) -> Int {
-            switch expression {
-            case .column, .constant: return 0
-            case .add(let l, let r), .subtract(let l, let r): return visit(l) + visit(r)
-            case .scale(let x, _), .not(let x): return visit(x)
-            case .multiply(let l, let r), .and(let l, let r), .or(let l, let r):
-                elements += rows
-                return visit(l) + visit(r) + 1
-            case .less(let l, let r, let bits):
-                elements += rows * (3 * bits + 4) / 8
-                return visit(l) + visit(r) + 4 + Int(Double(bits).log2.rounded(.up))
-            case .equal(let l, let r, let bits):
-                elements += rows * (bits + 4) / 8
-                return visit(l) + visit(r) + 3 + Int(Double(bits).log2.rounded(.up))
-            case .select(let c, let t, let e):
-                elements += rows
-                return visit(c) + visit(t) + visit(e) + 1
-            }
-        }
-        for rule in self.exclusions + self.aborts.map(\.rule) { rounds += visit(rule) + 1 }
-        if let predicate = self.predicate { rounds += visit(predicate) + 1 }
-        for key in self.groups { rounds += visit(key.index) + 8; elements += rows * key.labels.count * 2 }
-        let groups = self.groupCount
-        rounds += 2
-        for aggregate in self.aggregates {
-            if let argument = aggregate.argument { rounds += visit(argument) }
-            switch aggregate.kind {
-            case .min, .max:
-                rounds += 10 * Int(Double(max(rows, 2)).log2.rounded(.up))
-                elements += 6 * rows * groups
-            case .avg, .varPop, .varSamp, .stddevPop, .stddevSamp: rounds += 12 * 60
-            case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
-                // Row products, group sums, then a 100-step signed long division (and square roots for CORR).
-                if let second = aggregate.second { rounds += visit(second) }
-                elements += 3 * rows
-                rounds += 12 * 130
-            case .percentileCont, .percentileDisc:
-                // Shuffle + quicksort (about 2·log₂ n comparison levels) + selection by equality per group.
-                rounds += 30 * Int(Double(max(rows, 2)).log2.rounded(.up))
-                elements += rows * (16 + 12 * Int(Double(max(rows, 2)).log2.rounded(.up))) + rows * groups * 4
-            default: break
-            }
-        }
-        return (rounds, elements * 8)
-    }
 }

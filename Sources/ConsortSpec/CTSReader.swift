@@ -42,7 +42,7 @@ package enum CTSReader {
         let disclosure = r.object(root["disclosure"], at: "/disclosure", required: ["minGroupSize"]).flatMap {
             r.integer($0["minGroupSize"], at: "/disclosure/minGroupSize", range: 1...1_000_000)
         }
-        let engine = Self.engine(root["engine"], r)
+        let engine = Self.engine(root["engine"], parties: parties?.computing.count ?? 0, r)
         let deadlines = Self.deadlines(root["deadlines"], r)
         let retention = r.object(root["retention"], at: "/retention", required: ["inputs"]).flatMap {
             r.oneOf($0["inputs"], at: "/retention/inputs", ComputationTaskSpecification.Retention.InputRetention.allCases.map(\.rawValue))
@@ -212,14 +212,15 @@ package enum CTSReader {
         return rules
     }
 
-    private static func engine(_ value: JSONValue?, _ r: DocumentReader) -> ComputationTaskSpecification.Engine? {
+    private static func engine(_ value: JSONValue?, parties: Int, _ r: DocumentReader) -> EngineDescriptor? {
         guard let object = r.object(value, at: "/engine", required: ["protocol", "security", "majority"]) else { return nil }
-        typealias Engine = ComputationTaskSpecification.Engine
-        let proto = r.oneOf(object["protocol"], at: "/engine/protocol", Engine.knownProtocols)
-        let security = r.oneOf(object["security"], at: "/engine/security", Engine.knownSecurity)
-        let majority = r.oneOf(object["majority"], at: "/engine/majority", Engine.knownMajority)
-        guard let proto, let security, let majority else { return nil }
-        return Engine(protocol: proto, security: security, majority: majority)
+        let name = r.oneOf(object["protocol"], at: "/engine/protocol", EngineDescriptor.ProtocolName.allCases.map(\.rawValue))
+        let security = r.oneOf(object["security"], at: "/engine/security", EngineDescriptor.Security.allCases.map(\.rawValue))
+        let majority = r.oneOf(object["majority"], at: "/engine/majority", EngineDescriptor.Majority.allCases.map(\.rawValue))
+        guard let name = name.flatMap(EngineDescriptor.ProtocolName.init), let security = security.flatMap(EngineDescriptor.Security.init),
+            let majority = majority.flatMap(EngineDescriptor.Majority.init)
+        else { return nil }
+        return EngineDescriptor(protocol: name, security: security, majority: majority, parties: parties)
     }
 
     private static func deadlines(_ value: JSONValue?, _ r: DocumentReader) -> ComputationTaskSpecification.Deadlines? {

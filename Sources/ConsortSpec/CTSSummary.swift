@@ -2,7 +2,8 @@ import Foundation
 
 /// A plain-text summary of a CTS for the person about to sign it (`consort cts show`, the node's web UI).
 package enum CTSSummary {
-    package static func render(_ cts: ComputationTaskSpecification, taskID: String?, notes: [String] = []) -> String {
+    package static func render(_ cts: ComputationTaskSpecification, taskID: String?, notes: [String] = [],
+                               engines: (any EngineSupport)? = nil) -> String {
         var lines: [String] = []
         func line(_ text: String = "") { lines.append(text) }
         let version = cts.version.map { ", version \($0)" } ?? ""
@@ -50,10 +51,7 @@ package enum CTSSummary {
         line()
         line("ENGINE")
         line("  \(cts.engine.description)")
-        if cts.engine.protocol == "replicated3" {
-            line("  3-party replicated secret sharing over Z_2^64: no single computing party can learn any input,")
-            line("  provided at most one of them is corrupt and all follow the protocol (passive security).")
-        }
+        for note in engines?.summary(of: cts.engine) ?? [] { line(Self.wrap(note, indent: "  ", width: 100)) }
         line()
         line("DEADLINES  (UTC)")
         line("  inputs by      \(Self.date(cts.deadlines.inputs))")

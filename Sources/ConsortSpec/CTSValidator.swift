@@ -4,11 +4,12 @@ import Foundation
 /// Checks across the fields of a CTS that a schema cannot express, collecting every problem with its JSON pointer.
 package enum CTSValidator {
     /// Validates `cts` as of `now`. With `members` (the member directory's roles), also checks that every party is an
-    /// admitted member holding the role it plays.
+    /// admitted member holding the role it plays; with `engines`, that this build runs the task's engine.
     package static func validate(
         _ cts: ComputationTaskSpecification,
         now: Date = Date(),
-        members: [MemberID: Set<MemberRole>]? = nil
+        members: [MemberID: Set<MemberRole>]? = nil,
+        engines: (any EngineSupport)? = nil
     ) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         func error(_ pointer: String, _ message: String) { diagnostics.append(Diagnostic(at: pointer, message)) }
@@ -107,12 +108,11 @@ package enum CTSValidator {
             }
         }
 
-        // Engine.
-        if !ComputationTaskSpecification.Engine.supported.contains(cts.engine) {
-            let supported = ComputationTaskSpecification.Engine.supported.map(\.description).joined(separator: "; ")
-            error("/engine", "the engine \(cts.engine.description) is not supported by this build (supported: \(supported))")
-        } else if cts.engine.protocol == "replicated3" && parties.computing.count != 3 {
-            error("/parties/computing", "the replicated3 engine needs exactly 3 computing parties (found \(parties.computing.count))")
+        // Engine: its party count is the CTS's, and this build must run it.
+        if cts.engine.parties != parties.computing.count {
+            error("/engine", "the engine is described for \(cts.engine.parties) computing parties, the CTS names \(parties.computing.count)")
+        } else if let problem = engines?.diagnostic(for: cts.engine) {
+            diagnostics.append(problem)
         }
 
         // Deadlines: in order and ahead.

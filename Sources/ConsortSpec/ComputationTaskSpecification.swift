@@ -19,7 +19,7 @@ package struct ComputationTaskSpecification: Hashable, Sendable {
     package var quality: [QualityRule]
     package var query: String
     package var disclosure: Disclosure
-    package var engine: Engine
+    package var engine: EngineDescriptor
     package var deadlines: Deadlines
     package var retention: Retention
 
@@ -135,21 +135,6 @@ extension ComputationTaskSpecification {
         package var minGroupSize: Int
 
         package init(minGroupSize: Int) { self.minGroupSize = minGroupSize }
-    }
-
-    /// The MPC engine the task runs on.
-    package struct Engine: Hashable, Sendable {
-        package var `protocol`: String
-        package var security: String
-        package var majority: String
-
-        /// The combinations this build can run.
-        package static let supported: [Engine] = [Engine(protocol: "replicated3", security: "passive", majority: "honest")]
-        package static let knownProtocols = ["replicated3", "shamir", "spdz"]
-        package static let knownSecurity = ["passive", "active"]
-        package static let knownMajority = ["honest", "dishonest"]
-
-        package var description: String { "\(self.protocol) (\(self.security) security, \(self.majority) majority)" }
     }
 
     /// Deadlines; each is an instant in UTC.

@@ -38,18 +38,20 @@ package struct SpecificationDocument: Sendable {
 
     /// Reads and checks the CTS: strict parse, shape and cross-field validation. Returns the model (if its shape is
     /// right) and every diagnostic.
-    package func specification(now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil)
+    package func specification(now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil)
         throws -> (ComputationTaskSpecification?, [Diagnostic])
     {
         let value = try StrictJSONReader().parse(self.payload)
         let (cts, shape) = CTSReader.read(value)
         guard let cts else { return (nil, shape) }
-        return (cts, CTSValidator.validate(cts, now: now, members: members))
+        return (cts, CTSValidator.validate(cts, now: now, members: members, engines: engines))
     }
 
     /// The valid CTS, or an `invalidDocument` error listing every problem.
-    package func validSpecification(now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil) throws -> ComputationTaskSpecification {
-        let (cts, diagnostics) = try self.specification(now: now, members: members)
+    package func validSpecification(
+        now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil
+    ) throws -> ComputationTaskSpecification {
+        let (cts, diagnostics) = try self.specification(now: now, members: members, engines: engines)
         let errors = diagnostics.filter { $0.severity == .error }
         guard let cts, errors.isEmpty else {
             throw SpecError(.invalidDocument, "the CTS has \(errors.count) problem(s)", diagnostics: errors)

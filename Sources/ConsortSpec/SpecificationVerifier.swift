@@ -11,10 +11,13 @@ package struct SpecificationVerifier: Sendable {
     package var certificates: ConsortVerifier
     /// The member directory's roles, when known, for `CTSValidator`.
     package var members: [MemberID: Set<MemberRole>]?
+    /// The engines this build runs, when the CTS is to run here.
+    package var engines: (any EngineSupport)?
 
-    package init(certificates: ConsortVerifier, members: [MemberID: Set<MemberRole>]? = nil) {
+    package init(certificates: ConsortVerifier, members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil) {
         self.certificates = certificates
         self.members = members
+        self.engines = engines
     }
 
     /// The outcome for one signature.
@@ -105,7 +108,7 @@ package struct SpecificationVerifier: Sendable {
                 diagnostics = shape
                 if let cts {
                     specification = cts
-                    diagnostics += CTSValidator.validate(cts, now: time, members: self.members)
+                    diagnostics += CTSValidator.validate(cts, now: time, members: self.members, engines: self.engines)
                 } else {
                     documentProblem = SpecError(.invalidDocument, "the signed payload is not a valid CTS", diagnostics: shape)
                 }

@@ -46,6 +46,9 @@ extension Bench {
         @Option(help: "Timed runs; the figures are per run.")
         var repeats: Int = 1
 
+        @Option(help: "The replicated engine's security: passive (or active, where this build has it).")
+        var security: EngineTraits.Security = .passive
+
         enum Transport: String, ExpressibleByArgument { case tls, memory }
 
         func validate() throws {
@@ -55,22 +58,30 @@ extension Bench {
         }
 
         func run() async throws {
+            try await self.run(engine: try MPCBenchEngine.resolve(security: security))
+        }
+
+        private func run<E: MPCEngine>(engine: E.Type) async throws {
             let inputs = op.inputs(n)
-            let dealt = inputs.map { Replicated3.share($0).shares }
+            let dealt = try inputs.map { try E.deal($0, parties: 3) }
             let shares = (0..<3).map { party in dealt.map { $0[party] } }
             let own = (0..<3).map { Array(inputs[0][MPCBenchOperation.slice(n, party: $0)]) }
             let reports: [MPCPartyReport]
-            let results: [Replicated3.Share]
+            let results: [E.Share]
             switch transport {
-            case .memory: (reports, results) = try await self.runInMemory(shares: shares, own: own)
-            case .tls: (reports, results) = try await self.runProcesses(shares: shares, own: own)
+            case .memory:
+                (reports, results) = try await Self.runInMemory(E.self, shares: shares, own: own, op: op, n: n, warmup: warmup, repeats: repeats)
+            case .tls: (reports, results) = try await self.runProcesses(E.self, shares: shares, own: own)
             }
-            let correct = op.check(try Replicated3.reconstruct(results), inputs: op == .stats ? [inputs[0]] : inputs)
+            let correct = op.check(try E.combine(results), inputs: op == .stats ? [inputs[0]] : inputs)
             let seconds = reports.map(\.seconds).max()!
             let bytesPerOp = Double(reports.map(\.bytesSent).reduce(0, +)) / 3 / Double(n)
             let rounds = reports.map(\.rounds).max()!
             if json {
-                print(#"{"op":"\#(op.rawValue)","n":\#(n),"seconds":\#(seconds),"opsPerSecond":\#((Double(n) / seconds).rounded()),"bytesPerPartyPerOp":\#(bytesPerOp),"rounds":\#(rounds),"correct":\#(correct)}"#)
+                let summary = MPCBenchSummary(op: op.rawValue, engine: E.traits.identity, n: n, seconds: seconds,
+                                              opsPerSecond: (Double(n) / seconds).rounded(), bytesPerPartyPerOp: bytesPerOp, rounds: rounds,
+                                              correct: correct)
+                print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
             } else {
                 print("\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
                       + "\(Int((Double(n) / seconds).rounded())) ops/s, \(String(format: "%.2f", bytesPerOp)) bytes/party/op, "
@@ -80,41 +91,44 @@ extension Bench {
             if !correct { throw ExitCode(2) }
         }
 
-        private func runInMemory(shares: [[Replicated3.Share]], own: [[UInt64]]) async throws -> ([MPCPartyReport], [Replicated3.Share]) {
+        private static func runInMemory<E: MPCEngine>(
+            _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], op: MPCBenchOperation, n: Int, warmup: Int, repeats: Int
+        ) async throws -> ([MPCPartyReport], [E.Share]) {
             MemoryTuning.keepLargeAllocations()
-            let network = InMemoryNetwork()
-            let (op, n, warmup, repeats) = (self.op, self.n, self.warmup, self.repeats)
-            return try await withThrowingTaskGroup(of: (Int, MPCPartyReport, Replicated3.Share).self) { group in
+            let network = InMemoryNetwork(parties: 3)
+            return try await withThrowingTaskGroup(of: (Int, MPCPartyReport, E.Share).self) { group in
                 for party in 0..<3 {
                     group.addTask {
-                        var session = try await MPCSession.establish(transport: network.transport(for: party))
+                        let transport = network.transport(for: party)
+                        var session = try await E.establish(transport: transport)
                         for _ in 0..<warmup { _ = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
-                        try await session.synchronize()
-            let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
+                        try await transport.synchronize()
+                        let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
                         let start = ContinuousClock.now
-                        var result = Replicated3.Share.zeros(0)
+                        var result = E.Share.zeros(0)
                         for _ in 0..<repeats { result = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
-                        try await session.transport.finish()
+                        try await session.finish()
                         let report = MPCPartyReport(seconds: (ContinuousClock.now - start).seconds / Double(repeats),
                                                     bytesSent: (session.bytesSent - bytesBefore) / repeats,
                                                     rounds: (session.rounds - roundsBefore) / repeats)
                         return (party, report, result)
                     }
                 }
-                var collected = [(MPCPartyReport, Replicated3.Share)?](repeating: nil, count: 3)
+                var collected = [(MPCPartyReport, E.Share)?](repeating: nil, count: 3)
                 for try await (party, report, result) in group { collected[party] = (report, result) }
                 return (collected.map { $0!.0 }, collected.map { $0!.1 })
             }
         }
 
-        private func runProcesses(shares: [[Replicated3.Share]], own: [[UInt64]]) async throws -> ([MPCPartyReport], [Replicated3.Share]) {
+        private func runProcesses<E: MPCEngine>(_ engine: E.Type, shares: [[E.Share]], own: [[Int64]]) async throws -> ([MPCPartyReport], [E.Share]) {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("consort-bench-mpc-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let members = try MPCBenchConsortium.create(in: directory)
             for party in 0..<3 {
-                try ShareFiles.write(shares[party], to: "\(directory)/party-\(party).shares")
-                try ShareFiles.writeWords(own[party], to: "\(directory)/party-\(party).own")
+                let header = MPCBenchEngine.header(E.self, party: party, columns: shares[party].count, rows: n)
+                try Data(try ShareEnvelope(header: header, shares: shares[party]).bytes).write(to: URL(fileURLWithPath: "\(directory)/party-\(party).shares"))
+                try JSONEncoder().encode(own[party]).write(to: URL(fileURLWithPath: "\(directory)/party-\(party).own"))
             }
             let ports = try FreePort.loopback(count: 3)
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -125,6 +139,7 @@ extension Bench {
                 process.arguments = [
                     "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n", "\(n)",
                     "--ports", ports.map(String.init).joined(separator: ","), "--members", members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
+                    "--security", security.rawValue,
                 ]
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = try FileHandle(forWritingTo: Self.touch("\(directory)/party-\(party).log"))
@@ -139,7 +154,9 @@ extension Bench {
             let reports = try (0..<3).map {
                 try JSONDecoder().decode(MPCPartyReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))
             }
-            let results = try (0..<3).map { try ShareFiles.read("\(directory)/party-\($0).result")[0] }
+            let results = try (0..<3).map { party in
+                try ShareEnvelope(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).result")))).shares(as: E.Share.self)[0]
+            }
             return (reports, results)
         }
 
@@ -148,6 +165,18 @@ extension Bench {
             return URL(fileURLWithPath: path)
         }
     }
+}
+
+/// What `consort bench mpc --json` prints.
+struct MPCBenchSummary: Codable {
+    var op: String
+    var engine: String
+    var n: Int
+    var seconds: Double
+    var opsPerSecond: Double
+    var bytesPerPartyPerOp: Double
+    var rounds: Int
+    var correct: Bool
 }
 
 /// A throwaway consortium for the benchmark: root.pem and party-I.key/.pem (nodes of members cp-a, cp-b, cp-c).

@@ -41,6 +41,9 @@ extension Bench {
         @Option(help: "Timed runs of the operation (the failure tests use a long session); figures are per run.")
         var repeats: Int = 1
 
+        @Option(help: "The replicated engine's security.")
+        var security: EngineTraits.Security = .passive
+
         func run() async throws {
             guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
             let portList = ports.split(separator: ",").compactMap { Int($0) }
@@ -51,8 +54,10 @@ extension Bench {
             MemoryTuning.keepLargeAllocations()
             let identity = try SigningIdentity.load(identity: "\(dir)/party-\(party)")
             let root = try PEMFiles.readCertificates("\(dir)/root.pem")[0]
-            let shares = try ShareFiles.read("\(dir)/party-\(party).shares")
-            let own = operation == .stats ? try ShareFiles.readWords("\(dir)/party-\(party).own") : []
+            let engine = try MPCBenchEngine.resolve(security: security)
+            let envelope = try ShareEnvelope(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).shares"))))
+            let own = operation == .stats
+                ? try JSONDecoder().decode([Int64].self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).own"))) : []
 
             var configuration = MPCTLSTransport.Configuration(
                 party: party,
@@ -64,7 +69,7 @@ extension Bench {
             do {
                 let transport = try await MPCTLSTransport.establish(configuration)
                 do {
-                    try await self.compute(operation, transport: transport, shares: shares, own: own)
+                    try await self.compute(engine, operation, transport: transport, envelope: envelope, own: own)
                 } catch let error as MPCError {
                     transport.abort(error)
                     await transport.flushAbort()
@@ -76,27 +81,32 @@ extension Bench {
             }
         }
 
-        private func compute(_ operation: MPCBenchOperation, transport: MPCTLSTransport, shares: [Replicated3.Share], own: [UInt64]) async throws {
-            var session = try await MPCSession.establish(transport: transport)
+        private func compute<E: MPCEngine>(
+            _ engine: E.Type, _ operation: MPCBenchOperation, transport: MPCTLSTransport, envelope: ShareEnvelope, own: [Int64]
+        ) async throws {
+            try envelope.check(MPCBenchEngine.header(E.self, party: party, columns: envelope.header.columns.count, rows: n), maximumRows: n)
+            let shares = try envelope.shares(as: E.Share.self)
+            var session = try await E.establish(transport: transport)
             // The failure tests wait for this line before they kill or freeze a party.
             FileHandle.standardOutput.write(Data("established\n".utf8))
-            var result = Replicated3.Share.zeros(0)
+            var result = E.Share.zeros(0)
             for _ in 0..<warmup {
                 result = try await operation.run(&session, shares: shares, own: own, n: n)
             }
-            try await session.synchronize()
+            try await transport.synchronize()
             let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
             let start = ContinuousClock.now
             for _ in 0..<max(1, repeats) {
                 result = try await operation.run(&session, shares: shares, own: own, n: n)
             }
             // The clock stops when all three parties are done.
-            try await transport.finish()
+            try await session.finish()
             let elapsed = ContinuousClock.now - start
             let report = MPCPartyReport(seconds: elapsed.seconds / Double(max(1, repeats)),
                                         bytesSent: (session.bytesSent - bytesBefore) / max(1, repeats),
                                         rounds: (session.rounds - roundsBefore) / max(1, repeats))
-            try ShareFiles.write([result], to: "\(dir)/party-\(party).result")
+            let header = MPCBenchEngine.header(E.self, party: party, columns: 1, rows: result.count)
+            try Data(try ShareEnvelope(header: header, shares: [result]).bytes).write(to: URL(fileURLWithPath: "\(dir)/party-\(party).result"))
             try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: "\(dir)/party-\(party).report.json"))
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortMPC
 import ConsortQuery
 import ConsortSpec
 import Foundation
@@ -21,12 +22,12 @@ extension CTS {
 
         func run() async throws {
             let document = try SpecificationDocument.read(file)
-            let (cts, diagnostics) = try document.specification()
+            let (cts, diagnostics) = try document.specification(engines: EngineRegistry.shared)
             guard let cts else {
                 diagnostics.forEach { print($0) }
                 throw ValidationError("'\(file)' is not a readable CTS")
             }
-            print(CTSSummary.render(cts, taskID: document.taskID))
+            print(CTSSummary.render(cts, taskID: document.taskID, engines: EngineRegistry.shared))
             // What the query computes and reveals, from the consort-sql/1 checker.
             do {
                 let plan = try QueryChecker.check(cts)
@@ -34,6 +35,10 @@ extension CTS {
                 print("  outputs: " + plan.outputs.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
                 print("  besides the outputs, the computation reveals:")
                 for note in plan.leakage { print("    - \(note)") }
+                let engine = try EngineRegistry.shared.engine(for: cts.engine)
+                let cost = try await plan.costEstimate(on: engine)
+                print("  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
+                      + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party")
             } catch let error as QueryError {
                 print("\nQUERY CHECK\n  the query is rejected: \(error)")
             }

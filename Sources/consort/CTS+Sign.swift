@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConsortPKI
+import ConsortQuery
 import ConsortSpec
 import Foundation
 
@@ -28,7 +29,7 @@ extension CTS {
         func run() async throws {
             let signer = try identity.load()
             let document = try SpecificationDocument.read(file)
-            let cts = try document.validSpecification()
+            let cts = try document.validSpecification(engines: EngineRegistry.shared)
             let uris = try VerifiedIdentityPrinter.uri(of: signer.certificate)
             let identityURI = try ConsortIdentity(uri: uris)
             guard case .user(let member, _) = identityURI else {

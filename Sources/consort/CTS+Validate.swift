@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortQuery
 import ConsortSpec
 import Foundation
 
@@ -23,7 +24,7 @@ extension CTS {
         func run() async throws {
             let document = try SpecificationDocument.read(file)
             let now = try at.map(Files.parseTime) ?? Date()
-            let (cts, diagnostics) = try document.specification(now: now)
+            let (cts, diagnostics) = try document.specification(now: now, engines: EngineRegistry.shared)
             for diagnostic in diagnostics { print(diagnostic) }
             let errors = diagnostics.filter { $0.severity == .error }.count
             if cts == nil || errors > 0 {

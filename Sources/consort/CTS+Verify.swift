@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConsortPKI
+import ConsortQuery
 import ConsortSpec
 import Foundation
 
@@ -38,7 +39,7 @@ extension CTS {
             }
             let rootCertificate = try PEMFiles.readCertificates(root)[0]
             let crls = try crl.map(CertificateRevocationList.read)
-            let verifier = SpecificationVerifier(certificates: ConsortVerifier(root: rootCertificate, crls: crls))
+            let verifier = SpecificationVerifier(certificates: ConsortVerifier(root: rootCertificate, crls: crls), engines: EngineRegistry.shared)
             let report = await verifier.verify(jws, at: try at.map(Files.parseTime) ?? Date())
             print("task id:    \(report.taskID)")
             if let cts = report.specification { print("task:       \(cts.id) — \(cts.title)") }

@@ -153,7 +153,7 @@ struct Demo: AsyncParsableCommand {
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
 
         // 4. Both statistics offices validate, secret-share and upload their synthetic households.
-        let cts = try SpecificationDocument(bytes: Array(text.utf8)).validSpecification()
+        let cts = try SpecificationDocument(bytes: Array(text.utf8)).validSpecification(engines: EngineRegistry.shared)
         let table = cts.table(named: "households")!
         var parts: [TableData] = []
         for (index, office) in ["nso-north", "nso-south"].enumerated() {

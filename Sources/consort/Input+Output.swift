@@ -65,9 +65,9 @@ struct InputCommand: AsyncParsableCommand {
         /// party (in the CTS's order); returns the number of parties that did not accept.
         static func upload(_ data: TableData, task: String, table: String, cts: ComputationTaskSpecification, client: NodeClient,
                            directory: MemberDirectory, progress: ProgressBar? = nil, report: (String) -> Void) async throws -> Int {
-            let dealt = data.columns.map { Replicated3.share($0.map { UInt64(bitPattern: $0) }).shares }
+            guard let model = cts.table(named: table) else { throw CommandFailure("task \(cts.id) has no table '\(table)'") }
             let batch = UUID().uuidString.lowercased()
-            let bodies = try (0..<3).map { party in try ShareFiles.encode(dealt.map { $0[party] }) }
+            let bodies = try TaskShares(task: task, cts: cts).deal(data, table: model)
             progress?.start(total: bodies.reduce(0) { $0 + $1.count }, parts: cts.parties.computing.count)
             let lines = await withTaskGroup(of: (Int, String, Bool).self) { group in
                 for (party, member) in cts.parties.computing.enumerated() {
@@ -122,35 +122,19 @@ struct OutputCommand: AsyncParsableCommand {
     }
 }
 
-/// A node's output response: `{"facts": {...}, "cells": "<base64url share file>"}`.
 extension OutputCommand.Fetch {
     /// Every computing party's result shares, checked and reconstructed.
     static func fetch(task: String, cts: ComputationTaskSpecification, client: NodeClient, directory: MemberDirectory) async throws -> QueryResult {
         let plan = try QueryChecker.check(cts)
-        var results: [MPCQueryProgram.PartyResult] = []
+        var bodies: [[UInt8]] = []
         for member in cts.parties.computing {
             guard let endpoint = directory.member(member)?.endpoint else { throw CommandFailure("no endpoint for \(member)") }
             let response = try await client.request(.get, "/v1/tasks/\(task)/output", to: endpoint, node: member, timeout: .seconds(120))
             guard response.status == 200 else { throw CommandFailure("\(member) refused the output: \(response.status) \(response.body)") }
-            results.append(try OutputShares.parse(response.body))
+            bodies.append(Array(response.body.utf8))
         }
-        do { return try MPCQueryEngine.reconstruct(plan, results: results) } catch {
+        do { return try TaskShares(task: task, cts: cts).reconstruct(bodies, plan: plan) } catch {
             throw CommandFailure("the result shares cannot be reconstructed: \(error)")
         }
-    }
-}
-
-enum OutputShares {
-    struct Body: Decodable {
-        var facts: MPCQueryProgram.PublicFacts
-        var cells: String
-    }
-
-    static func parse(_ text: String) throws -> MPCQueryProgram.PartyResult {
-        let body = try JSONDecoder().decode(Body.self, from: Data(text.utf8))
-        guard let bytes = Base64URL.decode(body.cells), let cells = try ShareFiles.decode(bytes).first else {
-            throw CommandFailure("malformed output shares")
-        }
-        return MPCQueryProgram.PartyResult(facts: body.facts, cells: cells)
     }
 }

@@ -1,8 +1,9 @@
+import ArgumentParser
 import ConsortMPC
 import Foundation
 
 /// The operations `consort bench mpc` measures: their random inputs, the protocol each party runs, and the plaintext
-/// check of the reconstructed result.
+/// check of the reconstructed result. Generic over the engine: any engine of this build can be benchmarked.
 enum MPCBenchOperation: String, CaseIterable, Sendable {
     case mul, dot, lt, eq, shuffle, sort, stats
 
@@ -11,12 +12,12 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
     static let statsValueBits = 12
 
     /// Plaintext input columns of `n` rows.
-    func inputs(_ n: Int) -> [[UInt64]] {
+    func inputs(_ n: Int) -> [[Int64]] {
         var generator = SystemRandomNumberGenerator()
-        func column(_ bound: UInt64) -> [UInt64] { (0..<n).map { _ in UInt64.random(in: 0..<bound, using: &generator) } }
-        func full() -> [UInt64] { (0..<n).map { _ in generator.next() } }
+        func column(_ bound: Int64) -> [Int64] { (0..<n).map { _ in Int64.random(in: 0..<bound, using: &generator) } }
+        func full() -> [Int64] { (0..<n).map { _ in Int64(bitPattern: generator.next()) } }
         // Signed values in [−2^62, 2^62): their difference fits a 64-bit comparison.
-        func signed() -> [UInt64] { (0..<n).map { _ in generator.next() >> 1 &- (1 << 62) } }
+        func signed() -> [Int64] { (0..<n).map { _ in Int64(bitPattern: generator.next() >> 1 &- (1 << 62)) } }
         switch self {
         case .mul, .dot: return [full(), full()]
         case .lt: return [signed(), signed()]
@@ -26,8 +27,8 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
             let y = zip(x, signed()).enumerated().map { $0.offset % 2 == 0 ? $0.element.0 : $0.element.1 }
             return [x, y]
         case .shuffle: return [full()]
-        case .sort: return [column(1 << UInt64(Self.sortKeyBits))]
-        case .stats: return [column(1 << UInt64(Self.statsValueBits))]
+        case .sort: return [column(1 << Int64(Self.sortKeyBits))]
+        case .stats: return [column(1 << Int64(Self.statsValueBits))]
         }
     }
 
@@ -36,48 +37,68 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
 
     /// Runs the operation as one party. `shares` are the party's shares of `inputs` (from an external input party);
     /// `own` is its plaintext slice for `stats`, which it shares itself inside the timed part.
-    func run(_ session: inout MPCSession, shares: [Replicated3.Share], own: [UInt64], n: Int) async throws -> Replicated3.Share {
+    func run<E: MPCEngine>(_ engine: inout E, shares: [E.Share], own: [Int64], n: Int) async throws -> E.Share {
+        let bits = E.traits.domain.comparisonBits
         switch self {
-        case .mul: return try await session.multiply(shares[0], shares[1])
-        case .dot: return try await session.dot(shares[0], shares[1])
-        case .lt: return try await session.lessThan(shares[0], shares[1], bits: 64)
-        case .eq: return try await session.equal(shares[0], shares[1], bits: 64)
-        case .shuffle: return try await session.shuffle([shares[0]])[0]
-        case .sort: return try await session.sort(key: shares[0], keyBits: Self.sortKeyBits).key
+        case .mul: return try await engine.multiply(shares[0], shares[1])
+        case .dot: return try await engine.dot(shares[0], shares[1])
+        case .lt: return try await engine.lessThan(shares[0], shares[1], bits: bits)
+        case .eq: return try await engine.equal(shares[0], shares[1], bits: bits)
+        case .shuffle: return try await engine.shuffle([shares[0]])[0]
+        case .sort: return try await engine.sort(key: shares[0], payload: [], keyBits: Self.sortKeyBits).key
         case .stats:
-            var parts: [Replicated3.Share] = []
-            for owner in 0..<3 {
+            var parts: [E.Share] = []
+            for owner in 0..<engine.parties {
                 let count = Self.slice(n, party: owner).count
-                parts.append(try await session.input(owner == session.party ? own : nil, from: owner, count: count))
+                parts.append(try await engine.input(owner == engine.party ? own : nil, from: owner, count: count))
             }
-            let statistics = try await session.summaryStatistics(.concatenate(parts), valueBits: Self.statsValueBits)
+            let statistics = try await engine.summaryStatistics(.concatenate(parts), valueBits: Self.statsValueBits)
             return .concatenate([statistics.sum, statistics.sumOfSquares, statistics.mean, statistics.variance])
         }
     }
 
-    /// Whether `result` is what the plaintext computation gives (within the documented fixed-point bound for `stats`).
-    func check(_ result: [UInt64], inputs: [[UInt64]], fixedPoint: FixedPoint = .standard) -> Bool {
+    /// Whether `result` is what the plaintext computation gives (within the documented fixed-point bound for `stats`);
+    /// products and sums wrap modulo 2^64 as the ring does.
+    func check(_ result: [Int64], inputs: [[Int64]], fixedPoint: FixedPoint = .standard) -> Bool {
         let x = inputs[0]
         switch self {
         case .mul: return result == zip(x, inputs[1]).map { $0 &* $1 }
         case .dot: return result == [zip(x, inputs[1]).reduce(0) { $0 &+ $1.0 &* $1.1 }]
-        case .lt: return result == zip(x, inputs[1]).map { Int64(bitPattern: $0) < Int64(bitPattern: $1) ? 1 : 0 }
+        case .lt: return result == zip(x, inputs[1]).map { $0 < $1 ? 1 : 0 }
         case .eq: return result == zip(x, inputs[1]).map { $0 == $1 ? 1 : 0 }
         case .shuffle: return result.count == x.count && result.sorted() == x.sorted() && (x.count < 8 || result != x)
         case .sort: return result == x.sorted()
         case .stats:
             guard result.count == 4 else { return false }
-            let n = UInt64(x.count)
+            let n = Int64(x.count)
             let sum = x.reduce(0, +)
             let sumOfSquares = x.reduce(0) { $0 + $1 * $1 }
-            let f = UInt64(fixedPoint.fractionalBits)
+            let f = Int64(fixedPoint.fractionalBits)
             // Mean: floor(Σx·2^f / n) exactly. Variance: E[x²] − mean², off by the truncation of mean² (≤ 1 ulp) and
             // the error of mean (≤ 1 ulp, times 2·mean).
             let mean = (sum << f) / n
             let trueVariance = Double(sumOfSquares) / Double(n) - (Double(sum) / Double(n)) * (Double(sum) / Double(n))
-            let variance = fixedPoint.decode(result[3])
+            let variance = fixedPoint.decode(UInt64(bitPattern: result[3]))
             let bound = (2 * Double(sum) / Double(n) + 3) / Double(1 << f)
             return result[0] == sum && result[1] == sumOfSquares && result[2] == mean && abs(variance - trueVariance) <= bound
         }
     }
 }
+
+/// The engine a benchmark runs: this build's replicated engine with the security asked for.
+enum MPCBenchEngine {
+    static func resolve(security: EngineTraits.Security) throws -> any MPCEngine.Type {
+        guard let engine = EngineCatalog.engine(named: "replicated3", security: security, majority: .honest, parties: 3) else {
+            throw CommandFailure("this build has no replicated3 engine with \(security.rawValue) security")
+        }
+        return engine
+    }
+
+    /// The envelope header of party `party`'s shares in a benchmark directory.
+    static func header<E: MPCEngine>(_ engine: E.Type, party: Int, columns: Int, rows: Int) -> ShareEnvelope.Header {
+        ShareEnvelope.Header(engine: E.traits.identity, modulus: E.traits.domain.modulus, party: party, parties: 3, task: "bench",
+                             columns: (0..<columns).map { "x\($0)" }, rows: rows)
+    }
+}
+
+extension EngineTraits.Security: ExpressibleByArgument {}

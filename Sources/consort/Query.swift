@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortMPC
 import ConsortNode
 import ConsortQuery
 import ConsortSpec
@@ -13,7 +14,7 @@ struct Query: AsyncParsableCommand {
     /// The CTS of a file (plain or signed) and its checked plan; errors say what to fix.
     static func plan(_ file: String) throws -> (ComputationTaskSpecification, QueryPlan) {
         let document = try SpecificationDocument.read(file)
-        let (cts, diagnostics) = try document.specification()
+        let (cts, diagnostics) = try document.specification(engines: EngineRegistry.shared)
         guard let cts else {
             throw ValidationError("'\(file)' is not a readable CTS:\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n"))
         }
@@ -43,9 +44,11 @@ struct Query: AsyncParsableCommand {
             for output in plan.outputs { print("  \(output.name)  \(output.type)") }
             print("\nbesides the outputs, the computation reveals")
             for note in plan.leakage { print("  - \(note)") }
-            let estimate = plan.costEstimate()
-            print("\nMPC cost at maxRows (\(plan.table.maxRows) rows): about \(estimate.rounds) rounds, "
-                  + "\(ByteCountFormatter.string(fromByteCount: Int64(estimate.bytesPerParty), countStyle: .binary)) sent per computing party")
+            let engine = try EngineRegistry.shared.engine(for: specification.engine)
+            let estimate = try await plan.costEstimate(on: engine)
+            let perParty = estimate.bytes / max(1, specification.engine.parties)
+            print("\nMPC cost on \(specification.engine.identity) at maxRows (\(plan.table.maxRows) rows), from the engine's cost model: "
+                  + "\(estimate.rounds) rounds, \(ByteCountFormatter.string(fromByteCount: Int64(perParty), countStyle: .binary)) sent per computing party")
         }
     }
 
@@ -82,7 +85,7 @@ struct Query: AsyncParsableCommand {
         enum Format: String, ExpressibleByArgument { case table, csv, json }
 
         func run() async throws {
-            let (_, plan) = try Query.plan(cts)
+            let (specification, plan) = try Query.plan(cts)
             MemoryTuning.keepLargeAllocations()
             let start = ContinuousClock.now
             var parts: [TableData] = []
@@ -109,7 +112,7 @@ struct Query: AsyncParsableCommand {
                     result = try PlainEngine.run(plan, on: data)
                     if timings { Self.report("read \(data.rows) rows: \(read - start); computed in plaintext: \(ContinuousClock.now - read)") }
                 case .mpc:
-                    let (mpcResult, figures) = try await MPCQueryEngine.run(plan, on: data)
+                    let (mpcResult, figures) = try await MPCQueryEngine.run(plan, on: data, engine: specification.engine)
                     result = mpcResult
                     if timings {
                         Self.report("read \(data.rows) rows: \(read - start); shared: \(figures.sharing); computed under MPC: \(figures.computing) "

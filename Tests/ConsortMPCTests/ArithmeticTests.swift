@@ -50,7 +50,7 @@ struct ArithmeticTests {
         }
         #expect(try MPCHarness.reveal(results.map(\.0)) == zip(x, y).map { $0 &* $1 })
         #expect(try MPCHarness.reveal(results.map(\.1)) == [zip(x, y).reduce(0) { $0 &+ $1.0 &* $1.1 }])
-        #expect(results.allSatisfy { $0.2 == zip(x, y).map { $0 &+ $1 } })
+        #expect(results.allSatisfy { $0.2 == zip(x, y).map { Int64(bitPattern: $0 &+ $1) } })
         #expect(try MPCHarness.reveal(results.map(\.3)) == zip(x, y).map { ($0 &- $1) &* 7 &+ 11 })
     }
 
@@ -58,7 +58,7 @@ struct ArithmeticTests {
     func input() async throws {
         let values = ringValues(100, seed: 4)
         let results = try await MPCHarness.run { session in
-            try await session.input(session.party == 1 ? values : nil, from: 1, count: values.count)
+            try await session.input(words: session.party == 1 ? values : nil, from: 1, count: values.count)
         }
         #expect(try MPCHarness.reveal(results) == values)
         #expect(results[0].mine != values && results[2].next != values)

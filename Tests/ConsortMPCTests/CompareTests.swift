@@ -42,7 +42,7 @@ struct CompareTests {
         let ys = MPCHarness.shares(y)
         let results = try await MPCHarness.run { session in
             (try await session.equal(xs[session.party], ys[session.party], bits: bits),
-             try await session.equal(xs[session.party], public: y, bits: bits))
+             try await session.equal(xs[session.party], public: .list(y.map { Int64(bitPattern: $0) }), bits: bits))
         }
         let expected = zip(x, y).map { $0 == $1 ? UInt64(1) : 0 }
         #expect(try MPCHarness.reveal(results.map(\.0)) == expected)

@@ -43,8 +43,8 @@ struct ProgramTests {
         let ns = MPCHarness.shares(n)
         let ds = MPCHarness.shares(d)
         let results = try await MPCHarness.run { session in
-            (try await session.divide(ns[session.party], by: ds[session.party], bits: bits),
-             try await session.divide(ns[session.party], byPublic: d, bits: bits))
+            (try await session.divide(ns[session.party], by: ds[session.party], bits: bits, quotientBits: nil, divisorBits: nil),
+             try await session.divide(ns[session.party], byPublic: d.map { Int64($0) }, bits: bits, quotientBits: nil))
         }
         let expected = zip(n, d).map { $0 / $1 }
         #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
@@ -57,7 +57,7 @@ struct ProgramTests {
         let divisorShares = MPCHarness.shares(divisors)
         let bounded = try await MPCHarness.run { session in
             (try await session.divide(smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13, divisorBits: 20),
-             try await session.divide(smalls[session.party], byPublic: divisors, bits: 40, quotientBits: 13))
+             try await session.divide(smalls[session.party], byPublic: divisors.map { Int64($0) }, bits: 40, quotientBits: 13))
         }
         #expect(try MPCHarness.reveal(bounded.map(\.0)) == zip(small, divisors).map { $0 / $1 })
 

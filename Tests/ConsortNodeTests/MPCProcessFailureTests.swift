@@ -22,10 +22,12 @@ struct MPCProcessFailureTests {
             let path = self.directory.path
             try PEMFiles.write(try PEMFiles.pem([network.consortium.root.certificate]), to: "\(path)/root.pem")
             let rows = 100_000
-            let x = MPCHarness.shares((0..<rows).map { UInt64($0) })
+            let x = try Replicated3.Engine.deal((0..<rows).map { Int64($0) }, parties: 3)
             for party in 0..<3 {
                 try network.nodes[party].write(directory: path, name: "party-\(party)")
-                try ShareFiles.write([x[party], x[party]], to: "\(path)/party-\(party).shares")
+                let header = ShareEnvelope.Header(engine: Replicated3.Engine.traits.identity, modulus: "2^64", party: party, parties: 3,
+                                                  task: "bench", columns: ["x0", "x1"], rows: rows)
+                try Data(try ShareEnvelope(header: header, shares: [x[party], x[party]]).bytes).write(to: URL(fileURLWithPath: "\(path)/party-\(party).shares"))
             }
             let executable = try TestEnvironment.consortExecutable()
             self.processes = try (0..<3).map { party in

@@ -35,14 +35,14 @@ struct MPCTLSTransportTests {
         // Fixed-point factors |v| < 2^24 (raw), so exact products stay inside the ring.
         let fa = signed.map { UInt64(bitPattern: $0 >> 16) }
         let fb = Array(fa.reversed())
-        let shares = [x, y, a, b, small, fa, fb].map { MPCHarness.shares($0) }
+        let shares = [x, y, a, b, small, fa, fb].map { Replicated3.share($0).shares }
         let fp = FixedPoint.standard
         typealias Outputs = [Replicated3.Share]
         let results = try await withThrowingTaskGroup(of: (Int, Outputs).self) { group in
             for party in 0..<3 {
                 group.addTask {
                     let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, session: session))
-                    var mpc = try await MPCSession.establish(transport: transport)
+                    var mpc = try await Replicated3.Engine.establish(transport: transport)
                     let (sx, sy, sa, sb, sd) = (shares[0][party], shares[1][party], shares[2][party], shares[3][party], shares[4][party])
                     var outputs: Outputs = []
                     outputs.append(sx + sy)
@@ -57,7 +57,7 @@ struct MPCTLSTransportTests {
                     outputs.append(try await mpc.multiplyFixed(shares[5][party], shares[6][party]))
                     outputs.append(try await mpc.shuffle([sx])[0])
                     outputs.append(try await mpc.sort(key: sd, keyBits: 20).key)
-                    outputs.append(try await mpc.divide(sd, by: Replicated3.Share.zeros(sd.count).adding(constant: 7, party: party), bits: 20))
+                    outputs.append(try await mpc.divide(sd, by: Replicated3.Share.zeros(sd.count).adding(constant: 7, party: party), bits: 20, quotientBits: nil, divisorBits: nil))
                     outputs.append(try await mpc.squareRoot(sd, bits: 20))
                     let stats = try await mpc.summaryStatistics(sd, valueBits: 17)
                     outputs.append(.concatenate([stats.sum, stats.sumOfSquares, stats.mean]))
@@ -69,7 +69,7 @@ struct MPCTLSTransportTests {
             for try await (party, outputs) in group { results[party] = outputs }
             return results
         }
-        func reveal(_ index: Int) throws -> [UInt64] { try MPCHarness.reveal(results.map { $0[index] }) }
+        func reveal(_ index: Int) throws -> [UInt64] { try Replicated3.reconstruct(results.map { $0[index] }) }
         let sa = signed, sb = Array(signed.reversed())
         #expect(try reveal(0) == zip(x, y).map { $0 &+ $1 })
         #expect(try reveal(1) == zip(x, y).map { $0 &* $1 })

@@ -1,3 +1,4 @@
+import ConsortMPC
 import ConsortQuery
 import ConsortSpec
 import ConsortTesting
@@ -69,7 +70,7 @@ struct PostgresReferenceTests {
                 let postgresQuery = query.replacing(/MEDIAN\((\w+)\)/) { "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))" }
                 let expected = try await Self.postgres(postgresQuery, url: url)
                 try Self.compare(try PlainEngine.run(plan, on: data), expected, query: query, engine: "plain")
-                try Self.compare(try await MPCQueryEngine.run(plan, on: data).0, expected, query: query, engine: "mpc")
+                try Self.compare(try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0, expected, query: query, engine: "mpc")
             }
         }
     }
@@ -86,7 +87,7 @@ struct PostgresReferenceTests {
             let plan = try QueryChecker.check(try QueryFixture.specification(query: query, quality: [rule], minGroupSize: 100))
             let expected = try await Self.postgres(query.replacingOccurrences(of: "WHERE age >= 20", with: "WHERE (hours <= 60 OR NOT employed) AND age >= 20"), url: url)
             let excluded = try await Self.postgres("SELECT COUNT(*) AS n FROM people WHERE NOT (hours <= 60 OR NOT employed)", url: url)[0]["n"]!
-            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data).0)] {
+            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0)] {
                 #expect(result.excludedRows["people"].map(Double.init) == excluded.doubleValue, "\(engine)")
                 // Every group with fewer than 100 rows is suppressed (all its aggregate cells null), the others agree.
                 let small = expected.filter { ($0["n"]?.doubleValue ?? 0) < 100 }.count + (8 - expected.count)
@@ -146,7 +147,7 @@ struct PostgresReferenceTests {
             let minimum = Double(cts.disclosure.minGroupSize)
             let countColumn = plan.outputs.first { $0.type == "integer" && !["category", "boolean"].contains($0.type) }?.name
             let kept = expected.filter { row in countColumn.map { (row[$0]?.doubleValue ?? 0) >= minimum } ?? true }
-            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data).0)] {
+            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0)] {
                 try Self.compare(result, kept, query: cts.query, engine: engine, skipSuppressed: true)
             }
         }

@@ -26,9 +26,9 @@ enum QueryFixture {
         return cts
     }
 
-    static func data(seed: UInt64 = 42) throws -> (csv: String, table: TableData) {
+    static func data(seed: UInt64 = 42, rows: Int = Self.rows) throws -> (csv: String, table: TableData) {
         let table = try self.specification(query: "SELECT COUNT(*) AS n FROM people").tables[0]
-        let csv = try DataSynth.csv(table: table, rows: Self.rows, seed: seed)
+        let csv = try DataSynth.csv(table: table, rows: rows, seed: seed)
         return (csv, try CSVTable.parse(csv, table: table))
     }
 }

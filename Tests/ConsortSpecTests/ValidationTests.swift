@@ -1,4 +1,5 @@
 import ConsortPKI
+import ConsortQuery
 import ConsortSpec
 import ConsortTesting
 import Foundation
@@ -10,7 +11,7 @@ struct ValidationTests {
 
     static func diagnostics(_ text: String, now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil) throws -> [Diagnostic] {
         let document = try SpecificationDocument(bytes: Array(text.utf8))
-        return try document.specification(now: now, members: members).1.filter { $0.severity == .error }
+        return try document.specification(now: now, members: members, engines: EngineRegistry.shared).1.filter { $0.severity == .error }
     }
 
     @Test("the three examples validate", arguments: ["household-income", "gender-pay-gap", "mno-commuting"])

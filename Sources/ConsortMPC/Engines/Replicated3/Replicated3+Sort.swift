@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// Sorts rows by `key` (ascending), keys in [0, 2^keyBits), carrying `payload` columns along.
     ///
     /// Keys are made distinct (key · 2^⌈log₂ n⌉ + row index), the rows are shuffled obliviously, then a quicksort
@@ -16,7 +16,7 @@ extension MPCSession {
             throw MPCError(.invalidArgument, "sort: \(keyBits)-bit keys of \(rows) rows need more than 62 bits")
         }
         let indices = (0..<rows).map { UInt64($0) }
-        let composite = key.scaled(by: UInt64(1) << UInt64(indexBits)).adding(public: indices, party: self.party)
+        let composite = key.scaled(by: Int64(1) << Int64(indexBits)).adding(public: indices, party: self.party)
         let shuffled = try await self.shuffle([composite, key] + payload)
         let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
         return (shuffled[1].permuted(order), shuffled.dropFirst(2).map { $0.permuted(order) })

@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// The sign bit of x as an XOR-shared bit, for |x| < 2^(bits−1): bit bits−1 of a + b, i.e. a_{k−1} ⊕ b_{k−1} ⊕
     /// carry into k−1. Rounds: 1 + 1 + ⌈log₂(bits−1)⌉; about 3·bits AND gates per element.
     package mutating func signBit(_ x: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Bits {
@@ -19,11 +19,6 @@ extension MPCSession {
         try await self.bitToArithmetic(try await self.signBit(x - y, bits: bits))
     }
 
-    /// x < c for a public constant c per element, for |x − c| < 2^(bits−1).
-    package mutating func lessThan(_ x: Replicated3.Share, public c: [UInt64], bits: Int = 64) async throws -> Replicated3.Share {
-        try await self.bitToArithmetic(try await self.signBit(x.adding(public: Ring.negate(c), party: self.party), bits: bits))
-    }
-
     /// x < 0 as an arithmetic bit, for |x| < 2^(bits−1).
     package mutating func lessThanZero(_ x: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
         try await self.bitToArithmetic(try await self.signBit(x, bits: bits))
@@ -42,11 +37,17 @@ extension MPCSession {
         try await self.bitToArithmetic(try await self.equalBit(x, y, bits: bits))
     }
 
-    /// x == c for public c per element, for |x − c| < 2^bits.
-    package mutating func equal(_ x: Replicated3.Share, public c: [UInt64], bits: Int = 64) async throws -> Replicated3.Share {
-        try await self.bitToArithmetic(
-            try await self.equalBit(x.adding(public: Ring.negate(c), party: self.party), .zeros(x.count), bits: bits)
-        )
+    /// The bits of x mod 2^bits as arithmetic 0/1 shares: result[j · n + e] is bit j of element e.
+    /// One carry tree per bit position; for aggregates, not for whole columns.
+    package mutating func bitDecompose(_ x: Replicated3.Share, bits: Int) async throws -> Replicated3.Share {
+        guard (1...64).contains(bits) else { throw MPCError(.invalidArgument, "bit decomposition of \(bits) bits") }
+        let (a, b, _, _) = try await self.splitAddends(x, bits: bits)
+        let p = a ^ b
+        guard bits > 1 else { return try await self.bitToArithmetic(p) }
+        let g = try await self.and(a, b)
+        let carries = try await self.carries(generate: g, propagate: p, into: Array(1..<bits))
+        let sums = [p.plane(0)] + (1..<bits).map { p.plane($0) ^ carries[$0 - 1] }
+        return try await self.bitToArithmetic(.stack(sums))
     }
 
     /// Converts XOR-shared bits (every plane) into arithmetic 0/1 shares: result[p * count + e] is plane p, element e.

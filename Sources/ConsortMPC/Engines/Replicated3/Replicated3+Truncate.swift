@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// floor(x / 2^m) for signed x, exactly — deterministic, no probability of a wrong result.
     ///
     /// With x = a + b (mod 2^64) split as in `splitAddends`: floor(x/2^m) = (a >> m) + (b >> m) + c_m − (w + s₆₃)·2^(64−m),
@@ -19,11 +19,6 @@ extension MPCSession {
         let n = x.count
         let c = arithmetic.slice(0..<n)
         let wrap = arithmetic.slice(n..<2 * n) + arithmetic.slice(2 * n..<3 * n)
-        return aHigh! + bHigh! + c - wrap.scaled(by: UInt64(1) << UInt64(64 - m))
-    }
-
-    /// Fixed-point product: exact product, then floor division by 2^f (error in [−2^−f, 0)).
-    package mutating func multiplyFixed(_ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
-        try await self.truncate(try await self.multiply(x, y), by: self.fixedPoint.fractionalBits)
+        return aHigh! + bHigh! + c - wrap.scaled(by: Int64(bitPattern: UInt64(1) << UInt64(64 - m)))
     }
 }

@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// AND of two bit shares of the same shape: one round, one bit per party per AND gate.
     package mutating func and(_ x: Replicated3.Bits, _ y: Replicated3.Bits) async throws -> Replicated3.Bits {
         guard x.mine.count == y.mine.count else { throw MPCError(.invalidArgument, "AND of bit vectors of different shapes") }

@@ -83,4 +83,14 @@ package enum Ring {
             return s0 &+ s1
         }
     }
+
+    /// Words from their little-endian bytes (a whole number of words), in one copy.
+    package static func words(littleEndian bytes: ArraySlice<UInt8>) -> [UInt64] {
+        precondition(bytes.count % 8 == 0, "a whole number of 8-byte words")
+        return [UInt64](unsafeUninitializedCapacity: bytes.count / 8) { buffer, initialised in
+            bytes.withUnsafeBytes { raw in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
+            for i in 0..<buffer.count { buffer[i] = UInt64(littleEndian: buffer[i]) }
+            initialised = bytes.count / 8
+        }
+    }
 }

@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// Obliviously shuffles the rows of `columns` (all of one length) with one random permutation nobody knows.
     ///
     /// Three passes; in the pass of pair (c, c+1) — who share key K(c+1) — x is a two-party sum A + B (A = x_c + x_{c+1}

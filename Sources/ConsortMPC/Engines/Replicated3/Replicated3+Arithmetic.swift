@@ -1,4 +1,4 @@
-extension MPCSession {
+extension Replicated3.Engine {
     /// Elementwise product: one round, one ring element sent per party per product.
     ///
     /// zᵢ = xᵢyᵢ + xᵢyᵢ₊₁ + xᵢ₊₁yᵢ + αᵢ is a 3-out-of-3 sharing of xy; sending zᵢ to party i−1 makes it replicated.
@@ -48,26 +48,21 @@ extension MPCSession {
         return Replicated3.Share(mine: z, next: try self.expect(received.next, count: pairs.count, from: self.next))
     }
 
-    /// Σₖ xₖyₖ: one round, one element.
-    package mutating func dot(_ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
-        try await self.innerProducts([(x, y)])
-    }
-
     /// Reveals `x` to the three computing parties: each sends its first component to the next party.
-    package mutating func open(_ x: Replicated3.Share) async throws -> [UInt64] {
+    package mutating func open(_ x: Replicated3.Share) async throws -> [Int64] {
         let received = try await self.exchange(toNext: x.mine, fromPrevious: true)
         let missing = try self.expect(received.previous, count: x.count, from: self.previous)
-        return Ring.add(Ring.add(x.mine, x.next), missing)
-    }
-
-    /// c ? x : y, elementwise, for an arithmetic bit c: y + c·(x − y). One multiplication.
-    package mutating func select(_ c: Replicated3.Share, _ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
-        try await self.multiply(c, x - y) + y
+        return Ring.add(Ring.add(x.mine, x.next), missing).map { Int64(bitPattern: $0) }
     }
 
     /// Shares of values this party knows in full (an input party co-located with a computing party, or a public
     /// vector given by party 0): party `owner` provides `values`, the others pass nil. One round, from the owner only.
-    package mutating func input(_ values: [UInt64]?, from owner: Int, count: Int) async throws -> Replicated3.Share {
+    package mutating func input(_ values: [Int64]?, from owner: Int, count: Int) async throws -> Replicated3.Share {
+        try await self.input(words: values?.map { UInt64(bitPattern: $0) }, from: owner, count: count)
+    }
+
+    /// `input` for ring words.
+    package mutating func input(words values: [UInt64]?, from owner: Int, count: Int) async throws -> Replicated3.Share {
         // Component owner+1 comes from K(owner+1), shared by owner and owner+1; component owner+2 is zero; the owner
         // sends component owner (the value minus the random part) to owner+2, its previous party.
         if self.party == owner {

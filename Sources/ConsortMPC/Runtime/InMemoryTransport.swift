@@ -1,13 +1,19 @@
 import Synchronization
 
-/// Three transports wired together in one process, for tests of protocol logic. Messages are handed over without
-/// copying; a party can be cut off to test failure handling.
+/// Transports of any number of parties wired together in one process, for tests of protocol logic and in-process
+/// runs. Messages are handed over without copying; a party can be cut off to test failure handling.
 package final class InMemoryNetwork: Sendable {
+    package let parties: Int
     /// links[from][to]
-    let links: [[MessageQueue]] = (0..<3).map { _ in (0..<3).map { _ in MessageQueue() } }
-    let sent = Mutex([Int](repeating: 0, count: 3))
+    let links: [[MessageQueue]]
+    let sent: Mutex<[Int]>
 
-    package init() {}
+    package init(parties: Int = 3) {
+        precondition(parties >= 1, "a network needs at least one party")
+        self.parties = parties
+        self.links = (0..<parties).map { _ in (0..<parties).map { _ in MessageQueue() } }
+        self.sent = Mutex([Int](repeating: 0, count: parties))
+    }
 
     package func transport(for party: Int) -> InMemoryTransport {
         InMemoryTransport(party: party, network: self)
@@ -15,7 +21,7 @@ package final class InMemoryNetwork: Sendable {
 
     /// Cuts `party` off: every peer waiting on it, or later receiving from it, fails with `peerLost`.
     package func disconnect(_ party: Int) {
-        for peer in 0..<3 where peer != party {
+        for peer in 0..<self.parties where peer != party {
             self.links[party][peer].fail(MPCError(.peerLost, "computing party \(party) disconnected"))
             self.links[peer][party].fail(MPCError(.peerLost, "computing party \(peer) disconnected"))
         }
@@ -29,6 +35,8 @@ package final class InMemoryNetwork: Sendable {
 package struct InMemoryTransport: MPCTransport {
     package let party: Int
     let network: InMemoryNetwork
+
+    package var parties: Int { self.network.parties }
 
     package func send(_ words: [UInt64], to peer: Int) async throws {
         self.network.sent.withLock { $0[self.party] += words.count * 8 }

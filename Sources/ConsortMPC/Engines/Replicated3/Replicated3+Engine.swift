@@ -1,17 +1,17 @@
 import Crypto
 
-/// One computing party's state in an MPC session: its index, the transport to the other two, and the pairwise PRGs
-/// that give correlated randomness without communication.
+extension Replicated3 {
+/// One computing party's session of the replicated engine: its index, the transport to the other two, and the
+/// pairwise PRGs that give correlated randomness without communication.
 ///
 /// Keys: Kⱼ is shared by parties j−1 and j. Party i holds Kᵢ (`withPrevious`) and Kᵢ₊₁ (`withNext`). Random and zero
 /// sharings come from those streams; the parties stay in step because they run the same protocol in the same order.
 /// A session is driven by one task at a time (it is a value; protocol steps are `mutating`).
-package struct MPCSession: Sendable {
+package struct Engine: Sendable {
     package let party: Int
     package let transport: any MPCTransport
     var withPrevious: PRG
     var withNext: PRG
-    package var fixedPoint: FixedPoint
 
     /// Rounds (exchanges) and bytes this party has sent, for benchmarks.
     package private(set) var rounds = 0
@@ -22,7 +22,10 @@ package struct MPCSession: Sendable {
 
     /// Sets up a session: party i draws Kᵢ₊₁ from the CSPRNG, sends it to party i+1 over the (authenticated,
     /// encrypted) transport and receives Kᵢ from party i−1.
-    package static func establish(transport: any MPCTransport, fixedPoint: FixedPoint = .standard) async throws -> MPCSession {
+    package static func establish(transport: any MPCTransport) async throws -> Engine {
+        guard transport.parties == Replicated3.parties else {
+            throw MPCError(.sessionSetup, "the replicated engine runs with three computing parties, not \(transport.parties)")
+        }
         let party = transport.party
         let mine = PRG.randomKey()
         let words = mine.withUnsafeBytes { bytes in
@@ -35,16 +38,14 @@ package struct MPCSession: Sendable {
             throw MPCError(.sessionSetup, "party \(Replicated3.previous(party)) sent a malformed PRG key")
         }
         let theirs = SymmetricKey(data: received.withUnsafeBytes { Array($0) })
-        return MPCSession(party: party, transport: transport, withPrevious: PRG(key: theirs), withNext: PRG(key: mine),
-                          fixedPoint: fixedPoint)
+        return Engine(party: party, transport: transport, withPrevious: PRG(key: theirs), withNext: PRG(key: mine))
     }
 
-    init(party: Int, transport: any MPCTransport, withPrevious: PRG, withNext: PRG, fixedPoint: FixedPoint) {
+    init(party: Int, transport: any MPCTransport, withPrevious: PRG, withNext: PRG) {
         self.party = party
         self.transport = transport
         self.withPrevious = withPrevious
         self.withNext = withNext
-        self.fixedPoint = fixedPoint
     }
 
     // MARK: Communication
@@ -70,22 +71,6 @@ package struct MPCSession: Sendable {
         try await sendPrevious
         try await sendNext
         return result
-    }
-
-    /// A barrier: returns once both peers have reached it too (one empty-ish round), e.g. to start a clock together.
-    package mutating func synchronize() async throws {
-        let received = try await self.exchange(toPrevious: [0], toNext: [0], fromPrevious: true, fromNext: true)
-        _ = try self.expect(received.previous, count: 1, from: self.previous)
-        _ = try self.expect(received.next, count: 1, from: self.next)
-    }
-
-    /// Checks that all three parties hold the same public value (e.g. a digest of the inputs they will compute on):
-    /// each sends it to both neighbours; any difference aborts with a protocol violation.
-    package mutating func agree(on value: [UInt64], what: String) async throws {
-        let received = try await self.exchange(toPrevious: value, toNext: value, fromPrevious: true, fromNext: true)
-        guard received.previous == value, received.next == value else {
-            throw MPCError(.protocolViolation, "the computing parties disagree on \(what)")
-        }
     }
 
     /// Checks a received message has the expected length (a peer running another protocol is a violation).
@@ -123,4 +108,5 @@ package struct MPCSession: Sendable {
         for c in 0..<3 { bounds.append(min(count, bounds[c] + (base + (c < extra ? 1 : 0)) * 64)) }
         return (0..<3).map { bounds[$0]..<bounds[$0 + 1] }
     }
+}
 }

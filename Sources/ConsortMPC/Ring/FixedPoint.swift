@@ -2,7 +2,7 @@
 ///
 /// With f fractional bits, a value must satisfy |x| < 2^(62−f) for every operation on it to be exact up to the
 /// stated rounding. Truncation after a multiplication is deterministic (floor of the exact product / 2^f, see
-/// `MPCSession.truncate`), so a product is off by less than one unit in the last place (2^−f).
+/// `MPCEngine.truncate`), so a product is off by less than one unit in the last place (2^−f).
 package struct FixedPoint: Sendable, Hashable {
     package var fractionalBits: Int
 
