@@ -72,12 +72,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ConsortTransport",
+            dependencies: [
+                "ConsortMPC",
+                "ConsortPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ConsortNode",
             dependencies: [
                 "ConsortPKI",
                 "ConsortSpec",
                 "ConsortMPC",
                 "ConsortAudit",
+                "ConsortTransport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -104,6 +121,7 @@ let package = Package(
             name: "consort",
             dependencies: [
                 "ConsortPKI",
+                "ConsortTransport",
                 "ConsortSpec",
                 "ConsortAudit",
                 "ConsortMPC",
@@ -189,9 +207,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ConsortTransportTests",
+            dependencies: [
+                "ConsortTransport",
+                "ConsortMPC",
+                "ConsortPKI",
+                "ConsortTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ConsortNodeTests",
             dependencies: [
                 "ConsortNode",
+                "ConsortTransport",
                 "ConsortAudit",
                 "ConsortQuery",
                 "ConsortSpec",

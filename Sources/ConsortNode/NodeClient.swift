@@ -1,4 +1,5 @@
 import ConsortPKI
+import ConsortTransport
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,7 @@
 import ConsortAudit
 import ConsortPKI
 import ConsortSpec
+import ConsortTransport
 import Crypto
 import Foundation
 import Synchronization

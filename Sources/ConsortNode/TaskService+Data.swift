@@ -3,6 +3,7 @@ import ConsortMPC
 import ConsortPKI
 import ConsortQuery
 import ConsortSpec
+import ConsortTransport
 import Crypto
 import Foundation
 import Logging

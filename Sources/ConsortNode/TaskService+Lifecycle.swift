@@ -2,6 +2,7 @@ import ConsortAudit
 import ConsortMPC
 import ConsortPKI
 import ConsortSpec
+import ConsortTransport
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsortMPC
 import ConsortNode
 import ConsortPKI
+import ConsortTransport
 import Crypto
 import Foundation
 

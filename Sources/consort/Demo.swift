@@ -4,6 +4,7 @@ import ConsortNode
 import ConsortPKI
 import ConsortQuery
 import ConsortSpec
+import ConsortTransport
 import Crypto
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConsortAudit
 import ConsortNode
+import ConsortTransport
 import Foundation
 import Logging
 

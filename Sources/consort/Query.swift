@@ -3,6 +3,7 @@ import ConsortMPC
 import ConsortNode
 import ConsortQuery
 import ConsortSpec
+import ConsortTransport
 import Foundation
 
 struct Query: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsortNode
 import ConsortPKI
 import ConsortSpec
+import ConsortTransport
 import Foundation
 
 /// `--identity DIR/NAME --directory FILE --root FILE`: who the client is and whom it trusts. Each can also come from

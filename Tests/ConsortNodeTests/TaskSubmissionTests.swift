@@ -5,6 +5,7 @@ import ConsortPKI
 import ConsortQuery
 import ConsortSpec
 import ConsortTesting
+import ConsortTransport
 import Foundation
 import Testing
 

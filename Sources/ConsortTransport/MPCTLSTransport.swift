@@ -7,7 +7,7 @@ import NIOSSL
 import NIOTLS
 import Synchronization
 
-/// MPC traffic between the three computing parties over mutual TLS 1.3.
+/// MPC traffic between the computing parties of a session — any number of them — over mutual TLS 1.3.
 ///
 /// Party i dials every party j > i and accepts the others; each side's chain is verified by `ConsortVerifier`, and
 /// the handshake fails unless the peer is the node of one of the session's members. Each message is framed with the
@@ -50,32 +50,38 @@ package final class MPCTLSTransport: MPCTransport {
     }
 
     package let party: Int
-    package var parties: Int { self.configuration.peers.count }
+    package let parties: Int
     private let configuration: Configuration
-    private let queues = (0..<3).map { _ in MessageQueue() }
+    private let queues: [MessageQueue]
     private let channels = Mutex<[Int: any Channel]>([:])
-    private let sendSequence = Mutex([UInt64](repeating: 0, count: 3))
+    private let sendSequence: Mutex<[UInt64]>
     private let failure = Mutex<MPCError?>(nil)
     private let unflushedAborts = Mutex(0)
     /// Peers that have sent `end`: they will send nothing more, and may close their connection.
     private let ended: PartyBarrier
 
     private init(configuration: Configuration) {
+        let parties = configuration.peers.count
         self.party = configuration.party
+        self.parties = parties
         self.configuration = configuration
-        self.ended = PartyBarrier(expected: Set(0..<3).subtracting([configuration.party]))
+        self.queues = (0..<parties).map { _ in MessageQueue() }
+        self.sendSequence = Mutex([UInt64](repeating: 0, count: parties))
+        self.ended = PartyBarrier(expected: Set(0..<parties).subtracting([configuration.party]))
     }
 
-    /// Connects to the other two parties (dialing up, accepting down) and returns once both links are authenticated.
+    /// Connects to every other party (dialling up, accepting down) and returns once every link is authenticated.
     package static func establish(_ configuration: Configuration, logger: Logger = Logger(label: "consort.mpc")) async throws -> MPCTLSTransport {
-        guard configuration.session.count == 16, configuration.peers.count == 3,
-            Set(configuration.peers.map(\.party)) == [0, 1, 2]
+        let parties = configuration.peers.count
+        guard configuration.session.count == 16, parties >= 2, Set(configuration.peers.map(\.party)) == Set(0..<parties),
+            (0..<parties).contains(configuration.party)
         else {
-            throw MPCError(.sessionSetup, "an MPC session needs three computing parties and a 16-byte session id")
+            throw MPCError(.sessionSetup, "an MPC session needs parties numbered 0..<n (n ≥ 2), this party among them, and a 16-byte session id")
         }
         let transport = MPCTLSTransport(configuration: configuration)
         let me = configuration.peers.first { $0.party == configuration.party }!
         let sessionMembers = Set(configuration.peers.map(\.member))
+        let members = configuration.peers.sorted { $0.party < $1.party }.map(\.member)
         let serverContext = try configuration.authentication.serverContext()
         let clientContext = try configuration.authentication.clientContext()
         let established = PartyBarrier(expected: Set(configuration.peers.map(\.party)).subtracting([configuration.party]))
@@ -96,7 +102,8 @@ package final class MPCTLSTransport: MPCTransport {
                         return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandlers([
                                 tls, ByteToMessageHandler(MPCFrameDecoder()),
-                                MPCConnectionHandler(transport: transport, peerIdentity: peer, expectedParty: nil, established: established),
+                                MPCConnectionHandler(transport: transport, peerIdentity: peer, established: established,
+                                                     machine: MPCConnectionStateMachine(session: configuration.session, members: members)),
                             ])
                         }
                     }
@@ -112,7 +119,7 @@ package final class MPCTLSTransport: MPCTransport {
             for peer in configuration.peers where peer.party > configuration.party {
                 group.addTask {
                     try await Self.dial(peer, transport: transport, context: clientContext, established: established,
-                                        authentication: configuration.authentication, timeout: configuration.connectTimeout)
+                                        authentication: configuration.authentication, timeout: configuration.connectTimeout, members: members)
                 }
             }
             group.addTask {
@@ -132,7 +139,8 @@ package final class MPCTLSTransport: MPCTransport {
         context: NIOSSLContext,
         established: PartyBarrier,
         authentication: TLSPeerAuthentication,
-        timeout: Duration
+        timeout: Duration,
+        members: [MemberID]
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         var lastError: (any Error)? = nil
@@ -150,7 +158,9 @@ package final class MPCTLSTransport: MPCTransport {
                             )
                             try channel.pipeline.syncOperations.addHandlers([
                                 tls, ByteToMessageHandler(MPCFrameDecoder()),
-                                MPCConnectionHandler(transport: transport, peerIdentity: identity, expectedParty: peer.party, established: established),
+                                MPCConnectionHandler(transport: transport, peerIdentity: identity, established: established,
+                                                     machine: MPCConnectionStateMachine(session: transport.configuration.session, members: members,
+                                                                                        dialled: peer.party)),
                             ])
                         }
                     }
@@ -243,7 +253,7 @@ package final class MPCTLSTransport: MPCTransport {
         }
     }
 
-    /// Ends the session normally once every party gets here: sends `end` to both peers, waits (one round timeout)
+    /// Ends the session normally once every party gets here: sends `end` to every peer, waits (one round timeout)
     /// for theirs, then closes. A party thus never closes a connection a peer still reads from, and the session's
     /// wall time includes the slowest party.
     package func finish() async throws {
@@ -302,164 +312,75 @@ package final class MPCTLSTransport: MPCTransport {
 
     fileprivate func peerEnded(_ party: Int) { self.ended.arrived(party) }
 
-    fileprivate func lost(_ party: Int, _ error: MPCError) {
+    fileprivate func lost(_ error: MPCError) {
         self.abort(error)
     }
-
-    fileprivate var sessionID: [UInt8] { self.configuration.session }
-    fileprivate func member(of party: Int) -> MemberID? { self.configuration.peers.first { $0.party == party }?.member }
 }
 
-/// Waits until the expected peers have arrived (connected and said hello; or sent `end`); gives up at the timeout,
-/// when failed, or when cancelled.
-private final class PartyBarrier: Sendable {
-    private struct State {
-        var remaining: Set<Int>
-        var waiter: CheckedContinuation<Void, any Error>?
-        var outcome: Result<Void, MPCError>?
-    }
-
-    private let state: Mutex<State>
-
-    init(expected: Set<Int>) { self.state = Mutex(State(remaining: expected)) }
-
-    func fail(_ error: MPCError) { self.finish(.failure(error)) }
-
-    func arrived(_ party: Int) {
-        let complete = self.state.withLock { state in
-            state.remaining.remove(party)
-            return state.remaining.isEmpty
-        }
-        if complete { self.finish(.success(())) }
-    }
-
-    private func finish(_ outcome: Result<Void, MPCError>) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if state.outcome == nil { state.outcome = outcome }
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(with: self.state.withLock { $0.outcome!.mapError { $0 as any Error } })
-    }
-
-    func wait(timeout: Duration, failing: @escaping @Sendable (_ missing: [Int]) -> MPCError) async throws {
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.finish(.failure(failing(self.state.withLock { $0.remaining.sorted() })))
-        }
-        defer { timer.cancel() }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let outcome = self.state.withLock { state -> Result<Void, MPCError>? in
-                    if state.outcome == nil { state.waiter = continuation }
-                    return state.outcome
-                }
-                if let outcome { continuation.resume(with: outcome.mapError { $0 as any Error }) }
-            }
-        } onCancel: {
-            self.finish(.failure(MPCError(.sessionSetup, "session setup was cancelled")))
-        }
-    }
-}
-
-/// Per-connection protocol handling: hello, sequence numbers, delivery, loss.
+/// A connection's NIO side: feeds the state machine and carries out its answers.
 private final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     private let transport: MPCTLSTransport
     private let peerIdentity: TLSPeerAuthentication.PeerIdentity
-    private var party: Int?
-    private let dialed: Bool
     private let established: PartyBarrier
-    private var nextSequence: UInt64 = 0
-    /// The frames of the message being received.
-    private var fragments: [ByteBuffer] = []
-    private var fragmentBytes = 0
-    /// The peer sent `end`: its connection closing is no longer a loss.
-    private var finished = false
+    private var machine: MPCConnectionStateMachine
 
-    init(transport: MPCTLSTransport, peerIdentity: TLSPeerAuthentication.PeerIdentity, expectedParty: Int?, established: PartyBarrier) {
+    init(transport: MPCTLSTransport, peerIdentity: TLSPeerAuthentication.PeerIdentity, established: PartyBarrier,
+         machine: MPCConnectionStateMachine) {
         self.transport = transport
         self.peerIdentity = peerIdentity
-        self.party = expectedParty
-        self.dialed = expectedParty != nil
         self.established = established
+        self.machine = machine
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, self.dialed, let party = self.party {
-            if self.transport.register(context.channel, party: party) { self.established.arrived(party) }
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            self.perform(self.machine.handshakeCompleted(), context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let action: MPCConnectionStateMachine.Action
         do {
             let frame = try MPCFrame.parse(Self.unwrapInboundIn(data))
-            guard frame.session == self.transport.sessionID else {
-                throw MPCError(.protocolViolation, "a peer sent a frame of another MPC session")
-            }
-            switch frame.kind {
-            case .hello:
-                var payload = frame.payload
-                guard !self.dialed, self.party == nil, let index = payload.readInteger(as: UInt8.self), index < 3,
-                    let member = self.transport.member(of: Int(index)),
-                    self.peerIdentity.verified?.identity == .node(member)
-                else {
-                    throw MPCError(.protocolViolation, "a peer's hello does not match its verified certificate")
-                }
-                self.party = Int(index)
-                guard self.transport.register(context.channel, party: Int(index)) else {
-                    throw MPCError(.protocolViolation, "computing party \(index) connected twice")
-                }
-                self.established.arrived(Int(index))
-            case .data, .dataMore:
-                guard let party = self.party else { throw MPCError(.protocolViolation, "data before hello") }
-                guard frame.sequence == self.nextSequence else {
-                    throw MPCError(.protocolViolation, "computing party \(party) sent frame \(frame.sequence), expected \(self.nextSequence)")
-                }
-                self.nextSequence += 1
-                self.fragments.append(frame.payload)
-                self.fragmentBytes += frame.payload.readableBytes
-                guard self.fragmentBytes <= 8 * MPCFrame.maximumMessageWords else {
-                    throw MPCError(.protocolViolation, "computing party \(party) sent a message over \(MPCFrame.maximumMessageWords) ring elements")
-                }
-                if frame.kind == .data {
-                    let words = try MPCFrame.words(self.fragments)
-                    self.fragments.removeAll(keepingCapacity: true)
-                    self.fragmentBytes = 0
-                    self.transport.deliver(words, from: party)
-                }
-            case .end:
-                guard let party = self.party else { throw MPCError(.protocolViolation, "end before hello") }
-                guard self.fragments.isEmpty else { throw MPCError(.protocolViolation, "computing party \(party) ended the session mid-message") }
-                self.finished = true
-                self.transport.peerEnded(party)
-            case .abort:
-                guard let party = self.party else { throw MPCError(.protocolViolation, "abort before hello") }
-                self.transport.lost(party, MPCFrame.abortReason(frame.payload, from: party))
-                context.close(promise: nil)
-            }
-        } catch let error as MPCError {
-            self.transport.lost(self.party ?? -1, error)
-            context.close(promise: nil)
+            action = self.machine.received(frame, verifiedMember: self.peerIdentity.verified?.memberID)
         } catch {
-            self.transport.lost(self.party ?? -1, MPCError(.protocolViolation, "\(error)"))
-            context.close(promise: nil)
+            action = self.machine.errorCaught(error)
         }
+        self.perform(action, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let party = self.party, !self.finished {
-            self.transport.lost(party, MPCError(.peerLost, "the connection to computing party \(party) closed"))
-        }
+        self.perform(self.machine.channelInactive(), context: context)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let party = self.party, !self.finished {
-            self.transport.lost(party, MPCError(.peerLost, "the connection to computing party \(party) failed: \(error)"))
-        }
+        self.perform(self.machine.errorCaught(error), context: context)
         context.close(promise: nil)
+    }
+
+    private func perform(_ action: MPCConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .register(let party):
+            guard self.transport.register(context.channel, party: party) else {
+                self.perform(.fail(MPCError(.protocolViolation, "computing party \(party) connected twice")), context: context)
+                return
+            }
+            self.established.arrived(party)
+        case .deliver(let words, let party):
+            self.transport.deliver(words, from: party)
+        case .peerEnded(let party):
+            self.transport.peerEnded(party)
+        case .fail(let error):
+            self.transport.lost(error)
+            context.close(promise: nil)
+        case .close:
+            context.close(promise: nil)
+        }
     }
 }

@@ -125,7 +125,7 @@ package struct TLSPeerAuthentication: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw NodeError(.tls, "cannot set up TLS with the identity \(self.identity.certificate.subject): \(error)", underlying: error)
+            throw TransportError(.tls, "cannot set up TLS with the identity \(self.identity.certificate.subject): \(error)", underlying: error)
         }
     }
 

@@ -1,7 +1,7 @@
 import ConsortMPC
-import ConsortNode
 import ConsortPKI
 import ConsortTesting
+import ConsortTransport
 import Foundation
 import Testing
 
@@ -90,6 +90,69 @@ struct MPCTLSTransportTests {
         #expect(try reveal(12) == small.map { UInt64(Double($0).squareRoot().rounded(.down)) })
         let sum = small.reduce(0, +)
         #expect(try reveal(13) == [sum, small.reduce(0) { $0 + $1 * $1 }, (sum << 16) / UInt64(small.count)])
+    }
+
+    @Test("four parties: every pair connects once, messages arrive in order, agreement and the session end work")
+    func fourParties() async throws {
+        let network = try TestMPCNetwork(members: ["cp-a", "cp-b", "cp-c", "cp-d"])
+        let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let received = try await withThrowingTaskGroup(of: (Int, [[UInt64]]).self) { group in
+            for party in 0..<4 {
+                group.addTask {
+                    let peers = (0..<4).map { MPCTLSTransport.Peer(party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0]) }
+                    var configuration = MPCTLSTransport.Configuration(
+                        party: party, peers: peers, session: session,
+                        authentication: TLSPeerAuthentication(identity: network.nodes[party], verifier: network.consortium.verifier()))
+                    configuration.connectTimeout = .seconds(10)
+                    let transport = try await MPCTLSTransport.establish(configuration)
+                    #expect(transport.parties == 4)
+                    try await transport.agree(on: [42, 7], what: "a test value")
+                    // Two messages to every peer, then one from every peer's pair, in order.
+                    for peer in 0..<4 where peer != party {
+                        try await transport.send([UInt64(10 * party + peer)], to: peer)
+                        try await transport.send([UInt64(100 * party + peer), 1], to: peer)
+                    }
+                    var messages: [[UInt64]] = []
+                    for peer in 0..<4 where peer != party {
+                        messages.append(try await transport.receive(from: peer))
+                        messages.append(try await transport.receive(from: peer))
+                    }
+                    try await transport.finish()
+                    return (party, messages)
+                }
+            }
+            var received = [[[UInt64]]](repeating: [], count: 4)
+            for try await (party, messages) in group { received[party] = messages }
+            return received
+        }
+        for party in 0..<4 {
+            let expected: [[UInt64]] = (0..<4).filter { $0 != party }.flatMap { peer -> [[UInt64]] in
+                [[UInt64(10 * peer + party)], [UInt64(100 * peer + party), 1]]
+            }
+            #expect(received[party] == expected)
+        }
+    }
+
+    @Test("parties that disagree on a value abort, naming what")
+    func disagreement() async throws {
+        let network = try TestMPCNetwork()
+        let session = [UInt8](repeating: 3, count: 16)
+        let outcomes = await withTaskGroup(of: MPCError?.self) { group in
+            for party in 0..<3 {
+                group.addTask {
+                    do {
+                        let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, session: session))
+                        try await transport.agree(on: [party == 2 ? 8 : 7], what: "the uploaded inputs")
+                        transport.close()
+                        return nil
+                    } catch {
+                        return error as? MPCError
+                    }
+                }
+            }
+            return await group.reduce(into: [MPCError?]()) { $0.append($1) }
+        }
+        #expect(outcomes.allSatisfy { $0?.code == .protocolViolation && $0?.message.contains("the uploaded inputs") == true }, "\(outcomes)")
     }
 
     @Test("a node of a member that is not in the session is refused at the handshake")
