@@ -88,6 +88,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ConsortClient",
+            dependencies: [
+                "ConsortPKI",
+                "ConsortSpec",
+                "ConsortMPC",
+                "ConsortQuery",
+                "ConsortTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ConsortNode",
             dependencies: [
                 "ConsortPKI",
@@ -95,6 +112,7 @@ let package = Package(
                 "ConsortMPC",
                 "ConsortAudit",
                 "ConsortTransport",
+                "ConsortClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -122,6 +140,7 @@ let package = Package(
             dependencies: [
                 "ConsortPKI",
                 "ConsortTransport",
+                "ConsortClient",
                 "ConsortSpec",
                 "ConsortAudit",
                 "ConsortMPC",
@@ -133,6 +152,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -215,6 +236,19 @@ let package = Package(
                 "ConsortTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsortClientTests",
+            dependencies: [
+                "ConsortClient",
+                "ConsortMPC",
+                "ConsortPKI",
+                "ConsortQuery",
+                "ConsortSpec",
+                "ConsortTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,6 +16,7 @@ package enum AuditAction: String, CaseIterable, Hashable, Sendable, Codable {
     case taskExpired = "task.expired"
     case dataPurged = "data.purged"
     case requestDenied = "request.denied"
+    case requestFailed = "request.failed"
     case checkpointSigned = "checkpoint.signed"
     case checkpointWitnessed = "checkpoint.witnessed"
     case nodeStarted = "node.started"

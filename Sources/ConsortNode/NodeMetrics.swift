@@ -6,14 +6,18 @@ import Prometheus
 import Synchronization
 
 /// The node's Prometheus metrics (`GET /v1/metrics`): HTTP requests (Hummingbird's middleware), task states, inputs,
-/// outputs, computations and refusals. One registry per process, bootstrapped once; metric values never carry task
-/// data, only counts and durations.
-package final class NodeMetrics: Sendable {
-    package static let shared = NodeMetrics()
-    private let registry = PrometheusCollectorRegistry()
+/// outputs, computations and refusals; values are counts and durations only, never task data. The executable
+/// bootstraps the process's metrics system with `bootstrap()` once and hands the node the result.
+package struct NodeMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
 
-    private init() {
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: self.registry))
+    package init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    /// Makes a Prometheus registry the process's metrics backend (once per process: the executable's job).
+    package static func bootstrap() -> NodeMetrics {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return NodeMetrics(registry: registry)
     }
 
     /// The text exposition format, with the task gauges refreshed from `store`.

@@ -17,6 +17,20 @@ package enum TestEnvironment {
         return nil
     }
 
+    /// For `.enabled(if:)`: whether a test needing Python with `modules` can run. Under `scripts/test` it always
+    /// runs (and fails loudly in `requirePython` if they are missing); elsewhere it shows as skipped.
+    package static func canRunPython(_ modules: [String]) -> Bool {
+        Self.isStrict || Self.python(importing: modules) != nil
+    }
+
+    /// The Python interpreter for a test enabled by `canRunPython`; an error (never a skip) if it is missing.
+    package static func requirePython(_ modules: [String]) throws -> String {
+        guard let python = Self.python(importing: modules) else {
+            throw Unavailable(description: "python with \(modules.joined(separator: ", ")) is required (scripts/test installs it)")
+        }
+        return python
+    }
+
     /// The `consort` executable built with the tests (SwiftPM puts it next to the test bundle), for tests that run
     /// real processes.
     package static func consortExecutable() throws -> URL {

@@ -81,75 +81,15 @@ extension Audit {
 }
 
 extension Audit.Verify {
-    /// Every `<member>.jsonl` with its `<member>.pem`, then agreement on each shared task's outcome; reports a line per
-    /// node and per disagreement, and a final verdict; true if everything verifies.
-    static func verifyDirectory(_ dir: String, root rootCertificate: Certificate, report: (String) -> Void) async throws -> Bool {
-        let logs = try FileManager.default.contentsOfDirectory(atPath: dir)
-            .filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".checkpoints.jsonl") }.sorted()
-        guard !logs.isEmpty else { throw ValidationError("\(dir) holds no .jsonl logs: run 'consort audit pull' first") }
-        var outcomes: [String: [String: String]] = [:]  // task → node → outcome
-        var witnessed = Set<String>()  // "witness|node|size|root" as each witness's own log records it
-        var claimed: [(checkpoint: AuditCheckpoint, witness: MemberID)] = []
-        var failed = false
-        for file in logs {
-            let member = String(file.dropLast(".jsonl".count))
-            let entries = try AuditExport.read("\(dir)/\(file)")
-            let chain = try PEMFiles.readCertificates("\(dir)/\(member).pem")
-            let checkpointFile = "\(dir)/\(member).checkpoints.jsonl"
-            let checkpoints = FileManager.default.fileExists(atPath: checkpointFile)
-                ? try String(contentsOfFile: checkpointFile, encoding: .utf8).split(separator: "\n").map {
-                    try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8)))
-                } : []
-            let time = entries.last.flatMap { AuditTime.date($0.time) } ?? Date()
-            let verifier = try await AuditVerifier.forNode(chain: chain, root: rootCertificate, at: time)
-            switch await verifier.verify(entries: entries, checkpoints: checkpoints) {
-            case .success(let summary):
-                report("\(member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head)), "
-                    + "\(summary.checkpoints) checkpoint(s) with \(summary.witnesses) witness signature(s)")
-                claimed += checkpoints.flatMap { checkpoint in checkpoint.witnesses.map { (checkpoint, $0.witness) } }
-            case .failure(let failure):
-                report("\(member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
-                failed = true
-            }
-            for entry in entries where entry.action == .checkpointWitnessed {
-                if let details = try? StrictJSONReader().parse(Array(entry.details.utf8)), let node = details["node"]?.stringValue,
-                    case .number(let number)? = details["size"], let size = number.integer, let root = details["root"]?.stringValue
-                {
-                    witnessed.insert("\(member)|\(node)|\(size)|\(root)")
-                }
-            }
-            for entry in entries {
-                guard let task = entry.taskID else { continue }
-                let outcome: String?
-                switch entry.action {
-                case .ctsAccepted: outcome = outcomes[task]?[member] ?? "accepted"
-                case .computeFinished: outcome = "computed"
-                case .computeAborted: outcome = "aborted"
-                case .taskHalted: outcome = "halted"
-                case .taskExpired: outcome = "expired"
-                default: outcome = nil
-                }
-                if let outcome { outcomes[task, default: [:]][member] = outcome }
-            }
+    /// Every log of a directory from `audit pull`, verified together (`AuditDirectoryVerifier`); reports a line per
+    /// node and per problem, and a final verdict; true if everything verifies.
+    static func verifyDirectory(_ dir: String, root: Certificate, report: (String) -> Void) async throws -> Bool {
+        let logs: [AuditDirectoryVerifier.NodeLog]
+        do { logs = try AuditDirectoryVerifier.read(directory: dir) } catch let error as AuditError {
+            throw ValidationError(error.message)
         }
-        // A countersignature must be in the witness's own log too (when that log was pulled): a node that rewrote its
-        // history cannot produce both.
-        let pulled = Set(logs.map { String($0.dropLast(".jsonl".count)) })
-        for (checkpoint, witness) in claimed where pulled.contains(witness.rawValue) {
-            guard witnessed.contains("\(witness)|\(checkpoint.node)|\(checkpoint.size)|\(Hex.encode(checkpoint.rootHash))") else {
-                report("\(checkpoint.node): checkpoint at \(checkpoint.size) claims a countersignature of \(witness), whose log does not record it")
-                failed = true
-                continue
-            }
-        }
-        // Nodes must agree on whether a task produced a result. How a stopped task ended may differ: a halt or a
-        // deadline cancels the session on one node first, and its peers then see the session aborted.
-        func kind(_ outcome: String) -> String { ["aborted", "halted", "expired"].contains(outcome) ? "stopped" : outcome }
-        for (task, byNode) in outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values.map(kind)).count > 1 {
-            report("task \(task.prefix(16))…: the nodes disagree: " + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-            failed = true
-        }
-        if !failed { report("audit verified: \(logs.count) node(s) agree on \(outcomes.count) task(s)") }
-        return !failed
+        let result = await AuditDirectoryVerifier.verify(logs, root: root)
+        for line in result.lines { report(line) }
+        return result.verified
     }
 }

@@ -62,11 +62,24 @@ extension Bench {
             }
             let rate = Double(total) / seconds
             if json {
-                print(#"{"store":"\#(address)","entries":\#(total),"writers":\#(writerCount),"seconds":\#(seconds),"appendsPerSecond":\#(rate.rounded()),"head":"\#(Hex.encode(head.hash))","size":\#(head.size)}"#)
+                let summary = AuditBenchSummary(store: "\(address)", entries: total, writers: writerCount, seconds: seconds,
+                                                appendsPerSecond: rate.rounded(), head: Hex.encode(head.hash), size: head.size)
+                print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
             } else {
                 print("\(total) signed appends by \(writerCount) writer(s) to \(address) in \(String(format: "%.3f", seconds)) s: "
                       + "\(Int(rate.rounded())) appends/s; head #\(head.size) \(Hex.encode(head.hash))")
             }
         }
     }
+}
+
+/// What `consort bench audit --json` prints.
+struct AuditBenchSummary: Codable {
+    var store: String
+    var entries: Int
+    var writers: Int
+    var seconds: Double
+    var appendsPerSecond: Double
+    var head: String
+    var size: Int64
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConsortAudit
+import ConsortClient
 import ConsortNode
 import ConsortPKI
 import ConsortQuery
@@ -140,16 +141,11 @@ struct Demo: AsyncParsableCommand {
             try jws.sign(as: try SigningIdentity.load(identity: try user(id, "signer", [.signer])), member: try MemberID(id))
         }
         let task = jws.taskID
-        let verifier = ConsortVerifier(root: rootCertificate)
-        func client(_ identity: String) throws -> NodeClient {
-            NodeClient(authentication: TLSPeerAuthentication(identity: try SigningIdentity.load(identity: identity), verifier: verifier))
+        func client(_ identity: String) throws -> MemberClient {
+            MemberClient(identity: try SigningIdentity.load(identity: identity), root: rootCertificate, directory: directory)
         }
-        let submitter = try client("\(root)/nso-north/signer")
-        for member in computing {
-            let response = try await submitter.request(.post, "/v1/tasks", body: jws.serialized(), to: directory.member(try MemberID(member))!.endpoint!,
-                                                       node: try MemberID(member))
-            guard (200..<300).contains(response.status) else { throw CommandFailure("\(member) refused the task: \(response.body)") }
-        }
+        let (_, accepted) = try await client("\(root)/nso-north/signer").submit(jws.serialized())
+        if let refused = accepted.first(where: { !$0.succeeded }) { throw CommandFailure("\(refused.member) refused the task: \(refused.body)") }
         print("task \(task)\n  \"\(ExampleSpecification.householdQuery)\"\n  accepted by cp-a, cp-b, cp-c")
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
 
@@ -163,12 +159,14 @@ struct Demo: AsyncParsableCommand {
             try csv.write(toFile: "\(root)/\(office)/households.csv", atomically: true, encoding: .utf8)
             let data = try CSVTable.parse(csv, table: table, source: "\(office)/households.csv")
             parts.append(data)
-            var lines: [String] = []
-            let failures = try await InputCommand.Upload.upload(data, task: task, table: "households", cts: cts,
-                                                                client: try client(try user(office, "uploader", [.uploader])),
-                                                                directory: directory, progress: ProgressBar(mode: .auto, label: "  \(office) uploading")) { lines.append($0) }
-            guard failures == 0 else { throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n")) }
-            print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts")
+            let upload = try await client(try user(office, "uploader", [.uploader]))
+                .upload(data, task: task, table: "households", cts: cts, progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
+            guard upload.failures == 0 else {
+                var lines: [String] = []
+                InputCommand.Upload.print(upload, table: "households") { lines.append($0) }
+                throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n"))
+            }
+            print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts checked")
         }
         clock.lap("inputs: \(records) records validated, secret-shared and uploaded by 2 input parties")
 
@@ -176,20 +174,16 @@ struct Demo: AsyncParsableCommand {
         let analyst = try client(try user("eurostat", "analyst", [.analyst]))
         let deadline = ContinuousClock.now + .seconds(600)
         while true {
-            var states: [String] = []
-            for member in computing {
-                let response = try await analyst.request(.get, "/v1/tasks/\(task)", to: directory.member(try MemberID(member))!.endpoint!, node: try MemberID(member))
-                states.append(response.body)
-            }
-            if states.allSatisfy({ $0.contains("results-ready") }) { break }
-            if let failed = states.first(where: { $0.contains("aborted") }) { throw CommandFailure("the computation was aborted: \(failed)") }
-            guard ContinuousClock.now < deadline else { throw CommandFailure("the computation did not finish in 10 minutes: \(states)") }
+            let states = try await analyst.status(task: task)
+            if states.allSatisfy({ $0.value?.state == .resultsReady }) { break }
+            if let failed = states.first(where: { $0.value?.state == .aborted }) { throw CommandFailure("the computation was aborted: \(failed.body)") }
+            guard ContinuousClock.now < deadline else { throw CommandFailure("the computation did not finish in 10 minutes: \(states.map(\.line))") }
             try await Task.sleep(for: .milliseconds(100))
         }
         clock.lap("MPC between the three nodes over mutual TLS")
 
         // 6. Eurostat collects the result shares and reconstructs the result.
-        let result = try await OutputCommand.Fetch.fetch(task: task, cts: cts, client: analyst, directory: directory)
+        let result = try await analyst.result(task: task)
         clock.lap("result shares fetched by the output party, checked and reconstructed")
         print("\nresult for eurostat:\n" + result.table())
         let plaintext = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
@@ -199,7 +193,7 @@ struct Demo: AsyncParsableCommand {
         // 7. The auditor pulls every node's audit trail over mutual TLS and verifies each chain and their agreement.
         print("\nthe auditor pulls every node's audit log:")
         let auditor = try client(try user("auditor", "inspector", [.analyst]))
-        guard await Audit.Pull.pull(client: auditor, directory: directory, out: "\(root)/audit", report: { print($0) }) == 0 else {
+        guard await auditor.pullAudit(into: "\(root)/audit", report: { print($0) }) == 0 else {
             throw CommandFailure("the audit logs could not all be pulled")
         }
         guard try await Audit.Verify.verifyDirectory("\(root)/audit", root: rootCertificate, report: { print("  " + $0) }) else {

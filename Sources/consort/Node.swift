@@ -4,6 +4,8 @@ import ConsortNode
 import ConsortTransport
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 struct Node: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,12 +78,17 @@ struct Node: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             let loggerCopy = logger
             let dataDirectory = node.dataDirectory
+            let metrics = NodeMetrics.bootstrap()
             try await AuditStores.with(node.store) { store in
                 let log = try AuditLog(store: store, identity: node.identity)
                 let tasks = try await TaskStores.open(node.store, dataDirectory: dataDirectory)
                 print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
                 do {
-                    try await NodeServer(node: node, log: log, tasks: tasks, logger: loggerCopy).run()
+                    let server = NodeServer(node: node, log: log, tasks: tasks, metrics: metrics, logger: loggerCopy)
+                    let group = ServiceGroup(configuration: .init(services: try await server.services(), gracefulShutdownSignals: [.sigterm, .sigint],
+                                                                  logger: loggerCopy))
+                    try await group.run()
+                    try await server.stopped()
                     try await tasks.close()
                 } catch {
                     try? await tasks.close()

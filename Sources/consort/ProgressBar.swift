@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortClient
 import Foundation
 import Synchronization
 
@@ -8,7 +9,7 @@ import Glibc
 
 /// A one-line progress bar on standard error for transfers to several nodes at once, redrawn at most 10 times a
 /// second; silent unless standard error is a terminal (or `always`), so logs and pipes stay clean.
-final class ProgressBar: Sendable {
+final class ProgressBar: UploadProgress {
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case auto, always, never
     }

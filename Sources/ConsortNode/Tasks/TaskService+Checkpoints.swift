@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortClient
 import ConsortPKI
 import ConsortSpec
 import ConsortTransport

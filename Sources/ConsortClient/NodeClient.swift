@@ -1,5 +1,6 @@
 import ConsortPKI
 import ConsortTransport
+import ConsortTransport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -30,7 +31,7 @@ package struct NodeClient: Sendable {
     package func request(_ method: Method, _ path: String, body: [UInt8] = [], to endpoint: URL, node member: MemberID,
                          timeout: Duration = .seconds(30), progress: (@Sendable (Int) -> Void)? = nil) async throws -> Response {
         guard let host = endpoint.host, let port = endpoint.port else {
-            throw NodeError(.configuration, "the endpoint \(endpoint) has no host and port")
+            throw ClientError(.configuration, "the endpoint \(endpoint) has no host and port")
         }
         let context = try self.authentication.clientContext()
         let peer = TLSPeerAuthentication.PeerIdentity()
@@ -51,13 +52,13 @@ package struct NodeClient: Sendable {
                 .connect(host: host, port: port).get()
         } catch {
             promise.fail(error)  // never left pending
-            throw NodeError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
+            throw ClientError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
         }
         defer { channel.close(promise: nil) }
         // One deadline for the handshake, the request and the answer: a node that accepts the connection and then
         // stalls (e.g. a stopped process) must not hold the client.
         let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
-            promise.fail(NodeError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
+            promise.fail(ClientError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
             channel.close(promise: nil)
         }
         defer { scheduled.cancel() }
@@ -78,20 +79,20 @@ package struct NodeClient: Sendable {
         do {
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         } catch {
-            if let rejection = peer.rejection { throw NodeError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            if let rejection = peer.rejection { throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
             // The first failure wins: the deadline (which closed the channel) or this one.
-            promise.fail(NodeError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error))
+            promise.fail(ClientError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error))
             _ = try await promise.futureResult.get()
         }
         do {
             var response = try await promise.futureResult.get()
             response.peerChain = peer.verified?.chain ?? []
             return response
-        } catch let error as NodeError {
+        } catch let error as ClientError {
             throw error
         } catch {
-            if let rejection = peer.rejection { throw NodeError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
-            throw NodeError(.unavailable, "the request to the node of \(member) failed: \(error)", underlying: error)
+            if let rejection = peer.rejection { throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            throw ClientError(.unavailable, "the request to the node of \(member) failed: \(error)", underlying: error)
         }
     }
 }
@@ -119,7 +120,7 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.promise.fail(NodeError(.unavailable, "the connection closed before a response arrived"))
+        self.promise.fail(ClientError(.unavailable, "the connection closed before a response arrived"))
         context.fireChannelInactive()
     }
 }

@@ -33,11 +33,26 @@ extension TaskService {
                                                      details: ["what": .string(scope.rawValue), "reason": .string(reason)]))
     }
 
+    /// Moves a task through the lifecycle (`TaskLifecycle`): from the state it is in now, by `event` caused by `actor`,
+    /// if the lifecycle allows it (and, with `from`, only out of those states). The update is conditional on the state
+    /// read, so two paths racing for one task cannot both move it. Returns the new state, or nil if the task is not
+    /// where the event applies (another path moved it first, or it never was).
+    func advance(_ task: String, on event: TaskLifecycle.Event, by actor: TaskLifecycle.Actor,
+                 from allowed: Set<TaskLifecycle.State>? = nil) async throws -> TaskLifecycle.State? {
+        for _ in 0..<8 {
+            guard let state = try await self.tasks.record(task)?.state, allowed?.contains(state) ?? true,
+                let next = try? TaskLifecycle.next(after: state, on: event, by: actor)
+            else { return nil }
+            if try await self.tasks.transition(task, from: [state], to: next) { return next }
+        }
+        return nil
+    }
+
     /// At start-up: a computation this node was running when it stopped cannot resume (its peers have given up on it),
     /// so the task is aborted and its inputs purged.
     package func abortInterruptedComputations() async throws {
         for record in try await self.tasks.all() where record.state == .computing {
-            guard try await self.tasks.transition(record.id, from: [.computing], to: .aborted) else { continue }
+            guard try await self.advance(record.id, on: .abort, by: .system, from: [.computing]) != nil else { continue }
             _ = try await self.log.append(try AuditDraft(actor: self.system, action: .computeAborted, taskID: record.id,
                                                          details: ["reason": .string("the node stopped during the computation")]))
             try await self.purge(record.id, .inputs, because: "the computation was aborted")
@@ -54,7 +69,7 @@ extension TaskService {
             let task = record.id
             let live = record.state
             if [.accepted, .collectingInputs].contains(live), now > cts.deadlines.inputs {
-                guard try await self.tasks.transition(task, from: [.accepted, .collectingInputs], to: .expired) else { continue }
+                guard try await self.advance(task, on: .expire, by: .system, from: [.accepted, .collectingInputs]) != nil else { continue }
                 let uploaded = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
                 let missing = cts.parties.inputs.map { "\($0.member)/\($0.table)" }.filter { !uploaded.contains($0) }
                 _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task, details: [
@@ -62,18 +77,18 @@ extension TaskService {
                 ]))
                 try await self.purge(task, .everything, because: "the task expired at its input deadline")
             } else if live == .computing, now > cts.deadlines.compute {
-                guard try await self.tasks.transition(task, from: [.computing], to: .expired) else { continue }
+                guard try await self.advance(task, on: .expire, by: .system, from: [.computing]) != nil else { continue }
                 _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task,
                                                              details: ["deadline": .string("compute")]))
                 self.computations.abort(task, MPCError(.cancelled, "the compute deadline \(DocumentReader.formatTimestamp(cts.deadlines.compute)) passed"))
                 // Also when the session was still being set up (nothing to abort yet): it then fails on the missing inputs.
                 try await self.purge(task, .inputs, because: "the task expired at its compute deadline")
             } else if [.resultsReady, .completed].contains(live), now > cts.deadlines.outputs {
-                if try await self.tasks.transition(task, from: [.resultsReady], to: .completed) {
+                if try await self.advance(task, on: .outputsDelivered, by: .system, from: [.resultsReady]) != nil {
                     try await self.logState(task, .completed, because: "the output deadline passed")
                 }
                 try await self.purge(task, .everything, because: "the output deadline passed")
-                if try await self.tasks.transition(task, from: [.completed], to: .purged) {
+                if try await self.advance(task, on: .purged, by: .system, from: [.completed]) != nil {
                     try await self.logState(task, .purged, because: "all task data deleted")
                 }
             }
@@ -84,19 +99,6 @@ extension TaskService {
         _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskStateChanged, taskID: task,
                                                      details: ["state": .string(state.rawValue), "reason": .string(reason)]))
     }
-}
-
-/// The MPC sessions this node is running, by task: so that a deadline can cut one off.
-package final class RunningComputations: Sendable {
-    private let sessions = Mutex<[String: MPCTLSTransport]>([:])
-
-    package init() {}
-
-    func started(_ task: String, _ transport: MPCTLSTransport) { self.sessions.withLock { $0[task] = transport } }
-    func ended(_ task: String) { _ = self.sessions.withLock { $0.removeValue(forKey: task) } }
-
-    /// Fails the session's pending and later rounds with `error` and tells the peers (they abort too).
-    func abort(_ task: String, _ error: MPCError) { self.sessions.withLock { $0[task] }?.abort(error) }
 }
 
 /// A background loop of the node, one pass every `interval` until graceful shutdown: the deadline watcher and the

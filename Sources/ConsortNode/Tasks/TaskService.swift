@@ -4,6 +4,7 @@ import ConsortPKI
 import ConsortQuery
 import ConsortSpec
 import Foundation
+import Logging
 
 /// A computing-party node's enforcement of task submission (DESIGN §2): a CTS is accepted only when its signatures
 /// are complete and valid under the operator root and the directory's roles, this node is one of its computing
@@ -15,22 +16,25 @@ package struct TaskService: Sendable {
     package let log: AuditLog
     /// The node's data directory (task inputs and results).
     package let dataDirectory: String
-    /// The MPC sessions under way, so that a deadline can cut one off.
-    let computations = RunningComputations()
+    /// The computations under way, run as child tasks of a service.
+    package let computations: ComputationRunner
     /// When this node last checkpointed its log.
     let checkpoints = CheckpointSchedule()
-    /// Audit appends started where nothing can await them (TLS handshake callbacks); shutdown waits for them.
-    package let pendingAudits: PendingAudits
+    /// Audit entries raised where nothing can await an append (TLS handshake callbacks, the MPC listener).
+    package let audits: AuditQueue
     /// Who may call what.
     package let policy = AccessPolicy.builtIn
+    package let logger: Logger
 
-    package init(node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String,
-                 pendingAudits: PendingAudits = PendingAudits()) {
+    package init(node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String, audits: AuditQueue,
+                 computations: ComputationRunner, logger: Logger) {
         self.node = node
         self.tasks = tasks
         self.log = log
         self.dataDirectory = dataDirectory
-        self.pendingAudits = pendingAudits
+        self.audits = audits
+        self.computations = computations
+        self.logger = logger
     }
 
     package struct Outcome: Sendable {
@@ -76,7 +80,10 @@ package struct TaskService: Sendable {
             guard cts.deadlines.inputs > now else {
                 throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
             }
-            let (record, created) = try await self.tasks.insert(id: task, document: bytes, state: .accepted)
+            // The signatures are complete (signed) and this computing party accepts the task.
+            let signed = try TaskLifecycle.next(after: .draft, on: .signaturesCompleted, by: .system)
+            let accepted = try TaskLifecycle.next(after: signed, on: .acceptedByComputingParties, by: .computingParty)
+            let (record, created) = try await self.tasks.insert(id: task, document: bytes, state: accepted)
             if created {
                 _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsAccepted, taskID: task,
                                                              details: ["id": .string(cts.id), "state": .string(record.state.rawValue)]))
@@ -112,7 +119,10 @@ package struct TaskService: Sendable {
             guard result.isValid, let signer = result.member else {
                 throw NodeError(.invalidRequest, "the halt's signature is not acceptable: \(result.problem.map { "\($0)" } ?? "unknown problem")")
             }
-            let statement = try StrictJSONReader().parse(jws.payload)
+            let statement: JSONValue
+            do { statement = try StrictJSONReader().parse(jws.payload) } catch {
+                throw NodeError(.invalidRequest, "the halt's statement is not acceptable JSON: \(error)")
+            }
             guard statement["consort"]?.stringValue == "halt/1", statement["task"]?.stringValue == task,
                 let reason = statement["reason"]?.stringValue, (1...1000).contains(reason.count)
             else {
@@ -121,8 +131,7 @@ package struct TaskService: Sendable {
             guard cts.parties.mayHalt.contains(signer) else {
                 throw NodeError(.forbidden, "\(signer) may not halt task \(cts.id) (mayHalt: \(cts.parties.mayHalt.map(\.rawValue).joined(separator: ", ")))")
             }
-            let live: [TaskLifecycle.State] = TaskLifecycle.State.allCases.filter(\.isLive)
-            guard try await self.tasks.transition(task, from: live, to: .halted) else {
+            guard try await self.advance(task, on: .halt, by: .haltAuthority) != nil else {
                 throw NodeError(.conflict, "task \(cts.id) is no longer live: it cannot be halted")
             }
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .taskHalted, taskID: task,

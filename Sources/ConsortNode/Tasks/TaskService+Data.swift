@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortClient
 import ConsortMPC
 import ConsortPKI
 import ConsortQuery
@@ -21,7 +22,8 @@ extension TaskService {
 
     /// Stores one input party's shares of one table (this node's pair of every column) and returns a receipt signed by
     /// this node. Only the input parties listed for the table, before the input deadline, once each.
-    package func upload(_ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()) async throws -> String {
+    package func upload(_ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity,
+                        now: Date = Date()) async throws -> UploadResponse {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
         do {
@@ -49,21 +51,17 @@ extension TaskService {
                 throw NodeError(.conflict, "\(member) has already uploaded table '\(table)' of task \(cts.id)")
             }
             try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
-            _ = try await self.tasks.transition(task, from: [.accepted], to: .collectingInputs)
+            _ = try await self.advance(task, on: .inputsOpened, by: .system, from: [.accepted])
             NodeMetrics.inputReceived(bytes: bytes.count)
             let digest = Hex.encode(SHA256.hash(data: bytes))
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: [
                 "table": .string(table), "member": .string(member.rawValue), "rows": .number(JSONNumber(Int64(rows))),
                 "batch": .string(batch), "sha256": .string(digest),
             ]))
-            let receipt = String(decoding: JSONWriter.write(.object(JSONObject([
-                ("task", .string(task)), ("table", .string(table)), ("member", .string(member.rawValue)), ("rows", .number(JSONNumber(Int64(rows)))),
-                ("batch", .string(batch)), ("sha256", .string(digest)), ("node", .string(self.node.member.rawValue)),
-                ("at", .string(DocumentReader.formatTimestamp(now))),
-            ]))), as: UTF8.self)
-            let signature = Base64URL.encode(try ES256.sign(Array(receipt.utf8), with: self.node.identity.privateKey))
+            let receipt = UploadResponse.Receipt(task: task, table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
+                                                 node: self.node.member.rawValue, at: DocumentReader.formatTimestamp(now))
             if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
-            return #"{"receipt":\#(receipt),"signature":"\#(signature)"}"#
+            return try UploadResponse.signed(receipt, by: self.node.identity.privateKey)
         } catch let error as NodeError {
             _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputRejected, taskID: task,
                                                          details: ["table": .string(table), "reason": .string(error.message)]))
@@ -79,31 +77,36 @@ extension TaskService {
     // MARK: Computation
 
     /// Runs the MPC with the other computing parties once every input is in: only with the CTS's computing parties
-    /// (mutual TLS, node certificates of exactly those members), only after all three agree on the same uploads.
+    /// (mutual TLS, node certificates of exactly those members), only after all of them agree on the same uploads.
     /// Afterwards the inputs are purged (`purge-after-compute`, or whenever the computation failed); with
-    /// `purge-after-outputs` they stay until the output deadline.
+    /// `purge-after-outputs` they stay until the output deadline. The computation is a child task of the node's
+    /// `ComputationRunner`, so it never outlives the node.
     func startComputation(_ task: String, _ cts: ComputationTaskSpecification) {
         let service = self
-        Task {
-            guard (try? await service.tasks.transition(task, from: [.collectingInputs], to: .computing)) == true else { return }
+        let logger = self.logger.with(LoggingMetadata.task, task)
+        self.computations.start(task) {
+            guard (try? await service.advance(task, on: .computationStarted, by: .system, from: [.collectingInputs])) != nil else { return }
             var purgeInputs = cts.retention.inputs == .purgeAfterCompute
             let started = ContinuousClock.now
             var outcome = "finished"
             do {
                 _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
-                let result = try await service.compute(task, cts)
+                logger.info("computation started")
+                let result = try await service.compute(task, cts, logger: logger)
                 try service.store(result, task: task)
                 // A halt or the compute deadline may have ended the task meanwhile: then the result must not stay.
-                guard try await service.tasks.transition(task, from: [.computing], to: .resultsReady) else {
+                guard try await service.advance(task, on: .computationFinished, by: .computingParty, from: [.computing]) != nil else {
                     throw NodeError(.conflict, "the task ended during the computation")
                 }
                 _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
+                logger.info("computation finished")
             } catch {
                 purgeInputs = true
                 outcome = "aborted"
+                logger.warning("computation aborted: \(error)")
                 // Past the compute deadline the task expired, whichever node noticed first.
-                let ended: TaskLifecycle.State = Date() > cts.deadlines.compute ? .expired : .aborted
-                if (try? await service.tasks.transition(task, from: [.computing], to: ended)) == true, ended == .expired {
+                let event: TaskLifecycle.Event = Date() > cts.deadlines.compute ? .expire : .abort
+                if (try? await service.advance(task, on: event, by: .system, from: [.computing])) == .expired {
                     _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .taskExpired, taskID: task,
                                                                      details: ["deadline": .string("compute")]))
                 }
@@ -128,7 +131,7 @@ extension TaskService {
 
     /// Connects to the other computing parties, agrees with them on the uploads, runs the query on the task's engine
     /// and returns the result body this node releases.
-    private func compute(_ task: String, _ cts: ComputationTaskSpecification) async throws -> [UInt8] {
+    private func compute(_ task: String, _ cts: ComputationTaskSpecification, logger: Logger) async throws -> [UInt8] {
         let plan = try QueryChecker.check(cts)
         let shares = try TaskShares(task: task, cts: cts)
         let party = try self.party(in: cts)
@@ -144,12 +147,14 @@ extension TaskService {
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
-        let (log, system, pending) = (self.log, self.system, self.pendingAudits)
+        let (audits, system) = (self.audits, self.system)
         configuration.onRejectedPeer = { reason in
-            pending.run { _ = try? await log.append(try AuditDraft(actor: system, action: .requestDenied, taskID: task,
-                                                                   details: ["what": .string("MPC connection"), "reason": .string(reason)])) }
+            if let draft = try? AuditDraft(actor: system, action: .requestDenied, taskID: task,
+                                           details: ["what": .string("MPC connection"), "reason": .string(reason)]) {
+                audits.enqueue(draft)
+            }
         }
-        let transport = try await MPCTLSTransport.establish(configuration)
+        let transport = try await MPCTLSTransport.establish(configuration, logger: logger.with(LoggingMetadata.party, "\(party)"))
         self.computations.started(task, transport)
         defer { self.computations.ended(task) }
         do {
@@ -210,7 +215,7 @@ extension TaskService {
             // Once every output party has its shares the task is complete; they can fetch again until the output deadline.
             let fetched = try await self.tasks.recordRelease(task: task, member: member.rawValue)
             if cts.parties.outputs.allSatisfy({ fetched.contains($0.rawValue) }),
-                try await self.tasks.transition(task, from: [.resultsReady], to: .completed)
+                try await self.advance(task, on: .outputsDelivered, by: .system, from: [.resultsReady]) != nil
             {
                 try await self.logState(task, .completed, because: "every output party fetched the result")
             }

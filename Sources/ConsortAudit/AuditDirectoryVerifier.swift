@@ -1,0 +1,121 @@
+import ConsortPKI
+import ConsortSpec
+import Foundation
+import X509
+
+/// An auditor's verification of every node's audit log at once (`consort audit verify --dir`, the demo): each log's
+/// chain, signatures and checkpoints under its node's certificate; every countersignature recorded in the witness's
+/// own log; and the nodes' agreement on each task they share — computed on all, or stopped on all.
+package enum AuditDirectoryVerifier {
+    /// One node's log as pulled: its entries, the node's certificate chain and its checkpoints.
+    package struct NodeLog: Sendable {
+        package var member: String
+        package var entries: [AuditEntry]
+        package var chain: [Certificate]
+        package var checkpoints: [AuditCheckpoint]
+
+        package init(member: String, entries: [AuditEntry], chain: [Certificate], checkpoints: [AuditCheckpoint]) {
+            self.member = member
+            self.entries = entries
+            self.chain = chain
+            self.checkpoints = checkpoints
+        }
+    }
+
+    /// What the verification found: a line per node and per problem, and the verdict.
+    package struct Report: Sendable {
+        package var lines: [String] = []
+        package var verified = false
+        /// Task → node → outcome ("accepted", "computed", "aborted", "halted", "expired").
+        package var outcomes: [String: [String: String]] = [:]
+    }
+
+    /// The logs `consort audit pull` wrote into `directory`: `<member>.jsonl`, `<member>.pem` and (optionally)
+    /// `<member>.checkpoints.jsonl`.
+    package static func read(directory: String) throws -> [NodeLog] {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw AuditError(.fileAccess, "cannot read \(directory): \(error.localizedDescription)", underlying: error)
+        }
+        let logs = names.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".checkpoints.jsonl") }.sorted()
+        guard !logs.isEmpty else { throw AuditError(.fileAccess, "\(directory) holds no .jsonl logs: run 'consort audit pull' first") }
+        return try logs.map { file in
+            let member = String(file.dropLast(".jsonl".count))
+            let checkpointFile = "\(directory)/\(member).checkpoints.jsonl"
+            let checkpoints = FileManager.default.fileExists(atPath: checkpointFile)
+                ? try String(contentsOfFile: checkpointFile, encoding: .utf8).split(separator: "\n").map {
+                    try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8)))
+                } : []
+            return NodeLog(member: member, entries: try AuditExport.read("\(directory)/\(file)"),
+                           chain: try PEMFiles.readCertificates("\(directory)/\(member).pem"), checkpoints: checkpoints)
+        }
+    }
+
+    /// Verifies the logs against the operator root.
+    package static func verify(_ logs: [NodeLog], root: Certificate) async -> Report {
+        var report = Report()
+        var witnessed = Set<String>()  // "witness|node|size|root" as each witness's own log records it
+        var claimed: [(checkpoint: AuditCheckpoint, witness: MemberID)] = []
+        var failed = false
+        for log in logs {
+            // The node certificate must have been valid while it wrote the log.
+            let time = log.entries.last.flatMap { AuditTime.date($0.time) } ?? Date()
+            do {
+                let verifier = try await AuditVerifier.forNode(chain: log.chain, root: root, at: time)
+                switch await verifier.verify(entries: log.entries, checkpoints: log.checkpoints) {
+                case .success(let summary):
+                    report.lines.append("\(log.member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head)), "
+                        + "\(summary.checkpoints) checkpoint(s) with \(summary.witnesses) witness signature(s)")
+                    claimed += log.checkpoints.flatMap { checkpoint in checkpoint.witnesses.map { (checkpoint, $0.witness) } }
+                case .failure(let failure):
+                    report.lines.append("\(log.member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
+                    failed = true
+                }
+            } catch {
+                report.lines.append("\(log.member): FAILED: its certificate does not verify: \(error)")
+                failed = true
+            }
+            for entry in log.entries where entry.action == .checkpointWitnessed {
+                if let details = try? StrictJSONReader().parse(Array(entry.details.utf8)), let node = details["node"]?.stringValue,
+                    case .number(let number)? = details["size"], let size = number.integer, let root = details["root"]?.stringValue
+                {
+                    witnessed.insert("\(log.member)|\(node)|\(size)|\(root)")
+                }
+            }
+            for entry in log.entries {
+                guard let task = entry.taskID else { continue }
+                let outcome: String?
+                switch entry.action {
+                case .ctsAccepted: outcome = report.outcomes[task]?[log.member] ?? "accepted"
+                case .computeFinished: outcome = "computed"
+                case .computeAborted: outcome = "aborted"
+                case .taskHalted: outcome = "halted"
+                case .taskExpired: outcome = "expired"
+                default: outcome = nil
+                }
+                if let outcome { report.outcomes[task, default: [:]][log.member] = outcome }
+            }
+        }
+        // A countersignature must be in the witness's own log too (when that log was pulled): a node that rewrote its
+        // history cannot produce both.
+        let pulled = Set(logs.map(\.member))
+        for (checkpoint, witness) in claimed where pulled.contains(witness.rawValue) {
+            guard witnessed.contains("\(witness)|\(checkpoint.node)|\(checkpoint.size)|\(Hex.encode(checkpoint.rootHash))") else {
+                report.lines.append("\(checkpoint.node): checkpoint at \(checkpoint.size) claims a countersignature of \(witness), whose log does not record it")
+                failed = true
+                continue
+            }
+        }
+        // Nodes must agree on whether a task produced a result. How a stopped task ended may differ: a halt or a
+        // deadline cancels the session on one node first, and its peers then see the session aborted.
+        func kind(_ outcome: String) -> String { ["aborted", "halted", "expired"].contains(outcome) ? "stopped" : outcome }
+        for (task, byNode) in report.outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values.map(kind)).count > 1 {
+            report.lines.append("task \(task.prefix(16))…: the nodes disagree: "
+                + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            failed = true
+        }
+        if !failed { report.lines.append("audit verified: \(logs.count) node(s) agree on \(report.outcomes.count) task(s)") }
+        report.verified = !failed
+        return report
+    }
+}

@@ -1,0 +1,37 @@
+import ConsortAudit
+import ConsortSpec
+import Hummingbird
+
+/// The audit routes: the whole log and the checkpoints (auditors), and countersigning a peer node's checkpoint.
+struct AuditController {
+    let service: TaskService
+
+    func addRoutes(to router: Router<NodeRequestContext>) {
+        router.get("/v1/audit", use: self.log)
+        router.get("/v1/audit/checkpoints", use: self.checkpoints)
+        router.post("/v1/audit/witness", use: self.witness)
+    }
+
+    /// JSON Lines: one signed entry per line (`Specs/audit-entry.md`).
+    @Sendable func log(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        try await self.service.authorizeOrRefuse(.auditRead, try context.caller)
+        let entries = try await self.service.log.store.allEntries()
+        return Self.lines(entries.map(AuditExport.line))
+    }
+
+    @Sendable func checkpoints(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        try await self.service.authorizeOrRefuse(.auditRead, try context.caller)
+        let checkpoints = try await self.service.log.store.checkpoints(of: nil)
+        return Self.lines(checkpoints.map { JSONWriter.string($0.json) })
+    }
+
+    @Sendable func witness(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        let witness = try await self.service.witness(Array(body.readableBytesView), by: try context.caller)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: witness)))
+    }
+
+    static func lines(_ lines: [String]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/jsonl"], body: .init(byteBuffer: ByteBuffer(string: lines.map { $0 + "\n" }.joined())))
+    }
+}

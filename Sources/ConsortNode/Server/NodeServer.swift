@@ -1,0 +1,85 @@
+import ConsortAudit
+import ConsortPKI
+import ConsortSpec
+import ConsortTransport
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// A member's service node: the REST API over mutual TLS 1.3 (controllers on a Hummingbird router), the MPC
+/// computations, the deadline watcher, the checkpointer and the audit queue — as services the executable runs in one
+/// `ServiceGroup` with graceful shutdown. Every connection's client chain is verified by `ConsortVerifier` and must
+/// belong to a member the operator's directory lists; requests are authorised from that verified identity only.
+/// Start-up, shutdown and every refusal are written to the audit log.
+package struct NodeServer: Sendable {
+    package let node: NodeConfiguration.Loaded
+    package let log: AuditLog
+    package let tasks: any TaskStore
+    package let metrics: NodeMetrics
+    package let logger: Logger
+    package let service: TaskService
+
+    package init(node: NodeConfiguration.Loaded, log: AuditLog, tasks: any TaskStore, metrics: NodeMetrics, logger: Logger) {
+        self.node = node
+        self.log = log
+        self.tasks = tasks
+        self.metrics = metrics
+        self.logger = logger
+        self.service = TaskService(node: node, tasks: tasks, log: log, dataDirectory: node.dataDirectory,
+                                   audits: AuditQueue(log: log, logger: logger), computations: ComputationRunner(), logger: logger)
+    }
+
+    /// Logs `node.started`, aborts the computations a previous run left behind, and returns the node's services in
+    /// start order; graceful shutdown stops them in reverse, the audit queue last.
+    package func services() async throws -> [any Service] {
+        let configuration = self.node.configuration
+        let application = try self.application()
+        try await self.log.append(try AuditDraft(actor: self.service.system, action: .nodeStarted,
+                                                 details: ["listen": .string(configuration.listen)]))
+        try await self.service.abortInterruptedComputations()
+        let deadlines = NodeLoop.deadlines(self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)), logger: self.logger)
+        let checkpoints = NodeLoop.checkpoints(self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger)
+        return [self.service.audits, self.service.computations, deadlines, checkpoints, application]
+    }
+
+    /// After the services have stopped: logs `node.stopped`.
+    package func stopped() async throws {
+        try await self.log.append(try AuditDraft(actor: self.service.system, action: .nodeStopped))
+    }
+
+    /// The HTTP application: our mutual-TLS channel, the member and error middleware, the controllers.
+    func application() throws -> some Service {
+        let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
+        let context = try authentication.serverContext()
+        let directory = self.node.directory
+        let audits = self.service.audits
+        let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ErrorMiddleware(log: self.log))
+        router.add(middleware: MemberMiddleware(directory: directory, log: self.log))
+        HealthController(service: self.service, metrics: self.metrics).addRoutes(to: router)
+        TaskController(service: self.service).addRoutes(to: router)
+        DataController(service: self.service).addRoutes(to: router)
+        AuditController(service: self.service).addRoutes(to: router)
+        let server = HTTPServerBuilder { responder in
+            MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication) { identity in
+                identity.memberID.map { directory.member($0) != nil } ?? false
+            } onReject: { reason in
+                // Handshake callbacks cannot await: the entry goes through the audit queue.
+                if let draft = try? AuditDraft(actor: AuditActor(fingerprint: "-", subject: "unauthenticated TLS peer"), action: .requestDenied,
+                                               details: ["reason": .string(reason)]) {
+                    audits.enqueue(draft)
+                }
+            }
+        }
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(self.node.host, port: self.node.port), serverName: "consort-node"),
+            logger: self.logger
+        )
+    }
+}
