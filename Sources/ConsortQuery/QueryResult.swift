@@ -1,7 +1,7 @@
 import ConsortSpec
 import Foundation
 
-/// A query's result as delivered to output parties (DESIGN §2): columns, rows (suppressed cells are nil), the number
+/// A query's result as delivered to output parties (docs/architecture.md §2): columns, rows (suppressed cells are nil), the number
 /// of suppressed groups and the rows each table lost to `exclude` quality rules.
 package struct QueryResult: Sendable, Equatable {
     package var columns: [String]
@@ -10,7 +10,7 @@ package struct QueryResult: Sendable, Equatable {
     package var suppressed: Int
     package var excludedRows: [String: Int]
 
-    /// DESIGN §2's JSON result format.
+    /// The JSON result format of docs/architecture.md §2.
     package func json() -> String {
         func cell(_ value: ResultValue?) -> JSONValue {
             switch value {

@@ -1,7 +1,7 @@
 import ConsortPKI
 import Foundation
 
-/// A Computation Task Specification (`cts/1`, DESIGN §2): the contract every member signs before any data moves.
+/// A Computation Task Specification (`cts/1`, docs/architecture.md §2): the contract every member signs before any data moves.
 ///
 /// Built only by `CTSReader` from bytes the strict reader accepted, so every field has passed the shape checks of
 /// `Specs/cts.schema.json`; `CTSValidator` adds the checks across fields.
@@ -87,7 +87,7 @@ extension ComputationTaskSpecification {
         }
     }
 
-    /// Column types (DESIGN §2).
+    /// Column types (docs/architecture.md §2).
     package enum ColumnType: Hashable, Sendable {
         case integer(min: Int64, max: Int64)
         case decimal(scale: Int, min: FixedDecimal, max: FixedDecimal)

@@ -1,4 +1,4 @@
-/// The lifecycle of a task (DESIGN §2) as a pure state machine: which event moves a task from which state, and who
+/// The lifecycle of a task (docs/architecture.md §2) as a pure state machine: which event moves a task from which state, and who
 /// may cause it. Nodes drive it and write every transition to the audit trail.
 ///
 /// ```

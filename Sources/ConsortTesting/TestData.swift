@@ -1,20 +1,16 @@
 import Foundation
 
-/// Locations of the external test suites (`../shared/testdata` next to the repository) and of the repository itself.
+/// The repository, and the external test suites vendored in `Tests/Fixtures` (each with its source, revision and
+/// licence in `Tests/Fixtures/README.md`).
 package enum TestData {
     /// The repository root, derived from this file's path.
     package static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// `../shared/testdata`, or `CONSORT_TESTDATA` if set. Missing data is an error, never a skip.
+    /// `Tests/Fixtures`. Missing data is an error, never a skip.
     package static func directory() throws -> URL {
-        let url: URL
-        if let override = ProcessInfo.processInfo.environment["CONSORT_TESTDATA"] {
-            url = URL(fileURLWithPath: override)
-        } else {
-            url = self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-        }
+        let url = self.repositoryRoot.appendingPathComponent("Tests/Fixtures")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw MissingTestData(path: url.path)
@@ -31,8 +27,7 @@ package enum TestData {
     package struct MissingTestData: Error, CustomStringConvertible {
         package var path: String
         package var description: String {
-            "external test data not found at \(self.path): the shared testdata folder must sit next to the repository "
-                + "(or set CONSORT_TESTDATA)"
+            "test fixture not found at \(self.path): the repository's Tests/Fixtures is incomplete (see its README)"
         }
     }
 }

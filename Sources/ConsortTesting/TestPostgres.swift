@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Testing
 
 /// The PostgreSQL server of the test run (`scripts/test` starts a throwaway cluster and exports its address).
 ///
@@ -10,13 +11,19 @@ package enum TestPostgres {
     package static var url: String? { ProcessInfo.processInfo.environment["CONSORT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
     package static var isRequired: Bool { ProcessInfo.processInfo.environment["CONSORT_REQUIRE_POSTGRES"] == "1" }
 
-    /// True if PostgreSQL tests should run; throws if they are required but no server is configured.
-    package static func isAvailable() throws -> Bool {
-        if Self.url != nil { return true }
-        if Self.isRequired {
-            throw TestEnvironment.Unavailable(description: "CONSORT_REQUIRE_POSTGRES=1 but CONSORT_TEST_POSTGRES_URL is not set")
+    /// For `.enabled(if:)`: whether PostgreSQL tests run. Under `scripts/test` they always do (and fail loudly if the
+    /// server is missing); elsewhere, without a server, they show as skipped.
+    package static var canRun: Bool { Self.url != nil || Self.isRequired }
+
+    /// The reason a PostgreSQL test shows when skipped.
+    package static let skipReason: Comment = "no PostgreSQL test server (scripts/test starts one)"
+
+    /// The test server's URL; an error (never a skip) if it is missing.
+    package static func requireURL() throws -> String {
+        guard let url = Self.url else {
+            throw TestEnvironment.Unavailable(description: "CONSORT_TEST_POSTGRES_URL is not set (scripts/test sets it)")
         }
-        return false
+        return url
     }
 
     /// Creates a fresh database (optionally a copy of `template`), runs `body` with its URL, then drops it.

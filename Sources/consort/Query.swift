@@ -76,7 +76,7 @@ struct Query: AsyncParsableCommand {
         @Option(help: "plain or mpc.")
         var engine: Engine = .plain
 
-        @Option(help: "table, csv or json (DESIGN §2's result format).")
+        @Option(help: "table, csv or json (the result format of docs/architecture.md §2).")
         var format: Format = .table
 
         @Flag(help: "Print how long reading, sharing and computing took (to stderr).")

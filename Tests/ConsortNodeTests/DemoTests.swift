@@ -15,9 +15,9 @@ struct DemoTests {
         #expect(demo.stdout.contains("stores: SQLite"), "\(demo.stdout)")
     }
 
-    @Test("the demo on PostgreSQL: a database per node, dropped afterwards")
+    @Test("the demo on PostgreSQL: a database per node, dropped afterwards", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func onPostgres() async throws {
-        guard try TestPostgres.isAvailable(), let url = TestPostgres.url else { return }
+        let url = try TestPostgres.requireURL()
         let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url])
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
         #expect(demo.stdout.contains("stores: PostgreSQL") && demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")

@@ -539,9 +539,9 @@ struct TaskSubmissionTests {
         }
     }
 
-    @Test("end to end with every node's audit trail in PostgreSQL")
+    @Test("end to end with every node's audit trail in PostgreSQL", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func endToEndOnPostgres() async throws {
-        guard try TestPostgres.isAvailable() else { return }
+        _ = try TestPostgres.requireURL()
         try await TestPostgres.withDatabase { a in
             try await TestPostgres.withDatabase { b in
                 try await TestPostgres.withDatabase { c in

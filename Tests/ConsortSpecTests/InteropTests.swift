@@ -7,17 +7,10 @@ import Testing
 /// Independent implementations read our documents the same way.
 @Suite("Interoperability with Python JOSE and JSON Schema")
 struct InteropTests {
-    static func python(_ modules: [String]) throws -> String? {
-        if let python = TestEnvironment.python(importing: modules) { return python }
-        if TestEnvironment.isStrict {
-            throw TestEnvironment.Unavailable(description: "python with \(modules) is required under scripts/test")
-        }
-        return nil
-    }
-
-    @Test("joserfc verifies every signature of a Consort-signed CTS, and rejects a tampered one")
+    @Test("joserfc verifies every signature of a Consort-signed CTS, and rejects a tampered one",
+          .enabled(if: TestEnvironment.canRunPython(["joserfc", "cryptography"]), "python with joserfc is not installed"))
     func joserfc() async throws {
-        guard let python = try Self.python(["joserfc", "cryptography"]) else { return }
+        let python = try TestEnvironment.requirePython(["joserfc", "cryptography"])
         let (consortium, signers) = try TestConsortium.household()
         _ = consortium
         var jws = MultiSignatureJWS(payload: Array(TestSpecifications.householdIncome().utf8))
@@ -49,7 +42,8 @@ struct InteropTests {
         #expect(tampered.stdout.contains("invalid"))
     }
 
-    @Test("Python jsonschema and Consort agree on Specs/cts.schema.json", arguments: [
+    @Test("Python jsonschema and Consort agree on Specs/cts.schema.json",
+          .enabled(if: TestEnvironment.canRunPython(["jsonschema"]), "python with jsonschema is not installed"), arguments: [
         ("valid", "", ""),
         ("unknown field", "\"query\":", "\"owner\": \"x\", \"query\":"),
         ("bad member id", "\"eurostat\"", "\"EuroStat\""),
@@ -62,7 +56,7 @@ struct InteropTests {
         ("unknown engine", "\"protocol\": \"replicated3\"", "\"protocol\": \"garbled\""),
     ])
     func schemaAgreement(_ name: String, _ find: String, _ replace: String) throws {
-        guard let python = try Self.python(["jsonschema"]) else { return }
+        let python = try TestEnvironment.requirePython(["jsonschema"])
         var text = TestSpecifications.householdIncome()
         if !find.isEmpty {
             #expect(text.contains(find), "fixture changed for \(name)")

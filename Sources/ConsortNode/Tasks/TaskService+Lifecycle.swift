@@ -59,7 +59,7 @@ extension TaskService {
         }
     }
 
-    /// One pass of the deadline rules (DESIGN §2), for every task this node holds:
+    /// One pass of the deadline rules (docs/architecture.md §2), for every task this node holds:
     /// - input deadline passed with inputs missing → `expired`, all task data purged;
     /// - compute deadline passed during the MPC → `expired`, the session cancelled (the peers stop too), inputs purged;
     /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.

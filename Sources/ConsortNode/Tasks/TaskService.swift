@@ -6,7 +6,7 @@ import ConsortSpec
 import Foundation
 import Logging
 
-/// A computing-party node's enforcement of task submission (DESIGN §2): a CTS is accepted only when its signatures
+/// A computing-party node's enforcement of task submission (docs/architecture.md §2): a CTS is accepted only when its signatures
 /// are complete and valid under the operator root and the directory's roles, this node is one of its computing
 /// parties, the engine is supported, the query type-checks and the input deadline is ahead. Every submission and its
 /// outcome go to the audit log.
