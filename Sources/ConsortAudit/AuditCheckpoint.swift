@@ -22,17 +22,21 @@ package struct AuditCheckpoint: Hashable, Sendable {
     }
 
     var statementObject: JSONValue {
-        .object(JSONObject([
-            ("node", .string(self.node.rawValue)),
-            ("size", .number(JSONNumber(self.size))),
-            ("root", .string(Hex.encode(self.rootHash))),
-            ("time", .string(self.time)),
-        ]))
+        .object(
+            JSONObject([
+                ("node", .string(self.node.rawValue)),
+                ("size", .number(JSONNumber(self.size))),
+                ("root", .string(Hex.encode(self.rootHash))),
+                ("time", .string(self.time)),
+            ]))
     }
 
-    package static func sign(node: MemberID, size: Int64, rootHash: [UInt8], key: P256.Signing.PrivateKey,
-                             time: String = AuditTime.now()) throws -> AuditCheckpoint {
-        var checkpoint = AuditCheckpoint(node: node, size: size, rootHash: rootHash, time: time, signature: [], witnesses: [])
+    package static func sign(
+        node: MemberID, size: Int64, rootHash: [UInt8], key: P256.Signing.PrivateKey,
+        time: String = AuditTime.now()
+    ) throws -> AuditCheckpoint {
+        var checkpoint = AuditCheckpoint(
+            node: node, size: size, rootHash: rootHash, time: time, signature: [], witnesses: [])
         checkpoint.signature = try ES256.sign(checkpoint.statement, with: key)
         return checkpoint
     }
@@ -42,7 +46,9 @@ package struct AuditCheckpoint: Hashable, Sendable {
     }
 
     /// Countersigns this checkpoint as `identity` (another node).
-    package func witnessed(by identity: SigningIdentity, member: MemberID, time: String = AuditTime.now()) throws -> CheckpointWitness {
+    package func witnessed(by identity: SigningIdentity, member: MemberID, time: String = AuditTime.now()) throws
+        -> CheckpointWitness
+    {
         var witness = CheckpointWitness(
             witness: member, time: time, signature: [],
             chain: try identity.chain.map { try Self.der($0) }
@@ -66,7 +72,9 @@ package struct AuditCheckpoint: Hashable, Sendable {
         return .object(object)
     }
 
-    package init(node: MemberID, size: Int64, rootHash: [UInt8], time: String, signature: [UInt8], witnesses: [CheckpointWitness]) {
+    package init(
+        node: MemberID, size: Int64, rootHash: [UInt8], time: String, signature: [UInt8], witnesses: [CheckpointWitness]
+    ) {
         self.node = node
         self.size = size
         self.rootHash = rootHash
@@ -77,14 +85,20 @@ package struct AuditCheckpoint: Hashable, Sendable {
 
     package init(json value: JSONValue) throws {
         let reader = DocumentReader()
-        guard let object = reader.object(value, at: "", required: ["node", "size", "root", "time", "signature"], optional: ["witnesses"]),
+        guard
+            let object = reader.object(
+                value, at: "", required: ["node", "size", "root", "time", "signature"], optional: ["witnesses"]),
             let node = reader.string(object["node"], at: "/node", length: 1...63).flatMap({ try? MemberID($0) }),
-            let size = reader.integer(object["size"], at: "/size", range: 0...Int64(StrictJSONReader.maximumSafeInteger)),
+            let size = reader.integer(
+                object["size"], at: "/size", range: 0...Int64(StrictJSONReader.maximumSafeInteger)),
             let root = reader.string(object["root"], at: "/root", length: 64...64).flatMap(Hex.decode),
-            let time = reader.string(object["time"], at: "/time", length: 27...27, rule: AuditTime.isValid, ruleDescription: "is not an audit time"),
+            let time = reader.string(
+                object["time"], at: "/time", length: 27...27, rule: AuditTime.isValid,
+                ruleDescription: "is not an audit time"),
             let signature = reader.string(object["signature"], at: "/signature", length: 128...128).flatMap(Hex.decode)
         else {
-            throw AuditError(.malformedEntry, "not a checkpoint: \(reader.diagnostics.map(\.description).joined(separator: "; "))")
+            throw AuditError(
+                .malformedEntry, "not a checkpoint: \(reader.diagnostics.map(\.description).joined(separator: "; "))")
         }
         let witnesses = try (object["witnesses"]?.arrayValue ?? []).map(CheckpointWitness.init(json:))
         self.init(node: node, size: size, rootHash: root, time: time, signature: signature, witnesses: witnesses)
@@ -115,9 +129,11 @@ package struct CheckpointWitness: Hashable, Sendable {
     package func statement(for checkpoint: AuditCheckpoint) -> [UInt8] {
         var signed = checkpoint.statementObject.objectValue!
         signed["signature"] = .string(Hex.encode(checkpoint.signature))
-        let object: JSONValue = .object(JSONObject([
-            ("checkpoint", .object(signed)), ("witness", .string(self.witness.rawValue)), ("time", .string(self.time)),
-        ]))
+        let object: JSONValue = .object(
+            JSONObject([
+                ("checkpoint", .object(signed)), ("witness", .string(self.witness.rawValue)),
+                ("time", .string(self.time)),
+            ]))
         return Array("consort-witness/1\n".utf8) + JSONWriter.write(object, sortedKeys: true)
     }
 
@@ -126,12 +142,13 @@ package struct CheckpointWitness: Hashable, Sendable {
     }
 
     package var json: JSONValue {
-        .object(JSONObject([
-            ("witness", .string(self.witness.rawValue)),
-            ("time", .string(self.time)),
-            ("signature", .string(Hex.encode(self.signature))),
-            ("x5c", .array(self.chain.map { .string(Base64URL.encodeStandard($0)) })),
-        ]))
+        .object(
+            JSONObject([
+                ("witness", .string(self.witness.rawValue)),
+                ("time", .string(self.time)),
+                ("signature", .string(Hex.encode(self.signature))),
+                ("x5c", .array(self.chain.map { .string(Base64URL.encodeStandard($0)) })),
+            ]))
     }
 
     package init(witness: MemberID, time: String, signature: [UInt8], chain: [[UInt8]]) {
@@ -144,12 +161,15 @@ package struct CheckpointWitness: Hashable, Sendable {
     package init(json value: JSONValue) throws {
         let reader = DocumentReader()
         guard let object = reader.object(value, at: "", required: ["witness", "time", "signature", "x5c"]),
-            let witness = reader.string(object["witness"], at: "/witness", length: 1...63).flatMap({ try? MemberID($0) }),
+            let witness = reader.string(object["witness"], at: "/witness", length: 1...63).flatMap({ try? MemberID($0) }
+            ),
             let time = reader.string(object["time"], at: "/time", length: 27...27),
             let signature = reader.string(object["signature"], at: "/signature", length: 128...128).flatMap(Hex.decode),
             let x5c = reader.array(object["x5c"], at: "/x5c", count: 1...3)
         else {
-            throw AuditError(.malformedEntry, "not a checkpoint witness: \(reader.diagnostics.map(\.description).joined(separator: "; "))")
+            throw AuditError(
+                .malformedEntry,
+                "not a checkpoint witness: \(reader.diagnostics.map(\.description).joined(separator: "; "))")
         }
         let chain = try x5c.map { value -> [UInt8] in
             guard let text = value.stringValue, let der = Base64URL.decodeStandard(text) else {

@@ -38,16 +38,20 @@ package enum AuditDirectoryVerifier {
             throw AuditError(.fileAccess, "cannot read \(directory): \(error.localizedDescription)", underlying: error)
         }
         let logs = names.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".checkpoints.jsonl") }.sorted()
-        guard !logs.isEmpty else { throw AuditError(.fileAccess, "\(directory) holds no .jsonl logs: run 'consort audit pull' first") }
+        guard !logs.isEmpty else {
+            throw AuditError(.fileAccess, "\(directory) holds no .jsonl logs: run 'consort audit pull' first")
+        }
         return try logs.map { file in
             let member = String(file.dropLast(".jsonl".count))
             let checkpointFile = "\(directory)/\(member).checkpoints.jsonl"
-            let checkpoints = FileManager.default.fileExists(atPath: checkpointFile)
+            let checkpoints =
+                FileManager.default.fileExists(atPath: checkpointFile)
                 ? try String(contentsOfFile: checkpointFile, encoding: .utf8).split(separator: "\n").map {
                     try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8)))
                 } : []
-            return NodeLog(member: member, entries: try AuditExport.read("\(directory)/\(file)"),
-                           chain: try PEMFiles.readCertificates("\(directory)/\(member).pem"), checkpoints: checkpoints)
+            return NodeLog(
+                member: member, entries: try AuditExport.read("\(directory)/\(file)"),
+                chain: try PEMFiles.readCertificates("\(directory)/\(member).pem"), checkpoints: checkpoints)
         }
     }
 
@@ -64,11 +68,15 @@ package enum AuditDirectoryVerifier {
                 let verifier = try await AuditVerifier.forNode(chain: log.chain, root: root, at: time)
                 switch await verifier.verify(entries: log.entries, checkpoints: log.checkpoints) {
                 case .success(let summary):
-                    report.lines.append("\(log.member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head)), "
-                        + "\(summary.checkpoints) checkpoint(s) with \(summary.witnesses) witness signature(s)")
-                    claimed += log.checkpoints.flatMap { checkpoint in checkpoint.witnesses.map { (checkpoint, $0.witness) } }
+                    report.lines.append(
+                        "\(log.member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head)), "
+                            + "\(summary.checkpoints) checkpoint(s) with \(summary.witnesses) witness signature(s)")
+                    claimed += log.checkpoints.flatMap { checkpoint in
+                        checkpoint.witnesses.map { (checkpoint, $0.witness) }
+                    }
                 case .failure(let failure):
-                    report.lines.append("\(log.member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
+                    report.lines.append(
+                        "\(log.member): FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")
                     failed = true
                 }
             } catch {
@@ -76,8 +84,10 @@ package enum AuditDirectoryVerifier {
                 failed = true
             }
             for entry in log.entries where entry.action == .checkpointWitnessed {
-                if let details = try? StrictJSONReader().parse(Array(entry.details.utf8)), let node = details["node"]?.stringValue,
-                    case .number(let number)? = details["size"], let size = number.integer, let root = details["root"]?.stringValue
+                if let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
+                    let node = details["node"]?.stringValue,
+                    case .number(let number)? = details["size"], let size = number.integer,
+                    let root = details["root"]?.stringValue
                 {
                     witnessed.insert("\(log.member)|\(node)|\(size)|\(root)")
                 }
@@ -100,21 +110,32 @@ package enum AuditDirectoryVerifier {
         // history cannot produce both.
         let pulled = Set(logs.map(\.member))
         for (checkpoint, witness) in claimed where pulled.contains(witness.rawValue) {
-            guard witnessed.contains("\(witness)|\(checkpoint.node)|\(checkpoint.size)|\(Hex.encode(checkpoint.rootHash))") else {
-                report.lines.append("\(checkpoint.node): checkpoint at \(checkpoint.size) claims a countersignature of \(witness), whose log does not record it")
+            guard
+                witnessed.contains(
+                    "\(witness)|\(checkpoint.node)|\(checkpoint.size)|\(Hex.encode(checkpoint.rootHash))")
+            else {
+                report.lines.append(
+                    "\(checkpoint.node): checkpoint at \(checkpoint.size) claims a countersignature of \(witness), whose log does not record it"
+                )
                 failed = true
                 continue
             }
         }
         // Nodes must agree on whether a task produced a result. How a stopped task ended may differ: a halt or a
         // deadline cancels the session on one node first, and its peers then see the session aborted.
-        func kind(_ outcome: String) -> String { ["aborted", "halted", "expired"].contains(outcome) ? "stopped" : outcome }
-        for (task, byNode) in report.outcomes.sorted(by: { $0.key < $1.key }) where Set(byNode.values.map(kind)).count > 1 {
-            report.lines.append("task \(task.prefix(16))…: the nodes disagree: "
-                + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        func kind(_ outcome: String) -> String {
+            ["aborted", "halted", "expired"].contains(outcome) ? "stopped" : outcome
+        }
+        for (task, byNode) in report.outcomes.sorted(by: { $0.key < $1.key })
+        where Set(byNode.values.map(kind)).count > 1 {
+            report.lines.append(
+                "task \(task.prefix(16))…: the nodes disagree: "
+                    + byNode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             failed = true
         }
-        if !failed { report.lines.append("audit verified: \(logs.count) node(s) agree on \(report.outcomes.count) task(s)") }
+        if !failed {
+            report.lines.append("audit verified: \(logs.count) node(s) agree on \(report.outcomes.count) task(s)")
+        }
         report.verified = !failed
         return report
     }

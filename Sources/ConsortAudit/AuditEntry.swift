@@ -98,9 +98,12 @@ package struct AuditDraft: Hashable, Sendable {
 
     /// `details` must be an object of strings, integers, booleans, nulls, arrays and objects — no fractional numbers,
     /// so its canonical form is unambiguous.
-    package init(actor: AuditActor, action: AuditAction, taskID: String? = nil, details: JSONObject = JSONObject()) throws {
+    package init(actor: AuditActor, action: AuditAction, taskID: String? = nil, details: JSONObject = JSONObject())
+        throws
+    {
         guard Self.isCanonicalizable(.object(details)) else {
-            throw AuditError(.malformedEntry, "audit details may hold only strings, integers, booleans, arrays and objects")
+            throw AuditError(
+                .malformedEntry, "audit details may hold only strings, integers, booleans, arrays and objects")
         }
         self.actor = actor
         self.action = action
@@ -109,7 +112,9 @@ package struct AuditDraft: Hashable, Sendable {
     }
 
     /// A draft with details already in canonical text (re-sealing stored entries, e.g. in tests and tools).
-    package static func unchecked(actor: AuditActor, action: AuditAction, taskID: String?, details: String) -> AuditDraft {
+    package static func unchecked(actor: AuditActor, action: AuditAction, taskID: String?, details: String)
+        -> AuditDraft
+    {
         AuditDraft(actor: actor, action: action, taskID: taskID, canonicalDetails: details)
     }
 

@@ -6,18 +6,27 @@ import Foundation
 /// can verify it without database access (`consort audit export`, `consort audit verify --file`).
 package enum AuditExport {
     package static func line(_ entry: AuditEntry) -> String {
-        JSONWriter.string(.object(JSONObject([
-            ("seq", .number(JSONNumber(entry.seq))),
-            ("time", .string(entry.time)),
-            ("node", .string(entry.node.rawValue)),
-            ("actor", .object(JSONObject([("fingerprint", .string(entry.actor.fingerprint)), ("subject", .string(entry.actor.subject))]))),
-            ("action", .string(entry.action.rawValue)),
-            ("task", entry.taskID.map { .string($0) } ?? .null),
-            ("details", .string(entry.details)),
-            ("prev", .string(Hex.encode(entry.previousHash))),
-            ("hash", .string(Hex.encode(entry.entryHash))),
-            ("signature", .string(Hex.encode(entry.signature))),
-        ])))
+        JSONWriter.string(
+            .object(
+                JSONObject([
+                    ("seq", .number(JSONNumber(entry.seq))),
+                    ("time", .string(entry.time)),
+                    ("node", .string(entry.node.rawValue)),
+                    (
+                        "actor",
+                        .object(
+                            JSONObject([
+                                ("fingerprint", .string(entry.actor.fingerprint)),
+                                ("subject", .string(entry.actor.subject)),
+                            ]))
+                    ),
+                    ("action", .string(entry.action.rawValue)),
+                    ("task", entry.taskID.map { .string($0) } ?? .null),
+                    ("details", .string(entry.details)),
+                    ("prev", .string(Hex.encode(entry.previousHash))),
+                    ("hash", .string(Hex.encode(entry.entryHash))),
+                    ("signature", .string(Hex.encode(entry.signature))),
+                ])))
     }
 
     package static func parse(line: Substring, number: Int) throws -> AuditEntry {
@@ -29,7 +38,10 @@ package enum AuditExport {
             throw bad("not a JSON entry: \(error)")
         }
         let reader = DocumentReader()
-        guard let object = reader.object(value, at: "", required: ["seq", "time", "node", "actor", "action", "task", "details", "prev", "hash", "signature"]),
+        guard
+            let object = reader.object(
+                value, at: "",
+                required: ["seq", "time", "node", "actor", "action", "task", "details", "prev", "hash", "signature"]),
             let seq = reader.integer(object["seq"], at: "/seq", range: 1...StrictJSONReader.maximumSafeInteger),
             let time = reader.string(object["time"], at: "/time", length: 1...64),
             let node = reader.string(object["node"], at: "/node", length: 1...63).flatMap({ try? MemberID($0) }),
@@ -51,8 +63,10 @@ package enum AuditExport {
         case .null: task = nil
         default: throw bad("task must be a string or null")
         }
-        return AuditEntry(seq: seq, time: time, node: node, actor: AuditActor(fingerprint: fingerprint, subject: subject),
-                          action: action, taskID: task, details: details, previousHash: previous, entryHash: hash, signature: signature)
+        return AuditEntry(
+            seq: seq, time: time, node: node, actor: AuditActor(fingerprint: fingerprint, subject: subject),
+            action: action, taskID: task, details: details, previousHash: previous, entryHash: hash,
+            signature: signature)
     }
 
     package static func write(_ entries: [AuditEntry], to path: String) throws {
@@ -73,7 +87,8 @@ package enum AuditExport {
             throw AuditError(.fileAccess, "cannot read '\(path)': \(error.localizedDescription)", underlying: error)
         }
         var entries: [AuditEntry] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
             entries.append(try Self.parse(line: line, number: index + 1))
         }
         return entries

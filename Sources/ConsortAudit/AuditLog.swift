@@ -32,7 +32,8 @@ package final class AuditLog: Sendable {
 
     package convenience init(store: any AuditStore, identity: SigningIdentity) throws {
         guard case .some(.node(let node)) = try? ConsortIdentity(uri: Self.uri(identity)) else {
-            throw AuditError(.malformedEntry, "an audit log is kept by a node: use the node's identity (consort://<member>/node)")
+            throw AuditError(
+                .malformedEntry, "an audit log is kept by a node: use the node's identity (consort://<member>/node)")
         }
         self.init(store: store, node: node, key: identity.privateKey)
     }
@@ -59,7 +60,8 @@ package final class AuditLog: Sendable {
 
     /// Convenience for the common case.
     @discardableResult
-    package func record(_ action: AuditAction, by actor: AuditActor, task: String? = nil, details: JSONObject = [:]) async throws
+    package func record(_ action: AuditAction, by actor: AuditActor, task: String? = nil, details: JSONObject = [:])
+        async throws
         -> AuditEntry
     {
         try await self.append(AuditDraft(actor: actor, action: action, taskID: task, details: details))
@@ -109,17 +111,21 @@ package final class AuditLog: Sendable {
     package func checkpoint(by actor: AuditActor? = nil) async throws -> AuditCheckpoint {
         let entries = try await self.store.allEntries()
         let root = MerkleTree.root(leafHashes: entries.map { MerkleTree.leafHash($0.entryHash) })
-        let checkpoint = try AuditCheckpoint.sign(node: self.node, size: Int64(entries.count), rootHash: root, key: self.key)
+        let checkpoint = try AuditCheckpoint.sign(
+            node: self.node, size: Int64(entries.count), rootHash: root, key: self.key)
         try await self.store.store(checkpoint)
-        try await self.record(.checkpointSigned, by: actor ?? .system(self.node), details: [
-            "size": .number(JSONNumber(checkpoint.size)), "root": .string(Hex.encode(root)),
-        ])
+        try await self.record(
+            .checkpointSigned, by: actor ?? .system(self.node),
+            details: [
+                "size": .number(JSONNumber(checkpoint.size)), "root": .string(Hex.encode(root)),
+            ])
         return checkpoint
     }
 
     /// A one-shot result slot that an awaiting caller can pick up whether it arrives before or after it is set.
     private final class Promise: Sendable {
-        private let state = Mutex<(Result<AuditEntry, any Error>?, CheckedContinuation<AuditEntry, any Error>?)>((nil, nil))
+        private let state = Mutex<(Result<AuditEntry, any Error>?, CheckedContinuation<AuditEntry, any Error>?)>(
+            (nil, nil))
 
         func resolve(_ result: Result<AuditEntry, any Error>) {
             let continuation = self.state.withLock { state -> CheckedContinuation<AuditEntry, any Error>? in

@@ -13,10 +13,15 @@ package enum AuditStores {
                 self = .postgres(url: text)
             } else if text.hasPrefix("sqlite:") {
                 let path = String(text.dropFirst("sqlite:".count))
-                guard !path.isEmpty else { throw AuditError(.invalidAddress, "'sqlite:' needs a file path, e.g. sqlite:data/audit.db") }
+                guard !path.isEmpty else {
+                    throw AuditError(.invalidAddress, "'sqlite:' needs a file path, e.g. sqlite:data/audit.db")
+                }
                 self = .sqlite(path: path)
             } else if text.contains("://") {
-                throw AuditError(.invalidAddress, "'\(PostgresAddress.redact(text))' is not a store address: use sqlite:PATH, a file path, or postgres://user@host:port/db")
+                throw AuditError(
+                    .invalidAddress,
+                    "'\(PostgresAddress.redact(text))' is not a store address: use sqlite:PATH, a file path, or postgres://user@host:port/db"
+                )
             } else {
                 guard !text.isEmpty else { throw AuditError(.invalidAddress, "the store address is empty") }
                 self = .sqlite(path: text)
@@ -36,7 +41,9 @@ package enum AuditStores {
         _ address: Address,
         logger: Logger = {
             var logger = Logger(label: "consort.audit")
-            logger.logLevel = ProcessInfo.processInfo.environment["CONSORT_AUDIT_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+            logger.logLevel =
+                ProcessInfo.processInfo.environment["CONSORT_AUDIT_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+                ?? .warning
             return logger
         }(),
         _ body: @Sendable (any AuditStore) async throws -> T

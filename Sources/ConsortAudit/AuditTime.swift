@@ -39,7 +39,9 @@ package enum AuditTime {
         guard Self.isValid(text) else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        guard let seconds = formatter.date(from: String(text.prefix(19)) + "Z"), let micro = Double(text.dropFirst(20).prefix(6)) else {
+        guard let seconds = formatter.date(from: String(text.prefix(19)) + "Z"),
+            let micro = Double(text.dropFirst(20).prefix(6))
+        else {
             return nil
         }
         return seconds.addingTimeInterval(micro / 1_000_000)

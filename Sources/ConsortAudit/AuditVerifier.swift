@@ -57,10 +57,13 @@ package struct AuditVerifier: Sendable {
 
     /// A verifier for the node whose certificate chain is `nodeChain`, verified against `root` at `time` (for an old
     /// log, the time of its last entry: the certificate must have been valid while the node wrote it).
-    package static func forNode(chain nodeChain: [Certificate], root: Certificate, at time: Date = Date()) async throws -> AuditVerifier {
+    package static func forNode(chain nodeChain: [Certificate], root: Certificate, at time: Date = Date()) async throws
+        -> AuditVerifier
+    {
         let verifier = ConsortVerifier(root: root)
         let identity = try await verifier.verify(chain: nodeChain, usage: .server, at: time)
-        guard case .some(.node(let node)) = identity.identity, let key = P256.Signing.PublicKey(nodeChain[0].publicKey) else {
+        guard case .some(.node(let node)) = identity.identity, let key = P256.Signing.PublicKey(nodeChain[0].publicKey)
+        else {
             throw AuditError(.integrity, "the certificate given for the log is not a node certificate")
         }
         return AuditVerifier(nodeKey: key, node: node, certificates: verifier)
@@ -77,8 +80,10 @@ package struct AuditVerifier: Sendable {
                 witnessCount += checkpoint.witnesses.count
             }
         }
-        return .success(Summary(entries: Int64(entries.count), head: entries.last?.entryHash ?? AuditEntry.genesisHash,
-                                checkpoints: ownCheckpoints.count, witnesses: witnessCount))
+        return .success(
+            Summary(
+                entries: Int64(entries.count), head: entries.last?.entryHash ?? AuditEntry.genesisHash,
+                checkpoints: ownCheckpoints.count, witnesses: witnessCount))
     }
 
     // MARK: Chain
@@ -93,8 +98,11 @@ package struct AuditVerifier: Sendable {
                 Failure(seq: seq ?? expected, kind: kind, message: message)
             }
             if entry.seq > expected {
-                return fail(.missing, "the log jumps from entry \(expected - 1) to entry \(entry.seq): "
-                            + (entry.seq - expected == 1 ? "entry \(expected) is missing" : "entries \(expected)–\(entry.seq - 1) are missing"))
+                return fail(
+                    .missing,
+                    "the log jumps from entry \(expected - 1) to entry \(entry.seq): "
+                        + (entry.seq - expected == 1
+                            ? "entry \(expected) is missing" : "entries \(expected)–\(entry.seq - 1) are missing"))
             }
             if entry.seq < expected {
                 return fail(.reordered, "entry \(entry.seq) appears again after entry \(expected - 1)")
@@ -109,35 +117,53 @@ package struct AuditVerifier: Sendable {
                     if Self.matches(entry, asSeq: expected + 1) {
                         return fail(.reordered, "entries \(expected) and \(expected + 1) were swapped")
                     }
-                    return fail(.inserted, "this entry was not written by the node: the next row holds the original entry \(expected)")
+                    return fail(
+                        .inserted,
+                        "this entry was not written by the node: the next row holds the original entry \(expected)")
                 }
                 for distance in 1...8 {
                     if Self.matches(entry, asSeq: expected + Int64(distance)) {
-                        return fail(.missing, "this row holds entry \(expected + Int64(distance)): \(distance) entr\(distance == 1 ? "y was" : "ies were") removed before it and the rest renumbered")
+                        return fail(
+                            .missing,
+                            "this row holds entry \(expected + Int64(distance)): \(distance) entr\(distance == 1 ? "y was" : "ies were") removed before it and the rest renumbered"
+                        )
                     }
                     if expected - Int64(distance) >= 1, Self.matches(entry, asSeq: expected - Int64(distance)) {
-                        return fail(.reordered, "this row holds entry \(expected - Int64(distance)), moved from its position")
+                        return fail(
+                            .reordered, "this row holds entry \(expected - Int64(distance)), moved from its position")
                     }
                 }
-                return fail(.edited, "the content of the entry does not match its hash: it was changed after it was written")
+                return fail(
+                    .edited, "the content of the entry does not match its hash: it was changed after it was written")
             }
             if entry.previousHash != previous {
                 if let next, Self.matches(next, asSeq: expected), next.previousHash == previous {
-                    return fail(.inserted, "an entry the node never wrote was inserted here; the original entry \(expected) follows it")
+                    return fail(
+                        .inserted,
+                        "an entry the node never wrote was inserted here; the original entry \(expected) follows it")
                 }
                 return fail(.brokenLink, "the entry does not link to the hash of entry \(expected - 1)")
             }
             if !signatureValid[index] {
                 if index == 0 && signatureValid.allSatisfy({ !$0 }) {
-                    return fail(.resigned, "no entry is signed by the node's key: the whole log was rebuilt and signed with another key")
+                    return fail(
+                        .resigned,
+                        "no entry is signed by the node's key: the whole log was rebuilt and signed with another key")
                 }
                 if let next, Self.matches(next, asSeq: expected) {
-                    return fail(.inserted, "an entry the node never signed was inserted here; the original entry \(expected) follows it")
+                    return fail(
+                        .inserted,
+                        "an entry the node never signed was inserted here; the original entry \(expected) follows it")
                 }
                 if let next, next.previousHash != entry.entryHash {
-                    return fail(.edited, "the entry was changed and re-hashed, but it is not signed by the node and its successor still links to the original")
+                    return fail(
+                        .edited,
+                        "the entry was changed and re-hashed, but it is not signed by the node and its successor still links to the original"
+                    )
                 }
-                return fail(.inserted, "the entry is not signed by the node's key: it was inserted or re-signed by someone else")
+                return fail(
+                    .inserted, "the entry is not signed by the node's key: it was inserted or re-signed by someone else"
+                )
             }
             previous = entry.entryHash
             expected += 1
@@ -173,33 +199,51 @@ package struct AuditVerifier: Sendable {
     private func verify(_ checkpoint: AuditCheckpoint, leaves: [MerkleTree.Hash]) async -> Failure? {
         let at = checkpoint.size
         guard checkpoint.hasValidSignature(self.nodeKey) else {
-            return Failure(seq: at, kind: .badCheckpoint, message: "the checkpoint of size \(at) (\(checkpoint.time)) is not signed by the node")
+            return Failure(
+                seq: at, kind: .badCheckpoint,
+                message: "the checkpoint of size \(at) (\(checkpoint.time)) is not signed by the node")
         }
         guard checkpoint.size <= leaves.count else {
-            return Failure(seq: Int64(leaves.count) + 1, kind: .truncated,
-                           message: "the log ends after entry \(leaves.count), but the node signed a checkpoint of \(checkpoint.size) entries at \(checkpoint.time)")
+            return Failure(
+                seq: Int64(leaves.count) + 1, kind: .truncated,
+                message:
+                    "the log ends after entry \(leaves.count), but the node signed a checkpoint of \(checkpoint.size) entries at \(checkpoint.time)"
+            )
         }
         let root = MerkleTree.root(leafHashes: leaves[0..<Int(checkpoint.size)])
         guard root == checkpoint.rootHash else {
-            return Failure(seq: at, kind: .edited,
-                           message: "the first \(checkpoint.size) entries no longer match the checkpoint signed at \(checkpoint.time): the log was rewritten")
+            return Failure(
+                seq: at, kind: .edited,
+                message:
+                    "the first \(checkpoint.size) entries no longer match the checkpoint signed at \(checkpoint.time): the log was rewritten"
+            )
         }
         for witness in checkpoint.witnesses {
             guard let certificates = try? witness.certificates(), let leaf = certificates.first,
                 let key = P256.Signing.PublicKey(leaf.publicKey),
                 ES256.isValid(p1363: witness.signature, for: witness.statement(for: checkpoint), publicKey: key)
             else {
-                return Failure(seq: at, kind: .badCheckpoint, message: "the countersignature of \(witness.witness) on checkpoint \(at) does not verify")
+                return Failure(
+                    seq: at, kind: .badCheckpoint,
+                    message: "the countersignature of \(witness.witness) on checkpoint \(at) does not verify")
             }
             if let verifier = self.certificates {
                 let time = AuditTime.date(witness.time) ?? Date()
                 do {
                     let identity = try await verifier.verify(chain: certificates, usage: .any, at: time)
                     guard identity.identity == .node(witness.witness) else {
-                        return Failure(seq: at, kind: .badCheckpoint, message: "the countersignature on checkpoint \(at) claims \(witness.witness) but its certificate is \(identity.identity?.uri ?? "not a node")")
+                        return Failure(
+                            seq: at, kind: .badCheckpoint,
+                            message:
+                                "the countersignature on checkpoint \(at) claims \(witness.witness) but its certificate is \(identity.identity?.uri ?? "not a node")"
+                        )
                     }
                 } catch {
-                    return Failure(seq: at, kind: .badCheckpoint, message: "the certificate of witness \(witness.witness) on checkpoint \(at) does not verify: \(error)")
+                    return Failure(
+                        seq: at, kind: .badCheckpoint,
+                        message:
+                            "the certificate of witness \(witness.witness) on checkpoint \(at) does not verify: \(error)"
+                    )
                 }
             }
         }

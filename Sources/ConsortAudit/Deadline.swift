@@ -18,7 +18,11 @@ package func withDeadline<T: Sendable>(
             outcome.install(continuation)
             let timer = Task {
                 try? await Task.sleep(for: limit)
-                if outcome.finish(.failure(AuditError(.storage, "\(description) did not finish within \(limit): is the database reachable?"))) {
+                if outcome.finish(
+                    .failure(
+                        AuditError(
+                            .storage, "\(description) did not finish within \(limit): is the database reachable?")))
+                {
                     outcome.cancel()
                     onTimeout()
                 }

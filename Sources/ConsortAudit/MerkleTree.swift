@@ -76,14 +76,19 @@ package enum MerkleTree {
         let k = Self.split(n)
         let start = leaves.startIndex
         if m <= k {
-            return Self.subproof(m, leaves[start..<start + k], complete) + [Self.root(leafHashes: leaves[(start + k)...])]
+            return Self.subproof(m, leaves[start..<start + k], complete) + [
+                Self.root(leafHashes: leaves[(start + k)...])
+            ]
         }
         return Self.subproof(m - k, leaves[(start + k)...], false) + [Self.root(leafHashes: leaves[start..<start + k])]
     }
 
     /// RFC 9162 §2.1.3.2.
-    package static func verifyInclusion(leafHash: Hash, index: UInt64, size: UInt64, proof: [Hash], root: Hash) -> Bool {
-        guard index < size, leafHash.count == 32, root.count == 32, proof.allSatisfy({ $0.count == 32 }) else { return false }
+    package static func verifyInclusion(leafHash: Hash, index: UInt64, size: UInt64, proof: [Hash], root: Hash) -> Bool
+    {
+        guard index < size, leafHash.count == 32, root.count == 32, proof.allSatisfy({ $0.count == 32 }) else {
+            return false
+        }
         var fn = index
         var sn = size - 1
         var r = leafHash
@@ -107,7 +112,8 @@ package enum MerkleTree {
     }
 
     /// RFC 9162 §2.1.4.2, with the edge cases of transparency-dev/merkle.
-    package static func verifyConsistency(size1: UInt64, size2: UInt64, root1: Hash, root2: Hash, proof: [Hash]) -> Bool {
+    package static func verifyConsistency(size1: UInt64, size2: UInt64, root1: Hash, root2: Hash, proof: [Hash]) -> Bool
+    {
         if size2 < size1 { return false }
         if size1 == size2 { return size1 > 0 && proof.isEmpty && root1 == root2 }
         if size1 == 0 || proof.isEmpty { return false }

@@ -24,14 +24,17 @@ package final class PostgresAuditStore: AuditStore {
         let configuration = address.configuration
         self.logger = logger
         self.description = address.redacted
-        self.writer = PostgresLane(configuration: configuration, logger: logger, timeout: .seconds(15), name: address.redacted)
-        self.reader = PostgresLane(configuration: configuration, logger: logger, timeout: .seconds(60), name: address.redacted)
+        self.writer = PostgresLane(
+            configuration: configuration, logger: logger, timeout: .seconds(15), name: address.redacted)
+        self.reader = PostgresLane(
+            configuration: configuration, logger: logger, timeout: .seconds(60), name: address.redacted)
     }
 
     /// Applies pending migrations.
     package func prepare() async throws {
         try await self.wrap(self.writer, "migrating") { connection in
-            try await PostgresMigrations.apply(AuditSchema.postgres, component: AuditSchema.component, on: connection, logger: self.logger)
+            try await PostgresMigrations.apply(
+                AuditSchema.postgres, component: AuditSchema.component, on: connection, logger: self.logger)
         }
     }
 
@@ -80,7 +83,8 @@ package final class PostgresAuditStore: AuditStore {
     }
 
     private static func head(on connection: PostgresConnection, logger: Logger) async throws -> AuditHead {
-        let rows = try await connection.query("SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1", logger: logger)
+        let rows = try await connection.query(
+            "SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1", logger: logger)
         for try await (seq, hash) in rows.decode((Int64, ByteBuffer).self) {
             return AuditHead(size: seq, hash: Array(buffer: hash))
         }
@@ -97,7 +101,9 @@ package final class PostgresAuditStore: AuditStore {
                 logger: self.logger
             )
             var entries: [AuditEntry] = []
-            typealias Row = (Int64, String, String, String, String, String, String?, String, ByteBuffer, ByteBuffer, ByteBuffer)
+            typealias Row = (
+                Int64, String, String, String, String, String, String?, String, ByteBuffer, ByteBuffer, ByteBuffer
+            )
             for try await row in rows.decode(Row.self) {
                 guard let node = try? MemberID(row.2) else {
                     throw AuditError(.malformedEntry, "audit entry \(row.0) names an invalid node '\(row.2)'")
@@ -105,11 +111,14 @@ package final class PostgresAuditStore: AuditStore {
                 guard let action = AuditAction(rawValue: row.5) else {
                     throw AuditError(.malformedEntry, "audit entry \(row.0) has the unknown action '\(row.5)'")
                 }
-                entries.append(AuditEntry(
-                    seq: row.0, time: row.1, node: node, actor: AuditActor(fingerprint: row.3, subject: row.4), action: action,
-                    taskID: row.6, details: row.7, previousHash: Array(buffer: row.8), entryHash: Array(buffer: row.9),
-                    signature: Array(buffer: row.10)
-                ))
+                entries.append(
+                    AuditEntry(
+                        seq: row.0, time: row.1, node: node, actor: AuditActor(fingerprint: row.3, subject: row.4),
+                        action: action,
+                        taskID: row.6, details: row.7, previousHash: Array(buffer: row.8),
+                        entryHash: Array(buffer: row.9),
+                        signature: Array(buffer: row.10)
+                    ))
             }
             return entries
         }
@@ -154,10 +163,13 @@ package final class PostgresAuditStore: AuditStore {
             )
             var witnesses: [String: [CheckpointWitness]] = [:]
             for try await row in witnessRows.decode((String, Int64, String, String, ByteBuffer, ByteBuffer).self) {
-                guard let witness = try? MemberID(row.2) else { throw AuditError(.malformedEntry, "a stored witness is unreadable") }
+                guard let witness = try? MemberID(row.2) else {
+                    throw AuditError(.malformedEntry, "a stored witness is unreadable")
+                }
                 witnesses["\(row.0)/\(row.1)", default: []].append(
-                    CheckpointWitness(witness: witness, time: row.3, signature: Array(buffer: row.4),
-                                      chain: try AuditSchema.unpackChain(Array(buffer: row.5)))
+                    CheckpointWitness(
+                        witness: witness, time: row.3, signature: Array(buffer: row.4),
+                        chain: try AuditSchema.unpackChain(Array(buffer: row.5)))
                 )
             }
             let rows = try await connection.query(
@@ -169,9 +181,13 @@ package final class PostgresAuditStore: AuditStore {
             )
             var result: [AuditCheckpoint] = []
             for try await row in rows.decode((String, Int64, ByteBuffer, String, ByteBuffer).self) {
-                guard let node = try? MemberID(row.0) else { throw AuditError(.malformedEntry, "a stored checkpoint is unreadable") }
-                result.append(AuditCheckpoint(node: node, size: row.1, rootHash: Array(buffer: row.2), time: row.3,
-                                              signature: Array(buffer: row.4), witnesses: witnesses["\(row.0)/\(row.1)"] ?? []))
+                guard let node = try? MemberID(row.0) else {
+                    throw AuditError(.malformedEntry, "a stored checkpoint is unreadable")
+                }
+                result.append(
+                    AuditCheckpoint(
+                        node: node, size: row.1, rootHash: Array(buffer: row.2), time: row.3,
+                        signature: Array(buffer: row.4), witnesses: witnesses["\(row.0)/\(row.1)"] ?? []))
             }
             return result
         }
@@ -193,9 +209,13 @@ package final class PostgresAuditStore: AuditStore {
             throw error
         } catch let error as PSQLError {
             let server = error.serverInfo?[.message] ?? "\(error.code)"
-            throw AuditError(.storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(server)", underlying: error)
+            throw AuditError(
+                .storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(server)",
+                underlying: error)
         } catch {
-            throw AuditError(.storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(error)", underlying: error)
+            throw AuditError(
+                .storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(error)",
+                underlying: error)
         }
     }
 }
@@ -209,14 +229,18 @@ package struct PostgresAddress: Sendable, Hashable {
     package var database: String
 
     package init(_ text: String) throws {
-        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+        guard let components = URLComponents(string: text),
+            ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
         else {
-            throw AuditError(.invalidAddress, "'\(Self.redact(text))' is not a PostgreSQL address: use postgres://user@host:port/database")
+            throw AuditError(
+                .invalidAddress,
+                "'\(Self.redact(text))' is not a PostgreSQL address: use postgres://user@host:port/database")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         guard !database.isEmpty else {
-            throw AuditError(.invalidAddress, "'\(Self.redact(text))' names no database: use postgres://user@host:port/database")
+            throw AuditError(
+                .invalidAddress, "'\(Self.redact(text))' names no database: use postgres://user@host:port/database")
         }
         self.user = user
         self.password = components.password
@@ -228,7 +252,8 @@ package struct PostgresAddress: Sendable, Hashable {
     /// postgres-nio's connection settings for this address (no TLS: the database is reached on a trusted network).
     package var configuration: PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
-            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database, tls: .disable
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
+            tls: .disable
         )
         configuration.options.connectTimeout = .seconds(5)
         return configuration

@@ -27,7 +27,9 @@ package final class PostgresLane: Sendable {
     }
 
     /// Runs `body` on the lane's connection, under the lane's lock and deadline.
-    package func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
         let lock = self.lock.withLock { $0 }
         let reset: @Sendable () -> Void = {
             self.lock.withLock { $0 = AsyncLock() }

@@ -7,9 +7,12 @@ import PostgresNIO
 package enum PostgresMigrations {
     package typealias Migration = (version: Int, statements: [String])
 
-    package static func apply(_ migrations: [Migration], component: String, on connection: PostgresConnection, logger: Logger) async throws {
+    package static func apply(
+        _ migrations: [Migration], component: String, on connection: PostgresConnection, logger: Logger
+    ) async throws {
         try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresAuditStore.appendLockKey))", logger: logger)
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(PostgresAuditStore.appendLockKey))", logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS consort_migrations (

@@ -21,15 +21,19 @@ package final class SQLiteAuditStore: AuditStore {
     }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    package static func open(path: String, logger: Logger = Logger(label: "consort.audit.sqlite")) async throws -> SQLiteAuditStore {
+    package static func open(path: String, logger: Logger = Logger(label: "consort.audit.sqlite")) async throws
+        -> SQLiteAuditStore
+    {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             for connection in [writer, reader] {
-                for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
-                               "PRAGMA foreign_keys=ON"] {
+                for pragma in [
+                    "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
+                    "PRAGMA foreign_keys=ON",
+                ] {
                     _ = try await connection.query(pragma)
                 }
             }
@@ -46,7 +50,8 @@ package final class SQLiteAuditStore: AuditStore {
     private func migrate() async throws {
         try await self.writeLock.withLock {
             try await self.transaction {
-                _ = try await self.writer.query("""
+                _ = try await self.writer.query(
+                    """
                     CREATE TABLE IF NOT EXISTS consort_migrations (
                         component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
                         PRIMARY KEY (component, version))
@@ -96,7 +101,8 @@ package final class SQLiteAuditStore: AuditStore {
                         values += [
                             .integer(Int(entry.seq)), .text(entry.time), .text(entry.node.rawValue),
                             .text(entry.actor.fingerprint), .text(entry.actor.subject), .text(entry.action.rawValue),
-                            entry.taskID.map { .text($0) } ?? .null, .text(entry.details), Self.blob(entry.previousHash),
+                            entry.taskID.map { .text($0) } ?? .null, .text(entry.details),
+                            Self.blob(entry.previousHash),
                             Self.blob(entry.entryHash), Self.blob(entry.signature),
                         ]
                     }
@@ -114,7 +120,8 @@ package final class SQLiteAuditStore: AuditStore {
         } catch let error as AuditError {
             throw error
         } catch {
-            throw AuditError(.storage, "appending to the SQLite audit store '\(self.path)' failed: \(error)", underlying: error)
+            throw AuditError(
+                .storage, "appending to the SQLite audit store '\(self.path)' failed: \(error)", underlying: error)
         }
     }
 
@@ -156,7 +163,9 @@ package final class SQLiteAuditStore: AuditStore {
             let hash = row.column("entry_hash")?.blob,
             let signature = row.column("signature")?.blob
         else {
-            throw AuditError(.malformedEntry, "audit entry \(row.column("seq")?.integer.map(String.init) ?? "?") has a missing or malformed column")
+            throw AuditError(
+                .malformedEntry,
+                "audit entry \(row.column("seq")?.integer.map(String.init) ?? "?") has a missing or malformed column")
         }
         guard let action = AuditAction(rawValue: actionText) else {
             throw AuditError(.malformedEntry, "audit entry \(seq) has the unknown action '\(actionText)'")
@@ -174,14 +183,21 @@ package final class SQLiteAuditStore: AuditStore {
                 try await self.transaction {
                     _ = try await self.writer.query(
                         "INSERT OR IGNORE INTO audit_checkpoints (node, size, root_hash, time, signature) VALUES (?, ?, ?, ?, ?)",
-                        [.text(checkpoint.node.rawValue), .integer(Int(checkpoint.size)), Self.blob(checkpoint.rootHash),
-                         .text(checkpoint.time), Self.blob(checkpoint.signature)]
+                        [
+                            .text(checkpoint.node.rawValue), .integer(Int(checkpoint.size)),
+                            Self.blob(checkpoint.rootHash),
+                            .text(checkpoint.time), Self.blob(checkpoint.signature),
+                        ]
                     )
                     for witness in checkpoint.witnesses {
                         _ = try await self.writer.query(
                             "INSERT OR IGNORE INTO audit_witnesses (node, size, witness, time, signature, chain) VALUES (?, ?, ?, ?, ?, ?)",
-                            [.text(checkpoint.node.rawValue), .integer(Int(checkpoint.size)), .text(witness.witness.rawValue),
-                             .text(witness.time), Self.blob(witness.signature), Self.blob(AuditSchema.packChain(witness.chain))]
+                            [
+                                .text(checkpoint.node.rawValue), .integer(Int(checkpoint.size)),
+                                .text(witness.witness.rawValue),
+                                .text(witness.time), Self.blob(witness.signature),
+                                Self.blob(AuditSchema.packChain(witness.chain)),
+                            ]
                         )
                     }
                 }
@@ -212,8 +228,9 @@ package final class SQLiteAuditStore: AuditStore {
                     let chain = row.column("chain")?.blob
                 else { throw AuditError(.malformedEntry, "a stored checkpoint witness is unreadable") }
                 witnesses["\(nodeText)/\(size)", default: []].append(
-                    CheckpointWitness(witness: witness, time: time, signature: Array(buffer: signature),
-                                      chain: try AuditSchema.unpackChain(Array(buffer: chain)))
+                    CheckpointWitness(
+                        witness: witness, time: time, signature: Array(buffer: signature),
+                        chain: try AuditSchema.unpackChain(Array(buffer: chain)))
                 )
             }
             return try rows.map { row in
@@ -221,8 +238,9 @@ package final class SQLiteAuditStore: AuditStore {
                     let size = row.column("size")?.integer, let root = row.column("root_hash")?.blob,
                     let time = row.column("time")?.string, let signature = row.column("signature")?.blob
                 else { throw AuditError(.malformedEntry, "a stored checkpoint is unreadable") }
-                return AuditCheckpoint(node: node, size: Int64(size), rootHash: Array(buffer: root), time: time,
-                                       signature: Array(buffer: signature), witnesses: witnesses["\(nodeText)/\(size)"] ?? [])
+                return AuditCheckpoint(
+                    node: node, size: Int64(size), rootHash: Array(buffer: root), time: time,
+                    signature: Array(buffer: signature), witnesses: witnesses["\(nodeText)/\(size)"] ?? [])
             }
         }
     }
@@ -238,7 +256,8 @@ package final class SQLiteAuditStore: AuditStore {
         } catch let error as AuditError {
             throw error
         } catch {
-            throw AuditError(.storage, "reading the SQLite audit store '\(self.path)' failed: \(error)", underlying: error)
+            throw AuditError(
+                .storage, "reading the SQLite audit store '\(self.path)' failed: \(error)", underlying: error)
         }
     }
 

@@ -40,7 +40,10 @@ package struct ClientError: Error, Hashable, CustomStringConvertible, CustomDebu
     package var file: String
     package var line: Int
 
-    package init(_ code: Code, _ message: String, status: Int? = nil, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+    package init(
+        _ code: Code, _ message: String, status: Int? = nil, underlying: (any Error)? = nil, file: String = #fileID,
+        line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.status = status

@@ -27,7 +27,8 @@ package struct ClientProfile: Codable, Sendable, Equatable {
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func absolute(_ value: String?) -> String? { value.map { $0.hasPrefix("/") ? $0 : "\(base)/\($0)" } }
-        return ClientProfile(identity: absolute(profile.identity), directory: absolute(profile.directory), root: absolute(profile.root))
+        return ClientProfile(
+            identity: absolute(profile.identity), directory: absolute(profile.directory), root: absolute(profile.root))
     }
 
     /// The settings after applying `explicit` values, then `environment`, then the profile file (`profile` or
@@ -44,8 +45,10 @@ package struct ClientProfile: Codable, Sendable, Equatable {
             }
             return chosen
         }
-        return (needsIdentity ? try pick(explicit.identity, "CONSORT_IDENTITY", file.identity, "--identity DIR/NAME") : nil,
-                try pick(explicit.directory, "CONSORT_DIRECTORY", file.directory, "--directory FILE"),
-                try pick(explicit.root, "CONSORT_ROOT", file.root, "--root FILE"))
+        return (
+            needsIdentity ? try pick(explicit.identity, "CONSORT_IDENTITY", file.identity, "--identity DIR/NAME") : nil,
+            try pick(explicit.directory, "CONSORT_DIRECTORY", file.directory, "--directory FILE"),
+            try pick(explicit.root, "CONSORT_ROOT", file.root, "--root FILE")
+        )
     }
 }

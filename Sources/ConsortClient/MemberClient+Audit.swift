@@ -23,7 +23,9 @@ extension MemberClient {
         // the checkpoint was stored, so every one pulled must be in a log pulled after it.
         var checkpoints: [MemberID: Int] = [:]
         for member in self.nodeMembers {
-            guard let answer = await fetch("/v1/audit/checkpoints", from: member, timeout: .seconds(60)) else { continue }
+            guard let answer = await fetch("/v1/audit/checkpoints", from: member, timeout: .seconds(60)) else {
+                continue
+            }
             do {
                 try Data(answer.body.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(member).checkpoints.jsonl"))
                 checkpoints[member] = answer.body.split(separator: "\n").count
@@ -33,7 +35,9 @@ extension MemberClient {
             }
         }
         for member in self.nodeMembers {
-            guard let count = checkpoints[member], let answer = await fetch("/v1/audit", from: member, timeout: .seconds(120)) else { continue }
+            guard let count = checkpoints[member],
+                let answer = await fetch("/v1/audit", from: member, timeout: .seconds(120))
+            else { continue }
             do {
                 try Data(answer.body.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(member).jsonl"))
                 guard !answer.nodeChain.isEmpty else { throw ClientError(.tls, "no verified node certificate") }

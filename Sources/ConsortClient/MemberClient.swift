@@ -21,11 +21,14 @@ package struct MemberClient: Sendable {
         self.identity = identity
         self.root = root
         self.directory = directory
-        self.nodes = NodeClient(authentication: TLSPeerAuthentication(identity: identity, verifier: ConsortVerifier(root: root)))
+        self.nodes = NodeClient(
+            authentication: TLSPeerAuthentication(identity: identity, verifier: ConsortVerifier(root: root)))
     }
 
     /// A client acting as `identity`, trusting the root in `rootFile` and the directory in `directoryFile` (verified).
-    package static func load(identity: SigningIdentity, directory directoryFile: String, root rootFile: String) throws -> MemberClient {
+    package static func load(identity: SigningIdentity, directory directoryFile: String, root rootFile: String) throws
+        -> MemberClient
+    {
         let root: Certificate
         do {
             guard let anchor = try PEMFiles.readCertificates(rootFile).first else {
@@ -39,7 +42,9 @@ package struct MemberClient: Sendable {
         }
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: directoryFile))) } catch {
-            throw ClientError(.configuration, "cannot read the member directory \(directoryFile): \(error.localizedDescription)", underlying: error)
+            throw ClientError(
+                .configuration, "cannot read the member directory \(directoryFile): \(error.localizedDescription)",
+                underlying: error)
         }
         return MemberClient(identity: identity, root: root, directory: try MemberDirectory.verify(bytes, root: root))
     }
@@ -59,21 +64,26 @@ package struct MemberClient: Sendable {
         }
         let response: NodeClient.Response
         do {
-            response = try await self.nodes.request(method, path, body: body, to: endpoint, node: member, timeout: timeout, progress: progress)
+            response = try await self.nodes.request(
+                method, path, body: body, to: endpoint, node: member, timeout: timeout, progress: progress)
         } catch let error as ClientError {
             return .failed(member, error)
         } catch {
             return .failed(member, ClientError(.unavailable, "\(error)", underlying: error))
         }
         guard (200..<300).contains(response.status) else {
-            let message = (try? APIJSON.decode(ErrorResponse.self, from: Array(response.body.utf8)))?.message ?? response.body
-            return NodeAnswer(member: member, status: response.status, body: response.body, value: nil,
-                              error: ClientError(.refused, "\(member) refused: \(message)", status: response.status))
+            let message =
+                (try? APIJSON.decode(ErrorResponse.self, from: Array(response.body.utf8)))?.message ?? response.body
+            return NodeAnswer(
+                member: member, status: response.status, body: response.body, value: nil,
+                error: ClientError(.refused, "\(member) refused: \(message)", status: response.status))
         }
-        var answer = NodeAnswer<Value>(member: member, status: response.status, body: response.body, value: nil, error: nil)
+        var answer = NodeAnswer<Value>(
+            member: member, status: response.status, body: response.body, value: nil, error: nil)
         answer.nodeChain = response.peerChain
         do { answer.value = try Value.decode(Array(response.body.utf8)) } catch {
-            answer.error = ClientError(.invalidResponse, "\(member) answered what the API does not say: \(error)", underlying: error)
+            answer.error = ClientError(
+                .invalidResponse, "\(member) answered what the API does not say: \(error)", underlying: error)
         }
         return answer
     }
@@ -85,9 +95,12 @@ package struct MemberClient: Sendable {
     ) async -> [NodeAnswer<Value>] {
         await withTaskGroup(of: (Int, NodeAnswer<Value>).self) { group in
             for (index, member) in members.enumerated() {
-                group.addTask { (index, await self.ask(method, path, body: body, of: member, as: type, timeout: timeout)) }
+                group.addTask {
+                    (index, await self.ask(method, path, body: body, of: member, as: type, timeout: timeout))
+                }
             }
-            return await group.reduce(into: [(Int, NodeAnswer<Value>)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+            return await group.reduce(into: [(Int, NodeAnswer<Value>)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(
+                \.1)
         }
     }
 
@@ -123,17 +136,22 @@ package struct MemberClient: Sendable {
             throw ClientError(.invalidInput, "not a CTS: \(error)", underlying: error)
         }
         guard let cts = try? document.specification().0 else { throw ClientError(.invalidInput, "not a readable CTS") }
-        return (document.taskID, await self.askEach(cts.parties.computing, .post, "/v1/tasks", body: signed, as: TaskAccepted.self))
+        return (
+            document.taskID,
+            await self.askEach(cts.parties.computing, .post, "/v1/tasks", body: signed, as: TaskAccepted.self)
+        )
     }
 
     /// The task's state at every node (or at `only` those).
     package func status(task: String, only: Set<String> = []) async throws -> [NodeAnswer<TaskStatusResponse>] {
         let unknown = only.subtracting(self.nodeMembers.map(\.rawValue))
         guard unknown.isEmpty else {
-            throw ClientError(.invalidInput, "the directory lists no node of \(unknown.sorted().joined(separator: ", "))")
+            throw ClientError(
+                .invalidInput, "the directory lists no node of \(unknown.sorted().joined(separator: ", "))")
         }
-        return await self.askEach(self.nodeMembers.filter { only.isEmpty || only.contains($0.rawValue) }, .get, "/v1/tasks/\(task)",
-                                  as: TaskStatusResponse.self)
+        return await self.askEach(
+            self.nodeMembers.filter { only.isEmpty || only.contains($0.rawValue) }, .get, "/v1/tasks/\(task)",
+            as: TaskStatusResponse.self)
     }
 
     /// The tasks of this member, as each node knows them.
@@ -144,17 +162,24 @@ package struct MemberClient: Sendable {
     /// Halts a task everywhere with a statement signed by this identity (a signer of a member in `mayHalt`).
     package func halt(task: String, reason: String, at time: Date = Date()) async throws -> [NodeAnswer<HaltResponse>] {
         let signer: VerifiedIdentity
-        do { signer = try await ConsortVerifier(root: self.root).verify(chain: self.identity.chain, usage: .signer) } catch {
+        do {
+            signer = try await ConsortVerifier(root: self.root).verify(chain: self.identity.chain, usage: .signer)
+        } catch {
             throw ClientError(.configuration, "the identity cannot sign: \(error)", underlying: error)
         }
-        guard let member = signer.memberID else { throw ClientError(.configuration, "the identity is not a member's signer") }
-        let statement = JSONWriter.write(.object(JSONObject([
-            ("consort", .string("halt/1")), ("task", .string(task)), ("reason", .string(reason)),
-            ("at", .string(DocumentReader.formatTimestamp(time))),
-        ])))
+        guard let member = signer.memberID else {
+            throw ClientError(.configuration, "the identity is not a member's signer")
+        }
+        let statement = JSONWriter.write(
+            .object(
+                JSONObject([
+                    ("consort", .string("halt/1")), ("task", .string(task)), ("reason", .string(reason)),
+                    ("at", .string(DocumentReader.formatTimestamp(time))),
+                ])))
         var jws = MultiSignatureJWS(payload: statement)
         try jws.sign(as: self.identity, member: member)
-        return await self.askEach(self.nodeMembers, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
+        return await self.askEach(
+            self.nodeMembers, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
     }
 
     // MARK: Inputs
@@ -168,9 +193,13 @@ package struct MemberClient: Sendable {
     }
 
     /// Reads and validates a CSV against the task's table here (nothing leaves on a bad row), then uploads it.
-    package func upload(csv path: String, task: String, table: String, progress: (any UploadProgress)? = nil) async throws -> Upload {
+    package func upload(csv path: String, task: String, table: String, progress: (any UploadProgress)? = nil)
+        async throws -> Upload
+    {
         let cts = try await self.specification(task: task)
-        guard let model = cts.table(named: table) else { throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'") }
+        guard let model = cts.table(named: table) else {
+            throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'")
+        }
         let data: TableData
         do { data = try CSVTable.read(path, table: model) } catch let error as QueryError {
             throw ClientError(.invalidInput, "\(error)", underlying: error)
@@ -181,9 +210,12 @@ package struct MemberClient: Sendable {
     /// Secret-shares one table's rows here and sends each computing party its envelope, to all at once. Each
     /// receipt must be signed by the node that took the upload and name what was sent.
     package func upload(
-        _ data: TableData, task: String, table: String, cts: ComputationTaskSpecification, progress: (any UploadProgress)? = nil
+        _ data: TableData, task: String, table: String, cts: ComputationTaskSpecification,
+        progress: (any UploadProgress)? = nil
     ) async throws -> Upload {
-        guard let model = cts.table(named: table) else { throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'") }
+        guard let model = cts.table(named: table) else {
+            throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'")
+        }
         let bodies: [[UInt8]]
         do { bodies = try TaskShares(task: task, cts: cts).deal(data, table: model) } catch {
             throw ClientError(.invalidInput, "cannot share the rows for task \(cts.id): \(error)", underlying: error)
@@ -194,24 +226,34 @@ package struct MemberClient: Sendable {
             for (party, member) in cts.parties.computing.enumerated() {
                 let body = bodies[party]
                 group.addTask {
-                    let answer = await self.ask(.post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body, of: member,
-                                                as: UploadResponse.self, timeout: .seconds(300)) { progress?.update(part: party, sent: $0) }
-                    return (party, self.checkReceipt(answer, task: task, table: table, rows: data.rows, batch: batch, body: body))
+                    let answer = await self.ask(
+                        .post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body, of: member,
+                        as: UploadResponse.self, timeout: .seconds(300)
+                    ) { progress?.update(part: party, sent: $0) }
+                    return (
+                        party,
+                        self.checkReceipt(answer, task: task, table: table, rows: data.rows, batch: batch, body: body)
+                    )
                 }
             }
-            return await group.reduce(into: [(Int, NodeAnswer<UploadResponse>)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+            return await group.reduce(into: [(Int, NodeAnswer<UploadResponse>)]()) { $0.append($1) }.sorted {
+                $0.0 < $1.0
+            }.map(\.1)
         }
         progress?.finish()
         return Upload(batch: batch, rows: data.rows, answers: answers)
     }
 
     /// A receipt counts only if it names this upload and is signed by the node's verified key.
-    private func checkReceipt(_ answer: NodeAnswer<UploadResponse>, task: String, table: String, rows: Int, batch: String, body: [UInt8]) -> NodeAnswer<UploadResponse> {
+    private func checkReceipt(
+        _ answer: NodeAnswer<UploadResponse>, task: String, table: String, rows: Int, batch: String, body: [UInt8]
+    ) -> NodeAnswer<UploadResponse> {
         guard let response = answer.value else { return answer }
         var checked = answer
         let receipt = response.receipt
         let digest = Hex.encode(SHA256.hash(data: body))
-        if receipt.task != task || receipt.table != table || receipt.rows != rows || receipt.batch != batch || receipt.sha256 != digest
+        if receipt.task != task || receipt.table != table || receipt.rows != rows || receipt.batch != batch
+            || receipt.sha256 != digest
             || receipt.node != answer.member.rawValue
         {
             checked.error = ClientError(.invalidResponse, "\(answer.member)'s receipt does not name this upload")
@@ -232,16 +274,19 @@ package struct MemberClient: Sendable {
         }
         var bodies: [[UInt8]] = []
         for member in cts.parties.computing {
-            let answer = await self.ask(.get, "/v1/tasks/\(task)/output", of: member, as: RawBody.self, timeout: .seconds(120))
+            let answer = await self.ask(
+                .get, "/v1/tasks/\(task)/output", of: member, as: RawBody.self, timeout: .seconds(120))
             guard let body = answer.value else {
-                throw ClientError(answer.error?.code ?? .unavailable,
-                                  "\(member) refused the output: \(answer.status.map(String.init) ?? "-") \(answer.body.isEmpty ? answer.error.map { "\($0)" } ?? "" : answer.body)",
-                                  status: answer.status)
+                throw ClientError(
+                    answer.error?.code ?? .unavailable,
+                    "\(member) refused the output: \(answer.status.map(String.init) ?? "-") \(answer.body.isEmpty ? answer.error.map { "\($0)" } ?? "" : answer.body)",
+                    status: answer.status)
             }
             bodies.append(body.bytes)
         }
         do { return try TaskShares(task: task, cts: cts).reconstruct(bodies, plan: plan) } catch {
-            throw ClientError(.invalidResponse, "the result shares cannot be reconstructed: \(error)", underlying: error)
+            throw ClientError(
+                .invalidResponse, "the result shares cannot be reconstructed: \(error)", underlying: error)
         }
     }
 }

@@ -1,6 +1,5 @@
 import ConsortPKI
 import ConsortTransport
-import ConsortTransport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -28,8 +27,10 @@ package struct NodeClient: Sendable {
     }
 
     /// Sends one request and returns the response. `progress` hears how many body bytes the socket has taken so far.
-    package func request(_ method: Method, _ path: String, body: [UInt8] = [], to endpoint: URL, node member: MemberID,
-                         timeout: Duration = .seconds(30), progress: (@Sendable (Int) -> Void)? = nil) async throws -> Response {
+    package func request(
+        _ method: Method, _ path: String, body: [UInt8] = [], to endpoint: URL, node member: MemberID,
+        timeout: Duration = .seconds(30), progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> Response {
         guard let host = endpoint.host, let port = endpoint.port else {
             throw ClientError(.configuration, "the endpoint \(endpoint) has no host and port")
         }
@@ -42,8 +43,9 @@ package struct NodeClient: Sendable {
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let tls = try self.authentication.clientHandler(context: context, serverHostname: nil, usage: .server, peer: peer,
-                                                                        admit: { $0.identity == .node(member) })
+                        let tls = try self.authentication.clientHandler(
+                            context: context, serverHostname: nil, usage: .server, peer: peer,
+                            admit: { $0.identity == .node(member) })
                         try channel.pipeline.syncOperations.addHandler(tls)
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
@@ -52,12 +54,15 @@ package struct NodeClient: Sendable {
                 .connect(host: host, port: port).get()
         } catch {
             promise.fail(error)  // never left pending
-            throw ClientError(.unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
+            throw ClientError(
+                .unavailable, "cannot reach the node of \(member) at \(endpoint): \(error)", underlying: error)
         }
         defer { channel.close(promise: nil) }
         // One deadline for the handshake, the request and the answer: a node that accepts the connection and then
         // stalls (e.g. a stopped process) must not hold the client.
-        let scheduled = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+        let scheduled = channel.eventLoop.scheduleTask(
+            in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
+        ) {
             promise.fail(ClientError(.unavailable, "the node of \(member) did not answer within \(timeout)"))
             channel.close(promise: nil)
         }
@@ -74,14 +79,19 @@ package struct NodeClient: Sendable {
             let end = min(start + piece, body.count)
             let written = channel.eventLoop.makePromise(of: Void.self)
             if let progress { written.futureResult.whenSuccess { progress(end) } }
-            channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body[start..<end]))), promise: written)
+            channel.writeAndFlush(
+                HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body[start..<end]))), promise: written)
         }
         do {
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         } catch {
-            if let rejection = peer.rejection { throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            if let rejection = peer.rejection {
+                throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)")
+            }
             // The first failure wins: the deadline (which closed the channel) or this one.
-            promise.fail(ClientError(.unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error))
+            promise.fail(
+                ClientError(
+                    .unavailable, "cannot send to the node of \(member) at \(endpoint): \(error)", underlying: error))
             _ = try await promise.futureResult.get()
         }
         do {
@@ -91,7 +101,9 @@ package struct NodeClient: Sendable {
         } catch let error as ClientError {
             throw error
         } catch {
-            if let rejection = peer.rejection { throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)") }
+            if let rejection = peer.rejection {
+                throw ClientError(.tls, "the node at \(endpoint) was refused: \(rejection)")
+            }
             throw ClientError(.unavailable, "the request to the node of \(member) failed: \(error)", underlying: error)
         }
     }

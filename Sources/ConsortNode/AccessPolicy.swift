@@ -43,15 +43,22 @@ package struct AccessPolicy: Sendable, Decodable {
 
     /// The policy every node enforces.
     package static let builtIn: AccessPolicy = {
-        do { return try AccessPolicy(json: PackageResources.access_policy_json) } catch { fatalError("the compiled-in access policy is invalid: \(error)") }
+        do { return try AccessPolicy(json: PackageResources.access_policy_json) } catch {
+            fatalError("the compiled-in access policy is invalid: \(error)")
+        }
     }()
 
     package init(json: [UInt8]) throws {
         self = try JSONDecoder().decode(AccessPolicy.self, from: Data(json))
-        guard self.consort == "access-policy/1" else { throw NodeError(.configuration, "unknown access policy format '\(self.consort)'") }
+        guard self.consort == "access-policy/1" else {
+            throw NodeError(.configuration, "unknown access policy format '\(self.consort)'")
+        }
         let missing = Set(Operation.allCases).subtracting(self.rules.map(\.operation))
         guard missing.isEmpty, self.rules.count == Operation.allCases.count else {
-            throw NodeError(.configuration, "the access policy must have exactly one rule per operation (missing: \(missing.map(\.rawValue).sorted()))")
+            throw NodeError(
+                .configuration,
+                "the access policy must have exactly one rule per operation (missing: \(missing.map(\.rawValue).sorted()))"
+            )
         }
     }
 
@@ -59,34 +66,53 @@ package struct AccessPolicy: Sendable, Decodable {
 
     /// Throws `forbidden`, naming the unmet requirement, unless `caller` may perform `operation`. `task` (and `table`)
     /// are required for the task relations, unless `ignoringRelation` (a first check before the task is known).
-    package func authorize(_ operation: Operation, _ caller: VerifiedIdentity, directory: MemberDirectory, node: MemberID,
-                           task: ComputationTaskSpecification? = nil, table: String? = nil, ignoringRelation: Bool = false) throws {
+    package func authorize(
+        _ operation: Operation, _ caller: VerifiedIdentity, directory: MemberDirectory, node: MemberID,
+        task: ComputationTaskSpecification? = nil, table: String? = nil, ignoringRelation: Bool = false
+    ) throws {
         let rule = self.rule(operation)
         guard let member = caller.memberID, let entry = directory.member(member) else {
             throw NodeError(.forbidden, "\(caller.subject) is not a member of this consortium's directory")
         }
         guard rule.kinds.contains(caller.kind) else {
-            throw NodeError(.forbidden, "\(operation.rawValue) needs a \(rule.kinds.map(\.rawValue).joined(separator: " or ")) certificate, not a \(caller.kind) certificate")
+            throw NodeError(
+                .forbidden,
+                "\(operation.rawValue) needs a \(rule.kinds.map(\.rawValue).joined(separator: " or ")) certificate, not a \(caller.kind) certificate"
+            )
         }
         guard rule.internalRoles.isEmpty || !caller.internalRoles.isDisjoint(with: rule.internalRoles) else {
-            throw NodeError(.forbidden, "\(operation.rawValue) needs a \(member) user with the role \(rule.internalRoles.map(\.rawValue).joined(separator: " or "))")
+            throw NodeError(
+                .forbidden,
+                "\(operation.rawValue) needs a \(member) user with the role \(rule.internalRoles.map(\.rawValue).joined(separator: " or "))"
+            )
         }
         switch ignoringRelation ? .none : rule.relation {
         case .none:
             break
         case .nodeMember:
-            guard member == node else { throw NodeError(.forbidden, "\(operation.rawValue) is only for \(node), which runs this node") }
+            guard member == node else {
+                throw NodeError(.forbidden, "\(operation.rawValue) is only for \(node), which runs this node")
+            }
         case .taskParty:
-            guard let task, task.parties.allMembers.contains(member) else { throw NodeError(.forbidden, "\(member) is not a party of task \(task?.id ?? "?")") }
+            guard let task, task.parties.allMembers.contains(member) else {
+                throw NodeError(.forbidden, "\(member) is not a party of task \(task?.id ?? "?")")
+            }
         case .inputParty:
             guard let task, task.parties.inputs.contains(where: { $0.member == member && $0.table == table }) else {
-                throw NodeError(.forbidden, "\(member) is not an input party for table '\(table ?? "?")' of task \(task?.id ?? "?")")
+                throw NodeError(
+                    .forbidden, "\(member) is not an input party for table '\(table ?? "?")' of task \(task?.id ?? "?")"
+                )
             }
         case .outputParty:
-            guard let task, task.parties.outputs.contains(member) else { throw NodeError(.forbidden, "\(member) is not an output party of task \(task?.id ?? "?")") }
+            guard let task, task.parties.outputs.contains(member) else {
+                throw NodeError(.forbidden, "\(member) is not an output party of task \(task?.id ?? "?")")
+            }
         }
         guard rule.memberRoles.isEmpty || !entry.roles.isDisjoint(with: rule.memberRoles) else {
-            throw NodeError(.forbidden, "\(operation.rawValue) is for \(rule.memberRoles.map(\.rawValue).joined(separator: " or ")) members; the directory gives \(member) \(entry.roles.map(\.rawValue).sorted().joined(separator: ", "))")
+            throw NodeError(
+                .forbidden,
+                "\(operation.rawValue) is for \(rule.memberRoles.map(\.rawValue).joined(separator: " or ")) members; the directory gives \(member) \(entry.roles.map(\.rawValue).sorted().joined(separator: ", "))"
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// TCP ports on 127.0.0.1 that nothing uses right now, for throwaway local servers. They are drawn at random below
@@ -37,16 +37,18 @@ package enum FreePort {
             sockets.append(second)
             ports.append(port)
         }
-        guard ports.count == count else { throw NodeError(.unavailable, "no \(count) pairs of free TCP ports on 127.0.0.1") }
+        guard ports.count == count else {
+            throw NodeError(.unavailable, "no \(count) pairs of free TCP ports on 127.0.0.1")
+        }
         return ports
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` (a server has started).
     package static func accepts(_ port: Int) -> Bool {
         #if canImport(Glibc)
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+            let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard socket >= 0 else { return false }
         defer { close(socket) }
@@ -55,7 +57,9 @@ package enum FreePort {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 
@@ -72,9 +76,9 @@ package enum FreePort {
     /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.
     private static func claim(_ port: Int) -> Int32? {
         #if canImport(Glibc)
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+            let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard socket >= 0 else { return nil }
         var address = sockaddr_in()
@@ -82,7 +86,9 @@ package enum FreePort {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard bound else {
             close(socket)

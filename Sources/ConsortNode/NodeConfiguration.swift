@@ -38,7 +38,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// revoke is refused; an expired CRL makes every chain it covers fail (replace it with a fresh one).
     package var crls: [String]? = nil
 
-    package init(member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String) {
+    package init(
+        member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String
+    ) {
         self.member = member
         self.identity = identity
         self.root = root
@@ -78,9 +80,13 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// the root and lists this member, the listen address and store address parse.
     package func load(relativeTo base: String) async throws -> Loaded {
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : "\(base)/\(path)" }
-        guard self.consort == Self.format else { throw NodeError(.configuration, "unknown configuration format '\(self.consort)' (expected \(Self.format))") }
+        guard self.consort == Self.format else {
+            throw NodeError(.configuration, "unknown configuration format '\(self.consort)' (expected \(Self.format))")
+        }
         let member: MemberID
-        do { member = try MemberID(self.member) } catch { throw NodeError(.configuration, "'\(self.member)' is not a member id: \(error)") }
+        do { member = try MemberID(self.member) } catch {
+            throw NodeError(.configuration, "'\(self.member)' is not a member id: \(error)")
+        }
         let identity = try SigningIdentity.load(identity: resolve(self.identity))
         guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
             throw NodeError(.configuration, "\(self.root) holds no certificate")
@@ -89,19 +95,28 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         let verifier = ConsortVerifier(root: root, crls: crls)
         let verified = try await verifier.verify(chain: identity.chain, usage: .server)
         guard verified.identity == .node(member) else {
-            throw NodeError(.configuration, "\(self.identity).pem is \(verified.identity.map { "\($0)" } ?? verified.subject), not the node of '\(member)'")
+            throw NodeError(
+                .configuration,
+                "\(self.identity).pem is \(verified.identity.map { "\($0)" } ?? verified.subject), not the node of '\(member)'"
+            )
         }
-        let directory = try MemberDirectory.verify(Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
+        let directory = try MemberDirectory.verify(
+            Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
         guard directory.member(member) != nil else {
             throw NodeError(.configuration, "the directory \(self.directory) does not list '\(member)'")
         }
-        guard let colon = self.listen.lastIndex(of: ":"), let port = Int(self.listen[self.listen.index(after: colon)...]), (1...65_535).contains(port) else {
+        guard let colon = self.listen.lastIndex(of: ":"),
+            let port = Int(self.listen[self.listen.index(after: colon)...]), (1...65_535).contains(port)
+        else {
             throw NodeError(.configuration, "listen '\(self.listen)' is not HOST:PORT")
         }
         var store = self.store
-        if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") { store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count))) }
-        return Loaded(configuration: self, member: member, identity: identity, root: root, directory: directory,
-                      host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
-                      dataDirectory: resolve(self.data), verifier: verifier)
+        if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") {
+            store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count)))
+        }
+        return Loaded(
+            configuration: self, member: member, identity: identity, root: root, directory: directory,
+            host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
+            dataDirectory: resolve(self.data), verifier: verifier)
     }
 }

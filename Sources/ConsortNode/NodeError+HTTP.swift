@@ -18,6 +18,8 @@ extension NodeError: HTTPResponseError {
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try APIJSON.encode(ErrorResponse(error: self.code.description, message: self.message))
-        return Response(status: self.status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: self.status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

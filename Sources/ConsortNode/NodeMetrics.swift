@@ -24,7 +24,9 @@ package struct NodeMetrics: Sendable {
     package func exposition(tasks: any TaskStore) async throws -> String {
         var counts = Dictionary(uniqueKeysWithValues: TaskLifecycle.State.allCases.map { ($0, 0) })
         for record in try await tasks.all() { counts[record.state, default: 0] += 1 }
-        for (state, count) in counts { Gauge(label: "consort_tasks", dimensions: [("state", state.rawValue)]).record(count) }
+        for (state, count) in counts {
+            Gauge(label: "consort_tasks", dimensions: [("state", state.rawValue)]).record(count)
+        }
         var buffer: [UInt8] = []
         self.registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
@@ -39,7 +41,8 @@ package struct NodeMetrics: Sendable {
 
     static func computation(_ outcome: String, seconds: Double) {
         Counter(label: "consort_computations_total", dimensions: [("outcome", outcome)]).increment()
-        Metrics.Timer(label: "consort_computation_duration_seconds", preferredDisplayUnit: .seconds).recordSeconds(seconds)
+        Metrics.Timer(label: "consort_computation_duration_seconds", preferredDisplayUnit: .seconds).recordSeconds(
+            seconds)
     }
 
     static func refused(_ code: NodeError.Code) {

@@ -23,13 +23,15 @@ enum ASN1Time {
         let year = parts.year!
         if (1950..<2050).contains(year) {
             try coder.serialize(
-                UTCTime(year: year, month: parts.month!, day: parts.day!, hours: parts.hour!, minutes: parts.minute!,
-                        seconds: parts.second!)
+                UTCTime(
+                    year: year, month: parts.month!, day: parts.day!, hours: parts.hour!, minutes: parts.minute!,
+                    seconds: parts.second!)
             )
         } else {
             try coder.serialize(
-                GeneralizedTime(year: year, month: parts.month!, day: parts.day!, hours: parts.hour!,
-                                minutes: parts.minute!, seconds: parts.second!, fractionalSeconds: 0)
+                GeneralizedTime(
+                    year: year, month: parts.month!, day: parts.day!, hours: parts.hour!,
+                    minutes: parts.minute!, seconds: parts.second!, fractionalSeconds: 0)
             )
         }
     }

@@ -46,7 +46,8 @@ package struct CertificateAuthority: Sendable {
         let name = kind.rawValue
         let certificate = try PEMFiles.readCertificates("\(directory)/\(name).pem")[0]
         let key = try PEMFiles.readPrivateKey("\(directory)/\(name).key")
-        let authority = try CertificateAuthority(kind: kind, certificate: certificate, privateKey: key, directory: directory)
+        let authority = try CertificateAuthority(
+            kind: kind, certificate: certificate, privateKey: key, directory: directory)
         guard case .some(.isCertificateAuthority) = try? certificate.extensions.basicConstraints else {
             throw PKIError(.notAuthority, "\(directory)/\(name).pem is not a CA certificate")
         }

@@ -38,7 +38,8 @@ package enum CertificateProfile {
     package static func memberIdentity(of memberCA: Certificate) throws -> (MemberID, String) {
         let uris = try Self.uris(of: memberCA)
         guard uris.count == 1, case .member(let id) = try ConsortIdentity(uri: uris[0]) else {
-            throw PKIError(.notAuthority, "\(memberCA.displayName) is not a Consort member CA (no consort://<member> name)")
+            throw PKIError(
+                .notAuthority, "\(memberCA.displayName) is not a Consort member CA (no consort://<member> name)")
         }
         let organisation = memberCA.subject.organisationName ?? id.rawValue
         return (id, organisation)

@@ -96,11 +96,15 @@ package struct CertificateRevocationList: Sendable {
                     version = 2
                     next = nodes.next()
                 }
-                guard let algorithmNode = next else { throw PKIError(.malformedInput, "CRL has no signature algorithm") }
+                guard let algorithmNode = next else {
+                    throw PKIError(.malformedInput, "CRL has no signature algorithm")
+                }
                 inner = try SignatureAlgorithmIdentifier(derEncoded: algorithmNode)
                 guard let issuerNode = nodes.next() else { throw PKIError(.malformedInput, "CRL has no issuer") }
                 issuer = try DistinguishedName(derEncoded: issuerNode)
-                guard let thisUpdateNode = nodes.next() else { throw PKIError(.malformedInput, "CRL has no thisUpdate") }
+                guard let thisUpdateNode = nodes.next() else {
+                    throw PKIError(.malformedInput, "CRL has no thisUpdate")
+                }
                 thisUpdate = try ASN1Time.parse(thisUpdateNode)
                 next = nodes.next()
                 if let node = next, node.identifier == .utcTime || node.identifier == .generalizedTime {
@@ -236,7 +240,8 @@ package struct CertificateRevocationList: Sendable {
                                 var valueCoder = DER.Serializer()
                                 try reason.rawValue.serialize(into: &valueCoder, withIdentifier: .enumerated)
                                 let value = valueCoder.serializedBytes
-                                let ext = Certificate.Extension(oid: Self.reasonCodeOID, critical: false, value: value[...])
+                                let ext = Certificate.Extension(
+                                    oid: Self.reasonCodeOID, critical: false, value: value[...])
                                 try coder.serializeSequenceOf([ext])
                             }
                         }
@@ -271,11 +276,14 @@ package struct CertificateRevocationList: Sendable {
         }
         guard self.version == 2 else { return "the CRL of \(issuer.subject) is not a version 2 CRL" }
         guard self.innerAlgorithm == self.outerAlgorithm else {
-            return "the CRL of \(issuer.subject) names different signature algorithms inside and outside its signed part"
+            return
+                "the CRL of \(issuer.subject) names different signature algorithms inside and outside its signed part"
         }
         var seen = Set<ASN1ObjectIdentifier>()
         for ext in self.extensions {
-            guard seen.insert(ext.oid).inserted else { return "the CRL of \(issuer.subject) repeats extension \(ext.oid)" }
+            guard seen.insert(ext.oid).inserted else {
+                return "the CRL of \(issuer.subject) repeats extension \(ext.oid)"
+            }
             let known: [ASN1ObjectIdentifier] = [Self.crlNumberOID, .X509ExtensionID.authorityKeyIdentifier]
             if ext.critical && !known.contains(ext.oid) {
                 return "the CRL of \(issuer.subject) has an unsupported critical extension \(ext.oid)"
@@ -285,11 +293,13 @@ package struct CertificateRevocationList: Sendable {
             return "the CRL of \(issuer.subject) has no CRL number (RFC 5280 §5.2.3 requires one)"
         }
         guard !numberExtension.critical else {
-            return "the CRL number extension of the CRL of \(issuer.subject) is marked critical (RFC 5280 §5.2.3 forbids it)"
+            return
+                "the CRL number extension of the CRL of \(issuer.subject) is marked critical (RFC 5280 §5.2.3 forbids it)"
         }
         guard self.crlNumber != nil else { return "the CRL number of the CRL of \(issuer.subject) is malformed" }
         if let unknown = self.entries.first(where: { !$0.unknownCriticalExtensions.isEmpty }) {
-            return "the CRL of \(issuer.subject) has an entry (\(unknown.serialNumber)) with an unsupported critical extension"
+            return
+                "the CRL of \(issuer.subject) has an entry (\(unknown.serialNumber)) with an unsupported critical extension"
         }
         if let aki = self.authorityKeyIdentifier, let ski = try? issuer.extensions.subjectKeyIdentifier?.keyIdentifier,
             aki != ski
@@ -300,7 +310,8 @@ package struct CertificateRevocationList: Sendable {
             return "\(issuer.subject) may not sign CRLs (its key usage lacks cRLSign)"
         }
         guard let algorithm = self.outerAlgorithm.certificateAlgorithm,
-            issuer.publicKey.isValidSignature(self.signatureBytes.bytes, for: self.tbsBytes, signatureAlgorithm: algorithm)
+            issuer.publicKey.isValidSignature(
+                self.signatureBytes.bytes, for: self.tbsBytes, signatureAlgorithm: algorithm)
         else {
             return "the signature on the CRL of \(issuer.subject) does not verify"
         }

@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// Structural rules of RFC 5280 and the Web PKI that swift-certificates' `RFC5280Policy` does not enforce, applied to
 /// every candidate chain (index 0 is the leaf, the last certificate is the trust anchor).
@@ -35,7 +35,9 @@ struct ChainProfilePolicy: VerifierPolicy {
             if case .failsToMeetPolicy = result { return result }
 
             // Path length: a CA's pathLen bounds the non-self-issued intermediates below it.
-            if !isLeaf, case .some(.isCertificateAuthority(.some(let maxPathLength))) = try? certificate.extensions.basicConstraints,
+            if !isLeaf,
+                case .some(.isCertificateAuthority(.some(let maxPathLength))) = try? certificate.extensions
+                    .basicConstraints,
                 maxPathLength < nonSelfIssuedIntermediates
             {
                 return PolicyFailure.result(
@@ -58,7 +60,8 @@ struct ChainProfilePolicy: VerifierPolicy {
         }
         // Validity, with messages that name the certificate and the dates.
         if certificate.notValidBefore > certificate.notValidAfter {
-            return PolicyFailure.result(.constraintViolation, "\(name) has a validity period that ends before it starts")
+            return PolicyFailure.result(
+                .constraintViolation, "\(name) has a validity period that ends before it starts")
         }
         if self.validationTime < certificate.notValidBefore {
             return PolicyFailure.result(
@@ -113,7 +116,8 @@ struct ChainProfilePolicy: VerifierPolicy {
         if isAnchor && certificate.issuer == certificate.subject {
             if let aki = authorityKeyIdentifier, aki.keyIdentifier == nil || aki.authorityCertIssuer != nil {
                 return PolicyFailure.result(
-                    .constraintViolation, "\(name) has an authority key identifier without a key identifier or with an issuer name"
+                    .constraintViolation,
+                    "\(name) has an authority key identifier without a key identifier or with an issuer name"
                 )
             }
         } else if authorityKeyIdentifier?.keyIdentifier == nil {
@@ -126,13 +130,16 @@ struct ChainProfilePolicy: VerifierPolicy {
         // CA-ness must be consistent across basic constraints and key usage.
         if isLeaf {
             if isCA && !isAnchor && !self.allowsCertificateAuthorityLeaf {
-                return PolicyFailure.result(.wrongUsage, "\(name) is a CA certificate and cannot be used as an end-entity certificate")
+                return PolicyFailure.result(
+                    .wrongUsage, "\(name) is a CA certificate and cannot be used as an end-entity certificate")
             }
             if let keyUsage, keyUsage.keyCertSign, !isCA {
-                return PolicyFailure.result(.constraintViolation, "\(name) may sign certificates (keyCertSign) but is not a CA")
+                return PolicyFailure.result(
+                    .constraintViolation, "\(name) may sign certificates (keyCertSign) but is not a CA")
             }
             if extensions[oid: .X509ExtensionID.nameConstraints] != nil, !isCA {
-                return PolicyFailure.result(.constraintViolation, "\(name) is an end-entity certificate with name constraints")
+                return PolicyFailure.result(
+                    .constraintViolation, "\(name) is an end-entity certificate with name constraints")
             }
         } else {
             guard isCA else {
@@ -141,20 +148,24 @@ struct ChainProfilePolicy: VerifierPolicy {
                 )
             }
             if extensions[oid: .X509ExtensionID.basicConstraints]?.critical != true {
-                return PolicyFailure.result(.constraintViolation, "CA certificate \(name) does not mark basic constraints critical")
+                return PolicyFailure.result(
+                    .constraintViolation, "CA certificate \(name) does not mark basic constraints critical")
             }
             if let keyUsage, !keyUsage.keyCertSign {
-                return PolicyFailure.result(.notAuthority, "CA certificate \(name) may not sign certificates (no keyCertSign)")
+                return PolicyFailure.result(
+                    .notAuthority, "CA certificate \(name) may not sign certificates (no keyCertSign)")
             }
             if certificate.subject.isEmpty {
                 return PolicyFailure.result(.constraintViolation, "CA certificate \(name) has an empty subject")
             }
             if isAnchor, extendedKeyUsage != nil {
-                return PolicyFailure.result(.constraintViolation, "root certificate \(name) carries an extended key usage")
+                return PolicyFailure.result(
+                    .constraintViolation, "root certificate \(name) carries an extended key usage")
             }
             if let nameConstraints = extensions[oid: .X509ExtensionID.nameConstraints] {
                 if !nameConstraints.critical {
-                    return PolicyFailure.result(.constraintViolation, "\(name) does not mark its name constraints critical")
+                    return PolicyFailure.result(
+                        .constraintViolation, "\(name) does not mark its name constraints critical")
                 }
                 if let parsed = try? NameConstraints(nameConstraints) {
                     if parsed.permittedSubtrees.isEmpty && parsed.excludedSubtrees.isEmpty {
@@ -176,16 +187,20 @@ struct ChainProfilePolicy: VerifierPolicy {
         // Subject alternative names: critical exactly when the subject is empty; DNS names must be valid host names.
         if let sanExtension = extensions[oid: .X509ExtensionID.subjectAlternativeName] {
             if certificate.subject.isEmpty && !sanExtension.critical {
-                return PolicyFailure.result(.constraintViolation, "\(name) has an empty subject but a non-critical subject alternative name")
+                return PolicyFailure.result(
+                    .constraintViolation, "\(name) has an empty subject but a non-critical subject alternative name")
             }
             if !certificate.subject.isEmpty && sanExtension.critical {
-                return PolicyFailure.result(.constraintViolation, "\(name) has a subject but marks its subject alternative name critical")
+                return PolicyFailure.result(
+                    .constraintViolation, "\(name) has a subject but marks its subject alternative name critical")
             }
-            for case .dnsName(let dns) in subjectAlternativeNames ?? SubjectAlternativeNames() where !Self.isValidDNSName(dns) {
+            for case .dnsName(let dns) in subjectAlternativeNames ?? SubjectAlternativeNames()
+            where !Self.isValidDNSName(dns) {
                 return PolicyFailure.result(.constraintViolation, "\(name) has an invalid DNS name '\(dns)'")
             }
         } else if isLeaf && certificate.subject.isEmpty {
-            return PolicyFailure.result(.constraintViolation, "\(name) has neither a subject nor subject alternative names")
+            return PolicyFailure.result(
+                .constraintViolation, "\(name) has neither a subject nor subject alternative names")
         }
 
         if let problem = Self.keyProblem(certificate.publicKey) {
@@ -203,11 +218,13 @@ struct ChainProfilePolicy: VerifierPolicy {
         if labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return false }
         return labels.allSatisfy { label in
             let bytes = Array(label.utf8)
-            guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else {
+            guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-")
+            else {
                 return false
             }
             return bytes.allSatisfy {
-                ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-")
+                ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39)
+                    || $0 == UInt8(ascii: "-")
             }
         }
     }

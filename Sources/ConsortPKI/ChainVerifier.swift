@@ -1,6 +1,6 @@
-@_spi(FixedExpiryValidationTime) import X509
 import Foundation
 import SwiftASN1
+@_spi(FixedExpiryValidationTime) import X509
 
 /// Builds and validates a certificate chain against trusted roots with RFC 5280 path validation (swift-certificates)
 /// plus the checks swift-certificates leaves out: certificate profile, key usage, extended key usage, CRL revocation,
@@ -73,7 +73,8 @@ package struct ChainVerifier: Sendable {
         let time = Date(timeIntervalSince1970: (time.timeIntervalSince1970).rounded(.down))
         let serverName = self.serverName
         var verifier = Verifier(rootCertificates: CertificateStore(self.roots)) {
-            ChainProfilePolicy(validationTime: time, allowsCertificateAuthorityLeaf: self.usage.allowsCertificateAuthority)
+            ChainProfilePolicy(
+                validationTime: time, allowsCertificateAuthorityLeaf: self.usage.allowsCertificateAuthority)
             UsagePolicy(
                 extendedKeyUsages: self.usage.extendedKeyUsages,
                 requireExtendedKeyUsage: self.usage.requireExtendedKeyUsage,
@@ -90,7 +91,8 @@ package struct ChainVerifier: Sendable {
                 case .ip(let address): ServerIdentityPolicy(serverHostname: nil, serverIP: address)
                 }
             }
-            RevocationPolicy(crls: self.crls, validationTime: time, requireCompleteCoverage: self.requireCompleteRevocation)
+            RevocationPolicy(
+                crls: self.crls, validationTime: time, requireCompleteCoverage: self.requireCompleteRevocation)
         }
         let store = BudgetedCertificateStore(self.intermediates, lookups: Self.issuerLookupBudget)
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(custom: store))
@@ -109,7 +111,8 @@ package struct ChainVerifier: Sendable {
         }
     }
 
-    private static func error(for failures: [CertificateValidationResult.PolicyFailure], leaf: Certificate) -> PKIError {
+    private static func error(for failures: [CertificateValidationResult.PolicyFailure], leaf: Certificate) -> PKIError
+    {
         // Prefer the failure of the longest candidate chain: it got furthest towards a trusted root.
         guard let failure = failures.max(by: { $0.chain.count < $1.chain.count }) else {
             return PKIError(

@@ -38,7 +38,8 @@ package enum ConsortIdentity: Hashable, Sendable, CustomStringConvertible {
     package init(uri: String) throws {
         let prefix = "consort://"
         guard uri.hasPrefix(prefix) else {
-            throw PKIError(.invalidName, "'\(uri.prefix(120))' is not a Consort identity URI (expected consort://<member>/...)")
+            throw PKIError(
+                .invalidName, "'\(uri.prefix(120))' is not a Consort identity URI (expected consort://<member>/...)")
         }
         let rest = uri.dropFirst(prefix.count)
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

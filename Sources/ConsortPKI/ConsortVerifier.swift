@@ -23,7 +23,8 @@ package struct ConsortVerifier: Sendable {
     /// When true, every issuer in the chain must have a current CRL (how nodes run); otherwise only supplied CRLs count.
     package var requireRevocationInformation: Bool
 
-    package init(root: Certificate, crls: [CertificateRevocationList] = [], requireRevocationInformation: Bool = false) {
+    package init(root: Certificate, crls: [CertificateRevocationList] = [], requireRevocationInformation: Bool = false)
+    {
         self.root = root
         self.crls = crls
         self.requireRevocationInformation = requireRevocationInformation
@@ -79,7 +80,8 @@ package struct ConsortVerifier: Sendable {
         let uris = (try? CertificateProfile.uris(of: leaf)) ?? []
         let identities = uris.compactMap { try? ConsortIdentity(uri: $0) }
         guard identities.count == 1, let identity = identities.first, uris.count == 1 else {
-            throw PKIError(.wrongUsage, "\(leaf.displayName) does not carry exactly one Consort identity (consort://...)")
+            throw PKIError(
+                .wrongUsage, "\(leaf.displayName) does not carry exactly one Consort identity (consort://...)")
         }
         switch (usage, identity.kind) {
         case (.server, .node), (.client, .node), (.client, .user), (.signer, .user):
@@ -89,7 +91,9 @@ package struct ConsortVerifier: Sendable {
         case (.client, let kind):
             throw PKIError(.wrongUsage, "\(identity) is a \(kind) certificate and cannot authenticate a TLS client")
         case (.signer, let kind):
-            throw PKIError(.wrongUsage, "\(identity) is a \(kind) certificate; signing needs a user certificate with the role 'signer'")
+            throw PKIError(
+                .wrongUsage,
+                "\(identity) is a \(kind) certificate; signing needs a user certificate with the role 'signer'")
         default:
             return
         }
@@ -112,14 +116,16 @@ package struct ConsortVerifier: Sendable {
                 throw PKIError(.notAuthority, "member CA \(memberCA.displayName) carries no Consort roles")
             }
             result.memberRoles = try MemberRolesExtension(rolesExtension).roles
-            guard case .some(.isCertificateAuthority(maxPathLength: 0)) = try memberCA.extensions.basicConstraints else {
+            guard case .some(.isCertificateAuthority(maxPathLength: 0)) = try memberCA.extensions.basicConstraints
+            else {
                 throw PKIError(.constraintViolation, "member CA \(memberCA.displayName) must have path length 0")
             }
             guard let constraints = try memberCA.extensions.nameConstraints,
                 Array(constraints.permittedURIDomains) == [memberID.rawValue]
             else {
                 throw PKIError(
-                    .constraintViolation, "member CA \(memberCA.displayName) is not name-constrained to consort://\(memberID)"
+                    .constraintViolation,
+                    "member CA \(memberCA.displayName) is not name-constrained to consort://\(memberID)"
                 )
             }
             if chain.count == 2 {
@@ -129,7 +135,8 @@ package struct ConsortVerifier: Sendable {
             }
             let uris = try CertificateProfile.uris(of: leaf)
             guard uris.count == 1 else {
-                throw PKIError(.malformedInput, "\(leaf.displayName) must carry exactly one consort:// URI, found \(uris.count)")
+                throw PKIError(
+                    .malformedInput, "\(leaf.displayName) must carry exactly one consort:// URI, found \(uris.count)")
             }
             let identity = try ConsortIdentity(uri: uris[0])
             guard identity.memberID == memberID else {

@@ -10,16 +10,20 @@ package enum ES256 {
         Array(try key.signature(for: message).rawRepresentation)
     }
 
-    package static func isValid(p1363 signature: some DataProtocol, for message: some DataProtocol,
-                                publicKey: P256.Signing.PublicKey) -> Bool {
+    package static func isValid(
+        p1363 signature: some DataProtocol, for message: some DataProtocol,
+        publicKey: P256.Signing.PublicKey
+    ) -> Bool {
         guard signature.count == 64, let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else {
             return false
         }
         return publicKey.isValidSignature(parsed, for: message)
     }
 
-    package static func isValid(der signature: some DataProtocol, for message: some DataProtocol,
-                                publicKey: P256.Signing.PublicKey) -> Bool {
+    package static func isValid(
+        der signature: some DataProtocol, for message: some DataProtocol,
+        publicKey: P256.Signing.PublicKey
+    ) -> Bool {
         guard let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
         return publicKey.isValidSignature(parsed, for: message)
     }

@@ -55,7 +55,9 @@ package enum LimboSuite {
             Result(id: testCase.id, actual_result: actual, context: context)
         }
         if testCase.features?.contains("pedantic-public-suffix-wildcard") == true {
-            return result("SKIPPED", "needs the Public Suffix List, which Consort does not ship (its profile has no wildcard names)")
+            return result(
+                "SKIPPED",
+                "needs the Public Suffix List, which Consort does not ship (its profile has no wildcard names)")
         }
         var usage = ChainVerifier.Usage.any
         switch testCase.validation_kind {
@@ -91,7 +93,9 @@ package enum LimboSuite {
         }
         let time: Date
         if let text = testCase.validation_time {
-            guard let parsed = Self.parseTime(text) else { return result("SKIPPED", "unreadable validation time \(text)") }
+            guard let parsed = Self.parseTime(text) else {
+                return result("SKIPPED", "unreadable validation time \(text)")
+            }
             time = parsed
         } else {
             time = Date()

@@ -18,7 +18,8 @@ package struct MemberAuthority: Sendable {
         }
         (self.memberID, self.organisation) = try CertificateProfile.memberIdentity(of: authority.certificate)
         self.authority = authority
-        self.permittedDNSDomains = (try authority.certificate.extensions.nameConstraints).map { Array($0.permittedDNSDomains) } ?? []
+        self.permittedDNSDomains =
+            (try authority.certificate.extensions.nameConstraints).map { Array($0.permittedDNSDomains) } ?? []
     }
 
     /// Issues a node certificate (serverAuth + clientAuth) with a new key.
@@ -37,7 +38,9 @@ package struct MemberAuthority: Sendable {
     }
 
     /// Issues a user certificate (clientAuth + digitalSignature) with its internal roles and a new key.
-    package func issueUser(name: String, roles: Set<InternalRole>, days: Int = 365, now: Date = Date()) throws -> SigningIdentity {
+    package func issueUser(name: String, roles: Set<InternalRole>, days: Int = 365, now: Date = Date()) throws
+        -> SigningIdentity
+    {
         let key = P256.Signing.PrivateKey()
         let certificate = try self.issue(
             .user(self.memberID, name: name), publicKey: key.publicKey, dnsNames: [], ipAddresses: [], roles: roles,
@@ -96,7 +99,8 @@ package struct MemberAuthority: Sendable {
                 throw PKIError(.invalidName, "user certificates carry no DNS names or IP addresses (use --kind node)")
             }
             guard !roles.isEmpty else {
-                throw PKIError(.invalidRole, "a user certificate needs an internal role: use --role signer|uploader|analyst|admin")
+                throw PKIError(
+                    .invalidRole, "a user certificate needs an internal role: use --role signer|uploader|analyst|admin")
             }
             extendedKeyUsage = try ExtendedKeyUsage([.clientAuth])
             commonName = name
@@ -105,7 +109,8 @@ package struct MemberAuthority: Sendable {
             OrganizationName(self.organisation)
             CommonName(commonName)
         }
-        let (notBefore, notAfter) = try CertificateProfile.validity(days: days, now: now, issuer: self.authority.certificate)
+        let (notBefore, notAfter) = try CertificateProfile.validity(
+            days: days, now: now, issuer: self.authority.certificate)
         let sans = SubjectAlternativeNames(names)
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)

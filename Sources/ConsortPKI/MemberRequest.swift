@@ -32,7 +32,8 @@ package enum MemberRequest {
     /// Verifies the request's self-signature and returns the member id and organisation it asks for.
     package static func inspect(_ request: CertificateSigningRequest) throws -> (MemberID, String) {
         guard request.publicKey.isValidSignature(request.signature, for: request) else {
-            throw PKIError(.badSignature, "the CSR's signature does not verify: it was altered or not made with its own key")
+            throw PKIError(
+                .badSignature, "the CSR's signature does not verify: it was altered or not made with its own key")
         }
         guard let commonName = request.subject.commonName else {
             throw PKIError(.malformedInput, "the CSR subject has no common name (expected the member id)")
@@ -41,7 +42,9 @@ package enum MemberRequest {
         var requested: [String] = []
         for attribute in request.attributes {
             guard let extensionRequest = try? ExtensionRequest(attribute) else { continue }
-            for case .uniformResourceIdentifier(let uri) in (try extensionRequest.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames() {
+            for case .uniformResourceIdentifier(let uri) in (try extensionRequest.extensions.subjectAlternativeNames)
+                ?? SubjectAlternativeNames()
+            {
                 requested.append(uri)
             }
         }
@@ -64,7 +67,8 @@ package enum MemberRequest {
         do {
             return try CertificateSigningRequest(pemEncoded: text)
         } catch {
-            throw PKIError(.malformedInput, "'\(path)' is not a PEM certificate signing request: \(error)", underlying: error)
+            throw PKIError(
+                .malformedInput, "'\(path)' is not a PEM certificate signing request: \(error)", underlying: error)
         }
     }
 

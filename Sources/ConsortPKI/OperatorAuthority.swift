@@ -14,7 +14,8 @@ package enum OperatorAuthority {
     ) throws -> (certificate: Certificate, key: P256.Signing.PrivateKey) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...64).contains(trimmed.count) else {
-            throw PKIError(.invalidName, "the operator name must be 1-64 characters (it becomes the root's common name)")
+            throw PKIError(
+                .invalidName, "the operator name must be 1-64 characters (it becomes the root's common name)")
         }
         let subject = try DistinguishedName {
             OrganizationName(trimmed)
@@ -52,7 +53,8 @@ package enum OperatorAuthority {
         now: Date = Date()
     ) throws -> Certificate {
         guard root.kind == .operator else {
-            throw PKIError(.notAuthority, "only the operator can admit members: --operator must be the operator directory")
+            throw PKIError(
+                .notAuthority, "only the operator can admit members: --operator must be the operator directory")
         }
         guard !roles.isEmpty else { throw PKIError(.invalidRole, "a member needs at least one role") }
         let (memberID, organisation) = try MemberRequest.inspect(request)

@@ -73,7 +73,9 @@ package enum PEMFiles {
             let temporary = url.deletingLastPathComponent()
                 .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
             // Create with the final permissions so a key is never readable by others, not even briefly.
-            guard manager.createFile(atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+            guard
+                manager.createFile(
+                    atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
             else {
                 throw CocoaError(.fileWriteUnknown)
             }

@@ -68,7 +68,9 @@ package struct PKIError: Error, Hashable, CustomStringConvertible, CustomDebugSt
     package var file: String
     package var line: Int
 
-    package init(_ code: Code, _ message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+    package init(
+        _ code: Code, _ message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.underlying = underlying

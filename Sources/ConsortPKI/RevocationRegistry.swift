@@ -27,7 +27,8 @@ package struct RevocationRegistry: Codable, Sendable {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             return try Self.decoder.decode(RevocationRegistry.self, from: data)
         } catch {
-            throw PKIError(.malformedInput, "'\(path)' is not a readable revocation registry: \(error)", underlying: error)
+            throw PKIError(
+                .malformedInput, "'\(path)' is not a readable revocation registry: \(error)", underlying: error)
         }
     }
 
@@ -74,8 +75,9 @@ package struct RevocationRegistry: Codable, Sendable {
             guard let bytes = Self.bytes(hex: revocation.serial) else {
                 throw PKIError(.malformedInput, "revocation registry has a bad serial '\(revocation.serial)'")
             }
-            return .init(serialNumber: Certificate.SerialNumber(bytes: bytes), revocationDate: revocation.revokedAt,
-                         reason: revocation.reason)
+            return .init(
+                serialNumber: Certificate.SerialNumber(bytes: bytes), revocationDate: revocation.revokedAt,
+                reason: revocation.reason)
         }
         self.lastCRLNumber += 1
         return try CertificateRevocationList.issue(

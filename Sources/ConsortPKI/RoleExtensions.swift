@@ -50,7 +50,8 @@ private struct RoleList: DERImplicitlyTaggable {
     init(names: [String]) { self.names = names }
 
     init(derEncoded node: ASN1Node, withIdentifier identifier: ASN1Identifier) throws {
-        let strings: [ASN1UTF8String] = try DER.sequence(of: ASN1UTF8String.self, identifier: identifier, rootNode: node)
+        let strings: [ASN1UTF8String] = try DER.sequence(
+            of: ASN1UTF8String.self, identifier: identifier, rootNode: node)
         self.names = strings.map { String($0) }
         guard !self.names.isEmpty else {
             throw PKIError(.malformedInput, "a Consort roles extension must list at least one role")

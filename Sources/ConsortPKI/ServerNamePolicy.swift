@@ -40,13 +40,18 @@ struct ServerNamePolicy: VerifierPolicy {
 
     private static func isMisspelledAlias(_ commonName: String, of names: SubjectAlternativeNames) -> Bool {
         if let address = Self.parseIP(commonName) {
-            return names.contains { if case .ipAddress(let bytes) = $0 { return Array(bytes.bytes) == address }; return false }
+            return names.contains {
+                if case .ipAddress(let bytes) = $0 { return Array(bytes.bytes) == address }; return false
+            }
         }
         let lowered = commonName.lowercased()
-        if names.contains(where: { if case .dnsName(let dns) = $0 { return dns.lowercased() == lowered }; return false }) {
+        if names.contains(where: {
+            if case .dnsName(let dns) = $0 { return dns.lowercased() == lowered }; return false
+        }) {
             return true
         }
-        let internationalised = !commonName.allSatisfy(\.isASCII)
+        let internationalised =
+            !commonName.allSatisfy(\.isASCII)
             || lowered.split(separator: ".").contains { $0.hasPrefix("xn--") }
         return internationalised
     }
@@ -54,7 +59,8 @@ struct ServerNamePolicy: VerifierPolicy {
     /// IP address bytes of text in any form the C library accepts (hex and octal IPv4 included), or nil.
     private static func parseIP(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
-        if text.withCString({ inet_aton($0, &v4) }) != 0, text.contains(where: { $0 == "." || $0 == "x" || $0 == "X" }) {
+        if text.withCString({ inet_aton($0, &v4) }) != 0, text.contains(where: { $0 == "." || $0 == "x" || $0 == "X" })
+        {
             return withUnsafeBytes(of: v4.s_addr) { Array($0) }
         }
         var v6 = in6_addr()

@@ -40,9 +40,12 @@ struct SignatureAlgorithmIdentifier: DERImplicitlyTaggable, Hashable {
         case ([1, 2, 840, 10045, 4, 3, 2], nil): return .ecdsaWithSHA256
         case ([1, 2, 840, 10045, 4, 3, 3], nil): return .ecdsaWithSHA384
         case ([1, 2, 840, 10045, 4, 3, 4], nil): return .ecdsaWithSHA512
-        case ([1, 2, 840, 113549, 1, 1, 11], null), ([1, 2, 840, 113549, 1, 1, 11], nil): return .sha256WithRSAEncryption
-        case ([1, 2, 840, 113549, 1, 1, 12], null), ([1, 2, 840, 113549, 1, 1, 12], nil): return .sha384WithRSAEncryption
-        case ([1, 2, 840, 113549, 1, 1, 13], null), ([1, 2, 840, 113549, 1, 1, 13], nil): return .sha512WithRSAEncryption
+        case ([1, 2, 840, 113549, 1, 1, 11], null), ([1, 2, 840, 113549, 1, 1, 11], nil):
+            return .sha256WithRSAEncryption
+        case ([1, 2, 840, 113549, 1, 1, 12], null), ([1, 2, 840, 113549, 1, 1, 12], nil):
+            return .sha384WithRSAEncryption
+        case ([1, 2, 840, 113549, 1, 1, 13], null), ([1, 2, 840, 113549, 1, 1, 13], nil):
+            return .sha512WithRSAEncryption
         case ([1, 3, 101, 112], nil): return .ed25519
         default: return nil
         }

@@ -18,7 +18,8 @@ struct UsagePolicy: VerifierPolicy {
         let name = leaf.displayName
         guard let ekuExtension = leaf.extensions[oid: .X509ExtensionID.extendedKeyUsage] else {
             if self.requireExtendedKeyUsage && !self.extendedKeyUsages.isEmpty {
-                return PolicyFailure.result(.wrongUsage, "\(name) has no extended key usage; \(self.purposes) is required")
+                return PolicyFailure.result(
+                    .wrongUsage, "\(name) has no extended key usage; \(self.purposes) is required")
             }
             return self.checkKeyUsage(leaf)
         }
@@ -29,7 +30,8 @@ struct UsagePolicy: VerifierPolicy {
             return PolicyFailure.result(.malformedInput, "\(name) has a malformed extended key usage")
         }
         if !self.extendedKeyUsages.isEmpty && eku.contains(.any) {
-            return PolicyFailure.result(.wrongUsage, "\(name) carries anyExtendedKeyUsage, which end-entity certificates may not")
+            return PolicyFailure.result(
+                .wrongUsage, "\(name) carries anyExtendedKeyUsage, which end-entity certificates may not")
         }
         for required in self.extendedKeyUsages where !eku.contains(ExtendedKeyUsage.Usage(oid: required)) {
             return PolicyFailure.result(
@@ -39,7 +41,8 @@ struct UsagePolicy: VerifierPolicy {
         }
         for intermediate in Array(chain).dropFirst().dropLast() {
             guard let intermediateEKU = try? intermediate.extensions.extendedKeyUsage else { continue }
-            for required in self.extendedKeyUsages where !intermediateEKU.contains(ExtendedKeyUsage.Usage(oid: required)) {
+            for required in self.extendedKeyUsages
+            where !intermediateEKU.contains(ExtendedKeyUsage.Usage(oid: required)) {
                 return PolicyFailure.result(
                     .wrongUsage, "intermediate \(intermediate.displayName) does not allow \(Self.purposeName(required))"
                 )

@@ -17,7 +17,9 @@ package struct VerifiedIdentity: Sendable, Hashable, CustomStringConvertible {
     package var description: String {
         var parts = ["kind: \(self.kind)"]
         if let identity { parts.insert("identity: \(identity)", at: 0) }
-        if !self.memberRoles.isEmpty { parts.append("roles: \(self.memberRoles.sorted().map(\.rawValue).joined(separator: ","))") }
+        if !self.memberRoles.isEmpty {
+            parts.append("roles: \(self.memberRoles.sorted().map(\.rawValue).joined(separator: ","))")
+        }
         if !self.internalRoles.isEmpty {
             parts.append("internal roles: \(self.internalRoles.sorted().map(\.rawValue).joined(separator: ","))")
         }

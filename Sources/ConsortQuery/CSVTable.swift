@@ -10,13 +10,19 @@ package enum CSVTable {
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw QueryError(.invalidData, "\(path): cannot read the file (\(error.localizedDescription))")
         }
-        guard let text = String(data: bytes, encoding: .utf8) else { throw QueryError(.invalidData, "\(path): not UTF-8 text") }
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw QueryError(.invalidData, "\(path): not UTF-8 text")
+        }
         return try Self.parse(text, table: table, source: path)
     }
 
-    package static func parse(_ text: String, table: ComputationTaskSpecification.Table, source: String = "input") throws -> TableData {
+    package static func parse(_ text: String, table: ComputationTaskSpecification.Table, source: String = "input")
+        throws -> TableData
+    {
         let records = try Self.records(text, source: source)
-        guard let header = records.first else { throw QueryError(.invalidData, "\(source): empty file: the first line must name the columns") }
+        guard let header = records.first else {
+            throw QueryError(.invalidData, "\(source): empty file: the first line must name the columns")
+        }
         let names = table.columns.map(\.name)
         guard header.fields == names else {
             let missing = names.filter { !header.fields.contains($0) }
@@ -25,40 +31,61 @@ package enum CSVTable {
             if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
             if !extra.isEmpty { problems.append("unknown \(extra.joined(separator: ", "))") }
             if problems.isEmpty { problems.append("columns out of order") }
-            throw QueryError(.invalidData, "\(source):1: the header must be \(names.joined(separator: ",")) (table '\(table.name)'): \(problems.joined(separator: "; "))")
+            throw QueryError(
+                .invalidData,
+                "\(source):1: the header must be \(names.joined(separator: ",")) (table '\(table.name)'): \(problems.joined(separator: "; "))"
+            )
         }
         let rows = records.dropFirst()
         guard rows.count <= table.maxRows else {
-            throw QueryError(.invalidData, "\(source): \(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)")
+            throw QueryError(
+                .invalidData, "\(source): \(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)"
+            )
         }
         var columns = [[Int64]](repeating: [], count: names.count)
         for index in columns.indices { columns[index].reserveCapacity(rows.count) }
         for record in rows {
             guard record.fields.count == names.count else {
-                throw QueryError(.invalidData, "\(source):\(record.line): \(record.fields.count) fields, expected \(names.count) (\(names.joined(separator: ",")))")
+                throw QueryError(
+                    .invalidData,
+                    "\(source):\(record.line): \(record.fields.count) fields, expected \(names.count) (\(names.joined(separator: ",")))"
+                )
             }
             for (index, column) in table.columns.enumerated() {
-                columns[index].append(try Self.value(record.fields[index], column, at: "\(source):\(record.line): column '\(column.name)'"))
+                columns[index].append(
+                    try Self.value(
+                        record.fields[index], column, at: "\(source):\(record.line): column '\(column.name)'"))
             }
         }
         return TableData(columns: columns)
     }
 
-    static func value(_ field: String, _ column: ComputationTaskSpecification.Column, at location: String) throws -> Int64 {
+    static func value(_ field: String, _ column: ComputationTaskSpecification.Column, at location: String) throws
+        -> Int64
+    {
         switch column.type {
         case .integer(let min, let max):
-            guard let value = Int64(field) else { throw QueryError(.invalidData, "\(location): '\(field)' is not an integer") }
-            guard (min...max).contains(value) else { throw QueryError(.invalidData, "\(location): \(value) is outside \(min)...\(max)") }
+            guard let value = Int64(field) else {
+                throw QueryError(.invalidData, "\(location): '\(field)' is not an integer")
+            }
+            guard (min...max).contains(value) else {
+                throw QueryError(.invalidData, "\(location): \(value) is outside \(min)...\(max)")
+            }
             return value
         case .decimal(let scale, let min, let max):
             guard let value = FixedDecimal(parsing: field, scale: scale) else {
-                throw QueryError(.invalidData, "\(location): '\(field)' is not a decimal with at most \(scale) digits after the point")
+                throw QueryError(
+                    .invalidData,
+                    "\(location): '\(field)' is not a decimal with at most \(scale) digits after the point")
             }
-            guard value >= min, value <= max else { throw QueryError(.invalidData, "\(location): \(field) is outside \(min)...\(max)") }
+            guard value >= min, value <= max else {
+                throw QueryError(.invalidData, "\(location): \(field) is outside \(min)...\(max)")
+            }
             return value.rescaled(scale)
         case .category(let values):
             guard let index = values.firstIndex(of: field) else {
-                throw QueryError(.invalidData, "\(location): '\(field)' is not one of \(values.joined(separator: ", "))")
+                throw QueryError(
+                    .invalidData, "\(location): '\(field)' is not one of \(values.joined(separator: ", "))")
             }
             return Int64(index)
         case .boolean:
@@ -68,7 +95,8 @@ package enum CSVTable {
             default: throw QueryError(.invalidData, "\(location): '\(field)' is not true or false")
             }
         case .key:
-            throw QueryError(.unsupported, "\(location): key columns (record linkage) are not supported by this build yet")
+            throw QueryError(
+                .unsupported, "\(location): key columns (record linkage) are not supported by this build yet")
         }
     }
 
@@ -93,7 +121,9 @@ package enum CSVTable {
             let (quote, comma, cr, lf): (UInt8, UInt8, UInt8, UInt8) = (34, 44, 13, 10)
             func endRecord() {
                 fields.append(String(decoding: field, as: UTF8.self))
-                if !(fields.count == 1 && field.isEmpty && !fieldStarted) { records.append(Record(line: recordLine, fields: fields)) }
+                if !(fields.count == 1 && field.isEmpty && !fieldStarted) {
+                    records.append(Record(line: recordLine, fields: fields))
+                }
                 fields = []
                 field.removeAll(keepingCapacity: true)
                 fieldStarted = false
@@ -102,7 +132,9 @@ package enum CSVTable {
                 let c = bytes[index]
                 if quoted {
                     if c == quote {
-                        if index + 1 < bytes.count, bytes[index + 1] == quote { field.append(quote); index += 2; continue }
+                        if index + 1 < bytes.count, bytes[index + 1] == quote {
+                            field.append(quote); index += 2; continue
+                        }
                         quoted = false
                     } else {
                         if c == lf { line += 1 }
@@ -113,7 +145,9 @@ package enum CSVTable {
                 }
                 switch c {
                 case quote:
-                    guard field.isEmpty else { throw QueryError(.invalidData, "\(source):\(line): a quote inside an unquoted field") }
+                    guard field.isEmpty else {
+                        throw QueryError(.invalidData, "\(source):\(line): a quote inside an unquoted field")
+                    }
                     quoted = true
                     fieldStarted = true
                 case comma:
@@ -131,7 +165,9 @@ package enum CSVTable {
                 }
                 index += 1
             }
-            guard !quoted else { throw QueryError(.invalidData, "\(source):\(recordLine): a quoted field is not closed") }
+            guard !quoted else {
+                throw QueryError(.invalidData, "\(source):\(recordLine): a quoted field is not closed")
+            }
             if fieldStarted || !field.isEmpty || !fields.isEmpty { endRecord() }
             return records
         }

@@ -13,16 +13,20 @@ package enum DataSynth {
         var lines = [table.columns.map(\.name).joined(separator: ",")]
         lines.reserveCapacity(rows + 1)
         for _ in 0..<rows {
-            lines.append(try table.columns.map { column -> String in
-                switch column.type {
-                case .integer(let min, let max): return String(Int64.random(in: min...max, using: &generator))
-                case .decimal(let scale, let min, let max):
-                    return FixedDecimal(units: Int64.random(in: min.rescaled(scale)...max.rescaled(scale), using: &generator), scale: scale).description
-                case .category(let values): return values.randomElement(using: &generator)!
-                case .boolean: return Bool.random(using: &generator) ? "true" : "false"
-                case .key: throw QueryError(.unsupported, "key columns are not supported by this build yet")
-                }
-            }.joined(separator: ","))
+            lines.append(
+                try table.columns.map { column -> String in
+                    switch column.type {
+                    case .integer(let min, let max): return String(Int64.random(in: min...max, using: &generator))
+                    case .decimal(let scale, let min, let max):
+                        return FixedDecimal(
+                            units: Int64.random(in: min.rescaled(scale)...max.rescaled(scale), using: &generator),
+                            scale: scale
+                        ).description
+                    case .category(let values): return values.randomElement(using: &generator)!
+                    case .boolean: return Bool.random(using: &generator) ? "true" : "false"
+                    case .key: throw QueryError(.unsupported, "key columns are not supported by this build yet")
+                    }
+                }.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

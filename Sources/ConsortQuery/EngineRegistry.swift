@@ -17,15 +17,20 @@ package struct EngineRegistry: EngineSupport {
         {
             return engine
         }
-        throw QueryError(.unsupported, self.diagnostic(for: descriptor)?.message ?? "the engine \(descriptor) is not supported by this build")
+        throw QueryError(
+            .unsupported,
+            self.diagnostic(for: descriptor)?.message ?? "the engine \(descriptor) is not supported by this build")
     }
 
     /// The engines of this build, one line each.
     package var supported: [String] {
         EngineCatalog.all.map { engine in
             let traits = engine.traits
-            let parties = traits.parties.count == 1 ? "\(traits.parties.lowerBound)" : "\(traits.parties.lowerBound)–\(traits.parties.upperBound)"
-            return "\(traits.name) (\(traits.security.rawValue) security, \(traits.majority.rawValue) majority, \(parties) computing parties)"
+            let parties =
+                traits.parties.count == 1
+                ? "\(traits.parties.lowerBound)" : "\(traits.parties.lowerBound)–\(traits.parties.upperBound)"
+            return
+                "\(traits.name) (\(traits.security.rawValue) security, \(traits.majority.rawValue) majority, \(parties) computing parties)"
         }
     }
 
@@ -35,13 +40,21 @@ package struct EngineRegistry: EngineSupport {
             traits.name == descriptor.protocol.rawValue && traits.security == security && traits.majority == majority
         }
         guard !candidates.isEmpty else {
-            return Diagnostic(at: "/engine", "the engine \(descriptor.identity) is not supported by this build (supported: \(self.supported.joined(separator: "; ")))")
+            return Diagnostic(
+                at: "/engine",
+                "the engine \(descriptor.identity) is not supported by this build (supported: \(self.supported.joined(separator: "; ")))"
+            )
         }
         guard candidates.contains(where: { $0.parties.contains(descriptor.parties) }) else {
             let counts = candidates.map { traits in
-                traits.parties.count == 1 ? "exactly \(traits.parties.lowerBound)" : "\(traits.parties.lowerBound) to \(traits.parties.upperBound)"
+                traits.parties.count == 1
+                    ? "exactly \(traits.parties.lowerBound)"
+                    : "\(traits.parties.lowerBound) to \(traits.parties.upperBound)"
             }
-            return Diagnostic(at: "/parties/computing", "the \(descriptor.protocol.rawValue) engine needs \(counts.joined(separator: " or ")) computing parties (found \(descriptor.parties))")
+            return Diagnostic(
+                at: "/parties/computing",
+                "the \(descriptor.protocol.rawValue) engine needs \(counts.joined(separator: " or ")) computing parties (found \(descriptor.parties))"
+            )
         }
         return nil
     }

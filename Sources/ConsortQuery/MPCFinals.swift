@@ -62,7 +62,9 @@ struct FinalPrecision {
     /// bits) times 2^averageBits, which must fit an exact division.
     var averageBits: Int { min(40, self.domain.exactBits - self.rowsBits - 1) }
     /// VAR: variance = q + frac / 2^varianceBits (scaled units²).
-    var varianceBits: Int { max(1, min(40, self.domain.exactBits - 2 * self.rowsBits, self.domain.rootBits - self.spanSquareBits)) }
+    var varianceBits: Int {
+        max(1, min(40, self.domain.exactBits - 2 * self.rowsBits, self.domain.rootBits - self.spanSquareBits))
+    }
 }
 
 /// Collects the final computations of the output cells and runs them batched: all averages in one pair of
@@ -85,7 +87,11 @@ struct Finalizer<E: MPCEngine> {
     /// C, Dx, Dy and the square-root stretch k of each correlation.
     private var correlations: [(c: Share, u: Share, v: Share, k: Int)] = []
     /// Products to form before the ratios: numerator = Σ sign·left·right terms.
-    private var pending: [(kind: QueryPlan.AggregateKind, count: Share, moments: MPCQueryProgram<E>.PairMoments, aggregate: QueryPlan.Aggregate)] = []
+    private var pending:
+        [(
+            kind: QueryPlan.AggregateKind, count: Share, moments: MPCQueryProgram<E>.PairMoments,
+            aggregate: QueryPlan.Aggregate
+        )] = []
 
     private var slots: [Slot] = []
     private var averages: [(sum: Share, count: Share, precision: FinalPrecision)] = []
@@ -104,9 +110,13 @@ struct Finalizer<E: MPCEngine> {
     }
 
     mutating func secondMoment(sum: Share, squares: Share, count: Share, aggregate: QueryPlan.Aggregate) {
-        self.slots.append(.variance(self.variances.count, root: aggregate.kind == .stddevPop || aggregate.kind == .stddevSamp))
-        self.variances.append((sum, squares, count, aggregate.kind == .varSamp || aggregate.kind == .stddevSamp,
-                               FinalPrecision(plan: self.plan, aggregate: aggregate)))
+        self.slots.append(
+            .variance(self.variances.count, root: aggregate.kind == .stddevPop || aggregate.kind == .stddevSamp))
+        self.variances.append(
+            (
+                sum, squares, count, aggregate.kind == .varSamp || aggregate.kind == .stddevSamp,
+                FinalPrecision(plan: self.plan, aggregate: aggregate)
+            ))
     }
 
     mutating func pair(_ aggregate: QueryPlan.Aggregate, count: Share, moments: MPCQueryProgram<E>.PairMoments) {
@@ -144,7 +154,8 @@ struct Finalizer<E: MPCEngine> {
                 left += [sumY, item.moments.c, n]; right += [item.moments.u, sumX, item.moments.u]
             }
         }
-        let products = left.isEmpty ? Share.zeros(0) : try await engine.multiply(.concatenate(left), .concatenate(right))
+        let products =
+            left.isEmpty ? Share.zeros(0) : try await engine.multiply(.concatenate(left), .concatenate(right))
         var cursor = 0
         var numerators: [Share] = [], denominators: [Share] = []
         for item in self.pending {
@@ -160,9 +171,12 @@ struct Finalizer<E: MPCEngine> {
         }
         let (sign, magnitude) = try await Self.signAndMagnitude(&engine, .concatenate(numerators))
         let exactBits = self.plan.domain.exactBits
-        let (q, f) = try await engine.divideWithFraction(magnitude, by: .concatenate(denominators), bits: exactBits, quotientBits: exactBits,
-                                                          divisorBits: exactBits, fractionBits: OutputLayout.ratioBits)
-        return (0..<self.pending.count).map { Share.concatenate([sign.slice($0..<$0 + 1), q.slice($0..<$0 + 1), f.slice($0..<$0 + 1)]) }
+        let (q, f) = try await engine.divideWithFraction(
+            magnitude, by: .concatenate(denominators), bits: exactBits, quotientBits: exactBits,
+            divisorBits: exactBits, fractionBits: OutputLayout.ratioBits)
+        return (0..<self.pending.count).map {
+            Share.concatenate([sign.slice($0..<$0 + 1), q.slice($0..<$0 + 1), f.slice($0..<$0 + 1)])
+        }
     }
 
     /// [x < 0] and |x| for |x| < 2^exactBits.
@@ -175,20 +189,27 @@ struct Finalizer<E: MPCEngine> {
     private mutating func computeCorrelations(_ engine: inout E) async throws -> [Share] {
         guard !self.correlations.isEmpty else { return [] }
         let k = self.correlations.count
-        let stretched = Share.concatenate(self.correlations.map { $0.u.scaled(by: Int64(1) << Int64(2 * $0.k)) }
-            + self.correlations.map { $0.v.scaled(by: Int64(1) << Int64(2 * $0.k)) })
+        let stretched = Share.concatenate(
+            self.correlations.map { $0.u.scaled(by: Int64(1) << Int64(2 * $0.k)) }
+                + self.correlations.map { $0.v.scaled(by: Int64(1) << Int64(2 * $0.k)) })
         let roots = try await engine.squareRoot(stretched, bits: self.plan.domain.rootBits)
         let denominator = try await engine.multiply(roots.slice(0..<k), roots.slice(k..<2 * k))
         let (sign, magnitude) = try await Self.signAndMagnitude(&engine, .concatenate(self.correlations.map(\.c)))
-        let numerator = Share.concatenate((0..<k).map { magnitude.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(2 * self.correlations[$0].k)) })
+        let numerator = Share.concatenate(
+            (0..<k).map { magnitude.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(2 * self.correlations[$0].k)) })
         let exactBits = self.plan.domain.exactBits
-        let (q, f) = try await engine.divideWithFraction(numerator, by: denominator, bits: exactBits, quotientBits: 2, divisorBits: exactBits,
-                                                          fractionBits: OutputLayout.correlationBits)
+        let (q, f) = try await engine.divideWithFraction(
+            numerator, by: denominator, bits: exactBits, quotientBits: 2, divisorBits: exactBits,
+            fractionBits: OutputLayout.correlationBits)
         let fixed = q.scaled(by: Int64(1) << Int64(OutputLayout.correlationBits)) + f
         let squares = try await engine.multiply(fixed, fixed)
         return (0..<k).flatMap { index -> [Share] in
-            [Share.concatenate([sign.slice(index..<index + 1), q.slice(index..<index + 1), f.slice(index..<index + 1)]),
-             squares.slice(index..<index + 1)]
+            [
+                Share.concatenate([
+                    sign.slice(index..<index + 1), q.slice(index..<index + 1), f.slice(index..<index + 1),
+                ]),
+                squares.slice(index..<index + 1),
+            ]
         }
     }
 
@@ -201,12 +222,17 @@ struct Finalizer<E: MPCEngine> {
             let counts = Share.concatenate(self.averages.map(\.count))
             let f = FinalPrecision.batch(self.plan).average
             let sumBits = self.averages.map { OutputLayout.bits($0.precision.span) + $0.precision.rowsBits }.max()!
-            let q = try await engine.divide(sums, by: counts, bits: min(self.plan.domain.exactBits, sumBits), quotientBits: self.averages.map(\.precision.spanBits).max()! + 1,
-                                             divisorBits: self.rowsBits + 1)
+            let q = try await engine.divide(
+                sums, by: counts, bits: min(self.plan.domain.exactBits, sumBits),
+                quotientBits: self.averages.map(\.precision.spanBits).max()! + 1,
+                divisorBits: self.rowsBits + 1)
             let remainder = sums - (try await engine.multiply(q, counts))
-            let fraction = try await engine.divide(remainder.scaled(by: Int64(1) << Int64(f)), by: counts, bits: self.rowsBits + 1 + f,
-                                                    quotientBits: f, divisorBits: self.rowsBits + 1)
-            averageCells = (0..<self.averages.count).map { Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)]) }
+            let fraction = try await engine.divide(
+                remainder.scaled(by: Int64(1) << Int64(f)), by: counts, bits: self.rowsBits + 1 + f,
+                quotientBits: f, divisorBits: self.rowsBits + 1)
+            averageCells = (0..<self.averages.count).map {
+                Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)])
+            }
         }
         var varianceCells: [Share] = []
         var roots: [Share] = []
@@ -215,37 +241,50 @@ struct Finalizer<E: MPCEngine> {
             let counts = Share.concatenate(self.variances.map(\.count))
             let sums = Share.concatenate(self.variances.map(\.sum))
             let squares = Share.concatenate(self.variances.map(\.squares))
-            let lessOne = Share.concatenate(self.variances.map { $0.sample ? engine.adding($0.count, constant: -1) : $0.count })
-            let products = try await engine.multiply(.concatenate([counts, sums, counts]), .concatenate([squares, sums, lessOne]))
+            let lessOne = Share.concatenate(
+                self.variances.map { $0.sample ? engine.adding($0.count, constant: -1) : $0.count })
+            let products = try await engine.multiply(
+                .concatenate([counts, sums, counts]), .concatenate([squares, sums, lessOne]))
             let numerator = products.slice(0..<k) - products.slice(k..<2 * k)  // n·Σx² − (Σx)² ≥ 0
             let denominator = products.slice(2 * k..<3 * k)  // n² or n(n − 1)
             let f = FinalPrecision.batch(self.plan).variance
-            let numeratorBits = min(self.plan.domain.exactBits, self.variances.map { 2 * $0.precision.rowsBits + $0.precision.spanSquareBits }.max()!)
-            let q = try await engine.divide(numerator, by: denominator, bits: numeratorBits,
-                                             quotientBits: self.variances.map(\.precision.spanSquareBits).max()! + 1, divisorBits: 2 * self.rowsBits)
+            let numeratorBits = min(
+                self.plan.domain.exactBits,
+                self.variances.map { 2 * $0.precision.rowsBits + $0.precision.spanSquareBits }.max()!)
+            let q = try await engine.divide(
+                numerator, by: denominator, bits: numeratorBits,
+                quotientBits: self.variances.map(\.precision.spanSquareBits).max()! + 1, divisorBits: 2 * self.rowsBits)
             let remainder = numerator - (try await engine.multiply(q, denominator))
-            let fraction = try await engine.divide(remainder.scaled(by: Int64(1) << Int64(f)), by: denominator, bits: min(self.plan.domain.exactBits, 2 * self.rowsBits + f),
-                                                    quotientBits: f, divisorBits: 2 * self.rowsBits)
+            let fraction = try await engine.divide(
+                remainder.scaled(by: Int64(1) << Int64(f)), by: denominator,
+                bits: min(self.plan.domain.exactBits, 2 * self.rowsBits + f),
+                quotientBits: f, divisorBits: 2 * self.rowsBits)
             varianceCells = (0..<k).map { Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)]) }
-            let rooted = (0..<k).filter { index in self.slots.contains { if case .variance(index, true) = $0 { return true } else { return false } } }
+            let rooted = (0..<k).filter { index in
+                self.slots.contains { if case .variance(index, true) = $0 { return true } else { return false } }
+            }
             if !rooted.isEmpty {
                 let stretch = FinalPrecision.batch(self.plan).stretch
-                let fixed = Share.concatenate(rooted.map { q.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(f + stretch))
-                    + fraction.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(stretch)) })
+                let fixed = Share.concatenate(
+                    rooted.map {
+                        q.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(f + stretch))
+                            + fraction.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(stretch))
+                    })
                 let root = try await engine.squareRoot(fixed, bits: self.plan.domain.rootBits)
                 roots = Array(repeating: .zeros(0), count: k)
                 for (position, index) in rooted.enumerated() { roots[index] = root.slice(position..<position + 1) }
             }
         }
-        return .concatenate(self.slots.map { slot in
-            switch slot {
-            case .ready(let share): return share
-            case .average(let index): return averageCells[index]
-            case .variance(let index, let root): return root ? roots[index] : varianceCells[index]
-            case .ratio(let index): return ratioCells[index]
-            case .correlation(let index, let squared): return correlationCells[2 * index + (squared ? 1 : 0)]
-            }
-        })
+        return .concatenate(
+            self.slots.map { slot in
+                switch slot {
+                case .ready(let share): return share
+                case .average(let index): return averageCells[index]
+                case .variance(let index, let root): return root ? roots[index] : varianceCells[index]
+                case .ratio(let index): return ratioCells[index]
+                case .correlation(let index, let squared): return correlationCells[2 * index + (squared ? 1 : 0)]
+                }
+            })
     }
 }
 

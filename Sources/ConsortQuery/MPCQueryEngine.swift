@@ -15,11 +15,15 @@ package enum MPCQueryEngine {
     }
 
     /// Runs `plan` on `data` with the engine of the plan's CTS descriptor.
-    package static func run(_ plan: QueryPlan, on data: TableData, engine descriptor: EngineDescriptor) async throws -> (QueryResult, Timings) {
+    package static func run(_ plan: QueryPlan, on data: TableData, engine descriptor: EngineDescriptor) async throws
+        -> (QueryResult, Timings)
+    {
         try await self.run(plan, on: data, engine: try EngineRegistry.shared.engine(for: descriptor))
     }
 
-    package static func run<E: MPCEngine>(_ plan: QueryPlan, on data: TableData, engine: E.Type) async throws -> (QueryResult, Timings) {
+    package static func run<E: MPCEngine>(_ plan: QueryPlan, on data: TableData, engine: E.Type) async throws -> (
+        QueryResult, Timings
+    ) {
         let parties = E.traits.parties.lowerBound
         let start = ContinuousClock.now
         let dealt = try data.columns.map { try E.deal($0, parties: parties) }
@@ -46,20 +50,26 @@ package enum MPCQueryEngine {
         }
         let computed = ContinuousClock.now
         let result = try Self.reconstruct(plan, results: outcomes.map(\.0), engine: E.self)
-        let timings = Timings(sharing: shared - start, computing: computed - shared, rounds: outcomes.map(\.1).max()!,
-                              bytesPerParty: outcomes.map(\.2).max()!, bytes: outcomes.map(\.2).reduce(0, +))
+        let timings = Timings(
+            sharing: shared - start, computing: computed - shared, rounds: outcomes.map(\.1).max()!,
+            bytesPerParty: outcomes.map(\.2).max()!, bytes: outcomes.map(\.2).reduce(0, +))
         return (result, timings)
     }
 
     /// The output party's side for the results of every computing party: their facts must agree, the engine must
     /// accept their shares as consistent (tampering is detected), then the cells are decoded in the layout the
     /// parties used.
-    package static func reconstruct<E: MPCEngine>(_ plan: QueryPlan, results: [PartyResult<E.Share>], engine: E.Type) throws -> QueryResult {
+    package static func reconstruct<E: MPCEngine>(_ plan: QueryPlan, results: [PartyResult<E.Share>], engine: E.Type)
+        throws -> QueryResult
+    {
         guard let facts = results.first?.facts, results.allSatisfy({ $0.facts == facts }) else {
             throw MPCError(.inconsistentShares, "the computing parties disagree on the opened facts")
         }
         if let failed = facts.abortFailures.firstIndex(of: true) {
-            throw QueryError(.qualityAbort, "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts")
+            throw QueryError(
+                .qualityAbort,
+                "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts"
+            )
         }
         return try Self.decode(plan, facts: facts, words: try E.combine(results.map(\.cells)))
     }
@@ -68,11 +78,15 @@ package enum MPCQueryEngine {
         let groups = plan.groupCount
         var cursor = 0
         func take(_ count: Int) throws -> [Int64] {
-            guard cursor + count <= words.count else { throw MPCError(.protocolViolation, "the output shares are shorter than the layout") }
+            guard cursor + count <= words.count else {
+                throw MPCError(.protocolViolation, "the output shares are shorter than the layout")
+            }
             defer { cursor += count }
             return Array(words[cursor..<cursor + count])
         }
-        var result = QueryResult(columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0, excludedRows: [:])
+        var result = QueryResult(
+            columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
+            excludedRows: [:])
         if !plan.exclusions.isEmpty { result.excludedRows[plan.table.name] = Int(try take(1)[0]) }
         let precision = FinalPrecision.batch(plan)
         var cells: [Int: [Int: ResultValue]] = [:]
@@ -80,17 +94,23 @@ package enum MPCQueryEngine {
             let aggregate = plan.aggregates[item.aggregate]
             let value = try take(item.width)
             let scale = aggregate.scale
-            func decimal(_ units: Int64) -> ResultValue { scale == 0 ? .integer(units) : .decimal(units: units, scale: scale) }
+            func decimal(_ units: Int64) -> ResultValue {
+                scale == 0 ? .integer(units) : .decimal(units: units, scale: scale)
+            }
             let cell: ResultValue
             switch aggregate.kind {
             case .count: cell = .integer(value[0])
             case .sum, .min: cell = decimal(value[0])
             case .max: cell = decimal(value[0])
             case .avg:
-                let mean = Double(aggregate.low) + Double(value[0]) + Double(value[1]) / Double(UInt64(1) << UInt64(precision.average))
+                let mean =
+                    Double(aggregate.low) + Double(value[0]) + Double(value[1])
+                    / Double(UInt64(1) << UInt64(precision.average))
                 cell = .real(mean / pow10(scale))
             case .varPop, .varSamp:
-                cell = .real((Double(value[0]) + Double(value[1]) / Double(UInt64(1) << UInt64(precision.variance))) / pow10(2 * scale))
+                cell = .real(
+                    (Double(value[0]) + Double(value[1]) / Double(UInt64(1) << UInt64(precision.variance)))
+                        / pow10(2 * scale))
             case .percentileDisc: cell = decimal(value[0] + aggregate.low)
             case .covarPop, .covarSamp, .regrSlope, .regrIntercept, .corr:
                 let places = aggregate.kind == .corr ? OutputLayout.correlationBits : OutputLayout.ratioBits
@@ -103,24 +123,30 @@ package enum MPCQueryEngine {
                 default: cell = .real(signed)
                 }
             case .regrR2:
-                cell = item.width == 0 ? .real(1) : .real(Double(value[0]) / Double(UInt64(1) << UInt64(2 * OutputLayout.correlationBits)))
+                cell =
+                    item.width == 0
+                    ? .real(1) : .real(Double(value[0]) / Double(UInt64(1) << UInt64(2 * OutputLayout.correlationBits)))
             case .percentileCont:
-                cell = .real((Double(value[0]) / Double(aggregate.fraction.denominator) + Double(aggregate.low)) / pow10(scale))
+                cell = .real(
+                    (Double(value[0]) / Double(aggregate.fraction.denominator) + Double(aggregate.low)) / pow10(scale))
             case .stddevPop, .stddevSamp:
                 let halfBits = (precision.variance + precision.stretch) / 2
                 cell = .real(Double(value[0]) / Double(UInt64(1) << UInt64(halfBits)) / pow10(scale))
             }
             cells[item.group, default: [:]][item.aggregate] = cell
         }
-        guard cursor == words.count else { throw MPCError(.protocolViolation, "the output shares are longer than the layout") }
+        guard cursor == words.count else {
+            throw MPCError(.protocolViolation, "the output shares are longer than the layout")
+        }
         for g in 0..<groups {
             if facts.suppressed[g] { result.suppressed += 1 }
-            result.rows.append(plan.outputs.map { output in
-                switch output.source {
-                case .group(let key): return plan.label(of: g, key: key)
-                case .aggregate(let index): return facts.suppressed[g] ? nil : cells[g]?[index]
-                }
-            })
+            result.rows.append(
+                plan.outputs.map { output in
+                    switch output.source {
+                    case .group(let key): return plan.label(of: g, key: key)
+                    case .aggregate(let index): return facts.suppressed[g] ? nil : cells[g]?[index]
+                    }
+                })
         }
         return result
     }

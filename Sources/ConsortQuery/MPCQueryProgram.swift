@@ -36,16 +36,22 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             abortFailures.append(try await engine.open(any)[0] == 1)
         }
         if abortFailures.contains(true) {
-            return PartyResult(facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []), cells: .zeros(0))
+            return PartyResult(
+                facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []),
+                cells: .zeros(0))
         }
         var valid = engine.constant(1, count: self.rows)
-        for rule in self.plan.exclusions { valid = try await engine.multiply(valid, try await evaluator.evaluate(rule, &engine)) }
+        for rule in self.plan.exclusions {
+            valid = try await engine.multiply(valid, try await evaluator.evaluate(rule, &engine))
+        }
         var cells: [Share] = []
         if !self.plan.exclusions.isEmpty {
             cells.append(engine.constant(Int64(self.rows), count: 1) - valid.total())
         }
         var mask = valid
-        if let predicate = self.plan.predicate { mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine)) }
+        if let predicate = self.plan.predicate {
+            mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
+        }
 
         // Group indicators, key by key: indicator(g·K + k) = indicator(g) · [key = k].
         var indicators = mask
@@ -54,9 +60,13 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let domainSize = key.labels.count
             let index = try await evaluator.evaluate(key.index, &engine)
             let repeated = Share.concatenate(Array(repeating: index, count: domainSize))
-            let oneHot = try await engine.equal(repeated, public: .blocks(.indices(domainSize), length: self.rows),
-                                                bits: Self.bits(UInt64(domainSize)) + 1)
-            let left = Share.concatenate((0..<groups).flatMap { g in Array(repeating: indicators.slice(g * self.rows..<(g + 1) * self.rows), count: domainSize) })
+            let oneHot = try await engine.equal(
+                repeated, public: .blocks(.indices(domainSize), length: self.rows),
+                bits: Self.bits(UInt64(domainSize)) + 1)
+            let left = Share.concatenate(
+                (0..<groups).flatMap { g in
+                    Array(repeating: indicators.slice(g * self.rows..<(g + 1) * self.rows), count: domainSize)
+                })
             let right = Share.concatenate(Array(repeating: oneHot, count: groups))
             indicators = try await engine.multiply(left, right)
             groups *= domainSize
@@ -74,7 +84,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         }
         var pairs: [(Share, Share)] = []
         var sumIndex: [Int: Int] = [:], squareIndex: [Int: Int] = [:]
-        for a in arguments.keys.sorted() where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
+        for a in arguments.keys.sorted()
+        where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
             sumIndex[a] = pairs.count
             pairs += (0..<groups).map { (indicator($0), arguments[a]!) }
             if let square = squares[a] {
@@ -84,20 +95,28 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         }
         let sums = pairs.isEmpty ? Share.zeros(0) : try await engine.innerProducts(pairs)
         let minima = try await self.extremes(&engine, arguments: arguments, indicator: indicator, groups: groups)
-        let percentiles = try await self.percentiles(&engine, arguments: arguments, indicators: indicators, counts: counts, groups: groups)
-        let pairMoments = try await self.pairMoments(&engine, evaluator: &evaluator, arguments: arguments, indicator: indicator,
-                                                     counts: counts, groups: groups)
+        let percentiles = try await self.percentiles(
+            &engine, arguments: arguments, indicators: indicators, counts: counts, groups: groups)
+        let pairMoments = try await self.pairMoments(
+            &engine, evaluator: &evaluator, arguments: arguments, indicator: indicator,
+            counts: counts, groups: groups)
 
         // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
         let minimum = Int64(max(self.plan.minGroupSize, 0))
-        let thresholds = [Int64](repeating: minimum, count: groups) + [Int64](repeating: 1, count: groups) + [Int64](repeating: 2, count: groups)
-        let below = try await engine.open(try await engine.lessThan(.concatenate([counts, counts, counts]), public: .list(thresholds), bits: bitsOfRows + 2))
-        var facts = PublicFacts(abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
-                                empty: below[groups..<2 * groups].map { $0 == 1 }, single: below[2 * groups..<3 * groups].map { $0 == 1 })
+        let thresholds =
+            [Int64](repeating: minimum, count: groups) + [Int64](repeating: 1, count: groups)
+            + [Int64](repeating: 2, count: groups)
+        let below = try await engine.open(
+            try await engine.lessThan(
+                .concatenate([counts, counts, counts]), public: .list(thresholds), bits: bitsOfRows + 2))
+        var facts = PublicFacts(
+            abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
+            empty: below[groups..<2 * groups].map { $0 == 1 }, single: below[2 * groups..<3 * groups].map { $0 == 1 })
         let pairIndices = pairMoments.keys.sorted()
         if !pairIndices.isEmpty {
             let spreads = Share.concatenate(pairIndices.flatMap { [pairMoments[$0]!.u, pairMoments[$0]!.v] })
-            let zero = try await engine.open(try await engine.equal(spreads, public: .repeating(0, count: spreads.count), bits: domain.valueBits))
+            let zero = try await engine.open(
+                try await engine.equal(spreads, public: .repeating(0, count: spreads.count), bits: domain.valueBits))
             for (position, a) in pairIndices.enumerated() {
                 facts.constantX[a] = zero[2 * position * groups..<(2 * position + 1) * groups].map { $0 == 1 }
                 facts.constantY[a] = zero[(2 * position + 1) * groups..<(2 * position + 2) * groups].map { $0 == 1 }
@@ -113,18 +132,24 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             case .count: finals.plain(counts.slice(g..<g + 1))
             case .sum: finals.plain(sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1))
             case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
-            case .avg: finals.average(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1), count: counts.slice(g..<g + 1), aggregate: aggregate)
+            case .avg:
+                finals.average(
+                    sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
+                    count: counts.slice(g..<g + 1), aggregate: aggregate)
             case .percentileCont, .percentileDisc: finals.plain(percentiles[item.aggregate]!.slice(g..<g + 1))
             case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
                 guard item.width > 0 else { continue }
                 let m = pairMoments[item.aggregate]!
-                finals.pair(aggregate, count: counts.slice(g..<g + 1), moments: PairMoments(
-                    c: m.c.slice(g..<g + 1), u: m.u.slice(g..<g + 1), v: m.v.slice(g..<g + 1),
-                    sumX: m.sumX.slice(g..<g + 1), sumY: m.sumY.slice(g..<g + 1)))
+                finals.pair(
+                    aggregate, count: counts.slice(g..<g + 1),
+                    moments: PairMoments(
+                        c: m.c.slice(g..<g + 1), u: m.u.slice(g..<g + 1), v: m.v.slice(g..<g + 1),
+                        sumX: m.sumX.slice(g..<g + 1), sumY: m.sumY.slice(g..<g + 1)))
             case .varPop, .varSamp, .stddevPop, .stddevSamp:
-                finals.secondMoment(sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
-                                    squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
-                                    count: counts.slice(g..<g + 1), aggregate: aggregate)
+                finals.secondMoment(
+                    sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
+                    squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
+                    count: counts.slice(g..<g + 1), aggregate: aggregate)
             }
         }
         cells.append(try await finals.compute(&engine))
@@ -175,7 +200,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             length /= 2
         }
         var result: [Int: Share] = [:]
-        for (position, a) in chosen.enumerated() { result[a] = current.slice(position * groups..<(position + 1) * groups) }
+        for (position, a) in chosen.enumerated() {
+            result[a] = current.slice(position * groups..<(position + 1) * groups)
+        }
         return result
     }
 
@@ -196,7 +223,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         let exactBits = self.plan.domain.exactBits
         // Group number of each row: g for members of group g, `groups` for rows outside every group.
         var number = engine.constant(Int64(groups), count: rows)
-        for g in 0..<groups { number = number - indicators.slice(g * rows..<(g + 1) * rows).scaled(by: Int64(groups - g)) }
+        for g in 0..<groups {
+            number = number - indicators.slice(g * rows..<(g + 1) * rows).scaled(by: Int64(groups - g))
+        }
         var starts: [Share] = [.zeros(1)]
         for g in 1..<max(groups, 1) { starts.append(starts[g - 1] + counts.slice(g - 1..<g)) }
         let start = Share.concatenate(starts)
@@ -206,30 +235,38 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let aggregate = self.plan.aggregates[a]
             let valueBits = Self.bits(UInt64(aggregate.high - aggregate.low))
             let key = number.scaled(by: Int64(1) << Int64(valueBits)) + arguments[a]!
-            let sorted = try await engine.sort(key: key, payload: [arguments[a]!], keyBits: Self.bits(UInt64(groups + 1)) + valueBits).payload[0]
+            let sorted = try await engine.sort(
+                key: key, payload: [arguments[a]!], keyBits: Self.bits(UInt64(groups + 1)) + valueBits
+            ).payload[0]
             let (numerator, denominator) = (aggregate.fraction.numerator, aggregate.fraction.denominator)
             let nMinusOne = engine.adding(counts, constant: -1)
             let offset: Share
             var remainder = Share.zeros(groups)
             if aggregate.kind == .percentileDisc {
                 // k = ⌈q·n⌉ − 1 (0 for q = 0), as PostgreSQL picks the first value at or past fraction q.
-                offset = numerator == 0 ? .zeros(groups)
+                offset =
+                    numerator == 0
+                    ? .zeros(groups)
                     : engine.adding(
-                        try await engine.divide(engine.adding(counts.scaled(by: numerator), constant: denominator - 1),
-                                                byPublic: [Int64](repeating: denominator, count: groups), bits: min(exactBits, positionBits + 31),
-                                                quotientBits: positionBits),
+                        try await engine.divide(
+                            engine.adding(counts.scaled(by: numerator), constant: denominator - 1),
+                            byPublic: [Int64](repeating: denominator, count: groups),
+                            bits: min(exactBits, positionBits + 31),
+                            quotientBits: positionBits),
                         constant: -1)
             } else {
                 // position q·(n − 1) = lower + remainder / denominator.
                 let scaled = nMinusOne.scaled(by: numerator)
-                offset = try await engine.divide(scaled, byPublic: [Int64](repeating: denominator, count: groups),
-                                                 bits: min(exactBits, positionBits + 31), quotientBits: positionBits)
+                offset = try await engine.divide(
+                    scaled, byPublic: [Int64](repeating: denominator, count: groups),
+                    bits: min(exactBits, positionBits + 31), quotientBits: positionBits)
                 remainder = scaled - offset.scaled(by: denominator)
             }
             let position = start + offset
             // selector[g][i] = [i == position_g], for every group at once.
-            let selector = try await engine.equal(position.repeatingElements(rows), public: .tiled(.indices(rows), times: groups),
-                                                  bits: positionBits)
+            let selector = try await engine.equal(
+                position.repeatingElements(rows), public: .tiled(.indices(rows), times: groups),
+                bits: positionBits)
             let above = Share.concatenate([sorted.slice(1..<rows), .zeros(1)])
             var pairs: [(Share, Share)] = []
             for g in 0..<groups { pairs.append((selector.slice(g * rows..<(g + 1) * rows), sorted)) }
@@ -259,28 +296,39 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         guard !chosen.isEmpty else { return [:] }
         var xs: [Int: Share] = [:]
         for a in chosen { xs[a] = try await evaluator.evaluate(self.plan.aggregates[a].second!, &engine) }
-        let products = try await engine.multiply(.concatenate(chosen.flatMap { [arguments[$0]!, xs[$0]!, arguments[$0]!] }),
-                                                 .concatenate(chosen.flatMap { [xs[$0]!, xs[$0]!, arguments[$0]!] }))
+        let products = try await engine.multiply(
+            .concatenate(chosen.flatMap { [arguments[$0]!, xs[$0]!, arguments[$0]!] }),
+            .concatenate(chosen.flatMap { [xs[$0]!, xs[$0]!, arguments[$0]!] }))
         let rows = self.rows
         var pairs: [(Share, Share)] = []
         for (position, a) in chosen.enumerated() {
-            let columns = [xs[a]!, arguments[a]!] + (0..<3).map { products.slice((3 * position + $0) * rows..<(3 * position + $0 + 1) * rows) }
+            let columns =
+                [xs[a]!, arguments[a]!]
+                + (0..<3).map { products.slice((3 * position + $0) * rows..<(3 * position + $0 + 1) * rows) }
             for column in columns { for g in 0..<groups { pairs.append((indicator(g), column)) } }
         }
         let sums = try await engine.innerProducts(pairs)
         // Per aggregate, five blocks of `groups`: Σx, Σy, Σxy, Σx², Σy².
-        func block(_ position: Int, _ k: Int) -> Share { sums.slice((5 * position + k) * groups..<(5 * position + k + 1) * groups) }
+        func block(_ position: Int, _ k: Int) -> Share {
+            sums.slice((5 * position + k) * groups..<(5 * position + k + 1) * groups)
+        }
         var left: [Share] = [], right: [Share] = []
         for position in chosen.indices {
             left += [counts, block(position, 0), counts, block(position, 0), counts, block(position, 1)]
-            right += [block(position, 2), block(position, 1), block(position, 3), block(position, 0), block(position, 4), block(position, 1)]
+            right += [
+                block(position, 2), block(position, 1), block(position, 3), block(position, 0), block(position, 4),
+                block(position, 1),
+            ]
         }
         let terms = try await engine.multiply(.concatenate(left), .concatenate(right))
-        func term(_ position: Int, _ k: Int) -> Share { terms.slice((6 * position + k) * groups..<(6 * position + k + 1) * groups) }
+        func term(_ position: Int, _ k: Int) -> Share {
+            terms.slice((6 * position + k) * groups..<(6 * position + k + 1) * groups)
+        }
         var result: [Int: PairMoments] = [:]
         for (position, a) in chosen.enumerated() {
-            result[a] = PairMoments(c: term(position, 0) - term(position, 1), u: term(position, 2) - term(position, 3),
-                                    v: term(position, 4) - term(position, 5), sumX: block(position, 0), sumY: block(position, 1))
+            result[a] = PairMoments(
+                c: term(position, 0) - term(position, 1), u: term(position, 2) - term(position, 3),
+                v: term(position, 4) - term(position, 5), sumX: block(position, 0), sumY: block(position, 1))
         }
         return result
     }
@@ -328,16 +376,21 @@ struct Evaluator<E: MPCEngine> {
             return try await engine.multiply(try await self.evaluate(l, &engine), try await self.evaluate(r, &engine))
         case .scale(let x, let factor): return try await self.evaluate(x, &engine).scaled(by: factor)
         case .less(let l, let r, let bits):
-            return try await engine.lessThan(try await self.evaluate(l, &engine), try await self.evaluate(r, &engine), bits: bits)
+            return try await engine.lessThan(
+                try await self.evaluate(l, &engine), try await self.evaluate(r, &engine), bits: bits)
         case .equal(let l, let r, let bits):
-            return try await engine.equal(try await self.evaluate(l, &engine), try await self.evaluate(r, &engine), bits: bits)
-        case .and(let l, let r): return try await engine.multiply(try await self.evaluate(l, &engine), try await self.evaluate(r, &engine))
+            return try await engine.equal(
+                try await self.evaluate(l, &engine), try await self.evaluate(r, &engine), bits: bits)
+        case .and(let l, let r):
+            return try await engine.multiply(try await self.evaluate(l, &engine), try await self.evaluate(r, &engine))
         case .or(let l, let r):
             let (a, b) = (try await self.evaluate(l, &engine), try await self.evaluate(r, &engine))
             return a + b - (try await engine.multiply(a, b))
         case .not(let x): return engine.not(try await self.evaluate(x, &engine))
         case .select(let c, let t, let e):
-            return try await engine.select(try await self.evaluate(c, &engine), try await self.evaluate(t, &engine), try await self.evaluate(e, &engine))
+            return try await engine.select(
+                try await self.evaluate(c, &engine), try await self.evaluate(t, &engine),
+                try await self.evaluate(e, &engine))
         }
     }
 }

@@ -20,11 +20,13 @@ package enum PlainEngine {
             case .and(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 & $1 }
             case .or(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 | $1 }
             case .not(let x): return evaluate(x).map { 1 - $0 }
-            case .select(let c, let t, let e): return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
+            case .select(let c, let t, let e):
+                return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
             }
         }
         for (name, rule) in plan.aborts where evaluate(rule).contains(0) {
-            throw QueryError(.qualityAbort, "quality rule '\(name)' fails for at least one \(plan.table.name) row: the task aborts")
+            throw QueryError(
+                .qualityAbort, "quality rule '\(name)' fails for at least one \(plan.table.name) row: the task aborts")
         }
         var valid = [Int64](repeating: 1, count: rows)
         for rule in plan.exclusions { valid = zip(valid, evaluate(rule)).map { $0 & $1 } }
@@ -55,7 +57,8 @@ package enum PlainEngine {
                 for g in perGroupValues.indices { perGroupValues[g].sort() }
             }
             ordered.append(perGroupValues)
-            var perGroup = [(sum: Int64, squares: Int64, min: Int64, max: Int64)](repeating: (0, 0, .max, .min), count: groups)
+            var perGroup = [(sum: Int64, squares: Int64, min: Int64, max: Int64)](
+                repeating: (0, 0, .max, .min), count: groups)
             if let argument = aggregate.argument {
                 let values = evaluate(argument)
                 for row in 0..<rows where mask[row] == 1 {
@@ -68,23 +71,28 @@ package enum PlainEngine {
             }
             moments.append(perGroup)
         }
-        var result = QueryResult(columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
-                                 excludedRows: plan.exclusions.isEmpty ? [:] : [plan.table.name: excluded])
+        var result = QueryResult(
+            columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
+            excludedRows: plan.exclusions.isEmpty ? [:] : [plan.table.name: excluded])
         for g in 0..<groups {
             let suppressed = counts[g] < Int64(plan.minGroupSize)
             if suppressed { result.suppressed += 1 }
-            result.rows.append(plan.outputs.map { output in
-                switch output.source {
-                case .group(let key): return plan.label(of: g, key: key)
-                case .aggregate(let index):
-                    if suppressed { return nil }
-                    let aggregate = plan.aggregates[index]
-                    let m = moments[index][g]
-                    if aggregate.kind.isPercentile { return Finals.percentile(aggregate, sorted: ordered[index][g]) }
-                    if aggregate.kind.isPair { return Finals.pair(aggregate, pairs[index][g]) }
-                    return Finals.value(aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
-                }
-            })
+            result.rows.append(
+                plan.outputs.map { output in
+                    switch output.source {
+                    case .group(let key): return plan.label(of: g, key: key)
+                    case .aggregate(let index):
+                        if suppressed { return nil }
+                        let aggregate = plan.aggregates[index]
+                        let m = moments[index][g]
+                        if aggregate.kind.isPercentile {
+                            return Finals.percentile(aggregate, sorted: ordered[index][g])
+                        }
+                        if aggregate.kind.isPair { return Finals.pair(aggregate, pairs[index][g]) }
+                        return Finals.value(
+                            aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
+                    }
+                })
         }
         return result
     }
@@ -117,9 +125,13 @@ extension QueryPlan {
 /// PostgreSQL's aggregate results from exact per-group moments (the argument of AVG and the second moments is
 /// shifted by its lower bound).
 enum Finals {
-    static func value(_ aggregate: QueryPlan.Aggregate, count: Int64, sum: Int64, squares: Int64, min: Int64, max: Int64) -> ResultValue? {
+    static func value(
+        _ aggregate: QueryPlan.Aggregate, count: Int64, sum: Int64, squares: Int64, min: Int64, max: Int64
+    ) -> ResultValue? {
         let scale = aggregate.scale
-        func decimal(_ units: Int64) -> ResultValue { scale == 0 ? .integer(units) : .decimal(units: units, scale: scale) }
+        func decimal(_ units: Int64) -> ResultValue {
+            scale == 0 ? .integer(units) : .decimal(units: units, scale: scale)
+        }
         switch aggregate.kind {
         case .count: return .integer(count)
         case _ where count == 0: return nil

@@ -16,16 +16,20 @@ package enum QueryChecker {
     package static func check(_ cts: ComputationTaskSpecification, domain: ValueDomain) throws -> QueryPlan {
         let select = try SQLParser.parseQuery(cts.query)
         guard let table = cts.table(named: select.table) else {
-            throw QueryError(.unknownName, "the CTS declares no table '\(select.table)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
-                             at: select.tablePosition)
+            throw QueryError(
+                .unknownName,
+                "the CTS declares no table '\(select.table)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
+                at: select.tablePosition)
         }
         let scope = Scope(table: table, domain: domain)
-        var plan = QueryPlan(table: table, domain: domain, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [],
-                             outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
+        var plan = QueryPlan(
+            table: table, domain: domain, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [],
+            outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
         for rule in cts.quality where rule.table == table.name {
             let expression: SQLExpression
             do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {
-                throw QueryError(error.code, "quality rule '\(rule.name)': \(error.message)", line: error.line, column: error.column)
+                throw QueryError(
+                    error.code, "quality rule '\(rule.name)': \(error.message)", line: error.line, column: error.column)
             }
             let typed = try scope.boolean(expression, "quality rule '\(rule.name)'")
             switch rule.onFailure {
@@ -35,7 +39,8 @@ package enum QueryChecker {
                 if !plan.leakage.contains(note) { plan.leakage.append(note) }
             case .abort:
                 plan.aborts.append((rule.name, typed))
-                plan.leakage.append("whether any \(table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)")
+                plan.leakage.append(
+                    "whether any \(table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)")
             }
         }
         if let predicate = select.predicate { plan.predicate = try scope.boolean(predicate, "WHERE") }
@@ -43,27 +48,39 @@ package enum QueryChecker {
         let rows = Int128(table.maxRows)
         for (position, item) in select.items.enumerated() {
             if let group = plan.groups.firstIndex(where: { $0.source.sameShape(as: item.expression) }) {
-                plan.outputs.append(.init(name: item.alias ?? item.expression.defaultName, type: scope.groupType(plan.groups[group]), source: .group(group)))
+                plan.outputs.append(
+                    .init(
+                        name: item.alias ?? item.expression.defaultName, type: scope.groupType(plan.groups[group]),
+                        source: .group(group)))
                 continue
             }
             guard case .call(let name, let arguments, let star, let orderBy, let at) = item.expression else {
-                throw QueryError(.type, "select item \(position + 1) is neither a GROUP BY key nor an aggregate", at: item.expression.position)
+                throw QueryError(
+                    .type, "select item \(position + 1) is neither a GROUP BY key nor an aggregate",
+                    at: item.expression.position)
             }
-            let (aggregate, type) = try scope.aggregate(name.lowercased(), arguments, star: star, orderBy: orderBy, at: at, rows: rows)
+            let (aggregate, type) = try scope.aggregate(
+                name.lowercased(), arguments, star: star, orderBy: orderBy, at: at, rows: rows)
             plan.aggregates.append(aggregate)
-            plan.outputs.append(.init(name: item.alias ?? name.lowercased(), type: type, source: .aggregate(plan.aggregates.count - 1)))
+            plan.outputs.append(
+                .init(name: item.alias ?? name.lowercased(), type: type, source: .aggregate(plan.aggregates.count - 1)))
         }
         guard plan.groupCount <= 100_000 else {
-            throw QueryError(.unsupported, "GROUP BY yields \(plan.groupCount) groups; at most 100000 are supported", at: select.groupBy.first?.position)
+            throw QueryError(
+                .unsupported, "GROUP BY yields \(plan.groupCount) groups; at most 100000 are supported",
+                at: select.groupBy.first?.position)
         }
         if plan.minGroupSize > 0 {
-            plan.leakage.append("which groups have fewer than \(plan.minGroupSize) contributing rows (their cells are suppressed)")
+            plan.leakage.append(
+                "which groups have fewer than \(plan.minGroupSize) contributing rows (their cells are suppressed)")
         }
         if plan.aggregates.contains(where: \.kind.isPair) {
-            plan.leakage.append("for the two-argument aggregates, in which groups x or y is constant (PostgreSQL's NULLs)")
+            plan.leakage.append(
+                "for the two-argument aggregates, in which groups x or y is constant (PostgreSQL's NULLs)")
         }
         if plan.aggregates.contains(where: { $0.kind != .count }) {
-            plan.leakage.append("whether each group is empty (or has a single row, for sample statistics): PostgreSQL's NULL results")
+            plan.leakage.append(
+                "whether each group is empty (or has a single row, for sample statistics): PostgreSQL's NULL results")
         }
         return plan
     }
@@ -98,7 +115,8 @@ private struct Scope {
     func boolean(_ expression: SQLExpression, _ context: String) throws -> PlanExpression {
         let typed = try self.typed(expression)
         guard typed.kind == .boolean else {
-            throw QueryError(.type, "\(context) must be a condition (true/false), not a \(typed.kind.name)", at: expression.position)
+            throw QueryError(
+                .type, "\(context) must be a condition (true/false), not a \(typed.kind.name)", at: expression.position)
         }
         return typed.plan
     }
@@ -107,20 +125,29 @@ private struct Scope {
         switch expression {
         case .column(let name, let at):
             guard let index = self.table.columns.firstIndex(where: { $0.name == name }) else {
-                throw QueryError(.unknownName, "table '\(self.table.name)' has no column '\(name)' (columns: \(self.table.columns.map(\.name).joined(separator: ", ")))", at: at)
+                throw QueryError(
+                    .unknownName,
+                    "table '\(self.table.name)' has no column '\(name)' (columns: \(self.table.columns.map(\.name).joined(separator: ", ")))",
+                    at: at)
             }
             switch self.table.columns[index].type {
-            case .integer(let min, let max): return Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
+            case .integer(let min, let max):
+                return Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
             case .decimal(let scale, let min, let max):
-                return Typed(plan: .column(index), kind: .number(scale: scale), low: Int128(min.rescaled(scale)), high: Int128(max.rescaled(scale)))
-            case .category(let values): return Typed(plan: .column(index), kind: .category(values), low: 0, high: Int128(values.count - 1))
+                return Typed(
+                    plan: .column(index), kind: .number(scale: scale), low: Int128(min.rescaled(scale)),
+                    high: Int128(max.rescaled(scale)))
+            case .category(let values):
+                return Typed(plan: .column(index), kind: .category(values), low: 0, high: Int128(values.count - 1))
             case .boolean: return Typed(plan: .column(index), kind: .boolean, low: 0, high: 1)
-            case .key: throw QueryError(.type, "column '\(name)' is a record-linkage key and cannot be computed on", at: at)
+            case .key:
+                throw QueryError(.type, "column '\(name)' is a record-linkage key and cannot be computed on", at: at)
             }
         case .number(let digits, let at):
             let scale = digits.firstIndex(of: ".").map { digits.distance(from: $0, to: digits.endIndex) - 1 } ?? 0
             guard scale <= 9, let units = Int64(digits.replacingOccurrences(of: ".", with: "")), units < 1 << 53 else {
-                throw QueryError(.overflow, "the number \(digits) is too large or too precise (at most 9 decimals)", at: at)
+                throw QueryError(
+                    .overflow, "the number \(digits) is too large or too precise (at most 9 decimals)", at: at)
             }
             return Typed(plan: .constant(units), kind: .number(scale: scale), low: Int128(units), high: Int128(units))
         case .boolean(let value, _):
@@ -129,35 +156,46 @@ private struct Scope {
             throw QueryError(.type, "the string '\(value)' must be compared with a category column", at: at)
         case .unary("-", let inner, let at):
             let operand = try self.number(inner, "'-'", at)
-            return Typed(plan: .subtract(.constant(0), operand.plan), kind: operand.kind, low: -operand.high, high: -operand.low)
+            return Typed(
+                plan: .subtract(.constant(0), operand.plan), kind: operand.kind, low: -operand.high, high: -operand.low)
         case .unary(_, let inner, let at):  // NOT
             let operand = try self.typed(inner)
-            guard operand.kind == .boolean else { throw QueryError(.type, "NOT needs a condition, not a \(operand.kind.name)", at: at) }
+            guard operand.kind == .boolean else {
+                throw QueryError(.type, "NOT needs a condition, not a \(operand.kind.name)", at: at)
+            }
             return Typed(plan: .not(operand.plan), kind: .boolean, low: 0, high: 1)
         case .binary(let op, let left, let right, let at):
             if op == "AND" || op == "OR" {
                 let (l, r) = (try self.typed(left), try self.typed(right))
-                guard l.kind == .boolean, r.kind == .boolean else { throw QueryError(.type, "\(op) needs conditions on both sides", at: at) }
-                return Typed(plan: op == "AND" ? .and(l.plan, r.plan) : .or(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
+                guard l.kind == .boolean, r.kind == .boolean else {
+                    throw QueryError(.type, "\(op) needs conditions on both sides", at: at)
+                }
+                return Typed(
+                    plan: op == "AND" ? .and(l.plan, r.plan) : .or(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
             }
             if ["+", "-", "*"].contains(op) {
                 var (l, r) = (try self.number(left, "'\(op)'", at), try self.number(right, "'\(op)'", at))
                 if op == "*" {
                     // Operands are within ±2^63, so every corner product fits Int128.
                     let products = [l.low * r.low, l.low * r.high, l.high * r.low, l.high * r.high]
-                    let result = Typed(plan: .multiply(l.plan, r.plan), kind: .number(scale: l.scale + r.scale), low: products.min()!, high: products.max()!)
+                    let result = Typed(
+                        plan: .multiply(l.plan, r.plan), kind: .number(scale: l.scale + r.scale), low: products.min()!,
+                        high: products.max()!)
                     return try self.bounded(result, at)
                 }
                 (l, r) = try self.aligned(l, r, at)
-                let result = op == "+"
+                let result =
+                    op == "+"
                     ? Typed(plan: .add(l.plan, r.plan), kind: l.kind, low: l.low + r.low, high: l.high + r.high)
                     : Typed(plan: .subtract(l.plan, r.plan), kind: l.kind, low: l.low - r.high, high: l.high - r.low)
                 return try self.bounded(result, at)
             }
             return try self.comparison(op, left, right, at)
         case .between(let value, let low, let high, let negated, let at):
-            let inside = Typed(plan: .and(try self.comparison(">=", value, low, at).plan, try self.comparison("<=", value, high, at).plan),
-                               kind: .boolean, low: 0, high: 1)
+            let inside = Typed(
+                plan: .and(
+                    try self.comparison(">=", value, low, at).plan, try self.comparison("<=", value, high, at).plan),
+                kind: .boolean, low: 0, high: 1)
             return negated ? Typed(plan: .not(inside.plan), kind: .boolean, low: 0, high: 1) : inside
         case .inList(let value, let list, let negated, let at):
             var plan: PlanExpression? = nil
@@ -168,10 +206,12 @@ private struct Scope {
             return Typed(plan: negated ? .not(plan!) : plan!, kind: .boolean, low: 0, high: 1)
         case .caseWhen(let whens, let otherwise, let at):
             var results = try whens.map { try self.typed($0.result) }
-            var fallback = try otherwise.map { try self.typed($0) }
+            var fallback =
+                try otherwise.map { try self.typed($0) }
                 ?? Typed(plan: .constant(0), kind: results[0].kind, low: 0, high: 0)
             guard otherwise != nil else {
-                throw QueryError(.unsupported, "CASE needs an ELSE branch in consort-sql/1 (there are no NULL values)", at: at)
+                throw QueryError(
+                    .unsupported, "CASE needs an ELSE branch in consort-sql/1 (there are no NULL values)", at: at)
             }
             if case .number = results[0].kind {
                 let scale = (results + [fallback]).map(\.scale).max()!
@@ -190,7 +230,9 @@ private struct Scope {
             }
             return Typed(plan: plan, kind: fallback.kind, low: low, high: high)
         case .call(let name, _, _, _, let at):
-            throw QueryError(.type, "\(name.uppercased())(...) is not allowed here: aggregates only appear in the select list", at: at)
+            throw QueryError(
+                .type, "\(name.uppercased())(...) is not allowed here: aggregates only appear in the select list",
+                at: at)
         }
     }
 
@@ -204,7 +246,10 @@ private struct Scope {
 
     private func bounded(_ typed: Typed, _ at: SourcePosition) throws -> Typed {
         guard typed.magnitude < self.valueLimit else {
-            throw QueryError(.overflow, "this expression can reach \(typed.magnitude) (in units of 10^-\(typed.scale)), beyond the engine's ±2^\(self.domain.valueBits)", at: at)
+            throw QueryError(
+                .overflow,
+                "this expression can reach \(typed.magnitude) (in units of 10^-\(typed.scale)), beyond the engine's ±2^\(self.domain.valueBits)",
+                at: at)
         }
         return typed
     }
@@ -212,10 +257,14 @@ private struct Scope {
     private func rescaled(_ typed: Typed, to scale: Int, _ at: SourcePosition) throws -> Typed {
         guard typed.scale < scale else { return typed }
         let factor = ExactBound.power10(scale - typed.scale)
-        guard let low = ExactBound.product(typed.low, factor), let high = ExactBound.product(typed.high, factor), factor <= Int128(Int64.max) else {
-            throw QueryError(.overflow, "rescaling this expression to \(scale) decimals leaves the engine's integers", at: at)
+        guard let low = ExactBound.product(typed.low, factor), let high = ExactBound.product(typed.high, factor),
+            factor <= Int128(Int64.max)
+        else {
+            throw QueryError(
+                .overflow, "rescaling this expression to \(scale) decimals leaves the engine's integers", at: at)
         }
-        return try self.bounded(Typed(plan: .scale(typed.plan, Int64(factor)), kind: .number(scale: scale), low: low, high: high), at)
+        return try self.bounded(
+            Typed(plan: .scale(typed.plan, Int64(factor)), kind: .number(scale: scale), low: low, high: high), at)
     }
 
     private func aligned(_ l: Typed, _ r: Typed, _ at: SourcePosition) throws -> (Typed, Typed) {
@@ -223,7 +272,9 @@ private struct Scope {
         return (try self.rescaled(l, to: scale, at), try self.rescaled(r, to: scale, at))
     }
 
-    private func comparison(_ op: String, _ left: SQLExpression, _ right: SQLExpression, _ at: SourcePosition) throws -> Typed {
+    private func comparison(_ op: String, _ left: SQLExpression, _ right: SQLExpression, _ at: SourcePosition) throws
+        -> Typed
+    {
         var l = try self.typed(left)
         var r: Typed
         if case .category(let values) = l.kind {
@@ -231,9 +282,14 @@ private struct Scope {
                 throw QueryError(.type, "a category is compared with one of its values in quotes", at: right.position)
             }
             guard let index = values.firstIndex(of: value) else {
-                throw QueryError(.unknownName, "'\(value)' is not a value of this category (values: \(values.joined(separator: ", ")))", at: position)
+                throw QueryError(
+                    .unknownName,
+                    "'\(value)' is not a value of this category (values: \(values.joined(separator: ", ")))",
+                    at: position)
             }
-            guard op == "=" || op == "<>" else { throw QueryError(.type, "categories are compared with = or <> only", at: at) }
+            guard op == "=" || op == "<>" else {
+                throw QueryError(.type, "categories are compared with = or <> only", at: at)
+            }
             r = Typed(plan: .constant(Int64(index)), kind: l.kind, low: Int128(index), high: Int128(index))
         } else {
             r = try self.typed(right)
@@ -241,14 +297,20 @@ private struct Scope {
                 // fine: 0/1 values
             } else {
                 guard case .number = l.kind, case .number = r.kind else {
-                    throw QueryError(.type, "'\(op)' compares numbers (or a category with a value), not a \(l.kind.name) with a \(r.kind.name)", at: at)
+                    throw QueryError(
+                        .type,
+                        "'\(op)' compares numbers (or a category with a value), not a \(l.kind.name) with a \(r.kind.name)",
+                        at: at)
                 }
                 (l, r) = try self.aligned(l, r, at)
             }
         }
         let bits = Self.comparisonBits(l, r)
         guard bits <= self.domain.comparisonBits else {
-            throw QueryError(.overflow, "the two sides of '\(op)' differ by more than the engine can compare (\(self.domain.comparisonBits) bits)", at: at)
+            throw QueryError(
+                .overflow,
+                "the two sides of '\(op)' differ by more than the engine can compare (\(self.domain.comparisonBits) bits)",
+                at: at)
         }
         let plan: PlanExpression
         switch op {
@@ -271,18 +333,22 @@ private struct Scope {
 
     func groupKey(_ expression: SQLExpression) throws -> QueryPlan.GroupKey {
         if case .call(let name, let arguments, false, nil, let at) = expression, name.lowercased() == "width_bucket" {
-            guard arguments.count == 4 else { throw QueryError(.type, "WIDTH_BUCKET takes (value, low, high, count)", at: at) }
+            guard arguments.count == 4 else {
+                throw QueryError(.type, "WIDTH_BUCKET takes (value, low, high, count)", at: at)
+            }
             let value = try self.number(arguments[0], "WIDTH_BUCKET", at)
             var constants: [(units: Int64, scale: Int)] = []
             for argument in arguments[1...] {
                 let typed = try self.typed(argument)
                 guard case .constant(let units) = typed.plan, case .number(let scale) = typed.kind else {
-                    throw QueryError(.type, "WIDTH_BUCKET's low, high and count must be number literals", at: argument.position)
+                    throw QueryError(
+                        .type, "WIDTH_BUCKET's low, high and count must be number literals", at: argument.position)
                 }
                 constants.append((units, scale))
             }
             guard constants[2].scale == 0, (1...1000).contains(constants[2].units) else {
-                throw QueryError(.type, "WIDTH_BUCKET's count must be an integer from 1 to 1000", at: arguments[3].position)
+                throw QueryError(
+                    .type, "WIDTH_BUCKET's count must be an integer from 1 to 1000", at: arguments[3].position)
             }
             let scale = max(value.scale, constants[0].scale, constants[1].scale)
             let scaledValue = try self.rescaled(value, to: scale, at)
@@ -296,17 +362,23 @@ private struct Scope {
             for i in 0...count {
                 let numerator = low * count + i * (high - low)
                 let boundary = numerator >= 0 ? (numerator + count - 1) / count : -((-numerator) / count)
-                let bound = Typed(plan: .constant(boundary), kind: .number(scale: scale), low: Int128(boundary), high: Int128(boundary))
-                index = .add(index, .not(.less(scaledValue.plan, bound.plan, bits: Self.comparisonBits(scaledValue, bound))))
+                let bound = Typed(
+                    plan: .constant(boundary), kind: .number(scale: scale), low: Int128(boundary),
+                    high: Int128(boundary))
+                index = .add(
+                    index, .not(.less(scaledValue.plan, bound.plan, bits: Self.comparisonBits(scaledValue, bound))))
             }
             return .init(index: index, labels: (0...count + 1).map { .integer($0) }, source: expression)
         }
         let typed = try self.typed(expression)
         switch typed.kind {
-        case .category(let values): return .init(index: typed.plan, labels: values.map { .text($0) }, source: expression)
+        case .category(let values):
+            return .init(index: typed.plan, labels: values.map { .text($0) }, source: expression)
         case .boolean: return .init(index: typed.plan, labels: [.boolean(false), .boolean(true)], source: expression)
         case .number:
-            throw QueryError(.type, "GROUP BY needs a public domain: a category, a boolean, or WIDTH_BUCKET(x, low, high, count)", at: expression.position)
+            throw QueryError(
+                .type, "GROUP BY needs a public domain: a category, a boolean, or WIDTH_BUCKET(x, low, high, count)",
+                at: expression.position)
         }
     }
 
@@ -318,23 +390,32 @@ private struct Scope {
         }
     }
 
-    func aggregate(_ name: String, _ arguments: [SQLExpression], star: Bool, orderBy: SQLExpression?, at: SourcePosition,
-                   rows: Int128) throws -> (QueryPlan.Aggregate, String) {
+    func aggregate(
+        _ name: String, _ arguments: [SQLExpression], star: Bool, orderBy: SQLExpression?, at: SourcePosition,
+        rows: Int128
+    ) throws -> (QueryPlan.Aggregate, String) {
         let kinds: [String: QueryPlan.AggregateKind] = [
-            "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop, "var_samp": .varSamp,
+            "count": .count, "sum": .sum, "avg": .avg, "min": .min, "max": .max, "var_pop": .varPop,
+            "var_samp": .varSamp,
             "variance": .varSamp, "stddev_pop": .stddevPop, "stddev_samp": .stddevSamp, "stddev": .stddevSamp,
         ]
         let pairs: [String: QueryPlan.AggregateKind] = [
             "covar_pop": .covarPop, "covar_samp": .covarSamp, "corr": .corr, "regr_slope": .regrSlope,
             "regr_intercept": .regrIntercept, "regr_r2": .regrR2,
         ]
-        if let kind = pairs[name] { return try self.pairAggregate(kind, name, arguments, orderBy: orderBy, at: at, rows: rows) }
+        if let kind = pairs[name] {
+            return try self.pairAggregate(kind, name, arguments, orderBy: orderBy, at: at, rows: rows)
+        }
         if ["percentile_cont", "percentile_disc", "median"].contains(name) {
             return try self.percentile(name, arguments, orderBy: orderBy, at: at, rows: rows)
         }
         guard let kind = kinds[name] else {
-            let known = (Array(kinds.keys) + Array(pairs.keys) + ["percentile_cont", "percentile_disc", "median"]).sorted()
-            throw QueryError(.unknownName, "unknown aggregate \(name.uppercased()) (consort-sql/1 has \(known.map { $0.uppercased() }.joined(separator: ", ")))", at: at)
+            let known = (Array(kinds.keys) + Array(pairs.keys) + ["percentile_cont", "percentile_disc", "median"])
+                .sorted()
+            throw QueryError(
+                .unknownName,
+                "unknown aggregate \(name.uppercased()) (consort-sql/1 has \(known.map { $0.uppercased() }.joined(separator: ", ")))",
+                at: at)
         }
         if kind == .count, star { return (.init(kind: .count, argument: nil, scale: 0), "integer") }
         guard arguments.count == 1, orderBy == nil, !star else {
@@ -347,62 +428,91 @@ private struct Scope {
         let argument = try self.number(arguments[0], name.uppercased(), at)
         // Sums, and for the second moments n·Σ(x − low)², must stay in range over maxRows rows.
         let span = argument.high - argument.low
-        guard ExactBound.below(ExactBound.product(kind == .avg ? span : argument.magnitude, rows), self.momentLimit) else {
-            throw QueryError(.overflow, "SUM over \(rows) rows of a value up to \(argument.magnitude) (in units of 10^-\(argument.scale)) can overflow the engine's integers", at: at)
+        guard ExactBound.below(ExactBound.product(kind == .avg ? span : argument.magnitude, rows), self.momentLimit)
+        else {
+            throw QueryError(
+                .overflow,
+                "SUM over \(rows) rows of a value up to \(argument.magnitude) (in units of 10^-\(argument.scale)) can overflow the engine's integers",
+                at: at)
         }
         // Second moments: n²·span² must fit an exact division, and n² must leave the variance 8 fraction bits.
-        if kind.isSecondMoment, !ExactBound.below(ExactBound.product(span, span, rows, rows), self.momentLimit)
-            || ExactBound.bitLength(rows) > (self.domain.exactBits - 8) / 2
+        if kind.isSecondMoment,
+            !ExactBound.below(ExactBound.product(span, span, rows, rows), self.momentLimit)
+                || ExactBound.bitLength(rows) > (self.domain.exactBits - 8) / 2
         {
-            throw QueryError(.overflow, "\(name.uppercased()) over \(rows) rows of values spanning \(span) (in units of 10^-\(argument.scale)) needs n²·span² beyond 2^\(self.domain.exactBits): the engine's integers cannot hold its exact second moments (a wider ring is future work)", at: at)
+            throw QueryError(
+                .overflow,
+                "\(name.uppercased()) over \(rows) rows of values spanning \(span) (in units of 10^-\(argument.scale)) needs n²·span² beyond 2^\(self.domain.exactBits): the engine's integers cannot hold its exact second moments (a wider ring is future work)",
+                at: at)
         }
         let type: String
         switch kind {
         case .sum, .min, .max: type = argument.scale == 0 ? "integer" : "decimal"
         default: type = "real"
         }
-        let shifted = argument.low == 0 || [.sum, .min, .max].contains(kind) ? argument.plan : .subtract(argument.plan, .constant(Int64(argument.low)))
-        return (.init(kind: kind, argument: kind == .avg || kind.isSecondMoment ? shifted : argument.plan, scale: argument.scale, low: Int64(argument.low), high: Int64(argument.high)), type)
+        let shifted =
+            argument.low == 0 || [.sum, .min, .max].contains(kind)
+            ? argument.plan : .subtract(argument.plan, .constant(Int64(argument.low)))
+        return (
+            .init(
+                kind: kind, argument: kind == .avg || kind.isSecondMoment ? shifted : argument.plan,
+                scale: argument.scale, low: Int64(argument.low), high: Int64(argument.high)), type
+        )
     }
 }
 
 extension Scope {
     /// `PERCENTILE_CONT(q) / PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)` and `MEDIAN(x)`; q a literal in [0, 1].
-    func percentile(_ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?, at: SourcePosition,
-                    rows: Int128) throws -> (QueryPlan.Aggregate, String) {
+    func percentile(
+        _ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?, at: SourcePosition,
+        rows: Int128
+    ) throws -> (QueryPlan.Aggregate, String) {
         let valueExpression: SQLExpression
         var fraction = (numerator: Int64(1), denominator: Int64(2))
         if name == "median" {
-            guard arguments.count == 1, orderBy == nil else { throw QueryError(.type, "MEDIAN takes one argument", at: at) }
+            guard arguments.count == 1, orderBy == nil else {
+                throw QueryError(.type, "MEDIAN takes one argument", at: at)
+            }
             valueExpression = arguments[0]
         } else {
             guard arguments.count == 1, let orderBy else {
-                throw QueryError(.type, "\(name.uppercased()) is written \(name.uppercased())(q) WITHIN GROUP (ORDER BY x)", at: at)
+                throw QueryError(
+                    .type, "\(name.uppercased()) is written \(name.uppercased())(q) WITHIN GROUP (ORDER BY x)", at: at)
             }
             guard case .number(let digits, let position) = arguments[0] else {
-                throw QueryError(.type, "the fraction of \(name.uppercased()) must be a number literal from 0 to 1", at: arguments[0].position)
+                throw QueryError(
+                    .type, "the fraction of \(name.uppercased()) must be a number literal from 0 to 1",
+                    at: arguments[0].position)
             }
             let typed = try self.typed(arguments[0])
             let denominator = Int64(ExactBound.power10(typed.scale))
             guard case .constant(let units) = typed.plan, units >= 0, units <= denominator else {
-                throw QueryError(.type, "the fraction \(digits) of \(name.uppercased()) must be from 0 to 1", at: position)
+                throw QueryError(
+                    .type, "the fraction \(digits) of \(name.uppercased()) must be from 0 to 1", at: position)
             }
             fraction = (units, denominator)
             valueExpression = orderBy
         }
         let typed = try self.typed(valueExpression)
         guard case .number = typed.kind else {
-            throw QueryError(.type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: valueExpression.position)
+            throw QueryError(
+                .type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: valueExpression.position)
         }
         let span = typed.high - typed.low
         // Sorting by (group, value) packs both into one key of the engine's integers with the row index: at most
         // 2^24 rows.
-        guard ExactBound.below(ExactBound.product(span, Int128(fraction.denominator), 2), self.momentLimit), rows < 1 << 24 else {
-            throw QueryError(.overflow, "\(name.uppercased()) of values spanning \(span) with a fraction of \(fraction.denominator) parts cannot be interpolated in the ring", at: at)
+        guard ExactBound.below(ExactBound.product(span, Int128(fraction.denominator), 2), self.momentLimit),
+            rows < 1 << 24
+        else {
+            throw QueryError(
+                .overflow,
+                "\(name.uppercased()) of values spanning \(span) with a fraction of \(fraction.denominator) parts cannot be interpolated in the ring",
+                at: at)
         }
         let kind: QueryPlan.AggregateKind = name == "percentile_disc" ? .percentileDisc : .percentileCont
-        var aggregate = QueryPlan.Aggregate(kind: kind, argument: .subtract(typed.plan, .constant(Int64(typed.low))), scale: typed.scale,
-                                            low: Int64(typed.low), high: Int64(typed.high))
+        var aggregate = QueryPlan.Aggregate(
+            kind: kind, argument: .subtract(typed.plan, .constant(Int64(typed.low))), scale: typed.scale,
+            low: Int64(typed.low), high: Int64(typed.high))
         aggregate.fraction = fraction
         return (aggregate, kind == .percentileDisc ? (typed.scale == 0 ? "integer" : "decimal") : "real")
     }
@@ -412,29 +522,40 @@ extension Scope {
     /// COVAR_POP, COVAR_SAMP, CORR, REGR_SLOPE, REGR_INTERCEPT, REGR_R2 of (Y, X). Their exact moments
     /// (C = nΣxy − ΣxΣy, n·Σx² − (Σx)², …) must fit the ring over maxRows rows; REGR_INTERCEPT also needs
     /// n·(ΣY·Dx − C·ΣX) and n·Dx.
-    func pairAggregate(_ kind: QueryPlan.AggregateKind, _ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?,
-                       at: SourcePosition, rows: Int128) throws -> (QueryPlan.Aggregate, String) {
-        guard arguments.count == 2, orderBy == nil else { throw QueryError(.type, "\(name.uppercased()) takes two arguments (Y, X)", at: at) }
+    func pairAggregate(
+        _ kind: QueryPlan.AggregateKind, _ name: String, _ arguments: [SQLExpression], orderBy: SQLExpression?,
+        at: SourcePosition, rows: Int128
+    ) throws -> (QueryPlan.Aggregate, String) {
+        guard arguments.count == 2, orderBy == nil else {
+            throw QueryError(.type, "\(name.uppercased()) takes two arguments (Y, X)", at: at)
+        }
         let y = try self.typed(arguments[0]), x = try self.typed(arguments[1])
         for (typed, expression) in [(y, arguments[0]), (x, arguments[1])] {
             guard case .number = typed.kind else {
-                throw QueryError(.type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: expression.position)
+                throw QueryError(
+                    .type, "\(name.uppercased()) needs numbers, not a \(typed.kind.name)", at: expression.position)
             }
         }
         let (sy, sx) = (y.high - y.low, x.high - x.low)
         var needed = [ExactBound.product(rows, rows, sx, sy), ExactBound.product(rows, rows, sx, sx)]
         if kind == .corr || kind == .regrR2 { needed.append(ExactBound.product(rows, rows, sy, sy)) }
         if kind == .regrIntercept {
-            let inner = ExactBound.product(y.magnitude, sx).flatMap { a in ExactBound.product(sy, x.magnitude).flatMap { ExactBound.sum(a, $0) } }
+            let inner = ExactBound.product(y.magnitude, sx).flatMap { a in
+                ExactBound.product(sy, x.magnitude).flatMap { ExactBound.sum(a, $0) }
+            }
             needed.append(inner.flatMap { ExactBound.product(rows, rows, rows, sx, $0) })
             needed.append(ExactBound.product(rows, rows, rows, sx, sx))
         }
         needed += [ExactBound.product(2, rows, rows, sx, sx), ExactBound.product(2, rows, rows, sy, sy)]
         guard needed.allSatisfy({ ExactBound.below($0, self.momentLimit) }) else {
-            throw QueryError(.overflow, "\(name.uppercased()) over \(rows) rows of these ranges needs exact moments beyond 2^\(self.domain.exactBits): the engine's integers cannot hold them (a wider ring is future work)", at: at)
+            throw QueryError(
+                .overflow,
+                "\(name.uppercased()) over \(rows) rows of these ranges needs exact moments beyond 2^\(self.domain.exactBits): the engine's integers cannot hold them (a wider ring is future work)",
+                at: at)
         }
-        var aggregate = QueryPlan.Aggregate(kind: kind, argument: .subtract(y.plan, .constant(Int64(y.low))), scale: y.scale,
-                                            low: Int64(y.low), high: Int64(y.high))
+        var aggregate = QueryPlan.Aggregate(
+            kind: kind, argument: .subtract(y.plan, .constant(Int64(y.low))), scale: y.scale,
+            low: Int64(y.low), high: Int64(y.high))
         aggregate.second = .subtract(x.plan, .constant(Int64(x.low)))
         aggregate.secondScale = x.scale
         aggregate.secondLow = Int64(x.low)

@@ -16,24 +16,37 @@ package struct QueryResult: Sendable, Equatable {
             switch value {
             case nil: return .null
             case .integer(let v): return .number(JSONNumber(v))
-            case .decimal(let units, let scale): return .number(JSONNumber(text: FixedDecimal(units: units, scale: scale).description, double: Double(units) / pow10(scale), integer: nil))
+            case .decimal(let units, let scale):
+                return .number(
+                    JSONNumber(
+                        text: FixedDecimal(units: units, scale: scale).description,
+                        double: Double(units) / pow10(scale), integer: nil))
             case .real(let v): return .number(JSONNumber(text: Self.format(v), double: v, integer: nil))
             case .text(let v): return .string(v)
             case .boolean(let v): return .bool(v)
             }
         }
-        let document: JSONValue = .object(JSONObject([
-            ("columns", .array(self.columns.map { .string($0) })),
-            ("rows", .array(self.rows.map { .array($0.map(cell)) })),
-            ("suppressed", .number(JSONNumber(Int64(self.suppressed)))),
-            ("excludedRows", .object(JSONObject(self.excludedRows.sorted { $0.key < $1.key }.map { ($0.key, .number(JSONNumber(Int64($0.value)))) }))),
-        ]))
+        let document: JSONValue = .object(
+            JSONObject([
+                ("columns", .array(self.columns.map { .string($0) })),
+                ("rows", .array(self.rows.map { .array($0.map(cell)) })),
+                ("suppressed", .number(JSONNumber(Int64(self.suppressed)))),
+                (
+                    "excludedRows",
+                    .object(
+                        JSONObject(
+                            self.excludedRows.sorted { $0.key < $1.key }.map {
+                                ($0.key, .number(JSONNumber(Int64($0.value))))
+                            }))
+                ),
+            ]))
         return String(decoding: JSONWriter.write(document), as: UTF8.self)
     }
 
     package func csv() -> String {
         func quoted(_ text: String) -> String {
-            text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            text.contains(where: { ",\"\r\n".contains($0) })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         var lines = [self.columns.map(quoted).joined(separator: ",")]
         for row in self.rows { lines.append(row.map { $0.map { quoted(Self.text($0)) } ?? "" }.joined(separator: ",")) }
@@ -43,10 +56,16 @@ package struct QueryResult: Sendable, Equatable {
     package func table() -> String {
         let cells = [self.columns] + self.rows.map { $0.map { $0.map(Self.text) ?? "(suppressed)" } }
         let widths = self.columns.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
-        var lines = cells.map { row in zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        var lines = cells.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
         lines.insert(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "), at: 1)
-        lines.append("\(self.suppressed) group(s) suppressed; excluded rows: "
-                     + (self.excludedRows.isEmpty ? "none" : self.excludedRows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        lines.append(
+            "\(self.suppressed) group(s) suppressed; excluded rows: "
+                + (self.excludedRows.isEmpty
+                    ? "none"
+                    : self.excludedRows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                        separator: ", ")))
         return lines.joined(separator: "\n")
     }
 

@@ -90,7 +90,8 @@ struct SQLParser {
             try self.expect(keyword: "BY", " after GROUP")
             repeat { groupBy.append(try self.expression()) } while self.accept(symbol: ",")
         }
-        return SQLSelect(items: items, table: table, tablePosition: tablePosition, predicate: predicate, groupBy: groupBy)
+        return SQLSelect(
+            items: items, table: table, tablePosition: tablePosition, predicate: predicate, groupBy: groupBy)
     }
 
     mutating func expression() throws -> SQLExpression { try self.disjunction() }
@@ -159,7 +160,9 @@ struct SQLParser {
         while case .symbol(let op) = self.current.kind, op == "*" || op == "/" {
             let position = self.next().position
             if op == "/" {
-                throw QueryError(.unsupported, "'/' is not part of consort-sql/1: use AVG or the statistical aggregates", at: position)
+                throw QueryError(
+                    .unsupported, "'/' is not part of consort-sql/1: use AVG or the statistical aggregates",
+                    at: position)
             }
             left = .binary(op, left, try self.unary(), position)
         }
@@ -225,7 +228,9 @@ struct SQLParser {
         }
     }
 
-    private mutating func withinGroup(_ name: String, _ arguments: [SQLExpression], _ position: SourcePosition) throws -> SQLExpression {
+    private mutating func withinGroup(_ name: String, _ arguments: [SQLExpression], _ position: SourcePosition) throws
+        -> SQLExpression
+    {
         guard self.accept(keyword: "WITHIN") else { return .call(name, arguments, star: false, orderBy: nil, position) }
         try self.expect(keyword: "GROUP", " after WITHIN")
         try self.expect(symbol: "(", " after WITHIN GROUP")

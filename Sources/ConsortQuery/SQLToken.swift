@@ -49,34 +49,51 @@ struct SQLToken: Hashable, Sendable {
             }
             if c.properties.isAlphabetic || c == "_" {
                 var word = ""
-                while index < scalars.count, scalars[index].properties.isAlphabetic || scalars[index] == "_" || ("0"..."9").contains(scalars[index]) {
+                while index < scalars.count,
+                    scalars[index].properties.isAlphabetic || scalars[index] == "_"
+                        || ("0"..."9").contains(scalars[index])
+                {
                     word.unicodeScalars.append(scalars[index]); advance()
                 }
                 let upper = word.uppercased()
-                tokens.append(SQLToken(kind: keywords.contains(upper) ? .keyword(upper) : .identifier(word.lowercased()), position: position))
+                tokens.append(
+                    SQLToken(
+                        kind: keywords.contains(upper) ? .keyword(upper) : .identifier(word.lowercased()),
+                        position: position))
             } else if c == "\"" {
                 advance()
                 var name = ""
-                while index < scalars.count, scalars[index] != "\"" { name.unicodeScalars.append(scalars[index]); advance() }
-                guard index < scalars.count else { throw QueryError(.syntax, "unterminated quoted identifier", at: position) }
+                while index < scalars.count, scalars[index] != "\"" {
+                    name.unicodeScalars.append(scalars[index]); advance()
+                }
+                guard index < scalars.count else {
+                    throw QueryError(.syntax, "unterminated quoted identifier", at: position)
+                }
                 advance()
                 tokens.append(SQLToken(kind: .identifier(name), position: position))
-            } else if ("0"..."9").contains(c) || (c == "." && index + 1 < scalars.count && ("0"..."9").contains(scalars[index + 1])) {
+            } else if ("0"..."9").contains(c)
+                || (c == "." && index + 1 < scalars.count && ("0"..."9").contains(scalars[index + 1]))
+            {
                 var digits = ""
                 var seenPoint = false
-                while index < scalars.count, ("0"..."9").contains(scalars[index]) || (scalars[index] == "." && !seenPoint) {
+                while index < scalars.count,
+                    ("0"..."9").contains(scalars[index]) || (scalars[index] == "." && !seenPoint)
+                {
                     if scalars[index] == "." { seenPoint = true }
                     digits.unicodeScalars.append(scalars[index]); advance()
                 }
                 if index < scalars.count, scalars[index].properties.isAlphabetic {
-                    throw QueryError(.syntax, "a number must not run into a name ('\(digits)\(scalars[index])')", at: position)
+                    throw QueryError(
+                        .syntax, "a number must not run into a name ('\(digits)\(scalars[index])')", at: position)
                 }
                 tokens.append(SQLToken(kind: .number(digits), position: position))
             } else if c == "'" {
                 advance()
                 var value = ""
                 while true {
-                    guard index < scalars.count else { throw QueryError(.syntax, "unterminated string literal", at: position) }
+                    guard index < scalars.count else {
+                        throw QueryError(.syntax, "unterminated string literal", at: position)
+                    }
                     if scalars[index] == "'" {
                         advance()
                         if index < scalars.count, scalars[index] == "'" { value.append("'"); advance(); continue }

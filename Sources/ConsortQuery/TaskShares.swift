@@ -22,8 +22,9 @@ package struct TaskShares: Sendable {
 
     /// The header computing party `party`'s shares of `columns` must carry.
     package func header(party: Int, columns: [String], rows: Int) -> ShareEnvelope.Header {
-        ShareEnvelope.Header(engine: self.cts.engine.identity, modulus: self.engine.traits.domain.modulus, party: party,
-                             parties: self.cts.engine.parties, task: self.task, columns: columns, rows: rows)
+        ShareEnvelope.Header(
+            engine: self.cts.engine.identity, modulus: self.engine.traits.domain.modulus, party: party,
+            parties: self.cts.engine.parties, task: self.task, columns: columns, rows: rows)
     }
 
     // MARK: Input parties
@@ -33,12 +34,16 @@ package struct TaskShares: Sendable {
         try self.deal(data, table: table, engine: self.engine)
     }
 
-    private func deal<E: MPCEngine>(_ data: TableData, table: ComputationTaskSpecification.Table, engine: E.Type) throws -> [[UInt8]] {
+    private func deal<E: MPCEngine>(_ data: TableData, table: ComputationTaskSpecification.Table, engine: E.Type) throws
+        -> [[UInt8]]
+    {
         let parties = self.cts.engine.parties
         let dealt = try data.columns.map { try E.deal($0, parties: parties) }
         return try (0..<parties).map { party in
-            try ShareEnvelope(header: self.header(party: party, columns: table.columns.map(\.name), rows: data.rows),
-                              shares: dealt.map { $0[party] }).bytes
+            try ShareEnvelope(
+                header: self.header(party: party, columns: table.columns.map(\.name), rows: data.rows),
+                shares: dealt.map { $0[party] }
+            ).bytes
         }
     }
 
@@ -48,7 +53,9 @@ package struct TaskShares: Sendable {
     /// payload size; returns its row count. Errors name what does not match.
     package func checkUpload(_ bytes: [UInt8], table: ComputationTaskSpecification.Table, party: Int) throws -> Int {
         let envelope = try ShareEnvelope(bytes: bytes)
-        try envelope.check(self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows), maximumRows: table.maxRows)
+        try envelope.check(
+            self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows),
+            maximumRows: table.maxRows)
         _ = try self.decode(envelope, engine: self.engine)
         return envelope.header.rows
     }
@@ -59,11 +66,15 @@ package struct TaskShares: Sendable {
 
     /// The stored uploads of one table (envelope bytes, each input party's rows), as this party's shares of the
     /// table's columns: the rows of all uploads one after the other.
-    package func columns<E: MPCEngine>(of table: ComputationTaskSpecification.Table, party: Int, uploads: [[UInt8]], engine: E.Type) throws -> [E.Share] {
+    package func columns<E: MPCEngine>(
+        of table: ComputationTaskSpecification.Table, party: Int, uploads: [[UInt8]], engine: E.Type
+    ) throws -> [E.Share] {
         var columns = [[E.Share]](repeating: [], count: table.columns.count)
         for bytes in uploads {
             let envelope = try ShareEnvelope(bytes: bytes)
-            try envelope.check(self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows), maximumRows: table.maxRows)
+            try envelope.check(
+                self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows),
+                maximumRows: table.maxRows)
             for (index, share) in try envelope.shares(as: E.Share.self).enumerated() { columns[index].append(share) }
         }
         return columns.map { E.Share.concatenate($0) }
@@ -78,7 +89,9 @@ package struct TaskShares: Sendable {
 
     /// Party `party`'s result as the JSON body a node stores and releases.
     package func resultBody<Share: SharedVector>(_ result: PartyResult<Share>, party: Int) throws -> [UInt8] {
-        let envelope = try ShareEnvelope(header: self.header(party: party, columns: [Self.resultColumn], rows: result.cells.count), shares: [result.cells])
+        let envelope = try ShareEnvelope(
+            header: self.header(party: party, columns: [Self.resultColumn], rows: result.cells.count),
+            shares: [result.cells])
         let body = ResultBody(facts: result.facts, cells: Base64URL.encode(envelope.bytes))
         return Array(try JSONEncoder().encode(body))
     }
@@ -94,7 +107,9 @@ package struct TaskShares: Sendable {
 
     private func reconstruct<E: MPCEngine>(_ bodies: [[UInt8]], plan: QueryPlan, engine: E.Type) throws -> QueryResult {
         guard bodies.count == self.cts.engine.parties else {
-            throw MPCError(.invalidArgument, "a result needs the shares of all \(self.cts.engine.parties) computing parties, not \(bodies.count)")
+            throw MPCError(
+                .invalidArgument,
+                "a result needs the shares of all \(self.cts.engine.parties) computing parties, not \(bodies.count)")
         }
         let results = try bodies.enumerated().map { party, bytes -> PartyResult<E.Share> in
             let body: ResultBody
@@ -105,7 +120,8 @@ package struct TaskShares: Sendable {
                 throw MPCError(.invalidArgument, "computing party \(party) released cells that are not base64url")
             }
             let envelope = try ShareEnvelope(bytes: raw)
-            try envelope.check(self.header(party: party, columns: [Self.resultColumn], rows: envelope.header.rows), maximumRows: .max)
+            try envelope.check(
+                self.header(party: party, columns: [Self.resultColumn], rows: envelope.header.rows), maximumRows: .max)
             return PartyResult(facts: body.facts, cells: try envelope.shares(as: E.Share.self)[0])
         }
         return try MPCQueryEngine.reconstruct(plan, results: results, engine: E.self)

@@ -5,15 +5,21 @@ package enum Base64URL {
     private static let urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    package static func encode(_ bytes: some Collection<UInt8>) -> String { Self.encode(bytes, alphabet: Self.urlAlphabet, pad: false) }
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
+        Self.encode(bytes, alphabet: Self.urlAlphabet, pad: false)
+    }
 
     package static func encodeStandard(_ bytes: some Collection<UInt8>) -> String {
         Self.encode(bytes, alphabet: Self.standardAlphabet, pad: true)
     }
 
-    package static func decode(_ text: String) -> [UInt8]? { Self.decode(text, alphabet: Self.urlAlphabet, padded: false) }
+    package static func decode(_ text: String) -> [UInt8]? {
+        Self.decode(text, alphabet: Self.urlAlphabet, padded: false)
+    }
 
-    package static func decodeStandard(_ text: String) -> [UInt8]? { Self.decode(text, alphabet: Self.standardAlphabet, padded: true) }
+    package static func decodeStandard(_ text: String) -> [UInt8]? {
+        Self.decode(text, alphabet: Self.standardAlphabet, padded: true)
+    }
 
     private static func encode(_ bytes: some Collection<UInt8>, alphabet: [UInt8], pad: Bool) -> String {
         let input = Array(bytes)

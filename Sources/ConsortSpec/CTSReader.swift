@@ -22,16 +22,26 @@ package enum CTSReader {
     }
 
     private static func read(_ value: JSONValue, _ r: DocumentReader) -> ComputationTaskSpecification? {
-        guard let root = r.object(
-            value, at: "",
-            required: ["consort", "id", "title", "purpose", "parties", "tables", "query", "disclosure", "engine", "deadlines", "retention"],
-            optional: ["version", "quality"]
-        ) else { return nil }
-        if let format = r.string(root["consort"], at: "/consort", length: 1...16), format != ComputationTaskSpecification.formatVersion {
-            r.error("/consort", "\"\(format)\" is not a supported format: use \"\(ComputationTaskSpecification.formatVersion)\"")
+        guard
+            let root = r.object(
+                value, at: "",
+                required: [
+                    "consort", "id", "title", "purpose", "parties", "tables", "query", "disclosure", "engine",
+                    "deadlines", "retention",
+                ],
+                optional: ["version", "quality"]
+            )
+        else { return nil }
+        if let format = r.string(root["consort"], at: "/consort", length: 1...16),
+            format != ComputationTaskSpecification.formatVersion
+        {
+            r.error(
+                "/consort",
+                "\"\(format)\" is not a supported format: use \"\(ComputationTaskSpecification.formatVersion)\"")
         }
-        let id = r.string(root["id"], at: "/id", length: 1...64, rule: Names.isTaskID,
-                          ruleDescription: "is not a valid task id: use lowercase letters, digits and '-'")
+        let id = r.string(
+            root["id"], at: "/id", length: 1...64, rule: Names.isTaskID,
+            ruleDescription: "is not a valid task id: use lowercase letters, digits and '-'")
         let title = r.string(root["title"], at: "/title", length: 1...200)
         let purpose = r.string(root["purpose"], at: "/purpose", length: 1...4000)
         let version = root["version"].flatMap { r.integer($0, at: "/version", range: 1...1_000_000) }
@@ -45,10 +55,14 @@ package enum CTSReader {
         let engine = Self.engine(root["engine"], parties: parties?.computing.count ?? 0, r)
         let deadlines = Self.deadlines(root["deadlines"], r)
         let retention = r.object(root["retention"], at: "/retention", required: ["inputs"]).flatMap {
-            r.oneOf($0["inputs"], at: "/retention/inputs", ComputationTaskSpecification.Retention.InputRetention.allCases.map(\.rawValue))
+            r.oneOf(
+                $0["inputs"], at: "/retention/inputs",
+                ComputationTaskSpecification.Retention.InputRetention.allCases.map(\.rawValue))
         }
-        guard let id, let title, let purpose, let parties, let tables, let quality, let query, let disclosure, let engine,
-            let deadlines, let retention, let inputRetention = ComputationTaskSpecification.Retention.InputRetention(rawValue: retention)
+        guard let id, let title, let purpose, let parties, let tables, let quality, let query, let disclosure,
+            let engine,
+            let deadlines, let retention,
+            let inputRetention = ComputationTaskSpecification.Retention.InputRetention(rawValue: retention)
         else { return nil }
         return ComputationTaskSpecification(
             id: id, title: title, purpose: purpose, version: version.map(Int.init), parties: parties, tables: tables,
@@ -58,8 +72,10 @@ package enum CTSReader {
     }
 
     private static func member(_ value: JSONValue?, at pointer: String, _ r: DocumentReader) -> MemberID? {
-        r.string(value, at: pointer, length: 1...63, rule: MemberID.isValid,
-                 ruleDescription: "is not a member id: use a DNS label such as \"nso-north\"").flatMap { try? MemberID($0) }
+        r.string(
+            value, at: pointer, length: 1...63, rule: MemberID.isValid,
+            ruleDescription: "is not a member id: use a DNS label such as \"nso-north\""
+        ).flatMap { try? MemberID($0) }
     }
 
     private static func memberList(_ value: JSONValue?, at pointer: String, _ r: DocumentReader) -> [MemberID]? {
@@ -77,7 +93,10 @@ package enum CTSReader {
     }
 
     private static func parties(_ value: JSONValue?, _ r: DocumentReader) -> ComputationTaskSpecification.Parties? {
-        guard let object = r.object(value, at: "/parties", required: ["inputs", "outputs", "computing", "auditors", "mayHalt"]) else {
+        guard
+            let object = r.object(
+                value, at: "/parties", required: ["inputs", "outputs", "computing", "auditors", "mayHalt"])
+        else {
             return nil
         }
         var inputs: [ComputationTaskSpecification.InputParty]? = []
@@ -86,8 +105,9 @@ package enum CTSReader {
                 let pointer = "/parties/inputs/\(index)"
                 guard let entry = r.object(element, at: pointer, required: ["member", "table"]),
                     let member = Self.member(entry["member"], at: pointer + "/member", r),
-                    let table = r.string(entry["table"], at: pointer + "/table", length: 1...63, rule: Names.isIdentifier,
-                                         ruleDescription: "is not a table name: use [a-z_][a-z0-9_]*")
+                    let table = r.string(
+                        entry["table"], at: pointer + "/table", length: 1...63, rule: Names.isIdentifier,
+                        ruleDescription: "is not a table name: use [a-z_][a-z0-9_]*")
                 else { inputs = nil; continue }
                 inputs?.append(.init(member: member, table: table))
             }
@@ -100,7 +120,9 @@ package enum CTSReader {
         var mayHalt: [MemberID]? = []
         if let elements = r.array(object["mayHalt"], at: "/parties/mayHalt", count: Limits.partiesPerList) {
             for (index, element) in elements.enumerated() {
-                guard let member = Self.member(element, at: "/parties/mayHalt/\(index)", r) else { mayHalt = nil; continue }
+                guard let member = Self.member(element, at: "/parties/mayHalt/\(index)", r) else {
+                    mayHalt = nil; continue
+                }
                 mayHalt?.append(member)
             }
         } else {
@@ -111,7 +133,9 @@ package enum CTSReader {
     }
 
     private static func tables(_ value: JSONValue?, _ r: DocumentReader) -> [ComputationTaskSpecification.Table]? {
-        guard let object = r.object(value, at: "/tables", required: [], optional: value?.objectValue?.keys ?? []) else { return nil }
+        guard let object = r.object(value, at: "/tables", required: [], optional: value?.objectValue?.keys ?? []) else {
+            return nil
+        }
         if object.members.isEmpty { r.error("/tables", "must define at least one input table") }
         var tables: [ComputationTaskSpecification.Table]? = []
         for (name, tableValue) in object.members {
@@ -127,7 +151,9 @@ package enum CTSReader {
             else { tables = nil; continue }
             var columns: [ComputationTaskSpecification.Column]? = []
             for (index, columnValue) in columnValues.enumerated() {
-                guard let column = Self.column(columnValue, at: "\(pointer)/columns/\(index)", r) else { columns = nil; continue }
+                guard let column = Self.column(columnValue, at: "\(pointer)/columns/\(index)", r) else {
+                    columns = nil; continue
+                }
                 columns?.append(column)
             }
             guard let columns else { tables = nil; continue }
@@ -136,7 +162,9 @@ package enum CTSReader {
         return tables
     }
 
-    private static func column(_ value: JSONValue, at pointer: String, _ r: DocumentReader) -> ComputationTaskSpecification.Column? {
+    private static func column(_ value: JSONValue, at pointer: String, _ r: DocumentReader)
+        -> ComputationTaskSpecification.Column?
+    {
         let type = value["type"]?.stringValue
         let optional: [String]
         switch type {
@@ -147,9 +175,11 @@ package enum CTSReader {
         }
         let required = ["name", "type"] + optional
         guard let object = r.object(value, at: pointer, required: required),
-            let name = r.string(object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
-                                ruleDescription: "is not a column name: use [a-z_][a-z0-9_]*"),
-            let typeName = r.oneOf(object["type"], at: pointer + "/type", ["integer", "decimal", "category", "boolean", "key"])
+            let name = r.string(
+                object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
+                ruleDescription: "is not a column name: use [a-z_][a-z0-9_]*"),
+            let typeName = r.oneOf(
+                object["type"], at: pointer + "/type", ["integer", "decimal", "category", "boolean", "key"])
         else { return nil }
         switch typeName {
         case "integer":
@@ -159,16 +189,22 @@ package enum CTSReader {
             else { return nil }
             return .init(name: name, type: .integer(min: min, max: max))
         case "decimal":
-            guard let scale = r.integer(object["scale"], at: pointer + "/scale", range: 0...Limits.decimalScale) else { return nil }
+            guard let scale = r.integer(object["scale"], at: pointer + "/scale", range: 0...Limits.decimalScale) else {
+                return nil
+            }
             let min = Self.decimal(object["min"], at: pointer + "/min", scale: Int(scale), r)
             let max = Self.decimal(object["max"], at: pointer + "/max", scale: Int(scale), r)
             guard let min, let max else { return nil }
             return .init(name: name, type: .decimal(scale: Int(scale), min: min, max: max))
         case "category":
-            guard let elements = r.array(object["values"], at: pointer + "/values", count: Limits.categoryValues) else { return nil }
+            guard let elements = r.array(object["values"], at: pointer + "/values", count: Limits.categoryValues) else {
+                return nil
+            }
             var values: [String]? = []
             for (index, element) in elements.enumerated() {
-                guard let text = r.string(element, at: "\(pointer)/values/\(index)", length: 1...64) else { values = nil; continue }
+                guard let text = r.string(element, at: "\(pointer)/values/\(index)", length: 1...64) else {
+                    values = nil; continue
+                }
                 values?.append(text)
             }
             return values.map { .init(name: name, type: .category(values: $0)) }
@@ -179,31 +215,38 @@ package enum CTSReader {
         }
     }
 
-    private static func decimal(_ value: JSONValue?, at pointer: String, scale: Int, _ r: DocumentReader) -> FixedDecimal? {
+    private static func decimal(_ value: JSONValue?, at pointer: String, scale: Int, _ r: DocumentReader)
+        -> FixedDecimal?
+    {
         guard let value else { return nil }
         guard case .number(let number) = value else {
             r.error(pointer, "must be a number, not \(value.kindName)")
             return nil
         }
         guard let decimal = FixedDecimal(parsing: number.text, scale: scale) else {
-            r.error(pointer, "\(number.text) must be a plain decimal with at most \(scale) digits after the point, "
+            r.error(
+                pointer,
+                "\(number.text) must be a plain decimal with at most \(scale) digits after the point, "
                     + "within ±\(FixedDecimal(units: FixedDecimal.maximumUnits, scale: scale))")
             return nil
         }
         return decimal
     }
 
-    private static func quality(_ value: JSONValue?, _ r: DocumentReader) -> [ComputationTaskSpecification.QualityRule]? {
+    private static func quality(_ value: JSONValue?, _ r: DocumentReader) -> [ComputationTaskSpecification.QualityRule]?
+    {
         guard let value else { return [] }
         guard let elements = r.array(value, at: "/quality", count: 0...200) else { return nil }
         var rules: [ComputationTaskSpecification.QualityRule]? = []
         for (index, element) in elements.enumerated() {
             let pointer = "/quality/\(index)"
             guard let object = r.object(element, at: pointer, required: ["table", "name", "rule", "onFailure"]),
-                let table = r.string(object["table"], at: pointer + "/table", length: 1...63, rule: Names.isIdentifier,
-                                     ruleDescription: "is not a table name"),
-                let name = r.string(object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
-                                    ruleDescription: "is not a rule name: use [a-z_][a-z0-9_]*"),
+                let table = r.string(
+                    object["table"], at: pointer + "/table", length: 1...63, rule: Names.isIdentifier,
+                    ruleDescription: "is not a table name"),
+                let name = r.string(
+                    object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
+                    ruleDescription: "is not a rule name: use [a-z_][a-z0-9_]*"),
                 let rule = r.string(object["rule"], at: pointer + "/rule", length: 1...2000),
                 let onFailure = r.oneOf(object["onFailure"], at: pointer + "/onFailure", ["exclude", "abort"])
             else { rules = nil; continue }
@@ -213,18 +256,26 @@ package enum CTSReader {
     }
 
     private static func engine(_ value: JSONValue?, parties: Int, _ r: DocumentReader) -> EngineDescriptor? {
-        guard let object = r.object(value, at: "/engine", required: ["protocol", "security", "majority"]) else { return nil }
-        let name = r.oneOf(object["protocol"], at: "/engine/protocol", EngineDescriptor.ProtocolName.allCases.map(\.rawValue))
-        let security = r.oneOf(object["security"], at: "/engine/security", EngineDescriptor.Security.allCases.map(\.rawValue))
-        let majority = r.oneOf(object["majority"], at: "/engine/majority", EngineDescriptor.Majority.allCases.map(\.rawValue))
-        guard let name = name.flatMap(EngineDescriptor.ProtocolName.init), let security = security.flatMap(EngineDescriptor.Security.init),
+        guard let object = r.object(value, at: "/engine", required: ["protocol", "security", "majority"]) else {
+            return nil
+        }
+        let name = r.oneOf(
+            object["protocol"], at: "/engine/protocol", EngineDescriptor.ProtocolName.allCases.map(\.rawValue))
+        let security = r.oneOf(
+            object["security"], at: "/engine/security", EngineDescriptor.Security.allCases.map(\.rawValue))
+        let majority = r.oneOf(
+            object["majority"], at: "/engine/majority", EngineDescriptor.Majority.allCases.map(\.rawValue))
+        guard let name = name.flatMap(EngineDescriptor.ProtocolName.init),
+            let security = security.flatMap(EngineDescriptor.Security.init),
             let majority = majority.flatMap(EngineDescriptor.Majority.init)
         else { return nil }
         return EngineDescriptor(protocol: name, security: security, majority: majority, parties: parties)
     }
 
     private static func deadlines(_ value: JSONValue?, _ r: DocumentReader) -> ComputationTaskSpecification.Deadlines? {
-        guard let object = r.object(value, at: "/deadlines", required: ["inputs", "compute", "outputs"]) else { return nil }
+        guard let object = r.object(value, at: "/deadlines", required: ["inputs", "compute", "outputs"]) else {
+            return nil
+        }
         let inputs = r.timestamp(object["inputs"], at: "/deadlines/inputs")
         let compute = r.timestamp(object["compute"], at: "/deadlines/compute")
         let outputs = r.timestamp(object["outputs"], at: "/deadlines/outputs")

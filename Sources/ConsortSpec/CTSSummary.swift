@@ -1,9 +1,12 @@
+import ConsortPKI
 import Foundation
 
 /// A plain-text summary of a CTS for the person about to sign it (`consort cts show`, the node's web UI).
 package enum CTSSummary {
-    package static func render(_ cts: ComputationTaskSpecification, taskID: String?, notes: [String] = [],
-                               engines: (any EngineSupport)? = nil) -> String {
+    package static func render(
+        _ cts: ComputationTaskSpecification, taskID: String?, notes: [String] = [],
+        engines: (any EngineSupport)? = nil
+    ) -> String {
         var lines: [String] = []
         func line(_ text: String = "") { lines.append(text) }
         let version = cts.version.map { ", version \($0)" } ?? ""
@@ -15,26 +18,35 @@ package enum CTSSummary {
         line("PARTIES")
         let p = cts.parties
         line("  input       " + p.inputs.map { "\($0.member) (provides \($0.table))" }.joined(separator: ", "))
-        line("  output      " + p.outputs.map(\.rawValue).joined(separator: ", ") + "  — the only members that receive the result")
-        line("  computing   " + p.computing.map(\.rawValue).joined(separator: ", ") + "  — hold secret shares and run the computation")
+        line(
+            "  output      " + p.outputs.map(\.rawValue).joined(separator: ", ")
+                + "  — the only members that receive the result")
+        line(
+            "  computing   " + p.computing.map(\.rawValue).joined(separator: ", ")
+                + "  — hold secret shares and run the computation")
         line("  auditors    " + (p.auditors.isEmpty ? "none" : p.auditors.map(\.rawValue).joined(separator: ", ")))
         line("  may halt    " + (p.mayHalt.isEmpty ? "nobody" : p.mayHalt.map(\.rawValue).joined(separator: ", ")))
         line("  must sign   " + p.requiredSigners.map(\.rawValue).joined(separator: ", "))
         line()
         line("INPUT DATA")
         for table in cts.tables {
-            line("  \(table.name)  (at most \(Self.grouped(table.maxRows)) rows in total, from \(p.inputParties(for: table.name).map(\.rawValue).joined(separator: ", ")))")
+            line(
+                "  \(table.name)  (at most \(Self.grouped(table.maxRows)) rows in total, from \(p.inputParties(for: table.name).map(\.rawValue).joined(separator: ", ")))"
+            )
             let width = table.columns.map(\.name.count).max() ?? 0
             for column in table.columns {
                 let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                line("    \(name)  \(column.type.name.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Self.describe(column.type))")
+                line(
+                    "    \(name)  \(column.type.name.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Self.describe(column.type))"
+                )
             }
         }
         line()
         line("QUALITY RULES  (checked under MPC before the query; no one sees the failing rows)")
         if cts.quality.isEmpty { line("  none") }
         for rule in cts.quality {
-            let action = rule.onFailure == .exclude
+            let action =
+                rule.onFailure == .exclude
                 ? "failing rows are excluded; the number excluded is reported with the result"
                 : "the task aborts if any row fails"
             line("  \(rule.table).\(rule.name): \(rule.rule)")
@@ -45,8 +57,12 @@ package enum CTSSummary {
         line(Self.wrap(cts.query, indent: "  ", width: 100))
         line()
         line("OUTPUT")
-        line("  released only to \(p.outputs.map(\.rawValue).joined(separator: ", ")), until \(Self.date(cts.deadlines.outputs))")
-        line("  groups with fewer than \(cts.disclosure.minGroupSize) contributing rows are suppressed (all their cells null)")
+        line(
+            "  released only to \(p.outputs.map(\.rawValue).joined(separator: ", ")), until \(Self.date(cts.deadlines.outputs))"
+        )
+        line(
+            "  groups with fewer than \(cts.disclosure.minGroupSize) contributing rows are suppressed (all their cells null)"
+        )
         for note in notes { line("  \(note)") }
         line()
         line("ENGINE")
@@ -60,8 +76,10 @@ package enum CTSSummary {
         line()
         line("RETENTION")
         switch cts.retention.inputs {
-        case .purgeAfterCompute: line("  input shares are deleted on every computing party as soon as the computation ends")
-        case .purgeAfterOutputs: line("  input shares are kept until the output deadline, then deleted on every computing party")
+        case .purgeAfterCompute:
+            line("  input shares are deleted on every computing party as soon as the computation ends")
+        case .purgeAfterOutputs:
+            line("  input shares are kept until the output deadline, then deleted on every computing party")
         }
         return lines.joined(separator: "\n")
     }
@@ -96,7 +114,8 @@ package enum CTSSummary {
 
     static func date(_ date: Date) -> String {
         let text = DocumentReader.formatTimestamp(date)
-        return text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: ":00Z", with: "").replacingOccurrences(of: "Z", with: "")
+        return text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: ":00Z", with: "")
+            .replacingOccurrences(of: "Z", with: "")
     }
 
     static func wrap(_ text: String, indent: String, width: Int) -> String {

@@ -13,7 +13,9 @@ package enum CTSValidator {
     ) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         func error(_ pointer: String, _ message: String) { diagnostics.append(Diagnostic(at: pointer, message)) }
-        func warning(_ pointer: String, _ message: String) { diagnostics.append(Diagnostic(.warning, at: pointer, message)) }
+        func warning(_ pointer: String, _ message: String) {
+            diagnostics.append(Diagnostic(.warning, at: pointer, message))
+        }
         let parties = cts.parties
 
         // Parties: each member at most once per list, in the role the directory granted.
@@ -27,7 +29,9 @@ package enum CTSValidator {
                 if let members, let role {
                     if let granted = members[member] {
                         if !granted.contains(role) {
-                            error(pointer, "member \(member) does not hold the role '\(role.rawValue)' in the member directory")
+                            error(
+                                pointer,
+                                "member \(member) does not hold the role '\(role.rawValue)' in the member directory")
                         }
                     } else {
                         error(pointer, "unknown member \(member): it is not in the member directory")
@@ -38,20 +42,27 @@ package enum CTSValidator {
         var seenInputs = Set<String>()
         for (index, input) in parties.inputs.enumerated() {
             if !seenInputs.insert("\(input.member)/\(input.table)").inserted {
-                error("/parties/inputs/\(index)", "member \(input.member) is listed twice as input party for table \(input.table)")
+                error(
+                    "/parties/inputs/\(index)",
+                    "member \(input.member) is listed twice as input party for table \(input.table)")
             }
             if let members {
                 if let granted = members[input.member] {
                     if !granted.contains(.input) {
-                        error("/parties/inputs/\(index)/member", "member \(input.member) does not hold the role 'input' in the member directory")
+                        error(
+                            "/parties/inputs/\(index)/member",
+                            "member \(input.member) does not hold the role 'input' in the member directory")
                     }
                 } else {
-                    error("/parties/inputs/\(index)/member", "unknown member \(input.member): it is not in the member directory")
+                    error(
+                        "/parties/inputs/\(index)/member",
+                        "unknown member \(input.member): it is not in the member directory")
                 }
             }
             if cts.table(named: input.table) == nil {
-                error("/parties/inputs/\(index)/table",
-                      "input party \(input.member) provides table \"\(input.table)\", which /tables does not define")
+                error(
+                    "/parties/inputs/\(index)/table",
+                    "input party \(input.member) provides table \"\(input.table)\", which /tables does not define")
             }
         }
         checkList(parties.outputs, "outputs", role: .output)
@@ -70,7 +81,9 @@ package enum CTSValidator {
         for table in cts.tables {
             let pointer = DocumentReader.pointer("/tables", table.name)
             if parties.inputParties(for: table.name).isEmpty {
-                error(pointer, "table \"\(table.name)\" has no input party: add one to /parties/inputs or remove the table")
+                error(
+                    pointer,
+                    "table \"\(table.name)\" has no input party: add one to /parties/inputs or remove the table")
             }
             var columnNames = Set<String>()
             for (index, column) in table.columns.enumerated() {
@@ -93,7 +106,9 @@ package enum CTSValidator {
                 }
             }
             if table.columns.allSatisfy({ $0.type == .key }) {
-                error(pointer + "/columns", "table \"\(table.name)\" has only key columns, so nothing can be computed from it")
+                error(
+                    pointer + "/columns",
+                    "table \"\(table.name)\" has only key columns, so nothing can be computed from it")
             }
         }
 
@@ -101,16 +116,22 @@ package enum CTSValidator {
         var ruleNames = Set<String>()
         for (index, rule) in cts.quality.enumerated() {
             if cts.table(named: rule.table) == nil {
-                error("/quality/\(index)/table", "quality rule \"\(rule.name)\" names table \"\(rule.table)\", which /tables does not define")
+                error(
+                    "/quality/\(index)/table",
+                    "quality rule \"\(rule.name)\" names table \"\(rule.table)\", which /tables does not define")
             }
             if !ruleNames.insert("\(rule.table)/\(rule.name)").inserted {
-                error("/quality/\(index)/name", "quality rule \"\(rule.name)\" is defined twice for table \(rule.table)")
+                error(
+                    "/quality/\(index)/name", "quality rule \"\(rule.name)\" is defined twice for table \(rule.table)")
             }
         }
 
         // Engine: its party count is the CTS's, and this build must run it.
         if cts.engine.parties != parties.computing.count {
-            error("/engine", "the engine is described for \(cts.engine.parties) computing parties, the CTS names \(parties.computing.count)")
+            error(
+                "/engine",
+                "the engine is described for \(cts.engine.parties) computing parties, the CTS names \(parties.computing.count)"
+            )
         } else if let problem = engines?.diagnostic(for: cts.engine) {
             diagnostics.append(problem)
         }
@@ -124,12 +145,16 @@ package enum CTSValidator {
             error("/deadlines/outputs", "the output deadline must be after the compute deadline")
         }
         if deadlines.inputs <= now {
-            error("/deadlines/inputs", "the input deadline \(DocumentReader.formatTimestamp(deadlines.inputs)) has passed: "
-                  + "set new deadlines and sign again")
+            error(
+                "/deadlines/inputs",
+                "the input deadline \(DocumentReader.formatTimestamp(deadlines.inputs)) has passed: "
+                    + "set new deadlines and sign again")
         }
 
         if cts.disclosure.minGroupSize < 3 {
-            warning("/disclosure/minGroupSize", "groups of fewer than 3 rows can disclose individual records; 5 or more is usual")
+            warning(
+                "/disclosure/minGroupSize",
+                "groups of fewer than 3 rows can disclose individual records; 5 or more is usual")
         }
         return diagnostics
     }

@@ -18,7 +18,9 @@ package final class DocumentReader {
     package static func pointer(_ base: String, _ index: Int) -> String { "\(base)/\(index)" }
 
     /// An object with exactly the allowed members; reports unknown and missing ones.
-    package func object(_ value: JSONValue?, at pointer: String, required: [String], optional: [String] = []) -> JSONObject? {
+    package func object(_ value: JSONValue?, at pointer: String, required: [String], optional: [String] = [])
+        -> JSONObject?
+    {
         guard let value else {
             self.error(pointer, "is required")
             return nil
@@ -53,7 +55,8 @@ package final class DocumentReader {
             return nil
         }
         guard length.contains(text.count) else {
-            self.error(pointer, "must be \(length.lowerBound) to \(length.upperBound) characters long (is \(text.count))")
+            self.error(
+                pointer, "must be \(length.lowerBound) to \(length.upperBound) characters long (is \(text.count))")
             return nil
         }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }) {
@@ -117,7 +120,9 @@ package final class DocumentReader {
     }
 
     package static func parseTimestamp(_ text: String) -> Date? {
-        guard text.hasSuffix("Z"), text.count >= 20, text[text.index(text.startIndex, offsetBy: 10)] == "T" else { return nil }
+        guard text.hasSuffix("Z"), text.count >= 20, text[text.index(text.startIndex, offsetBy: 10)] == "T" else {
+            return nil
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }
@@ -146,11 +151,14 @@ package enum Names {
     /// Table, column and rule names: SQL identifiers `[a-z_][a-z0-9_]{0,62}`.
     package static func isIdentifier(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count), let first = bytes.first, (first >= 0x61 && first <= 0x7A) || first == 0x5F else {
+        guard (1...63).contains(bytes.count), let first = bytes.first, (first >= 0x61 && first <= 0x7A) || first == 0x5F
+        else {
             return false
         }
         return bytes.allSatisfy { Self.isLowerAlnum($0) || $0 == 0x5F }
     }
 
-    private static func isLowerAlnum(_ byte: UInt8) -> Bool { (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) }
+    private static func isLowerAlnum(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+    }
 }

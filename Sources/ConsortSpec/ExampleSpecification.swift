@@ -8,13 +8,17 @@ package enum ExampleSpecification {
         "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income, AVG(age) AS mean_age, STDDEV(age) AS sd_age FROM households GROUP BY region"
 
     /// Deadlines 1, 2 and 30 days ahead: the usual.
-    package static let usualDeadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = (86_400, 2 * 86_400, 30 * 86_400)
+    package static let usualDeadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = (
+        86_400, 2 * 86_400, 30 * 86_400
+    )
 
     /// The household-income CTS as JSON text, with deadlines `deadlines` seconds after `now`.
-    package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5, id: String = "hh-income-test",
-                                        title: String = "Household income by region (test)",
-                                        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
-                                        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute) -> String {
+    package static func householdIncome(
+        now: Date = Date(), query: String? = nil, minGroupSize: Int = 5, id: String = "hh-income-test",
+        title: String = "Household income by region (test)",
+        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
+        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute
+    ) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         func after(_ seconds: TimeInterval) -> String { formatter.string(from: now.addingTimeInterval(seconds)) }

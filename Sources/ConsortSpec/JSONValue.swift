@@ -83,7 +83,8 @@ package struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     }
 
     package static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.members.count == rhs.members.count && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
     package func hash(into hasher: inout Hasher) {

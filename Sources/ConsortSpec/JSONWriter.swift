@@ -26,8 +26,12 @@ package enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            let members = sortedKeys
-                ? object.members.sorted { Array($0.key.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.key.unicodeScalars.map(\.value)) }
+            let members =
+                sortedKeys
+                ? object.members.sorted {
+                    Array($0.key.unicodeScalars.map(\.value)).lexicographicallyPrecedes(
+                        $1.key.unicodeScalars.map(\.value))
+                }
                 : object.members
             for (index, member) in members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }

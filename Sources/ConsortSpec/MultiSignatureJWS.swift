@@ -44,10 +44,12 @@ package struct MultiSignatureJWS: Sendable {
         let value = try StrictJSONReader().parse(bytes)
         let reader = DocumentReader()
         guard let object = reader.object(value, at: "", required: ["payload", "signatures"]),
-            let payloadText = reader.string(object["payload"], at: "/payload", length: 0...(StrictJSONReader.defaultMaximumBytes * 2)),
+            let payloadText = reader.string(
+                object["payload"], at: "/payload", length: 0...(StrictJSONReader.defaultMaximumBytes * 2)),
             let entries = reader.array(object["signatures"], at: "/signatures", count: 1...64)
         else {
-            throw SpecError(.invalidDocument, "not a JWS in JSON serialization with signatures", diagnostics: reader.diagnostics)
+            throw SpecError(
+                .invalidDocument, "not a JWS in JSON serialization with signatures", diagnostics: reader.diagnostics)
         }
         guard let payload = Base64URL.decode(payloadText) else {
             throw SpecError(.invalidDocument, "the JWS payload is not valid base64url")
@@ -59,12 +61,15 @@ package struct MultiSignatureJWS: Sendable {
                 let protectedText = reader.string(fields["protected"], at: pointer + "/protected", length: 1...65_536),
                 let signatureText = reader.string(fields["signature"], at: pointer + "/signature", length: 0...1024)
             else { continue }
-            guard let protectedBytes = Base64URL.decode(protectedText), let signature = Base64URL.decode(signatureText) else {
+            guard let protectedBytes = Base64URL.decode(protectedText), let signature = Base64URL.decode(signatureText)
+            else {
                 reader.error(pointer, "protected header or signature is not valid base64url")
                 continue
             }
-            signatures.append(.init(protectedEncoded: protectedText, protectedBytes: protectedBytes,
-                                    signatureEncoded: signatureText, signature: signature))
+            signatures.append(
+                .init(
+                    protectedEncoded: protectedText, protectedBytes: protectedBytes,
+                    signatureEncoded: signatureText, signature: signature))
         }
         guard reader.diagnostics.isEmpty else {
             throw SpecError(.invalidDocument, "the JWS envelope is malformed", diagnostics: reader.diagnostics)
@@ -82,16 +87,18 @@ package struct MultiSignatureJWS: Sendable {
     /// Appends `identity`'s ES256 signature. The payload is never touched.
     package mutating func sign(as identity: SigningIdentity, member: MemberID, at time: Date = Date()) throws {
         let x5c: [JSONValue] = try identity.chain.map { .string(Base64URL.encodeStandard(try Self.der($0))) }
-        let header: JSONValue = .object(JSONObject([
-            ("alg", "ES256"),
-            ("x5c", .array(x5c)),
-            (Self.headerMember, .string(member.rawValue)),
-            (Self.headerTask, .string(self.taskID)),
-            (Self.headerSignedAt, .string(DocumentReader.formatTimestamp(time))),
-        ]))
+        let header: JSONValue = .object(
+            JSONObject([
+                ("alg", "ES256"),
+                ("x5c", .array(x5c)),
+                (Self.headerMember, .string(member.rawValue)),
+                (Self.headerTask, .string(self.taskID)),
+                (Self.headerSignedAt, .string(DocumentReader.formatTimestamp(time))),
+            ]))
         let protectedBytes = JSONWriter.write(header)
-        var entry = Signature(protectedEncoded: Base64URL.encode(protectedBytes), protectedBytes: protectedBytes,
-                              signatureEncoded: "", signature: [])
+        var entry = Signature(
+            protectedEncoded: Base64URL.encode(protectedBytes), protectedBytes: protectedBytes,
+            signatureEncoded: "", signature: [])
         entry.signature = try ES256.sign(self.signingInput(entry), with: identity.privateKey)
         entry.signatureEncoded = Base64URL.encode(entry.signature)
         self.signatures.append(entry)
@@ -100,9 +107,11 @@ package struct MultiSignatureJWS: Sendable {
     /// The general JSON serialization.
     package func serialized() -> [UInt8] {
         let entries: [JSONValue] = self.signatures.map {
-            .object(JSONObject([("protected", .string($0.protectedEncoded)), ("signature", .string($0.signatureEncoded))]))
+            .object(
+                JSONObject([("protected", .string($0.protectedEncoded)), ("signature", .string($0.signatureEncoded))]))
         }
-        var bytes = JSONWriter.write(.object(JSONObject([("payload", .string(self.payloadEncoded)), ("signatures", .array(entries))])))
+        var bytes = JSONWriter.write(
+            .object(JSONObject([("payload", .string(self.payloadEncoded)), ("signatures", .array(entries))])))
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }

@@ -12,7 +12,9 @@ package struct SpecificationDocument: Sendable {
 
     package init(bytes: [UInt8]) throws {
         let value = try StrictJSONReader().parse(bytes)
-        if let object = value.objectValue, object["payload"] != nil, object["signatures"] != nil, object["consort"] == nil {
+        if let object = value.objectValue, object["payload"] != nil, object["signatures"] != nil,
+            object["consort"] == nil
+        {
             let jws = try MultiSignatureJWS(parsing: bytes)
             self.payload = jws.payload
             self.jws = jws
@@ -38,7 +40,9 @@ package struct SpecificationDocument: Sendable {
 
     /// Reads and checks the CTS: strict parse, shape and cross-field validation. Returns the model (if its shape is
     /// right) and every diagnostic.
-    package func specification(now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil)
+    package func specification(
+        now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil
+    )
         throws -> (ComputationTaskSpecification?, [Diagnostic])
     {
         let value = try StrictJSONReader().parse(self.payload)

@@ -14,7 +14,9 @@ package struct SpecificationVerifier: Sendable {
     /// The engines this build runs, when the CTS is to run here.
     package var engines: (any EngineSupport)?
 
-    package init(certificates: ConsortVerifier, members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil) {
+    package init(
+        certificates: ConsortVerifier, members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil
+    ) {
         self.certificates = certificates
         self.members = members
         self.engines = engines
@@ -94,7 +96,9 @@ package struct SpecificationVerifier: Sendable {
         for index in results.indices where results[index].isValid {
             let member = results[index].member!
             if !seen.insert(member).inserted {
-                results[index].problem = SpecError(.duplicateSigner, "member \(member) has already signed this CTS (signature \(index + 1) is a second one)")
+                results[index].problem = SpecError(
+                    .duplicateSigner,
+                    "member \(member) has already signed this CTS (signature \(index + 1) is a second one)")
                 results[index].signer = nil
             }
         }
@@ -110,7 +114,8 @@ package struct SpecificationVerifier: Sendable {
                     specification = cts
                     diagnostics += CTSValidator.validate(cts, now: time, members: self.members, engines: self.engines)
                 } else {
-                    documentProblem = SpecError(.invalidDocument, "the signed payload is not a valid CTS", diagnostics: shape)
+                    documentProblem = SpecError(
+                        .invalidDocument, "the signed payload is not a valid CTS", diagnostics: shape)
                 }
             } catch let error as SpecError {
                 documentProblem = SpecError(error.code, "the signed payload is not acceptable JSON: \(error.message)")
@@ -125,15 +130,17 @@ package struct SpecificationVerifier: Sendable {
             for index in results.indices where results[index].isValid {
                 let member = results[index].member!
                 if !parties.contains(member) {
-                    results[index].problem = SpecError(.signerNotParty, "member \(member) signed, but it is not a party of this CTS")
+                    results[index].problem = SpecError(
+                        .signerNotParty, "member \(member) signed, but it is not a party of this CTS")
                     results[index].signer = nil
                 }
             }
             let valid = Set(results.filter(\.isValid).compactMap(\.member))
             missing = specification.parties.requiredSigners.filter { !valid.contains($0) }
         }
-        return Report(taskID: taskID, signatures: results, specification: specification, documentProblem: documentProblem,
-                      diagnostics: diagnostics, missingSigners: missing)
+        return Report(
+            taskID: taskID, signatures: results, specification: specification, documentProblem: documentProblem,
+            diagnostics: diagnostics, missingSigners: missing)
     }
 
     /// Checks the single signature of a small signed statement (e.g. a halt): header, ES256 over the exact bytes, and
@@ -162,23 +169,32 @@ package struct SpecificationVerifier: Sendable {
         }
         let header: JSONObject
         do {
-            guard let object = try StrictJSONReader(maximumBytes: 65_536, maximumDepth: 4).parse(signature.protectedBytes).objectValue else {
+            guard
+                let object = try StrictJSONReader(maximumBytes: 65_536, maximumDepth: 4).parse(signature.protectedBytes)
+                    .objectValue
+            else {
                 return fail(.invalidDocument, "the protected header is not a JSON object")
             }
             header = object
         } catch {
             return fail(.invalidDocument, "the protected header is not acceptable JSON: \(error)")
         }
-        let allowed: Set<String> = ["alg", "x5c", MultiSignatureJWS.headerMember, MultiSignatureJWS.headerTask, MultiSignatureJWS.headerSignedAt]
+        let allowed: Set<String> = [
+            "alg", "x5c", MultiSignatureJWS.headerMember, MultiSignatureJWS.headerTask,
+            MultiSignatureJWS.headerSignedAt,
+        ]
         if let unknown = header.keys.first(where: { !allowed.contains($0) }) {
             return fail(.invalidDocument, "the protected header has the unsupported parameter \"\(unknown)\"")
         }
         if let memberText = header[MultiSignatureJWS.headerMember]?.stringValue {
             result.member = try? MemberID(memberText)
         }
-        guard let alg = header["alg"]?.stringValue else { return fail(.unsupportedAlgorithm, "the protected header has no \"alg\"") }
+        guard let alg = header["alg"]?.stringValue else {
+            return fail(.unsupportedAlgorithm, "the protected header has no \"alg\"")
+        }
         guard alg == "ES256" else {
-            return fail(.unsupportedAlgorithm, "uses alg \"\(alg)\"; Consort accepts only ES256 (ECDSA P-256 with SHA-256)")
+            return fail(
+                .unsupportedAlgorithm, "uses alg \"\(alg)\"; Consort accepts only ES256 (ECDSA P-256 with SHA-256)")
         }
         guard let member = result.member else {
             return fail(.invalidDocument, "the protected header has no valid \"\(MultiSignatureJWS.headerMember)\"")
@@ -188,10 +204,13 @@ package struct SpecificationVerifier: Sendable {
         }
         result.signedAt = header[MultiSignatureJWS.headerSignedAt]?.stringValue.flatMap(DocumentReader.parseTimestamp)
         guard signedTask == taskID else {
-            return fail(.signatureForOtherDocument, "was made for the CTS with task id \(signedTask.prefix(16))…, not for this one (\(taskID.prefix(16))…)")
+            return fail(
+                .signatureForOtherDocument,
+                "was made for the CTS with task id \(signedTask.prefix(16))…, not for this one (\(taskID.prefix(16))…)")
         }
         guard let x5c = header["x5c"]?.arrayValue, (1...3).contains(x5c.count) else {
-            return fail(.invalidDocument, "the protected header needs \"x5c\" with the signer certificate and its member CA")
+            return fail(
+                .invalidDocument, "the protected header needs \"x5c\" with the signer certificate and its member CA")
         }
         var chain: [Certificate] = []
         for element in x5c {
@@ -216,7 +235,10 @@ package struct SpecificationVerifier: Sendable {
             return fail(.untrustedSigner, "the signer's certificate is not acceptable: \(error)")
         }
         guard signer.memberID == member else {
-            return fail(.signerNotAuthorised, "the header names member \(member), but the certificate belongs to \(signer.memberID.map(\.rawValue) ?? "no member")")
+            return fail(
+                .signerNotAuthorised,
+                "the header names member \(member), but the certificate belongs to \(signer.memberID.map(\.rawValue) ?? "no member")"
+            )
         }
         result.signer = signer
         return result

@@ -21,7 +21,8 @@ package struct StrictJSONReader: Sendable {
 
     package func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
         guard bytes.count <= self.maximumBytes else {
-            throw SpecError(.tooLarge, "the document is \(bytes.count) bytes; at most \(self.maximumBytes) are accepted")
+            throw SpecError(
+                .tooLarge, "the document is \(bytes.count) bytes; at most \(self.maximumBytes) are accepted")
         }
         var parser = Parser(bytes: Array(bytes), maximumDepth: self.maximumDepth)
         return try parser.parseDocument()
@@ -110,7 +111,8 @@ private struct Parser {
             self.skipWhitespace()
             guard self.current == UInt8(ascii: "\"") else {
                 throw self.error(
-                    self.current == UInt8(ascii: "}") ? "trailing comma before '}'" : "expected a member name in double quotes"
+                    self.current == UInt8(ascii: "}")
+                        ? "trailing comma before '}'" : "expected a member name in double quotes"
                 )
             }
             let keyOffset = self.position
@@ -121,7 +123,10 @@ private struct Parser {
             self.skipWhitespace()
             let value = try self.parseValue()
             guard object.insert(key, value) else {
-                throw SpecError(.duplicateKey, "invalid JSON at byte \(keyOffset): the member name \"\(Self.abbreviate(key))\" appears twice in one object")
+                throw SpecError(
+                    .duplicateKey,
+                    "invalid JSON at byte \(keyOffset): the member name \"\(Self.abbreviate(key))\" appears twice in one object"
+                )
             }
             self.skipWhitespace()
             switch self.current {
@@ -207,12 +212,15 @@ private struct Parser {
                 guard self.current == UInt8(ascii: "\\"), self.position + 1 < self.bytes.count,
                     self.bytes[self.position + 1] == UInt8(ascii: "u")
                 else {
-                    throw self.error("lone high surrogate \\u\(String(first, radix: 16)) without a low surrogate", at: escapeStart)
+                    throw self.error(
+                        "lone high surrogate \\u\(String(first, radix: 16)) without a low surrogate", at: escapeStart)
                 }
                 self.position += 2
                 let second = try self.parseHex4()
                 guard (0xDC00...0xDFFF).contains(second) else {
-                    throw self.error("high surrogate followed by \\u\(String(second, radix: 16)), not a low surrogate", at: escapeStart)
+                    throw self.error(
+                        "high surrogate followed by \\u\(String(second, radix: 16)), not a low surrogate",
+                        at: escapeStart)
                 }
                 let value = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                 return Unicode.Scalar(value)!
@@ -304,7 +312,8 @@ private struct Parser {
         let text = String(decoding: self.bytes[start..<self.position], as: UTF8.self)
         if isInteger {
             guard let integer = Int64(text), abs(integer) <= StrictJSONReader.maximumSafeInteger else {
-                throw self.error("the integer \(Self.abbreviate(text)) is outside ±(2^53−1)", at: start, code: .numberOutOfRange)
+                throw self.error(
+                    "the integer \(Self.abbreviate(text)) is outside ±(2^53−1)", at: start, code: .numberOutOfRange)
             }
             return JSONNumber(text: text, double: Double(integer), integer: integer)
         }
@@ -314,7 +323,8 @@ private struct Parser {
         if double == 0, text.contains(where: { ("1"..."9").contains($0) }) {
             let mantissa = text.prefix { $0 != "e" && $0 != "E" }
             if mantissa.contains(where: { ("1"..."9").contains($0) }) {
-                throw self.error("the number \(Self.abbreviate(text)) underflows to zero", at: start, code: .numberOutOfRange)
+                throw self.error(
+                    "the number \(Self.abbreviate(text)) underflows to zero", at: start, code: .numberOutOfRange)
             }
         }
         return JSONNumber(text: text, double: double, integer: nil)

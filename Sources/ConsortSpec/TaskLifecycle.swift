@@ -75,11 +75,13 @@ package enum TaskLifecycle {
     /// The state `event` leads to from `state` when caused by `actor`, or an `illegalTransition` error that says why not.
     package static func next(after state: State, on event: Event, by actor: Actor) throws -> State {
         guard let (target, actors) = Self.rule(state, event) else {
-            throw SpecError(.illegalTransition, "a task that is \(state.rawValue) cannot take the event \(event.rawValue)")
+            throw SpecError(
+                .illegalTransition, "a task that is \(state.rawValue) cannot take the event \(event.rawValue)")
         }
         guard actors.contains(actor) else {
             let allowed = actors.map(\.rawValue).sorted().joined(separator: " or ")
-            throw SpecError(.illegalTransition, "only the \(allowed) may cause \(event.rawValue); \(actor.rawValue) may not")
+            throw SpecError(
+                .illegalTransition, "only the \(allowed) may cause \(event.rawValue); \(actor.rawValue) may not")
         }
         return target
     }
@@ -93,7 +95,8 @@ package enum TaskLifecycle {
         case (.collectingInputs, .computationStarted): return (.computing, [.computingParty, .system])
         case (.computing, .computationFinished): return (.resultsReady, [.computingParty])
         case (.resultsReady, .outputsDelivered): return (.completed, [.system])
-        case (.completed, .purged), (.halted, .purged), (.expired, .purged), (.aborted, .purged): return (.purged, [.system])
+        case (.completed, .purged), (.halted, .purged), (.expired, .purged), (.aborted, .purged):
+            return (.purged, [.system])
         case (let live, .halt) where live.isLive: return (.halted, [.haltAuthority])
         case (.signed, .expire), (.accepted, .expire), (.collectingInputs, .expire), (.computing, .expire):
             return (.expired, [.system])

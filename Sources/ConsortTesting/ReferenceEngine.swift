@@ -17,19 +17,29 @@ package struct ReferenceEngine: MPCEngine {
         package static func - (lhs: Share, rhs: Share) -> Share { Share(zip(lhs.values, rhs.values).map { $0 &- $1 }) }
         package static prefix func - (value: Share) -> Share { Share(value.values.map { 0 &- $0 }) }
         package func scaled(by constant: Int64) -> Share { Share(self.values.map { $0 &* constant }) }
-        package func multiplied(byPublic values: PublicVector) -> Share { Share(zip(self.values, values.materialized).map { $0 &* $1 }) }
+        package func multiplied(byPublic values: PublicVector) -> Share {
+            Share(zip(self.values, values.materialized).map { $0 &* $1 })
+        }
         package func slice(_ range: Range<Int>) -> Share { Share(Array(self.values[range])) }
-        package func strided(from start: Int, by step: Int) -> Share { Share(stride(from: start, to: self.count, by: step).map { self.values[$0] }) }
+        package func strided(from start: Int, by step: Int) -> Share {
+            Share(stride(from: start, to: self.count, by: step).map { self.values[$0] })
+        }
         package func permuted(_ order: [Int]) -> Share { Share(order.map { self.values[$0] }) }
-        package func repeatingElements(_ times: Int) -> Share { Share(self.values.flatMap { [Int64](repeating: $0, count: times) }) }
+        package func repeatingElements(_ times: Int) -> Share {
+            Share(self.values.flatMap { [Int64](repeating: $0, count: times) })
+        }
         package func total() -> Share { Share([self.values.reduce(0, &+)]) }
         package static func concatenate(_ parts: [Share]) -> Share { Share(parts.flatMap(\.values)) }
         package static func zeros(_ count: Int) -> Share { Share([Int64](repeating: 0, count: count)) }
 
         package static var bytesPerElement: Int { 8 }
-        package var encoded: [UInt8] { self.values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } } }
+        package var encoded: [UInt8] {
+            self.values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        }
         package init(encoded bytes: ArraySlice<UInt8>, count: Int) throws {
-            guard bytes.count == 8 * count else { throw MPCError(.invalidArgument, "\(count) clear values take \(8 * count) bytes") }
+            guard bytes.count == 8 * count else {
+                throw MPCError(.invalidArgument, "\(count) clear values take \(8 * count) bytes")
+            }
             self.values = Ring.words(littleEndian: bytes).map { Int64(bitPattern: $0) }
         }
     }
@@ -50,7 +60,8 @@ package struct ReferenceEngine: MPCEngine {
     }
 
     package static let traits = EngineTraits(
-        name: "reference", security: .passive, majority: .honest, parties: 1...1, domain: .ring(bits: 64), costs: Costs(),
+        name: "reference", security: .passive, majority: .honest, parties: 1...1, domain: .ring(bits: 64),
+        costs: Costs(),
         summary: "one party computing in the clear: a test reference, never for real data"
     )
 
@@ -86,7 +97,9 @@ package struct ReferenceEngine: MPCEngine {
     }
 
     package mutating func input(_ values: [Int64]?, from owner: Int, count: Int) async throws -> Share {
-        guard let values, values.count == count else { throw MPCError(.invalidArgument, "input: the owner gives \(count) values") }
+        guard let values, values.count == count else {
+            throw MPCError(.invalidArgument, "input: the owner gives \(count) values")
+        }
         return self.step(values)
     }
 
@@ -124,7 +137,9 @@ package struct ReferenceEngine: MPCEngine {
         self.step((0..<bits).flatMap { j in x.values.map { Int64((UInt64(bitPattern: $0) >> UInt64(j)) & 1) } })
     }
 
-    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws -> Share {
+    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws
+        -> Share
+    {
         guard d.values.allSatisfy({ $0 > 0 }) else { throw MPCError(.invalidArgument, "division by zero") }
         return self.step(zip(n.values, d.values).map { $0 / $1 })
     }
@@ -137,18 +152,20 @@ package struct ReferenceEngine: MPCEngine {
         _ n: Share, by d: Share, bits: Int, quotientBits: Int, divisorBits: Int, fractionBits: Int
     ) async throws -> (quotient: Share, fraction: Share) {
         let quotient = try await self.divide(n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits)
-        let fraction = zip(n.values, d.values).map { n, d in Int64((Int128(n % d) << Int128(fractionBits)) / Int128(d)) }
+        let fraction = zip(n.values, d.values).map { n, d in Int64((Int128(n % d) << Int128(fractionBits)) / Int128(d))
+        }
         return (quotient, Share(fraction))
     }
 
     package mutating func squareRoot(_ n: Share, bits: Int) async throws -> Share {
-        self.step(n.values.map { value in
-            // ⌊√n⌋ exactly: the double's estimate, corrected by at most a step each way.
-            var root = Int64(Double(value).squareRoot())
-            while root * root > value { root -= 1 }
-            while (root + 1) * (root + 1) <= value { root += 1 }
-            return root
-        })
+        self.step(
+            n.values.map { value in
+                // ⌊√n⌋ exactly: the double's estimate, corrected by at most a step each way.
+                var root = Int64(Double(value).squareRoot())
+                while root * root > value { root -= 1 }
+                while (root + 1) * (root + 1) <= value { root += 1 }
+                return root
+            })
     }
 
     package mutating func shuffle(_ columns: [Share]) async throws -> [Share] {
@@ -157,7 +174,9 @@ package struct ReferenceEngine: MPCEngine {
         return columns.map { $0.permuted(order) }
     }
 
-    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (key: Share, payload: [Share]) {
+    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
+        key: Share, payload: [Share]
+    ) {
         // Stable: equal keys keep their order, as the replicated engine's (key, row) composite keys do.
         let order = key.values.indices.sorted { (key.values[$0], $0) < (key.values[$1], $1) }
         self.rounds += 1

@@ -5,7 +5,8 @@ import Foundation
 package enum TestData {
     /// The repository root, derived from this file's path.
     package static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// `Tests/Fixtures`. Missing data is an error, never a skip.

@@ -8,9 +8,12 @@ package enum TestEnvironment {
     /// A Python interpreter that can import `modules`: `CONSORT_TEST_PYTHON` (the venv `scripts/test` prepares) or
     /// `python3`; nil if none can.
     package static func python(importing modules: [String]) -> String? {
-        let candidates = [ProcessInfo.processInfo.environment["CONSORT_TEST_PYTHON"], Subprocess.which("python3")].compactMap { $0 }
+        let candidates = [ProcessInfo.processInfo.environment["CONSORT_TEST_PYTHON"], Subprocess.which("python3")]
+            .compactMap { $0 }
         for candidate in candidates {
-            if let output = try? Subprocess.run(candidate, ["-c", "import " + modules.joined(separator: ", ")]), output.succeeded {
+            if let output = try? Subprocess.run(candidate, ["-c", "import " + modules.joined(separator: ", ")]),
+                output.succeeded
+            {
                 return candidate
             }
         }
@@ -26,7 +29,8 @@ package enum TestEnvironment {
     /// The Python interpreter for a test enabled by `canRunPython`; an error (never a skip) if it is missing.
     package static func requirePython(_ modules: [String]) throws -> String {
         guard let python = Self.python(importing: modules) else {
-            throw Unavailable(description: "python with \(modules.joined(separator: ", ")) is required (scripts/test installs it)")
+            throw Unavailable(
+                description: "python with \(modules.joined(separator: ", ")) is required (scripts/test installs it)")
         }
         return python
     }
@@ -35,11 +39,14 @@ package enum TestEnvironment {
     /// real processes.
     package static func consortExecutable() throws -> URL {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        for directory in [bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent()] {
+        for directory in [
+            bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
+        ] {
             let candidate = directory.appendingPathComponent("consort")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
-        throw Unavailable(description: "the consort executable is not next to \(bundle.path): run 'swift build' before 'swift test'")
+        throw Unavailable(
+            description: "the consort executable is not next to \(bundle.path): run 'swift build' before 'swift test'")
     }
 
     package struct Unavailable: Error, CustomStringConvertible {

@@ -2,7 +2,7 @@ import ConsortNode
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `consort node run` process for integration tests: started from a configuration, ready once its port accepts
@@ -17,7 +17,7 @@ package final class TestNodeProcess: @unchecked Sendable {
         self.logPath = path + ".log"
         self.process.executableURL = try TestEnvironment.consortExecutable()
         self.process.arguments = ["node", "run", "--config", path]
-        FileManager.default.createFile(atPath: self.logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         self.process.standardOutput = log
         self.process.standardError = log

@@ -8,7 +8,9 @@ import Testing
 /// Under `scripts/test` (`CONSORT_REQUIRE_POSTGRES=1`) a missing server is an error, so PostgreSQL tests never skip
 /// silently; elsewhere they are skipped.
 package enum TestPostgres {
-    package static var url: String? { ProcessInfo.processInfo.environment["CONSORT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    package static var url: String? {
+        ProcessInfo.processInfo.environment["CONSORT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
     package static var isRequired: Bool { ProcessInfo.processInfo.environment["CONSORT_REQUIRE_POSTGRES"] == "1" }
 
     /// For `.enabled(if:)`: whether PostgreSQL tests run. Under `scripts/test` they always do (and fail loudly if the
@@ -21,13 +23,16 @@ package enum TestPostgres {
     /// The test server's URL; an error (never a skip) if it is missing.
     package static func requireURL() throws -> String {
         guard let url = Self.url else {
-            throw TestEnvironment.Unavailable(description: "CONSORT_TEST_POSTGRES_URL is not set (scripts/test sets it)")
+            throw TestEnvironment.Unavailable(
+                description: "CONSORT_TEST_POSTGRES_URL is not set (scripts/test sets it)")
         }
         return url
     }
 
     /// Creates a fresh database (optionally a copy of `template`), runs `body` with its URL, then drops it.
-    package static func withDatabase<T: Sendable>(template: String? = nil, _ body: (String) async throws -> T) async throws -> T {
+    package static func withDatabase<T: Sendable>(template: String? = nil, _ body: (String) async throws -> T)
+        async throws -> T
+    {
         guard let url = Self.url, var components = URLComponents(string: url) else {
             throw TestEnvironment.Unavailable(description: "CONSORT_TEST_POSTGRES_URL is not set")
         }
@@ -58,7 +63,9 @@ package enum TestPostgres {
     }
 
     /// Runs `body` with a client connected to `url`.
-    package static func withClient<T: Sendable>(url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    package static func withClient<T: Sendable>(url: String, _ body: @Sendable (PostgresClient) async throws -> T)
+        async throws -> T
+    {
         guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
             throw TestEnvironment.Unavailable(description: "bad PostgreSQL URL \(url)")
         }
@@ -66,7 +73,8 @@ package enum TestPostgres {
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: String(components.path.dropFirst()), tls: .disable
         )
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "consort.test.postgres"))
+        let client = PostgresClient(
+            configuration: configuration, backgroundLogger: Logger(label: "consort.test.postgres"))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()

@@ -22,7 +22,8 @@ package final class TestPostgresCluster: @unchecked Sendable {
     /// Creates and starts a cluster on a free port with a database `consort` owned by user `consort`.
     package init() throws {
         guard let bin = Self.binaries, FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") else {
-            throw TestEnvironment.Unavailable(description: "PostgreSQL server binaries not found (set CONSORT_TEST_POSTGRES_BIN)")
+            throw TestEnvironment.Unavailable(
+                description: "PostgreSQL server binaries not found (set CONSORT_TEST_POSTGRES_BIN)")
         }
         self.bin = bin
         self.asPostgres = getuid() == 0
@@ -37,11 +38,15 @@ package final class TestPostgresCluster: @unchecked Sendable {
     }
 
     package func start() throws {
-        try self.pg("pg_ctl", [
-            "-D", self.dataDirectory, "-l", self.directory.appendingPathComponent("server.log").path, "-w", "-t", "60",
-            "-o", "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory.path) -c fsync=on -c synchronous_commit=on",
-            "start",
-        ])
+        try self.pg(
+            "pg_ctl",
+            [
+                "-D", self.dataDirectory, "-l", self.directory.appendingPathComponent("server.log").path, "-w", "-t",
+                "60",
+                "-o",
+                "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory.path) -c fsync=on -c synchronous_commit=on",
+                "start",
+            ])
     }
 
     /// SIGKILL to the postmaster and every backend: a crash, not a shutdown.
@@ -60,7 +65,8 @@ package final class TestPostgresCluster: @unchecked Sendable {
         // Nothing reaps orphans in this container, so the dead postmaster lingers as a zombie that PostgreSQL would
         // mistake for a running server; every process of the cluster is dead, so its lock file can go.
         try? FileManager.default.removeItem(atPath: "\(self.dataDirectory)/postmaster.pid")
-        try? FileManager.default.removeItem(atPath: self.directory.appendingPathComponent(".s.PGSQL.\(self.port).lock").path)
+        try? FileManager.default.removeItem(
+            atPath: self.directory.appendingPathComponent(".s.PGSQL.\(self.port).lock").path)
     }
 
     package func stop() {
@@ -71,13 +77,18 @@ package final class TestPostgresCluster: @unchecked Sendable {
     private func pg(_ tool: String, _ arguments: [String]) throws {
         // pg_ctl leaves the server running with our stdout: never wait on that pipe.
         let capture = tool != "pg_ctl"
-        let output = self.asPostgres
-            ? try Subprocess.run("/sbin/runuser", ["-u", "postgres", "--", "\(self.bin)/\(tool)"] + arguments, captureOutput: capture)
+        let output =
+            self.asPostgres
+            ? try Subprocess.run(
+                "/sbin/runuser", ["-u", "postgres", "--", "\(self.bin)/\(tool)"] + arguments, captureOutput: capture)
             : try Subprocess.run("\(self.bin)/\(tool)", arguments, captureOutput: capture)
         guard output.succeeded else {
-            let log = (try? String(contentsOfFile: self.directory.appendingPathComponent("server.log").path, encoding: .utf8)) ?? ""
+            let log =
+                (try? String(contentsOfFile: self.directory.appendingPathComponent("server.log").path, encoding: .utf8))
+                ?? ""
             throw TestEnvironment.Unavailable(
-                description: "\(tool) \(arguments.last ?? "") failed (status \(output.status)): \(output.stderr) \(output.stdout)\n"
+                description:
+                    "\(tool) \(arguments.last ?? "") failed (status \(output.status)): \(output.stderr) \(output.stdout)\n"
                     + log.split(separator: "\n").suffix(8).joined(separator: "\n")
             )
         }
@@ -95,7 +106,9 @@ package final class TestPostgresCluster: @unchecked Sendable {
     }
 
     static func isZombie(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else {
             return true
         }
         return stat[stat.index(after: close)...].split(separator: " ").first == "Z"

@@ -10,9 +10,13 @@ package enum TestSpecifications {
     ]
 
     /// The household-income CTS as JSON text, with deadlines `deadlines` seconds after `now` (1, 2 and 30 days).
-    package static func householdIncome(now: Date = Date(), query: String? = nil, minGroupSize: Int = 5,
-                                        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = ExampleSpecification.usualDeadlines,
-                                        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute) -> String {
-        ExampleSpecification.householdIncome(now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention)
+    package static func householdIncome(
+        now: Date = Date(), query: String? = nil, minGroupSize: Int = 5,
+        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = ExampleSpecification
+            .usualDeadlines,
+        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute
+    ) -> String {
+        ExampleSpecification.householdIncome(
+            now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention)
     }
 }

@@ -70,7 +70,9 @@ struct MPCConnectionStateMachine {
     /// A frame from the peer, whose verified certificate names `verifiedMember`.
     mutating func received(_ frame: MPCFrame.Parsed, verifiedMember: MemberID?) -> Action {
         if case .closed = self.state { return .none }
-        guard frame.session == self.session else { return self.fail(.protocolViolation, "a peer sent a frame of another MPC session") }
+        guard frame.session == self.session else {
+            return self.fail(.protocolViolation, "a peer sent a frame of another MPC session")
+        }
         switch (frame.kind, self.state) {
         case (.hello, .awaitingHello):
             var payload = frame.payload
@@ -85,13 +87,17 @@ struct MPCConnectionStateMachine {
             return self.fail(.protocolViolation, "a peer said hello twice, or on a connection it did not open")
         case (.data, .established(let party)), (.dataMore, .established(let party)):
             guard frame.sequence == self.nextSequence else {
-                return self.fail(.protocolViolation, "computing party \(party) sent frame \(frame.sequence), expected \(self.nextSequence)")
+                return self.fail(
+                    .protocolViolation,
+                    "computing party \(party) sent frame \(frame.sequence), expected \(self.nextSequence)")
             }
             self.nextSequence += 1
             self.fragments.append(frame.payload)
             self.fragmentBytes += frame.payload.readableBytes
             guard self.fragmentBytes <= 8 * MPCFrame.maximumMessageWords else {
-                return self.fail(.protocolViolation, "computing party \(party) sent a message over \(MPCFrame.maximumMessageWords) ring elements")
+                return self.fail(
+                    .protocolViolation,
+                    "computing party \(party) sent a message over \(MPCFrame.maximumMessageWords) ring elements")
             }
             guard frame.kind == .data else { return .none }
             defer {
@@ -104,7 +110,9 @@ struct MPCConnectionStateMachine {
                 return self.fail(.protocolViolation, "\(error)")
             }
         case (.end, .established(let party)):
-            guard self.fragments.isEmpty else { return self.fail(.protocolViolation, "computing party \(party) ended the session mid-message") }
+            guard self.fragments.isEmpty else {
+                return self.fail(.protocolViolation, "computing party \(party) ended the session mid-message")
+            }
             self.state = .ended(party: party)
             return .peerEnded(party: party)
         case (.abort, .established(let party)), (.abort, .ended(let party)):

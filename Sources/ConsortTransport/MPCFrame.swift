@@ -2,7 +2,7 @@ import ConsortMPC
 import NIOCore
 
 #if _endian(big)
-#error("the MPC wire format writes ring elements as stored: a little-endian host is assumed")
+    #error("the MPC wire format writes ring elements as stored: a little-endian host is assumed")
 #endif
 
 /// The wire format of MPC traffic between computing parties (`Specs/wire-protocol.md`):
@@ -36,7 +36,9 @@ enum MPCFrame {
 
     /// The frames of one message: `dataMore` fragments, then a final `data` frame (possibly empty); each takes the
     /// next sequence number from `sequence`.
-    static func encode(session: [UInt8], sequence: inout UInt64, words: [UInt64], allocator: ByteBufferAllocator) -> [ByteBuffer] {
+    static func encode(session: [UInt8], sequence: inout UInt64, words: [UInt64], allocator: ByteBufferAllocator)
+        -> [ByteBuffer]
+    {
         var frames: [ByteBuffer] = []
         var start = 0
         repeat {
@@ -89,8 +91,11 @@ enum MPCFrame {
     /// The error a peer's abort frame reports, attributed to that peer.
     static func abortReason(_ payload: ByteBuffer, from party: Int) -> MPCError {
         let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes) ?? ""
-        let codes: [MPCError.Code] = [.peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled]
-        let (name, reason) = text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }
+        let codes: [MPCError.Code] = [
+            .peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled,
+        ]
+        let (name, reason) =
+            text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }
             ?? ("", Substring(text))
         let code = codes.first { $0.description == name } ?? .protocolViolation
         return MPCError(code, "computing party \(party) aborted the session: \(reason)")
@@ -125,7 +130,8 @@ enum MPCFrame {
             let destination = UnsafeMutableRawBufferPointer(buffer)
             for payload in payloads {
                 payload.withUnsafeReadableBytes { raw in
-                    UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + raw.count]).copyMemory(from: raw)
+                    UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + raw.count]).copyMemory(
+                        from: raw)
                     offset += raw.count
                 }
             }

@@ -71,12 +71,17 @@ package final class MPCTLSTransport: MPCTransport {
     }
 
     /// Connects to every other party (dialling up, accepting down) and returns once every link is authenticated.
-    package static func establish(_ configuration: Configuration, logger: Logger = Logger(label: "consort.mpc")) async throws -> MPCTLSTransport {
+    package static func establish(_ configuration: Configuration, logger: Logger = Logger(label: "consort.mpc"))
+        async throws -> MPCTLSTransport
+    {
         let parties = configuration.peers.count
-        guard configuration.session.count == 16, parties >= 2, Set(configuration.peers.map(\.party)) == Set(0..<parties),
+        guard configuration.session.count == 16, parties >= 2,
+            Set(configuration.peers.map(\.party)) == Set(0..<parties),
             (0..<parties).contains(configuration.party)
         else {
-            throw MPCError(.sessionSetup, "an MPC session needs parties numbered 0..<n (n ≥ 2), this party among them, and a 16-byte session id")
+            throw MPCError(
+                .sessionSetup,
+                "an MPC session needs parties numbered 0..<n (n ≥ 2), this party among them, and a 16-byte session id")
         }
         let transport = MPCTLSTransport(configuration: configuration)
         let me = configuration.peers.first { $0.party == configuration.party }!
@@ -84,7 +89,8 @@ package final class MPCTLSTransport: MPCTransport {
         let members = configuration.peers.sorted { $0.party < $1.party }.map(\.member)
         let serverContext = try configuration.authentication.serverContext()
         let clientContext = try configuration.authentication.clientContext()
-        let established = PartyBarrier(expected: Set(configuration.peers.map(\.party)).subtracting([configuration.party]))
+        let established = PartyBarrier(
+            expected: Set(configuration.peers.map(\.party)).subtracting([configuration.party]))
 
         // Accept connections from lower-numbered parties.
         var server: (any Channel)? = nil
@@ -102,14 +108,17 @@ package final class MPCTLSTransport: MPCTransport {
                         return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandlers([
                                 tls, ByteToMessageHandler(MPCFrameDecoder()),
-                                MPCConnectionHandler(transport: transport, peerIdentity: peer, established: established,
-                                                     machine: MPCConnectionStateMachine(session: configuration.session, members: members)),
+                                MPCConnectionHandler(
+                                    transport: transport, peerIdentity: peer, established: established,
+                                    machine: MPCConnectionStateMachine(session: configuration.session, members: members)
+                                ),
                             ])
                         }
                     }
                     .bind(host: me.host, port: me.port).get()
             } catch {
-                throw MPCError(.sessionSetup, "computing party \(me.party) cannot listen on \(me.host):\(me.port): \(error)")
+                throw MPCError(
+                    .sessionSetup, "computing party \(me.party) cannot listen on \(me.host):\(me.port): \(error)")
             }
         }
         defer { server?.close(promise: nil) }
@@ -118,13 +127,18 @@ package final class MPCTLSTransport: MPCTransport {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for peer in configuration.peers where peer.party > configuration.party {
                 group.addTask {
-                    try await Self.dial(peer, transport: transport, context: clientContext, established: established,
-                                        authentication: configuration.authentication, timeout: configuration.connectTimeout, members: members)
+                    try await Self.dial(
+                        peer, transport: transport, context: clientContext, established: established,
+                        authentication: configuration.authentication, timeout: configuration.connectTimeout,
+                        members: members)
                 }
             }
             group.addTask {
                 try await established.wait(timeout: configuration.connectTimeout) { missing in
-                    MPCError(.sessionSetup, "computing part\(missing.count == 1 ? "y" : "ies") \(missing) did not connect within \(configuration.connectTimeout)")
+                    MPCError(
+                        .sessionSetup,
+                        "computing part\(missing.count == 1 ? "y" : "ies") \(missing) did not connect within \(configuration.connectTimeout)"
+                    )
                 }
             }
             try await group.waitForAll()
@@ -158,27 +172,35 @@ package final class MPCTLSTransport: MPCTransport {
                             )
                             try channel.pipeline.syncOperations.addHandlers([
                                 tls, ByteToMessageHandler(MPCFrameDecoder()),
-                                MPCConnectionHandler(transport: transport, peerIdentity: identity, established: established,
-                                                     machine: MPCConnectionStateMachine(session: transport.configuration.session, members: members,
-                                                                                        dialled: peer.party)),
+                                MPCConnectionHandler(
+                                    transport: transport, peerIdentity: identity, established: established,
+                                    machine: MPCConnectionStateMachine(
+                                        session: transport.configuration.session, members: members,
+                                        dialled: peer.party)),
                             ])
                         }
                     }
                     .connect(host: peer.host, port: peer.port).get()
                 try await channel.writeAndFlush(
-                    MPCFrame.hello(session: transport.configuration.session, party: transport.party, allocator: channel.allocator)
+                    MPCFrame.hello(
+                        session: transport.configuration.session, party: transport.party, allocator: channel.allocator)
                 ).get()
                 return
             } catch {
                 // A refused certificate will not get better by retrying: fail at once with the reason.
                 if let rejection = identity.rejection {
-                    throw MPCError(.sessionSetup, "computing party \(peer.party) at \(peer.host):\(peer.port) was refused: \(rejection)")
+                    throw MPCError(
+                        .sessionSetup,
+                        "computing party \(peer.party) at \(peer.host):\(peer.port) was refused: \(rejection)")
                 }
                 lastError = error
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        throw MPCError(.sessionSetup, "cannot reach computing party \(peer.party) (\(peer.member)) at \(peer.host):\(peer.port): \(lastError.map { "\($0)" } ?? "timed out")")
+        throw MPCError(
+            .sessionSetup,
+            "cannot reach computing party \(peer.party) (\(peer.member)) at \(peer.host):\(peer.port): \(lastError.map { "\($0)" } ?? "timed out")"
+        )
     }
 
     // MARK: MPCTransport
@@ -191,7 +213,9 @@ package final class MPCTLSTransport: MPCTransport {
         // Sends to one peer are made by one task at a time (the session's protocol step), so the frames of two
         // messages never interleave; the sequence numbers are reserved under the lock all the same.
         let frames = self.sendSequence.withLock { sequences in
-            MPCFrame.encode(session: self.configuration.session, sequence: &sequences[peer], words: words, allocator: channel.allocator)
+            MPCFrame.encode(
+                session: self.configuration.session, sequence: &sequences[peer], words: words,
+                allocator: channel.allocator)
         }
         do {
             // At most a few frames in flight: TLS encrypts as the socket drains instead of buffering the message.
@@ -261,7 +285,9 @@ package final class MPCTLSTransport: MPCTransport {
         let channels = self.channels.withLock { Array($0.values) }
         do {
             for channel in channels {
-                try await channel.writeAndFlush(MPCFrame.end(session: self.configuration.session, allocator: channel.allocator)).get()
+                try await channel.writeAndFlush(
+                    MPCFrame.end(session: self.configuration.session, allocator: channel.allocator)
+                ).get()
             }
         } catch {
             let lost = MPCError(.peerLost, "a computing party left before the session ended: \(error)")
@@ -270,7 +296,10 @@ package final class MPCTLSTransport: MPCTransport {
         }
         do {
             try await self.ended.wait(timeout: self.configuration.roundTimeout) { missing in
-                MPCError(.timedOut, "computing part\(missing.count == 1 ? "y" : "ies") \(missing) did not end the session within \(self.configuration.roundTimeout)")
+                MPCError(
+                    .timedOut,
+                    "computing part\(missing.count == 1 ? "y" : "ies") \(missing) did not end the session within \(self.configuration.roundTimeout)"
+                )
             }
         } catch let error as MPCError {
             self.abort(error)
@@ -326,8 +355,10 @@ private final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Send
     private let established: PartyBarrier
     private var machine: MPCConnectionStateMachine
 
-    init(transport: MPCTLSTransport, peerIdentity: TLSPeerAuthentication.PeerIdentity, established: PartyBarrier,
-         machine: MPCConnectionStateMachine) {
+    init(
+        transport: MPCTLSTransport, peerIdentity: TLSPeerAuthentication.PeerIdentity, established: PartyBarrier,
+        machine: MPCConnectionStateMachine
+    ) {
         self.transport = transport
         self.peerIdentity = peerIdentity
         self.established = established
@@ -368,7 +399,8 @@ private final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Send
             break
         case .register(let party):
             guard self.transport.register(context.channel, party: party) else {
-                self.perform(.fail(MPCError(.protocolViolation, "computing party \(party) connected twice")), context: context)
+                self.perform(
+                    .fail(MPCError(.protocolViolation, "computing party \(party) connected twice")), context: context)
                 return
             }
             self.established.arrived(party)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Allocator settings for processes that run MPC sessions.
@@ -10,13 +10,13 @@ package enum MemoryTuning {
     /// not trimming it lets a node reuse its memory across rounds.
     package static func keepLargeAllocations() {
         #if canImport(Glibc)
-        // mallopt is not exported by the Glibc module (malloc.h); look it up by name.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
-        _ = mallopt(mmapThreshold, 512 << 20)
-        _ = mallopt(trimThreshold, 1 << 30)
+            // mallopt is not exported by the Glibc module (malloc.h); look it up by name.
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+            _ = mallopt(mmapThreshold, 512 << 20)
+            _ = mallopt(trimThreshold, 1 << 30)
         #endif
     }
 }

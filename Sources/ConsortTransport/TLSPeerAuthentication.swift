@@ -1,8 +1,8 @@
 import ConsortPKI
 import Crypto
-import SwiftASN1
 import NIOCore
 import NIOSSL
+import SwiftASN1
 import Synchronization
 import X509
 
@@ -62,7 +62,9 @@ package struct TLSPeerAuthentication: Sendable {
         peer: PeerIdentity,
         admit: (@Sendable (VerifiedIdentity) -> Bool)? = nil
     ) -> NIOSSLServerHandler {
-        NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: self.callback(usage: usage, peer: peer, admit: admit))
+        NIOSSLServerHandler(
+            context: context,
+            customVerificationCallbackWithMetadata: self.callback(usage: usage, peer: peer, admit: admit))
     }
 
     /// A client-side TLS handler that verifies the server's chain for `usage` and records who it is.
@@ -99,7 +101,9 @@ package struct TLSPeerAuthentication: Sendable {
                     let identity = try await verifier.verify(chain: presented, usage: usage)
                     peer.set(identity)
                     if let admit, !admit(identity) {
-                        peer.reject("\(identity.identity.map { "\($0)" } ?? "\(identity.subject)") may not take part in this exchange")
+                        peer.reject(
+                            "\(identity.identity.map { "\($0)" } ?? "\(identity.subject)") may not take part in this exchange"
+                        )
                         promise.succeed(.failed)
                         return
                     }
@@ -125,7 +129,9 @@ package struct TLSPeerAuthentication: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw TransportError(.tls, "cannot set up TLS with the identity \(self.identity.certificate.subject): \(error)", underlying: error)
+            throw TransportError(
+                .tls, "cannot set up TLS with the identity \(self.identity.certificate.subject): \(error)",
+                underlying: error)
         }
     }
 

@@ -25,7 +25,9 @@ package struct TransportError: Error, Hashable, CustomStringConvertible, CustomD
     package var file: String
     package var line: Int
 
-    package init(_ code: Code, _ message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+    package init(
+        _ code: Code, _ message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.underlying = underlying

@@ -34,8 +34,9 @@ extension Audit {
             if let out {
                 try PEMFiles.write(JSONWriter.string(checkpoint.json) + "\n", to: out)
             }
-            print("checkpoint of \(checkpoint.node): \(checkpoint.size) entries, root \(Hex.encode(checkpoint.rootHash)), at \(checkpoint.time)"
-                  + (out.map { " -> \($0)" } ?? ""))
+            print(
+                "checkpoint of \(checkpoint.node): \(checkpoint.size) entries, root \(Hex.encode(checkpoint.rootHash)), at \(checkpoint.time)"
+                    + (out.map { " -> \($0)" } ?? ""))
         }
     }
 }

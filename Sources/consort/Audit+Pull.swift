@@ -5,7 +5,8 @@ import Foundation
 extension Audit {
     struct Pull: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fetch every node's audit log (auditors only) with the node's certificate chain, for 'audit verify --dir'.",
+            abstract:
+                "Fetch every node's audit log (auditors only) with the node's certificate chain, for 'audit verify --dir'.",
             discussion: """
                 Writes DIR/<member>.jsonl, DIR/<member>.checkpoints.jsonl and DIR/<member>.pem (the chain the node
                 presented, verified in the handshake).

@@ -44,7 +44,10 @@ extension Audit {
 
         func run() async throws {
             if let dir {
-                guard try await Self.verifyDirectory(dir, root: try PEMFiles.readCertificates(root)[0], report: { print($0) }) else { throw ExitCode(1) }
+                guard
+                    try await Self.verifyDirectory(
+                        dir, root: try PEMFiles.readCertificates(root)[0], report: { print($0) })
+                else { throw ExitCode(1) }
                 return
             }
             guard let cert else { throw ValidationError("give --cert with --store or --file, or use --dir") }
@@ -52,7 +55,8 @@ extension Audit {
             var checkpoints = try checkpoint.map(AuditCheckpoint.read)
             switch (store, file) {
             case (let address?, nil):
-                let (stored, storedCheckpoints) = try await AuditStores.with(try AuditStores.Address(address)) { store in
+                let (stored, storedCheckpoints) = try await AuditStores.with(try AuditStores.Address(address)) {
+                    store in
                     (try await store.allEntries(), try await store.checkpoints(of: nil))
                 }
                 entries = stored
@@ -70,7 +74,9 @@ extension Audit {
             switch await verifier.verify(entries: entries, checkpoints: checkpoints) {
             case .success(let summary):
                 var line = "OK: \(summary.entries) entries, head \(Hex.encode(summary.head))"
-                if summary.checkpoints > 0 { line += ", \(summary.checkpoints) checkpoint(s), \(summary.witnesses) witness signature(s)" }
+                if summary.checkpoints > 0 {
+                    line += ", \(summary.checkpoints) checkpoint(s), \(summary.witnesses) witness signature(s)"
+                }
                 print(line)
             case .failure(let failure):
                 print("FAILED at entry \(failure.seq): \(failure.kind.rawValue): \(failure.message)")

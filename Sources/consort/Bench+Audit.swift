@@ -42,15 +42,21 @@ extension Bench {
             let writerCount = writers
             let (seconds, head) = try await AuditStores.with(address) { store -> (Double, AuditHead) in
                 let log = try AuditLog(store: store, identity: signer)
-                let actor = AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: signer.certificate), subject: "consort bench audit")
+                let actor = AuditActor(
+                    fingerprint: VerifiedIdentity.fingerprint(of: signer.certificate), subject: "consort bench audit")
                 let start = ContinuousClock.now
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for writer in 0..<writerCount {
                         let share = total / writerCount + (writer < total % writerCount ? 1 : 0)
                         group.addTask {
                             for index in 0..<share {
-                                try await log.append(try AuditDraft(actor: actor, action: .benchmark,
-                                                                    details: ["writer": .number(JSONNumber(Int64(writer))), "index": .number(JSONNumber(Int64(index)))]))
+                                try await log.append(
+                                    try AuditDraft(
+                                        actor: actor, action: .benchmark,
+                                        details: [
+                                            "writer": .number(JSONNumber(Int64(writer))),
+                                            "index": .number(JSONNumber(Int64(index))),
+                                        ]))
                             }
                         }
                     }
@@ -62,12 +68,14 @@ extension Bench {
             }
             let rate = Double(total) / seconds
             if json {
-                let summary = AuditBenchSummary(store: "\(address)", entries: total, writers: writerCount, seconds: seconds,
-                                                appendsPerSecond: rate.rounded(), head: Hex.encode(head.hash), size: head.size)
+                let summary = AuditBenchSummary(
+                    store: "\(address)", entries: total, writers: writerCount, seconds: seconds,
+                    appendsPerSecond: rate.rounded(), head: Hex.encode(head.hash), size: head.size)
                 print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
             } else {
-                print("\(total) signed appends by \(writerCount) writer(s) to \(address) in \(String(format: "%.3f", seconds)) s: "
-                      + "\(Int(rate.rounded())) appends/s; head #\(head.size) \(Hex.encode(head.hash))")
+                print(
+                    "\(total) signed appends by \(writerCount) writer(s) to \(address) in \(String(format: "%.3f", seconds)) s: "
+                        + "\(Int(rate.rounded())) appends/s; head #\(head.size) \(Hex.encode(head.hash))")
             }
         }
     }

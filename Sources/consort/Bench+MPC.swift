@@ -12,7 +12,8 @@ extension Bench {
     struct MPCBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "mpc",
-            abstract: "Run one MPC operation between three computing-party processes over mutual TLS and report its speed.",
+            abstract:
+                "Run one MPC operation between three computing-party processes over mutual TLS and report its speed.",
             discussion: """
                 Generates a throwaway consortium (operator root, three member CAs, three node certificates), shares
                 random inputs as an external input party would, starts three 'consort bench mpc-party' processes on
@@ -41,7 +42,8 @@ extension Bench {
         @Flag(help: "Print one JSON object instead of text.")
         var json = false
 
-        @Option(help: "Untimed warm-up runs of the operation in the same session first (TCP windows, allocator, caches).")
+        @Option(
+            help: "Untimed warm-up runs of the operation in the same session first (TCP windows, allocator, caches).")
         var warmup: Int = 1
 
         @Option(help: "Timed runs; the figures are per run.")
@@ -71,7 +73,8 @@ extension Bench {
             let results: [E.Share]
             switch transport {
             case .memory:
-                (reports, results) = try await Self.runInMemory(E.self, shares: shares, own: own, op: op, n: n, warmup: warmup, repeats: repeats)
+                (reports, results) = try await Self.runInMemory(
+                    E.self, shares: shares, own: own, op: op, n: n, warmup: warmup, repeats: repeats)
             case .tls: (reports, results) = try await self.runProcesses(E.self, shares: shares, own: own)
             }
             let correct = op.check(try E.combine(results), inputs: op == .stats ? [inputs[0]] : inputs)
@@ -79,21 +82,24 @@ extension Bench {
             let bytesPerOp = Double(reports.map(\.bytesSent).reduce(0, +)) / 3 / Double(n)
             let rounds = reports.map(\.rounds).max()!
             if json {
-                let summary = MPCBenchSummary(op: op.rawValue, engine: E.traits.identity, n: n, seconds: seconds,
-                                              opsPerSecond: (Double(n) / seconds).rounded(), bytesPerPartyPerOp: bytesPerOp, rounds: rounds,
-                                              correct: correct)
+                let summary = MPCBenchSummary(
+                    op: op.rawValue, engine: E.traits.identity, n: n, seconds: seconds,
+                    opsPerSecond: (Double(n) / seconds).rounded(), bytesPerPartyPerOp: bytesPerOp, rounds: rounds,
+                    correct: correct)
                 print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
             } else {
-                print("\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
-                      + "\(Int((Double(n) / seconds).rounded())) ops/s, \(String(format: "%.2f", bytesPerOp)) bytes/party/op, "
-                      + "\(rounds) rounds, \(correct ? "correct" : "WRONG RESULT") "
-                      + "(parties: \(reports.map { String(format: "%.3f", $0.seconds) }.joined(separator: " / ")) s)")
+                print(
+                    "\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
+                        + "\(Int((Double(n) / seconds).rounded())) ops/s, \(String(format: "%.2f", bytesPerOp)) bytes/party/op, "
+                        + "\(rounds) rounds, \(correct ? "correct" : "WRONG RESULT") "
+                        + "(parties: \(reports.map { String(format: "%.3f", $0.seconds) }.joined(separator: " / ")) s)")
             }
             if !correct { throw ExitCode(2) }
         }
 
         private static func runInMemory<E: MPCEngine>(
-            _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], op: MPCBenchOperation, n: Int, warmup: Int, repeats: Int
+            _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], op: MPCBenchOperation, n: Int, warmup: Int,
+            repeats: Int
         ) async throws -> ([MPCPartyReport], [E.Share]) {
             MemoryTuning.keepLargeAllocations()
             let network = InMemoryNetwork(parties: 3)
@@ -102,16 +108,21 @@ extension Bench {
                     group.addTask {
                         let transport = network.transport(for: party)
                         var session = try await E.establish(transport: transport)
-                        for _ in 0..<warmup { _ = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
+                        for _ in 0..<warmup {
+                            _ = try await op.run(&session, shares: shares[party], own: own[party], n: n)
+                        }
                         try await transport.synchronize()
                         let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
                         let start = ContinuousClock.now
                         var result = E.Share.zeros(0)
-                        for _ in 0..<repeats { result = try await op.run(&session, shares: shares[party], own: own[party], n: n) }
+                        for _ in 0..<repeats {
+                            result = try await op.run(&session, shares: shares[party], own: own[party], n: n)
+                        }
                         try await session.finish()
-                        let report = MPCPartyReport(seconds: (ContinuousClock.now - start).seconds / Double(repeats),
-                                                    bytesSent: (session.bytesSent - bytesBefore) / repeats,
-                                                    rounds: (session.rounds - roundsBefore) / repeats)
+                        let report = MPCPartyReport(
+                            seconds: (ContinuousClock.now - start).seconds / Double(repeats),
+                            bytesSent: (session.bytesSent - bytesBefore) / repeats,
+                            rounds: (session.rounds - roundsBefore) / repeats)
                         return (party, report, result)
                     }
                 }
@@ -121,14 +132,19 @@ extension Bench {
             }
         }
 
-        private func runProcesses<E: MPCEngine>(_ engine: E.Type, shares: [[E.Share]], own: [[Int64]]) async throws -> ([MPCPartyReport], [E.Share]) {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("consort-bench-mpc-\(UUID().uuidString)").path
+        private func runProcesses<E: MPCEngine>(_ engine: E.Type, shares: [[E.Share]], own: [[Int64]]) async throws -> (
+            [MPCPartyReport], [E.Share]
+        ) {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "consort-bench-mpc-\(UUID().uuidString)"
+            ).path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let members = try MPCBenchConsortium.create(in: directory)
             for party in 0..<3 {
                 let header = MPCBenchEngine.header(E.self, party: party, columns: shares[party].count, rows: n)
-                try Data(try ShareEnvelope(header: header, shares: shares[party]).bytes).write(to: URL(fileURLWithPath: "\(directory)/party-\(party).shares"))
+                try Data(try ShareEnvelope(header: header, shares: shares[party]).bytes).write(
+                    to: URL(fileURLWithPath: "\(directory)/party-\(party).shares"))
                 try JSONEncoder().encode(own[party]).write(to: URL(fileURLWithPath: "\(directory)/party-\(party).own"))
             }
             let ports = try FreePort.loopback(count: 3)
@@ -139,7 +155,8 @@ extension Bench {
                 process.executableURL = executable
                 process.arguments = [
                     "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n", "\(n)",
-                    "--ports", ports.map(String.init).joined(separator: ","), "--members", members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
+                    "--ports", ports.map(String.init).joined(separator: ","), "--members",
+                    members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
                     "--security", security.rawValue,
                 ]
                 process.standardOutput = FileHandle.nullDevice
@@ -150,19 +167,25 @@ extension Bench {
             for process in processes { process.waitUntilExit() }
             for (party, process) in processes.enumerated() where process.terminationStatus != 0 {
                 let log = (try? String(contentsOfFile: "\(directory)/party-\(party).log", encoding: .utf8)) ?? ""
-                throw CommandFailure("computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw CommandFailure(
+                    "computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
+                )
             }
             let reports = try (0..<3).map {
-                try JSONDecoder().decode(MPCPartyReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))
+                try JSONDecoder().decode(
+                    MPCPartyReport.self,
+                    from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))
             }
             let results = try (0..<3).map { party in
-                try ShareEnvelope(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).result")))).shares(as: E.Share.self)[0]
+                try ShareEnvelope(
+                    bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).result")))
+                ).shares(as: E.Share.self)[0]
             }
             return (reports, results)
         }
 
         private static func touch(_ path: String) -> URL {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return URL(fileURLWithPath: path)
         }
     }
@@ -184,14 +207,17 @@ struct MPCBenchSummary: Codable {
 enum MPCBenchConsortium {
     static func create(in directory: String) throws -> [String] {
         let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Bench Operator")
-        let root = try CertificateAuthority(kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: directory)
+        let root = try CertificateAuthority(
+            kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: directory)
         try PEMFiles.write(try PEMFiles.pem([rootCertificate]), to: "\(directory)/root.pem")
         let members = ["cp-a", "cp-b", "cp-c"]
         for (party, member) in members.enumerated() {
             let key = P256.Signing.PrivateKey()
-            let request = try MemberRequest.create(member: try MemberID(member), organisation: "Bench \(member)", key: key)
+            let request = try MemberRequest.create(
+                member: try MemberID(member), organisation: "Bench \(member)", key: key)
             let certificate = try OperatorAuthority.admit(request, by: root, roles: [.compute])
-            let authority = try MemberAuthority(CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: directory))
+            let authority = try MemberAuthority(
+                CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: directory))
             try authority.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: directory, name: "party-\(party)")
         }
         return members

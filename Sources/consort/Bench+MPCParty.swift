@@ -56,9 +56,12 @@ extension Bench {
             let identity = try SigningIdentity.load(identity: "\(dir)/party-\(party)")
             let root = try PEMFiles.readCertificates("\(dir)/root.pem")[0]
             let engine = try MPCBenchEngine.resolve(security: security)
-            let envelope = try ShareEnvelope(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).shares"))))
-            let own = operation == .stats
-                ? try JSONDecoder().decode([Int64].self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).own"))) : []
+            let envelope = try ShareEnvelope(
+                bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).shares"))))
+            let own =
+                operation == .stats
+                ? try JSONDecoder().decode(
+                    [Int64].self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).own"))) : []
 
             var configuration = MPCTLSTransport.Configuration(
                 party: party,
@@ -77,15 +80,19 @@ extension Bench {
                     throw error
                 }
             } catch let error as MPCError {
-                FileHandle.standardError.write(Data("consort: MPC session failed [\(error.code)]: \(error.message)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("consort: MPC session failed [\(error.code)]: \(error.message)\n".utf8))
                 throw ExitCode(3)
             }
         }
 
         private func compute<E: MPCEngine>(
-            _ engine: E.Type, _ operation: MPCBenchOperation, transport: MPCTLSTransport, envelope: ShareEnvelope, own: [Int64]
+            _ engine: E.Type, _ operation: MPCBenchOperation, transport: MPCTLSTransport, envelope: ShareEnvelope,
+            own: [Int64]
         ) async throws {
-            try envelope.check(MPCBenchEngine.header(E.self, party: party, columns: envelope.header.columns.count, rows: n), maximumRows: n)
+            try envelope.check(
+                MPCBenchEngine.header(E.self, party: party, columns: envelope.header.columns.count, rows: n),
+                maximumRows: n)
             let shares = try envelope.shares(as: E.Share.self)
             var session = try await E.establish(transport: transport)
             // The failure tests wait for this line before they kill or freeze a party.
@@ -103,11 +110,13 @@ extension Bench {
             // The clock stops when all three parties are done.
             try await session.finish()
             let elapsed = ContinuousClock.now - start
-            let report = MPCPartyReport(seconds: elapsed.seconds / Double(max(1, repeats)),
-                                        bytesSent: (session.bytesSent - bytesBefore) / max(1, repeats),
-                                        rounds: (session.rounds - roundsBefore) / max(1, repeats))
+            let report = MPCPartyReport(
+                seconds: elapsed.seconds / Double(max(1, repeats)),
+                bytesSent: (session.bytesSent - bytesBefore) / max(1, repeats),
+                rounds: (session.rounds - roundsBefore) / max(1, repeats))
             let header = MPCBenchEngine.header(E.self, party: party, columns: 1, rows: result.count)
-            try Data(try ShareEnvelope(header: header, shares: [result]).bytes).write(to: URL(fileURLWithPath: "\(dir)/party-\(party).result"))
+            try Data(try ShareEnvelope(header: header, shares: [result]).bytes).write(
+                to: URL(fileURLWithPath: "\(dir)/party-\(party).result"))
             try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: "\(dir)/party-\(party).report.json"))
         }
     }

@@ -37,8 +37,10 @@ extension CTS {
                 for note in plan.leakage { print("    - \(note)") }
                 let engine = try EngineRegistry.shared.engine(for: cts.engine)
                 let cost = try await plan.costEstimate(on: engine)
-                print("  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
-                      + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party")
+                print(
+                    "  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
+                        + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party"
+                )
             } catch let error as QueryError {
                 print("\nQUERY CHECK\n  the query is rejected: \(error)")
             }

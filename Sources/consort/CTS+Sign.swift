@@ -47,12 +47,18 @@ extension CTS {
             }
             try jws.sign(as: signer, member: member)
             try PEMFiles.write(String(decoding: jws.serialized(), as: UTF8.self), to: out)
-            print("signed CTS '\(cts.id)' (task id \(jws.taskID)) as \(uris): \(jws.signatures.count) signature(s) -> \(out)")
-            let signed = Set(jws.signatures.compactMap {
-                (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
-            })
+            print(
+                "signed CTS '\(cts.id)' (task id \(jws.taskID)) as \(uris): \(jws.signatures.count) signature(s) -> \(out)"
+            )
+            let signed = Set(
+                jws.signatures.compactMap {
+                    (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
+                })
             let missing = cts.parties.requiredSigners.filter { !signed.contains($0.rawValue) }
-            print(missing.isEmpty ? "every required party has signed" : "still to sign: \(missing.map(\.rawValue).joined(separator: ", "))")
+            print(
+                missing.isEmpty
+                    ? "every required party has signed"
+                    : "still to sign: \(missing.map(\.rawValue).joined(separator: ", "))")
         }
     }
 }

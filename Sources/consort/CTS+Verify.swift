@@ -39,7 +39,8 @@ extension CTS {
             }
             let rootCertificate = try PEMFiles.readCertificates(root)[0]
             let crls = try crl.map(CertificateRevocationList.read)
-            let verifier = SpecificationVerifier(certificates: ConsortVerifier(root: rootCertificate, crls: crls), engines: EngineRegistry.shared)
+            let verifier = SpecificationVerifier(
+                certificates: ConsortVerifier(root: rootCertificate, crls: crls), engines: EngineRegistry.shared)
             let report = await verifier.verify(jws, at: try at.map(Files.parseTime) ?? Date())
             print("task id:    \(report.taskID)")
             if let cts = report.specification { print("task:       \(cts.id) — \(cts.title)") }
@@ -56,14 +57,18 @@ extension CTS {
             }
             if let problem = report.documentProblem { print("document:   INVALID — \(problem)") }
             for diagnostic in report.diagnostics { print("  \(diagnostic)") }
-            print("missing:    \(report.missingSigners.isEmpty ? "none" : report.missingSigners.map(\.rawValue).joined(separator: ", "))")
+            print(
+                "missing:    \(report.missingSigners.isEmpty ? "none" : report.missingSigners.map(\.rawValue).joined(separator: ", "))"
+            )
             do {
                 try report.requireValid(complete: requireComplete)
             } catch let error as SpecError {
                 print("result:     not valid: \(error.message)")
                 throw ExitCode(1)
             }
-            print("result:     \(report.isComplete ? "valid and complete: the CTS is in force once every computing party accepts it" : "valid signatures, not yet complete")")
+            print(
+                "result:     \(report.isComplete ? "valid and complete: the CTS is in force once every computing party accepts it" : "valid signatures, not yet complete")"
+            )
         }
     }
 }

@@ -10,6 +10,9 @@ struct Consort: AsyncParsableCommand {
             may hand over. Start with 'consort demo' to see a whole consortium at work on this machine.
             """,
         version: "0.1.0",
-        subcommands: [Demo.self, PKI.self, Directory.self, Node.self, TaskCommand.self, InputCommand.self, OutputCommand.self, CTS.self, Query.self, DataCommand.self, Audit.self, Bench.self]
+        subcommands: [
+            Demo.self, PKI.self, Directory.self, Node.self, TaskCommand.self, InputCommand.self, OutputCommand.self,
+            CTS.self, Query.self, DataCommand.self, Audit.self, Bench.self,
+        ]
     )
 }

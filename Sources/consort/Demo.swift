@@ -10,7 +10,7 @@ import Crypto
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Demo: AsyncParsableCommand {
@@ -35,25 +35,37 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Keep the consortium's files (certificates, configurations, logs, databases) in this directory.")
     var keep: String?
 
-    @Option(help: ArgumentHelp("Keep each node's audit trail and tasks in PostgreSQL: a fresh database per node is created on this server (the user needs CREATEDB) and dropped afterwards unless --keep.", valueName: "postgres-url"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep each node's audit trail and tasks in PostgreSQL: a fresh database per node is created on this server (the user needs CREATEDB) and dropped afterwards unless --keep.",
+            valueName: "postgres-url"))
     var database: String?
 
     func validate() throws {
-        guard (2...1_000_000).contains(records) else { throw ValidationError("--records must be 2...1000000 (the task's maxRows)") }
+        guard (2...1_000_000).contains(records) else {
+            throw ValidationError("--records must be 2...1000000 (the task's maxRows)")
+        }
     }
 
     func run() async throws {
         let root: String
         if let keep {
             root = URL(fileURLWithPath: keep).standardizedFileURL.path
-            guard !FileManager.default.fileExists(atPath: root) else { throw ValidationError("'\(keep)' exists: choose a new --keep directory") }
+            guard !FileManager.default.fileExists(atPath: root) else {
+                throw ValidationError("'\(keep)' exists: choose a new --keep directory")
+            }
         } else {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("consort-demo-\(UUID().uuidString.prefix(8))").path
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "consort-demo-\(UUID().uuidString.prefix(8))"
+                ).path
         }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if keep == nil { try? FileManager.default.removeItem(atPath: root) } }
         let computing = ["cp-a", "cp-b", "cp-c"]
-        guard let database else { return try await self.demo(in: root, stores: computing.map { "sqlite:\(root)/\($0)/data/audit.db" }) }
+        guard let database else {
+            return try await self.demo(in: root, stores: computing.map { "sqlite:\(root)/\($0)/data/audit.db" })
+        }
         let databases = try DemoDatabases(server: database, members: computing)
         try await databases.create()
         do {
@@ -62,7 +74,11 @@ struct Demo: AsyncParsableCommand {
             if keep == nil { await databases.drop() }
             throw error
         }
-        if keep == nil { await databases.drop() } else { print("the nodes' databases are kept: \(databases.names.joined(separator: ", "))") }
+        if keep == nil {
+            await databases.drop()
+        } else {
+            print("the nodes' databases are kept: \(databases.names.joined(separator: ", "))")
+        }
     }
 
     /// The demo proper, in `root`, with each computing party's store at `stores`.
@@ -71,10 +87,12 @@ struct Demo: AsyncParsableCommand {
 
         // 1. The consortium's PKI.
         let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Demo Operator")
-        let operatorCA = try CertificateAuthority(kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: root)
+        let operatorCA = try CertificateAuthority(
+            kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: root)
         try PEMFiles.write(try PEMFiles.pem([rootCertificate]), to: "\(root)/operator.pem")
         let memberRoles: [(String, String, Set<MemberRole>)] = [
-            ("nso-north", "Statistics North", [.input]), ("nso-south", "Statistics South", [.input]), ("eurostat", "Eurostat", [.output]),
+            ("nso-north", "Statistics North", [.input]), ("nso-south", "Statistics South", [.input]),
+            ("eurostat", "Eurostat", [.output]),
             ("cp-a", "Compute A", [.compute]), ("cp-b", "Compute B", [.compute]), ("cp-c", "Compute C", [.compute]),
             ("auditor", "Audit Office", [.auditor]),
         ]
@@ -83,7 +101,8 @@ struct Demo: AsyncParsableCommand {
             let key = P256.Signing.PrivateKey()
             let request = try MemberRequest.create(member: try MemberID(id), organisation: name, key: key)
             let certificate = try OperatorAuthority.admit(request, by: operatorCA, roles: roles)
-            authorities[id] = try MemberAuthority(CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: root))
+            authorities[id] = try MemberAuthority(
+                CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: root))
             try FileManager.default.createDirectory(atPath: "\(root)/\(id)", withIntermediateDirectories: true)
         }
         func user(_ id: String, _ name: String, _ roles: Set<InternalRole>) throws -> String {
@@ -96,10 +115,14 @@ struct Demo: AsyncParsableCommand {
         var members: [MemberDirectory.Member] = []
         for (id, name, roles) in memberRoles {
             let endpoint = computing.firstIndex(of: id).flatMap { URL(string: "https://127.0.0.1:\(ports[$0])") }
-            members.append(.init(id: try MemberID(id), name: name, roles: roles, certificate: authorities[id]!.authority.certificate, endpoint: endpoint))
+            members.append(
+                .init(
+                    id: try MemberID(id), name: name, roles: roles, certificate: authorities[id]!.authority.certificate,
+                    endpoint: endpoint))
         }
         let directory = try MemberDirectory(checking: members, issuedAt: Date())
-        try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(to: URL(fileURLWithPath: "\(root)/directory.json"))
+        try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(
+            to: URL(fileURLWithPath: "\(root)/directory.json"))
         clock.lap("certificates for 7 members and the signed directory")
 
         // 2. Three computing-party nodes, each with its own store.
@@ -108,15 +131,16 @@ struct Demo: AsyncParsableCommand {
         defer { for node in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
         for (index, id) in computing.enumerated() {
             try authorities[id]!.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: "\(root)/\(id)", name: "node")
-            var configuration = NodeConfiguration(member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
-                                                  directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                                                  store: stores[index], data: "\(root)/\(id)/data")
+            var configuration = NodeConfiguration(
+                member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
+                directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
+                store: stores[index], data: "\(root)/\(id)/data")
             configuration.checkpointSeconds = 1  // a short demo: checkpoint (and countersign) as soon as the log grows
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(root)/\(id)/node.json"))
             let process = Process()
             process.executableURL = executable
             process.arguments = ["node", "run", "--config", "\(root)/\(id)/node.json"]
-            FileManager.default.createFile(atPath: "\(root)/\(id)/node.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(root)/\(id)/node.log", contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(root)/\(id)/node.log"))
             process.standardError = process.standardOutput
             try process.run()
@@ -126,26 +150,34 @@ struct Demo: AsyncParsableCommand {
             let deadline = ContinuousClock.now + .seconds(60)
             while !FreePort.accepts(port) {
                 guard nodes[index].isRunning, ContinuousClock.now < deadline else {
-                    throw CommandFailure("node \(computing[index]) did not start: see \(root)/\(computing[index])/node.log")
+                    throw CommandFailure(
+                        "node \(computing[index]) did not start: see \(root)/\(computing[index])/node.log")
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        clock.lap("three computing-party nodes listening (mutual TLS 1.3; stores: \(database == nil ? "SQLite" : "PostgreSQL"))")
+        clock.lap(
+            "three computing-party nodes listening (mutual TLS 1.3; stores: \(database == nil ? "SQLite" : "PostgreSQL"))"
+        )
 
         // 3. Every member signs the task; a signer of nso-north submits it.
-        let text = ExampleSpecification.householdIncome(now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
-                                                        title: "Household income by region (demo)")
+        let text = ExampleSpecification.householdIncome(
+            now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
+            title: "Household income by region (demo)")
         var jws = MultiSignatureJWS(payload: Array(text.utf8))
         for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
-            try jws.sign(as: try SigningIdentity.load(identity: try user(id, "signer", [.signer])), member: try MemberID(id))
+            try jws.sign(
+                as: try SigningIdentity.load(identity: try user(id, "signer", [.signer])), member: try MemberID(id))
         }
         let task = jws.taskID
         func client(_ identity: String) throws -> MemberClient {
-            MemberClient(identity: try SigningIdentity.load(identity: identity), root: rootCertificate, directory: directory)
+            MemberClient(
+                identity: try SigningIdentity.load(identity: identity), root: rootCertificate, directory: directory)
         }
         let (_, accepted) = try await client("\(root)/nso-north/signer").submit(jws.serialized())
-        if let refused = accepted.first(where: { !$0.succeeded }) { throw CommandFailure("\(refused.member) refused the task: \(refused.body)") }
+        if let refused = accepted.first(where: { !$0.succeeded }) {
+            throw CommandFailure("\(refused.member) refused the task: \(refused.body)")
+        }
         print("task \(task)\n  \"\(ExampleSpecification.householdQuery)\"\n  accepted by cp-a, cp-b, cp-c")
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
 
@@ -160,7 +192,9 @@ struct Demo: AsyncParsableCommand {
             let data = try CSVTable.parse(csv, table: table, source: "\(office)/households.csv")
             parts.append(data)
             let upload = try await client(try user(office, "uploader", [.uploader]))
-                .upload(data, task: task, table: "households", cts: cts, progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
+                .upload(
+                    data, task: task, table: "households", cts: cts,
+                    progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
             guard upload.failures == 0 else {
                 var lines: [String] = []
                 InputCommand.Upload.print(upload, table: "households") { lines.append($0) }
@@ -176,8 +210,12 @@ struct Demo: AsyncParsableCommand {
         while true {
             let states = try await analyst.status(task: task)
             if states.allSatisfy({ $0.value?.state == .resultsReady }) { break }
-            if let failed = states.first(where: { $0.value?.state == .aborted }) { throw CommandFailure("the computation was aborted: \(failed.body)") }
-            guard ContinuousClock.now < deadline else { throw CommandFailure("the computation did not finish in 10 minutes: \(states.map(\.line))") }
+            if let failed = states.first(where: { $0.value?.state == .aborted }) {
+                throw CommandFailure("the computation was aborted: \(failed.body)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw CommandFailure("the computation did not finish in 10 minutes: \(states.map(\.line))")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         clock.lap("MPC between the three nodes over mutual TLS")
@@ -187,8 +225,12 @@ struct Demo: AsyncParsableCommand {
         clock.lap("result shares fetched by the output party, checked and reconstructed")
         print("\nresult for eurostat:\n" + result.table())
         let plaintext = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
-        let agrees = zip(result.rows, plaintext.rows).allSatisfy { zip($0, $1).allSatisfy { Self.close($0, $1) } } && result.rows.count == plaintext.rows.count
-        print("the same query in plaintext on the pooled data (which no one ever held) gives the same result: \(agrees ? "yes" : "NO")")
+        let agrees =
+            zip(result.rows, plaintext.rows).allSatisfy { zip($0, $1).allSatisfy { Self.close($0, $1) } }
+            && result.rows.count == plaintext.rows.count
+        print(
+            "the same query in plaintext on the pooled data (which no one ever held) gives the same result: \(agrees ? "yes" : "NO")"
+        )
 
         // 7. The auditor pulls every node's audit trail over mutual TLS and verifies each chain and their agreement.
         print("\nthe auditor pulls every node's audit log:")
@@ -196,7 +238,9 @@ struct Demo: AsyncParsableCommand {
         guard await auditor.pullAudit(into: "\(root)/audit", report: { print($0) }) == 0 else {
             throw CommandFailure("the audit logs could not all be pulled")
         }
-        guard try await Audit.Verify.verifyDirectory("\(root)/audit", root: rootCertificate, report: { print("  " + $0) }) else {
+        guard
+            try await Audit.Verify.verifyDirectory("\(root)/audit", root: rootCertificate, report: { print("  " + $0) })
+        else {
             throw CommandFailure("the audit logs do not verify (see above)")
         }
         for node in nodes { kill(node.processIdentifier, SIGTERM) }

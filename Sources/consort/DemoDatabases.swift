@@ -29,13 +29,18 @@ struct DemoDatabases {
 
     func create() async throws {
         try await self.run { connection, logger in
-            for name in self.names { try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
+            for name in self.names {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            }
         }
     }
 
     func drop() async {
         try? await self.run { connection, logger in
-            for name in self.names { try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger) }
+            for name in self.names {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+            }
         }
     }
 
@@ -43,8 +48,9 @@ struct DemoDatabases {
         let address = try PostgresAddress(self.server)
         let logger = Logger(label: "consort.demo.postgres")
         do {
-            let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: address.configuration,
-                                                                  id: 1, logger: logger)
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: address.configuration,
+                id: 1, logger: logger)
             do {
                 try await body(connection, logger)
                 try await connection.close()
@@ -53,7 +59,9 @@ struct DemoDatabases {
                 throw error
             }
         } catch let error as PSQLError {
-            throw CommandFailure("PostgreSQL at \(address.redacted): \(error.serverInfo?[.message] ?? "\(error.code)") (the user needs CREATEDB)")
+            throw CommandFailure(
+                "PostgreSQL at \(address.redacted): \(error.serverInfo?[.message] ?? "\(error.code)") (the user needs CREATEDB)"
+            )
         } catch {
             throw CommandFailure("PostgreSQL at \(address.redacted): \(error)")
         }

@@ -30,12 +30,16 @@ struct Directory: AsyncParsableCommand {
 
         func run() async throws {
             let authority = try CertificateAuthority.load(directory: `operator`)
-            guard authority.kind == .operator else { throw ValidationError("'\(`operator`)' is a member CA: the operator signs the directory") }
+            guard authority.kind == .operator else {
+                throw ValidationError("'\(`operator`)' is a member CA: the operator signs the directory")
+            }
             try Files.refuseToOverwrite(out)
             let base = URL(fileURLWithPath: input).deletingLastPathComponent().path
-            let directory = try MemberDirectory.readMembers(Array(try Data(contentsOf: URL(fileURLWithPath: input))), baseDirectory: base,
-                                                           root: authority.certificate)
-            try Data(try directory.signed(by: authority.certificate, key: authority.privateKey)).write(to: URL(fileURLWithPath: out))
+            let directory = try MemberDirectory.readMembers(
+                Array(try Data(contentsOf: URL(fileURLWithPath: input))), baseDirectory: base,
+                root: authority.certificate)
+            try Data(try directory.signed(by: authority.certificate, key: authority.privateKey)).write(
+                to: URL(fileURLWithPath: out))
             print("signed a directory of \(directory.members.count) member(s) to \(out)")
         }
     }
@@ -54,14 +58,20 @@ struct Directory: AsyncParsableCommand {
 
         func run() async throws {
             let anchor = try PEMFiles.readCertificates(root)[0]
-            let directory = try MemberDirectory.verify(Array(try Data(contentsOf: URL(fileURLWithPath: file))), root: anchor)
-            print("directory signed by \(anchor.subject), issued \(DocumentReader.formatTimestamp(directory.issuedAt)): verified")
+            let directory = try MemberDirectory.verify(
+                Array(try Data(contentsOf: URL(fileURLWithPath: file))), root: anchor)
+            print(
+                "directory signed by \(anchor.subject), issued \(DocumentReader.formatTimestamp(directory.issuedAt)): verified"
+            )
             for member in directory.members {
                 let fingerprint = Files.colonFingerprint(VerifiedIdentity.fingerprint(of: member.certificate))
-                print("  \(member.id)  \(member.name)  roles: \(member.roles.sorted().map(\.rawValue).joined(separator: ","))"
-                      + (member.endpoint.map { "  node: \($0.absoluteString)" } ?? "")
-                      + (member.mpcPort.map { "  mpc port: \($0)" } ?? ""))
-                print("      CA \(fingerprint.prefix(23))…  valid until \(DocumentReader.formatTimestamp(member.certificate.notValidAfter))")
+                print(
+                    "  \(member.id)  \(member.name)  roles: \(member.roles.sorted().map(\.rawValue).joined(separator: ","))"
+                        + (member.endpoint.map { "  node: \($0.absoluteString)" } ?? "")
+                        + (member.mpcPort.map { "  mpc port: \($0)" } ?? ""))
+                print(
+                    "      CA \(fingerprint.prefix(23))…  valid until \(DocumentReader.formatTimestamp(member.certificate.notValidAfter))"
+                )
             }
         }
     }

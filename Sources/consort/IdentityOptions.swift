@@ -3,7 +3,8 @@ import ConsortPKI
 
 /// `--identity DIR/NAME` (DIR/NAME.key + DIR/NAME.pem), or `--key` and `--cert`: how every command takes an identity.
 struct IdentityOptions: ParsableArguments {
-    @Option(help: "The identity to act as: DIR/NAME means DIR/NAME.key and DIR/NAME.pem (as 'consort pki issue' writes).")
+    @Option(
+        help: "The identity to act as: DIR/NAME means DIR/NAME.key and DIR/NAME.pem (as 'consort pki issue' writes).")
     var identity: String?
 
     @Option(help: "The private key (PEM), with --cert instead of --identity.")

@@ -5,11 +5,13 @@ import ConsortSpec
 import Foundation
 
 struct InputCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "input", abstract: "Provide a task's input data.", subcommands: [Upload.self])
+    static let configuration = CommandConfiguration(
+        commandName: "input", abstract: "Provide a task's input data.", subcommands: [Upload.self])
 
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a CSV against the CTS, secret-share it here, and upload one share to each computing party.",
+            abstract:
+                "Validate a CSV against the CTS, secret-share it here, and upload one share to each computing party.",
             discussion: """
                 Nothing leaves this machine in the clear: each computing party receives only its share of every value,
                 for the task's engine. Each party answers with a receipt signed by its node; the receipts are checked.
@@ -29,8 +31,9 @@ struct InputCommand: AsyncParsableCommand {
         func run() async throws {
             let upload: MemberClient.Upload
             do {
-                upload = try await client.client().upload(csv: csv, task: task, table: table,
-                                                          progress: ProgressBar(mode: progress, label: "uploading \(table)"))
+                upload = try await client.client().upload(
+                    csv: csv, task: task, table: table,
+                    progress: ProgressBar(mode: progress, label: "uploading \(table)"))
             } catch let error as ClientError where error.code == .invalidInput {
                 throw ValidationError(error.message)
             }
@@ -49,11 +52,13 @@ struct InputCommand: AsyncParsableCommand {
 }
 
 struct OutputCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "output", abstract: "Receive a task's result.", subcommands: [Fetch.self])
+    static let configuration = CommandConfiguration(
+        commandName: "output", abstract: "Receive a task's result.", subcommands: [Fetch.self])
 
     struct Fetch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Collect the result shares from every computing party, check they fit together, and reconstruct the result.",
+            abstract:
+                "Collect the result shares from every computing party, check they fit together, and reconstruct the result.",
             discussion: """
                 Example:
                   consort output fetch --task 3f2a… --identity eurostat/analyst --directory directory.json --root op/operator.pem

@@ -80,7 +80,8 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
             let trueVariance = Double(sumOfSquares) / Double(n) - (Double(sum) / Double(n)) * (Double(sum) / Double(n))
             let variance = fixedPoint.decode(UInt64(bitPattern: result[3]))
             let bound = (2 * Double(sum) / Double(n) + 3) / Double(1 << f)
-            return result[0] == sum && result[1] == sumOfSquares && result[2] == mean && abs(variance - trueVariance) <= bound
+            return result[0] == sum && result[1] == sumOfSquares && result[2] == mean
+                && abs(variance - trueVariance) <= bound
         }
     }
 }
@@ -88,7 +89,8 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
 /// The engine a benchmark runs: this build's replicated engine with the security asked for.
 enum MPCBenchEngine {
     static func resolve(security: EngineTraits.Security) throws -> any MPCEngine.Type {
-        guard let engine = EngineCatalog.engine(named: "replicated3", security: security, majority: .honest, parties: 3) else {
+        guard let engine = EngineCatalog.engine(named: "replicated3", security: security, majority: .honest, parties: 3)
+        else {
             throw CommandFailure("this build has no replicated3 engine with \(security.rawValue) security")
         }
         return engine
@@ -96,8 +98,9 @@ enum MPCBenchEngine {
 
     /// The envelope header of party `party`'s shares in a benchmark directory.
     static func header<E: MPCEngine>(_ engine: E.Type, party: Int, columns: Int, rows: Int) -> ShareEnvelope.Header {
-        ShareEnvelope.Header(engine: E.traits.identity, modulus: E.traits.domain.modulus, party: party, parties: 3, task: "bench",
-                             columns: (0..<columns).map { "x\($0)" }, rows: rows)
+        ShareEnvelope.Header(
+            engine: E.traits.identity, modulus: E.traits.domain.modulus, party: party, parties: 3, task: "bench",
+            columns: (0..<columns).map { "x\($0)" }, rows: rows)
     }
 }
 

@@ -31,9 +31,11 @@ struct Node: AsyncParsableCommand {
         @Option(help: "The operator root certificate.") var root: String
         @Option(help: "The signed member directory.") var directory: String
         @Option(help: "HOST:PORT for the mutual-TLS API.") var listen: String
-        @Option(help: "Audit store: sqlite:PATH (default: DATA/audit.db) or postgres://user@host:port/db.") var store: String?
+        @Option(help: "Audit store: sqlite:PATH (default: DATA/audit.db) or postgres://user@host:port/db.") var store:
+            String?
         @Option(help: "Data directory (default: 'data' next to the configuration).") var data: String?
-        @Option(help: "A CRL file (PEM) to enforce: the operator's and each member's (repeatable).") var crl: [String] = []
+        @Option(help: "A CRL file (PEM) to enforce: the operator's and each member's (repeatable).") var crl: [String] =
+            []
         @Option(help: "Where to write the configuration.") var out: String
 
         func run() async throws {
@@ -43,8 +45,12 @@ struct Node: AsyncParsableCommand {
             let outDirectory = URL(fileURLWithPath: absolute(out)).deletingLastPathComponent().path
             let dataDirectory = data.map(absolute) ?? "\(outDirectory)/data"
             var configuration = NodeConfiguration(
-                member: member, identity: absolute(identity), root: absolute(root), directory: absolute(directory), listen: listen,
-                store: store.map { $0.hasPrefix("sqlite:") && !$0.hasPrefix("sqlite:/") ? "sqlite:" + absolute(String($0.dropFirst(7))) : $0 }
+                member: member, identity: absolute(identity), root: absolute(root), directory: absolute(directory),
+                listen: listen,
+                store: store.map {
+                    $0.hasPrefix("sqlite:") && !$0.hasPrefix("sqlite:/")
+                        ? "sqlite:" + absolute(String($0.dropFirst(7))) : $0
+                }
                     ?? "sqlite:\(dataDirectory)/audit.db",
                 data: dataDirectory
             )
@@ -85,8 +91,10 @@ struct Node: AsyncParsableCommand {
                 print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
                 do {
                     let server = NodeServer(node: node, log: log, tasks: tasks, metrics: metrics, logger: loggerCopy)
-                    let group = ServiceGroup(configuration: .init(services: try await server.services(), gracefulShutdownSignals: [.sigterm, .sigint],
-                                                                  logger: loggerCopy))
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: try await server.services(), gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: loggerCopy))
                     try await group.run()
                     try await server.stopped()
                     try await tasks.close()

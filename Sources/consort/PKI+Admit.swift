@@ -30,7 +30,9 @@ extension PKI {
         @Option(help: "Validity in days (never beyond the root's).")
         var days: Int = 365
 
-        @Option(name: .customLong("dns-domain"), help: "Restrict the DNS names the member may put in its node certificates.")
+        @Option(
+            name: .customLong("dns-domain"), help: "Restrict the DNS names the member may put in its node certificates."
+        )
         var dnsDomain: String?
 
         func run() async throws {

@@ -32,8 +32,9 @@ extension PKI {
             let crl = try registry.issueCRL(by: authority, days: days)
             try PEMFiles.write(crl.pemString, to: out)
             try registry.save(directory: ca)
-            print("CRL #\(registry.lastCRLNumber) of \(authority.certificate.subject): \(crl.entries.count) revoked, "
-                  + "next update \(crl.nextUpdate!.formatted(.iso8601)) -> \(out)")
+            print(
+                "CRL #\(registry.lastCRLNumber) of \(authority.certificate.subject): \(crl.entries.count) revoked, "
+                    + "next update \(crl.nextUpdate!.formatted(.iso8601)) -> \(out)")
         }
     }
 }

@@ -56,7 +56,9 @@ extension PKI {
                 guard role.isEmpty else { throw ValidationError("--role is for user certificates only") }
                 identity = try authority.issueNode(dnsNames: dns, ipAddresses: ip, days: days)
             case .user:
-                guard dns.isEmpty && ip.isEmpty else { throw ValidationError("--dns and --ip are for node certificates only") }
+                guard dns.isEmpty && ip.isEmpty else {
+                    throw ValidationError("--dns and --ip are for node certificates only")
+                }
                 let roles = Set(try role.map(InternalRole.init(parsing:)))
                 identity = try authority.issueUser(name: name, roles: roles, days: days)
             }

@@ -32,7 +32,9 @@ extension PKI {
             var registry = try RevocationRegistry.load(directory: ca)
             try registry.revoke(certificate, by: authority, reason: try RevocationReason(name: reason))
             try registry.save(directory: ca)
-            print("revoked \(try VerifiedIdentityPrinter.uri(of: certificate)) (serial \(Hex.encode(certificate.serialNumber.bytes)))")
+            print(
+                "revoked \(try VerifiedIdentityPrinter.uri(of: certificate)) (serial \(Hex.encode(certificate.serialNumber.bytes)))"
+            )
             print("publish it: consort pki crl --ca \(ca) --out FILE")
         }
     }

@@ -27,7 +27,9 @@ extension PKI {
         @Option(help: "A CRL to check against (repeatable).")
         var crl: [String] = []
 
-        @Flag(name: .customLong("require-crl"), help: "Fail unless every issuer in the chain has a current CRL among --crl.")
+        @Flag(
+            name: .customLong("require-crl"),
+            help: "Fail unless every issuer in the chain has a current CRL among --crl.")
         var requireCRL = false
 
         @Option(help: "Verify as of this ISO 8601 time instead of now.")

@@ -17,7 +17,8 @@ struct Query: AsyncParsableCommand {
         let document = try SpecificationDocument.read(file)
         let (cts, diagnostics) = try document.specification(engines: EngineRegistry.shared)
         guard let cts else {
-            throw ValidationError("'\(file)' is not a readable CTS:\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n"))
+            throw ValidationError(
+                "'\(file)' is not a readable CTS:\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n"))
         }
         do {
             return (cts, try QueryChecker.check(cts))
@@ -48,8 +49,10 @@ struct Query: AsyncParsableCommand {
             let engine = try EngineRegistry.shared.engine(for: specification.engine)
             let estimate = try await plan.costEstimate(on: engine)
             let perParty = estimate.bytes / max(1, specification.engine.parties)
-            print("\nMPC cost on \(specification.engine.identity) at maxRows (\(plan.table.maxRows) rows), from the engine's cost model: "
-                  + "\(estimate.rounds) rounds, \(ByteCountFormatter.string(fromByteCount: Int64(perParty), countStyle: .binary)) sent per computing party")
+            print(
+                "\nMPC cost on \(specification.engine.identity) at maxRows (\(plan.table.maxRows) rows), from the engine's cost model: "
+                    + "\(estimate.rounds) rounds, \(ByteCountFormatter.string(fromByteCount: Int64(perParty), countStyle: .binary)) sent per computing party"
+            )
         }
     }
 
@@ -91,7 +94,9 @@ struct Query: AsyncParsableCommand {
             let start = ContinuousClock.now
             var parts: [TableData] = []
             for item in input {
-                guard let equals = item.firstIndex(of: "=") else { throw ValidationError("--input must be TABLE=CSV, not '\(item)'") }
+                guard let equals = item.firstIndex(of: "=") else {
+                    throw ValidationError("--input must be TABLE=CSV, not '\(item)'")
+                }
                 let (table, path) = (String(item[..<equals]), String(item[item.index(after: equals)...]))
                 guard table == plan.table.name else {
                     throw ValidationError("--input \(item): the query reads table '\(plan.table.name)', not '\(table)'")
@@ -100,10 +105,15 @@ struct Query: AsyncParsableCommand {
                     throw ValidationError("\(error)")
                 }
             }
-            guard !parts.isEmpty else { throw ValidationError("give the rows of table '\(plan.table.name)' with --input \(plan.table.name)=FILE.csv") }
+            guard !parts.isEmpty else {
+                throw ValidationError(
+                    "give the rows of table '\(plan.table.name)' with --input \(plan.table.name)=FILE.csv")
+            }
             let data = TableData.union(parts)
             guard data.rows <= plan.table.maxRows else {
-                throw ValidationError("the inputs have \(data.rows) rows together; table '\(plan.table.name)' allows at most \(plan.table.maxRows)")
+                throw ValidationError(
+                    "the inputs have \(data.rows) rows together; table '\(plan.table.name)' allows at most \(plan.table.maxRows)"
+                )
             }
             let read = ContinuousClock.now
             let result: QueryResult
@@ -111,13 +121,19 @@ struct Query: AsyncParsableCommand {
                 switch engine {
                 case .plain:
                     result = try PlainEngine.run(plan, on: data)
-                    if timings { Self.report("read \(data.rows) rows: \(read - start); computed in plaintext: \(ContinuousClock.now - read)") }
+                    if timings {
+                        Self.report(
+                            "read \(data.rows) rows: \(read - start); computed in plaintext: \(ContinuousClock.now - read)"
+                        )
+                    }
                 case .mpc:
-                    let (mpcResult, figures) = try await MPCQueryEngine.run(plan, on: data, engine: specification.engine)
+                    let (mpcResult, figures) = try await MPCQueryEngine.run(
+                        plan, on: data, engine: specification.engine)
                     result = mpcResult
                     if timings {
-                        Self.report("read \(data.rows) rows: \(read - start); shared: \(figures.sharing); computed under MPC: \(figures.computing) "
-                                    + "(\(figures.rounds) rounds, \(figures.bytesPerParty) bytes sent per party)")
+                        Self.report(
+                            "read \(data.rows) rows: \(read - start); shared: \(figures.sharing); computed under MPC: \(figures.computing) "
+                                + "(\(figures.rounds) rounds, \(figures.bytesPerParty) bytes sent per party)")
                     }
                 }
             } catch let error as QueryError {
@@ -158,12 +174,18 @@ struct DataCommand: AsyncParsableCommand {
 
         func run() async throws {
             let document = try SpecificationDocument.read(cts)
-            guard let specification = try document.specification().0 else { throw ValidationError("'\(cts)' is not a readable CTS") }
+            guard let specification = try document.specification().0 else {
+                throw ValidationError("'\(cts)' is not a readable CTS")
+            }
             guard let model = specification.table(named: table) else {
-                throw ValidationError("the CTS has no table '\(table)' (tables: \(specification.tables.map(\.name).joined(separator: ", ")))")
+                throw ValidationError(
+                    "the CTS has no table '\(table)' (tables: \(specification.tables.map(\.name).joined(separator: ", ")))"
+                )
             }
             let text: String
-            do { text = try DataSynth.csv(table: model, rows: rows, seed: seed) } catch let error as QueryError { throw ValidationError("\(error)") }
+            do { text = try DataSynth.csv(table: model, rows: rows, seed: seed) } catch let error as QueryError {
+                throw ValidationError("\(error)")
+            }
             try Data(text.utf8).write(to: URL(fileURLWithPath: out))
             print("wrote \(rows) rows of '\(table)' to \(out)")
         }

@@ -9,19 +9,24 @@ import Foundation
 /// `CONSORT_PROFILE`); a flag wins over the environment, which wins over the profile (`ClientProfile`).
 struct ClientOptions: ParsableArguments {
     @OptionGroup var identity: IdentityOptions
-    @Option(help: "The operator-signed member directory (or CONSORT_DIRECTORY, or the profile's).") var directory: String?
+    @Option(help: "The operator-signed member directory (or CONSORT_DIRECTORY, or the profile's).") var directory:
+        String?
     @Option(help: "The operator root certificate (or CONSORT_ROOT, or the profile's).") var root: String?
-    @Option(help: ArgumentHelp(
-        "A client profile (or CONSORT_PROFILE): JSON {\"identity\": \"DIR/NAME\", \"directory\": FILE, \"root\": FILE}, paths relative to it.",
-        valueName: "file")) var profile: String?
+    @Option(
+        help: ArgumentHelp(
+            "A client profile (or CONSORT_PROFILE): JSON {\"identity\": \"DIR/NAME\", \"directory\": FILE, \"root\": FILE}, paths relative to it.",
+            valueName: "file")) var profile: String?
 
     /// Identity, directory and root after applying flags, environment and profile, in that order.
-    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (identity: SigningIdentity, directory: String, root: String) {
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (
+        identity: SigningIdentity, directory: String, root: String
+    ) {
         let explicitKeys = self.identity.key != nil || self.identity.cert != nil
         let settings: (identity: String?, directory: String, root: String)
         do {
-            settings = try ClientProfile.resolve(explicit: ClientProfile(identity: self.identity.identity, directory: self.directory, root: self.root),
-                                                 profile: self.profile, needsIdentity: !explicitKeys, environment: environment)
+            settings = try ClientProfile.resolve(
+                explicit: ClientProfile(identity: self.identity.identity, directory: self.directory, root: self.root),
+                profile: self.profile, needsIdentity: !explicitKeys, environment: environment)
         } catch let error as ClientError {
             throw ValidationError(error.message)
         }
@@ -32,7 +37,9 @@ struct ClientOptions: ParsableArguments {
     /// The member client these options describe.
     func client() throws -> MemberClient {
         let (signer, directory, root) = try self.resolved()
-        do { return try MemberClient.load(identity: signer, directory: directory, root: root) } catch let error as ClientError {
+        do { return try MemberClient.load(identity: signer, directory: directory, root: root) } catch let error
+            as ClientError
+        {
             throw ValidationError(error.message)
         }
     }
@@ -119,11 +126,15 @@ struct TaskCommand: AsyncParsableCommand {
         )
 
         @Argument(help: "The task id (SHA-256 of the CTS).") var task: String
-        @Option(help: ArgumentHelp("Ask only this member's node (repeatable); by default every node.", valueName: "member")) var node: [String] = []
+        @Option(
+            help: ArgumentHelp("Ask only this member's node (repeatable); by default every node.", valueName: "member"))
+        var node: [String] = []
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            do { try report(try await client.client().status(task: task, only: Set(node))) } catch let error as ClientError {
+            do { try report(try await client.client().status(task: task, only: Set(node))) } catch let error
+                as ClientError
+            {
                 throw ValidationError(error.message)
             }
         }

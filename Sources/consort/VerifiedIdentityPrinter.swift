@@ -4,7 +4,9 @@ import X509
 /// Prints identities the way every command shows them.
 enum VerifiedIdentityPrinter {
     static func uri(of certificate: Certificate) throws -> String {
-        guard let names = try certificate.extensions.subjectAlternativeNames else { return certificate.subject.description }
+        guard let names = try certificate.extensions.subjectAlternativeNames else {
+            return certificate.subject.description
+        }
         for case .uniformResourceIdentifier(let uri) in names { return uri }
         return certificate.subject.description
     }

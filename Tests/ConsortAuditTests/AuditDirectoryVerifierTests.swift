@@ -12,8 +12,10 @@ struct AuditDirectoryVerifierTests {
 
     /// Three computing-party nodes' logs: each accepted the task and reports `outcomes[i]`; cp-a's checkpoint is
     /// countersigned by cp-b, whose log records it unless `witnessRecorded` is false.
-    static func logs(outcomes: [AuditAction] = [.computeFinished, .computeFinished, .computeFinished],
-                     witnessRecorded: Bool = true) async throws -> (TestConsortium, [AuditDirectoryVerifier.NodeLog]) {
+    static func logs(
+        outcomes: [AuditAction] = [.computeFinished, .computeFinished, .computeFinished],
+        witnessRecorded: Bool = true
+    ) async throws -> (TestConsortium, [AuditDirectoryVerifier.NodeLog]) {
         var consortium = try TestConsortium()
         let members = ["cp-a", "cp-b", "cp-c"]
         var identities: [SigningIdentity] = []
@@ -37,14 +39,19 @@ struct AuditDirectoryVerifierTests {
         var checkpoint = try await logs[0].checkpoint()
         checkpoint.witnesses = [try checkpoint.witnessed(by: identities[1], member: try MemberID("cp-b"))]
         if witnessRecorded {
-            try await logs[1].record(.checkpointWitnessed, by: .system(try MemberID("cp-b")), details: [
-                "node": .string("cp-a"), "size": .number(JSONNumber(checkpoint.size)), "root": .string(Hex.encode(checkpoint.rootHash)),
-            ])
+            try await logs[1].record(
+                .checkpointWitnessed, by: .system(try MemberID("cp-b")),
+                details: [
+                    "node": .string("cp-a"), "size": .number(JSONNumber(checkpoint.size)),
+                    "root": .string(Hex.encode(checkpoint.rootHash)),
+                ])
         }
         var result: [AuditDirectoryVerifier.NodeLog] = []
         for (index, member) in members.enumerated() {
-            result.append(.init(member: member, entries: try await stores[index].allEntries(), chain: identities[index].chain,
-                                checkpoints: index == 0 ? [checkpoint] : []))
+            result.append(
+                .init(
+                    member: member, entries: try await stores[index].allEntries(), chain: identities[index].chain,
+                    checkpoints: index == 0 ? [checkpoint] : []))
             try await stores[index].close()
         }
         return (consortium, result)
@@ -56,7 +63,9 @@ struct AuditDirectoryVerifierTests {
         let report = await AuditDirectoryVerifier.verify(logs, root: consortium.root.certificate)
         #expect(report.verified, "\(report.lines)")
         #expect(report.lines.last == "audit verified: 3 node(s) agree on 1 task(s)")
-        #expect(report.lines[0].contains("cp-a: OK") && report.lines[0].contains("1 checkpoint(s) with 1 witness signature(s)"))
+        #expect(
+            report.lines[0].contains("cp-a: OK")
+                && report.lines[0].contains("1 checkpoint(s) with 1 witness signature(s)"))
         #expect(report.outcomes[Self.task] == ["cp-a": "computed", "cp-b": "computed", "cp-c": "computed"])
     }
 
@@ -65,7 +74,9 @@ struct AuditDirectoryVerifierTests {
         let (consortium, logs) = try await Self.logs(outcomes: [.computeFinished, .computeAborted, .computeFinished])
         let report = await AuditDirectoryVerifier.verify(logs, root: consortium.root.certificate)
         #expect(!report.verified)
-        #expect(report.lines.contains { $0.contains("the nodes disagree") && $0.contains("cp-b aborted") }, "\(report.lines)")
+        #expect(
+            report.lines.contains { $0.contains("the nodes disagree") && $0.contains("cp-b aborted") },
+            "\(report.lines)")
         let (other, stopped) = try await Self.logs(outcomes: [.taskHalted, .computeAborted, .taskExpired])
         #expect(await AuditDirectoryVerifier.verify(stopped, root: other.root.certificate).verified)
     }
@@ -75,7 +86,9 @@ struct AuditDirectoryVerifierTests {
         let (consortium, logs) = try await Self.logs(witnessRecorded: false)
         let report = await AuditDirectoryVerifier.verify(logs, root: consortium.root.certificate)
         #expect(!report.verified)
-        #expect(report.lines.contains { $0.contains("claims a countersignature of cp-b, whose log does not record it") }, "\(report.lines)")
+        #expect(
+            report.lines.contains { $0.contains("claims a countersignature of cp-b, whose log does not record it") },
+            "\(report.lines)")
     }
 
     @Test("an edited entry, a log under another node's certificate, and another root all fail")
@@ -84,7 +97,8 @@ struct AuditDirectoryVerifierTests {
         var edited = logs
         edited[2].entries[1].details = #"{"rows":1}"#
         let report = await AuditDirectoryVerifier.verify(edited, root: consortium.root.certificate)
-        #expect(!report.verified && report.lines.contains { $0.hasPrefix("cp-c: FAILED at entry 2") }, "\(report.lines)")
+        #expect(
+            !report.verified && report.lines.contains { $0.hasPrefix("cp-c: FAILED at entry 2") }, "\(report.lines)")
         var swapped = logs
         swapped[1].chain = logs[2].chain
         #expect(!(await AuditDirectoryVerifier.verify(swapped, root: consortium.root.certificate)).verified)

@@ -15,14 +15,26 @@ struct AuditEntryTests {
             var draft = try fixture.draft(index)
             if index == 3 { draft.taskID = nil }
             if index == 4 { draft.actor.subject = "quote \" backslash \\ newline \n tab \t é" }
-            let entry = try AuditEntry.seal(draft, seq: Int64(index + 1), previousHash: AuditEntry.genesisHash, node: fixture.node, key: fixture.key)
-            let generic = JSONWriter.write(.object(JSONObject([
-                ("v", .number(JSONNumber(1))), ("seq", .number(JSONNumber(entry.seq))), ("time", .string(entry.time)),
-                ("node", .string(entry.node.rawValue)),
-                ("actor", .object(JSONObject([("fingerprint", .string(entry.actor.fingerprint)), ("subject", .string(entry.actor.subject))]))),
-                ("action", .string(entry.action.rawValue)), ("task", entry.taskID.map { .string($0) } ?? .null),
-                ("details", .string(entry.details)), ("prev", .string(Hex.encode(entry.previousHash))),
-            ])), sortedKeys: true)
+            let entry = try AuditEntry.seal(
+                draft, seq: Int64(index + 1), previousHash: AuditEntry.genesisHash, node: fixture.node, key: fixture.key
+            )
+            let generic = JSONWriter.write(
+                .object(
+                    JSONObject([
+                        ("v", .number(JSONNumber(1))), ("seq", .number(JSONNumber(entry.seq))),
+                        ("time", .string(entry.time)),
+                        ("node", .string(entry.node.rawValue)),
+                        (
+                            "actor",
+                            .object(
+                                JSONObject([
+                                    ("fingerprint", .string(entry.actor.fingerprint)),
+                                    ("subject", .string(entry.actor.subject)),
+                                ]))
+                        ),
+                        ("action", .string(entry.action.rawValue)), ("task", entry.taskID.map { .string($0) } ?? .null),
+                        ("details", .string(entry.details)), ("prev", .string(Hex.encode(entry.previousHash))),
+                    ])), sortedKeys: true)
             #expect(entry.canonicalBytes == generic)
             #expect(entry.entryHash == Array(SHA256.hash(data: generic)))
             #expect(try StrictJSONReader().parse(entry.canonicalBytes).objectValue?.keys.count == 9)
@@ -35,8 +47,9 @@ struct AuditEntryTests {
         let draft = try AuditDraft(actor: fixture.actor, action: .dataPurged, details: details)
         #expect(draft.details == #"{"a":["x",true,null],"b":2}"#)
         #expect(throws: AuditError.self) {
-            try AuditDraft(actor: fixture.actor, action: .dataPurged,
-                           details: JSONObject([("share", .number(JSONNumber(text: "0.5", double: 0.5, integer: nil)))]))
+            try AuditDraft(
+                actor: fixture.actor, action: .dataPurged,
+                details: JSONObject([("share", .number(JSONNumber(text: "0.5", double: 0.5, integer: nil)))]))
         }
     }
 
@@ -54,7 +67,9 @@ struct AuditEntryTests {
     func addresses() throws {
         #expect(try AuditStores.Address("sqlite:data/audit.db") == .sqlite(path: "data/audit.db"))
         #expect(try AuditStores.Address("/var/lib/consort/audit.db") == .sqlite(path: "/var/lib/consort/audit.db"))
-        #expect(try AuditStores.Address("postgres://consort@db.example:5433/audit") == .postgres(url: "postgres://consort@db.example:5433/audit"))
+        #expect(
+            try AuditStores.Address("postgres://consort@db.example:5433/audit")
+                == .postgres(url: "postgres://consort@db.example:5433/audit"))
         for bad in ["", "sqlite:", "mysql://x@y/z", "postgres://db.example/audit", "postgres://consort@db.example"] {
             #expect(throws: AuditError(.invalidAddress, ""), "\(bad)") { try AuditStores.Address(bad) }
         }

@@ -1,10 +1,10 @@
 import ConsortAudit
 import ConsortPKI
+import ConsortSpec
 import ConsortTesting
 import Crypto
 import Foundation
 import Testing
-import ConsortSpec
 
 /// One behaviour for every audit store.
 @Suite("Audit store conformance")
@@ -33,19 +33,25 @@ struct AuditStoreConformanceTests {
         }
     }
 
-    @Test("concurrent writers never produce a gap or a fork, even from two processes' worth of logs", arguments: StoreKind.available)
+    @Test(
+        "concurrent writers never produce a gap or a fork, even from two processes' worth of logs",
+        arguments: StoreKind.available)
     func concurrentWriters(_ kind: StoreKind) async throws {
         let fixture = self.fixture
         _ = try await kind.withFreshAddress { address in
             // Two independent store handles on one database stand in for two processes.
             try await AuditStores.with(address) { first in
                 try await AuditStores.with(address) { second in
-                    let logs = [AuditLog(store: first, node: fixture.node, key: fixture.key),
-                                AuditLog(store: second, node: fixture.node, key: fixture.key)]
+                    let logs = [
+                        AuditLog(store: first, node: fixture.node, key: fixture.key),
+                        AuditLog(store: second, node: fixture.node, key: fixture.key),
+                    ]
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for writer in 0..<8 {
                             group.addTask {
-                                for index in 0..<100 { try await logs[writer % 2].append(try fixture.draft(writer * 1000 + index)) }
+                                for index in 0..<100 {
+                                    try await logs[writer % 2].append(try fixture.draft(writer * 1000 + index))
+                                }
                             }
                         }
                         try await group.waitForAll()
@@ -64,14 +70,18 @@ struct AuditStoreConformanceTests {
         let fixture = self.fixture
         _ = try await kind.withFreshAddress { address in
             try await AuditStores.with(address) { store in try await fixture.fill(store, count: 3) }
-            for statement in ["UPDATE audit_entries SET details = '{}' WHERE seq = 2", "DELETE FROM audit_entries WHERE seq = 3",
-                              "UPDATE audit_checkpoints SET size = 1", "DELETE FROM audit_witnesses"] {
+            for statement in [
+                "UPDATE audit_entries SET details = '{}' WHERE seq = 2", "DELETE FROM audit_entries WHERE seq = 3",
+                "UPDATE audit_checkpoints SET size = 1", "DELETE FROM audit_witnesses",
+            ] {
                 do {
                     try await StoreKind.execute([statement], on: address)
                     // Statements that match no row cannot be refused by a row trigger; only entry rows exist here.
                     #expect(!statement.contains("audit_entries"), "\(statement) was not refused")
                 } catch {
-                    #expect("\(error)".contains("append-only") || "\(String(reflecting: error))".contains("append-only"), "\(error)")
+                    #expect(
+                        "\(error)".contains("append-only") || "\(String(reflecting: error))".contains("append-only"),
+                        "\(error)")
                 }
             }
             let count = try await AuditStores.with(address) { store in try await store.allEntries().count }
@@ -99,8 +109,9 @@ struct AuditStoreConformanceTests {
                 #expect(stored == [checkpoint])
                 let entries = try await store.allEntries()
                 #expect(entries.count == 41)  // plus the checkpoint.signed entry
-                let verifier = AuditVerifier(nodeKey: fixture.key.publicKey, node: fixture.node,
-                                             certificates: consortium.verifier())
+                let verifier = AuditVerifier(
+                    nodeKey: fixture.key.publicKey, node: fixture.node,
+                    certificates: consortium.verifier())
                 let result = await verifier.verify(entries: entries, checkpoints: stored)
                 #expect((try? result.get())?.witnesses == 1, "\(result)")
             }

@@ -29,7 +29,9 @@ struct MerkleTreeTests {
     static func files(_ kind: String) throws -> [URL] {
         let base = try TestData.directory().appendingPathComponent("merkle/\(kind)")
         let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
-        return (enumerator?.allObjects as? [URL] ?? []).filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+        return (enumerator?.allObjects as? [URL] ?? []).filter { $0.pathExtension == "json" }.sorted {
+            $0.path < $1.path
+        }
     }
 
     static func bytes(_ base64: String?) -> [UInt8] { base64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? [] }
@@ -55,7 +57,8 @@ struct MerkleTreeTests {
         for file in files {
             let vector = try JSONDecoder().decode(ConsistencyVector.self, from: Data(contentsOf: file))
             let ok = MerkleTree.verifyConsistency(
-                size1: vector.size1, size2: vector.size2, root1: Self.bytes(vector.root1), root2: Self.bytes(vector.root2),
+                size1: vector.size1, size2: vector.size2, root1: Self.bytes(vector.root1),
+                root2: Self.bytes(vector.root2),
                 proof: (vector.proof ?? []).map(Self.bytes)
             )
             #expect(ok == !vector.wantErr, "\(file.lastPathComponent): \(vector.desc)")
@@ -65,21 +68,32 @@ struct MerkleTreeTests {
     @Test("our proofs verify for every leaf and every prefix of trees up to 40 leaves")
     func ownProofs() {
         for size in 1...40 {
-            let leaves = (0..<size).map { MerkleTree.leafHash(Array(SHA256.hash(data: [UInt8(truncatingIfNeeded: $0)]))) }
+            let leaves = (0..<size).map {
+                MerkleTree.leafHash(Array(SHA256.hash(data: [UInt8(truncatingIfNeeded: $0)])))
+            }
             let root = MerkleTree.root(leafHashes: leaves)
             for index in 0..<size {
                 let proof = MerkleTree.inclusionProof(index: index, leafHashes: leaves)
-                #expect(MerkleTree.verifyInclusion(leafHash: leaves[index], index: UInt64(index), size: UInt64(size), proof: proof, root: root))
-                #expect(!MerkleTree.verifyInclusion(leafHash: leaves[(index + 1) % size], index: UInt64(index), size: UInt64(size), proof: proof, root: root) || size == 1)
+                #expect(
+                    MerkleTree.verifyInclusion(
+                        leafHash: leaves[index], index: UInt64(index), size: UInt64(size), proof: proof, root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        leafHash: leaves[(index + 1) % size], index: UInt64(index), size: UInt64(size), proof: proof,
+                        root: root) || size == 1)
             }
             for prefix in 1...size {
                 let proof = MerkleTree.consistencyProof(size: prefix, leafHashes: leaves)
                 let oldRoot = MerkleTree.root(leafHashes: leaves[0..<prefix])
-                #expect(MerkleTree.verifyConsistency(size1: UInt64(prefix), size2: UInt64(size), root1: oldRoot, root2: root, proof: proof))
+                #expect(
+                    MerkleTree.verifyConsistency(
+                        size1: UInt64(prefix), size2: UInt64(size), root1: oldRoot, root2: root, proof: proof))
                 if prefix < size {
                     var forged = oldRoot
                     forged[0] ^= 1
-                    #expect(!MerkleTree.verifyConsistency(size1: UInt64(prefix), size2: UInt64(size), root1: forged, root2: root, proof: proof))
+                    #expect(
+                        !MerkleTree.verifyConsistency(
+                            size1: UInt64(prefix), size2: UInt64(size), root1: forged, root2: root, proof: proof))
                 }
             }
         }

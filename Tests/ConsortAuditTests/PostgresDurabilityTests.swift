@@ -14,7 +14,9 @@ struct PostgresDurabilityTests {
         let running = Atomic<Bool>(true)
     }
 
-    @Test("kill -9 of the server during concurrent appends loses no acknowledged entry; the chain verifies", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    @Test(
+        "kill -9 of the server during concurrent appends loses no acknowledged entry; the chain verifies",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func killDuringAppends() async throws {
         _ = try TestPostgres.requireURL()
         let cluster = try TestPostgresCluster()
@@ -78,6 +80,8 @@ struct PostgresDurabilityTests {
         #expect(lost.isEmpty, "\(lost.count) acknowledged entries are missing or different")
         let result = await fixture.verifier().verify(entries: entries, checkpoints: [])
         #expect((try? result.get())?.entries == Int64(entries.count), "\(result)")
-        print("durability: \(acked.count) acknowledged, \(entries.count) stored, \(state.failures.withLock { $0 }) failed appends during 3 crashes")
+        print(
+            "durability: \(acked.count) acknowledged, \(entries.count) stored, \(state.failures.withLock { $0 }) failed appends during 3 crashes"
+        )
     }
 }

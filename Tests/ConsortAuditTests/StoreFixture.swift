@@ -1,10 +1,10 @@
 import ConsortAudit
 import ConsortPKI
+import ConsortSpec
 import ConsortTesting
 import Crypto
 import Foundation
 import SQLiteNIO
-import ConsortSpec
 import Testing
 
 /// Runs the same test against every audit store: a fresh SQLite file, and a fresh PostgreSQL database when the test
@@ -55,9 +55,10 @@ struct AuditFixture: Sendable {
     let actor = AuditActor(fingerprint: String(repeating: "ab", count: 32), subject: "consort://nso-north/user/alice")
 
     func draft(_ index: Int) throws -> AuditDraft {
-        try AuditDraft(actor: self.actor, action: index % 3 == 0 ? .inputReceived : .requestDenied,
-                       taskID: String(repeating: "0", count: 63) + String(index % 10),
-                       details: JSONObject([("rows", .number(JSONNumber(Int64(index)))), ("table", "households")]))
+        try AuditDraft(
+            actor: self.actor, action: index % 3 == 0 ? .inputReceived : .requestDenied,
+            taskID: String(repeating: "0", count: 63) + String(index % 10),
+            details: JSONObject([("rows", .number(JSONNumber(Int64(index)))), ("table", "households")]))
     }
 
     /// Appends `count` synthetic entries in large batches (fast fill for tamper tests).

@@ -23,11 +23,15 @@ struct TamperTests {
     static func dropTriggers(_ address: AuditStores.Address) -> [String] {
         switch address {
         case .sqlite:
-            return ["DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
-                    "DROP TRIGGER audit_checkpoints_no_delete"]
+            return [
+                "DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
+                "DROP TRIGGER audit_checkpoints_no_delete",
+            ]
         case .postgres:
-            return ["DROP TRIGGER audit_entries_append_only ON audit_entries",
-                    "DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints"]
+            return [
+                "DROP TRIGGER audit_entries_append_only ON audit_entries",
+                "DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints",
+            ]
         }
     }
 
@@ -48,7 +52,8 @@ struct TamperTests {
                     + "\(text(entry.details)), \(blob(entry.previousHash, address)), \(blob(entry.entryHash, address)), "
                     + "\(blob(entry.signature, address)))"
             }
-            return "INSERT INTO audit_entries (seq, time, node, actor_fingerprint, actor_subject, action, task_id, details, "
+            return
+                "INSERT INTO audit_entries (seq, time, node, actor_fingerprint, actor_subject, action, task_id, details, "
                 + "prev_hash, entry_hash, signature) VALUES " + rows.joined(separator: ",")
         }
     }
@@ -57,7 +62,9 @@ struct TamperTests {
         let attacker = P256.Signing.PrivateKey()
         return [
             Scenario(name: "edited detail", seq: 4321, kind: .edited) { address, _ in
-                dropTriggers(address) + ["UPDATE audit_entries SET details = '{\"rows\":999999,\"table\":\"households\"}' WHERE seq = 4321"]
+                dropTriggers(address) + [
+                    "UPDATE audit_entries SET details = '{\"rows\":999999,\"table\":\"households\"}' WHERE seq = 4321"
+                ]
             },
             Scenario(name: "deleted row", seq: 5000, kind: .missing) { address, _ in
                 dropTriggers(address) + ["DELETE FROM audit_entries WHERE seq = 5000"]
@@ -78,16 +85,19 @@ struct TamperTests {
             },
             Scenario(name: "inserted row", seq: 7000, kind: .inserted) { address, entries in
                 let previous = entries[6998]
-                let forgedDraft = try AuditDraft(actor: fixture.actor, action: .outputReleased, taskID: previous.taskID,
-                                                 details: JSONObject([("to", "attacker")]))
-                let forged = try AuditEntry.seal(forgedDraft, seq: 7000, previousHash: previous.entryHash, node: fixture.node,
-                                                 key: attacker, time: previous.time)
+                let forgedDraft = try AuditDraft(
+                    actor: fixture.actor, action: .outputReleased, taskID: previous.taskID,
+                    details: JSONObject([("to", "attacker")]))
+                let forged = try AuditEntry.seal(
+                    forgedDraft, seq: 7000, previousHash: previous.entryHash, node: fixture.node,
+                    key: attacker, time: previous.time)
                 return dropTriggers(address) + [
                     "UPDATE audit_entries SET seq = seq + 1000000 WHERE seq >= 7000",
                     "UPDATE audit_entries SET seq = seq - 999999 WHERE seq > 1000000",
                 ] + insert([forged], address)
             },
-            Scenario(name: "truncated tail (against an earlier checkpoint)", seq: 9001, kind: .truncated) { address, _ in
+            Scenario(name: "truncated tail (against an earlier checkpoint)", seq: 9001, kind: .truncated) {
+                address, _ in
                 dropTriggers(address) + ["DELETE FROM audit_entries WHERE seq > 9000", "DELETE FROM audit_checkpoints"]
             },
             Scenario(name: "whole chain rebuilt with another key", seq: 1, kind: .resigned) { address, entries in
@@ -95,8 +105,11 @@ struct TamperTests {
                 var rebuilt: [AuditEntry] = []
                 for var entry in entries {
                     if entry.seq == 3000 { entry.details = "{\"rows\":0,\"table\":\"households\"}" }
-                    let draft = AuditDraft.unchecked(actor: entry.actor, action: entry.action, taskID: entry.taskID, details: entry.details)
-                    let sealed = try AuditEntry.seal(draft, seq: entry.seq, previousHash: previous, node: entry.node, key: attacker, time: entry.time)
+                    let draft = AuditDraft.unchecked(
+                        actor: entry.actor, action: entry.action, taskID: entry.taskID, details: entry.details)
+                    let sealed = try AuditEntry.seal(
+                        draft, seq: entry.seq, previousHash: previous, node: entry.node, key: attacker, time: entry.time
+                    )
                     previous = sealed.entryHash
                     rebuilt.append(sealed)
                 }
@@ -115,7 +128,8 @@ struct TamperTests {
                 try await fixture.fill(store, count: Self.size)
                 let entries = try await store.allEntries()
                 let root = MerkleTree.root(leafHashes: entries.map { MerkleTree.leafHash($0.entryHash) })
-                let checkpoint = try AuditCheckpoint.sign(node: fixture.node, size: Int64(entries.count), rootHash: root, key: fixture.key)
+                let checkpoint = try AuditCheckpoint.sign(
+                    node: fixture.node, size: Int64(entries.count), rootHash: root, key: fixture.key)
                 try await store.store(checkpoint)
                 return (entries, checkpoint)
             }
@@ -133,8 +147,9 @@ struct TamperTests {
                     case .success:
                         Issue.record("\(kind) \(scenario.name): not detected")
                     case .failure(let failure):
-                        #expect(failure.seq == scenario.seq && failure.kind == scenario.kind,
-                                "\(kind) \(scenario.name): expected \(scenario.kind) at \(scenario.seq), got \(failure)")
+                        #expect(
+                            failure.seq == scenario.seq && failure.kind == scenario.kind,
+                            "\(kind) \(scenario.name): expected \(scenario.kind) at \(scenario.seq), got \(failure)")
                     }
                 }
             }
@@ -142,7 +157,8 @@ struct TamperTests {
     }
 
     /// A copy of the database at `base` for one scenario.
-    static func withCopy(of base: AuditStores.Address, _ body: (AuditStores.Address) async throws -> Void) async throws {
+    static func withCopy(of base: AuditStores.Address, _ body: (AuditStores.Address) async throws -> Void) async throws
+    {
         switch base {
         case .sqlite(let path):
             let directory = try Subprocess.temporaryDirectory("consort-tamper")

@@ -17,25 +17,39 @@ struct APISchemaTests {
     /// One encoded sample of every JSON body the API defines, by schema name.
     static func samples() throws -> [String: [UInt8]] {
         let key = P256.Signing.PrivateKey()
-        let receipt = UploadResponse.Receipt(task: Self.task, table: "households", member: "nso-north", rows: 1000, batch: "b-1",
-                                             sha256: Self.task, node: "cp-a", at: "2026-12-01T10:00:00Z")
-        let cts = try #require(try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
-        let facts = try JSONDecoder().decode(PublicFacts.self, from: Data(#"{"abortFailures":[false],"suppressed":[false,true],"empty":[false,false],"single":[false,false],"constantX":{"0":[false,true]},"constantY":{}}"#.utf8))
+        let receipt = UploadResponse.Receipt(
+            task: Self.task, table: "households", member: "nso-north", rows: 1000, batch: "b-1",
+            sha256: Self.task, node: "cp-a", at: "2026-12-01T10:00:00Z")
+        let cts = try #require(
+            try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
+        let facts = try JSONDecoder().decode(
+            PublicFacts.self,
+            from: Data(
+                #"{"abortFailures":[false],"suppressed":[false,true],"empty":[false,false],"single":[false,false],"constantX":{"0":[false,true]},"constantY":{}}"#
+                    .utf8))
         let cells = try Replicated3.Engine.deal([1, 2, 3], parties: 3)[0]
         return [
             "ErrorResponse": try APIJSON.encode(ErrorResponse(error: "forbidden", message: "no")),
-            "HealthResponse": try APIJSON.encode(HealthResponse(member: "cp-a", peer: "consort://nso-north/user/alice")),
+            "HealthResponse": try APIJSON.encode(
+                HealthResponse(member: "cp-a", peer: "consort://nso-north/user/alice")),
             "TaskAccepted": try APIJSON.encode(TaskAccepted(task: Self.task, state: .accepted)),
-            "TaskStatusResponse": try APIJSON.encode(TaskStatusResponse(task: Self.task, id: "hh", state: .collectingInputs, node: "cp-b")),
-            "TaskListResponse": try APIJSON.encode(TaskListResponse(node: "cp-a", tasks: [.init(task: Self.task, id: "hh", title: "t", state: .resultsReady)])),
+            "TaskStatusResponse": try APIJSON.encode(
+                TaskStatusResponse(task: Self.task, id: "hh", state: .collectingInputs, node: "cp-b")),
+            "TaskListResponse": try APIJSON.encode(
+                TaskListResponse(
+                    node: "cp-a", tasks: [.init(task: Self.task, id: "hh", title: "t", state: .resultsReady)])),
             "HaltResponse": try APIJSON.encode(HaltResponse(state: .halted)),
             "UploadResponse": try APIJSON.encode(try UploadResponse.signed(receipt, by: key)),
-            "ResultBody": try TaskShares(task: Self.task, cts: cts).resultBody(PartyResult(facts: facts, cells: cells), party: 0),
+            "ResultBody": try TaskShares(task: Self.task, cts: cts).resultBody(
+                PartyResult(facts: facts, cells: cells), party: 0),
         ]
     }
 
-    @Test("every body the API writes validates against its schema in Specs/openapi.yaml",
-          .enabled(if: TestEnvironment.canRunPython(["jsonschema", "yaml"]), "python with jsonschema and yaml is not installed"))
+    @Test(
+        "every body the API writes validates against its schema in Specs/openapi.yaml",
+        .enabled(
+            if: TestEnvironment.canRunPython(["jsonschema", "yaml"]), "python with jsonschema and yaml is not installed"
+        ))
     func schemas() throws {
         let python = try TestEnvironment.requirePython(["jsonschema", "yaml"])
         let directory = try Subprocess.temporaryDirectory()
@@ -54,20 +68,23 @@ struct APISchemaTests {
         #expect(output.succeeded, "\(output.stdout) \(output.stderr)")
         #expect(output.stdout.contains("8 bodies valid"), "\(output.stdout)")
         // A body that breaks its schema is caught: the check can fail.
-        try Data(#"{"task":"x","state":"accepted","extra":1}"#.utf8).write(to: URL(fileURLWithPath: manifest["TaskAccepted"]!))
+        try Data(#"{"task":"x","state":"accepted","extra":1}"#.utf8).write(
+            to: URL(fileURLWithPath: manifest["TaskAccepted"]!))
         let broken = try Subprocess.run(python, [script, spec, manifestPath])
         #expect(!broken.succeeded && broken.stdout.contains("TaskAccepted"), "\(broken.stdout) \(broken.stderr)")
     }
 
-    @Test("a receipt's signature verifies under the node's certificate and no other, and not once the receipt is changed")
+    @Test(
+        "a receipt's signature verifies under the node's certificate and no other, and not once the receipt is changed")
     func receipts() throws {
         var consortium = try TestConsortium()
         try consortium.admit("cp-a", roles: [.compute])
         try consortium.admit("cp-b", roles: [.compute])
         let node = try consortium.node("cp-a")
         let other = try consortium.node("cp-b")
-        let receipt = UploadResponse.Receipt(task: Self.task, table: "households", member: "nso-north", rows: 7, batch: "b", sha256: Self.task,
-                                             node: "cp-a", at: "2026-12-01T10:00:00Z")
+        let receipt = UploadResponse.Receipt(
+            task: Self.task, table: "households", member: "nso-north", rows: 7, batch: "b", sha256: Self.task,
+            node: "cp-a", at: "2026-12-01T10:00:00Z")
         let response = try UploadResponse.signed(receipt, by: node.privateKey)
         // Through the wire format and back.
         let read = try APIJSON.decode(UploadResponse.self, from: try APIJSON.encode(response))
@@ -83,16 +100,24 @@ struct APISchemaTests {
         let directory = try Subprocess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let profile = directory.appendingPathComponent("profile.json").path
-        try Data(#"{"identity": "keys/alice", "directory": "directory.json", "root": "/etc/consort/root.pem"}"#.utf8).write(to: URL(fileURLWithPath: profile))
+        try Data(#"{"identity": "keys/alice", "directory": "directory.json", "root": "/etc/consort/root.pem"}"#.utf8)
+            .write(to: URL(fileURLWithPath: profile))
         let fromFile = try ClientProfile.resolve(explicit: ClientProfile(), profile: profile, environment: [:])
-        #expect(fromFile.identity == "\(directory.path)/keys/alice" && fromFile.directory == "\(directory.path)/directory.json"
-            && fromFile.root == "/etc/consort/root.pem")
+        #expect(
+            fromFile.identity == "\(directory.path)/keys/alice"
+                && fromFile.directory == "\(directory.path)/directory.json"
+                && fromFile.root == "/etc/consort/root.pem")
         let environment = ["CONSORT_DIRECTORY": "/env/directory.json", "CONSORT_PROFILE": profile]
         let mixed = try ClientProfile.resolve(explicit: ClientProfile(root: "/flag/root.pem"), environment: environment)
-        #expect(mixed.directory == "/env/directory.json" && mixed.root == "/flag/root.pem" && mixed.identity == "\(directory.path)/keys/alice")
-        let missing = try #require(throws: ClientError.self) { try ClientProfile.resolve(explicit: ClientProfile(), environment: [:]) }
+        #expect(
+            mixed.directory == "/env/directory.json" && mixed.root == "/flag/root.pem"
+                && mixed.identity == "\(directory.path)/keys/alice")
+        let missing = try #require(throws: ClientError.self) {
+            try ClientProfile.resolve(explicit: ClientProfile(), environment: [:])
+        }
         #expect(missing.message.contains("--identity") && missing.message.contains("CONSORT_IDENTITY"))
-        let keysGiven = try ClientProfile.resolve(explicit: ClientProfile(directory: "d", root: "r"), needsIdentity: false, environment: [:])
+        let keysGiven = try ClientProfile.resolve(
+            explicit: ClientProfile(directory: "d", root: "r"), needsIdentity: false, environment: [:])
         #expect(keysGiven.identity == nil)
     }
 }

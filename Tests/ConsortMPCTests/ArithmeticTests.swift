@@ -34,7 +34,8 @@ struct ArithmeticTests {
         #expect(throws: MPCError(.inconsistentShares, "")) { try Replicated3.reconstruct(shares) }
     }
 
-    @Test("linear operations, multiplication, dot product and opening match plaintext", arguments: [1, 63, 64, 65, 1000])
+    @Test(
+        "linear operations, multiplication, dot product and opening match plaintext", arguments: [1, 63, 64, 65, 1000])
     func arithmetic(_ count: Int) async throws {
         let x = ringValues(count, seed: 2)
         let y = ringValues(count, seed: 3).reversed().map { $0 }

@@ -22,8 +22,10 @@ struct CompareTests {
         let xs = MPCHarness.shares(x)
         let ys = MPCHarness.shares(y)
         let results = try await MPCHarness.run { session in
-            (try await session.lessThan(xs[session.party], ys[session.party], bits: bits),
-             try await session.lessThanZero(xs[session.party], bits: bits))
+            (
+                try await session.lessThan(xs[session.party], ys[session.party], bits: bits),
+                try await session.lessThanZero(xs[session.party], bits: bits)
+            )
         }
         let lt = try MPCHarness.reveal(results.map(\.0))
         let ltz = try MPCHarness.reveal(results.map(\.1))
@@ -41,8 +43,10 @@ struct CompareTests {
         let xs = MPCHarness.shares(x)
         let ys = MPCHarness.shares(y)
         let results = try await MPCHarness.run { session in
-            (try await session.equal(xs[session.party], ys[session.party], bits: bits),
-             try await session.equal(xs[session.party], public: .list(y.map { Int64(bitPattern: $0) }), bits: bits))
+            (
+                try await session.equal(xs[session.party], ys[session.party], bits: bits),
+                try await session.equal(xs[session.party], public: .list(y.map { Int64(bitPattern: $0) }), bits: bits)
+            )
         }
         let expected = zip(x, y).map { $0 == $1 ? UInt64(1) : 0 }
         #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
@@ -80,7 +84,9 @@ struct CompareTests {
         let b = (0..<200).map { _ in Double.random(in: -2_000...2_000, using: &generator) }
         let xs = MPCHarness.shares(fp.encode(a))
         let ys = MPCHarness.shares(fp.encode(b))
-        let results = try await MPCHarness.run { session in try await session.multiplyFixed(xs[session.party], ys[session.party]) }
+        let results = try await MPCHarness.run { session in
+            try await session.multiplyFixed(xs[session.party], ys[session.party])
+        }
         let products = fp.decode(try MPCHarness.reveal(results))
         for (index, product) in products.enumerated() {
             let exact = fp.decode(fp.encode(a[index])) * fp.decode(fp.encode(b[index]))

@@ -7,7 +7,9 @@ import Testing
 struct CostModelTests {
     /// Runs `body` on the three parties and returns the rounds (every party's, which must agree) and the bytes all
     /// parties sent during it.
-    static func measure(_ body: @escaping @Sendable (inout Replicated3.Engine) async throws -> Void) async throws -> OperationCost {
+    static func measure(_ body: @escaping @Sendable (inout Replicated3.Engine) async throws -> Void) async throws
+        -> OperationCost
+    {
         let figures = try await MPCHarness.run { session in
             let (rounds, bytes) = (session.rounds, session.bytesSent)
             try await body(&session)
@@ -22,31 +24,51 @@ struct CostModelTests {
     @Test("arithmetic, opening and input", arguments: [1, 63, 64, 65, 1000])
     func arithmetic(_ count: Int) async throws {
         let x = MPCHarness.shares(ringValues(count, seed: 1))
-        #expect(try await Self.measure { s in _ = try await s.multiply(x[s.party], x[s.party]) } == Self.model.multiply(count: count))
-        #expect(try await Self.measure { s in _ = try await s.innerProducts([(x[s.party], x[s.party]), (x[s.party], x[s.party])]) }
-            == Self.model.innerProducts(count: 2))
+        #expect(
+            try await Self.measure { s in _ = try await s.multiply(x[s.party], x[s.party]) }
+                == Self.model.multiply(count: count))
+        #expect(
+            try await Self.measure { s in
+                _ = try await s.innerProducts([(x[s.party], x[s.party]), (x[s.party], x[s.party])])
+            }
+                == Self.model.innerProducts(count: 2))
         #expect(try await Self.measure { s in _ = try await s.open(x[s.party]) } == Self.model.open(count: count))
         let values = ringValues(count, seed: 2)
-        #expect(try await Self.measure { s in _ = try await s.input(words: s.party == 1 ? values : nil, from: 1, count: count) }
-            == Self.model.input(count: count))
+        #expect(
+            try await Self.measure { s in
+                _ = try await s.input(words: s.party == 1 ? values : nil, from: 1, count: count)
+            }
+                == Self.model.input(count: count))
     }
 
     @Test("comparison, equality, truncation and bit decomposition", arguments: [1, 64, 65, 300], [2, 9, 40, 64])
     func comparisons(_ count: Int, _ bits: Int) async throws {
         let x = MPCHarness.shares(signedValues(count, bound: bits - 2, seed: UInt64(bits)))
         let y = MPCHarness.shares(signedValues(count, bound: bits - 2, seed: UInt64(bits) + 1))
-        #expect(try await Self.measure { s in _ = try await s.lessThan(x[s.party], y[s.party], bits: bits) } == Self.model.lessThan(count: count, bits: bits))
-        #expect(try await Self.measure { s in _ = try await s.lessThanZero(x[s.party], bits: bits) } == Self.model.lessThan(count: count, bits: bits))
-        #expect(try await Self.measure { s in _ = try await s.equal(x[s.party], y[s.party], bits: bits) } == Self.model.equal(count: count, bits: bits))
+        #expect(
+            try await Self.measure { s in _ = try await s.lessThan(x[s.party], y[s.party], bits: bits) }
+                == Self.model.lessThan(count: count, bits: bits))
+        #expect(
+            try await Self.measure { s in _ = try await s.lessThanZero(x[s.party], bits: bits) }
+                == Self.model.lessThan(count: count, bits: bits))
+        #expect(
+            try await Self.measure { s in _ = try await s.equal(x[s.party], y[s.party], bits: bits) }
+                == Self.model.equal(count: count, bits: bits))
         let m = min(bits, 63)
-        #expect(try await Self.measure { s in _ = try await s.truncate(x[s.party], by: m) } == Self.model.truncate(count: count, by: m))
-        #expect(try await Self.measure { s in _ = try await s.bitDecompose(x[s.party], bits: bits) } == Self.model.bitDecompose(count: count, bits: bits))
+        #expect(
+            try await Self.measure { s in _ = try await s.truncate(x[s.party], by: m) }
+                == Self.model.truncate(count: count, by: m))
+        #expect(
+            try await Self.measure { s in _ = try await s.bitDecompose(x[s.party], bits: bits) }
+                == Self.model.bitDecompose(count: count, bits: bits))
     }
 
     @Test("shuffle of several columns", arguments: [1, 2, 100])
     func shuffle(_ rows: Int) async throws {
         let x = MPCHarness.shares(ringValues(rows, seed: 3))
-        #expect(try await Self.measure { s in _ = try await s.shuffle([x[s.party], x[s.party], x[s.party]]) } == Self.model.shuffle(rows: rows, columns: 3))
+        #expect(
+            try await Self.measure { s in _ = try await s.shuffle([x[s.party], x[s.party], x[s.party]]) }
+                == Self.model.shuffle(rows: rows, columns: 3))
     }
 
     @Test("sort: the shuffle exactly, the quicksort near its expectation")
@@ -54,11 +76,17 @@ struct CostModelTests {
         let rows = 2000
         var generator = SplitMix64(seed: 8)
         let key = MPCHarness.shares((0..<rows).map { _ in UInt64.random(in: 0..<(1 << 20), using: &generator) })
-        let measured = try await Self.measure { s in _ = try await s.sort(key: key[s.party], payload: [key[s.party]], keyBits: 20) }
+        let measured = try await Self.measure { s in
+            _ = try await s.sort(key: key[s.party], payload: [key[s.party]], keyBits: 20)
+        }
         let expected = Self.model.sort(rows: rows, keyBits: 20, payload: 1)
         // The quicksort's depth and comparisons are random: within a quarter of their expectation.
-        #expect(abs(Double(measured.bytes) / Double(expected.bytes) - 1) < 0.25, "measured \(measured), expected \(expected)")
-        #expect(abs(Double(measured.rounds) / Double(expected.rounds) - 1) < 0.25, "measured \(measured), expected \(expected)")
+        #expect(
+            abs(Double(measured.bytes) / Double(expected.bytes) - 1) < 0.25,
+            "measured \(measured), expected \(expected)")
+        #expect(
+            abs(Double(measured.rounds) / Double(expected.rounds) - 1) < 0.25,
+            "measured \(measured), expected \(expected)")
     }
 
     @Test("the generic division and square root run on the estimator price what they send")

@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortTesting
+import Foundation
 import Testing
 
 @Suite("Shuffle, sort, division, square root, statistics")
@@ -10,7 +11,9 @@ struct ProgramTests {
         let payload = key.map { $0 &* 1_000_003 &+ 7 }
         let keys = MPCHarness.shares(key)
         let payloads = MPCHarness.shares(payload)
-        let results = try await MPCHarness.run { session in try await session.shuffle([keys[session.party], payloads[session.party]]) }
+        let results = try await MPCHarness.run { session in
+            try await session.shuffle([keys[session.party], payloads[session.party]])
+        }
         let shuffledKey = try MPCHarness.reveal(results.map { $0[0] })
         let shuffledPayload = try MPCHarness.reveal(results.map { $0[1] })
         #expect(shuffledKey.sorted() == key)
@@ -38,13 +41,20 @@ struct ProgramTests {
     func division() async throws {
         var generator = SeededGenerator(seed: 31)
         let bits = 40
-        let n: [UInt64] = [0, 1, 7, (1 << 40) - 1, 123_456_789] + (0..<20).map { _ in UInt64.random(in: 0..<(1 << 40), using: &generator) }
-        let d: [UInt64] = [1, 1, 7, 3, 1 << 20] + (0..<20).map { _ in UInt64.random(in: 1..<(1 << 30), using: &generator) }
+        let n: [UInt64] =
+            [0, 1, 7, (1 << 40) - 1, 123_456_789]
+            + (0..<20).map { _ in UInt64.random(in: 0..<(1 << 40), using: &generator) }
+        let d: [UInt64] =
+            [1, 1, 7, 3, 1 << 20] + (0..<20).map { _ in UInt64.random(in: 1..<(1 << 30), using: &generator) }
         let ns = MPCHarness.shares(n)
         let ds = MPCHarness.shares(d)
         let results = try await MPCHarness.run { session in
-            (try await session.divide(ns[session.party], by: ds[session.party], bits: bits, quotientBits: nil, divisorBits: nil),
-             try await session.divide(ns[session.party], byPublic: d.map { Int64($0) }, bits: bits, quotientBits: nil))
+            (
+                try await session.divide(
+                    ns[session.party], by: ds[session.party], bits: bits, quotientBits: nil, divisorBits: nil),
+                try await session.divide(
+                    ns[session.party], byPublic: d.map { Int64($0) }, bits: bits, quotientBits: nil)
+            )
         }
         let expected = zip(n, d).map { $0 / $1 }
         #expect(try MPCHarness.reveal(results.map(\.0)) == expected)
@@ -56,15 +66,21 @@ struct ProgramTests {
         let smalls = MPCHarness.shares(small)
         let divisorShares = MPCHarness.shares(divisors)
         let bounded = try await MPCHarness.run { session in
-            (try await session.divide(smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13, divisorBits: 20),
-             try await session.divide(smalls[session.party], byPublic: divisors.map { Int64($0) }, bits: 40, quotientBits: 13))
+            (
+                try await session.divide(
+                    smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13, divisorBits: 20
+                ),
+                try await session.divide(
+                    smalls[session.party], byPublic: divisors.map { Int64($0) }, bits: 40, quotientBits: 13)
+            )
         }
         #expect(try MPCHarness.reveal(bounded.map(\.0)) == zip(small, divisors).map { $0 / $1 })
 
         // Fractional division: 40 binary places without scaling the dividend (n up to 2^40, d up to 2^20).
         let fractional = try await MPCHarness.run { session in
-            try await session.divideWithFraction(smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13,
-                                                 divisorBits: 20, fractionBits: 40)
+            try await session.divideWithFraction(
+                smalls[session.party], by: divisorShares[session.party], bits: 40, quotientBits: 13,
+                divisorBits: 20, fractionBits: 40)
         }
         let quotients = try MPCHarness.reveal(fractional.map(\.quotient))
         let fractions = try MPCHarness.reveal(fractional.map(\.fraction))
@@ -88,8 +104,10 @@ struct ProgramTests {
         let xs = MPCHarness.shares(fp.encode(x))
         let ys = MPCHarness.shares(fp.encode(y))
         let results = try await MPCHarness.run { session in
-            (try await session.squareRoot(ns[session.party], bits: 40 + 2),
-             try await session.divideFixed(xs[session.party], by: ys[session.party], bits: 48))
+            (
+                try await session.squareRoot(ns[session.party], bits: 40 + 2),
+                try await session.divideFixed(xs[session.party], by: ys[session.party], bits: 48)
+            )
         }
         #expect(try MPCHarness.reveal(results.map(\.0)) == n.map { UInt64(Double($0).squareRoot().rounded(.down)) })
         let quotients = fp.decode(try MPCHarness.reveal(results.map(\.1)))
@@ -104,7 +122,9 @@ struct ProgramTests {
         var generator = SeededGenerator(seed: 99)
         let values = (0..<5000).map { _ in UInt64.random(in: 0..<1000, using: &generator) }
         let shares = MPCHarness.shares(values)
-        let results = try await MPCHarness.run { session in try await session.summaryStatistics(shares[session.party], valueBits: 10) }
+        let results = try await MPCHarness.run { session in
+            try await session.summaryStatistics(shares[session.party], valueBits: 10)
+        }
         let fp = FixedPoint.standard
         let sum = try MPCHarness.reveal(results.map(\.sum))[0]
         let squares = try MPCHarness.reveal(results.map(\.sumOfSquares))[0]
@@ -131,5 +151,3 @@ struct ProgramTests {
         }
     }
 }
-
-import Foundation

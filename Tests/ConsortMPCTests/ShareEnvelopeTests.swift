@@ -4,8 +4,9 @@ import Testing
 
 @Suite("Share envelopes")
 struct ShareEnvelopeTests {
-    static let header = ShareEnvelope.Header(engine: "replicated3/passive/honest", modulus: "2^64", party: 1, parties: 3,
-                                             task: String(repeating: "ab", count: 32), columns: ["region", "income"], rows: 5)
+    static let header = ShareEnvelope.Header(
+        engine: "replicated3/passive/honest", modulus: "2^64", party: 1, parties: 3,
+        task: String(repeating: "ab", count: 32), columns: ["region", "income"], rows: 5)
 
     static func envelope() throws -> ShareEnvelope {
         let shares = Replicated3.share([1, 2, 3, 4, 5]).shares
@@ -21,8 +22,9 @@ struct ShareEnvelopeTests {
         try read.check(Self.header, maximumRows: 5)
     }
 
-    @Test("an envelope for another task, engine, party or table is refused, naming what differs",
-          arguments: ["task", "the engine", "modulus", "computing party", "a session of", "columns"])
+    @Test(
+        "an envelope for another task, engine, party or table is refused, naming what differs",
+        arguments: ["task", "the engine", "modulus", "computing party", "a session of", "columns"])
     func refusals(_ field: String) throws {
         var expected = Self.header
         switch field {

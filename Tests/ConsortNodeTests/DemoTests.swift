@@ -6,7 +6,8 @@ import Testing
 /// `consort demo`, the README's main command, as a user runs it: a whole consortium end to end.
 @Suite("consort demo", .serialized)
 struct DemoTests {
-    @Test("the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")
+    @Test(
+        "the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")
     func onSQLite() throws {
         let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000"])
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
@@ -15,15 +16,22 @@ struct DemoTests {
         #expect(demo.stdout.contains("stores: SQLite"), "\(demo.stdout)")
     }
 
-    @Test("the demo on PostgreSQL: a database per node, dropped afterwards", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    @Test(
+        "the demo on PostgreSQL: a database per node, dropped afterwards",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func onPostgres() async throws {
         let url = try TestPostgres.requireURL()
-        let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url])
+        let demo = try Subprocess.run(
+            try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url])
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
-        #expect(demo.stdout.contains("stores: PostgreSQL") && demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
+        #expect(
+            demo.stdout.contains("stores: PostgreSQL")
+                && demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
         let left = try await TestPostgres.withClient(url: url) { client in
             var names: [String] = []
-            for try await name in try await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'consort_demo_%'").decode(String.self) {
+            for try await name in try await client.query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'consort_demo_%'"
+            ).decode(String.self) {
                 names.append(name)
             }
             return names

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Three real `consort bench mpc-party` processes over mutual TLS; one of them dies or freezes mid-session.
@@ -25,9 +25,11 @@ struct MPCProcessFailureTests {
             let x = try Replicated3.Engine.deal((0..<rows).map { Int64($0) }, parties: 3)
             for party in 0..<3 {
                 try network.nodes[party].write(directory: path, name: "party-\(party)")
-                let header = ShareEnvelope.Header(engine: Replicated3.Engine.traits.identity, modulus: "2^64", party: party, parties: 3,
-                                                  task: "bench", columns: ["x0", "x1"], rows: rows)
-                try Data(try ShareEnvelope(header: header, shares: [x[party], x[party]]).bytes).write(to: URL(fileURLWithPath: "\(path)/party-\(party).shares"))
+                let header = ShareEnvelope.Header(
+                    engine: Replicated3.Engine.traits.identity, modulus: "2^64", party: party, parties: 3,
+                    task: "bench", columns: ["x0", "x1"], rows: rows)
+                try Data(try ShareEnvelope(header: header, shares: [x[party], x[party]]).bytes).write(
+                    to: URL(fileURLWithPath: "\(path)/party-\(party).shares"))
             }
             let executable = try TestEnvironment.consortExecutable()
             self.processes = try (0..<3).map { party in
@@ -39,9 +41,10 @@ struct MPCProcessFailureTests {
                     "--members", network.members.map(\.rawValue).joined(separator: ","),
                     "--round-timeout", "\(roundTimeout)", "--repeats", "1000000",
                 ]
-                FileManager.default.createFile(atPath: "\(path)/party-\(party).out", contents: nil)
-                FileManager.default.createFile(atPath: "\(path)/party-\(party).err", contents: nil)
-                process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/party-\(party).out"))
+                _ = FileManager.default.createFile(atPath: "\(path)/party-\(party).out", contents: nil)
+                _ = FileManager.default.createFile(atPath: "\(path)/party-\(party).err", contents: nil)
+                process.standardOutput = try FileHandle(
+                    forWritingTo: URL(fileURLWithPath: "\(path)/party-\(party).out"))
                 process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/party-\(party).err"))
                 try process.run()
                 return process
@@ -49,7 +52,9 @@ struct MPCProcessFailureTests {
         }
 
         func output(_ party: Int, _ stream: String) -> String {
-            (try? String(contentsOfFile: self.directory.appendingPathComponent("party-\(party).\(stream)").path, encoding: .utf8)) ?? ""
+            (try? String(
+                contentsOfFile: self.directory.appendingPathComponent("party-\(party).\(stream)").path, encoding: .utf8))
+                ?? ""
         }
 
         /// Waits until every party has its TLS session up and is computing.
@@ -57,7 +62,9 @@ struct MPCProcessFailureTests {
             let deadline = ContinuousClock.now + .seconds(60)
             while (0..<3).contains(where: { !self.output($0, "out").contains("established") }) {
                 guard ContinuousClock.now < deadline, self.processes.allSatisfy(\.isRunning) else {
-                    throw TestEnvironment.Unavailable(description: "the parties did not establish a session: \((0..<3).map { self.output($0, "err") })")
+                    throw TestEnvironment.Unavailable(
+                        description:
+                            "the parties did not establish a session: \((0..<3).map { self.output($0, "err") })")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -9,7 +9,9 @@ import Testing
 /// A real `consort node run` process serving its API over mutual TLS, called with curl as members and outsiders.
 @Suite("Service node over mutual TLS")
 struct NodeProcessTests {
-    @Test("members in the directory are served; outsiders, foreign roots, revoked and certificate-less clients are refused and audited")
+    @Test(
+        "members in the directory are served; outsiders, foreign roots, revoked and certificate-less clients are refused and audited"
+    )
     func admission() async throws {
         let directory = try Subprocess.temporaryDirectory("consort-node")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -29,20 +31,27 @@ struct NodeProcessTests {
         // carol's certificate is revoked by her member's CRL, which the node enforces.
         let carol = try consortium.user("nso-north", name: "carol", roles: [.signer])
         try carol.write(directory: path, name: "carol")
-        try PEMFiles.write(consortium.crl(by: consortium.member("nso-north").authority, revoking: [carol.certificate]).pemString + "\n", to: "\(path)/nso-north.crl")
+        try PEMFiles.write(
+            consortium.crl(by: consortium.member("nso-north").authority, revoking: [carol.certificate]).pemString
+                + "\n", to: "\(path)/nso-north.crl")
         try PEMFiles.write(consortium.crl(by: consortium.root).pemString + "\n", to: "\(path)/operator.crl")
-        let members = #"{"members": [{"id": "cp-a", "name": "Compute A", "roles": ["compute"], "ca": "\#(try PEMFiles.pem([consortium.member("cp-a").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))", "endpoint": "https://127.0.0.1:1"}, {"id": "nso-north", "name": "North", "roles": ["input"], "ca": "\#(try PEMFiles.pem([consortium.member("nso-north").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))"}]}"#
-        let signed = try MemberDirectory.readMembers(Array(members.utf8), baseDirectory: path, root: consortium.root.certificate)
-            .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
+        let members =
+            #"{"members": [{"id": "cp-a", "name": "Compute A", "roles": ["compute"], "ca": "\#(try PEMFiles.pem([consortium.member("cp-a").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))", "endpoint": "https://127.0.0.1:1"}, {"id": "nso-north", "name": "North", "roles": ["input"], "ca": "\#(try PEMFiles.pem([consortium.member("nso-north").authority.certificate]).replacingOccurrences(of: "\n", with: "\\n"))"}]}"#
+        let signed = try MemberDirectory.readMembers(
+            Array(members.utf8), baseDirectory: path, root: consortium.root.certificate
+        )
+        .signed(by: consortium.root.certificate, key: consortium.root.privateKey)
         try Data(signed).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
 
         let consort = try TestEnvironment.consortExecutable().path
         let port = try FreePort.loopback()
-        let initialised = try Subprocess.run(consort, [
-            "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
-            "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
-            "--crl", "\(path)/operator.crl", "--crl", "\(path)/nso-north.crl",
-        ])
+        let initialised = try Subprocess.run(
+            consort,
+            [
+                "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
+                "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
+                "--crl", "\(path)/operator.crl", "--crl", "\(path)/nso-north.crl",
+            ])
         try #require(initialised.succeeded, "\(initialised.stderr)")
 
         let node = try TestNodeProcess(configuration: "\(path)/node.json", port: port)
@@ -55,34 +64,51 @@ struct NodeProcessTests {
         }
         let served = try curl("alice")
         // Every path of Specs/openapi.yaml is served (an unknown task gives the API's 404, not the router's).
-        let spec = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Specs/openapi.yaml").standardized.path, encoding: .utf8)
+        let spec = try String(
+            contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../Specs/openapi.yaml").standardized.path, encoding: .utf8)
         var specified: [(String, String)] = []
         var currentPath = ""
         for line in spec.split(separator: "\n") {
             if line.hasPrefix("  /") { currentPath = String(line.dropFirst(2).dropLast()) }
-            if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) { specified.append((String(line.dropFirst(4).dropLast()), currentPath)) }
+            if !currentPath.isEmpty, ["    get:", "    post:"].contains(String(line)) {
+                specified.append((String(line.dropFirst(4).dropLast()), currentPath))
+            }
         }
         #expect(specified.count == 12, "\(specified)")
         // The access policy has a rule for exactly the operations the API specifies.
-        let ruled = AccessPolicy.builtIn.rules.flatMap { rule in rule.paths.map { "\(rule.method.lowercased()) \($0)" } }
-        #expect(ruled.sorted() == specified.map { "\($0) \($1)" }.sorted(), "policy \(ruled.sorted()) vs API \(specified)")
-        for (method, route) in specified {
-            let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(of: "{table}", with: "households")
-            let response = try Subprocess.run("curl", ["-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",
-                                                       "--cert", "\(path)/alice.pem", "--key", "\(path)/alice.key", "-d", method == "post" ? "{}" : "",
-                                                       "https://127.0.0.1:\(port)\(concrete)"])
-            #expect(response.stdout.contains("\"error\"") || response.stdout.contains("\"status\":\"ok\"") || response.stdout.contains("\"tasks\":[]"),
-                    "\(method) \(route) is not served by the node: \(response.stdout)")
+        let ruled = AccessPolicy.builtIn.rules.flatMap { rule in rule.paths.map { "\(rule.method.lowercased()) \($0)" }
         }
-        #expect(served.succeeded && served.stdout.contains(#""member":"cp-a""#) && served.stdout.contains("consort://nso-north/user/alice"),
-                "\(served.stdout) \(served.stderr)")
+        #expect(
+            ruled.sorted() == specified.map { "\($0) \($1)" }.sorted(), "policy \(ruled.sorted()) vs API \(specified)")
+        for (method, route) in specified {
+            let concrete = route.replacingOccurrences(of: "{id}", with: "0000").replacingOccurrences(
+                of: "{table}", with: "households")
+            let response = try Subprocess.run(
+                "curl",
+                [
+                    "-s", "-X", method.uppercased(), "--max-time", "5", "--cacert", "\(path)/root.pem",
+                    "--cert", "\(path)/alice.pem", "--key", "\(path)/alice.key", "-d", method == "post" ? "{}" : "",
+                    "https://127.0.0.1:\(port)\(concrete)",
+                ])
+            #expect(
+                response.stdout.contains("\"error\"") || response.stdout.contains("\"status\":\"ok\"")
+                    || response.stdout.contains("\"tasks\":[]"),
+                "\(method) \(route) is not served by the node: \(response.stdout)")
+        }
+        #expect(
+            served.succeeded && served.stdout.contains(#""member":"cp-a""#)
+                && served.stdout.contains("consort://nso-north/user/alice"),
+            "\(served.stdout) \(served.stderr)")
         // Metrics are for the member that runs the node.
         let metrics = try curl("ops", "/v1/metrics")
-        #expect(metrics.stdout.contains("consort_tasks{state=\"accepted\"} 0") && metrics.stdout.contains("consort_requests_refused_total{code=\"notFound\"}"),
-                "\(metrics.stdout)")
+        #expect(
+            metrics.stdout.contains("consort_tasks{state=\"accepted\"} 0")
+                && metrics.stdout.contains("consort_requests_refused_total{code=\"notFound\"}"),
+            "\(metrics.stdout)")
         let notOurs = try curl("alice", "/v1/metrics")
-        #expect(notOurs.stdout.contains(#""error":"forbidden""#) && notOurs.stdout.contains("cp-a"), "\(notOurs.stdout)")
+        #expect(
+            notOurs.stdout.contains(#""error":"forbidden""#) && notOurs.stdout.contains("cp-a"), "\(notOurs.stdout)")
         for outsider in ["bob", "eve", "carol", nil] {
             let refused = try curl(outsider)
             #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")
@@ -91,14 +117,18 @@ struct NodeProcessTests {
         #expect(try await node.stop() == 0, "the node did not stop gracefully on SIGTERM")
 
         // The audit log: started, three refusals (naming who), stopped.
-        let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in try await store.entries(from: 1, limit: 100) }
+        let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in
+            try await store.entries(from: 1, limit: 100)
+        }
         let actions = entries.map(\.action)
         #expect(actions.first == .nodeStarted && actions.last == .nodeStopped, "\(actions)")
         // The four refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
-        let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }.map(\.details)
+        let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }
+            .map(\.details)
         #expect(denials.count == 4, "\(denials)")
         #expect(denials.contains { $0.contains("revoked") }, "\(denials)")
-        #expect(entries.contains { $0.action == .requestDenied && $0.actor.subject == "consort://nso-north/user/alice" })
+        #expect(
+            entries.contains { $0.action == .requestDenied && $0.actor.subject == "consort://nso-north/user/alice" })
         #expect(denials.contains { $0.contains("consort://nso-x/user/bob") }, "\(denials)")
         #expect(denials.contains { $0.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") }, "\(denials)")
     }

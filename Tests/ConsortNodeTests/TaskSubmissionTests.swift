@@ -10,7 +10,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Three computing-party node processes; members submit signed CTSs with `consort task submit` and follow them with
@@ -47,24 +47,34 @@ struct TaskSubmissionTests {
             let chosen = try FreePort.nodePorts(count: 4)
             let (ports, cMPCPort) = (Array(chosen.prefix(3)), chosen[3])
             let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
-                let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(of: "\n", with: "\\n")
+                let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(
+                    of: "\n", with: "\\n")
                 // cp-c's MPC listener is on a port of its own (the directory's mpcPort); the others use API port + 1.
-                let endpoint = (computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? "")
+                let endpoint =
+                    (computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? "")
                     + (id == "cp-c" ? #", "mpcPort": \#(cMPCPort)"# : "")
-                return #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
+                return
+                    #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
             }
-            let members = try MemberDirectory.readMembers(Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
-                                                          root: consortium.root.certificate)
-            guard members.member(try MemberID("cp-c"))?.mpcAddress?.port == cMPCPort else { throw NodeError(.configuration, "cp-c's mpcPort is not in the directory") }
-            try Data(try members.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(to: URL(fileURLWithPath: "\(path)/directory.json"))
+            let members = try MemberDirectory.readMembers(
+                Array(#"{"members": [\#(entries.joined(separator: ", "))]}"#.utf8), baseDirectory: path,
+                root: consortium.root.certificate)
+            guard members.member(try MemberID("cp-c"))?.mpcAddress?.port == cMPCPort else {
+                throw NodeError(.configuration, "cp-c's mpcPort is not in the directory")
+            }
+            try Data(try members.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(
+                to: URL(fileURLWithPath: "\(path)/directory.json"))
             for (index, member) in computing.enumerated() {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
-                var configuration = NodeConfiguration(member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
-                                                      directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                                                      store: self.stores[index], data: "\(path)/\(member)")
+                var configuration = NodeConfiguration(
+                    member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
+                    directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
+                    store: self.stores[index], data: "\(path)/\(member)")
                 configuration.checkpointSeconds = 1
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
-                if started.contains(member) { self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index])) }
+                if started.contains(member) {
+                    self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
+                }
             }
             self.ports = ports
             for node in self.nodes { try await node.waitUntilListening() }
@@ -73,8 +83,12 @@ struct TaskSubmissionTests {
 
         /// `consort ARGS --identity PATH/NAME --directory … --root …`.
         func run(_ arguments: [String], as name: String) throws -> Subprocess.Output {
-            try Subprocess.run(self.consort, arguments + ["--identity", "\(self.path)/\(name)", "--directory", "\(self.path)/directory.json",
-                                                          "--root", "\(self.path)/root.pem"])
+            try Subprocess.run(
+                self.consort,
+                arguments + [
+                    "--identity", "\(self.path)/\(name)", "--directory", "\(self.path)/directory.json",
+                    "--root", "\(self.path)/root.pem",
+                ])
         }
 
         func signed(_ text: String, by members: [String]) throws -> MultiSignatureJWS {
@@ -92,13 +106,19 @@ struct TaskSubmissionTests {
             let signed = try self.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
             try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(self.path)/task.json"))
             try self.signers[try MemberID("nso-north")]!.write(directory: self.path, name: "north-signer")
-            for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
-                                         ("eurostat", "analyst", .analyst)] {
+            for (member, name, role) in [
+                ("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+                ("eurostat", "analyst", .analyst),
+            ] {
                 try self.consortium.user(member, name: name, roles: [role]).write(directory: self.path, name: name)
             }
             let submitted = try self.run(["task", "submit", "\(self.path)/task.json"], as: "north-signer")
-            guard submitted.succeeded else { throw NodeError(.invalidRequest, "the task was not accepted: \(submitted.stdout) \(submitted.stderr)") }
-            guard let cts = try SpecificationDocument(bytes: Array(text.utf8)).specification().0 else { throw NodeError(.invalidRequest, "unreadable CTS") }
+            guard submitted.succeeded else {
+                throw NodeError(.invalidRequest, "the task was not accepted: \(submitted.stdout) \(submitted.stderr)")
+            }
+            guard let cts = try SpecificationDocument(bytes: Array(text.utf8)).specification().0 else {
+                throw NodeError(.invalidRequest, "unreadable CTS")
+            }
             return (signed.taskID, cts)
         }
 
@@ -110,14 +130,18 @@ struct TaskSubmissionTests {
         deinit { try? FileManager.default.removeItem(at: self.directory) }
     }
 
-    @Test("a completely signed CTS is accepted by every computing party; an incomplete one is refused, with audit entries")
+    @Test(
+        "a completely signed CTS is accepted by every computing party; an incomplete one is refused, with audit entries"
+    )
     func submission() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
         // Signed by every required member, and another CTS missing eurostat's signature.
-        let complete = try deployment.signed(TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
-        let incomplete = try deployment.signed(TestSpecifications.householdIncome(query: "SELECT COUNT(*) AS n FROM households"),
-                                               by: ["nso-north", "nso-south", "cp-a", "cp-b", "cp-c"])
+        let complete = try deployment.signed(
+            TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        let incomplete = try deployment.signed(
+            TestSpecifications.householdIncome(query: "SELECT COUNT(*) AS n FROM households"),
+            by: ["nso-north", "nso-south", "cp-a", "cp-b", "cp-c"])
         try Data(complete.serialized()).write(to: URL(fileURLWithPath: "\(path)/complete.json"))
         try Data(incomplete.serialized()).write(to: URL(fileURLWithPath: "\(path)/incomplete.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "alice")
@@ -127,27 +151,40 @@ struct TaskSubmissionTests {
         #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(submitted.stdout)")
         #expect(submitted.stdout.contains("task \(complete.taskID)"))
         let again = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
-        #expect(again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4, "a resubmission is not idempotent: \(again.stdout)")
+        #expect(
+            again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4,
+            "a resubmission is not idempotent: \(again.stdout)")
 
         let status = try deployment.run(["task", "status", complete.taskID], as: "alice")
         // The same from a profile file (relative paths), and from environment variables; a flag overrides both.
-        try #"{"identity": "alice", "directory": "directory.json", "root": "root.pem"}"#.write(toFile: "\(path)/profile.json", atomically: true, encoding: .utf8)
-        let viaProfile = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID, "--profile", "\(path)/profile.json"])
+        try #"{"identity": "alice", "directory": "directory.json", "root": "root.pem"}"#.write(
+            toFile: "\(path)/profile.json", atomically: true, encoding: .utf8)
+        let viaProfile = try Subprocess.run(
+            deployment.consort, ["task", "status", complete.taskID, "--profile", "\(path)/profile.json"])
         #expect(viaProfile.stdout == status.stdout, "\(viaProfile.stdout) \(viaProfile.stderr)")
-        let environment = ["CONSORT_IDENTITY": "\(path)/alice", "CONSORT_DIRECTORY": "\(path)/directory.json", "CONSORT_ROOT": "\(path)/root.pem"]
-        let viaEnvironment = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID], environment: environment)
+        let environment = [
+            "CONSORT_IDENTITY": "\(path)/alice", "CONSORT_DIRECTORY": "\(path)/directory.json",
+            "CONSORT_ROOT": "\(path)/root.pem",
+        ]
+        let viaEnvironment = try Subprocess.run(
+            deployment.consort, ["task", "status", complete.taskID], environment: environment)
         #expect(viaEnvironment.stdout == status.stdout, "\(viaEnvironment.stdout) \(viaEnvironment.stderr)")
-        let overridden = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID, "--root", "\(path)/missing.pem"], environment: environment)
+        let overridden = try Subprocess.run(
+            deployment.consort, ["task", "status", complete.taskID, "--root", "\(path)/missing.pem"],
+            environment: environment)
         #expect(!overridden.succeeded && overridden.stderr.contains("missing.pem"), "\(overridden.stderr)")
         let unset = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID])
         #expect(!unset.succeeded && unset.stderr.contains("--identity"), "\(unset.stderr)")
         let list = try deployment.run(["task", "list"], as: "alice")
-        #expect(list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID), "\(list.stdout)")
+        #expect(
+            list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID),
+            "\(list.stdout)")
         #expect(status.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(status.stdout)")
 
         let refused = try deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
         #expect(!refused.succeeded)
-        #expect(refused.stdout.components(separatedBy: "missing signatures of eurostat").count == 4, "\(refused.stdout)")
+        #expect(
+            refused.stdout.components(separatedBy: "missing signatures of eurostat").count == 4, "\(refused.stdout)")
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
@@ -155,12 +192,16 @@ struct TaskSubmissionTests {
             let accepted = entries.filter { $0.action == .ctsAccepted }
             let rejected = entries.filter { $0.action == .ctsRejected }
             #expect(accepted.count == 1 && accepted[0].taskID == complete.taskID, "\(member): \(entries.map(\.action))")
-            #expect(rejected.count == 1 && rejected[0].taskID == incomplete.taskID && rejected[0].details.contains("eurostat"), "\(member)")
+            #expect(
+                rejected.count == 1 && rejected[0].taskID == incomplete.taskID
+                    && rejected[0].details.contains("eurostat"), "\(member)")
             #expect(entries.filter { $0.action == .ctsReceived }.count == 3, "\(member): \(entries.map(\.action))")
         }
     }
 
-    @Test("end to end: two input parties upload shares, the nodes compute over mTLS, the output party gets the plaintext answer")
+    @Test(
+        "end to end: two input parties upload shares, the nodes compute over mTLS, the output party gets the plaintext answer"
+    )
     func endToEnd() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
@@ -168,8 +209,10 @@ struct TaskSubmissionTests {
         let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
-        for (member, name, role) in [("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
-                                     ("eurostat", "analyst", .analyst), ("nso-south", "south-analyst", .analyst)] {
+        for (member, name, role) in [
+            ("nso-north", "north-uploader", InternalRole.uploader), ("nso-south", "south-uploader", .uploader),
+            ("eurostat", "analyst", .analyst), ("nso-south", "south-analyst", .analyst),
+        ] {
             try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
         }
         let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
@@ -179,36 +222,54 @@ struct TaskSubmissionTests {
         // Each input party's synthetic rows; the expected answer is the plaintext query on their union.
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
         let table = try #require(cts.table(named: "households"))
-        let north = try DataSynth.csv(table: table, rows: 400, seed: 1), south = try DataSynth.csv(table: table, rows: 300, seed: 2)
+        let north = try DataSynth.csv(table: table, rows: 400, seed: 1),
+            south = try DataSynth.csv(table: table, rows: 300, seed: 2)
         try north.write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
         try south.write(toFile: "\(path)/south.csv", atomically: true, encoding: .utf8)
-        let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
+        let expected = try PlainEngine.run(
+            try QueryChecker.check(cts),
+            on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
 
         let early = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!early.succeeded && early.stderr.contains("no result"), "\(early.stdout) \(early.stderr)")
-        let wrongParty = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "analyst")
+        let wrongParty = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "analyst")
         #expect(!wrongParty.succeeded && wrongParty.stdout.contains("403"), "\(wrongParty.stdout)")
 
-        let northUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
-        #expect(northUpload.succeeded && northUpload.stdout.components(separatedBy: "\"receipt\"").count == 4, "\(northUpload.stdout) \(northUpload.stderr)")
-        let replay = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader")
+        let northUpload = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+            as: "north-uploader")
+        #expect(
+            northUpload.succeeded && northUpload.stdout.components(separatedBy: "\"receipt\"").count == 4,
+            "\(northUpload.stdout) \(northUpload.stderr)")
+        let replay = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+            as: "north-uploader")
         #expect(!replay.succeeded && replay.stdout.contains("409"), "\(replay.stdout)")
-        let southUpload = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv",
-                                              "--progress", "always"], as: "south-uploader")
+        let southUpload = try deployment.run(
+            [
+                "input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv",
+                "--progress", "always",
+            ], as: "south-uploader")
         #expect(southUpload.succeeded, "\(southUpload.stdout) \(southUpload.stderr)")
-        #expect(southUpload.stderr.hasPrefix("\ruploading households [") && southUpload.stderr.hasSuffix("] 100% 0.0/0.0 MiB\n"), "\(southUpload.stderr)")
+        #expect(
+            southUpload.stderr.hasPrefix("\ruploading households [")
+                && southUpload.stderr.hasSuffix("] 100% 0.0/0.0 MiB\n"), "\(southUpload.stderr)")
 
         // The nodes compute on their own once every input is in.
         let deadline = ContinuousClock.now + .seconds(120)
         var status = try deployment.run(["task", "status", task], as: "analyst")
-        while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"), ContinuousClock.now < deadline {
+        while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"),
+            ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(200))
             status = try deployment.run(["task", "status", task], as: "analyst")
         }
         #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
 
         let refusedOutput = try deployment.run(["output", "fetch", "--task", task], as: "south-analyst")
-        #expect(!refusedOutput.succeeded && refusedOutput.stderr.contains("not an output party"), "\(refusedOutput.stderr)")
+        #expect(
+            !refusedOutput.succeeded && refusedOutput.stderr.contains("not an output party"), "\(refusedOutput.stderr)")
         let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         try #require(fetched.succeeded, "\(fetched.stdout) \(fetched.stderr)")
         #expect(fetched.stdout == expected.csv(), "MPC result\n\(fetched.stdout)\nplaintext\n\(expected.csv())")
@@ -216,52 +277,78 @@ struct TaskSubmissionTests {
         // The auditor pulls every node's log and verifies chains, signatures and the nodes' agreement; others may not pull.
         // Each node checkpoints its log (at most once a second here) and the other two countersign; wait until every
         // node has a checkpoint with both countersignatures.
-        try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(directory: path, name: "inspector")
+        try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(
+            directory: path, name: "inspector")
         var verified: Subprocess.Output
         let witnessed = ContinuousClock.now + .seconds(20)
         repeat {
             let pulled = try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
             #expect(pulled.succeeded, "\(pulled.stdout) \(pulled.stderr)")
-            verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
-            if verified.stdout.components(separatedBy: " with 0 witness").count == 1 || ContinuousClock.now > witnessed { break }
+            verified = try Subprocess.run(
+                deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+            if verified.stdout.components(separatedBy: " with 0 witness").count == 1 || ContinuousClock.now > witnessed
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(500))
         } while true
-        #expect(verified.succeeded && verified.stdout.contains("audit verified: 3 node(s) agree"), "\(verified.stdout) \(verified.stderr)")
-        #expect(verified.stdout.components(separatedBy: " with 0 witness").count == 1 && verified.stdout.components(separatedBy: "witness signature(s)").count == 4,
-                "not every node's checkpoints were countersigned: \(verified.stdout)")
+        #expect(
+            verified.succeeded && verified.stdout.contains("audit verified: 3 node(s) agree"),
+            "\(verified.stdout) \(verified.stderr)")
+        #expect(
+            verified.stdout.components(separatedBy: " with 0 witness").count == 1
+                && verified.stdout.components(separatedBy: "witness signature(s)").count == 4,
+            "not every node's checkpoints were countersigned: \(verified.stdout)")
         // A forged countersignature (another witness's signature bytes swapped in) is caught.
-        var checkpoints = try String(contentsOfFile: "\(path)/logs/cp-a.checkpoints.jsonl", encoding: .utf8).split(separator: "\n")
-            .map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
+        var checkpoints = try String(contentsOfFile: "\(path)/logs/cp-a.checkpoints.jsonl", encoding: .utf8).split(
+            separator: "\n"
+        )
+        .map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
         if let index = checkpoints.firstIndex(where: { $0.witnesses.count == 2 }) {
             checkpoints[index].witnesses[0].signature = checkpoints[index].witnesses[1].signature
-            try checkpoints.map { JSONWriter.string($0.json) + "\n" }.joined().write(toFile: "\(path)/logs-forged.jsonl", atomically: true, encoding: .utf8)
+            try checkpoints.map { JSONWriter.string($0.json) + "\n" }.joined().write(
+                toFile: "\(path)/logs-forged.jsonl", atomically: true, encoding: .utf8)
             try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-forged")
             try FileManager.default.removeItem(atPath: "\(path)/logs-forged/cp-a.checkpoints.jsonl")
-            try FileManager.default.moveItem(atPath: "\(path)/logs-forged.jsonl", toPath: "\(path)/logs-forged/cp-a.checkpoints.jsonl")
-            let forged = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs-forged", "--root", "\(path)/root.pem"])
-            #expect(!forged.succeeded && forged.stdout.contains("cp-a: FAILED") && forged.stdout.contains("countersignature"), "\(forged.stdout)")
+            try FileManager.default.moveItem(
+                atPath: "\(path)/logs-forged.jsonl", toPath: "\(path)/logs-forged/cp-a.checkpoints.jsonl")
+            let forged = try Subprocess.run(
+                deployment.consort, ["audit", "verify", "--dir", "\(path)/logs-forged", "--root", "\(path)/root.pem"])
+            #expect(
+                !forged.succeeded && forged.stdout.contains("cp-a: FAILED")
+                    && forged.stdout.contains("countersignature"), "\(forged.stdout)")
         } else {
             Issue.record("cp-a has no checkpoint with two countersignatures: \(checkpoints.map(\.witnesses.count))")
         }
         let notAuditor = try deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
         #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
         // A tampered pulled log is caught.
-        var lines = try String(contentsOfFile: "\(path)/logs/cp-b.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        var lines = try String(contentsOfFile: "\(path)/logs/cp-b.jsonl", encoding: .utf8).split(separator: "\n").map(
+            String.init)
         lines.remove(at: 2)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(path)/logs/cp-b.jsonl", atomically: true, encoding: .utf8)
-        let tampered = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: "\(path)/logs/cp-b.jsonl", atomically: true, encoding: .utf8)
+        let tampered = try Subprocess.run(
+            deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
         #expect(!tampered.succeeded && tampered.stdout.contains("cp-b: FAILED"), "\(tampered.stdout)")
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
             let actions = try await deployment.audit(member).map(\.action)
             // The client stops at the first refusal, so only cp-a (asked first) refused an output request.
-            let required: [AuditAction] = [.ctsAccepted, .inputReceived, .inputRejected, .computeStarted, .computeFinished, .dataPurged, .outputReleased]
+            let required: [AuditAction] =
+                [
+                    .ctsAccepted, .inputReceived, .inputRejected, .computeStarted, .computeFinished, .dataPurged,
+                    .outputReleased,
+                ]
                 + (member == "cp-a" ? [.outputRefused] : [])
             for action in required {
-                #expect(actions.contains(action), "\(member) did not log \(action.rawValue): \(actions.map(\.rawValue))")
+                #expect(
+                    actions.contains(action), "\(member) did not log \(action.rawValue): \(actions.map(\.rawValue))")
             }
-            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"), "\(member) kept the input shares")
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"),
+                "\(member) kept the input shares")
         }
     }
 
@@ -270,13 +357,16 @@ struct TaskSubmissionTests {
         let deployment = try await Deployment()
         let path = deployment.path
         // A query with a sort (MEDIAN) over enough rows that the MPC runs for a while.
-        let text = TestSpecifications.householdIncome(query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region")
+        let text = TestSpecifications.householdIncome(
+            query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region")
         let (task, cts) = try deployment.submit(text)
         let table = try #require(cts.table(named: "households"))
         for (office, seed) in [("north", UInt64(1)), ("south", 2)] {
-            try DataSynth.csv(table: table, rows: 30_000, seed: seed).write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
-                                              as: "\(office)-uploader")
+            try DataSynth.csv(table: table, rows: 30_000, seed: seed).write(
+                toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+            let uploaded = try deployment.run(
+                ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
         // Kill cp-c as soon as it reports computing.
@@ -306,14 +396,17 @@ struct TaskSubmissionTests {
             #expect(!entries.contains { $0.action == .outputReleased })
             // The log still verifies after the failure.
             let chain = try PEMFiles.readCertificates("\(path)/\(member)-node.pem")
-            let verifier = try await AuditVerifier.forNode(chain: chain, root: deployment.consortium.root.certificate, at: Date())
+            let verifier = try await AuditVerifier.forNode(
+                chain: chain, root: deployment.consortium.root.certificate, at: Date())
             if case .failure(let failure) = await verifier.verify(entries: entries, checkpoints: []) {
                 Issue.record("\(member)'s audit log does not verify: \(failure.message)")
             }
         }
     }
 
-    @Test("a node that is not a computing party of the task cannot join its MPC session: refused at the handshake, audited")
+    @Test(
+        "a node that is not a computing party of the task cannot join its MPC session: refused at the handshake, audited"
+    )
     func foreignNodeJoiningMPC() async throws {
         // cp-c stays down, so cp-a and cp-b hold their session open waiting for it.
         let deployment = try await Deployment(started: ["cp-a", "cp-b"])
@@ -323,7 +416,8 @@ struct TaskSubmissionTests {
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
         for office in ["north", "south"] {
-            try deployment.consortium.user("nso-\(office)", name: "uploader", roles: [.uploader]).write(directory: path, name: "\(office)-uploader")
+            try deployment.consortium.user("nso-\(office)", name: "uploader", roles: [.uploader]).write(
+                directory: path, name: "\(office)-uploader")
         }
         let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 3, "\(submitted.stdout)")
@@ -332,8 +426,9 @@ struct TaskSubmissionTests {
         for (office, seed) in [("north", UInt64(9)), ("south", 10)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
-                                              as: "\(office)-uploader")
+            let uploaded = try deployment.run(
+                ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                as: "\(office)-uploader")
             #expect(uploaded.stdout.components(separatedBy: "\"receipt\"").count == 3, "\(uploaded.stdout)")
         }
         // cp-b (party 1) listens for party 0 once its inputs are complete.
@@ -347,35 +442,46 @@ struct TaskSubmissionTests {
         let intruder = try deployment.consortium.node("nso-north")
         var configuration = MPCTLSTransport.Configuration(
             party: 0,
-            peers: [.init(party: 0, member: try MemberID("nso-north"), host: "127.0.0.1", port: try FreePort.loopback(count: 1)[0]),
-                    .init(party: 1, member: try MemberID("cp-b"), host: "127.0.0.1", port: deployment.ports[1] + 1),
-                    .init(party: 2, member: try MemberID("cp-c"), host: "127.0.0.1", port: try FreePort.loopback())],
+            peers: [
+                .init(
+                    party: 0, member: try MemberID("nso-north"), host: "127.0.0.1",
+                    port: try FreePort.loopback(count: 1)[0]),
+                .init(party: 1, member: try MemberID("cp-b"), host: "127.0.0.1", port: deployment.ports[1] + 1),
+                .init(party: 2, member: try MemberID("cp-c"), host: "127.0.0.1", port: try FreePort.loopback()),
+            ],
             session: Array(try #require(Hex.decode(task)).prefix(16)),
-            authentication: TLSPeerAuthentication(identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
+            authentication: TLSPeerAuthentication(
+                identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
         )
         configuration.connectTimeout = .seconds(3)
         await #expect(throws: MPCError.self) { _ = try await MPCTLSTransport.establish(configuration) }
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         let refusals = try await deployment.audit("cp-b").filter { $0.action == .requestDenied && $0.taskID == task }
-        #expect(refusals.contains { $0.details.contains("MPC connection") && $0.details.contains("nso-north") }, "\(refusals.map(\.details))")
+        #expect(
+            refusals.contains { $0.details.contains("MPC connection") && $0.details.contains("nso-north") },
+            "\(refusals.map(\.details))")
         #expect(!(try await deployment.audit("cp-b")).contains { $0.action == .computeFinished })
     }
 
-    @Test("the compute deadline: a session still running when it passes is cancelled; the task expires on the nodes, no output")
+    @Test(
+        "the compute deadline: a session still running when it passes is cancelled; the task expires on the nodes, no output"
+    )
     func computeDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
         // Inputs due in 12 s, the computation 4 s after that; cp-c freezes mid-session, so only the deadline ends it
         // (the round timeout is 30 s).
-        let text = TestSpecifications.householdIncome(query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
-                                                      deadlines: (12, 16, 86_400))
+        let text = TestSpecifications.householdIncome(
+            query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
+            deadlines: (12, 16, 86_400))
         let (task, cts) = try deployment.submit(text)
         for (office, seed) in [("north", UInt64(11)), ("south", 12)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20_000, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
-                                              as: "\(office)-uploader")
+            let uploaded = try deployment.run(
+                ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
         while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(#""state":"computing""#) {
@@ -388,7 +494,8 @@ struct TaskSubmissionTests {
         var status = ""
         while Date() < until {
             // Only the two running nodes: a stopped node accepts connections but never answers.
-            let output = try deployment.run(["task", "status", task, "--node", "cp-a", "--node", "cp-b"], as: "analyst")
+            let output = try deployment.run(
+                ["task", "status", task, "--node", "cp-a", "--node", "cp-b"], as: "analyst")
             status = output.stdout
             if status.components(separatedBy: #""state":"expired""#).count == 3 { break }
             try await Task.sleep(for: .milliseconds(200))
@@ -402,31 +509,54 @@ struct TaskSubmissionTests {
         for node in deployment.nodes.prefix(2) { #expect(try await node.stop() == 0) }
         for member in ["cp-a", "cp-b"] {
             let entries = try await deployment.audit(member)
-            #expect(entries.contains { $0.action == .taskExpired && $0.details.contains("compute") }, "\(member): \(entries.map(\.action.rawValue))")
+            #expect(
+                entries.contains { $0.action == .taskExpired && $0.details.contains("compute") },
+                "\(member): \(entries.map(\.action.rawValue))")
             #expect(!entries.contains { $0.action == .computeFinished || $0.action == .outputReleased })
-            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"), "\(member) kept the inputs")
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"),
+                "\(member) kept the inputs")
         }
     }
 
-    @Test("a signed halt by a mayHalt member stops the task on every node, deletes its data and blocks its output; others may not halt")
+    @Test(
+        "a signed halt by a mayHalt member stops the task on every node, deletes its data and blocks its output; others may not halt"
+    )
     func halt() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
-        let signed = try deployment.signed(TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+        let signed = try deployment.signed(
+            TestSpecifications.householdIncome(), by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
-        for id in ["nso-north", "nso-south", "eurostat"] { try deployment.signers[try MemberID(id)]!.write(directory: path, name: "\(id)-signer") }
-        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(directory: path, name: "north-uploader")
-        try deployment.consortium.user("eurostat", name: "analyst", roles: [.analyst]).write(directory: path, name: "analyst")
+        for id in ["nso-north", "nso-south", "eurostat"] {
+            try deployment.signers[try MemberID(id)]!.write(directory: path, name: "\(id)-signer")
+        }
+        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(
+            directory: path, name: "north-uploader")
+        try deployment.consortium.user("eurostat", name: "analyst", roles: [.analyst]).write(
+            directory: path, name: "analyst")
         try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "nso-north-signer").succeeded)
         let task = signed.taskID
-        let cts = try #require(try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
-        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 100, seed: 3).write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
-        try #require(try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "north-uploader").succeeded)
+        let cts = try #require(
+            try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
+        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 100, seed: 3).write(
+            toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try #require(
+            try deployment.run(
+                ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+                as: "north-uploader"
+            ).succeeded)
 
-        let refused = try deployment.run(["task", "halt", task, "--reason", "we changed our mind"], as: "eurostat-signer")
-        #expect(!refused.succeeded && refused.stdout.components(separatedBy: "eurostat may not halt").count == 4, "\(refused.stdout) \(refused.stderr)")
-        let halted = try deployment.run(["task", "halt", task, "--reason", "wrong survey year"], as: "nso-south-signer")
-        #expect(halted.succeeded && halted.stdout.components(separatedBy: #""state":"halted""#).count == 4, "\(halted.stdout) \(halted.stderr)")
+        let refused = try deployment.run(
+            ["task", "halt", task, "--reason", "we changed our mind"], as: "eurostat-signer")
+        #expect(
+            !refused.succeeded && refused.stdout.components(separatedBy: "eurostat may not halt").count == 4,
+            "\(refused.stdout) \(refused.stderr)")
+        let halted = try deployment.run(
+            ["task", "halt", task, "--reason", "wrong survey year"], as: "nso-south-signer")
+        #expect(
+            halted.succeeded && halted.stdout.components(separatedBy: #""state":"halted""#).count == 4,
+            "\(halted.stdout) \(halted.stderr)")
         let status = try deployment.run(["task", "status", task], as: "analyst")
         #expect(status.stdout.components(separatedBy: #""state":"halted""#).count == 4, "\(status.stdout)")
         let output = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
@@ -436,15 +566,23 @@ struct TaskSubmissionTests {
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
-            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the halted task's data")
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
+                "\(member) kept the halted task's data")
             let entries = try await deployment.audit(member)
-            #expect(entries.contains { $0.action == .taskHalted && $0.details.contains("nso-south") && $0.details.contains("wrong survey year") })
+            #expect(
+                entries.contains {
+                    $0.action == .taskHalted && $0.details.contains("nso-south")
+                        && $0.details.contains("wrong survey year")
+                })
             #expect(entries.contains { $0.action == .ctsRejected && $0.details.contains("eurostat may not halt") })
             #expect(entries.contains { $0.action == .dataPurged })
         }
     }
 
-    @Test("the input deadline: a late upload is refused; the deadline watcher expires the task and purges what was uploaded")
+    @Test(
+        "the input deadline: a late upload is refused; the deadline watcher expires the task and purges what was uploaded"
+    )
     func inputDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
@@ -453,23 +591,34 @@ struct TaskSubmissionTests {
         let signed = try deployment.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
         try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(path)/task.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "north-signer")
-        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(directory: path, name: "north-uploader")
-        try deployment.consortium.user("nso-south", name: "uploader", roles: [.uploader]).write(directory: path, name: "south-uploader")
+        try deployment.consortium.user("nso-north", name: "uploader", roles: [.uploader]).write(
+            directory: path, name: "north-uploader")
+        try deployment.consortium.user("nso-south", name: "uploader", roles: [.uploader]).write(
+            directory: path, name: "south-uploader")
         let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         try #require(submitted.succeeded, "\(submitted.stdout)")
         let task = signed.taskID
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
-        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(toFile: "\(path)/rows.csv", atomically: true, encoding: .utf8)
-        let onTime = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"], as: "north-uploader")
+        try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(
+            toFile: "\(path)/rows.csv", atomically: true, encoding: .utf8)
+        let onTime = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"],
+            as: "north-uploader")
         try #require(onTime.succeeded, "\(onTime.stdout)")
         for member in deployment.computing {
-            #expect(FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-north.shares"))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-north.shares"))
         }
         // Wait until the input deadline (whole seconds in the CTS) has passed.
         let wait = cts.deadlines.inputs.timeIntervalSinceNow + 1.5
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-        let late = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"], as: "south-uploader")
-        #expect(!late.succeeded && late.stdout.components(separatedBy: "422").count == 4 && late.stdout.contains("input deadline"), "\(late.stdout)")
+        let late = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"],
+            as: "south-uploader")
+        #expect(
+            !late.succeeded && late.stdout.components(separatedBy: "422").count == 4
+                && late.stdout.contains("input deadline"), "\(late.stdout)")
         // The watcher (one pass a second) expires the task everywhere.
         let until = ContinuousClock.now + .seconds(10)
         var status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
@@ -480,15 +629,21 @@ struct TaskSubmissionTests {
         #expect(status.components(separatedBy: #""state":"expired""#).count == 4, "\(status)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
-            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the expired task's data")
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
+                "\(member) kept the expired task's data")
             let entries = try await deployment.audit(member)
             #expect(entries.contains { $0.action == .inputRejected && $0.details.contains("deadline") }, "\(member)")
-            #expect(entries.contains { $0.action == .taskExpired && $0.details.contains("nso-south/households") }, "\(member)")
+            #expect(
+                entries.contains { $0.action == .taskExpired && $0.details.contains("nso-south/households") },
+                "\(member)")
             #expect(entries.contains { $0.action == .dataPurged && $0.details.contains("expired") }, "\(member)")
         }
     }
 
-    @Test("retention purge-after-outputs: inputs stay after the computation; at the output deadline every node deletes all task data")
+    @Test(
+        "retention purge-after-outputs: inputs stay after the computation; at the output deadline every node deletes all task data"
+    )
     func outputDeadline() async throws {
         let deployment = try await Deployment()
         let path = deployment.path
@@ -497,8 +652,9 @@ struct TaskSubmissionTests {
         for (office, seed) in [("north", UInt64(7)), ("south", 8)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 50, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
-                                              as: "\(office)-uploader")
+            let uploaded = try deployment.run(
+                ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
+                as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
         var status = ""
@@ -513,33 +669,49 @@ struct TaskSubmissionTests {
             status = try deployment.run(["task", "status", task], as: "analyst").stdout
         }
         for member in deployment.computing {
-            #expect(FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-south.shares"),
-                    "\(member) purged the inputs before the output deadline")
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-south.shares"),
+                "\(member) purged the inputs before the output deadline")
         }
         // The only output party fetches: the task is complete, and the result can be fetched again until the deadline.
         try #require(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
-        #expect(try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: #""state":"completed""#).count == 4)
+        #expect(
+            try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+                separatedBy: #""state":"completed""#
+            ).count == 4)
         #expect(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
 
         let wait = cts.deadlines.outputs.timeIntervalSinceNow + 1.5
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let until = ContinuousClock.now + .seconds(10)
-        while try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: #""state":"purged""#).count < 4 {
-            guard ContinuousClock.now < until else { Issue.record("the task was not purged after its output deadline"); break }
+        while try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+            separatedBy: #""state":"purged""#
+        ).count < 4 {
+            guard ContinuousClock.now < until else {
+                Issue.record("the task was not purged after its output deadline"); break
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         let late = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!late.succeeded && late.stderr.contains("output deadline"), "\(late.stdout) \(late.stderr)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
-            #expect(!FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"), "\(member) kept the task's data")
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
+                "\(member) kept the task's data")
             let entries = try await deployment.audit(member)
-            #expect(entries.contains { $0.action == .dataPurged && $0.details.contains("output deadline") }, "\(member)")
-            #expect(entries.filter { $0.action == .taskStateChanged }.map(\.details).contains { $0.contains("purged") }, "\(member)")
+            #expect(
+                entries.contains { $0.action == .dataPurged && $0.details.contains("output deadline") }, "\(member)")
+            #expect(
+                entries.filter { $0.action == .taskStateChanged }.map(\.details).contains { $0.contains("purged") },
+                "\(member)")
         }
     }
 
-    @Test("end to end with every node's audit trail in PostgreSQL", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    @Test(
+        "end to end with every node's audit trail in PostgreSQL",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func endToEndOnPostgres() async throws {
         _ = try TestPostgres.requireURL()
         try await TestPostgres.withDatabase { a in
@@ -548,31 +720,45 @@ struct TaskSubmissionTests {
                     let deployment = try await Deployment(stores: [a, b, c])
                     let path = deployment.path
                     let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
-                    try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(directory: path, name: "inspector")
+                    try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(
+                        directory: path, name: "inspector")
                     let table = try #require(cts.table(named: "households"))
                     var parts: [TableData] = []
                     for (office, seed) in [("north", UInt64(5)), ("south", 6)] {
                         let csv = try DataSynth.csv(table: table, rows: 250, seed: seed)
                         try csv.write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
                         parts.append(try CSVTable.parse(csv, table: table))
-                        let uploaded = try deployment.run(["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
-                                                          as: "\(office)-uploader")
+                        let uploaded = try deployment.run(
+                            [
+                                "input", "upload", "--task", task, "--table", "households", "--csv",
+                                "\(path)/\(office).csv",
+                            ],
+                            as: "\(office)-uploader")
                         try #require(uploaded.succeeded, "\(uploaded.stdout)")
                     }
                     let deadline = ContinuousClock.now + .seconds(120)
-                    while try deployment.run(["task", "status", task], as: "analyst").stdout.components(separatedBy: "results-ready").count < 4 {
+                    while try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+                        separatedBy: "results-ready"
+                    ).count < 4 {
                         guard ContinuousClock.now < deadline else { Issue.record("no result within 120 s"); return }
                         try await Task.sleep(for: .milliseconds(200))
                     }
-                    let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
-                    #expect(fetched.stdout == (try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))).csv(), "\(fetched.stdout) \(fetched.stderr)")
-                    try #require(try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector").succeeded)
-                    let verified = try Subprocess.run(deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
+                    let fetched = try deployment.run(
+                        ["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+                    #expect(
+                        fetched.stdout == (try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))).csv(),
+                        "\(fetched.stdout) \(fetched.stderr)")
+                    try #require(
+                        try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector").succeeded)
+                    let verified = try Subprocess.run(
+                        deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
                     #expect(verified.succeeded, "\(verified.stdout)")
                     for node in deployment.nodes { #expect(try await node.stop() == 0) }
                     for member in deployment.computing {
                         let actions = try await deployment.audit(member).map(\.action)
-                        #expect(actions.contains(.computeFinished) && actions.contains(.outputReleased), "\(member): \(actions)")
+                        #expect(
+                            actions.contains(.computeFinished) && actions.contains(.outputReleased),
+                            "\(member): \(actions)")
                     }
                 }
             }

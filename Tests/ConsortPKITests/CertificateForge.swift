@@ -26,7 +26,8 @@ enum CertificateForge {
                 try ExtendedKeyUsage(extendedKeyUsage)
             }
             SubjectAlternativeNames([.uniformResourceIdentifier(uri)])
-            SubjectKeyIdentifier(keyIdentifier: ArraySlice(SHA256.hash(data: key.publicKey.x963Representation).prefix(20)))
+            SubjectKeyIdentifier(
+                keyIdentifier: ArraySlice(SHA256.hash(data: key.publicKey.x963Representation).prefix(20)))
             AuthorityKeyIdentifier(keyIdentifier: issuerSKI)
         }
         return try Certificate(

@@ -51,7 +51,8 @@ struct ConsortVerifierTests {
     func expired() async throws {
         let node = try consortium.node("cp-a")
         let error = await #expect(throws: PKIError.self) {
-            try await consortium.verifier().verify(chain: node.chain, usage: .server, at: Date().addingTimeInterval(400 * 86_400))
+            try await consortium.verifier().verify(
+                chain: node.chain, usage: .server, at: Date().addingTimeInterval(400 * 86_400))
         }
         #expect(error?.code == .expired)
         #expect(error?.message.contains("expired at") == true)
@@ -61,7 +62,8 @@ struct ConsortVerifierTests {
     func notYetValid() async throws {
         let node = try consortium.node("cp-a")
         let error = await #expect(throws: PKIError.self) {
-            try await consortium.verifier().verify(chain: node.chain, usage: .server, at: Date().addingTimeInterval(-86_400))
+            try await consortium.verifier().verify(
+                chain: node.chain, usage: .server, at: Date().addingTimeInterval(-86_400))
         }
         #expect(error?.code == .notYetValid)
     }
@@ -73,7 +75,8 @@ struct ConsortVerifierTests {
             uri: "consort://cp-a/node", issuer: memberCA.authority, extendedKeyUsage: [.clientAuth]
         )
         let error = await #expect(throws: PKIError.self) {
-            try await consortium.verifier().verify(chain: [clientOnlyNode, memberCA.authority.certificate], usage: .server)
+            try await consortium.verifier().verify(
+                chain: [clientOnlyNode, memberCA.authority.certificate], usage: .server)
         }
         #expect(error?.code == .wrongUsage)
         #expect(error?.message.contains("serverAuth") == true)
@@ -128,7 +131,8 @@ struct ConsortVerifierTests {
         #expect(leafError?.code == .revoked)
 
         let other = try consortium.node("nso-north")
-        let revokedMember = try consortium.crl(by: consortium.root, revoking: [try consortium.member("nso-north").authority.certificate])
+        let revokedMember = try consortium.crl(
+            by: consortium.root, revoking: [try consortium.member("nso-north").authority.certificate])
         let memberError = await #expect(throws: PKIError.self) {
             try await consortium.verifier(crls: [revokedMember]).verify(chain: other.chain, usage: .server)
         }
@@ -180,7 +184,8 @@ struct ConsortVerifierTests {
         let memberCA = try consortium.member("cp-a").authority
         let subKey = P256.Signing.PrivateKey()
         let subCA = try CertificateForge.leaf(uri: "consort://cp-a", issuer: memberCA, isCA: true, key: subKey)
-        let subAuthority = try CertificateAuthority(kind: .member, certificate: subCA, privateKey: subKey, directory: "")
+        let subAuthority = try CertificateAuthority(
+            kind: .member, certificate: subCA, privateKey: subKey, directory: "")
         let leaf = try CertificateForge.leaf(uri: "consort://cp-a/node", issuer: subAuthority)
         let error = await #expect(throws: PKIError.self) {
             try await consortium.verifier().verify(chain: [leaf, subCA, memberCA.certificate], usage: .server)
@@ -205,15 +210,21 @@ struct ConsortVerifierTests {
         #expect(parsed.problem(asIssuedBy: memberCA.certificate, at: Date()) == nil)
         // The root did not issue this leaf, so it cannot revoke it.
         var rootRegistry = RevocationRegistry()
-        #expect(throws: PKIError.self) { try rootRegistry.revoke(node.certificate, by: consortium.root, reason: .unspecified) }
+        #expect(throws: PKIError.self) {
+            try rootRegistry.revoke(node.certificate, by: consortium.root, reason: .unspecified)
+        }
     }
 
     @Test("identity URIs parse strictly")
     func identityURIs() throws {
         #expect(try ConsortIdentity(uri: "consort://cp-a/node") == .node(try MemberID("cp-a")))
-        #expect(try ConsortIdentity(uri: "consort://nso-north/user/alice") == .user(try MemberID("nso-north"), name: "alice"))
-        for bad in ["consort://CP-A/node", "consort://cp-a/node/", "consort://cp-a/admin", "https://cp-a/node",
-                    "consort://-a/node", "consort://cp-a/user/", "consort://cp-a:443/node"] {
+        #expect(
+            try ConsortIdentity(uri: "consort://nso-north/user/alice")
+                == .user(try MemberID("nso-north"), name: "alice"))
+        for bad in [
+            "consort://CP-A/node", "consort://cp-a/node/", "consort://cp-a/admin", "https://cp-a/node",
+            "consort://-a/node", "consort://cp-a/user/", "consort://cp-a:443/node",
+        ] {
             #expect(throws: PKIError.self, "\(bad)") { try ConsortIdentity(uri: bad) }
         }
     }
@@ -224,7 +235,8 @@ struct ConsortVerifierTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let node = try consortium.node("cp-a")
         try node.write(directory: directory.path, name: "node")
-        let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("node.key").path)
+        let attributes = try FileManager.default.attributesOfItem(
+            atPath: directory.appendingPathComponent("node.key").path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let loaded = try SigningIdentity.load(identity: directory.appendingPathComponent("node").path)
         #expect(loaded.chain.count == 2)

@@ -5,7 +5,9 @@ import Testing
 import X509
 
 /// OpenSSL, an independent X.509 implementation, must agree with our verifier on our own chains.
-@Suite("OpenSSL agrees with Consort's verifier", .enabled(if: Subprocess.which("openssl") != nil, "openssl is not installed"))
+@Suite(
+    "OpenSSL agrees with Consort's verifier",
+    .enabled(if: Subprocess.which("openssl") != nil, "openssl is not installed"))
 struct OpenSSLInteropTests {
     struct Scenario: CustomTestStringConvertible, Sendable {
         var name: String
@@ -26,11 +28,14 @@ struct OpenSSLInteropTests {
     func agree(_ scenario: Scenario) async throws {
         var consortium = try TestConsortium()
         let member = try consortium.admit("cp-a", roles: [.compute])
-        let leaf = scenario.kind == .node
+        let leaf =
+            scenario.kind == .node
             ? try consortium.node("cp-a", dns: ["cp-a.consort.test"])
             : try consortium.user("cp-a", name: "alice", roles: [.signer])
-        let rootCRL = try consortium.crl(by: consortium.root, revoking: scenario.revokeMember ? [member.authority.certificate] : [])
-        let memberCRL = try consortium.crl(by: member.authority, revoking: scenario.revokeLeaf ? [leaf.certificate] : [])
+        let rootCRL = try consortium.crl(
+            by: consortium.root, revoking: scenario.revokeMember ? [member.authority.certificate] : [])
+        let memberCRL = try consortium.crl(
+            by: member.authority, revoking: scenario.revokeLeaf ? [leaf.certificate] : [])
 
         let directory = try Subprocess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,14 +48,21 @@ struct OpenSSLInteropTests {
         let purpose = scenario.kind == .node ? "sslserver" : "sslclient"
         // Without CRL checking both accept the chain.
         let plain = try Subprocess.run(
-            "openssl", ["verify", "-purpose", purpose, "-CAfile", path("operator.pem"), "-untrusted", path("member.pem"), path("leaf.pem")]
+            "openssl",
+            [
+                "verify", "-purpose", purpose, "-CAfile", path("operator.pem"), "-untrusted", path("member.pem"),
+                path("leaf.pem"),
+            ]
         )
         #expect(plain.succeeded, "openssl rejected our chain: \(plain.stdout) \(plain.stderr)")
 
         let checked = try Subprocess.run(
             "openssl",
-            ["verify", "-purpose", purpose, "-crl_check_all", "-CRLfile", path("crls.pem"), "-CAfile", path("operator.pem"),
-             "-untrusted", path("member.pem"), path("leaf.pem")]
+            [
+                "verify", "-purpose", purpose, "-crl_check_all", "-CRLfile", path("crls.pem"), "-CAfile",
+                path("operator.pem"),
+                "-untrusted", path("member.pem"), path("leaf.pem"),
+            ]
         )
         let expectValid = !scenario.revokeLeaf && !scenario.revokeMember
         #expect(checked.succeeded == expectValid, "openssl: \(checked.stdout) \(checked.stderr)")

@@ -38,7 +38,8 @@ struct WycheproofECDSATests {
         )
         var counts: [String: Int] = [:]
         for group in file.testGroups {
-            let key = try P256.Signing.PublicKey(x963Representation: try #require(Hex.decode(group.publicKey.uncompressed)))
+            let key = try P256.Signing.PublicKey(
+                x963Representation: try #require(Hex.decode(group.publicKey.uncompressed)))
             for vector in group.tests {
                 let message = try #require(Hex.decode(vector.msg))
                 let signature = try #require(Hex.decode(vector.sig))

@@ -49,11 +49,13 @@ struct CheckerTests {
     func overflow() throws {
         // In cents, income · income · age · hours reaches 10^10 · 100 · 80 = 8·10^13 per row (fits); summed over
         // 10^6 rows it could reach 8·10^19 > 2^61.
-        let sumOfProducts = try #require(try rejection("SELECT SUM(income * income * age * hours) AS s FROM people", maxRows: 1_000_000))
+        let sumOfProducts = try #require(
+            try rejection("SELECT SUM(income * income * age * hours) AS s FROM people", maxRows: 1_000_000))
         #expect(sumOfProducts.code == .overflow && sumOfProducts.message.contains("SUM"), "\(sumOfProducts)")
         let product = try #require(try rejection("SELECT SUM(income * income * income * income) AS s FROM people"))
         #expect(product.code == .overflow, "\(product)")
-        let intercept = try #require(try rejection("SELECT REGR_INTERCEPT(income, score) AS a FROM people", maxRows: 1_000_000))
+        let intercept = try #require(
+            try rejection("SELECT REGR_INTERCEPT(income, score) AS a FROM people", maxRows: 1_000_000))
         #expect(intercept.code == .overflow && intercept.message.contains("REGR_INTERCEPT"), "\(intercept)")
         let variance = try #require(try rejection("SELECT STDDEV(income) AS s FROM people", maxRows: 1_000_000))
         #expect(variance.code == .overflow && variance.message.contains("STDDEV"), "\(variance)")
@@ -84,17 +86,22 @@ struct CSVTests {
         // "1,0" is one field (quoted comma) but not a decimal: the value check rejects it, naming the column.
         let bad = try #require(error(text))
         #expect(bad.message.contains("in.csv:2: column 'income'"), "\(bad)")
-        let good = try CSVTable.parse("\(header)\r\n\"north\",f,true,30,40,\"1000.00\",1.5\r\nsouth,m,false,0,0,0,-50", table: self.table)
+        let good = try CSVTable.parse(
+            "\(header)\r\n\"north\",f,true,30,40,\"1000.00\",1.5\r\nsouth,m,false,0,0,0,-50", table: self.table)
         #expect(good.rows == 2)
         #expect(good.columns[0] == [0, 2] && good.columns[5] == [100_000, 0] && good.columns[6] == [15, -500])
     }
 
     @Test("every kind of bad input is refused with file, line and column")
     func invalid() throws {
-        #expect(error("region,sex,employed,age,hours,income\nnorth,f,true,1,1,1")?.message.contains("missing score") == true)
+        #expect(
+            error("region,sex,employed,age,hours,income\nnorth,f,true,1,1,1")?.message.contains("missing score") == true
+        )
         #expect(error("\(header),extra\nnorth,f,true,1,1,1,1,1")?.message.contains("unknown extra") == true)
         #expect(error("\(header)\nnorth,f,true,1,1,1,1,1")?.message.contains("in.csv:2: 8 fields") == true)
-        #expect(error("\(header)\nnorth,f,true,abc,1,1,1")?.message.contains("in.csv:2: column 'age': 'abc' is not an integer") == true)
+        #expect(
+            error("\(header)\nnorth,f,true,abc,1,1,1")?.message.contains(
+                "in.csv:2: column 'age': 'abc' is not an integer") == true)
         #expect(error("\(header)\nnorth,f,true,101,1,1,1")?.message.contains("outside 0...100") == true)
         #expect(error("\(header)\nnorth,f,true,1,1,1000.01,1")?.message.contains("column 'income'") == true)
         #expect(error("\(header)\nnorth,f,true,1,1,1.001,1")?.message.contains("at most 2 digits") == true)

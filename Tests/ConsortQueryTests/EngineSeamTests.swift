@@ -12,11 +12,18 @@ struct EngineSeamTests {
     static let rows = 600
 
     static func plans() throws -> [(String, QueryPlan)] {
-        var plans = try PostgresReferenceTests.queries.map { ($0, try QueryChecker.check(try QueryFixture.specification(query: $0))) }
-        let rule = ComputationTaskSpecification.QualityRule(table: "people", name: "plausible", rule: "hours <= 60 OR NOT employed", onFailure: .exclude)
-        let query = "SELECT region, sex, COUNT(*) AS n, AVG(income) AS a FROM people WHERE age >= 20 GROUP BY region, sex"
-        plans.append((query + " (quality rule, suppression)",
-                      try QueryChecker.check(try QueryFixture.specification(query: query, quality: [rule], minGroupSize: 40))))
+        var plans = try PostgresReferenceTests.queries.map {
+            ($0, try QueryChecker.check(try QueryFixture.specification(query: $0)))
+        }
+        let rule = ComputationTaskSpecification.QualityRule(
+            table: "people", name: "plausible", rule: "hours <= 60 OR NOT employed", onFailure: .exclude)
+        let query =
+            "SELECT region, sex, COUNT(*) AS n, AVG(income) AS a FROM people WHERE age >= 20 GROUP BY region, sex"
+        plans.append(
+            (
+                query + " (quality rule, suppression)",
+                try QueryChecker.check(try QueryFixture.specification(query: query, quality: [rule], minGroupSize: 40))
+            ))
         return plans
     }
 
@@ -39,10 +46,14 @@ struct EngineSeamTests {
         for (query, plan) in try Self.plans() where !query.contains("PERCENTILE") && !query.contains("MEDIAN") {
             let (result, measured) = try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self)
             let estimate = try await plan.costEstimate(on: Replicated3.Engine.self, rows: data.rows)
-            #expect(measured.rounds <= estimate.rounds && measured.bytes <= estimate.bytes, "\(query): measured \(measured.rounds) rounds, \(measured.bytes) bytes; estimate \(estimate)")
+            #expect(
+                measured.rounds <= estimate.rounds && measured.bytes <= estimate.bytes,
+                "\(query): measured \(measured.rounds) rounds, \(measured.bytes) bytes; estimate \(estimate)")
             // Every group present, none suppressed: the run computes every final the estimate priced.
             if result.suppressed == 0, result.rows.allSatisfy({ $0.allSatisfy { $0 != nil } }) {
-                #expect(measured.rounds == estimate.rounds && measured.bytes == estimate.bytes, "\(query): measured \(measured.rounds) rounds, \(measured.bytes) bytes; estimate \(estimate)")
+                #expect(
+                    measured.rounds == estimate.rounds && measured.bytes == estimate.bytes,
+                    "\(query): measured \(measured.rounds) rounds, \(measured.bytes) bytes; estimate \(estimate)")
                 exact += 1
             }
         }
@@ -51,8 +62,11 @@ struct EngineSeamTests {
 
     @Test("query check prices a table of 10^8 rows without holding it")
     func estimateAtScale() async throws {
-        let plan = try QueryChecker.check(try QueryFixture.specification(
-            query: "SELECT region, sex, COUNT(*) AS n, AVG(hours) AS a, MAX(age) AS m FROM people GROUP BY region, sex", maxRows: 100_000_000))
+        let plan = try QueryChecker.check(
+            try QueryFixture.specification(
+                query:
+                    "SELECT region, sex, COUNT(*) AS n, AVG(hours) AS a, MAX(age) AS m FROM people GROUP BY region, sex",
+                maxRows: 100_000_000))
         let start = ContinuousClock.now
         let largest = try await plan.costEstimate(on: Replicated3.Engine.self)
         #expect(ContinuousClock.now - start < .seconds(30), "the estimate must not touch every row")

@@ -58,7 +58,9 @@ struct PostgresReferenceTests {
         "SELECT region, sex, COVAR_SAMP(age, score) AS c, REGR_R2(age, score) AS r2 FROM people WHERE age > 30 GROUP BY region, sex",
     ]
 
-    @Test("every reference query gives PostgreSQL's answer, in plaintext and under MPC", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    @Test(
+        "every reference query gives PostgreSQL's answer, in plaintext and under MPC",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func reference() async throws {
         _ = try TestPostgres.requireURL()
         let (csv, data) = try QueryFixture.data()
@@ -67,44 +69,70 @@ struct PostgresReferenceTests {
             for query in Self.queries {
                 let plan = try QueryChecker.check(try QueryFixture.specification(query: query))
                 // PostgreSQL has no MEDIAN: it is PERCENTILE_CONT(0.5).
-                let postgresQuery = query.replacing(/MEDIAN\((\w+)\)/) { "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))" }
+                let postgresQuery = query.replacing(/MEDIAN\((\w+)\)/) {
+                    "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))"
+                }
                 let expected = try await Self.postgres(postgresQuery, url: url)
                 try Self.compare(try PlainEngine.run(plan, on: data), expected, query: query, engine: "plain")
-                try Self.compare(try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0, expected, query: query, engine: "mpc")
+                try Self.compare(
+                    try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0, expected,
+                    query: query, engine: "mpc")
             }
         }
     }
 
-    @Test("quality rules and suppression: excluded counts and suppressed groups as PostgreSQL counts them", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    @Test(
+        "quality rules and suppression: excluded counts and suppressed groups as PostgreSQL counts them",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func qualityAndSuppression() async throws {
         _ = try TestPostgres.requireURL()
         let (csv, data) = try QueryFixture.data(seed: 7)
         try await TestPostgres.withDatabase { url in
             try await Self.load(csv, url: url)
-            let rule = ComputationTaskSpecification.QualityRule(table: "people", name: "plausible", rule: "hours <= 60 OR NOT employed", onFailure: .exclude)
+            let rule = ComputationTaskSpecification.QualityRule(
+                table: "people", name: "plausible", rule: "hours <= 60 OR NOT employed", onFailure: .exclude)
             // Few 'west' rows pass the WHERE, so those groups fall under the threshold and the others do not.
-            let query = "SELECT region, sex, COUNT(*) AS n, AVG(income) AS a FROM people WHERE age >= 20 AND (region <> 'west' OR age > 90) GROUP BY region, sex"
-            let plan = try QueryChecker.check(try QueryFixture.specification(query: query, quality: [rule], minGroupSize: 100))
-            let expected = try await Self.postgres(query.replacingOccurrences(of: "WHERE age >= 20", with: "WHERE (hours <= 60 OR NOT employed) AND age >= 20"), url: url)
-            let excluded = try await Self.postgres("SELECT COUNT(*) AS n FROM people WHERE NOT (hours <= 60 OR NOT employed)", url: url)[0]["n"]!
-            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0)] {
+            let query =
+                "SELECT region, sex, COUNT(*) AS n, AVG(income) AS a FROM people WHERE age >= 20 AND (region <> 'west' OR age > 90) GROUP BY region, sex"
+            let plan = try QueryChecker.check(
+                try QueryFixture.specification(query: query, quality: [rule], minGroupSize: 100))
+            let expected = try await Self.postgres(
+                query.replacingOccurrences(
+                    of: "WHERE age >= 20", with: "WHERE (hours <= 60 OR NOT employed) AND age >= 20"), url: url)
+            let excluded = try await Self.postgres(
+                "SELECT COUNT(*) AS n FROM people WHERE NOT (hours <= 60 OR NOT employed)", url: url)[0]["n"]!
+            for (engine, result) in [
+                ("plain", try PlainEngine.run(plan, on: data)),
+                ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0),
+            ] {
                 #expect(result.excludedRows["people"].map(Double.init) == excluded.doubleValue, "\(engine)")
                 // Every group with fewer than 100 rows is suppressed (all its aggregate cells null), the others agree.
                 let small = expected.filter { ($0["n"]?.doubleValue ?? 0) < 100 }.count + (8 - expected.count)
-                #expect(result.suppressed == small, "\(engine): \(result.suppressed) suppressed, PostgreSQL has \(small) groups under 100")
+                #expect(
+                    result.suppressed == small,
+                    "\(engine): \(result.suppressed) suppressed, PostgreSQL has \(small) groups under 100")
                 #expect(small > 0 && small < 8, "the fixture must exercise both sides of the threshold")
-                for row in result.rows where row[0] == .text("west") { #expect(row[2] == nil && row[3] == nil, "\(engine): \(row)") }
-                try Self.compare(result, expected.filter { ($0["n"]?.doubleValue ?? 0) >= 100 }, query: query, engine: engine, skipSuppressed: true)
+                for row in result.rows where row[0] == .text("west") {
+                    #expect(row[2] == nil && row[3] == nil, "\(engine): \(row)")
+                }
+                try Self.compare(
+                    result, expected.filter { ($0["n"]?.doubleValue ?? 0) >= 100 }, query: query, engine: engine,
+                    skipSuppressed: true)
             }
         }
     }
 
-    @Test("the example CTSs' queries (quality rules, WHERE, MEDIAN, two GROUP BY keys) give PostgreSQL's answer", .enabled(if: TestPostgres.canRun, TestPostgres.skipReason), arguments: [
-        "household-income.json", "gender-pay-gap.json", "mno-commuting.json",
-    ])
+    @Test(
+        "the example CTSs' queries (quality rules, WHERE, MEDIAN, two GROUP BY keys) give PostgreSQL's answer",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason),
+        arguments: [
+            "household-income.json", "gender-pay-gap.json", "mno-commuting.json",
+        ])
     func examples(_ file: String) async throws {
         _ = try TestPostgres.requireURL()
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Specs/examples/\(file)").standardized.path
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Specs/examples/\(file)"
+        ).standardized.path
         let document = try SpecificationDocument.read(path)
         let cts = try #require(try document.specification().0)
         let plan = try QueryChecker.check(cts)
@@ -122,7 +150,8 @@ struct PostgresReferenceTests {
             }
             var statements = ["CREATE TABLE \(table.name) (\(columns.joined(separator: ", ")))"]
             for line in csv.split(separator: "\n").dropFirst() {
-                let values = zip(table.columns, line.split(separator: ",", omittingEmptySubsequences: false)).map { column, value -> String in
+                let values = zip(table.columns, line.split(separator: ",", omittingEmptySubsequences: false)).map {
+                    column, value -> String in
                     if case .category = column.type { return "'\(value)'" }
                     return String(value)
                 }
@@ -131,7 +160,9 @@ struct PostgresReferenceTests {
             try await TestPostgres.execute(["BEGIN"] + statements + ["COMMIT"], url: url)
             // PostgreSQL gets the exclude rules as a WHERE conjunct, and MEDIAN as PERCENTILE_CONT(0.5).
             let rules = cts.quality.filter { $0.table == table.name && $0.onFailure == .exclude }.map { "(\($0.rule))" }
-            var query = cts.query.replacing(/MEDIAN\((\w+)\)/) { "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))" }
+            var query = cts.query.replacing(/MEDIAN\((\w+)\)/) {
+                "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY \($0.1))"
+            }
             if !rules.isEmpty {
                 let condition = rules.joined(separator: " AND ")
                 if query.contains(" WHERE ") {
@@ -145,9 +176,14 @@ struct PostgresReferenceTests {
             let expected = try await Self.postgres(query, url: url)
             #expect(!expected.isEmpty)
             let minimum = Double(cts.disclosure.minGroupSize)
-            let countColumn = plan.outputs.first { $0.type == "integer" && !["category", "boolean"].contains($0.type) }?.name
+            let countColumn = plan.outputs.first {
+                $0.type == "integer" && !["category", "boolean"].contains($0.type)
+            }?.name
             let kept = expected.filter { row in countColumn.map { (row[$0]?.doubleValue ?? 0) >= minimum } ?? true }
-            for (engine, result) in [("plain", try PlainEngine.run(plan, on: data)), ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0)] {
+            for (engine, result) in [
+                ("plain", try PlainEngine.run(plan, on: data)),
+                ("mpc", try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0),
+            ] {
                 try Self.compare(result, kept, query: cts.query, engine: engine, skipSuppressed: true)
             }
         }
@@ -157,11 +193,12 @@ struct PostgresReferenceTests {
 
     static func load(_ csv: String, url: String) async throws {
         var statements = [
-            "CREATE TABLE people (region text, sex text, employed boolean, age integer, hours integer, income numeric(8,2), score numeric(4,1))",
+            "CREATE TABLE people (region text, sex text, employed boolean, age integer, hours integer, income numeric(8,2), score numeric(4,1))"
         ]
         for line in csv.split(separator: "\n").dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            statements.append("INSERT INTO people VALUES ('\(f[0])', '\(f[1])', \(f[2]), \(f[3]), \(f[4]), \(f[5]), \(f[6]))")
+            statements.append(
+                "INSERT INTO people VALUES ('\(f[0])', '\(f[1])', \(f[2]), \(f[3]), \(f[4]), \(f[5]), \(f[6]))")
         }
         try await TestPostgres.execute(["BEGIN"] + statements + ["COMMIT"], url: url)
     }
@@ -170,19 +207,28 @@ struct PostgresReferenceTests {
     static func postgres(_ query: String, url: String) async throws -> [[String: JSONValue]] {
         let rows = try await TestPostgres.withClient(url: url) { client -> [String] in
             var texts: [String] = []
-            for try await (text) in try await client.query(PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM (\(query)) t"), logger: Logger(label: "test")).decode(String.self) {
+            for try await (text) in try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM (\(query)) t"), logger: Logger(label: "test")
+            ).decode(String.self) {
                 texts.append(text)
             }
             return texts
         }
         return try rows.map { text in
-            guard case .object(let object) = try StrictJSONReader().parse(Array(text.utf8)) else { throw QueryError(.syntax, "not an object") }
+            guard case .object(let object) = try StrictJSONReader().parse(Array(text.utf8)) else {
+                throw QueryError(.syntax, "not an object")
+            }
             return Dictionary(uniqueKeysWithValues: object.members.map { ($0.0, $0.1) })
         }
     }
 
-    static func compare(_ result: QueryResult, _ expected: [[String: JSONValue]], query: String, engine: String, skipSuppressed: Bool = false) throws {
-        let keyColumns = result.columns.indices.filter { ["category", "boolean"].contains(result.types[$0]) || result.columns[$0] == "bucket" }
+    static func compare(
+        _ result: QueryResult, _ expected: [[String: JSONValue]], query: String, engine: String,
+        skipSuppressed: Bool = false
+    ) throws {
+        let keyColumns = result.columns.indices.filter {
+            ["category", "boolean"].contains(result.types[$0]) || result.columns[$0] == "bucket"
+        }
         for row in expected {
             // The Consort row of the same group (Consort lists every group of the domain, PostgreSQL the non-empty ones).
             let match = result.rows.first { candidate in
@@ -212,12 +258,19 @@ struct PostgresReferenceTests {
         let listed = result.rows.filter { candidate in
             expected.contains { row in keyColumns.allSatisfy { Self.same(candidate[$0], row[result.columns[$0]]) } }
         }.count
-        for candidate in result.rows where !expected.contains(where: { row in keyColumns.allSatisfy { Self.same(candidate[$0], row[result.columns[$0]]) } }) {
+        for candidate in result.rows
+        where !expected.contains(where: { row in
+            keyColumns.allSatisfy { Self.same(candidate[$0], row[result.columns[$0]]) }
+        }) {
             for (index, cell) in candidate.enumerated() where !keyColumns.contains(index) {
-                #expect(cell == nil || cell == .integer(0), "\(engine): empty group \(candidate) has \(String(describing: cell)) in \(query)")
+                #expect(
+                    cell == nil || cell == .integer(0),
+                    "\(engine): empty group \(candidate) has \(String(describing: cell)) in \(query)")
             }
         }
-        #expect(listed == expected.count || skipSuppressed, "\(engine): \(listed) of \(expected.count) PostgreSQL groups matched in \(query)")
+        #expect(
+            listed == expected.count || skipSuppressed,
+            "\(engine): \(listed) of \(expected.count) PostgreSQL groups matched in \(query)")
     }
 
     static func same(_ cell: ResultValue?, _ value: JSONValue?) -> Bool {

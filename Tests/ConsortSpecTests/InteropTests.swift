@@ -7,8 +7,9 @@ import Testing
 /// Independent implementations read our documents the same way.
 @Suite("Interoperability with Python JOSE and JSON Schema")
 struct InteropTests {
-    @Test("joserfc verifies every signature of a Consort-signed CTS, and rejects a tampered one",
-          .enabled(if: TestEnvironment.canRunPython(["joserfc", "cryptography"]), "python with joserfc is not installed"))
+    @Test(
+        "joserfc verifies every signature of a Consort-signed CTS, and rejects a tampered one",
+        .enabled(if: TestEnvironment.canRunPython(["joserfc", "cryptography"]), "python with joserfc is not installed"))
     func joserfc() async throws {
         let python = try TestEnvironment.requirePython(["joserfc", "cryptography"])
         let (consortium, signers) = try TestConsortium.household()
@@ -42,19 +43,28 @@ struct InteropTests {
         #expect(tampered.stdout.contains("invalid"))
     }
 
-    @Test("Python jsonschema and Consort agree on Specs/cts.schema.json",
-          .enabled(if: TestEnvironment.canRunPython(["jsonschema"]), "python with jsonschema is not installed"), arguments: [
-        ("valid", "", ""),
-        ("unknown field", "\"query\":", "\"owner\": \"x\", \"query\":"),
-        ("bad member id", "\"eurostat\"", "\"EuroStat\""),
-        ("missing field", "\"disclosure\": {\"minGroupSize\": 5},", ""),
-        ("wrong column type", "\"type\": \"integer\"", "\"type\": \"int\""),
-        ("category without values", "\"type\": \"category\", \"values\": [\"north\", \"east\", \"south\", \"west\"]", "\"type\": \"category\""),
-        ("extra column property", "\"type\": \"integer\", \"min\": 0", "\"type\": \"integer\", \"scale\": 1, \"min\": 0"),
-        ("bad deadline", "\"outputs\": \"", "\"outputs\": \"soon"),
-        ("zero rows", "\"maxRows\": 1000000", "\"maxRows\": 0"),
-        ("unknown engine", "\"protocol\": \"replicated3\"", "\"protocol\": \"garbled\""),
-    ])
+    @Test(
+        "Python jsonschema and Consort agree on Specs/cts.schema.json",
+        .enabled(if: TestEnvironment.canRunPython(["jsonschema"]), "python with jsonschema is not installed"),
+        arguments: [
+            ("valid", "", ""),
+            ("unknown field", "\"query\":", "\"owner\": \"x\", \"query\":"),
+            ("bad member id", "\"eurostat\"", "\"EuroStat\""),
+            ("missing field", "\"disclosure\": {\"minGroupSize\": 5},", ""),
+            ("wrong column type", "\"type\": \"integer\"", "\"type\": \"int\""),
+            (
+                "category without values",
+                "\"type\": \"category\", \"values\": [\"north\", \"east\", \"south\", \"west\"]",
+                "\"type\": \"category\""
+            ),
+            (
+                "extra column property", "\"type\": \"integer\", \"min\": 0",
+                "\"type\": \"integer\", \"scale\": 1, \"min\": 0"
+            ),
+            ("bad deadline", "\"outputs\": \"", "\"outputs\": \"soon"),
+            ("zero rows", "\"maxRows\": 1000000", "\"maxRows\": 0"),
+            ("unknown engine", "\"protocol\": \"replicated3\"", "\"protocol\": \"garbled\""),
+        ])
     func schemaAgreement(_ name: String, _ find: String, _ replace: String) throws {
         let python = try TestEnvironment.requirePython(["jsonschema"])
         var text = TestSpecifications.householdIncome()

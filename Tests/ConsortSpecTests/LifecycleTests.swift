@@ -38,10 +38,14 @@ struct LifecycleTests {
                 let rule = Self.legal.first { $0.0 == state && $0.1 == event }
                 for actor in L.Actor.allCases {
                     if let rule, rule.2.contains(actor) {
-                        #expect((try? L.next(after: state, on: event, by: actor)) == rule.3, "\(state) --\(event)/\(actor)-->")
+                        #expect(
+                            (try? L.next(after: state, on: event, by: actor)) == rule.3,
+                            "\(state) --\(event)/\(actor)-->")
                         legalCount += 1
                     } else {
-                        #expect(throws: SpecError(.illegalTransition, ""), "\(state) --\(event)/\(actor)--> must be refused") {
+                        #expect(
+                            throws: SpecError(.illegalTransition, ""), "\(state) --\(event)/\(actor)--> must be refused"
+                        ) {
                             try L.next(after: state, on: event, by: actor)
                         }
                         illegalCount += 1

@@ -26,7 +26,8 @@ struct SignatureTests {
         return jws
     }
 
-    func verify(_ jws: MultiSignatureJWS, crls: [CertificateRevocationList] = []) async -> SpecificationVerifier.Report {
+    func verify(_ jws: MultiSignatureJWS, crls: [CertificateRevocationList] = []) async -> SpecificationVerifier.Report
+    {
         await SpecificationVerifier(certificates: self.consortium.verifier(crls: crls)).verify(jws)
     }
 
@@ -105,8 +106,9 @@ struct SignatureTests {
     @Test("signature from a revoked signer")
     func revokedSigner() async throws {
         let north = try MemberID("nso-north")
-        let crl = try self.consortium.crl(by: try self.consortium.member("nso-north").authority,
-                                          revoking: [try #require(self.signers[north]).certificate])
+        let crl = try self.consortium.crl(
+            by: try self.consortium.member("nso-north").authority,
+            revoking: [try #require(self.signers[north]).certificate])
         let report = await self.verify(try self.signed(), crls: [crl])
         #expect(report.signatures[0].problem?.code == .untrustedSigner)
         #expect(report.signatures[0].problem?.message.contains("revoked") == true)
@@ -137,7 +139,9 @@ struct SignatureTests {
     func wrongAlgorithm(_ alg: String) async throws {
         let jws = try self.edited(try self.signed()) { object in
             var entries = try self.signatureEntries(object)
-            var header = try need(try StrictJSONReader().parse(try need(Base64URL.decode(try need(entries[1]["protected"]?.stringValue)))).objectValue)
+            var header = try need(
+                try StrictJSONReader().parse(try need(Base64URL.decode(try need(entries[1]["protected"]?.stringValue))))
+                    .objectValue)
             header["alg"] = .string(alg)
             entries[1]["protected"] = .string(Base64URL.encode(JSONWriter.write(.object(header))))
             if alg == "none" { entries[1]["signature"] = "" }
@@ -152,7 +156,8 @@ struct SignatureTests {
     @Test("a signature moved here from another CTS")
     func swappedPayload() async throws {
         let other = try self.signed(Array(TestSpecifications.householdIncome(minGroupSize: 7).utf8))
-        let otherEntries = try self.signatureEntries(try need(try StrictJSONReader().parse(other.serialized()).objectValue))
+        let otherEntries = try self.signatureEntries(
+            try need(try StrictJSONReader().parse(other.serialized()).objectValue))
         let jws = try self.edited(try self.signed()) { object in
             var entries = try self.signatureEntries(object)
             entries[4] = otherEntries[4]
@@ -164,12 +169,23 @@ struct SignatureTests {
         #expect(report.signatures.enumerated().allSatisfy { $0.offset == 4 || $0.element.isValid })
     }
 
-    @Test("validly signed payloads that a strict reader must refuse", arguments: [
-        ("duplicate key", "\"id\": \"hh-income-test\",", "\"id\": \"hh-income-test\", \"id\": \"other\",", SpecError.Code.duplicateKey),
-        ("trailing comma", "\"cp-c\", \"nso-north\", \"nso-south\"]", "\"cp-c\", \"nso-north\", \"nso-south\",]", .malformedJSON),
-        ("unknown field", "\"id\": \"hh-income-test\",", "\"id\": \"hh-income-test\", \"owner\": \"me\",", .invalidDocument),
-        ("number beyond 2^53", "\"maxRows\": 1000000,", "\"maxRows\": 9007199254740993,", .numberOutOfRange),
-    ])
+    @Test(
+        "validly signed payloads that a strict reader must refuse",
+        arguments: [
+            (
+                "duplicate key", "\"id\": \"hh-income-test\",", "\"id\": \"hh-income-test\", \"id\": \"other\",",
+                SpecError.Code.duplicateKey
+            ),
+            (
+                "trailing comma", "\"cp-c\", \"nso-north\", \"nso-south\"]", "\"cp-c\", \"nso-north\", \"nso-south\",]",
+                .malformedJSON
+            ),
+            (
+                "unknown field", "\"id\": \"hh-income-test\",", "\"id\": \"hh-income-test\", \"owner\": \"me\",",
+                .invalidDocument
+            ),
+            ("number beyond 2^53", "\"maxRows\": 1000000,", "\"maxRows\": 9007199254740993,", .numberOutOfRange),
+        ])
     func strictPayload(_ name: String, _ find: String, _ replace: String, _ code: SpecError.Code) async throws {
         let text = TestSpecifications.householdIncome()
         #expect(text.contains(find))
@@ -179,7 +195,10 @@ struct SignatureTests {
         #expect(report.documentProblem?.code == code, "\(name): \(String(describing: report.documentProblem))")
         #expect(report.specification == nil)
         if name == "unknown field" {
-            #expect(report.documentProblem?.diagnostics.contains { $0.pointer == "/owner" && $0.message.contains("unknown field") } == true)
+            #expect(
+                report.documentProblem?.diagnostics.contains {
+                    $0.pointer == "/owner" && $0.message.contains("unknown field")
+                } == true)
         }
     }
 }

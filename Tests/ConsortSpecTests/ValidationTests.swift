@@ -9,9 +9,13 @@ import Testing
 struct ValidationTests {
     static let fixedNow = ISO8601DateFormatter().date(from: "2026-11-22T00:00:00Z")!
 
-    static func diagnostics(_ text: String, now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil) throws -> [Diagnostic] {
+    static func diagnostics(_ text: String, now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil) throws
+        -> [Diagnostic]
+    {
         let document = try SpecificationDocument(bytes: Array(text.utf8))
-        return try document.specification(now: now, members: members, engines: EngineRegistry.shared).1.filter { $0.severity == .error }
+        return try document.specification(now: now, members: members, engines: EngineRegistry.shared).1.filter {
+            $0.severity == .error
+        }
     }
 
     @Test("the three examples validate", arguments: ["household-income", "gender-pay-gap", "mno-commuting"])
@@ -28,18 +32,40 @@ struct ValidationTests {
     static let mutations: [(String, String, String, String)] = [
         ("unknown member", "\"eurostat\"", "\"euro-stat\"", "/parties/outputs/0/member"),
         ("member listed twice", "{\"member\": \"cp-b\"}", "{\"member\": \"cp-a\"}", "/parties/computing/1/member"),
-        ("table with no input party", "\"tables\": {", "\"tables\": {\"persons\": {\"maxRows\": 10, \"columns\": [{\"name\": \"x\", \"type\": \"boolean\"}]},", "/tables/persons"),
-        ("input party naming an unknown table", "{\"member\": \"nso-south\", \"table\": \"households\"}", "{\"member\": \"nso-south\", \"table\": \"homes\"}", "/parties/inputs/1/table"),
-        ("category with duplicate values", "\"north\", \"east\", \"south\", \"west\"", "\"north\", \"east\", \"south\", \"east\"", "/tables/households/columns/0/values/3"),
+        (
+            "table with no input party", "\"tables\": {",
+            "\"tables\": {\"persons\": {\"maxRows\": 10, \"columns\": [{\"name\": \"x\", \"type\": \"boolean\"}]},",
+            "/tables/persons"
+        ),
+        (
+            "input party naming an unknown table", "{\"member\": \"nso-south\", \"table\": \"households\"}",
+            "{\"member\": \"nso-south\", \"table\": \"homes\"}", "/parties/inputs/1/table"
+        ),
+        (
+            "category with duplicate values", "\"north\", \"east\", \"south\", \"west\"",
+            "\"north\", \"east\", \"south\", \"east\"", "/tables/households/columns/0/values/3"
+        ),
         ("min > max", "\"min\": 0, \"max\": 120", "\"min\": 121, \"max\": 120", "/tables/households/columns/1"),
         ("unsupported engine", "\"security\": \"passive\"", "\"security\": \"active\"", "/engine"),
-        ("mayHalt naming a non-member", "\"mayHalt\": [\"cp-a\",", "\"mayHalt\": [\"stranger\", \"cp-a\",", "/parties/mayHalt/0"),
+        (
+            "mayHalt naming a non-member", "\"mayHalt\": [\"cp-a\",", "\"mayHalt\": [\"stranger\", \"cp-a\",",
+            "/parties/mayHalt/0"
+        ),
         ("unknown field", "\"query\":", "\"owner\": \"x\", \"query\":", "/owner"),
         ("wrong type", "\"maxRows\": 1000000", "\"maxRows\": \"many\"", "/tables/households/maxRows"),
-        ("decimal with too many digits", "\"max\": 10000000}", "\"max\": 10000000.001}", "/tables/households/columns/2/max"),
+        (
+            "decimal with too many digits", "\"max\": 10000000}", "\"max\": 10000000.001}",
+            "/tables/households/columns/2/max"
+        ),
         ("bad task id", "\"id\": \"hh-income-test\"", "\"id\": \"HH Income\"", "/id"),
-        ("quality rule on unknown table", "{\"table\": \"households\", \"name\": \"adult\"", "{\"table\": \"people\", \"name\": \"adult\"", "/quality/0/table"),
-        ("four computing parties", "{\"member\": \"cp-c\"}]", "{\"member\": \"cp-c\"}, {\"member\": \"cp-d\"}]", "/parties/computing"),
+        (
+            "quality rule on unknown table", "{\"table\": \"households\", \"name\": \"adult\"",
+            "{\"table\": \"people\", \"name\": \"adult\"", "/quality/0/table"
+        ),
+        (
+            "four computing parties", "{\"member\": \"cp-c\"}]", "{\"member\": \"cp-c\"}, {\"member\": \"cp-d\"}]",
+            "/parties/computing"
+        ),
     ]
 
     @Test("each problem is reported with its JSON pointer", arguments: 0..<14)
@@ -72,7 +98,8 @@ struct ValidationTests {
         #expect(later.contains { $0.pointer == "/deadlines/inputs" && $0.message.contains("has passed") })
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.contains("\"deadlines\"") else { return String(line) }
-            return "  \"deadlines\": {\"inputs\": \"2099-01-02T00:00:00Z\", \"compute\": \"2099-01-01T00:00:00Z\", \"outputs\": \"2099-01-03T00:00:00Z\"},"
+            return
+                "  \"deadlines\": {\"inputs\": \"2099-01-02T00:00:00Z\", \"compute\": \"2099-01-01T00:00:00Z\", \"outputs\": \"2099-01-03T00:00:00Z\"},"
         }
         let swapped = lines.joined(separator: "\n")
         #expect(swapped != text)
@@ -81,8 +108,13 @@ struct ValidationTests {
 
     @Test("decimals are read exactly")
     func decimals() throws {
-        let cts = try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).validSpecification()
-        guard case .decimal(let scale, let min, let max) = try #require(cts.table(named: "households")?.column(named: "income")).type else {
+        let cts = try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8))
+            .validSpecification()
+        guard
+            case .decimal(let scale, let min, let max) = try #require(
+                cts.table(named: "households")?.column(named: "income")
+            ).type
+        else {
             Issue.record("income is not a decimal")
             return
         }

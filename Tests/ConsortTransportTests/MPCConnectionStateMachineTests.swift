@@ -25,7 +25,8 @@ struct MPCConnectionStateMachineTests {
     }
 
     func data(_ words: [UInt64], sequence: inout UInt64) throws -> [MPCFrame.Parsed] {
-        try MPCFrame.encode(session: Self.session, sequence: &sequence, words: words, allocator: self.allocator).map(self.parse)
+        try MPCFrame.encode(session: Self.session, sequence: &sequence, words: words, allocator: self.allocator).map(
+            self.parse)
     }
 
     func accepted() -> MPCConnectionStateMachine {
@@ -38,9 +39,14 @@ struct MPCConnectionStateMachineTests {
         #expect(machine.received(try self.hello(3), verifiedMember: Self.members[3]) == .register(party: 3))
         var sequence: UInt64 = 0
         let words: [UInt64] = [1, 2, .max]
-        #expect(machine.received(try self.data(words, sequence: &sequence)[0], verifiedMember: Self.members[3]) == .deliver(words, from: 3))
-        #expect(machine.received(try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: Self.members[3])
-            == .peerEnded(party: 3))
+        #expect(
+            machine.received(try self.data(words, sequence: &sequence)[0], verifiedMember: Self.members[3])
+                == .deliver(words, from: 3))
+        #expect(
+            machine.received(
+                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)),
+                verifiedMember: Self.members[3])
+                == .peerEnded(party: 3))
         // After `end`, closing is no loss.
         #expect(machine.channelInactive() == .none)
     }
@@ -57,13 +63,18 @@ struct MPCConnectionStateMachineTests {
         #expect(machine.received(frames[1], verifiedMember: Self.members[1]) == .none)
         #expect(machine.received(frames[2], verifiedMember: Self.members[1]) == .deliver(words, from: 1))
         // An empty message is one empty data frame.
-        #expect(machine.received(try self.data([], sequence: &sequence)[0], verifiedMember: Self.members[1]) == .deliver([], from: 1))
+        #expect(
+            machine.received(try self.data([], sequence: &sequence)[0], verifiedMember: Self.members[1])
+                == .deliver([], from: 1))
     }
 
-    @Test("violations fail the session, naming the rule", arguments: [
-        "hello from another party than the certificate", "data before hello", "another session", "a gap in the sequence",
-        "hello twice", "end mid-message", "a message after end", "a party index out of range",
-    ])
+    @Test(
+        "violations fail the session, naming the rule",
+        arguments: [
+            "hello from another party than the certificate", "data before hello", "another session",
+            "a gap in the sequence",
+            "hello twice", "end mid-message", "a message after end", "a party index out of range",
+        ])
     func violations(_ rule: String) throws {
         var machine = self.accepted()
         let member = Self.members[2]
@@ -75,7 +86,8 @@ struct MPCConnectionStateMachineTests {
         case "data before hello":
             action = machine.received(try self.data([1], sequence: &sequence)[0], verifiedMember: member)
         case "another session":
-            action = machine.received(try self.hello(2, session: [UInt8](repeating: 1, count: 16)), verifiedMember: member)
+            action = machine.received(
+                try self.hello(2, session: [UInt8](repeating: 1, count: 16)), verifiedMember: member)
         case "a gap in the sequence":
             _ = machine.received(try self.hello(2), verifiedMember: member)
             sequence = 1
@@ -87,10 +99,12 @@ struct MPCConnectionStateMachineTests {
             _ = machine.received(try self.hello(2), verifiedMember: member)
             let frames = try self.data([UInt64](repeating: 7, count: MPCFrame.wordsPerFrame + 1), sequence: &sequence)
             _ = machine.received(frames[0], verifiedMember: member)
-            action = machine.received(try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
+            action = machine.received(
+                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
         case "a message after end":
             _ = machine.received(try self.hello(2), verifiedMember: member)
-            _ = machine.received(try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
+            _ = machine.received(
+                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
             action = machine.received(try self.data([1], sequence: &sequence)[0], verifiedMember: member)
         default:
             action = machine.received(try self.hello(7), verifiedMember: member)
@@ -109,13 +123,17 @@ struct MPCConnectionStateMachineTests {
     func abort() throws {
         var machine = self.accepted()
         _ = machine.received(try self.hello(0), verifiedMember: Self.members[0])
-        let frame = try self.parse(MPCFrame.abort(session: Self.session, error: MPCError(.timedOut, "party 2 sent nothing"), allocator: self.allocator))
+        let frame = try self.parse(
+            MPCFrame.abort(
+                session: Self.session, error: MPCError(.timedOut, "party 2 sent nothing"), allocator: self.allocator))
         guard case .fail(let error) = machine.received(frame, verifiedMember: Self.members[0]) else {
             Issue.record("an abort must fail the session")
             return
         }
         #expect(error.code == .timedOut)
-        #expect(error.message.contains("computing party 0 aborted the session") && error.message.contains("party 2 sent nothing"))
+        #expect(
+            error.message.contains("computing party 0 aborted the session")
+                && error.message.contains("party 2 sent nothing"))
     }
 
     @Test("a lost connection fails the session; a peer that never said who it is cannot")
@@ -125,7 +143,8 @@ struct MPCConnectionStateMachineTests {
         #expect(known.channelInactive() == .fail(MPCError(.peerLost, "")))
         var dialled = MPCConnectionStateMachine(session: Self.session, members: Self.members, dialled: 2)
         _ = dialled.handshakeCompleted()
-        #expect(dialled.errorCaught(MPCError(.protocolViolation, "bad frame")) == .fail(MPCError(.protocolViolation, "")))
+        #expect(
+            dialled.errorCaught(MPCError(.protocolViolation, "bad frame")) == .fail(MPCError(.protocolViolation, "")))
         var stranger = self.accepted()
         #expect(stranger.errorCaught(MPCError(.protocolViolation, "handshake failed")) == .close)
         #expect(stranger.channelInactive() == .none)
@@ -138,7 +157,9 @@ struct MPCConnectionStateMachineTests {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(MPCFrameDecoder()))
         var sequence: UInt64 = 0
         var stream = self.allocator.buffer(capacity: 0)
-        for frame in MPCFrame.encode(session: Self.session, sequence: &sequence, words: [1, 2, 3], allocator: self.allocator) {
+        for frame in MPCFrame.encode(
+            session: Self.session, sequence: &sequence, words: [1, 2, 3], allocator: self.allocator)
+        {
             var frame = frame
             stream.writeBuffer(&frame)
         }

@@ -7,12 +7,17 @@ import Testing
 
 @Suite("MPC over mutual TLS")
 struct MPCTLSTransportTests {
-    static func configuration(_ network: TestMPCNetwork, party: Int, identity: SigningIdentity? = nil, session: [UInt8],
-                              roundTimeout: Duration = .seconds(10)) -> MPCTLSTransport.Configuration {
-        let peers = (0..<3).map { MPCTLSTransport.Peer(party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0]) }
+    static func configuration(
+        _ network: TestMPCNetwork, party: Int, identity: SigningIdentity? = nil, session: [UInt8],
+        roundTimeout: Duration = .seconds(10)
+    ) -> MPCTLSTransport.Configuration {
+        let peers = (0..<3).map {
+            MPCTLSTransport.Peer(party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0])
+        }
         var configuration = MPCTLSTransport.Configuration(
             party: party, peers: peers, session: session,
-            authentication: TLSPeerAuthentication(identity: identity ?? network.nodes[party], verifier: network.consortium.verifier())
+            authentication: TLSPeerAuthentication(
+                identity: identity ?? network.nodes[party], verifier: network.consortium.verifier())
         )
         configuration.roundTimeout = roundTimeout
         configuration.connectTimeout = .seconds(5)
@@ -28,7 +33,9 @@ struct MPCTLSTransportTests {
         let x = edges + (0..<600).map { _ in generator.next() }
         let y = Array(x.reversed())
         // Signed values |v| < 2^40 for comparisons, truncation and fixed point; negatives included.
-        let signed: [Int64] = [0, 1, -1, (1 << 40) - 1, -((1 << 40) - 1), 2, -2] + (0..<601).map { _ in Int64.random(in: -(1 << 40)...(1 << 40), using: &generator) }
+        let signed: [Int64] =
+            [0, 1, -1, (1 << 40) - 1, -((1 << 40) - 1), 2, -2]
+            + (0..<601).map { _ in Int64.random(in: -(1 << 40)...(1 << 40), using: &generator) }
         let a = signed.map { UInt64(bitPattern: $0) }
         let b = Array(a.reversed())
         let small = (0..<608).map { UInt64($0 % 97) * 1_000 + 1 }  // positive divisors and radicands
@@ -41,9 +48,12 @@ struct MPCTLSTransportTests {
         let results = try await withThrowingTaskGroup(of: (Int, Outputs).self) { group in
             for party in 0..<3 {
                 group.addTask {
-                    let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, session: session))
+                    let transport = try await MPCTLSTransport.establish(
+                        Self.configuration(network, party: party, session: session))
                     var mpc = try await Replicated3.Engine.establish(transport: transport)
-                    let (sx, sy, sa, sb, sd) = (shares[0][party], shares[1][party], shares[2][party], shares[3][party], shares[4][party])
+                    let (sx, sy, sa, sb, sd) = (
+                        shares[0][party], shares[1][party], shares[2][party], shares[3][party], shares[4][party]
+                    )
                     var outputs: Outputs = []
                     outputs.append(sx + sy)
                     outputs.append(try await mpc.multiply(sx, sy))
@@ -57,7 +67,10 @@ struct MPCTLSTransportTests {
                     outputs.append(try await mpc.multiplyFixed(shares[5][party], shares[6][party]))
                     outputs.append(try await mpc.shuffle([sx])[0])
                     outputs.append(try await mpc.sort(key: sd, keyBits: 20).key)
-                    outputs.append(try await mpc.divide(sd, by: Replicated3.Share.zeros(sd.count).adding(constant: 7, party: party), bits: 20, quotientBits: nil, divisorBits: nil))
+                    outputs.append(
+                        try await mpc.divide(
+                            sd, by: Replicated3.Share.zeros(sd.count).adding(constant: 7, party: party), bits: 20,
+                            quotientBits: nil, divisorBits: nil))
                     outputs.append(try await mpc.squareRoot(sd, bits: 20))
                     let stats = try await mpc.summaryStatistics(sd, valueBits: 17)
                     outputs.append(.concatenate([stats.sum, stats.sumOfSquares, stats.mean]))
@@ -99,10 +112,14 @@ struct MPCTLSTransportTests {
         let received = try await withThrowingTaskGroup(of: (Int, [[UInt64]]).self) { group in
             for party in 0..<4 {
                 group.addTask {
-                    let peers = (0..<4).map { MPCTLSTransport.Peer(party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0]) }
+                    let peers = (0..<4).map {
+                        MPCTLSTransport.Peer(
+                            party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0])
+                    }
                     var configuration = MPCTLSTransport.Configuration(
                         party: party, peers: peers, session: session,
-                        authentication: TLSPeerAuthentication(identity: network.nodes[party], verifier: network.consortium.verifier()))
+                        authentication: TLSPeerAuthentication(
+                            identity: network.nodes[party], verifier: network.consortium.verifier()))
                     configuration.connectTimeout = .seconds(10)
                     let transport = try await MPCTLSTransport.establish(configuration)
                     #expect(transport.parties == 4)
@@ -141,7 +158,8 @@ struct MPCTLSTransportTests {
             for party in 0..<3 {
                 group.addTask {
                     do {
-                        let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, session: session))
+                        let transport = try await MPCTLSTransport.establish(
+                            Self.configuration(network, party: party, session: session))
                         try await transport.agree(on: [party == 2 ? 8 : 7], what: "the uploaded inputs")
                         transport.close()
                         return nil
@@ -152,7 +170,10 @@ struct MPCTLSTransportTests {
             }
             return await group.reduce(into: [MPCError?]()) { $0.append($1) }
         }
-        #expect(outcomes.allSatisfy { $0?.code == .protocolViolation && $0?.message.contains("the uploaded inputs") == true }, "\(outcomes)")
+        #expect(
+            outcomes.allSatisfy {
+                $0?.code == .protocolViolation && $0?.message.contains("the uploaded inputs") == true
+            }, "\(outcomes)")
     }
 
     @Test("a node of a member that is not in the session is refused at the handshake")
@@ -161,7 +182,9 @@ struct MPCTLSTransportTests {
         var consortium = consortiumNetwork.consortium
         try consortium.admit("cp-z", roles: [.compute])
         let outsider = try consortium.node("cp-z", ip: ["127.0.0.1"])
-        consortiumNetwork = TestMPCNetwork(consortium: consortium, members: consortiumNetwork.members, nodes: consortiumNetwork.nodes, ports: consortiumNetwork.ports)
+        consortiumNetwork = TestMPCNetwork(
+            consortium: consortium, members: consortiumNetwork.members, nodes: consortiumNetwork.nodes,
+            ports: consortiumNetwork.ports)
         let network = consortiumNetwork
         let session = [UInt8](repeating: 7, count: 16)
         // Parties 0 and 1 are genuine; party 2's process runs with cp-z's certificate.
@@ -170,7 +193,8 @@ struct MPCTLSTransportTests {
                 group.addTask {
                     do {
                         let identity = party == 2 ? outsider : network.nodes[party]
-                        let transport = try await MPCTLSTransport.establish(Self.configuration(network, party: party, identity: identity, session: session))
+                        let transport = try await MPCTLSTransport.establish(
+                            Self.configuration(network, party: party, identity: identity, session: session))
                         transport.close()
                         return (party, nil)
                     } catch {

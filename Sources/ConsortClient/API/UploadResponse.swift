@@ -19,7 +19,10 @@ package struct UploadResponse: Codable, Sendable, Equatable {
         package var node: String
         package var at: String
 
-        package init(task: String, table: String, member: String, rows: Int, batch: String, sha256: String, node: String, at: String) {
+        package init(
+            task: String, table: String, member: String, rows: Int, batch: String, sha256: String, node: String,
+            at: String
+        ) {
             self.task = task
             self.table = table
             self.member = member
@@ -41,7 +44,8 @@ package struct UploadResponse: Codable, Sendable, Equatable {
 
     /// Signs `receipt` with the node's key.
     package static func signed(_ receipt: Receipt, by key: P256.Signing.PrivateKey) throws -> UploadResponse {
-        UploadResponse(receipt: receipt, signature: Base64URL.encode(try ES256.sign(try APIJSON.canonical(receipt), with: key)))
+        UploadResponse(
+            receipt: receipt, signature: Base64URL.encode(try ES256.sign(try APIJSON.canonical(receipt), with: key)))
     }
 
     /// Whether the signature is the receipt's under `certificate` (the node's, as verified in the TLS handshake).

@@ -4,11 +4,14 @@ package enum EngineCatalog {
     package static let all: [any MPCEngine.Type] = [Self.replicated3]
 
     /// The engine with these traits and a party count it supports, if this build has one.
-    package static func engine(named name: String, security: EngineTraits.Security, majority: EngineTraits.Majority,
-                               parties: Int) -> (any MPCEngine.Type)? {
+    package static func engine(
+        named name: String, security: EngineTraits.Security, majority: EngineTraits.Majority,
+        parties: Int
+    ) -> (any MPCEngine.Type)? {
         Self.all.first { engine in
             let traits = engine.traits
-            return traits.name == name && traits.security == security && traits.majority == majority && traits.parties.contains(parties)
+            return traits.name == name && traits.security == security && traits.majority == majority
+                && traits.parties.contains(parties)
         }
     }
 }

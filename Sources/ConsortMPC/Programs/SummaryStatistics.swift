@@ -19,17 +19,21 @@ extension MPCEngine {
         let rowBits = Int.bitWidth - count.leadingZeroBitCount
         let squareBits = 2 * valueBits + rowBits + f
         guard count > 0, squareBits <= Self.traits.domain.exactBits else {
-            throw MPCError(.invalidArgument, "statistics of \(count) values of \(valueBits) bits would overflow the engine's integers")
+            throw MPCError(
+                .invalidArgument,
+                "statistics of \(count) values of \(valueBits) bits would overflow the engine's integers")
         }
         let sum = values.total()
         let sumOfSquares = try await self.dot(values, values)
         let scale = Int64(1) << Int64(f)
         let moments = Share.concatenate([sum.scaled(by: scale), sumOfSquares.scaled(by: scale)])
         // Quotients: mean·2^f < 2^(valueBits+f), E[x²]·2^f < 2^(2·valueBits+f).
-        let averages = try await self.divide(moments, byPublic: [Int64](repeating: Int64(count), count: 2), bits: squareBits,
-                                             quotientBits: 2 * valueBits + f)
+        let averages = try await self.divide(
+            moments, byPublic: [Int64](repeating: Int64(count), count: 2), bits: squareBits,
+            quotientBits: 2 * valueBits + f)
         let mean = averages.slice(0..<1)
         let meanSquare = try await self.multiplyFixed(mean, mean, fixedPoint)
-        return SummaryStatistics(sum: sum, sumOfSquares: sumOfSquares, mean: mean, variance: averages.slice(1..<2) - meanSquare)
+        return SummaryStatistics(
+            sum: sum, sumOfSquares: sumOfSquares, mean: mean, variance: averages.slice(1..<2) - meanSquare)
     }
 }

@@ -37,7 +37,8 @@ package struct PRG: Sendable {
             var nonce = [UInt8](repeating: 0, count: 16)
             withUnsafeBytes(of: self.block.bigEndian) { nonce.replaceSubrange(8..<16, with: $0) }
             // AES-CTR over a 128-bit big-endian counter: bytes 0...7 stay zero, so streams never overlap.
-            let keystream = try! AES._CTR.encrypt(Self.zeroes.prefix(length), using: self.key, nonce: AES._CTR.Nonce(nonceBytes: nonce))
+            let keystream = try! AES._CTR.encrypt(
+                Self.zeroes.prefix(length), using: self.key, nonce: AES._CTR.Nonce(nonceBytes: nonce))
             keystream.withUnsafeBytes { source in
                 (buffer.baseAddress! + offset).copyMemory(from: source.baseAddress!, byteCount: length)
             }

@@ -108,9 +108,13 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         self.charge(self.model.bitDecompose(count: x.count, bits: bits), x.count * bits)
     }
 
-    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws -> Share {
-        if let cost = self.model.divide(count: n.count, bits: bits, quotientBits: quotientBits ?? bits,
-                                        divisorBits: divisorBits ?? bits, publicDivisor: false) {
+    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws
+        -> Share
+    {
+        if let cost = self.model.divide(
+            count: n.count, bits: bits, quotientBits: quotientBits ?? bits,
+            divisorBits: divisorBits ?? bits, publicDivisor: false)
+        {
             return self.charge(cost, n.count)
         }
         return try await self.longDivision(n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits)
@@ -118,8 +122,10 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
 
     package mutating func divide(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws -> Share {
         let divisorBits = Int64.bitWidth - (d.max() ?? 1).leadingZeroBitCount
-        if let cost = self.model.divide(count: n.count, bits: bits, quotientBits: quotientBits ?? bits, divisorBits: divisorBits,
-                                        publicDivisor: true) {
+        if let cost = self.model.divide(
+            count: n.count, bits: bits, quotientBits: quotientBits ?? bits, divisorBits: divisorBits,
+            publicDivisor: true)
+        {
             return self.charge(cost, n.count)
         }
         return try await self.longDivision(n, byPublic: d, bits: bits, quotientBits: quotientBits)
@@ -128,8 +134,9 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
     package mutating func divideWithFraction(
         _ n: Share, by d: Share, bits: Int, quotientBits: Int, divisorBits: Int, fractionBits: Int
     ) async throws -> (quotient: Share, fraction: Share) {
-        try await self.longDivisionWithFraction(n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits,
-                                                fractionBits: fractionBits)
+        try await self.longDivisionWithFraction(
+            n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits,
+            fractionBits: fractionBits)
     }
 
     package mutating func squareRoot(_ n: Share, bits: Int) async throws -> Share {
@@ -142,7 +149,9 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         return columns
     }
 
-    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (key: Share, payload: [Share]) {
+    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
+        key: Share, payload: [Share]
+    ) {
         self.cost += self.model.sort(rows: key.count, keyBits: keyBits, payload: payload.count)
         return (key, payload)
     }

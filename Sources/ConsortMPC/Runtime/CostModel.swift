@@ -61,6 +61,8 @@ package protocol CostModel: Sendable {
 
 extension CostModel {
     package func select(count: Int) -> OperationCost? { nil }
-    package func divide(count: Int, bits: Int, quotientBits: Int, divisorBits: Int, publicDivisor: Bool) -> OperationCost? { nil }
+    package func divide(count: Int, bits: Int, quotientBits: Int, divisorBits: Int, publicDivisor: Bool)
+        -> OperationCost?
+    { nil }
     package func squareRoot(count: Int, bits: Int) -> OperationCost? { nil }
 }

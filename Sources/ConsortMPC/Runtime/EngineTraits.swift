@@ -28,8 +28,10 @@ package struct EngineTraits: Sendable {
     /// What the engine guarantees, in a sentence or two for reviewers of a CTS.
     package var summary: String
 
-    package init(name: String, security: Security, majority: Majority, parties: ClosedRange<Int>, domain: ValueDomain,
-                 costs: any CostModel, summary: String) {
+    package init(
+        name: String, security: Security, majority: Majority, parties: ClosedRange<Int>, domain: ValueDomain,
+        costs: any CostModel, summary: String
+    ) {
         self.name = name
         self.security = security
         self.majority = majority

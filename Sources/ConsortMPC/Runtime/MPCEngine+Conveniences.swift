@@ -30,12 +30,16 @@ extension MPCEngine {
     }
 
     /// Fixed-point product: the exact product, then ⌊· / 2^f⌋ (error in [−2^−f, 0)).
-    package mutating func multiplyFixed(_ x: Share, _ y: Share, _ fixedPoint: FixedPoint = .standard) async throws -> Share {
+    package mutating func multiplyFixed(_ x: Share, _ y: Share, _ fixedPoint: FixedPoint = .standard) async throws
+        -> Share
+    {
         try await self.truncate(try await self.multiply(x, y), by: fixedPoint.fractionalBits)
     }
 
     /// Fixed-point x / y for y > 0 and |x| · 2^f < 2^bits: ⌊·⌋ of the exact quotient's magnitude, with x's sign.
-    package mutating func divideFixed(_ x: Share, by y: Share, bits: Int, _ fixedPoint: FixedPoint = .standard) async throws -> Share {
+    package mutating func divideFixed(_ x: Share, by y: Share, bits: Int, _ fixedPoint: FixedPoint = .standard)
+        async throws -> Share
+    {
         let negative = try await self.lessThanZero(x, bits: Self.traits.domain.comparisonBits)
         let magnitude = try await self.select(negative, -x, x)
         let scaled = magnitude.scaled(by: Int64(1) << Int64(fixedPoint.fractionalBits))
@@ -44,7 +48,9 @@ extension MPCEngine {
     }
 
     /// Fixed-point √x for x ≥ 0 with x · 2^f < 2^bits.
-    package mutating func squareRootFixed(_ x: Share, bits: Int, _ fixedPoint: FixedPoint = .standard) async throws -> Share {
+    package mutating func squareRootFixed(_ x: Share, bits: Int, _ fixedPoint: FixedPoint = .standard) async throws
+        -> Share
+    {
         try await self.squareRoot(x.scaled(by: Int64(1) << Int64(fixedPoint.fractionalBits)), bits: bits)
     }
 }

@@ -11,7 +11,9 @@ extension MPCEngine {
 
     // No default arguments on these: a call that omitted one would bind to this extension statically and skip an
     // engine's own implementation.
-    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws -> Share {
+    package mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws
+        -> Share
+    {
         try await self.longDivision(n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits)
     }
 
@@ -22,8 +24,9 @@ extension MPCEngine {
     package mutating func divideWithFraction(
         _ n: Share, by d: Share, bits: Int, quotientBits: Int, divisorBits: Int, fractionBits: Int
     ) async throws -> (quotient: Share, fraction: Share) {
-        try await self.longDivisionWithFraction(n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits,
-                                                fractionBits: fractionBits)
+        try await self.longDivisionWithFraction(
+            n, by: d, bits: bits, quotientBits: quotientBits, divisorBits: divisorBits,
+            fractionBits: fractionBits)
     }
 
     package mutating func squareRoot(_ n: Share, bits: Int) async throws -> Share {
@@ -40,22 +43,30 @@ extension MPCEngine {
     /// With `quotientBits` (every quotient < 2^quotientBits) and `divisorBits` (every d < 2^divisorBits) the division
     /// runs only quotientBits steps, each comparing (divisorBits + 2)-bit values: the remainder starts at the top
     /// digits of n, which are below d when the quotient is that small.
-    package mutating func longDivision(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws -> Share {
+    package mutating func longDivision(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?)
+        async throws -> Share
+    {
         let compareBits = min(bits, divisorBits ?? bits) + 2
         var unused = Share.zeros(0)
-        return try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused) { engine, t in
+        return try await self.restoringDivision(
+            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
+        ) { engine, t in
             let atLeast = engine.not(try await engine.lessThan(t, d, bits: compareBits))
             return (atLeast, try await engine.multiply(atLeast, d))
         }
     }
 
     /// Cheaper for public divisors: the product with d is local.
-    package mutating func longDivision(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws -> Share {
+    package mutating func longDivision(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws
+        -> Share
+    {
         guard d.allSatisfy({ $0 > 0 }) else { throw MPCError(.invalidArgument, "division by zero") }
         let divisorBits = Int64.bitWidth - (d.max() ?? 1).leadingZeroBitCount
         let compareBits = min(bits, divisorBits) + 2
         var unused = Share.zeros(0)
-        return try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused) { engine, t in
+        return try await self.restoringDivision(
+            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
+        ) { engine, t in
             let atLeast = engine.not(try await engine.lessThan(t, public: .list(d), bits: compareBits))
             return (atLeast, atLeast.multiplied(byPublic: .list(d)))
         }
@@ -67,10 +78,15 @@ extension MPCEngine {
         _ n: Share, by d: Share, bits: Int, quotientBits: Int, divisorBits: Int, fractionBits: Int
     ) async throws -> (quotient: Share, fraction: Share) {
         guard divisorBits <= Self.traits.domain.exactBits, (0...60).contains(fractionBits) else {
-            throw MPCError(.invalidArgument, "fractional division needs divisors below 2^\(Self.traits.domain.exactBits) and at most 60 fraction bits")
+            throw MPCError(
+                .invalidArgument,
+                "fractional division needs divisors below 2^\(Self.traits.domain.exactBits) and at most 60 fraction bits"
+            )
         }
         var fraction = Share.zeros(n.count)
-        let quotient = try await self.restoringDivision(n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction) { engine, t in
+        let quotient = try await self.restoringDivision(
+            n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction
+        ) { engine, t in
             let atLeast = engine.not(try await engine.lessThan(t, d, bits: divisorBits + 2))
             return (atLeast, try await engine.multiply(atLeast, d))
         }
@@ -86,7 +102,9 @@ extension MPCEngine {
         step: (inout Self, Share) async throws -> (Share, Share)
     ) async throws -> Share {
         let limit = Self.traits.domain.exactBits
-        guard (1...limit).contains(bits) else { throw MPCError(.invalidArgument, "division of \(bits)-bit values: use 1...\(limit)") }
+        guard (1...limit).contains(bits) else {
+            throw MPCError(.invalidArgument, "division of \(bits)-bit values: use 1...\(limit)")
+        }
         let count = n.count
         let steps = min(bits, max(1, quotientBits))
         let digits = try await self.bitDecompose(n, bits: bits)
@@ -122,7 +140,8 @@ extension MPCEngine {
         var remainder = Share.zeros(count)
         var root = Share.zeros(count)
         for i in stride(from: bits / 2 - 1, through: 0, by: -1) {
-            remainder = remainder.scaled(by: 4) + digits.slice((2 * i + 1) * count..<(2 * i + 2) * count).scaled(by: 2)
+            remainder =
+                remainder.scaled(by: 4) + digits.slice((2 * i + 1) * count..<(2 * i + 2) * count).scaled(by: 2)
                 + digits.slice(2 * i * count..<(2 * i + 1) * count)
             let trial = self.adding(root.scaled(by: 4), constant: 1)
             let atLeast = self.not(try await self.lessThan(remainder, trial, bits: bits + 3))

@@ -64,7 +64,8 @@ package protocol MPCEngine: Sendable {
     /// The low `bits` bits of each element as 0/1 shares: result[j · count + e] is bit j of element e.
     mutating func bitDecompose(_ x: Share, bits: Int) async throws -> Share
     /// ⌊n / d⌋ for 0 ≤ n < 2^bits, 0 < d (every quotient < 2^quotientBits, every d < 2^divisorBits).
-    mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws -> Share
+    mutating func divide(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?) async throws
+        -> Share
     /// ⌊n / d⌋ for public divisors d > 0.
     mutating func divide(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws -> Share
     /// (⌊n/d⌋, ⌊frac(n/d) · 2^fractionBits⌋) for 0 ≤ n < 2^bits, 0 < d < 2^divisorBits.

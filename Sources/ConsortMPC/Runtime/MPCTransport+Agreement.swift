@@ -19,7 +19,9 @@ extension MPCTransport {
         let peers = (0..<self.parties).filter { $0 != self.party }
         return try await withThrowingTaskGroup(of: (Int, [UInt64])?.self) { group in
             for peer in peers {
-                group.addTask { try await self.send(words, to: peer); return nil }
+                group.addTask {
+                    try await self.send(words, to: peer); return nil
+                }
                 group.addTask { (peer, try await self.receive(from: peer)) }
             }
             var received: [(Int, [UInt64])] = []

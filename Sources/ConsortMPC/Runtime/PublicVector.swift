@@ -38,7 +38,9 @@ package indirect enum PublicVector: Sendable, Hashable {
 
     /// The values as two's-complement words of Z_2^64.
     package var words: [UInt64] {
-        if case .repeating(let value, let count) = self { return [UInt64](repeating: UInt64(bitPattern: value), count: count) }
+        if case .repeating(let value, let count) = self {
+            return [UInt64](repeating: UInt64(bitPattern: value), count: count)
+        }
         return self.materialized.map { UInt64(bitPattern: $0) }
     }
 }

@@ -23,7 +23,9 @@ package struct ShareEnvelope: Sendable, Equatable {
         package var columns: [String]
         package var rows: Int
 
-        package init(engine: String, modulus: String, party: Int, parties: Int, task: String, columns: [String], rows: Int) {
+        package init(
+            engine: String, modulus: String, party: Int, parties: Int, task: String, columns: [String], rows: Int
+        ) {
             self.engine = engine
             self.modulus = modulus
             self.party = party
@@ -45,7 +47,10 @@ package struct ShareEnvelope: Sendable, Equatable {
     /// An envelope for `shares` (one per column, in `header.columns` order).
     package init<S: SharedVector>(header: Header, shares: [S]) throws {
         guard shares.count == header.columns.count, shares.allSatisfy({ $0.count == header.rows }) else {
-            throw MPCError(.invalidArgument, "an envelope of \(header.columns.count) columns of \(header.rows) rows got \(shares.count) shares of \(shares.map(\.count)) elements")
+            throw MPCError(
+                .invalidArgument,
+                "an envelope of \(header.columns.count) columns of \(header.rows) rows got \(shares.count) shares of \(shares.map(\.count)) elements"
+            )
         }
         self.header = header
         self.payload = []
@@ -57,10 +62,14 @@ package struct ShareEnvelope: Sendable, Equatable {
     package init(bytes: [UInt8]) throws {
         let prefix = Self.magic.count + 1 + 4
         guard bytes.count >= prefix, Array(bytes[0..<4]) == Self.magic else {
-            throw MPCError(.invalidArgument, "not a share envelope (it must start with \"CSHR\"): shares are made by 'consort input upload'")
+            throw MPCError(
+                .invalidArgument,
+                "not a share envelope (it must start with \"CSHR\"): shares are made by 'consort input upload'")
         }
         guard bytes[4] == Self.version else {
-            throw MPCError(.invalidArgument, "share envelope version \(bytes[4]) is not supported (this build reads version \(Self.version))")
+            throw MPCError(
+                .invalidArgument,
+                "share envelope version \(bytes[4]) is not supported (this build reads version \(Self.version))")
         }
         let length = Int(bytes[5]) | Int(bytes[6]) << 8 | Int(bytes[7]) << 16 | Int(bytes[8]) << 24
         guard length <= Self.maximumHeaderLength, prefix + length <= bytes.count else {
@@ -71,8 +80,12 @@ package struct ShareEnvelope: Sendable, Equatable {
         } catch {
             throw MPCError(.invalidArgument, "the share envelope's header is not valid: \(error)")
         }
-        guard self.header.rows >= 0, self.header.parties > 0, (0..<self.header.parties).contains(self.header.party) else {
-            throw MPCError(.invalidArgument, "the share envelope's header names party \(self.header.party) of \(self.header.parties) and \(self.header.rows) rows")
+        guard self.header.rows >= 0, self.header.parties > 0, (0..<self.header.parties).contains(self.header.party)
+        else {
+            throw MPCError(
+                .invalidArgument,
+                "the share envelope's header names party \(self.header.party) of \(self.header.parties) and \(self.header.rows) rows"
+            )
         }
         self.payload = Array(bytes[(prefix + length)...])
     }
@@ -107,13 +120,18 @@ package struct ShareEnvelope: Sendable, Equatable {
         if actual.task != expected.task { try refuse("task", actual.task, expected.task) }
         if actual.engine != expected.engine { try refuse("the engine", actual.engine, expected.engine) }
         if actual.modulus != expected.modulus { try refuse("modulus", actual.modulus, expected.modulus) }
-        if actual.parties != expected.parties { try refuse("a session of", "\(actual.parties) parties", "\(expected.parties)") }
-        if actual.party != expected.party { try refuse("computing party", "\(actual.party)", "\(expected.party) (this node)") }
+        if actual.parties != expected.parties {
+            try refuse("a session of", "\(actual.parties) parties", "\(expected.parties)")
+        }
+        if actual.party != expected.party {
+            try refuse("computing party", "\(actual.party)", "\(expected.party) (this node)")
+        }
         if actual.columns != expected.columns {
             try refuse("columns", actual.columns.joined(separator: ","), expected.columns.joined(separator: ","))
         }
         guard actual.rows <= maximumRows else {
-            throw MPCError(.invalidArgument, "the shares hold \(actual.rows) rows, more than the \(maximumRows) the table allows")
+            throw MPCError(
+                .invalidArgument, "the shares hold \(actual.rows) rows, more than the \(maximumRows) the table allows")
         }
     }
 
@@ -121,7 +139,10 @@ package struct ShareEnvelope: Sendable, Equatable {
     package func shares<S: SharedVector>(as type: S.Type) throws -> [S] {
         let size = self.header.rows * S.bytesPerElement
         guard self.payload.count == size * self.header.columns.count else {
-            throw MPCError(.invalidArgument, "the share envelope holds \(self.payload.count) bytes of shares where \(self.header.columns.count) columns of \(self.header.rows) rows take \(size * self.header.columns.count)")
+            throw MPCError(
+                .invalidArgument,
+                "the share envelope holds \(self.payload.count) bytes of shares where \(self.header.columns.count) columns of \(self.header.rows) rows take \(size * self.header.columns.count)"
+            )
         }
         return try self.header.columns.indices.map { column in
             try S(encoded: self.payload[column * size..<(column + 1) * size], count: self.header.rows)

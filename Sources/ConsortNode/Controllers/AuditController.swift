@@ -28,10 +28,14 @@ struct AuditController {
     @Sendable func witness(_ request: Request, context: NodeRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 16)
         let witness = try await self.service.witness(Array(body.readableBytesView), by: try context.caller)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: witness)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: witness)))
     }
 
     static func lines(_ lines: [String]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/jsonl"], body: .init(byteBuffer: ByteBuffer(string: lines.map { $0 + "\n" }.joined())))
+        Response(
+            status: .ok, headers: [.contentType: "application/jsonl"],
+            body: .init(byteBuffer: ByteBuffer(string: lines.map { $0 + "\n" }.joined())))
     }
 }

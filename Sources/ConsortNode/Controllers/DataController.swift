@@ -10,16 +10,20 @@ struct DataController {
         router.get("/v1/tasks/{id}/output", use: self.output)
     }
 
-    @Sendable func upload(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<UploadResponse> {
+    @Sendable func upload(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<
+        UploadResponse
+    > {
         let body = try await request.body.collect(upTo: 1 << 30)
         let receipt = try await self.service.upload(
-            Array(body.readableBytesView), task: try context.parameters.require("id"), table: try context.parameters.require("table"),
+            Array(body.readableBytesView), task: try context.parameters.require("id"),
+            table: try context.parameters.require("table"),
             batch: request.uri.queryParameters.get("batch") ?? "", by: try context.caller)
         return EditedResponse(status: .created, response: receipt)
     }
 
     @Sendable func output(_ request: Request, context: NodeRequestContext) async throws -> Response {
         let bytes = try await self.service.output(try context.parameters.require("id"), for: try context.caller)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -15,32 +15,40 @@ struct TaskController {
         router.post("/v1/tasks/{id}/halt", use: self.halt)
     }
 
-    @Sendable func submit(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<TaskAccepted> {
+    @Sendable func submit(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<TaskAccepted>
+    {
         let body = try await request.body.collect(upTo: 1 << 20)
         let outcome = try await self.service.submit(Array(body.readableBytesView), by: try context.caller)
-        return EditedResponse(status: outcome.created ? .created : .ok, response: TaskAccepted(task: outcome.task, state: outcome.state))
+        return EditedResponse(
+            status: outcome.created ? .created : .ok, response: TaskAccepted(task: outcome.task, state: outcome.state))
     }
 
     @Sendable func list(_ request: Request, context: NodeRequestContext) async throws -> TaskListResponse {
         let tasks = try await self.service.list(for: try context.caller)
-        return TaskListResponse(node: self.service.node.member.rawValue, tasks: tasks.map { record, cts in
-            TaskListResponse.Item(task: record.id, id: cts.id, title: cts.title, state: record.state)
-        })
+        return TaskListResponse(
+            node: self.service.node.member.rawValue,
+            tasks: tasks.map { record, cts in
+                TaskListResponse.Item(task: record.id, id: cts.id, title: cts.title, state: record.state)
+            })
     }
 
     @Sendable func status(_ request: Request, context: NodeRequestContext) async throws -> TaskStatusResponse {
         let (record, cts) = try await self.service.status(try context.parameters.require("id"), for: try context.caller)
-        return TaskStatusResponse(task: record.id, id: cts.id, state: record.state, node: self.service.node.member.rawValue)
+        return TaskStatusResponse(
+            task: record.id, id: cts.id, state: record.state, node: self.service.node.member.rawValue)
     }
 
     @Sendable func document(_ request: Request, context: NodeRequestContext) async throws -> Response {
         let bytes = try await self.service.document(try context.parameters.require("id"), for: try context.caller)
-        return Response(status: .ok, headers: [.contentType: "application/jose+json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/jose+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     @Sendable func halt(_ request: Request, context: NodeRequestContext) async throws -> HaltResponse {
         let body = try await request.body.collect(upTo: 1 << 16)
-        let state = try await self.service.halt(Array(body.readableBytesView), task: try context.parameters.require("id"), by: try context.caller)
+        let state = try await self.service.halt(
+            Array(body.readableBytesView), task: try context.parameters.require("id"), by: try context.caller)
         return HaltResponse(state: state)
     }
 }

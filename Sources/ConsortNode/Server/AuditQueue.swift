@@ -24,9 +24,11 @@ package final class AuditQueue: Service {
 
     package func run() async throws {
         // The stream ends at graceful shutdown; what was queued by then is still appended.
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             for await draft in self.stream {
-                do { _ = try await self.log.append(draft) } catch { self.logger.error("cannot append an audit entry: \(error)") }
+                do { _ = try await self.log.append(draft) } catch {
+                    self.logger.error("cannot append an audit entry: \(error)")
+                }
             }
         } onGracefulShutdown: {
             self.continuation.finish()

@@ -10,7 +10,9 @@ struct ErrorMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     let log: AuditLog
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as NodeError {
@@ -19,15 +21,21 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             let refusal: NodeError
             if let http = error as? any HTTPResponseError, (400..<500).contains(http.status.code) {
-                refusal = NodeError(.invalidRequest, "the request was refused: \(http.status.reasonPhrase)", underlying: error)
+                refusal = NodeError(
+                    .invalidRequest, "the request was refused: \(http.status.reasonPhrase)", underlying: error)
             } else {
                 context.logger.error("request failed: \(String(reflecting: error))")
-                refusal = NodeError(.internalFailure, "the node could not handle the request (see its log)", underlying: error)
+                refusal = NodeError(
+                    .internalFailure, "the node could not handle the request (see its log)", underlying: error)
             }
             let actor = context.peer.map(TaskService.actor) ?? AuditActor(fingerprint: "-", subject: "unknown peer")
-            _ = try? await self.log.append(try AuditDraft(actor: actor, action: .requestFailed, details: [
-                "path": .string(request.uri.path), "code": .string(refusal.code.description), "reason": .string(refusal.message),
-            ]))
+            _ = try? await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .requestFailed,
+                    details: [
+                        "path": .string(request.uri.path), "code": .string(refusal.code.description),
+                        "reason": .string(refusal.message),
+                    ]))
             NodeMetrics.refused(refusal.code)
             throw refusal
         }

@@ -11,7 +11,10 @@ final class HandshakeFailureAuditor: ChannelInboundHandler, RemovableChannelHand
     private let onReject: @Sendable (String) -> Void
     private var reported = false
 
-    init(peer: TLSPeerAuthentication.PeerIdentity, activity: ConnectionActivity, onReject: @escaping @Sendable (String) -> Void) {
+    init(
+        peer: TLSPeerAuthentication.PeerIdentity, activity: ConnectionActivity,
+        onReject: @escaping @Sendable (String) -> Void
+    ) {
         self.peer = peer
         self.activity = activity
         self.onReject = onReject

@@ -11,10 +11,13 @@ struct MemberMiddleware: RouterMiddleware {
     let directory: MemberDirectory
     let log: AuditLog
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let peer = context.peer, let member = peer.memberID, self.directory.member(member) != nil else {
             let actor = context.peer.map(TaskService.actor) ?? AuditActor(fingerprint: "-", subject: "unknown peer")
-            try await self.log.append(try AuditDraft(actor: actor, action: .requestDenied, details: ["path": .string(request.uri.path)]))
+            try await self.log.append(
+                try AuditDraft(actor: actor, action: .requestDenied, details: ["path": .string(request.uri.path)]))
             let error = NodeError(.forbidden, "\(actor.subject) is not a member of this consortium's directory")
             NodeMetrics.refused(error.code)
             return try error.response(from: request, context: context)

@@ -16,8 +16,10 @@ struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
     let admit: @Sendable (VerifiedIdentity) -> Bool
     let onReject: @Sendable (String) -> Void
 
-    init(base: HTTP1Channel, context: NIOSSLContext, authentication: TLSPeerAuthentication,
-         admit: @escaping @Sendable (VerifiedIdentity) -> Bool, onReject: @escaping @Sendable (String) -> Void) {
+    init(
+        base: HTTP1Channel, context: NIOSSLContext, authentication: TLSPeerAuthentication,
+        admit: @escaping @Sendable (VerifiedIdentity) -> Bool, onReject: @escaping @Sendable (String) -> Void
+    ) {
         self.base = base
         self.context = context
         self.authentication = authentication

@@ -23,14 +23,17 @@ package struct NodeServer: Sendable {
     package let logger: Logger
     package let service: TaskService
 
-    package init(node: NodeConfiguration.Loaded, log: AuditLog, tasks: any TaskStore, metrics: NodeMetrics, logger: Logger) {
+    package init(
+        node: NodeConfiguration.Loaded, log: AuditLog, tasks: any TaskStore, metrics: NodeMetrics, logger: Logger
+    ) {
         self.node = node
         self.log = log
         self.tasks = tasks
         self.metrics = metrics
         self.logger = logger
-        self.service = TaskService(node: node, tasks: tasks, log: log, dataDirectory: node.dataDirectory,
-                                   audits: AuditQueue(log: log, logger: logger), computations: ComputationRunner(), logger: logger)
+        self.service = TaskService(
+            node: node, tasks: tasks, log: log, dataDirectory: node.dataDirectory,
+            audits: AuditQueue(log: log, logger: logger), computations: ComputationRunner(), logger: logger)
     }
 
     /// Logs `node.started`, aborts the computations a previous run left behind, and returns the node's services in
@@ -38,11 +41,17 @@ package struct NodeServer: Sendable {
     package func services() async throws -> [any Service] {
         let configuration = self.node.configuration
         let application = try self.application()
-        try await self.log.append(try AuditDraft(actor: self.service.system, action: .nodeStarted,
-                                                 details: ["listen": .string(configuration.listen)]))
+        try await self.log.append(
+            try AuditDraft(
+                actor: self.service.system, action: .nodeStarted,
+                details: ["listen": .string(configuration.listen)]))
         try await self.service.abortInterruptedComputations()
-        let deadlines = NodeLoop.deadlines(self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)), logger: self.logger)
-        let checkpoints = NodeLoop.checkpoints(self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger)
+        let deadlines = NodeLoop.deadlines(
+            self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),
+            logger: self.logger)
+        let checkpoints = NodeLoop.checkpoints(
+            self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger
+        )
         return [self.service.audits, self.service.computations, deadlines, checkpoints, application]
     }
 
@@ -66,12 +75,15 @@ package struct NodeServer: Sendable {
         DataController(service: self.service).addRoutes(to: router)
         AuditController(service: self.service).addRoutes(to: router)
         let server = HTTPServerBuilder { responder in
-            MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication) { identity in
+            MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication)
+            { identity in
                 identity.memberID.map { directory.member($0) != nil } ?? false
             } onReject: { reason in
                 // Handshake callbacks cannot await: the entry goes through the audit queue.
-                if let draft = try? AuditDraft(actor: AuditActor(fingerprint: "-", subject: "unauthenticated TLS peer"), action: .requestDenied,
-                                               details: ["reason": .string(reason)]) {
+                if let draft = try? AuditDraft(
+                    actor: AuditActor(fingerprint: "-", subject: "unauthenticated TLS peer"), action: .requestDenied,
+                    details: ["reason": .string(reason)])
+                {
                     audits.enqueue(draft)
                 }
             }

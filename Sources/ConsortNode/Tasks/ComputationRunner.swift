@@ -33,7 +33,7 @@ package final class ComputationRunner: Service {
             await withGracefulShutdownHandler {
                 for await job in self.stream {
                     // Shutdown cancels a computation still setting up its session (waiting for a peer) as well.
-                    group.addTask { try? await cancelWhenGracefulShutdown { await job.work() } }
+                    group.addTask { await cancelWhenGracefulShutdown { await job.work() } }
                 }
             } onGracefulShutdown: {
                 self.continuation.finish()

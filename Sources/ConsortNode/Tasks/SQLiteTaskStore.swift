@@ -11,9 +11,12 @@ package final class SQLiteTaskStore: TaskStore {
 
     private init(connection: SQLiteConnection) { self.connection = connection }
 
-    package static func open(path: String, logger: Logger = Logger(label: "consort.tasks")) async throws -> SQLiteTaskStore {
+    package static func open(path: String, logger: Logger = Logger(label: "consort.tasks")) async throws
+        -> SQLiteTaskStore
+    {
         do {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             for statement in [
                 "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
@@ -34,7 +37,9 @@ package final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (TaskRecord, created: Bool) {
+    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (
+        TaskRecord, created: Bool
+    ) {
         try await self.lock.withLock {
             if let existing = try await self.unlockedRecord(id) { return (existing, false) }
             let now = DocumentReader.formatTimestamp(Date())
@@ -52,12 +57,14 @@ package final class SQLiteTaskStore: TaskStore {
 
     package func all() async throws -> [TaskRecord] {
         try await self.lock.withLock {
-            try await self.connection.query("SELECT id, document, state, received_at FROM tasks ORDER BY received_at").map(Self.record)
+            try await self.connection.query("SELECT id, document, state, received_at FROM tasks ORDER BY received_at")
+                .map(Self.record)
         }
     }
 
     private func unlockedRecord(_ id: String) async throws -> TaskRecord? {
-        try await self.connection.query("SELECT id, document, state, received_at FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.record)
+        try await self.connection.query("SELECT id, document, state, received_at FROM tasks WHERE id = ?", [.text(id)])
+            .first.map(Self.record)
     }
 
     private static func record(_ row: SQLiteRow) -> TaskRecord {
@@ -72,13 +79,16 @@ package final class SQLiteTaskStore: TaskStore {
 
     package func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool {
         try await self.lock.withLock {
-            let existing = try await self.connection.query("SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ?",
-                                                           [.text(task), .text(upload.table), .text(upload.member)])
+            let existing = try await self.connection.query(
+                "SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ?",
+                [.text(task), .text(upload.table), .text(upload.member)])
             guard existing.isEmpty else { return false }
             _ = try await self.connection.query(
                 "INSERT INTO uploads (task, input_table, member, rows, batch, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [.text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
-                 .text(DocumentReader.formatTimestamp(Date()))]
+                [
+                    .text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
+                    .text(DocumentReader.formatTimestamp(Date())),
+                ]
             )
             return true
         }
@@ -86,28 +96,37 @@ package final class SQLiteTaskStore: TaskStore {
 
     package func uploads(task: String) async throws -> [TaskUpload] {
         try await self.lock.withLock {
-            try await self.connection.query("SELECT input_table, member, rows, batch FROM uploads WHERE task = ? ORDER BY input_table, member",
-                                            [.text(task)]).map {
-                TaskUpload(table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
-                       rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "")
+            try await self.connection.query(
+                "SELECT input_table, member, rows, batch FROM uploads WHERE task = ? ORDER BY input_table, member",
+                [.text(task)]
+            ).map {
+                TaskUpload(
+                    table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
+                    rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "")
             }
         }
     }
 
-    package func transition(_ task: String, from: [TaskLifecycle.State], to state: TaskLifecycle.State) async throws -> Bool {
+    package func transition(_ task: String, from: [TaskLifecycle.State], to state: TaskLifecycle.State) async throws
+        -> Bool
+    {
         try await self.lock.withLock {
             guard let record = try await self.unlockedRecord(task), from.contains(record.state) else { return false }
-            _ = try await self.connection.query("UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?",
-                                                [.text(state.rawValue), .text(DocumentReader.formatTimestamp(Date())), .text(task)])
+            _ = try await self.connection.query(
+                "UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?",
+                [.text(state.rawValue), .text(DocumentReader.formatTimestamp(Date())), .text(task)])
             return true
         }
     }
 
     package func recordRelease(task: String, member: String) async throws -> Set<String> {
         try await self.lock.withLock {
-            _ = try await self.connection.query("INSERT OR IGNORE INTO releases (task, member, released_at) VALUES (?, ?, ?)",
-                                                [.text(task), .text(member), .text(DocumentReader.formatTimestamp(Date()))])
-            return Set(try await self.connection.query("SELECT member FROM releases WHERE task = ?", [.text(task)]).compactMap { $0.column("member")?.string })
+            _ = try await self.connection.query(
+                "INSERT OR IGNORE INTO releases (task, member, released_at) VALUES (?, ?, ?)",
+                [.text(task), .text(member), .text(DocumentReader.formatTimestamp(Date()))])
+            return Set(
+                try await self.connection.query("SELECT member FROM releases WHERE task = ?", [.text(task)]).compactMap
+                { $0.column("member")?.string })
         }
     }
 

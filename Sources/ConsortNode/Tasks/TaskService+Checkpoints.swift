@@ -20,15 +20,26 @@ extension TaskService {
                 throw NodeError(.invalidRequest, "the body is not a checkpoint: \(error)")
             }
             guard caller.memberID == checkpoint.node else {
-                throw NodeError(.forbidden, "\(caller.memberID.map { "\($0)" } ?? caller.subject) may only submit checkpoints of its own log, not of \(checkpoint.node)")
+                throw NodeError(
+                    .forbidden,
+                    "\(caller.memberID.map { "\($0)" } ?? caller.subject) may only submit checkpoints of its own log, not of \(checkpoint.node)"
+                )
             }
-            guard let key = caller.chain.first.flatMap({ P256.Signing.PublicKey($0.publicKey) }), checkpoint.hasValidSignature(key) else {
-                throw NodeError(.invalidRequest, "the checkpoint's signature does not verify under the node certificate of \(checkpoint.node)")
+            guard let key = caller.chain.first.flatMap({ P256.Signing.PublicKey($0.publicKey) }),
+                checkpoint.hasValidSignature(key)
+            else {
+                throw NodeError(
+                    .invalidRequest,
+                    "the checkpoint's signature does not verify under the node certificate of \(checkpoint.node)")
             }
             let witness = try checkpoint.witnessed(by: self.node.identity, member: self.node.member)
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .checkpointWitnessed, details: [
-                "node": .string(checkpoint.node.rawValue), "size": .number(JSONNumber(checkpoint.size)), "root": .string(Hex.encode(checkpoint.rootHash)),
-            ]))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .checkpointWitnessed,
+                    details: [
+                        "node": .string(checkpoint.node.rawValue), "size": .number(JSONNumber(checkpoint.size)),
+                        "root": .string(Hex.encode(checkpoint.rootHash)),
+                    ]))
             return JSONWriter.write(witness.json)
         } catch let error as NodeError {
             try await self.refuse(actor, task: nil, error)
@@ -45,14 +56,18 @@ extension TaskService {
         guard fresh.contains(where: { ![.checkpointSigned, .checkpointWitnessed].contains($0.action) }) else { return }
         var checkpoint = try await self.log.checkpoint()
         self.checkpoints.taken(size: checkpoint.size + 1)  // its own checkpoint.signed entry follows it
-        let client = NodeClient(authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
+        let client = NodeClient(
+            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
         let signed = checkpoint
         let witnesses = await withTaskGroup(of: CheckpointWitness?.self) { group in
-            for member in self.node.directory.members where member.roles.contains(.compute) && member.id != self.node.member {
+            for member in self.node.directory.members
+            where member.roles.contains(.compute) && member.id != self.node.member {
                 guard let endpoint = member.endpoint else { continue }
                 group.addTask {
-                    guard let response = try? await client.request(.post, "/v1/audit/witness", body: JSONWriter.write(signed.json), to: endpoint,
-                                                                   node: member.id, timeout: .seconds(10)),
+                    guard
+                        let response = try? await client.request(
+                            .post, "/v1/audit/witness", body: JSONWriter.write(signed.json), to: endpoint,
+                            node: member.id, timeout: .seconds(10)),
                         response.status == 200,
                         let witness = try? CheckpointWitness(json: StrictJSONReader().parse(Array(response.body.utf8))),
                         witness.witness == member.id,

@@ -22,24 +22,33 @@ extension TaskService {
 
     /// Stores one input party's shares of one table (this node's pair of every column) and returns a receipt signed by
     /// this node. Only the input parties listed for the table, before the input deadline, once each.
-    package func upload(_ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity,
-                        now: Date = Date()) async throws -> UploadResponse {
+    package func upload(
+        _ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity,
+        now: Date = Date()
+    ) async throws -> UploadResponse {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
         do {
             try self.authorize(.inputUpload, caller, task: cts, table: table)
             guard let member = caller.memberID else { throw NodeError(.forbidden, "the caller names no member") }
             guard now <= cts.deadlines.inputs else {
-                throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
+                throw NodeError(
+                    .deadlinePassed,
+                    "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
             }
             guard [.accepted, .collectingInputs].contains(record.state) else {
                 throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): it takes no more inputs")
             }
-            guard let model = cts.table(named: table) else { throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'") }
-            guard !batch.isEmpty, batch.count <= 64 else { throw NodeError(.invalidRequest, "give a batch id of 1 to 64 characters (?batch=)") }
+            guard let model = cts.table(named: table) else {
+                throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'")
+            }
+            guard !batch.isEmpty, batch.count <= 64 else {
+                throw NodeError(.invalidRequest, "give a batch id of 1 to 64 characters (?batch=)")
+            }
             let rows: Int
             do {
-                rows = try TaskShares(task: task, cts: cts).checkUpload(bytes, table: model, party: try self.party(in: cts))
+                rows = try TaskShares(task: task, cts: cts).checkUpload(
+                    bytes, table: model, party: try self.party(in: cts))
             } catch let error as MPCError {
                 throw NodeError(.invalidRequest, "the shares are refused: \(error.message)")
             } catch let error as QueryError {
@@ -47,24 +56,34 @@ extension TaskService {
             }
             let folder = "\(self.directory(task))/inputs/\(table)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard try await self.tasks.recordUpload(task: task, TaskUpload(table: table, member: member.rawValue, rows: rows, batch: batch)) else {
+            guard
+                try await self.tasks.recordUpload(
+                    task: task, TaskUpload(table: table, member: member.rawValue, rows: rows, batch: batch))
+            else {
                 throw NodeError(.conflict, "\(member) has already uploaded table '\(table)' of task \(cts.id)")
             }
             try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
             _ = try await self.advance(task, on: .inputsOpened, by: .system, from: [.accepted])
             NodeMetrics.inputReceived(bytes: bytes.count)
             let digest = Hex.encode(SHA256.hash(data: bytes))
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: [
-                "table": .string(table), "member": .string(member.rawValue), "rows": .number(JSONNumber(Int64(rows))),
-                "batch": .string(batch), "sha256": .string(digest),
-            ]))
-            let receipt = UploadResponse.Receipt(task: task, table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
-                                                 node: self.node.member.rawValue, at: DocumentReader.formatTimestamp(now))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .inputReceived, taskID: task,
+                    details: [
+                        "table": .string(table), "member": .string(member.rawValue),
+                        "rows": .number(JSONNumber(Int64(rows))),
+                        "batch": .string(batch), "sha256": .string(digest),
+                    ]))
+            let receipt = UploadResponse.Receipt(
+                task: task, table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
+                node: self.node.member.rawValue, at: DocumentReader.formatTimestamp(now))
             if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
             return try UploadResponse.signed(receipt, by: self.node.identity.privateKey)
         } catch let error as NodeError {
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .inputRejected, taskID: task,
-                                                         details: ["table": .string(table), "reason": .string(error.message)]))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .inputRejected, taskID: task,
+                    details: ["table": .string(table), "reason": .string(error.message)]))
             throw error
         }
     }
@@ -85,20 +104,28 @@ extension TaskService {
         let service = self
         let logger = self.logger.with(LoggingMetadata.task, task)
         self.computations.start(task) {
-            guard (try? await service.advance(task, on: .computationStarted, by: .system, from: [.collectingInputs])) != nil else { return }
+            guard
+                (try? await service.advance(task, on: .computationStarted, by: .system, from: [.collectingInputs]))
+                    != nil
+            else { return }
             var purgeInputs = cts.retention.inputs == .purgeAfterCompute
             let started = ContinuousClock.now
             var outcome = "finished"
             do {
-                _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
+                _ = try await service.log.append(
+                    try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
                 logger.info("computation started")
                 let result = try await service.compute(task, cts, logger: logger)
                 try service.store(result, task: task)
                 // A halt or the compute deadline may have ended the task meanwhile: then the result must not stay.
-                guard try await service.advance(task, on: .computationFinished, by: .computingParty, from: [.computing]) != nil else {
+                guard
+                    try await service.advance(task, on: .computationFinished, by: .computingParty, from: [.computing])
+                        != nil
+                else {
                     throw NodeError(.conflict, "the task ended during the computation")
                 }
-                _ = try await service.log.append(try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
+                _ = try await service.log.append(
+                    try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
                 logger.info("computation finished")
             } catch {
                 purgeInputs = true
@@ -107,16 +134,21 @@ extension TaskService {
                 // Past the compute deadline the task expired, whichever node noticed first.
                 let event: TaskLifecycle.Event = Date() > cts.deadlines.compute ? .expire : .abort
                 if (try? await service.advance(task, on: event, by: .system, from: [.computing])) == .expired {
-                    _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .taskExpired, taskID: task,
-                                                                     details: ["deadline": .string("compute")]))
+                    _ = try? await service.log.append(
+                        try AuditDraft(
+                            actor: service.system, action: .taskExpired, taskID: task,
+                            details: ["deadline": .string("compute")]))
                 }
-                _ = try? await service.log.append(try AuditDraft(actor: service.system, action: .computeAborted, taskID: task,
-                                                                 details: ["reason": .string("\(error)")]))
+                _ = try? await service.log.append(
+                    try AuditDraft(
+                        actor: service.system, action: .computeAborted, taskID: task,
+                        details: ["reason": .string("\(error)")]))
                 try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")
             }
             NodeMetrics.computation(outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
             if purgeInputs {
-                _ = try? await service.purge(task, .inputs, because: "the computation ended (retention: \(cts.retention.inputs.rawValue))")
+                _ = try? await service.purge(
+                    task, .inputs, because: "the computation ended (retention: \(cts.retention.inputs.rawValue))")
             }
         }
     }
@@ -149,26 +181,37 @@ extension TaskService {
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
         let (audits, system) = (self.audits, self.system)
         configuration.onRejectedPeer = { reason in
-            if let draft = try? AuditDraft(actor: system, action: .requestDenied, taskID: task,
-                                           details: ["what": .string("MPC connection"), "reason": .string(reason)]) {
+            if let draft = try? AuditDraft(
+                actor: system, action: .requestDenied, taskID: task,
+                details: ["what": .string("MPC connection"), "reason": .string(reason)])
+            {
                 audits.enqueue(draft)
             }
         }
-        let transport = try await MPCTLSTransport.establish(configuration, logger: logger.with(LoggingMetadata.party, "\(party)"))
+        let transport = try await MPCTLSTransport.establish(
+            configuration, logger: logger.with(LoggingMetadata.party, "\(party)"))
         self.computations.started(task, transport)
         defer { self.computations.ended(task) }
         do {
             // A halt or deadline that came while the session was being set up could not reach it.
-            guard try await self.tasks.record(task)?.state == .computing else { throw MPCError(.cancelled, "task \(task) ended before its session started") }
+            guard try await self.tasks.record(task)?.state == .computing else {
+                throw MPCError(.cancelled, "task \(task) ended before its session started")
+            }
             // The same uploads everywhere: members, tables, row counts and the input parties' batch ids.
             let uploads = try await self.tasks.uploads(task: task)
             let summary = uploads.map { "\($0.table)|\($0.member)|\($0.rows)|\($0.batch)" }.joined(separator: "\n")
             let digest = Array(SHA256.hash(data: Data(summary.utf8)))
-            try await transport.agree(on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } }, what: "the uploaded inputs")
+            try await transport.agree(
+                on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } },
+                what: "the uploaded inputs")
             let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
-                Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")))
+                Array(
+                    try Data(
+                        contentsOf: URL(
+                            fileURLWithPath: "\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")))
             }
-            let body = try await self.run(plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
+            let body = try await self.run(
+                plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
             return body
         } catch {
             // Whatever failed here, the peers must hear it now rather than wait for a round timeout.
@@ -180,12 +223,16 @@ extension TaskService {
 
     /// The MPC session proper, on engine `E`: this party's shares of the inputs, the query's program, the engine's
     /// final checks, then the body to release.
-    private func run<E: MPCEngine>(_ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[UInt8]], transport: MPCTLSTransport,
-                                   engine: E.Type) async throws -> [UInt8] {
+    private func run<E: MPCEngine>(
+        _ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[UInt8]], transport: MPCTLSTransport,
+        engine: E.Type
+    ) async throws -> [UInt8] {
         var engine = try await E.establish(transport: transport)
         let columns = try shares.columns(of: plan.table, party: party, uploads: uploads, engine: E.self)
         let rows = columns.first?.count ?? 0
-        guard rows <= plan.table.maxRows else { throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)") }
+        guard rows <= plan.table.maxRows else {
+            throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)")
+        }
         let result = try await MPCQueryProgram<E>(plan: plan, rows: rows).run(&engine, columns: columns)
         try await engine.finish()
         return try shares.resultBody(result, party: party)
@@ -204,13 +251,17 @@ extension TaskService {
         do {
             try self.authorize(.outputFetch, caller, task: cts)
             guard let member = caller.memberID else { throw NodeError(.forbidden, "the caller names no member") }
-            guard now <= cts.deadlines.outputs else { throw NodeError(.deadlinePassed, "the output deadline has passed") }
+            guard now <= cts.deadlines.outputs else {
+                throw NodeError(.deadlinePassed, "the output deadline has passed")
+            }
             guard record.state == .resultsReady || record.state == .completed else {
                 throw NodeError(.conflict, "task \(cts.id) is \(record.state.rawValue): no result to release")
             }
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(task))/result.json")))
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputReleased, taskID: task,
-                                                         details: ["sha256": .string(Hex.encode(SHA256.hash(data: bytes)))]))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .outputReleased, taskID: task,
+                    details: ["sha256": .string(Hex.encode(SHA256.hash(data: bytes)))]))
             NodeMetrics.outputReleased()
             // Once every output party has its shares the task is complete; they can fetch again until the output deadline.
             let fetched = try await self.tasks.recordRelease(task: task, member: member.rawValue)
@@ -221,7 +272,9 @@ extension TaskService {
             }
             return bytes
         } catch let error as NodeError {
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .outputRefused, taskID: task, details: ["reason": .string(error.message)]))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .outputRefused, taskID: task, details: ["reason": .string(error.message)]))
             throw error
         }
     }

@@ -11,7 +11,9 @@ import Synchronization
 extension TaskService {
     /// The node itself, as the actor of what it does on its own (deadlines, retention, computation).
     var system: AuditActor {
-        AuditActor(fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate), subject: "consort://\(self.node.member)/node")
+        AuditActor(
+            fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate),
+            subject: "consort://\(self.node.member)/node")
     }
 
     /// What a purge deletes.
@@ -27,18 +29,24 @@ extension TaskService {
             guard FileManager.default.fileExists(atPath: path) else { return }
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            throw NodeError(.internalFailure, "cannot delete \(scope.rawValue) of task \(task) at \(path): \(error)", underlying: error)
+            throw NodeError(
+                .internalFailure, "cannot delete \(scope.rawValue) of task \(task) at \(path): \(error)",
+                underlying: error)
         }
-        _ = try await self.log.append(try AuditDraft(actor: self.system, action: .dataPurged, taskID: task,
-                                                     details: ["what": .string(scope.rawValue), "reason": .string(reason)]))
+        _ = try await self.log.append(
+            try AuditDraft(
+                actor: self.system, action: .dataPurged, taskID: task,
+                details: ["what": .string(scope.rawValue), "reason": .string(reason)]))
     }
 
     /// Moves a task through the lifecycle (`TaskLifecycle`): from the state it is in now, by `event` caused by `actor`,
     /// if the lifecycle allows it (and, with `from`, only out of those states). The update is conditional on the state
     /// read, so two paths racing for one task cannot both move it. Returns the new state, or nil if the task is not
     /// where the event applies (another path moved it first, or it never was).
-    func advance(_ task: String, on event: TaskLifecycle.Event, by actor: TaskLifecycle.Actor,
-                 from allowed: Set<TaskLifecycle.State>? = nil) async throws -> TaskLifecycle.State? {
+    func advance(
+        _ task: String, on event: TaskLifecycle.Event, by actor: TaskLifecycle.Actor,
+        from allowed: Set<TaskLifecycle.State>? = nil
+    ) async throws -> TaskLifecycle.State? {
         for _ in 0..<8 {
             guard let state = try await self.tasks.record(task)?.state, allowed?.contains(state) ?? true,
                 let next = try? TaskLifecycle.next(after: state, on: event, by: actor)
@@ -52,9 +60,13 @@ extension TaskService {
     /// so the task is aborted and its inputs purged.
     package func abortInterruptedComputations() async throws {
         for record in try await self.tasks.all() where record.state == .computing {
-            guard try await self.advance(record.id, on: .abort, by: .system, from: [.computing]) != nil else { continue }
-            _ = try await self.log.append(try AuditDraft(actor: self.system, action: .computeAborted, taskID: record.id,
-                                                         details: ["reason": .string("the node stopped during the computation")]))
+            guard try await self.advance(record.id, on: .abort, by: .system, from: [.computing]) != nil else {
+                continue
+            }
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: self.system, action: .computeAborted, taskID: record.id,
+                    details: ["reason": .string("the node stopped during the computation")]))
             try await self.purge(record.id, .inputs, because: "the computation was aborted")
         }
     }
@@ -64,23 +76,37 @@ extension TaskService {
     /// - compute deadline passed during the MPC → `expired`, the session cancelled (the peers stop too), inputs purged;
     /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.
     package func enforceDeadlines(now: Date = Date()) async throws {
-        for record in try await self.tasks.all() where [.accepted, .collectingInputs, .computing, .resultsReady, .completed].contains(record.state) {
+        for record in try await self.tasks.all()
+        where [.accepted, .collectingInputs, .computing, .resultsReady, .completed].contains(record.state) {
             guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
             let task = record.id
             let live = record.state
             if [.accepted, .collectingInputs].contains(live), now > cts.deadlines.inputs {
-                guard try await self.advance(task, on: .expire, by: .system, from: [.accepted, .collectingInputs]) != nil else { continue }
+                guard
+                    try await self.advance(task, on: .expire, by: .system, from: [.accepted, .collectingInputs]) != nil
+                else { continue }
                 let uploaded = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
                 let missing = cts.parties.inputs.map { "\($0.member)/\($0.table)" }.filter { !uploaded.contains($0) }
-                _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task, details: [
-                    "deadline": .string("inputs"), "missing": .string(missing.joined(separator: ", ")),
-                ]))
+                _ = try await self.log.append(
+                    try AuditDraft(
+                        actor: self.system, action: .taskExpired, taskID: task,
+                        details: [
+                            "deadline": .string("inputs"), "missing": .string(missing.joined(separator: ", ")),
+                        ]))
                 try await self.purge(task, .everything, because: "the task expired at its input deadline")
             } else if live == .computing, now > cts.deadlines.compute {
-                guard try await self.advance(task, on: .expire, by: .system, from: [.computing]) != nil else { continue }
-                _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskExpired, taskID: task,
-                                                             details: ["deadline": .string("compute")]))
-                self.computations.abort(task, MPCError(.cancelled, "the compute deadline \(DocumentReader.formatTimestamp(cts.deadlines.compute)) passed"))
+                guard try await self.advance(task, on: .expire, by: .system, from: [.computing]) != nil else {
+                    continue
+                }
+                _ = try await self.log.append(
+                    try AuditDraft(
+                        actor: self.system, action: .taskExpired, taskID: task,
+                        details: ["deadline": .string("compute")]))
+                self.computations.abort(
+                    task,
+                    MPCError(
+                        .cancelled,
+                        "the compute deadline \(DocumentReader.formatTimestamp(cts.deadlines.compute)) passed"))
                 // Also when the session was still being set up (nothing to abort yet): it then fails on the missing inputs.
                 try await self.purge(task, .inputs, because: "the task expired at its compute deadline")
             } else if [.resultsReady, .completed].contains(live), now > cts.deadlines.outputs {
@@ -96,8 +122,10 @@ extension TaskService {
     }
 
     func logState(_ task: String, _ state: TaskLifecycle.State, because reason: String) async throws {
-        _ = try await self.log.append(try AuditDraft(actor: self.system, action: .taskStateChanged, taskID: task,
-                                                     details: ["state": .string(state.rawValue), "reason": .string(reason)]))
+        _ = try await self.log.append(
+            try AuditDraft(
+                actor: self.system, action: .taskStateChanged, taskID: task,
+                details: ["state": .string(state.rawValue), "reason": .string(reason)]))
     }
 }
 
@@ -115,8 +143,12 @@ package struct NodeLoop: Service {
     }
 
     /// Checkpoints the audit log, countersigned by the other computing parties, at most every `checkpointInterval`.
-    package static func checkpoints(_ service: TaskService, every checkpointInterval: Duration, logger: Logger) -> NodeLoop {
-        NodeLoop(name: "checkpoint", interval: .seconds(1), logger: logger) { try await service.checkpointIfGrown(every: checkpointInterval) }
+    package static func checkpoints(_ service: TaskService, every checkpointInterval: Duration, logger: Logger)
+        -> NodeLoop
+    {
+        NodeLoop(name: "checkpoint", interval: .seconds(1), logger: logger) {
+            try await service.checkpointIfGrown(every: checkpointInterval)
+        }
     }
 
     package func run() async throws {

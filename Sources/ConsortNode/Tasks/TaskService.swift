@@ -26,8 +26,10 @@ package struct TaskService: Sendable {
     package let policy = AccessPolicy.builtIn
     package let logger: Logger
 
-    package init(node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String, audits: AuditQueue,
-                 computations: ComputationRunner, logger: Logger) {
+    package init(
+        node: NodeConfiguration.Loaded, tasks: any TaskStore, log: AuditLog, dataDirectory: String, audits: AuditQueue,
+        computations: ComputationRunner, logger: Logger
+    ) {
         self.node = node
         self.tasks = tasks
         self.log = log
@@ -57,36 +59,50 @@ package struct TaskService: Sendable {
         let task = document.taskID
         _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsReceived, taskID: task))
         do {
-            guard let jws = document.jws else { throw NodeError(.invalidRequest, "the CTS is not signed: submit the JWS with every member's signature") }
+            guard let jws = document.jws else {
+                throw NodeError(.invalidRequest, "the CTS is not signed: submit the JWS with every member's signature")
+            }
             // Kind and roles first (cheap); the task relation once the CTS is verified.
             try self.authorize(.taskSubmit, caller, ignoringRelation: true)
-            let report = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles, engines: EngineRegistry.shared)
-                .verify(jws, at: now)
+            let report = await SpecificationVerifier(
+                certificates: self.node.verifier, members: self.memberRoles, engines: EngineRegistry.shared
+            )
+            .verify(jws, at: now)
             do { try report.requireValid(complete: true) } catch let error as SpecError {
                 throw NodeError(.invalidRequest, "\(error)")
             }
-            guard let cts = report.specification else { throw NodeError(.invalidRequest, "the signed payload is not a CTS") }
+            guard let cts = report.specification else {
+                throw NodeError(.invalidRequest, "the signed payload is not a CTS")
+            }
             let problems = report.diagnostics.filter { $0.severity == .error }
             guard problems.isEmpty else {
-                throw NodeError(.invalidRequest, "the CTS is invalid: " + problems.map { "\($0)" }.joined(separator: "; "))
+                throw NodeError(
+                    .invalidRequest, "the CTS is invalid: " + problems.map { "\($0)" }.joined(separator: "; "))
             }
             try self.authorize(.taskSubmit, caller, task: cts)
             guard cts.parties.computing.contains(self.node.member) else {
-                throw NodeError(.forbidden, "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties")
+                throw NodeError(
+                    .forbidden,
+                    "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties"
+                )
             }
             do { _ = try QueryChecker.check(cts) } catch let error as QueryError {
                 throw NodeError(.invalidRequest, "the query is rejected: \(error)")
             }
             guard cts.deadlines.inputs > now else {
-                throw NodeError(.deadlinePassed, "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
+                throw NodeError(
+                    .deadlinePassed,
+                    "the input deadline \(DocumentReader.formatTimestamp(cts.deadlines.inputs)) has passed")
             }
             // The signatures are complete (signed) and this computing party accepts the task.
             let signed = try TaskLifecycle.next(after: .draft, on: .signaturesCompleted, by: .system)
             let accepted = try TaskLifecycle.next(after: signed, on: .acceptedByComputingParties, by: .computingParty)
             let (record, created) = try await self.tasks.insert(id: task, document: bytes, state: accepted)
             if created {
-                _ = try await self.log.append(try AuditDraft(actor: actor, action: .ctsAccepted, taskID: task,
-                                                             details: ["id": .string(cts.id), "state": .string(record.state.rawValue)]))
+                _ = try await self.log.append(
+                    try AuditDraft(
+                        actor: actor, action: .ctsAccepted, taskID: task,
+                        details: ["id": .string(cts.id), "state": .string(record.state.rawValue)]))
             }
             return Outcome(task: task, state: record.state, created: created)
         } catch let error as NodeError {
@@ -95,29 +111,40 @@ package struct TaskService: Sendable {
     }
 
     /// A task's state, for members of that task (others are told it does not exist).
-    package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (TaskRecord, ComputationTaskSpecification) {
+    package func status(_ task: String, for caller: VerifiedIdentity) async throws -> (
+        TaskRecord, ComputationTaskSpecification
+    ) {
         guard let record = try await self.tasks.record(task),
             let cts = try SpecificationDocument(bytes: record.document).specification().0,
             (try? self.authorize(.taskRead, caller, task: cts)) != nil
         else {
             let actor = Self.actor(caller)
-            try await self.refuse(actor, task: nil, NodeError(.notFound, "no task \(task) that \(caller.memberID.map { "\($0)" } ?? "you") may see"))
+            try await self.refuse(
+                actor, task: nil,
+                NodeError(.notFound, "no task \(task) that \(caller.memberID.map { "\($0)" } ?? "you") may see"))
         }
         return (record, cts)
     }
 
     /// A signed halt (`halt/1` JWS by a signer of a `mayHalt` member) stops a live task: its data on this node is
     /// deleted and it never releases output.
-    package func halt(_ bytes: [UInt8], task: String, by caller: VerifiedIdentity, now: Date = Date()) async throws -> TaskLifecycle.State {
+    package func halt(_ bytes: [UInt8], task: String, by caller: VerifiedIdentity, now: Date = Date()) async throws
+        -> TaskLifecycle.State
+    {
         let actor = Self.actor(caller)
         let (_, cts) = try await self.status(task, for: caller)
         do {
             try self.authorize(.taskHalt, caller, task: cts)
             let jws: MultiSignatureJWS
-            do { jws = try MultiSignatureJWS(parsing: bytes) } catch { throw NodeError(.invalidRequest, "the halt is not a signed statement: \(error)") }
-            let result = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles).verifyStatement(jws, at: now)
+            do { jws = try MultiSignatureJWS(parsing: bytes) } catch {
+                throw NodeError(.invalidRequest, "the halt is not a signed statement: \(error)")
+            }
+            let result = await SpecificationVerifier(certificates: self.node.verifier, members: self.memberRoles)
+                .verifyStatement(jws, at: now)
             guard result.isValid, let signer = result.member else {
-                throw NodeError(.invalidRequest, "the halt's signature is not acceptable: \(result.problem.map { "\($0)" } ?? "unknown problem")")
+                throw NodeError(
+                    .invalidRequest,
+                    "the halt's signature is not acceptable: \(result.problem.map { "\($0)" } ?? "unknown problem")")
             }
             let statement: JSONValue
             do { statement = try StrictJSONReader().parse(jws.payload) } catch {
@@ -126,16 +153,23 @@ package struct TaskService: Sendable {
             guard statement["consort"]?.stringValue == "halt/1", statement["task"]?.stringValue == task,
                 let reason = statement["reason"]?.stringValue, (1...1000).contains(reason.count)
             else {
-                throw NodeError(.invalidRequest, "the halt must be {\"consort\": \"halt/1\", \"task\": \"\(task)\", \"reason\": \"...\"}")
+                throw NodeError(
+                    .invalidRequest,
+                    "the halt must be {\"consort\": \"halt/1\", \"task\": \"\(task)\", \"reason\": \"...\"}")
             }
             guard cts.parties.mayHalt.contains(signer) else {
-                throw NodeError(.forbidden, "\(signer) may not halt task \(cts.id) (mayHalt: \(cts.parties.mayHalt.map(\.rawValue).joined(separator: ", ")))")
+                throw NodeError(
+                    .forbidden,
+                    "\(signer) may not halt task \(cts.id) (mayHalt: \(cts.parties.mayHalt.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             guard try await self.advance(task, on: .halt, by: .haltAuthority) != nil else {
                 throw NodeError(.conflict, "task \(cts.id) is no longer live: it cannot be halted")
             }
-            _ = try await self.log.append(try AuditDraft(actor: actor, action: .taskHalted, taskID: task,
-                                                         details: ["by": .string(signer.rawValue), "reason": .string(reason)]))
+            _ = try await self.log.append(
+                try AuditDraft(
+                    actor: actor, action: .taskHalted, taskID: task,
+                    details: ["by": .string(signer.rawValue), "reason": .string(reason)]))
             // A halted computation stops now, on every node (the peers see the abort).
             self.computations.abort(task, MPCError(.cancelled, "task halted by \(signer)"))
             try await self.purge(task, .everything, because: "the task was halted")
@@ -159,20 +193,26 @@ package struct TaskService: Sendable {
     /// Checks an operation that concerns no task; a refusal is audited as `request.denied`.
     package func authorizeOrRefuse(_ operation: AccessPolicy.Operation, _ caller: VerifiedIdentity) async throws {
         do { try self.authorize(operation, caller) } catch let error as NodeError {
-            try await self.refuse(Self.actor(caller), task: nil, NodeError(error.code, "\(error.message) (\(operation.rawValue))"))
+            try await self.refuse(
+                Self.actor(caller), task: nil, NodeError(error.code, "\(error.message) (\(operation.rawValue))"))
         }
     }
 
     /// Checks the access policy for `caller` (see `Policies/access-policy.json`).
-    package func authorize(_ operation: AccessPolicy.Operation, _ caller: VerifiedIdentity, task: ComputationTaskSpecification? = nil,
-                           table: String? = nil, ignoringRelation: Bool = false) throws {
-        try self.policy.authorize(operation, caller, directory: self.node.directory, node: self.node.member, task: task, table: table,
-                                  ignoringRelation: ignoringRelation)
+    package func authorize(
+        _ operation: AccessPolicy.Operation, _ caller: VerifiedIdentity, task: ComputationTaskSpecification? = nil,
+        table: String? = nil, ignoringRelation: Bool = false
+    ) throws {
+        try self.policy.authorize(
+            operation, caller, directory: self.node.directory, node: self.node.member, task: task, table: table,
+            ignoringRelation: ignoringRelation)
     }
 
     func refuse(_ actor: AuditActor, task: String?, _ error: NodeError) async throws -> Never {
-        _ = try await self.log.append(try AuditDraft(actor: actor, action: task == nil ? .requestDenied : .ctsRejected, taskID: task,
-                                                     details: ["code": .string(error.code.description), "reason": .string(error.message)]))
+        _ = try await self.log.append(
+            try AuditDraft(
+                actor: actor, action: task == nil ? .requestDenied : .ctsRejected, taskID: task,
+                details: ["code": .string(error.code.description), "reason": .string(error.message)]))
         throw error
     }
 }

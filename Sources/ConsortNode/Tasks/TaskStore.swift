@@ -48,8 +48,10 @@ package struct TaskUpload: Sendable, Equatable {
 package enum TaskStores {
     /// The task store that goes with a node's store address: `DATA/tasks.db` next to an SQLite audit trail, the same
     /// database for PostgreSQL.
-    package static func open(_ address: AuditStores.Address, dataDirectory: String,
-                             logger: Logger = Logger(label: "consort.tasks")) async throws -> any TaskStore {
+    package static func open(
+        _ address: AuditStores.Address, dataDirectory: String,
+        logger: Logger = Logger(label: "consort.tasks")
+    ) async throws -> any TaskStore {
         switch address {
         case .sqlite: return try await SQLiteTaskStore.open(path: "\(dataDirectory)/tasks.db", logger: logger)
         case .postgres(let url): return try await PostgresTaskStore.open(url: url, logger: logger)

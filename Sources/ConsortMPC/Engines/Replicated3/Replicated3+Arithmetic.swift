@@ -3,7 +3,9 @@ extension Replicated3.Engine {
     ///
     /// zᵢ = xᵢyᵢ + xᵢyᵢ₊₁ + xᵢ₊₁yᵢ + αᵢ is a 3-out-of-3 sharing of xy; sending zᵢ to party i−1 makes it replicated.
     package mutating func multiply(_ x: Replicated3.Share, _ y: Replicated3.Share) async throws -> Replicated3.Share {
-        guard x.count == y.count else { throw MPCError(.invalidArgument, "multiply: vectors of \(x.count) and \(y.count) elements") }
+        guard x.count == y.count else {
+            throw MPCError(.invalidArgument, "multiply: vectors of \(x.count) and \(y.count) elements")
+        }
         let count = x.count
         let alpha = self.zeroShare(count)
         let z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
@@ -27,11 +29,15 @@ extension Replicated3.Engine {
     }
 
     /// Σₖ xₖyₖ for each of `pairs`: one round and one ring element per party per inner product, whatever the length.
-    package mutating func innerProducts(_ pairs: [(Replicated3.Share, Replicated3.Share)]) async throws -> Replicated3.Share {
+    package mutating func innerProducts(_ pairs: [(Replicated3.Share, Replicated3.Share)]) async throws
+        -> Replicated3.Share
+    {
         let alpha = self.zeroShare(pairs.count)
         var z = [UInt64](repeating: 0, count: pairs.count)
         for (index, (x, y)) in pairs.enumerated() {
-            guard x.count == y.count else { throw MPCError(.invalidArgument, "inner product of vectors of different lengths") }
+            guard x.count == y.count else {
+                throw MPCError(.invalidArgument, "inner product of vectors of different lengths")
+            }
             var sum: UInt64 = 0
             x.mine.withUnsafeBufferPointer { xa in
                 x.next.withUnsafeBufferPointer { xb in
@@ -62,11 +68,14 @@ extension Replicated3.Engine {
     }
 
     /// `input` for ring words.
-    package mutating func input(words values: [UInt64]?, from owner: Int, count: Int) async throws -> Replicated3.Share {
+    package mutating func input(words values: [UInt64]?, from owner: Int, count: Int) async throws -> Replicated3.Share
+    {
         // Component owner+1 comes from K(owner+1), shared by owner and owner+1; component owner+2 is zero; the owner
         // sends component owner (the value minus the random part) to owner+2, its previous party.
         if self.party == owner {
-            guard let values, values.count == count else { throw MPCError(.invalidArgument, "input: owner must give \(count) values") }
+            guard let values, values.count == count else {
+                throw MPCError(.invalidArgument, "input: owner must give \(count) values")
+            }
             let random = self.withNext.words(count)
             let masked = Ring.subtract(values, random)
             _ = try await self.exchange(toPrevious: masked)
@@ -77,7 +86,9 @@ extension Replicated3.Engine {
             return Replicated3.Share(mine: random, next: [UInt64](repeating: 0, count: count))
         } else {
             let received = try await self.exchange(fromNext: true)
-            return Replicated3.Share(mine: [UInt64](repeating: 0, count: count), next: try self.expect(received.next, count: count, from: self.next))
+            return Replicated3.Share(
+                mine: [UInt64](repeating: 0, count: count),
+                next: try self.expect(received.next, count: count, from: self.next))
         }
     }
 }

@@ -9,7 +9,8 @@ extension Replicated3 {
         package var words: Int { (self.count + 63) / 64 }
 
         package init(mine: [UInt64], next: [UInt64], planes: Int, count: Int) {
-            precondition(mine.count == next.count && mine.count == planes * ((count + 63) / 64), "bit share shape mismatch")
+            precondition(
+                mine.count == next.count && mine.count == planes * ((count + 63) / 64), "bit share shape mismatch")
             self.mine = mine
             self.next = next
             self.planes = planes
@@ -24,7 +25,9 @@ extension Replicated3 {
 
         /// XOR (local).
         package static func ^ (lhs: Bits, rhs: Bits) -> Bits {
-            Bits(mine: Ring.xor(lhs.mine, rhs.mine), next: Ring.xor(lhs.next, rhs.next), planes: lhs.planes, count: lhs.count)
+            Bits(
+                mine: Ring.xor(lhs.mine, rhs.mine), next: Ring.xor(lhs.next, rhs.next), planes: lhs.planes,
+                count: lhs.count)
         }
 
         /// NOT: XOR with public all-ones, carried by component 0 (parties 0 and 2).
@@ -37,8 +40,9 @@ extension Replicated3 {
 
         /// Planes stacked: all planes of the first, then of the second...
         package static func stack(_ parts: [Bits]) -> Bits {
-            Bits(mine: parts.flatMap(\.mine), next: parts.flatMap(\.next), planes: parts.reduce(0) { $0 + $1.planes },
-                 count: parts.first?.count ?? 0)
+            Bits(
+                mine: parts.flatMap(\.mine), next: parts.flatMap(\.next), planes: parts.reduce(0) { $0 + $1.planes },
+                count: parts.first?.count ?? 0)
         }
 
         /// Splits a stack of one-plane shares back.

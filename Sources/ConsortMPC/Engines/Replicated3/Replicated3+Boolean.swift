@@ -1,7 +1,9 @@
 extension Replicated3.Engine {
     /// AND of two bit shares of the same shape: one round, one bit per party per AND gate.
     package mutating func and(_ x: Replicated3.Bits, _ y: Replicated3.Bits) async throws -> Replicated3.Bits {
-        guard x.mine.count == y.mine.count else { throw MPCError(.invalidArgument, "AND of bit vectors of different shapes") }
+        guard x.mine.count == y.mine.count else {
+            throw MPCError(.invalidArgument, "AND of bit vectors of different shapes")
+        }
         let count = x.mine.count
         let alpha = self.zeroShareBits(count)
         let z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
@@ -10,7 +12,9 @@ extension Replicated3.Engine {
                     y.mine.withUnsafeBufferPointer { ya in
                         y.next.withUnsafeBufferPointer { yb in
                             alpha.withUnsafeBufferPointer { a in
-                                for i in 0..<count { out[i] = (xa[i] & ya[i]) ^ (xa[i] & yb[i]) ^ (xb[i] & ya[i]) ^ a[i] }
+                                for i in 0..<count {
+                                    out[i] = (xa[i] & ya[i]) ^ (xa[i] & yb[i]) ^ (xb[i] & ya[i]) ^ a[i]
+                                }
                             }
                         }
                     }
@@ -19,8 +23,9 @@ extension Replicated3.Engine {
             initialised = count
         }
         let received = try await self.exchange(toPrevious: z, fromNext: true)
-        return Replicated3.Bits(mine: z, next: try self.expect(received.next, count: count, from: self.next),
-                                planes: x.planes, count: x.count)
+        return Replicated3.Bits(
+            mine: z, next: try self.expect(received.next, count: count, from: self.next),
+            planes: x.planes, count: x.count)
     }
 
     /// Reveals bit planes to the computing parties (one round).
@@ -111,12 +116,17 @@ extension Replicated3.Engine {
         let a = Replicated3.Bits(mine: aMine, next: aNext, planes: bits, count: count)
         let b = Replicated3.Bits(mine: bMine, next: bNext, planes: bits, count: count)
         guard highBits != nil else { return (a, b, nil, nil) }
-        return (a, b, Replicated3.Share(mine: aHighMine, next: aHighNext), Replicated3.Share(mine: bHighMine, next: bHighNext))
+        return (
+            a, b, Replicated3.Share(mine: aHighMine, next: aHighNext),
+            Replicated3.Share(mine: bHighMine, next: bHighNext)
+        )
     }
 
     /// Carries into bit positions `targets` of a + b, given g = a∧b and p = a⊕b planes 0..<max(targets): one
     /// log-depth tree per target (Brent–Kung prefix on a single output), all trees advancing in the same rounds.
-    mutating func carries(generate g: Replicated3.Bits, propagate p: Replicated3.Bits, into targets: [Int]) async throws -> [Replicated3.Bits] {
+    mutating func carries(generate g: Replicated3.Bits, propagate p: Replicated3.Bits, into targets: [Int]) async throws
+        -> [Replicated3.Bits]
+    {
         // A segment is the (generate, propagate) pair of a run of bits; the lowest run's propagate is never needed.
         struct Segment {
             var generate: Replicated3.Bits
@@ -168,7 +178,9 @@ extension Replicated3.Engine {
         var planes = x.unstack()
         while planes.count > 1 {
             let pairs = planes.count / 2
-            let products = try await self.and(.stack(Array(planes[0..<pairs])), .stack(Array(planes[pairs..<2 * pairs]))).unstack()
+            let products = try await self.and(
+                .stack(Array(planes[0..<pairs])), .stack(Array(planes[pairs..<2 * pairs]))
+            ).unstack()
             planes = products + (planes.count % 2 == 1 ? [planes[planes.count - 1]] : [])
         }
         return planes[0]

@@ -2,20 +2,26 @@ extension Replicated3.Engine {
     /// The sign bit of x as an XOR-shared bit, for |x| < 2^(bits−1): bit bits−1 of a + b, i.e. a_{k−1} ⊕ b_{k−1} ⊕
     /// carry into k−1. Rounds: 1 + 1 + ⌈log₂(bits−1)⌉; about 3·bits AND gates per element.
     package mutating func signBit(_ x: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Bits {
-        guard (2...64).contains(bits) else { throw MPCError(.invalidArgument, "sign bit needs 2...64 bits, not \(bits)") }
+        guard (2...64).contains(bits) else {
+            throw MPCError(.invalidArgument, "sign bit needs 2...64 bits, not \(bits)")
+        }
         let (a, b, _, _) = try await self.splitAddends(x, bits: bits)
         let top = a.plane(bits - 1) ^ b.plane(bits - 1)
-        let lowA = Replicated3.Bits(mine: Array(a.mine[0..<(bits - 1) * a.words]), next: Array(a.next[0..<(bits - 1) * a.words]),
-                                    planes: bits - 1, count: a.count)
-        let lowB = Replicated3.Bits(mine: Array(b.mine[0..<(bits - 1) * b.words]), next: Array(b.next[0..<(bits - 1) * b.words]),
-                                    planes: bits - 1, count: b.count)
+        let lowA = Replicated3.Bits(
+            mine: Array(a.mine[0..<(bits - 1) * a.words]), next: Array(a.next[0..<(bits - 1) * a.words]),
+            planes: bits - 1, count: a.count)
+        let lowB = Replicated3.Bits(
+            mine: Array(b.mine[0..<(bits - 1) * b.words]), next: Array(b.next[0..<(bits - 1) * b.words]),
+            planes: bits - 1, count: b.count)
         let g = try await self.and(lowA, lowB)
         let carry = try await self.carries(generate: g, propagate: lowA ^ lowB, into: [bits - 1])[0]
         return top ^ carry
     }
 
     /// x < y as an arithmetic 0/1 share, for |x − y| < 2^(bits−1).
-    package mutating func lessThan(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
+    package mutating func lessThan(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws
+        -> Replicated3.Share
+    {
         try await self.bitToArithmetic(try await self.signBit(x - y, bits: bits))
     }
 
@@ -26,14 +32,20 @@ extension Replicated3.Engine {
 
     /// x == y as an XOR-shared bit, for |x − y| < 2^bits: the low `bits` bits of a and −b agree.
     /// Rounds: 1 + ⌈log₂ bits⌉; bits−1 AND gates per element.
-    package mutating func equalBit(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Bits {
-        guard (1...64).contains(bits) else { throw MPCError(.invalidArgument, "equality needs 1...64 bits, not \(bits)") }
+    package mutating func equalBit(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws
+        -> Replicated3.Bits
+    {
+        guard (1...64).contains(bits) else {
+            throw MPCError(.invalidArgument, "equality needs 1...64 bits, not \(bits)")
+        }
         let (a, negativeB, _, _) = try await self.splitAddends(x - y, bits: bits, negateB: true)
         return try await self.andReduce((a ^ negativeB).inverted(party: self.party))
     }
 
     /// x == y as an arithmetic 0/1 share, for |x − y| < 2^bits.
-    package mutating func equal(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws -> Replicated3.Share {
+    package mutating func equal(_ x: Replicated3.Share, _ y: Replicated3.Share, bits: Int = 64) async throws
+        -> Replicated3.Share
+    {
         try await self.bitToArithmetic(try await self.equalBit(x, y, bits: bits))
     }
 
@@ -81,7 +93,8 @@ extension Replicated3.Engine {
             let words = (chunk.lowerBound / 64)..<((chunk.upperBound + 63) / 64)
             switch (self.party - c + 3) % 3 {
             case 0:
-                let d = BitMatrix.unpack(Ring.xor(Array(bits.mine[words]), Array(bits.next[words]))[...], count: chunk.count)
+                let d = BitMatrix.unpack(
+                    Ring.xor(Array(bits.mine[words]), Array(bits.next[words]))[...], count: chunk.count)
                 let r = self.withNext.words(chunk.count)
                 let masked = Ring.subtract(d, r)
                 dMine.replaceSubrange(chunk, with: masked)
@@ -96,7 +109,8 @@ extension Replicated3.Engine {
             }
         }
         let first = try await self.exchange(toPrevious: outgoing, fromNext: true)
-        dNext.replaceSubrange(chunks[incoming], with: try self.expect(first.next, count: chunks[incoming].count, from: self.next))
+        dNext.replaceSubrange(
+            chunks[incoming], with: try self.expect(first.next, count: chunks[incoming].count, from: self.next))
 
         // Round 2: de = ([d]_c + [d]_{c+1})·e; c+1 knows u = [d]_{c+1}·e, c+2 knows v = [d]_c·e. With r, r' from
         // K(c+2): [de]_{c+2} = r, [de]_{c+1} = u − r − r' (c+1 → c), [de]_c = v + r' (c+2 → c).

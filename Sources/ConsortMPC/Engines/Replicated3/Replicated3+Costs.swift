@@ -59,10 +59,12 @@ extension Replicated3 {
             let harmonic = (1...rows).reduce(0.0) { $0 + 1 / Double($1) }
             let comparisons = max(1, Int((2 * (n + 1) * harmonic - 4 * n).rounded()))
             let levels = rows < 3 ? 1 : max(1, Int((4.311 * log(n) - 1.953 * log(log(n))).rounded()))
-            let perLevel = self.signBit(count: rows, bits: bits) + OperationCost(rounds: 1, bytes: 3 * 8 * Self.words(rows))
+            let perLevel =
+                self.signBit(count: rows, bits: bits) + OperationCost(rounds: 1, bytes: 3 * 8 * Self.words(rows))
             let bytesPerComparison = Double(perLevel.bytes) / n
             return self.shuffle(rows: rows, columns: 2 + payload)
-                + OperationCost(rounds: levels * perLevel.rounds, bytes: Int((bytesPerComparison * Double(comparisons)).rounded()))
+                + OperationCost(
+                    rounds: levels * perLevel.rounds, bytes: Int((bytesPerComparison * Double(comparisons)).rounded()))
         }
 
         /// `end` frames are the transport's; a passive session checks nothing.

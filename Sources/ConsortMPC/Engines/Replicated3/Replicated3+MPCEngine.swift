@@ -4,7 +4,8 @@ extension Replicated3.Engine: MPCEngine {
     package static let traits = EngineTraits(
         name: "replicated3", security: .passive, majority: .honest, parties: 3...3, domain: .ring(bits: 64),
         costs: Replicated3.Costs(),
-        summary: "3-party replicated secret sharing over Z_2^64: no single computing party can learn any input, provided "
+        summary:
+            "3-party replicated secret sharing over Z_2^64: no single computing party can learn any input, provided "
             + "at most one of them is corrupt and all follow the protocol (passive security)."
     )
 
@@ -12,7 +13,8 @@ extension Replicated3.Engine: MPCEngine {
 
     package static func deal(_ values: [Int64], parties: Int) throws -> [Replicated3.Share] {
         guard parties == Replicated3.parties else {
-            throw MPCError(.invalidArgument, "the replicated engine shares among three computing parties, not \(parties)")
+            throw MPCError(
+                .invalidArgument, "the replicated engine shares among three computing parties, not \(parties)")
         }
         return Replicated3.share(values.map { UInt64(bitPattern: $0) }).shares
     }

@@ -54,8 +54,9 @@ extension Replicated3 {
         }
 
         package func strided(from start: Int, by step: Int) -> Share {
-            Share(mine: Swift.stride(from: start, to: self.count, by: step).map { self.mine[$0] },
-                  next: Swift.stride(from: start, to: self.count, by: step).map { self.next[$0] })
+            Share(
+                mine: Swift.stride(from: start, to: self.count, by: step).map { self.mine[$0] },
+                next: Swift.stride(from: start, to: self.count, by: step).map { self.next[$0] })
         }
 
         /// The local sum of all elements: a share of the sum (linear, no communication).
@@ -69,8 +70,9 @@ extension Replicated3 {
         }
 
         package func repeatingElements(_ times: Int) -> Share {
-            Share(mine: self.mine.flatMap { [UInt64](repeating: $0, count: times) },
-                  next: self.next.flatMap { [UInt64](repeating: $0, count: times) })
+            Share(
+                mine: self.mine.flatMap { [UInt64](repeating: $0, count: times) },
+                next: self.next.flatMap { [UInt64](repeating: $0, count: times) })
         }
 
         package static func concatenate(_ parts: [Share]) -> Share {
@@ -96,11 +98,14 @@ extension Replicated3 {
 
         package init(encoded bytes: ArraySlice<UInt8>, count: Int) throws {
             guard bytes.count == 16 * count else {
-                throw MPCError(.invalidArgument, "a replicated share of \(count) elements takes \(16 * count) bytes, not \(bytes.count)")
+                throw MPCError(
+                    .invalidArgument,
+                    "a replicated share of \(count) elements takes \(16 * count) bytes, not \(bytes.count)")
             }
             let start = bytes.startIndex
-            self.init(mine: Ring.words(littleEndian: bytes[start..<start + 8 * count]),
-                      next: Ring.words(littleEndian: bytes[start + 8 * count..<start + 16 * count]))
+            self.init(
+                mine: Ring.words(littleEndian: bytes[start..<start + 8 * count]),
+                next: Ring.words(littleEndian: bytes[start + 8 * count..<start + 16 * count]))
         }
     }
 }

@@ -7,7 +7,9 @@ extension Replicated3.Engine {
     /// permutations, so no one knows the composition. One round and 16 bytes per element per party over the passes.
     package mutating func shuffle(_ columns: [Replicated3.Share]) async throws -> [Replicated3.Share] {
         guard let rows = columns.first?.count else { return [] }
-        guard columns.allSatisfy({ $0.count == rows }) else { throw MPCError(.invalidArgument, "shuffle: columns differ in length") }
+        guard columns.allSatisfy({ $0.count == rows }) else {
+            throw MPCError(.invalidArgument, "shuffle: columns differ in length")
+        }
         var stacked = Replicated3.Share.concatenate(columns)
         for c in 0..<3 {
             stacked = try await self.shufflePass(stacked, pair: c, rows: rows)
@@ -15,14 +17,17 @@ extension Replicated3.Engine {
         return (0..<columns.count).map { stacked.slice($0 * rows..<($0 + 1) * rows) }
     }
 
-    private mutating func shufflePass(_ x: Replicated3.Share, pair c: Int, rows: Int) async throws -> Replicated3.Share {
+    private mutating func shufflePass(_ x: Replicated3.Share, pair c: Int, rows: Int) async throws -> Replicated3.Share
+    {
         let total = x.count
         func permute(_ values: [UInt64], _ permutation: [Int]) -> [UInt64] {
             var out = [UInt64](repeating: 0, count: total)
             values.withUnsafeBufferPointer { source in
                 out.withUnsafeMutableBufferPointer { target in
                     for column in stride(from: 0, to: total, by: rows) {
-                        for (position, from) in permutation.enumerated() { target[column + position] = source[column + from] }
+                        for (position, from) in permutation.enumerated() {
+                            target[column + position] = source[column + from]
+                        }
                     }
                 }
             }

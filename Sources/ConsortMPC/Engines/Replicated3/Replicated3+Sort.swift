@@ -36,14 +36,19 @@ extension Replicated3.Engine {
                     pivots.append(pivot)
                 }
             }
-            let below = try await self.openBits(try await self.signBit(values.permuted(elements) - values.permuted(pivots), bits: bits))
+            let below = try await self.openBits(
+                try await self.signBit(values.permuted(elements) - values.permuted(pivots), bits: bits))
             var cursor = 0
             var nextSegments: [Range<Int>] = []
             for segment in segments {
                 var less: [Int] = []
                 var greater: [Int] = []
                 for position in segment.dropFirst() {
-                    if (below[cursor >> 6] >> UInt64(cursor & 63)) & 1 == 1 { less.append(order[position]) } else { greater.append(order[position]) }
+                    if (below[cursor >> 6] >> UInt64(cursor & 63)) & 1 == 1 {
+                        less.append(order[position])
+                    } else {
+                        greater.append(order[position])
+                    }
                     cursor += 1
                 }
                 let pivot = order[segment.lowerBound]
