@@ -163,7 +163,7 @@ let package = Package(
             dependencies: [
                 "ConsortPKI",
                 "ConsortMPC",
-                "ConsortNode",
+                "ConsortTransport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,6 +1,6 @@
 import ConsortMPC
-import ConsortNode
 import ConsortPKI
+import ConsortTransport
 import Foundation
 
 /// Three computing-party identities of a test consortium and free loopback ports, for MPC over real mutual TLS.

@@ -1,4 +1,4 @@
-import ConsortNode
+import ConsortTransport
 import Foundation
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import ConsortNode
+import ConsortTransport
 import Foundation
 
 /// A private PostgreSQL cluster for tests that crash the server (`kill -9`), so they never disturb the shared test

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConsortMPC
-import ConsortNode
 import ConsortPKI
 import ConsortTransport
 import Crypto

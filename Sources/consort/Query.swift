@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConsortMPC
-import ConsortNode
 import ConsortQuery
 import ConsortSpec
 import ConsortTransport

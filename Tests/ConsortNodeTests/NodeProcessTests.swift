@@ -3,6 +3,7 @@ import ConsortNode
 import ConsortPKI
 import ConsortSpec
 import ConsortTesting
+import ConsortTransport
 import Foundation
 import Testing
 

@@ -38,7 +38,7 @@ package enum FreePort {
             ports.append(port)
         }
         guard ports.count == count else {
-            throw NodeError(.unavailable, "no \(count) pairs of free TCP ports on 127.0.0.1")
+            throw TransportError(.unavailable, "no \(count) pairs of free TCP ports on 127.0.0.1")
         }
         return ports
     }
@@ -70,7 +70,7 @@ package enum FreePort {
             guard !excluding.contains(port), let socket = Self.claim(port) else { continue }
             return (socket, port)
         }
-        throw NodeError(.unavailable, "no free TCP port on 127.0.0.1 in \(Self.range)")
+        throw TransportError(.unavailable, "no free TCP port on 127.0.0.1 in \(Self.range)")
     }
 
     /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.
