@@ -251,6 +251,7 @@ let package = Package(
             name: "ConsortNodeTests",
             dependencies: [
                 "ConsortNode",
+                "ConsortClient",
                 "ConsortTransport",
                 "ConsortAudit",
                 "ConsortQuery",

@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortClient
 import ConsortMPC
 import ConsortNode
 import ConsortPKI
@@ -350,6 +351,53 @@ struct TaskSubmissionTests {
                 !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"),
                 "\(member) kept the input shares")
         }
+    }
+
+    @Test("shares dealt for another party, another task or another table are refused, naming what differs, and audited")
+    func shareEnvelopes() async throws {
+        let deployment = try await Deployment()
+        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let table = try #require(cts.table(named: "households"))
+        let csv = try DataSynth.csv(table: table, rows: 5, seed: 3)
+        let data = try CSVTable.parse(csv, table: table)
+        let uploader = try SigningIdentity.load(identity: "\(deployment.path)/north-uploader")
+        let client = try MemberClient.load(
+            identity: uploader, directory: "\(deployment.path)/directory.json",
+            root: "\(deployment.path)/root.pem")
+        let cpA = try MemberID("cp-a")
+        func upload(_ body: [UInt8], table: String = "households") async -> NodeAnswer<UploadResponse> {
+            await client.ask(
+                .post, "/v1/tasks/\(task)/inputs/\(table)?batch=b1", body: body, of: cpA, as: UploadResponse.self)
+        }
+        let bodies = try TaskShares(task: task, cts: cts).deal(data, table: table)
+        // Party 1's shares sent to cp-a (party 0).
+        let wrongParty = await upload(bodies[1])
+        #expect(
+            wrongParty.status == 400
+                && wrongParty.body.contains("the shares are for computing party 1, not 0 (this node)"),
+            "\(wrongParty.line)")
+        // Shares dealt for another task.
+        let other = try TaskShares(task: String(repeating: "0f", count: 32), cts: cts).deal(data, table: table)
+        let wrongTask = await upload(other[0])
+        #expect(wrongTask.status == 400 && wrongTask.body.contains("the shares are for task 0f0f"), "\(wrongTask.line)")
+        // Columns of another table, and bytes that are no envelope at all.
+        var renamed = cts
+        renamed.tables[0].columns[0].name = "province"
+        let wrongColumns = await upload(
+            try TaskShares(task: task, cts: renamed).deal(data, table: renamed.tables[0])[0])
+        #expect(
+            wrongColumns.status == 400 && wrongColumns.body.contains("the shares are for columns province"),
+            "\(wrongColumns.line)")
+        let garbage = await upload(Array("rows in the clear".utf8))
+        #expect(garbage.status == 400 && garbage.body.contains("not a share envelope"), "\(garbage.line)")
+        // None of them counted as an upload: the right shares are still taken, with a receipt signed by cp-a.
+        let right = await upload(bodies[0])
+        let nodeCertificate = try #require(right.nodeCertificate)
+        #expect(right.status == 201 && right.value?.isSigned(by: nodeCertificate) == true, "\(right.line)")
+        let rejected = try await deployment.audit("cp-a").filter { $0.action == .inputRejected && $0.taskID == task }
+        #expect(
+            rejected.count == 4 && rejected.contains { $0.details.contains("computing party 1") },
+            "\(rejected.map(\.details))")
     }
 
     @Test("kill -9 of one computing party during the MPC: the others abort the task within 30 s and release nothing")
