@@ -277,10 +277,10 @@ package struct MemberClient: Sendable {
             let answer = await self.ask(
                 .get, "/v1/tasks/\(task)/output", of: member, as: RawBody.self, timeout: .seconds(120))
             guard let body = answer.value else {
+                // The node's own words when it answered (status and body), otherwise why it could not be asked.
+                let why = answer.status.map { "\($0) \(answer.body)" } ?? answer.error.map { "\($0)" } ?? "no answer"
                 throw ClientError(
-                    answer.error?.code ?? .unavailable,
-                    "\(member) refused the output: \(answer.status.map(String.init) ?? "-") \(answer.body.isEmpty ? answer.error.map { "\($0)" } ?? "" : answer.body)",
-                    status: answer.status)
+                    answer.error?.code ?? .unavailable, "\(member) refused the output: \(why)", status: answer.status)
             }
             bodies.append(body.bytes)
         }

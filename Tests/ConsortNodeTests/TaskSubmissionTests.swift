@@ -595,6 +595,22 @@ struct TaskSubmissionTests {
                 as: "north-uploader"
             ).succeeded)
 
+        // A validly signed halt whose statement is not JSON, and a body that is no JWS: 400 with the reason, audited.
+        let southSigner = try #require(deployment.signers[try MemberID("nso-south")])
+        var garbled = MultiSignatureJWS(payload: Array("halt, please".utf8))
+        try garbled.sign(as: southSigner, member: try MemberID("nso-south"))
+        let client = try MemberClient.load(
+            identity: southSigner, directory: "\(path)/directory.json", root: "\(path)/root.pem")
+        for (body, reason) in [
+            (garbled.serialized(), "not acceptable JSON"), (Array("{]".utf8), "not a signed statement"),
+        ] {
+            let answer = await client.ask(
+                .post, "/v1/tasks/\(task)/halt", body: body, of: try MemberID("cp-b"), as: HaltResponse.self)
+            #expect(
+                answer.status == 400 && answer.body.contains(reason)
+                    && answer.body.contains(#""error":"invalidRequest""#), "\(answer.line)")
+        }
+
         let refused = try deployment.run(
             ["task", "halt", task, "--reason", "we changed our mind"], as: "eurostat-signer")
         #expect(
