@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortClient
 import ConsortAudit
 import ConsortPKI
 import ConsortSpec
@@ -71,7 +72,7 @@ extension Bench {
                 let summary = AuditBenchSummary(
                     store: "\(address)", entries: total, writers: writerCount, seconds: seconds,
                     appendsPerSecond: rate.rounded(), head: Hex.encode(head.hash), size: head.size)
-                print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+                print(String(decoding: try APIJSON.encode(summary), as: UTF8.self))
             } else {
                 print(
                     "\(total) signed appends by \(writerCount) writer(s) to \(address) in \(String(format: "%.3f", seconds)) s: "

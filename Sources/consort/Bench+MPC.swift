@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortClient
 import ConsortMPC
 import ConsortPKI
 import ConsortTransport
@@ -85,7 +86,7 @@ extension Bench {
                     op: op.rawValue, engine: E.traits.identity, n: n, seconds: seconds,
                     opsPerSecond: (Double(n) / seconds).rounded(), bytesPerPartyPerOp: bytesPerOp, rounds: rounds,
                     correct: correct)
-                print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+                print(String(decoding: try APIJSON.encode(summary), as: UTF8.self))
             } else {
                 print(
                     "\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
@@ -144,7 +145,7 @@ extension Bench {
                 let header = MPCBenchEngine.header(E.self, party: party, columns: shares[party].count, rows: n)
                 try Data(try ShareEnvelope(header: header, shares: shares[party]).bytes).write(
                     to: URL(fileURLWithPath: "\(directory)/party-\(party).shares"))
-                try JSONEncoder().encode(own[party]).write(to: URL(fileURLWithPath: "\(directory)/party-\(party).own"))
+                try MPCBenchEngine.writeValues(own[party], to: "\(directory)/party-\(party).own")
             }
             let ports = try FreePort.loopback(count: 3)
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()

@@ -57,10 +57,7 @@ extension Bench {
             let engine = try MPCBenchEngine.resolve(security: security)
             let envelope = try ShareEnvelope(
                 bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).shares"))))
-            let own =
-                operation == .stats
-                ? try JSONDecoder().decode(
-                    [Int64].self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/party-\(party).own"))) : []
+            let own = operation == .stats ? try MPCBenchEngine.readValues("\(dir)/party-\(party).own") : []
 
             var configuration = MPCTLSTransport.Configuration(
                 party: party,

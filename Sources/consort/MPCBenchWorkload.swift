@@ -96,6 +96,19 @@ enum MPCBenchEngine {
         return engine
     }
 
+    /// A party's own plaintext values, as raw little-endian words (the bench's input parties' rows, not shares).
+    static func writeValues(_ values: [Int64], to path: String) throws {
+        try values.map { UInt64(bitPattern: $0).littleEndian }.withUnsafeBytes {
+            try Data($0).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
+    static func readValues(_ path: String) throws -> [Int64] {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        guard bytes.count % 8 == 0 else { throw CommandFailure("\(path) is not a whole number of 8-byte values") }
+        return Ring.words(littleEndian: bytes[...]).map { Int64(bitPattern: $0) }
+    }
+
     /// The envelope header of party `party`'s shares in a benchmark directory.
     static func header<E: MPCEngine>(_ engine: E.Type, party: Int, columns: Int, rows: Int) -> ShareEnvelope.Header {
         ShareEnvelope.Header(
