@@ -1,6 +1,6 @@
 import ArgumentParser
-import ConsortClient
 import ConsortAudit
+import ConsortClient
 import ConsortPKI
 import ConsortSpec
 import Foundation

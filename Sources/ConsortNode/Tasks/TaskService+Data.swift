@@ -20,8 +20,9 @@ extension TaskService {
 
     // MARK: Inputs
 
-    /// Stores one input party's shares of one table (this node's pair of every column) and returns a receipt signed by
-    /// this node. Only the input parties listed for the table, before the input deadline, once each.
+    /// Stores one input party's shares of one table (this node's share of every column, in a checked envelope) and
+    /// returns a receipt signed by this node. Only the input parties listed for the table, before the input deadline,
+    /// once each.
     package func upload(
         _ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity,
         now: Date = Date()
