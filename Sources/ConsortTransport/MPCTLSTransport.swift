@@ -40,6 +40,9 @@ package final class MPCTLSTransport: MPCTransport {
         package var connectTimeout: Duration = .seconds(20)
         /// Hears every connection this party refuses (a certificate outside the session), e.g. to audit it.
         package var onRejectedPeer: (@Sendable (String) -> Void)? = nil
+        /// The node's listener for every session's incoming connections. Without one, the session listens on its
+        /// own party's address for as long as it sets up (one session per port: benchmarks, tests).
+        package var listener: MPCListener? = nil
 
         package init(party: Int, peers: [Peer], session: [UInt8], authentication: TLSPeerAuthentication) {
             self.party = party
@@ -87,41 +90,29 @@ package final class MPCTLSTransport: MPCTransport {
         let me = configuration.peers.first { $0.party == configuration.party }!
         let sessionMembers = Set(configuration.peers.map(\.member))
         let members = configuration.peers.sorted { $0.party < $1.party }.map(\.member)
-        let serverContext = try configuration.authentication.serverContext()
         let clientContext = try configuration.authentication.clientContext()
         let established = PartyBarrier(
             expected: Set(configuration.peers.map(\.party)).subtracting([configuration.party]))
 
-        // Accept connections from lower-numbered parties.
-        var server: (any Channel)? = nil
-        if configuration.party > 0 {
-            do {
-                server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        let peer = TLSPeerAuthentication.PeerIdentity(onReject: configuration.onRejectedPeer)
-                        let tls = configuration.authentication.serverHandler(
-                            context: serverContext, usage: .client, peer: peer,
-                            admit: { $0.kind == .node && $0.memberID.map(sessionMembers.contains) == true }
-                        )
-                        return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandlers([
-                                tls, ByteToMessageHandler(MPCFrameDecoder()),
-                                MPCConnectionHandler(
-                                    transport: transport, peerIdentity: peer, established: established,
-                                    machine: MPCConnectionStateMachine(session: configuration.session, members: members)
-                                ),
-                            ])
-                        }
-                    }
-                    .bind(host: me.host, port: me.port).get()
-            } catch {
-                throw MPCError(
-                    .sessionSetup, "computing party \(me.party) cannot listen on \(me.host):\(me.port): \(error)")
-            }
+        // Take the connections of lower-numbered parties: through the node's listener, or one of the session's own.
+        var listener = configuration.listener
+        var ownListener: MPCListener? = nil
+        if listener == nil, configuration.party > 0 {
+            let onRejected = configuration.onRejectedPeer
+            ownListener = try await MPCListener.bind(
+                host: me.host, port: me.port, authentication: configuration.authentication,
+                holdTimeout: configuration.connectTimeout,
+                admit: { $0.kind == .node && $0.memberID.map(sessionMembers.contains) == true },
+                onRejected: { reason, _ in onRejected?(reason) })
+            listener = ownListener
         }
-        defer { server?.close(promise: nil) }
+        defer { ownListener?.close() }
+        try listener?.register(
+            session: configuration.session,
+            .init(
+                transport: transport, members: members, established: established,
+                onRejected: configuration.onRejectedPeer))
+        defer { listener?.unregister(session: configuration.session) }
 
         // Dial higher-numbered parties, retrying while they start up.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -347,7 +338,7 @@ package final class MPCTLSTransport: MPCTransport {
 }
 
 /// A connection's NIO side: feeds the state machine and carries out its answers.
-private final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     private let transport: MPCTLSTransport

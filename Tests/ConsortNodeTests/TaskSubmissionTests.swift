@@ -400,6 +400,79 @@ struct TaskSubmissionTests {
             "\(rejected.map(\.details))")
     }
 
+    @Test(
+        "ten tasks whose inputs complete together compute at the same time on one MPC port per node, each with its result"
+    )
+    func concurrentTasks() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        func client(_ member: String, _ name: String, _ roles: Set<InternalRole>) throws -> MemberClient {
+            let identity = try deployment.consortium.user(member, name: name, roles: roles)
+            return MemberClient(
+                identity: identity, root: deployment.consortium.root.certificate,
+                directory: try MemberDirectory.verify(
+                    Array(try Data(contentsOf: URL(fileURLWithPath: "\(path)/directory.json"))),
+                    root: deployment.consortium.root.certificate))
+        }
+        let north = try client("nso-north", "uploader", [.uploader])
+        let south = try client("nso-south", "uploader", [.uploader])
+        let analyst = try client("eurostat", "analyst", [.analyst])
+        let submitter = MemberClient(
+            identity: try #require(deployment.signers[try MemberID("nso-north")]), root: north.root,
+            directory: north.directory)
+        // Ten tasks (ten CTSs that differ in their deadlines), each with its own rows from both offices.
+        var tasks: [(task: String, cts: ComputationTaskSpecification, north: TableData, south: TableData)] = []
+        let now = Date()
+        for index in 0..<10 {
+            let text = TestSpecifications.householdIncome(now: now.addingTimeInterval(Double(index)))
+            let signed = try deployment.signed(
+                text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
+            let (task, answers) = try await submitter.submit(signed.serialized())
+            #expect(answers.allSatisfy { $0.succeeded }, "\(answers.map(\.line))")
+            let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
+            let table = try #require(cts.table(named: "households"))
+            tasks.append(
+                (
+                    task, cts,
+                    try CSVTable.parse(
+                        try DataSynth.csv(table: table, rows: 40, seed: UInt64(2 * index + 1)), table: table),
+                    try CSVTable.parse(
+                        try DataSynth.csv(table: table, rows: 30, seed: UInt64(2 * index + 2)), table: table)
+                ))
+        }
+        for item in tasks {
+            let upload = try await north.upload(item.north, task: item.task, table: "households", cts: item.cts)
+            #expect(upload.failures == 0, "\(upload.answers.map(\.line))")
+        }
+        // The last uploads, all at once: every node starts ten sessions together.
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for item in tasks {
+                group.addTask {
+                    try await south.upload(item.south, task: item.task, table: "households", cts: item.cts).failures
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+        let deadline = ContinuousClock.now + .seconds(180)
+        for item in tasks {
+            while true {
+                let states = try await analyst.status(task: item.task).compactMap { $0.value?.state }
+                if states == [.resultsReady, .resultsReady, .resultsReady] { break }
+                guard !states.contains(.aborted), ContinuousClock.now < deadline else {
+                    let reasons = try await deployment.audit("cp-a").filter { $0.action == .computeAborted }.map(
+                        \.details)
+                    Issue.record("task \(item.task.prefix(8)) is \(states): \(reasons)")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let result = try await analyst.result(task: item.task)
+            let expected = try PlainEngine.run(try QueryChecker.check(item.cts), on: .union([item.north, item.south]))
+            #expect(result.csv() == expected.csv(), "task \(item.task.prefix(8))")
+        }
+    }
+
     @Test("kill -9 of one computing party during the MPC: the others abort the task within 30 s and release nothing")
     func computingPartyKilled() async throws {
         let deployment = try await Deployment()
@@ -453,7 +526,7 @@ struct TaskSubmissionTests {
     }
 
     @Test(
-        "a node that is not a computing party of the task cannot join its MPC session: refused at the handshake, audited"
+        "a node that is not a computing party of the task cannot join its MPC session: refused at the MPC listener, audited"
     )
     func foreignNodeJoiningMPC() async throws {
         // cp-c stays down, so cp-a and cp-b hold their session open waiting for it.

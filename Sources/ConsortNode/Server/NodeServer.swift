@@ -46,13 +46,14 @@ package struct NodeServer: Sendable {
                 actor: self.service.system, action: .nodeStarted,
                 details: ["listen": .string(configuration.listen)]))
         try await self.service.abortInterruptedComputations()
+        try await self.service.mpc.bind()
         let deadlines = NodeLoop.deadlines(
             self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),
             logger: self.logger)
         let checkpoints = NodeLoop.checkpoints(
             self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger
         )
-        return [self.service.audits, self.service.computations, deadlines, checkpoints, application]
+        return [self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, application]
     }
 
     /// After the services have stopped: logs `node.stopped`.

@@ -180,6 +180,7 @@ extension TaskService {
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
+        configuration.listener = self.mpc.listener
         let (audits, system) = (self.audits, self.system)
         configuration.onRejectedPeer = { reason in
             if let draft = try? AuditDraft(

@@ -10,10 +10,12 @@ import Synchronization
 
 extension TaskService {
     /// The node itself, as the actor of what it does on its own (deadlines, retention, computation).
-    var system: AuditActor {
+    var system: AuditActor { Self.system(of: self.node) }
+
+    static func system(of node: NodeConfiguration.Loaded) -> AuditActor {
         AuditActor(
-            fingerprint: VerifiedIdentity.fingerprint(of: self.node.identity.certificate),
-            subject: "consort://\(self.node.member)/node")
+            fingerprint: VerifiedIdentity.fingerprint(of: node.identity.certificate),
+            subject: "consort://\(node.member)/node")
     }
 
     /// What a purge deletes.

@@ -22,6 +22,8 @@ package struct TaskService: Sendable {
     let checkpoints = CheckpointSchedule()
     /// Audit entries raised where nothing can await an append (TLS handshake callbacks, the MPC listener).
     package let audits: AuditQueue
+    /// The MPC listener every session of this node takes its peers' connections on.
+    package let mpc: MPCListenerService
     /// Who may call what.
     package let policy = AccessPolicy.builtIn
     package let logger: Logger
@@ -35,6 +37,7 @@ package struct TaskService: Sendable {
         self.log = log
         self.dataDirectory = dataDirectory
         self.audits = audits
+        self.mpc = MPCListenerService(node: node, audits: audits, system: Self.system(of: node))
         self.computations = computations
         self.logger = logger
     }

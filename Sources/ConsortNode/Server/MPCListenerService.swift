@@ -1,0 +1,50 @@
+import ConsortAudit
+import ConsortPKI
+import ConsortSpec
+import ConsortTransport
+import ServiceLifecycle
+import Synchronization
+
+/// The node's one MPC listener, shared by every task's session (so tasks compute at the same time), as a service:
+/// bound at start-up on the API's host and the node's MPC port from the directory, closed at shutdown. Any directory
+/// member's node may complete the TLS handshake; which session it may join is checked at its `hello`.
+package final class MPCListenerService: Service {
+    private let current = Mutex<MPCListener?>(nil)
+    private let node: NodeConfiguration.Loaded
+    private let audits: AuditQueue
+    private let system: AuditActor
+
+    init(node: NodeConfiguration.Loaded, audits: AuditQueue, system: AuditActor) {
+        self.node = node
+        self.audits = audits
+        self.system = system
+    }
+
+    /// The listener, once bound (nil on a node the directory gives no MPC address).
+    var listener: MPCListener? { self.current.withLock { $0 } }
+
+    /// Binds the listener; a port already in use is a start-up error.
+    func bind() async throws {
+        guard let (_, port) = self.node.directory.member(self.node.member)?.mpcAddress else { return }
+        let directory = self.node.directory
+        let (audits, system) = (self.audits, self.system)
+        let listener = try await MPCListener.bind(
+            host: self.node.host, port: port,
+            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier),
+            admit: { $0.kind == .node && $0.memberID.map { directory.member($0) != nil } == true },
+            onRejected: { reason, _ in
+                if let draft = try? AuditDraft(
+                    actor: system, action: .requestDenied,
+                    details: ["what": .string("MPC connection"), "reason": .string(reason)])
+                {
+                    audits.enqueue(draft)
+                }
+            })
+        self.current.withLock { $0 = listener }
+    }
+
+    package func run() async throws {
+        try? await gracefulShutdown()
+        self.listener?.close()
+    }
+}
