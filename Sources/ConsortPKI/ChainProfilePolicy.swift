@@ -75,9 +75,10 @@ struct ChainProfilePolicy: VerifierPolicy {
                 "\(name) expired at \(Self.format(certificate.notValidAfter)) (checked at \(Self.format(self.validationTime)))"
             )
         }
-        // Serial numbers are positive and at most 20 octets (RFC 5280 §4.1.2.2).
-        let serial = certificate.serialNumber.bytes
-        if !isAnchor && (serial.count > 21 || serial.allSatisfy({ $0 == 0 })) {
+        // Serial numbers are positive and at most 20 octets (RFC 5280 §4.1.2.2); one octet more is tolerated, as the
+        // RFC asks of certificate users, because 160 random bits with a sign octet are a common issuer's mistake.
+        let serial = certificate.serialNumber
+        if !isAnchor && (SerialNumbers.encodedLength(serial) > 21 || serial.bytes.allSatisfy({ $0 == 0 })) {
             return PolicyFailure.result(.constraintViolation, "\(name) has an invalid serial number (zero or too long)")
         }
 

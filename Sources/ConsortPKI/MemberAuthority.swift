@@ -125,7 +125,7 @@ package struct MemberAuthority: Sendable {
         }
         return try Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
+            serialNumber: SerialNumbers.random(),
             publicKey: Certificate.PublicKey(publicKey),
             notValidBefore: notBefore,
             notValidAfter: notAfter,

@@ -29,7 +29,7 @@ package enum OperatorAuthority {
         }
         let certificate = try Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
+            serialNumber: SerialNumbers.random(),
             publicKey: Certificate.PublicKey(key.publicKey),
             notValidBefore: notBefore,
             notValidAfter: notAfter,
@@ -84,7 +84,7 @@ package enum OperatorAuthority {
         }
         return try Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
+            serialNumber: SerialNumbers.random(),
             publicKey: request.publicKey,
             notValidBefore: notBefore,
             notValidAfter: notAfter,
