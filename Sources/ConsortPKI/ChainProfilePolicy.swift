@@ -4,10 +4,13 @@ import SwiftASN1
 import X509
 import _CryptoExtras
 
-/// Structural rules of RFC 5280 and the Web PKI that swift-certificates' `RFC5280Policy` does not enforce, applied to
-/// every candidate chain (index 0 is the leaf, the last certificate is the trust anchor).
+/// Structural rules of RFC 5280 and the Web PKI, applied to every candidate chain (index 0 is the leaf, the last
+/// certificate is the trust anchor): version, validity, serial number, basic constraints and path length, key
+/// identifiers, key usage against CA-ness, extension syntax and key strength. Name constraints are
+/// `NameConstraintsPolicy`'s.
 ///
-/// It runs before `RFC5280Policy` so the first failure a user sees has a clear message naming the certificate.
+/// Every rule is stated with its source in `Policies/certificate-profiles.md`; where x509-limbo expects otherwise, the
+/// rule is named in `Policies/x509-limbo-exceptions.json`.
 struct ChainProfilePolicy: VerifierPolicy {
     let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = [
         .X509ExtensionID.basicConstraints,
@@ -50,7 +53,7 @@ struct ChainProfilePolicy: VerifierPolicy {
                 nonSelfIssuedIntermediates += 1
             }
         }
-        return NameConstraintsHardening.check(certificates)
+        return .meetsPolicy
     }
 
     private func check(_ certificate: Certificate, isLeaf: Bool, isAnchor: Bool) -> PolicyEvaluationResult {
@@ -107,6 +110,17 @@ struct ChainProfilePolicy: VerifierPolicy {
         let isCA: Bool
         if case .some(.isCertificateAuthority) = basicConstraints { isCA = true } else { isCA = false }
 
+        // Extensions whose syntax is SEQUENCE SIZE (1..MAX): present but empty is malformed (RFC 5280 §4.2.1.12,
+        // §4.2.2.1), not "no restriction".
+        if let extendedKeyUsage, extendedKeyUsage.isEmpty {
+            return PolicyFailure.result(.malformedInput, "\(name) has an extended key usage that lists no purpose")
+        }
+        if extensions[oid: .X509ExtensionID.authorityInformationAccess] != nil {
+            guard let access = try? extensions.authorityInformationAccess, !access.isEmpty else {
+                return PolicyFailure.result(.malformedInput, "\(name) has a malformed authority information access")
+            }
+        }
+
         // Authority and subject key identifiers (RFC 5280 §4.2.1.1, §4.2.1.2).
         if extensions[oid: .X509ExtensionID.authorityKeyIdentifier]?.critical == true {
             return PolicyFailure.result(.constraintViolation, "\(name) marks its authority key identifier critical")
@@ -114,14 +128,23 @@ struct ChainProfilePolicy: VerifierPolicy {
         if extensions[oid: .X509ExtensionID.subjectKeyIdentifier]?.critical == true {
             return PolicyFailure.result(.constraintViolation, "\(name) marks its subject key identifier critical")
         }
-        if isAnchor && certificate.issuer == certificate.subject {
-            if let aki = authorityKeyIdentifier, aki.keyIdentifier == nil || aki.authorityCertIssuer != nil {
-                return PolicyFailure.result(
-                    .constraintViolation,
-                    "\(name) has an authority key identifier without a key identifier or with an issuer name"
-                )
+        // A trust anchor is an input to path validation (RFC 5280 §6.1.1 (d)): only its name and key are used, so it
+        // needs no AKI. A self-signed one that has an AKI must name its own key and nothing else (CABF BR 7.1.2.1.3).
+        if isAnchor {
+            if certificate.issuer == certificate.subject, let aki = authorityKeyIdentifier {
+                if aki.keyIdentifier == nil || aki.authorityCertIssuer != nil || aki.authorityCertSerialNumber != nil {
+                    return PolicyFailure.result(
+                        .constraintViolation,
+                        "\(name) has an authority key identifier with an issuer name or serial, or without a key identifier"
+                    )
+                }
+                if let subjectKeyIdentifier, aki.keyIdentifier != subjectKeyIdentifier.keyIdentifier {
+                    return PolicyFailure.result(
+                        .constraintViolation, "\(name) is self-signed but its authority key identifier is not its own")
+                }
             }
         } else if authorityKeyIdentifier?.keyIdentifier == nil {
+            // Required in every certificate a conforming CA issues (RFC 5280 §4.2.1.1).
             return PolicyFailure.result(.constraintViolation, "\(name) has no authority key identifier")
         }
         if !isLeaf && subjectKeyIdentifier == nil {
@@ -129,6 +152,9 @@ struct ChainProfilePolicy: VerifierPolicy {
         }
 
         // CA-ness must be consistent across basic constraints and key usage.
+        if isLeaf && isAnchor && !isCA {
+            return PolicyFailure.result(.notAuthority, "trusted certificate \(name) is not a CA (basic constraints)")
+        }
         if isLeaf {
             if isCA && !isAnchor && !self.allowsCertificateAuthorityLeaf {
                 return PolicyFailure.result(
@@ -199,6 +225,10 @@ struct ChainProfilePolicy: VerifierPolicy {
             where !Self.isValidDNSName(dns) {
                 return PolicyFailure.result(.constraintViolation, "\(name) has an invalid DNS name '\(dns)'")
             }
+            for case .rfc822Name(let address) in subjectAlternativeNames ?? SubjectAlternativeNames()
+            where !Self.isValidMailbox(address) {
+                return PolicyFailure.result(.constraintViolation, "\(name) has an invalid e-mail address '\(address)'")
+            }
         } else if isLeaf && certificate.subject.isEmpty {
             return PolicyFailure.result(
                 .constraintViolation, "\(name) has neither a subject nor subject alternative names")
@@ -230,10 +260,22 @@ struct ChainProfilePolicy: VerifierPolicy {
         }
     }
 
-    /// Web PKI key strength: ECDSA on P-256/P-384/P-521, Ed25519, RSA of at least 2048 bits.
+    /// An rfc822Name mailbox: one '@' between a non-empty local part and a host name (RFC 5280 §4.2.1.6 takes the
+    /// addr-spec of RFC 5322 without quoting, which a certificate's mailbox has no use for).
+    static func isValidMailbox(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && Self.isValidDNSName(String(parts[1]), allowWildcard: false)
+    }
+
+    /// Web PKI key strength (CABF BR 6.1.5): ECDSA on P-256/P-384/P-521, Ed25519, RSA of at least 2048 bits whose
+    /// modulus is a whole number of octets.
     static func keyProblem(_ key: Certificate.PublicKey) -> String? {
-        if let rsa = _RSA.Signing.PublicKey(key), rsa.keySizeInBits < 2048 {
+        guard let rsa = _RSA.Signing.PublicKey(key) else { return nil }
+        if rsa.keySizeInBits < 2048 {
             return "its RSA key has \(rsa.keySizeInBits) bits; at least 2048 are required"
+        }
+        if rsa.keySizeInBits % 8 != 0 {
+            return "its RSA modulus has \(rsa.keySizeInBits) bits, not a multiple of 8"
         }
         return nil
     }

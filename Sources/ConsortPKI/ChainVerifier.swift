@@ -1,6 +1,6 @@
 import Foundation
 import SwiftASN1
-@_spi(FixedExpiryValidationTime) import X509
+import X509
 
 /// Builds and validates a certificate chain against trusted roots with RFC 5280 path validation (swift-certificates)
 /// plus the checks swift-certificates leaves out: certificate profile, key usage, extended key usage, CRL revocation,
@@ -12,24 +12,21 @@ package struct ChainVerifier: Sendable {
     package struct Usage: Sendable {
         package var extendedKeyUsages: [ASN1ObjectIdentifier]
         package var keyUsage: KeyUsage?
-        package var requireExtendedKeyUsage: Bool
         /// Whether the certificate being verified may itself be a CA (checking a member CA, not using it as a peer).
         package var allowsCertificateAuthority: Bool
 
         package init(
             extendedKeyUsages: [ASN1ObjectIdentifier],
             keyUsage: KeyUsage?,
-            requireExtendedKeyUsage: Bool,
             allowsCertificateAuthority: Bool = false
         ) {
             self.extendedKeyUsages = extendedKeyUsages
             self.keyUsage = keyUsage
-            self.requireExtendedKeyUsage = requireExtendedKeyUsage
             self.allowsCertificateAuthority = allowsCertificateAuthority
         }
 
         /// No particular purpose.
-        package static let any = Usage(extendedKeyUsages: [], keyUsage: nil, requireExtendedKeyUsage: false)
+        package static let any = Usage(extendedKeyUsages: [], keyUsage: nil)
     }
 
     /// The name a TLS server certificate must match.
@@ -77,13 +74,14 @@ package struct ChainVerifier: Sendable {
                 validationTime: time, allowsCertificateAuthorityLeaf: self.usage.allowsCertificateAuthority)
             UsagePolicy(
                 extendedKeyUsages: self.usage.extendedKeyUsages,
-                requireExtendedKeyUsage: self.usage.requireExtendedKeyUsage,
                 keyUsage: self.usage.keyUsage
             )
             if let maximumIntermediates {
                 ChainDepthPolicy(maximumIntermediates: maximumIntermediates)
             }
-            RFC5280Policy(fixedExpiryValidationTime: time)
+            // In place of swift-certificates' RFC5280Policy, whose version, validity and basic-constraints checks
+            // ChainProfilePolicy makes with clearer messages, and whose name-constraints check is replaced.
+            NameConstraintsPolicy()
             if let serverName {
                 ServerNamePolicy()
                 switch serverName {
@@ -138,18 +136,14 @@ package struct ChainVerifier: Sendable {
         return codes.first { $0.description == name } ?? .constraintViolation
     }
 
-    /// swift-certificates' reasons embed whole certificate descriptions; keep the sentence, drop the dump.
+    /// The one swift-certificates policy left (`ServerIdentityPolicy`) embeds whole certificate descriptions in its
+    /// reasons; keep the sentence, drop the dump.
     private static func summarise(_ reason: String) -> String {
-        var text = reason.replacingOccurrences(of: "RFC5280Policy: ", with: "")
+        var text = reason
         if let range = text.range(of: "Certificate(") {
             text = String(text[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
             text += " (a certificate in the chain)"
         }
-        if text.localizedCaseInsensitiveContains("name constraint") || text.localizedCaseInsensitiveContains("excluded")
-            || text.localizedCaseInsensitiveContains("permitted")
-        {
-            return "a name in the chain is not permitted by an issuer's name constraints: \(text)"
-        }
-        return "the chain fails RFC 5280 validation: \(text)"
+        return "the certificate does not match the expected server name: \(text)"
     }
 }

@@ -59,7 +59,7 @@ package struct ConsortVerifier: Sendable {
             crls: self.crls,
             requireCompleteRevocation: self.requireRevocationInformation,
             usage: .init(
-                extendedKeyUsages: extendedKeyUsages, keyUsage: keyUsage, requireExtendedKeyUsage: true,
+                extendedKeyUsages: extendedKeyUsages, keyUsage: keyUsage,
                 allowsCertificateAuthority: usage == .any
             ),
             maximumIntermediates: 1

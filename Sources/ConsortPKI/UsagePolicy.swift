@@ -3,25 +3,28 @@ import X509
 
 /// What the leaf certificate is being used for: required extended key usages and key usage bits.
 ///
-/// An EKU is satisfied only by the listed purpose, never by `anyExtendedKeyUsage`; a leaf's EKU must not be critical
-/// (Web PKI); an intermediate that carries an EKU must also allow the purpose.
+/// An end-entity certificate must state its purposes (CABF BR 7.1.2.7.6: a certificate without an EKU would be good
+/// for any purpose, which Consort's key separation forbids); an EKU is satisfied only by the listed purpose, never by
+/// `anyExtendedKeyUsage`; a leaf's EKU must not be critical (Web PKI); an intermediate that carries an EKU must also
+/// allow the purpose.
 struct UsagePolicy: VerifierPolicy {
     let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = []
 
     var extendedKeyUsages: [ASN1ObjectIdentifier]
-    /// Consort's own certificates must state their purposes; foreign suites (x509-limbo) allow a missing EKU.
-    var requireExtendedKeyUsage: Bool
     var keyUsage: KeyUsage?
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         let leaf = chain.leaf
         let name = leaf.displayName
         guard let ekuExtension = leaf.extensions[oid: .X509ExtensionID.extendedKeyUsage] else {
-            if self.requireExtendedKeyUsage && !self.extendedKeyUsages.isEmpty {
-                return PolicyFailure.result(
-                    .wrongUsage, "\(name) has no extended key usage; \(self.purposes) is required")
+            if case .some(.isCertificateAuthority) = try? leaf.extensions.basicConstraints {
+                return self.checkKeyUsage(leaf)
             }
-            return self.checkKeyUsage(leaf)
+            let required = self.extendedKeyUsages.isEmpty ? "" : "; \(self.purposes) is required"
+            return PolicyFailure.result(
+                .wrongUsage,
+                "\(name) has no extended key usage: an end-entity certificate must state its purposes\(required)"
+            )
         }
         if ekuExtension.critical {
             return PolicyFailure.result(.wrongUsage, "\(name) marks its extended key usage critical")
