@@ -136,6 +136,10 @@ package struct MemberClient: Sendable {
             throw ClientError(.invalidInput, "not a CTS: \(error)", underlying: error)
         }
         guard let cts = try? document.specification().0 else { throw ClientError(.invalidInput, "not a readable CTS") }
+        // The nodes would refuse a query they cannot run; say so before asking them.
+        do { _ = try await QueryAdmission.admit(cts) } catch {
+            throw ClientError(.invalidInput, "the query is rejected: \(error)", underlying: error)
+        }
         return (
             document.taskID,
             await self.askEach(cts.parties.computing, .post, "/v1/tasks", body: signed, as: TaskAccepted.self)

@@ -30,13 +30,12 @@ extension CTS {
             print(CTSSummary.render(cts, taskID: document.taskID, engines: EngineRegistry.shared))
             // What the query computes and reveals, from the consort-sql/1 checker.
             do {
-                let plan = try QueryChecker.check(cts)
+                let admitted = try await QueryAdmission.admit(cts)
+                let (plan, cost) = (admitted.plan, admitted.cost)
                 print("\nQUERY CHECK")
                 print("  outputs: " + plan.outputs.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
                 print("  besides the outputs, the computation reveals:")
                 for note in plan.leakage { print("    - \(note)") }
-                let engine = try EngineRegistry.shared.engine(for: cts.engine)
-                let cost = try await plan.costEstimate(on: engine)
                 print(
                     "  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
                         + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party"

@@ -27,11 +27,17 @@ extension CTS {
             let (cts, diagnostics) = try document.specification(now: now, engines: EngineRegistry.shared)
             for diagnostic in diagnostics { print(diagnostic) }
             let errors = diagnostics.filter { $0.severity == .error }.count
-            if cts == nil || errors > 0 {
+            guard let cts, errors == 0 else {
                 print("\(file): invalid (\(errors) error(s))")
                 throw ExitCode(1)
             }
-            print("\(file): valid CTS '\(cts!.id)', task id \(document.taskID)")
+            // The query is part of the CTS: the same decision the computing parties make when the task is submitted.
+            do { _ = try await QueryAdmission.admit(cts) } catch {
+                print("error: /query: \(error)")
+                print("\(file): invalid (the query is rejected)")
+                throw ExitCode(1)
+            }
+            print("\(file): valid CTS '\(cts.id)', task id \(document.taskID)")
         }
     }
 }

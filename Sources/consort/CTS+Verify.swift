@@ -66,6 +66,14 @@ extension CTS {
                 print("result:     not valid: \(error.message)")
                 throw ExitCode(1)
             }
+            // The computing parties refuse a task whose query they cannot run; so does this check.
+            if let cts = report.specification {
+                do { _ = try await QueryAdmission.admit(cts) } catch {
+                    print("query:      REJECTED — \(error)")
+                    print("result:     not valid: the computing parties would refuse this task's query")
+                    throw ExitCode(1)
+                }
+            }
             print(
                 "result:     \(report.isComplete ? "valid and complete: the CTS is in force once every computing party accepts it" : "valid signatures, not yet complete")"
             )

@@ -11,8 +11,8 @@ struct Query: AsyncParsableCommand {
         subcommands: [Check.self, Run.self]
     )
 
-    /// The CTS of a file (plain or signed) and its checked plan; errors say what to fix.
-    static func plan(_ file: String) throws -> (ComputationTaskSpecification, QueryPlan) {
+    /// The CTS of a file (plain or signed) and its admitted query; errors say what to fix.
+    static func admit(_ file: String) async throws -> (ComputationTaskSpecification, QueryAdmission.Admitted) {
         let document = try SpecificationDocument.read(file)
         let (cts, diagnostics) = try document.specification(engines: EngineRegistry.shared)
         guard let cts else {
@@ -20,7 +20,7 @@ struct Query: AsyncParsableCommand {
                 "'\(file)' is not a readable CTS:\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n"))
         }
         do {
-            return (cts, try QueryChecker.check(cts))
+            return (cts, try await QueryAdmission.admit(cts))
         } catch let error as QueryError {
             throw ValidationError("the query of '\(file)' is rejected: \(error)")
         }
@@ -39,14 +39,14 @@ struct Query: AsyncParsableCommand {
         var cts: String
 
         func run() async throws {
-            let (specification, plan) = try Query.plan(cts)
+            let (specification, admitted) = try await Query.admit(cts)
+            let plan = admitted.plan
             print("query: \(specification.query)")
             print("\noutput columns")
             for output in plan.outputs { print("  \(output.name)  \(output.type)") }
             print("\nbesides the outputs, the computation reveals")
             for note in plan.leakage { print("  - \(note)") }
-            let engine = try EngineRegistry.shared.engine(for: specification.engine)
-            let estimate = try await plan.costEstimate(on: engine)
+            let estimate = admitted.cost
             let perParty = estimate.bytes / max(1, specification.engine.parties)
             print(
                 "\nMPC cost on \(specification.engine.identity) at maxRows (\(plan.table.maxRows) rows), from the engine's cost model: "
@@ -88,7 +88,8 @@ struct Query: AsyncParsableCommand {
         enum Format: String, ExpressibleByArgument { case table, csv, json }
 
         func run() async throws {
-            let (specification, plan) = try Query.plan(cts)
+            let (specification, admitted) = try await Query.admit(cts)
+            let plan = admitted.plan
             MemoryTuning.keepLargeAllocations()
             let start = ContinuousClock.now
             var parts: [TableData] = []

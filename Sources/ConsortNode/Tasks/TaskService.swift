@@ -89,7 +89,7 @@ package struct TaskService: Sendable {
                     "\(self.node.member) is not a computing party of task \(cts.id): submit it to its computing parties"
                 )
             }
-            do { _ = try QueryChecker.check(cts) } catch let error as QueryError {
+            do { _ = try await QueryAdmission.admit(cts) } catch let error as QueryError {
                 throw NodeError(.invalidRequest, "the query is rejected: \(error)")
             }
             guard cts.deadlines.inputs > now else {
