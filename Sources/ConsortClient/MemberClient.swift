@@ -188,18 +188,31 @@ package struct MemberClient: Sendable {
 
     // MARK: Inputs
 
-    /// One upload: its batch id, rows, and every computing party's answer (receipts verified).
+    /// One upload: its batch id, rows, and the answers of the computing parties asked (receipts verified).
     package struct Upload: Sendable {
         package var batch: String
         package var rows: Int
+        /// The answers of the parties asked this time.
         package var answers: [NodeAnswer<UploadResponse>]
+        /// Parties that took this batch in an earlier attempt (their receipts are in the journal).
+        package var takenEarlier: [MemberID] = []
+        /// Where the batch, the shares not yet taken and the receipts are kept, when journalled.
+        package var journal: String?
+
         package var failures: Int { self.answers.filter { !$0.succeeded }.count }
+        /// Every party that holds this batch, from earlier attempts and this one.
+        package var taken: [MemberID] { self.takenEarlier + self.answers.filter(\.succeeded).map(\.member) }
     }
 
     /// Reads and validates a CSV against the task's table here (nothing leaves on a bad row), then uploads it.
-    package func upload(csv path: String, task: String, table: String, progress: (any UploadProgress)? = nil)
-        async throws -> Upload
-    {
+    ///
+    /// With a journal root, the batch is recorded there before anything is sent (`UploadJournal`): running the same
+    /// upload again after a failure sends the same shares under the same batch to the parties that have not taken it,
+    /// and a different file for the same table is refused here while a batch is begun.
+    package func upload(
+        csv path: String, task: String, table: String, journal root: String? = nil,
+        progress: (any UploadProgress)? = nil
+    ) async throws -> Upload {
         let cts = try await self.specification(task: task)
         guard let model = cts.table(named: table) else {
             throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'")
@@ -208,11 +221,59 @@ package struct MemberClient: Sendable {
         do { data = try CSVTable.read(path, table: model) } catch let error as QueryError {
             throw ClientError(.invalidInput, "\(error)", underlying: error)
         }
-        return try await self.upload(data, task: task, table: table, cts: cts, progress: progress)
+        guard let root else {
+            return try await self.upload(data, task: task, table: table, cts: cts, progress: progress)
+        }
+
+        let source = Hex.encode(SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))))
+        let journal = UploadJournal(root: root, task: task, table: table)
+        let batch: UploadJournal.Batch
+        if let begun = try journal.batch() {
+            guard begun.source == source else {
+                throw ClientError(
+                    .invalidInput,
+                    "table '\(table)' of task \(task) already has batch \(begun.batch) (\(begun.rows) rows, begun "
+                        + "\(begun.started)) from a different file: upload that file again to finish it, or remove "
+                        + "\(journal.directory) to give it up (a node that took it refuses any other)")
+            }
+            batch = begun
+        } else {
+            let bodies = try self.deal(data, task: task, table: model, cts: cts)
+            batch = UploadJournal.Batch(
+                batch: UUID().uuidString.lowercased(), rows: data.rows, source: source,
+                started: DocumentReader.formatTimestamp(Date()))
+            try journal.begin(batch, bodies: Array(zip(cts.parties.computing, bodies)))
+        }
+        var parties: [(MemberID, [UInt8])] = []
+        var earlier: [MemberID] = []
+        for member in cts.parties.computing {
+            if journal.receipt(for: member) != nil {
+                earlier.append(member)
+            } else if let body = try journal.body(for: member) {
+                parties.append((member, body))
+            } else {
+                throw ClientError(
+                    .invalidInput,
+                    "the upload journal \(journal.directory) has neither a receipt nor shares for \(member): remove it "
+                        + "to start over")
+            }
+        }
+        let answers = await self.send(parties, task: task, table: table, batch: batch.batch, rows: batch.rows, progress)
+        for answer in answers {
+            if let value = answer.value, answer.succeeded { try journal.record(value, for: answer.member) }
+        }
+        // Refused outright by every party (an HTTP refusal, not a lost answer): no node holds the batch, so it need
+        // not be finished and the journal lets it go.
+        if earlier.isEmpty, answers.allSatisfy({ !$0.succeeded && ($0.status ?? 0) >= 400 && ($0.status ?? 0) < 500 }) {
+            try? FileManager.default.removeItem(atPath: journal.directory)
+            return Upload(batch: batch.batch, rows: batch.rows, answers: answers)
+        }
+        return Upload(
+            batch: batch.batch, rows: batch.rows, answers: answers, takenEarlier: earlier, journal: journal.directory)
     }
 
-    /// Secret-shares one table's rows here and sends each computing party its envelope, to all at once. Each
-    /// receipt must be signed by the node that took the upload and name what was sent.
+    /// Secret-shares one table's rows here and sends each computing party its envelope, to all at once (one attempt,
+    /// no journal).
     package func upload(
         _ data: TableData, task: String, table: String, cts: ComputationTaskSpecification,
         progress: (any UploadProgress)? = nil
@@ -220,23 +281,39 @@ package struct MemberClient: Sendable {
         guard let model = cts.table(named: table) else {
             throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'")
         }
-        let bodies: [[UInt8]]
-        do { bodies = try TaskShares(task: task, cts: cts).deal(data, table: model) } catch {
+        let bodies = try self.deal(data, task: task, table: model, cts: cts)
+        let batch = UUID().uuidString.lowercased()
+        let answers = await self.send(
+            Array(zip(cts.parties.computing, bodies)), task: task, table: table, batch: batch, rows: data.rows, progress
+        )
+        return Upload(batch: batch, rows: data.rows, answers: answers)
+    }
+
+    private func deal(
+        _ data: TableData, task: String, table: ComputationTaskSpecification.Table, cts: ComputationTaskSpecification
+    ) throws -> [[UInt8]] {
+        do { return try TaskShares(task: task, cts: cts).deal(data, table: table) } catch {
             throw ClientError(.invalidInput, "cannot share the rows for task \(cts.id): \(error)", underlying: error)
         }
-        let batch = UUID().uuidString.lowercased()
-        progress?.start(total: bodies.reduce(0) { $0 + $1.count }, parts: bodies.count)
-        let answers = await withTaskGroup(of: (Int, NodeAnswer<UploadResponse>).self) { group in
-            for (party, member) in cts.parties.computing.enumerated() {
-                let body = bodies[party]
+    }
+
+    /// Sends each party its body at once. Each receipt must be signed by the node that took the upload and name what
+    /// was sent.
+    private func send(
+        _ parties: [(MemberID, [UInt8])], task: String, table: String, batch: String, rows: Int,
+        _ progress: (any UploadProgress)?
+    ) async -> [NodeAnswer<UploadResponse>] {
+        progress?.start(total: parties.reduce(0) { $0 + $1.1.count }, parts: parties.count)
+        defer { progress?.finish() }
+        return await withTaskGroup(of: (Int, NodeAnswer<UploadResponse>).self) { group in
+            for (index, (member, body)) in parties.enumerated() {
                 group.addTask {
                     let answer = await self.ask(
                         .post, "/v1/tasks/\(task)/inputs/\(table)?batch=\(batch)", body: body, of: member,
                         as: UploadResponse.self, timeout: .seconds(300)
-                    ) { progress?.update(part: party, sent: $0) }
+                    ) { progress?.update(part: index, sent: $0) }
                     return (
-                        party,
-                        self.checkReceipt(answer, task: task, table: table, rows: data.rows, batch: batch, body: body)
+                        index, self.checkReceipt(answer, task: task, table: table, rows: rows, batch: batch, body: body)
                     )
                 }
             }
@@ -244,11 +321,8 @@ package struct MemberClient: Sendable {
                 $0.0 < $1.0
             }.map(\.1)
         }
-        progress?.finish()
-        return Upload(batch: batch, rows: data.rows, answers: answers)
     }
 
-    /// A receipt counts only if it names this upload and is signed by the node's verified key.
     private func checkReceipt(
         _ answer: NodeAnswer<UploadResponse>, task: String, table: String, rows: Int, batch: String, body: [UInt8]
     ) -> NodeAnswer<UploadResponse> {

@@ -17,6 +17,15 @@ package struct NodeAnswer<Value: Sendable>: Sendable {
 
     package var succeeded: Bool { self.error == nil && self.value != nil }
 
+    /// Why the node did not give what was asked, in its own words: `refused (409): …`, or what went wrong when it
+    /// could not be asked.
+    package var refusal: String {
+        guard let error = self.error else { return "answered \(self.status.map(String.init) ?? "")" }
+        guard let status = self.status else { return "\(error)" }
+        let message = (try? APIJSON.decode(ErrorResponse.self, from: Array(self.body.utf8)))?.message ?? "\(error)"
+        return "refused (\(status)): \(message)"
+    }
+
     /// `  member: STATUS BODY`, or `  member: what went wrong` when the node gave no answer.
     package var line: String {
         if let status = self.status { return "  \(self.member): \(status) \(self.body)" }

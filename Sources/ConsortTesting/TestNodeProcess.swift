@@ -12,11 +12,13 @@ package final class TestNodeProcess: @unchecked Sendable {
     package let port: Int
     package let logPath: String
 
-    package init(configuration path: String, port: Int) throws {
+    /// `environment` is added to this process's own (e.g. `CONSORT_TEST_CRASH_AT`).
+    package init(configuration path: String, port: Int, environment: [String: String] = [:]) throws {
         self.port = port
         self.logPath = path + ".log"
         self.process.executableURL = try TestEnvironment.consortExecutable()
         self.process.arguments = ["node", "run", "--config", path]
+        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         self.process.standardOutput = log

@@ -197,7 +197,7 @@ struct Demo: AsyncParsableCommand {
                     progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
             guard upload.failures == 0 else {
                 var lines: [String] = []
-                InputCommand.Upload.print(upload, table: "households") { lines.append($0) }
+                _ = InputCommand.Upload.print(upload, table: "households") { lines.append($0) }
                 throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n"))
             }
             print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts checked")

@@ -14,16 +14,23 @@ struct InputCommand: AsyncParsableCommand {
                 "Validate a CSV against the CTS, secret-share it here, and upload one share to each computing party.",
             discussion: """
                 Nothing leaves this machine in the clear: each computing party receives only its share of every value,
-                for the task's engine. Each party answers with a receipt signed by its node; the receipts are checked.
+                for the task's engine. Each party answers with a receipt signed by its node; the receipts are checked
+                and kept in the journal (by default next to the identity: DIR/NAME.uploads/TASK/TABLE/).
+
+                The batch is written to the journal before anything is sent. If a party does not take it, run the
+                same command again: the same shares go, under the same batch, to the parties still missing it. Exit
+                status 0 only when every computing party holds the batch.
 
                 Example:
-                  consort input upload --task 3f2a… --table households --csv north.csv --identity north/uploader --directory directory.json --root op/operator.pem
+                  consort input upload --task 3f2a… --table households --csv north.csv --identity north/uploader
+                    --directory directory.json --root op/operator.pem
                 """
         )
 
         @Option(help: "The task id.") var task: String
         @Option(help: "The input table.") var table: String
         @Option(help: "The CSV file (header = the table's columns).") var csv: String
+        @Option(help: "The upload journal (default: the identity's DIR/NAME.uploads).") var journal: String?
         @Option(help: "Show a progress bar on standard error: auto (when it is a terminal), always or never.")
         var progress: ProgressBar.Mode = .auto
         @OptionGroup var client: ClientOptions
@@ -32,21 +39,47 @@ struct InputCommand: AsyncParsableCommand {
             let upload: MemberClient.Upload
             do {
                 upload = try await client.client().upload(
-                    csv: csv, task: task, table: table,
+                    csv: csv, task: task, table: table, journal: try journal ?? "\(client.identityPath()).uploads",
                     progress: ProgressBar(mode: progress, label: "uploading \(table)"))
             } catch let error as ClientError where error.code == .invalidInput {
-                throw ValidationError(error.message)
+                throw CommandFailure(error.message)
             }
-            Self.print(upload, table: table) { Swift.print($0) }
-            if upload.failures > 0 { throw ExitCode(1) }
+            let complete = Self.print(upload, table: table) { Swift.print($0) }
+            if !complete { throw ExitCode(1) }
         }
 
-        /// A line per computing party, then a summary.
-        static func print(_ upload: MemberClient.Upload, table: String, to report: (String) -> Void) {
-            for answer in upload.answers {
-                report(answer.error?.code == .invalidResponse ? "  \(answer.member): \(answer.error!)" : answer.line)
+        /// A line per computing party, then what the batch's state is; true when every party holds it.
+        static func print(_ upload: MemberClient.Upload, table: String, to report: (String) -> Void) -> Bool {
+            for member in upload.takenEarlier {
+                report("  \(member): took batch \(upload.batch) earlier (receipt kept)")
             }
-            report("uploaded \(upload.rows) rows of '\(table)' as batch \(upload.batch)")
+            for answer in upload.answers {
+                if let receipt = answer.value?.receipt, answer.succeeded {
+                    report(
+                        "  \(answer.member): took \(receipt.rows) rows at \(receipt.at) (receipt signed by its node, sha256 "
+                            + "\(receipt.sha256.prefix(16))…)")
+                } else {
+                    report("  \(answer.member): \(answer.refusal)")
+                }
+            }
+            let taken = upload.taken
+            let missing = upload.answers.filter { !$0.succeeded }.map(\.member)
+            let kept = upload.journal.map { " (journal: \($0))" } ?? ""
+            if missing.isEmpty {
+                report(
+                    "uploaded \(upload.rows) rows of '\(table)' as batch \(upload.batch) to every computing party\(kept)"
+                )
+                return true
+            }
+            if taken.isEmpty {
+                report("nothing was uploaded: every computing party refused batch \(upload.batch)\(kept)")
+            } else {
+                report(
+                    "batch \(upload.batch) is held by \(taken.map(\.rawValue).joined(separator: ", ")) but not by "
+                        + "\(missing.map(\.rawValue).joined(separator: ", "))\(kept)")
+            }
+            if upload.journal != nil { report("run the same command again to send it to the parties missing it") }
+            return false
         }
     }
 }

@@ -21,6 +21,19 @@ struct ClientOptions: ParsableArguments {
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (
         identity: SigningIdentity, directory: String, root: String
     ) {
+        let (signer, directory, root, _) = try self.resolvedWithPath(environment: environment)
+        return (signer, directory, root)
+    }
+
+    /// Where the identity lives, as `DIR/NAME` (the certificate's path without `.pem` for --key/--cert): per-identity
+    /// state such as upload journals goes next to it.
+    func identityPath() throws -> String {
+        try self.resolvedWithPath().identityPath
+    }
+
+    private func resolvedWithPath(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (
+        identity: SigningIdentity, directory: String, root: String, identityPath: String
+    ) {
         let explicitKeys = self.identity.key != nil || self.identity.cert != nil
         let settings: (identity: String?, directory: String, root: String)
         do {
@@ -31,7 +44,10 @@ struct ClientOptions: ParsableArguments {
             throw ValidationError(error.message)
         }
         let signer = try settings.identity.map { try SigningIdentity.load(identity: $0) } ?? self.identity.load()
-        return (signer, settings.directory, settings.root)
+        let path =
+            settings.identity
+            ?? (self.identity.cert.map { $0.hasSuffix(".pem") ? String($0.dropLast(4)) : $0 } ?? "consort")
+        return (signer, settings.directory, settings.root, path)
     }
 
     /// The member client these options describe.

@@ -128,6 +128,14 @@ struct TaskSubmissionTests {
             return try await AuditStores.with(store) { try await $0.entries(from: 1, limit: 1000) }
         }
 
+        /// The share files a node keeps of `member`'s upload of the households table (named by member and digest).
+        static func shareFiles(of member: String, at taskDirectory: String) -> [String] {
+            let folder = "\(taskDirectory)/inputs/households"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+                $0.hasPrefix("\(member).") && $0.hasSuffix(".shares")
+            }
+        }
+
         deinit { try? FileManager.default.removeItem(at: self.directory) }
     }
 
@@ -241,12 +249,38 @@ struct TaskSubmissionTests {
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         #expect(
-            northUpload.succeeded && northUpload.stdout.components(separatedBy: "\"receipt\"").count == 4,
+            northUpload.succeeded
+                && northUpload.stdout.components(separatedBy: "receipt signed by its node").count == 4
+                && northUpload.stdout.contains("to every computing party"),
             "\(northUpload.stdout) \(northUpload.stderr)")
-        let replay = try deployment.run(
+        // The receipts are kept in the journal next to the identity; the shares are gone once all three took them.
+        let journal = "\(path)/north-uploader.uploads/\(task)/households"
+        for member in deployment.computing {
+            #expect(FileManager.default.fileExists(atPath: "\(journal)/\(member).receipt.json"))
+            #expect(!FileManager.default.fileExists(atPath: "\(journal)/\(member).shares"))
+        }
+        // The same upload again changes nothing and says so; another file is refused here, naming the batch held.
+        let again = try deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
-        #expect(!replay.succeeded && replay.stdout.contains("409"), "\(replay.stdout)")
+        #expect(
+            again.succeeded && again.stdout.components(separatedBy: "earlier (receipt kept)").count == 4,
+            "\(again.stdout) \(again.stderr)")
+        let other = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
+            as: "north-uploader")
+        #expect(
+            !other.succeeded && other.stderr.contains("from a different file") && !other.stderr.contains("USAGE"),
+            "\(other.stdout) \(other.stderr)")
+        // Without the journal the nodes themselves refuse a second, different batch.
+        let replay = try deployment.run(
+            [
+                "input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv",
+                "--journal", "\(path)/elsewhere",
+            ], as: "north-uploader")
+        #expect(
+            !replay.succeeded && replay.stdout.components(separatedBy: "refused (409)").count == 4
+                && replay.stdout.contains("nothing was uploaded"), "\(replay.stdout)")
         let southUpload = try deployment.run(
             [
                 "input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv",
@@ -350,6 +384,39 @@ struct TaskSubmissionTests {
             #expect(
                 !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)/inputs"),
                 "\(member) kept the input shares")
+        }
+    }
+
+    @Test("a table's maxRows holds across input parties at each upload, not only when the computation starts")
+    func maxRowsAtUpload() async throws {
+        let deployment = try await Deployment()
+        let path = deployment.path
+        let text = TestSpecifications.householdIncome().replacingOccurrences(
+            of: #""maxRows": 1000000"#, with: #""maxRows": 500"#)
+        let (task, cts) = try deployment.submit(text)
+        let table = try #require(cts.table(named: "households"))
+        for office in ["north", "south"] {
+            try DataSynth.csv(table: table, rows: 300, seed: 7).write(
+                toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
+        }
+        let north = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+            as: "north-uploader")
+        #expect(north.succeeded, "\(north.stdout) \(north.stderr)")
+        let south = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
+            as: "south-uploader")
+        #expect(!south.succeeded)
+        #expect(
+            south.stdout.components(separatedBy: "would hold 600 rows with these 300, more than its maxRows 500").count
+                == 4, "\(south.stdout)")
+        #expect(south.stdout.contains("nothing was uploaded"), "\(south.stdout)")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        for member in deployment.computing {
+            // No share file is left behind for the refused upload, and the refusal is audited.
+            #expect(Deployment.shareFiles(of: "nso-south", at: "\(path)/\(member)/tasks/\(task)").isEmpty)
+            let rejected = try await deployment.audit(member).filter { $0.action == .inputRejected }
+            #expect(rejected.contains { $0.details.contains("maxRows 500") }, "\(member)")
         }
     }
 
@@ -550,7 +617,8 @@ struct TaskSubmissionTests {
             let uploaded = try deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
                 as: "\(office)-uploader")
-            #expect(uploaded.stdout.components(separatedBy: "\"receipt\"").count == 3, "\(uploaded.stdout)")
+            #expect(
+                uploaded.stdout.components(separatedBy: "receipt signed by its node").count == 3, "\(uploaded.stdout)")
         }
         // cp-b (party 1) listens for party 0 once its inputs are complete.
         let listening = ContinuousClock.now + .seconds(20)
@@ -743,9 +811,7 @@ struct TaskSubmissionTests {
             as: "north-uploader")
         try #require(onTime.succeeded, "\(onTime.stdout)")
         for member in deployment.computing {
-            #expect(
-                FileManager.default.fileExists(
-                    atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-north.shares"))
+            #expect(Deployment.shareFiles(of: "nso-north", at: "\(path)/\(member)/tasks/\(task)").count == 1)
         }
         // Wait until the input deadline (whole seconds in the CTS) has passed.
         let wait = cts.deadlines.inputs.timeIntervalSinceNow + 1.5
@@ -807,8 +873,7 @@ struct TaskSubmissionTests {
         }
         for member in deployment.computing {
             #expect(
-                FileManager.default.fileExists(
-                    atPath: "\(path)/\(member)/tasks/\(task)/inputs/households/nso-south.shares"),
+                Deployment.shareFiles(of: "nso-south", at: "\(path)/\(member)/tasks/\(task)").count == 1,
                 "\(member) purged the inputs before the output deadline")
         }
         // The only output party fetches: the task is complete, and the result can be fetched again until the deadline.

@@ -32,7 +32,9 @@ package final class PostgresTaskStore: TaskStore {
                     task TEXT NOT NULL REFERENCES consort_tasks (id), member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))
                 """,
             ]
-        )
+        ),
+        // Each upload's digest: names its share file and tells a repeated upload from a different one.
+        (2, ["ALTER TABLE consort_uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''"]),
     ]
 
     private init(lane: PostgresLane, logger: Logger, name: String) {
@@ -106,12 +108,12 @@ package final class PostgresTaskStore: TaskStore {
     }
 
     package func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool {
-        let now = Self.now()
-        return try await self.run("recording an upload to task \(task)") { connection, logger in
+        try await self.run("recording an upload to task \(task)") { connection, logger in
             try await connection.query(
                 """
-                INSERT INTO consort_uploads (task, input_table, member, rows, batch, received_at)
-                VALUES (\(task), \(upload.table), \(upload.member), \(Int64(upload.rows)), \(upload.batch), \(now))
+                INSERT INTO consort_uploads (task, input_table, member, rows, batch, sha256, received_at)
+                VALUES (\(task), \(upload.table), \(upload.member), \(Int64(upload.rows)), \(upload.batch),
+                        \(upload.sha256), \(upload.receivedAt))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger
             ).collect().count == 1
@@ -121,11 +123,17 @@ package final class PostgresTaskStore: TaskStore {
     package func uploads(task: String) async throws -> [TaskUpload] {
         try await self.run("reading the uploads of task \(task)") { connection, logger in
             var uploads: [TaskUpload] = []
-            for try await (table, member, rows, batch) in try await connection.query(
-                "SELECT input_table, member, rows, batch FROM consort_uploads WHERE task = \(task) ORDER BY input_table, member",
+            for try await (table, member, rows, batch, sha256, receivedAt) in try await connection.query(
+                """
+                SELECT input_table, member, rows, batch, sha256, received_at FROM consort_uploads WHERE task = \(task)
+                ORDER BY input_table, member
+                """,
                 logger: logger
-            ).decode((String, String, Int64, String).self) {
-                uploads.append(TaskUpload(table: table, member: member, rows: Int(rows), batch: batch))
+            ).decode((String, String, Int64, String, String, String).self) {
+                uploads.append(
+                    TaskUpload(
+                        table: table, member: member, rows: Int(rows), batch: batch, sha256: sha256,
+                        receivedAt: receivedAt))
             }
             return uploads
         }

@@ -31,6 +31,13 @@ package final class SQLiteTaskStore: TaskStore {
                 """,
                 "CREATE TABLE IF NOT EXISTS releases (task TEXT NOT NULL, member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))",
             ] { _ = try await connection.query(statement) }
+            // Stores written before uploads kept their digest gain the column (empty for those uploads).
+            let columns = try await connection.query("PRAGMA table_info(uploads)").compactMap {
+                $0.column("name")?.string
+            }
+            if !columns.contains("sha256") {
+                _ = try await connection.query("ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''")
+            }
             return SQLiteTaskStore(connection: connection)
         } catch {
             throw NodeError(.internalFailure, "cannot open the task store '\(path)': \(error)", underlying: error)
@@ -84,10 +91,13 @@ package final class SQLiteTaskStore: TaskStore {
                 [.text(task), .text(upload.table), .text(upload.member)])
             guard existing.isEmpty else { return false }
             _ = try await self.connection.query(
-                "INSERT INTO uploads (task, input_table, member, rows, batch, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                """
+                INSERT INTO uploads (task, input_table, member, rows, batch, sha256, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
                 [
                     .text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
-                    .text(DocumentReader.formatTimestamp(Date())),
+                    .text(upload.sha256), .text(upload.receivedAt),
                 ]
             )
             return true
@@ -97,12 +107,16 @@ package final class SQLiteTaskStore: TaskStore {
     package func uploads(task: String) async throws -> [TaskUpload] {
         try await self.lock.withLock {
             try await self.connection.query(
-                "SELECT input_table, member, rows, batch FROM uploads WHERE task = ? ORDER BY input_table, member",
+                """
+                SELECT input_table, member, rows, batch, sha256, received_at FROM uploads WHERE task = ?
+                ORDER BY input_table, member
+                """,
                 [.text(task)]
             ).map {
                 TaskUpload(
                     table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
-                    rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "")
+                    rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "",
+                    sha256: $0.column("sha256")?.string ?? "", receivedAt: $0.column("received_at")?.string ?? "")
             }
         }
     }

@@ -55,31 +55,35 @@ extension TaskService {
             } catch let error as QueryError {
                 throw NodeError(.invalidRequest, "\(error)")
             }
-            let folder = "\(self.directory(task))/inputs/\(table)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard
-                try await self.tasks.recordUpload(
-                    task: task, TaskUpload(table: table, member: member.rawValue, rows: rows, batch: batch))
-            else {
-                throw NodeError(.conflict, "\(member) has already uploaded table '\(table)' of task \(cts.id)")
-            }
-            try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/\(member).shares"), options: .atomic)
-            _ = try await self.advance(task, on: .inputsOpened, by: .system, from: [.accepted])
-            NodeMetrics.inputReceived(bytes: bytes.count)
             let digest = Hex.encode(SHA256.hash(data: bytes))
-            _ = try await self.log.append(
-                try AuditDraft(
-                    actor: actor, action: .inputReceived, taskID: task,
-                    details: [
-                        "table": .string(table), "member": .string(member.rawValue),
-                        "rows": .number(JSONNumber(Int64(rows))),
-                        "batch": .string(batch), "sha256": .string(digest),
-                    ]))
-            let receipt = UploadResponse.Receipt(
-                task: task, table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
-                node: self.node.member.rawValue, at: DocumentReader.formatTimestamp(now))
-            if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
-            return try UploadResponse.signed(receipt, by: self.node.identity.privateKey)
+            let upload = TaskUpload(
+                table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
+                receivedAt: DocumentReader.formatTimestamp(now))
+            // The same upload again (a retry after a lost answer or a crash) gets the same receipt.
+            if let existing = try await self.tasks.uploads(task: task).first(where: upload.isSameSlot) {
+                return try await self.answerRepeated(upload, existing: existing, task: task, cts: cts, actor: actor)
+            }
+            // Durable shares first, then the record: a crash in between leaves an unreferenced file, never a record
+            // without its shares. The file is named by its digest, so a concurrent different upload cannot replace it.
+            CrashPoint.uploadBeforeShares.reached()
+            let file = self.shareFile(task, upload)
+            try DurableFile.write(bytes, to: file)
+            CrashPoint.uploadAfterShares.reached()
+            let existing: TaskUpload?
+            do {
+                existing = try await self.recordUpload(upload, task: task, cts: cts, maxRows: model.maxRows)
+            } catch {
+                try? FileManager.default.removeItem(atPath: file)
+                throw error
+            }
+            if let existing {
+                // Lost a race to an upload of the same slot: keep its file, drop ours unless it is the same.
+                if existing.sha256 != digest { try? FileManager.default.removeItem(atPath: file) }
+                return try await self.answerRepeated(upload, existing: existing, task: task, cts: cts, actor: actor)
+            }
+            CrashPoint.uploadAfterRecord.reached()
+            NodeMetrics.inputReceived(bytes: bytes.count)
+            return try await self.receipt(for: upload, task: task, cts: cts, actor: actor, repeated: false)
         } catch let error as NodeError {
             _ = try await self.log.append(
                 try AuditDraft(
@@ -87,6 +91,72 @@ extension TaskService {
                     details: ["table": .string(table), "reason": .string(error.message)]))
             throw error
         }
+    }
+
+    /// Records `upload` unless its member already uploaded that table (then returns that upload) or the table's
+    /// uploads would then exceed `maxRows`. One at a time, so the row total holds under concurrent uploads.
+    private func recordUpload(
+        _ upload: TaskUpload, task: String, cts: ComputationTaskSpecification, maxRows: Int
+    ) async throws -> TaskUpload? {
+        try await self.uploadCommits.withLock { () async throws -> TaskUpload? in
+            let uploads = try await self.tasks.uploads(task: task)
+            if let existing = uploads.first(where: upload.isSameSlot) { return existing }
+            // maxRows bounds the table across every input party: checked at each upload, not at compute time.
+            let total = uploads.filter { $0.table == upload.table }.reduce(upload.rows) { $0 + $1.rows }
+            guard total <= maxRows else {
+                throw NodeError(
+                    .conflict,
+                    "table '\(upload.table)' of task \(cts.id) would hold \(total) rows with these \(upload.rows), "
+                        + "more than its maxRows \(maxRows)")
+            }
+            guard try await self.tasks.recordUpload(task: task, upload) else {
+                throw NodeError(.internalFailure, "the upload of \(upload.member) to \(upload.table) was not recorded")
+            }
+            return nil
+        }
+    }
+
+    /// The answer to an upload of a slot (member, table) that already holds one: the same receipt for the same
+    /// batch and bytes, a conflict naming the batch held otherwise.
+    private func answerRepeated(
+        _ upload: TaskUpload, existing: TaskUpload, task: String, cts: ComputationTaskSpecification, actor: AuditActor
+    ) async throws -> UploadResponse {
+        guard existing.batch == upload.batch, existing.sha256 == upload.sha256 else {
+            throw NodeError(
+                .conflict,
+                "\(upload.member) has already uploaded table '\(upload.table)' of task \(cts.id) (batch "
+                    + "\(existing.batch), \(existing.rows) rows, at \(existing.receivedAt)); a different upload is refused"
+            )
+        }
+        return try await self.receipt(for: existing, task: task, cts: cts, actor: actor, repeated: true)
+    }
+
+    /// Audits a taken upload, moves the task on, starts the computation once every input is in, and signs the
+    /// receipt. For a repeated upload everything but the audit entry's `repeated` flag is as the first time.
+    private func receipt(
+        for upload: TaskUpload, task: String, cts: ComputationTaskSpecification, actor: AuditActor, repeated: Bool
+    ) async throws -> UploadResponse {
+        _ = try await self.advance(task, on: .inputsOpened, by: .system, from: [.accepted])
+        var details: [(String, JSONValue)] = [
+            ("table", .string(upload.table)), ("member", .string(upload.member)),
+            ("rows", .number(JSONNumber(Int64(upload.rows)))), ("batch", .string(upload.batch)),
+            ("sha256", .string(upload.sha256)),
+        ]
+        if repeated { details.append(("repeated", .bool(true))) }
+        _ = try await self.log.append(
+            try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: JSONObject(details)))
+        let receipt = UploadResponse.Receipt(
+            task: task, table: upload.table, member: upload.member, rows: upload.rows, batch: upload.batch,
+            sha256: upload.sha256, node: self.node.member.rawValue, at: upload.receivedAt)
+        if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
+        return try UploadResponse.signed(receipt, by: self.node.identity.privateKey)
+    }
+
+    /// Where an upload's shares are kept: named by member and digest (uploads recorded before digests were kept by
+    /// member alone).
+    func shareFile(_ task: String, _ upload: TaskUpload) -> String {
+        let name = upload.sha256.isEmpty ? upload.member : "\(upload.member).\(upload.sha256)"
+        return "\(self.directory(task))/inputs/\(upload.table)/\(name).shares"
     }
 
     private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
@@ -207,10 +277,7 @@ extension TaskService {
                 on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } },
                 what: "the uploaded inputs")
             let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
-                Array(
-                    try Data(
-                        contentsOf: URL(
-                            fileURLWithPath: "\(self.directory(task))/inputs/\(upload.table)/\(upload.member).shares")))
+                Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
             }
             let body = try await self.run(
                 plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)

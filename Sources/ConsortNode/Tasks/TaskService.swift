@@ -26,6 +26,8 @@ package struct TaskService: Sendable {
     package let mpc: MPCListenerService
     /// Who may call what.
     package let policy = AccessPolicy.builtIn
+    /// Uploads are recorded one at a time, so a table's row total is checked against what is recorded.
+    let uploadCommits = AsyncLock()
     package let logger: Logger
 
     package init(

@@ -12,7 +12,7 @@ package protocol TaskStore: Sendable {
     func record(_ id: String) async throws -> TaskRecord?
     /// Every task, oldest first.
     func all() async throws -> [TaskRecord]
-    /// Records an upload; false if this member already uploaded this table (a replay).
+    /// Records an upload; false if this member already uploaded this table.
     func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool
     func uploads(task: String) async throws -> [TaskUpload]
     /// Moves a task to `state` if it is in one of `from`; false otherwise (someone else moved it first).
@@ -36,13 +36,22 @@ package struct TaskUpload: Sendable, Equatable {
     package var member: String
     package var rows: Int
     package var batch: String
+    /// SHA-256 (hex) of the uploaded body: names its share file, and tells a repeated upload from a different one.
+    package var sha256: String
+    /// When the node took it (the time on its receipt).
+    package var receivedAt: String
 
-    package init(table: String, member: String, rows: Int, batch: String) {
+    package init(table: String, member: String, rows: Int, batch: String, sha256: String, receivedAt: String) {
         self.table = table
         self.member = member
         self.rows = rows
         self.batch = batch
+        self.sha256 = sha256
+        self.receivedAt = receivedAt
     }
+
+    /// Whether `other` fills the same slot: one upload per input party and table.
+    func isSameSlot(_ other: TaskUpload) -> Bool { self.member == other.member && self.table == other.table }
 }
 
 package enum TaskStores {
