@@ -21,5 +21,6 @@ package enum AuditAction: String, CaseIterable, Hashable, Sendable, Codable {
     case checkpointWitnessed = "checkpoint.witnessed"
     case nodeStarted = "node.started"
     case nodeStopped = "node.stopped"
+    case revocationUpdated = "revocation.updated"
     case benchmark = "bench.synthetic"
 }

@@ -34,9 +34,12 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// The shortest time between two checkpoints of the audit log, each countersigned by the other computing parties
     /// (default 10 s; a checkpoint is taken only when the log has grown).
     package var checkpointSeconds: Double? = nil
-    /// CRL files (PEM): the operator's for member CAs and each member's for its users and nodes. A certificate they
-    /// revoke is refused; an expired CRL makes every chain it covers fail (replace it with a fresh one).
+    /// CRL files (PEM): the operator's for member CAs and each member's for its users and nodes, one for every issuer
+    /// (the node does not start otherwise). A certificate they revoke is refused; a CRL past its nextUpdate makes
+    /// every chain it covers fail. The node re-reads the files when they change, so a fresh CRL needs no restart.
     package var crls: [String]? = nil
+    /// How often the node looks for changed CRL files (default 10 s).
+    package var crlCheckSeconds: Double? = nil
 
     package init(
         member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String
@@ -62,8 +65,17 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         package var store: AuditStores.Address
         /// The data directory, resolved.
         package var dataDirectory: String
-        /// The verifier every peer and signer is checked with: operator root and the configured CRLs.
+        /// The verifier every peer and signer is checked with: operator root and the configured CRLs, required for
+        /// every issuer.
         package var verifier: ConsortVerifier
+        /// The CRL files, resolved.
+        package var crlFiles: [String]
+
+        /// Every CA whose certificates this node checks: the operator root and each member CA of the directory.
+        package var issuers: [(name: String, certificate: Certificate)] {
+            [("the operator root", self.root)]
+                + self.directory.members.map { ("member '\($0.id)'", $0.certificate) }
+        }
     }
 
     package static func read(_ path: String) throws -> NodeConfiguration {
@@ -91,19 +103,31 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
             throw NodeError(.configuration, "\(self.root) holds no certificate")
         }
-        let crls = try (self.crls ?? []).map { try CertificateRevocationList.read(resolve($0)) }
-        let verifier = ConsortVerifier(root: root, crls: crls)
+        let directory = try MemberDirectory.verify(
+            Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
+        guard directory.member(member) != nil else {
+            throw NodeError(.configuration, "the directory \(self.directory) does not list '\(member)'")
+        }
+        // Revocation fails closed: a current CRL of every issuer, or the node does not start.
+        let crlFiles = (self.crls ?? []).map(resolve)
+        let crls = try Self.readCRLs(crlFiles)
+        let issuers = [("the operator root", root)] + directory.members.map { ("member '\($0.id)'", $0.certificate) }
+        let problems = RevocationLists.coverageProblems(crls, issuers: issuers, at: Date())
+        guard problems.isEmpty else {
+            throw NodeError(
+                .configuration,
+                "a node checks revocation for every issuer and needs a current CRL of each (\"crls\" in the "
+                    + "configuration, --crl for 'node init'; 'consort pki crl --ca DIR --out FILE' issues one): "
+                    + problems.joined(separator: "; "))
+        }
+        let verifier = ConsortVerifier(
+            root: root, revocation: RevocationLists(crls), requireRevocationInformation: true)
         let verified = try await verifier.verify(chain: identity.chain, usage: .server)
         guard verified.identity == .node(member) else {
             throw NodeError(
                 .configuration,
                 "\(self.identity).pem is \(verified.identity.map { "\($0)" } ?? verified.subject), not the node of '\(member)'"
             )
-        }
-        let directory = try MemberDirectory.verify(
-            Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
-        guard directory.member(member) != nil else {
-            throw NodeError(.configuration, "the directory \(self.directory) does not list '\(member)'")
         }
         guard let colon = self.listen.lastIndex(of: ":"),
             let port = Int(self.listen[self.listen.index(after: colon)...]), (1...65_535).contains(port)
@@ -117,6 +141,15 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         return Loaded(
             configuration: self, member: member, identity: identity, root: root, directory: directory,
             host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
-            dataDirectory: resolve(self.data), verifier: verifier)
+            dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles)
+    }
+
+    /// Reads CRL files, naming the one that cannot be read.
+    package static func readCRLs(_ paths: [String]) throws -> [CertificateRevocationList] {
+        try paths.map { path in
+            do { return try CertificateRevocationList.read(path) } catch {
+                throw NodeError(.configuration, "cannot read the CRL \(path): \(error)", underlying: error)
+            }
+        }
     }
 }

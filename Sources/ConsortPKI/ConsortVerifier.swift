@@ -19,14 +19,22 @@ package struct ConsortVerifier: Sendable {
     }
 
     package var root: Certificate
-    package var crls: [CertificateRevocationList]
+    /// The CRLs enforced, as they are at each verification.
+    package let revocation: RevocationLists
     /// When true, every issuer in the chain must have a current CRL (how nodes run); otherwise only supplied CRLs count.
     package var requireRevocationInformation: Bool
 
+    package var crls: [CertificateRevocationList] { self.revocation.current }
+
     package init(root: Certificate, crls: [CertificateRevocationList] = [], requireRevocationInformation: Bool = false)
     {
+        self.init(
+            root: root, revocation: RevocationLists(crls), requireRevocationInformation: requireRevocationInformation)
+    }
+
+    package init(root: Certificate, revocation: RevocationLists, requireRevocationInformation: Bool) {
         self.root = root
-        self.crls = crls
+        self.revocation = revocation
         self.requireRevocationInformation = requireRevocationInformation
     }
 

@@ -78,6 +78,20 @@ package struct TestConsortium: Sendable {
         try [self.crl(by: self.root)] + self.members.values.map { try self.crl(by: $0.authority) }
     }
 
+    /// Writes a current CRL of the root and of every member CA into `directory`; returns their paths (what a node's
+    /// configuration lists).
+    package func writeCRLs(to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for (name, authority) in [("operator", self.root)] + self.members.map({ ($0.key.rawValue, $0.value.authority) })
+        {
+            let path = "\(directory)/\(name).crl"
+            try PEMFiles.write(try self.crl(by: authority).pemString, to: path)
+            paths.append(path)
+        }
+        return paths
+    }
+
     /// A verifier that trusts this consortium's root.
     package func verifier(crls: [CertificateRevocationList] = [], requireCRLs: Bool = false) -> ConsortVerifier {
         ConsortVerifier(root: self.root.certificate, crls: crls, requireRevocationInformation: requireCRLs)

@@ -123,7 +123,18 @@ struct Demo: AsyncParsableCommand {
         let directory = try MemberDirectory(checking: members, issuedAt: Date())
         try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(
             to: URL(fileURLWithPath: "\(root)/directory.json"))
-        clock.lap("certificates for 7 members and the signed directory")
+        // A current CRL of every issuer (nodes refuse to start without one): the operator's, and each member CA's.
+        var crls: [String] = []
+        for (name, authority) in [("operator", operatorCA)] + memberRoles.map({ ($0.0, authorities[$0.0]!.authority) })
+        {
+            let path = "\(root)/crls/\(name).crl"
+            let crl = try CertificateRevocationList.issue(
+                issuer: authority.certificate, key: authority.privateKey, entries: [], crlNumber: 1,
+                thisUpdate: Date().addingTimeInterval(-60), nextUpdate: Date().addingTimeInterval(7 * 86_400))
+            try PEMFiles.write(crl.pemString, to: path)
+            crls.append(path)
+        }
+        clock.lap("certificates for 7 members, their CRLs and the signed directory")
 
         // 2. Three computing-party nodes, each with its own store.
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -136,6 +147,7 @@ struct Demo: AsyncParsableCommand {
                 directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
                 store: stores[index], data: "\(root)/\(id)/data")
             configuration.checkpointSeconds = 1  // a short demo: checkpoint (and countersign) as soon as the log grows
+            configuration.crls = crls
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(root)/\(id)/node.json"))
             let process = Process()
             process.executableURL = executable

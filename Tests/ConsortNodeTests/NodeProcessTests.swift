@@ -46,14 +46,24 @@ struct NodeProcessTests {
 
         let consort = try TestEnvironment.consortExecutable().path
         let port = try FreePort.loopback()
-        let initialised = try Subprocess.run(
-            consort,
-            [
-                "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
-                "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
-                "--crl", "\(path)/operator.crl", "--crl", "\(path)/nso-north.crl",
-            ])
+        let initialise = [
+            "node", "init", "--member", "cp-a", "--identity", "\(path)/node", "--root", "\(path)/root.pem",
+            "--directory", "\(path)/directory.json", "--listen", "127.0.0.1:\(port)", "--out", "\(path)/node.json",
+            "--crl", "\(path)/operator.crl", "--crl", "\(path)/nso-north.crl",
+        ]
+        // Revocation fails closed: without a CRL of every issuer in the directory the node is not set up.
+        let withoutCPA = try Subprocess.run(consort, initialise)
+        #expect(
+            !withoutCPA.succeeded && withoutCPA.stderr.contains("no CRL of member 'cp-a'")
+                && !FileManager.default.fileExists(atPath: "\(path)/node.json"), "\(withoutCPA.stderr)")
+        try PEMFiles.write(
+            consortium.crl(by: consortium.member("cp-a").authority).pemString + "\n", to: "\(path)/cp-a.crl")
+        let initialised = try Subprocess.run(consort, initialise + ["--crl", "\(path)/cp-a.crl"])
         try #require(initialised.succeeded, "\(initialised.stderr)")
+        // Look for changed CRL files every second (10 s by default).
+        var configuration = try NodeConfiguration.read("\(path)/node.json")
+        configuration.crlCheckSeconds = 1
+        try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/node.json"))
 
         let node = try TestNodeProcess(configuration: "\(path)/node.json", port: port)
         try await node.waitUntilListening()
@@ -114,6 +124,20 @@ struct NodeProcessTests {
             let refused = try curl(outsider)
             #expect(!refused.succeeded, "\(outsider ?? "no certificate") was served: \(refused.stdout)")
         }
+        // A fresh CRL revoking alice is dropped in place: the running node enforces it within seconds. A broken file
+        // is refused and the lists in force stay.
+        let alice = try PEMFiles.readCertificates("\(path)/alice.pem")[0]
+        try "not a CRL".write(toFile: "\(path)/nso-north.crl", atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try curl("alice").succeeded, "a broken CRL file changed what the node enforces")
+        try PEMFiles.write(
+            consortium.crl(by: consortium.member("nso-north").authority, revoking: [carol.certificate, alice])
+                .pemString + "\n", to: "\(path)/nso-north.crl")
+        let revokedBy = ContinuousClock.now + .seconds(15)
+        while try curl("alice").succeeded, ContinuousClock.now < revokedBy {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(!(try curl("alice").succeeded), "alice is still served after her CRL revoked her")
 
         #expect(try await node.stop() == 0, "the node did not stop gracefully on SIGTERM")
 
@@ -123,14 +147,20 @@ struct NodeProcessTests {
         }
         let actions = entries.map(\.action)
         #expect(actions.first == .nodeStarted && actions.last == .nodeStopped, "\(actions)")
-        // The four refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
+        // Refused handshakes (the API's own refusals of the probes above are logged too, under the caller).
         let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }
             .map(\.details)
-        #expect(denials.count == 4, "\(denials)")
+        // The four refused handshakes above, then alice's once her CRL revoked her.
+        #expect(denials.filter { !$0.contains("alice") }.count == 4, "\(denials)")
+        #expect(denials.contains { $0.contains("alice") && $0.contains("revoked") }, "\(denials)")
         #expect(denials.contains { $0.contains("revoked") }, "\(denials)")
         #expect(
             entries.contains { $0.action == .requestDenied && $0.actor.subject == "consort://nso-north/user/alice" })
-        #expect(denials.contains { $0.contains("consort://nso-x/user/bob") }, "\(denials)")
+        // bob's member CA is the operator's but not in the directory: the node has no CRL of it, so it fails closed.
+        #expect(denials.contains { $0.contains("CN=bob") && $0.contains("no CRL") }, "\(denials)")
         #expect(denials.contains { $0.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") }, "\(denials)")
+        let updates = entries.filter { $0.action == .revocationUpdated }.map(\.details)
+        #expect(
+            updates.count == 2 && updates[0].contains("refused") && updates[1].contains("loaded"), "\(updates)")
     }
 }

@@ -65,6 +65,7 @@ struct TaskSubmissionTests {
             }
             try Data(try members.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(
                 to: URL(fileURLWithPath: "\(path)/directory.json"))
+            let crls = try consortium.writeCRLs(to: "\(path)/crls")
             for (index, member) in computing.enumerated() {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
                 var configuration = NodeConfiguration(
@@ -72,6 +73,7 @@ struct TaskSubmissionTests {
                     directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
                     store: self.stores[index], data: "\(path)/\(member)")
                 configuration.checkpointSeconds = 1
+                configuration.crls = crls
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 if started.contains(member) {
                     self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))

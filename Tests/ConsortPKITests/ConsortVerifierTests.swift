@@ -152,6 +152,29 @@ struct ConsortVerifierTests {
         #expect(error?.message.contains("expired") == true)
     }
 
+    @Test("revocation coverage names every issuer without a usable CRL: missing, expired or forged")
+    func coverage() throws {
+        let issuers =
+            try [("the operator root", consortium.root.certificate)]
+            + ["cp-a", "nso-north"].map { ("member '\($0)'", try consortium.member($0).authority.certificate) }
+        let current = try [
+            consortium.crl(by: consortium.root), consortium.crl(by: consortium.member("cp-a").authority),
+        ]
+        let stale = try consortium.crl(
+            by: consortium.member("nso-north").authority, days: 1, thisUpdate: Date().addingTimeInterval(-3 * 86_400))
+        let forged = try CertificateRevocationList.issue(
+            issuer: consortium.member("nso-north").authority.certificate, key: P256.Signing.PrivateKey(), entries: [],
+            crlNumber: 9, thisUpdate: Date().addingTimeInterval(-60), nextUpdate: Date().addingTimeInterval(86_400))
+        let missing = RevocationLists.coverageProblems(current, issuers: issuers, at: Date())
+        #expect(missing.count == 1 && missing[0].hasPrefix("no CRL of member 'nso-north'"), "\(missing)")
+        let expired = RevocationLists.coverageProblems(current + [stale], issuers: issuers, at: Date())
+        #expect(expired.count == 1 && expired[0].contains("expired"), "\(expired)")
+        let notSigned = RevocationLists.coverageProblems(current + [forged], issuers: issuers, at: Date())
+        #expect(notSigned.count == 1 && notSigned[0].contains("signature"), "\(notSigned)")
+        let fresh = try consortium.crl(by: consortium.member("nso-north").authority)
+        #expect(RevocationLists.coverageProblems(current + [stale, fresh], issuers: issuers, at: Date()).isEmpty)
+    }
+
     @Test("a CRL signed with another key is not used")
     func forgedCRL() async throws {
         let node = try consortium.node("cp-a")

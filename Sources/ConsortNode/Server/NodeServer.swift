@@ -53,7 +53,16 @@ package struct NodeServer: Sendable {
         let checkpoints = NodeLoop.checkpoints(
             self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger
         )
-        return [self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, application]
+        let refresher = RevocationRefresher(
+            node: self.node, log: self.log, system: self.service.system, logger: self.logger)
+        let revocation = NodeLoop(
+            name: "CRL refresh", interval: .milliseconds(Int((configuration.crlCheckSeconds ?? 10) * 1000)),
+            logger: self.logger
+        ) { try await refresher.refresh() }
+        return [
+            self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, revocation,
+            application,
+        ]
     }
 
     /// After the services have stopped: logs `node.stopped`.
