@@ -11,6 +11,7 @@ extension NodeError: HTTPResponseError {
         case .notFound: return .notFound
         case .conflict: return .conflict
         case .deadlinePassed: return .unprocessableContent
+        case .tooLarge: return .contentTooLarge
         case .unavailable: return .serviceUnavailable
         default: return .internalServerError
         }

@@ -12,6 +12,7 @@ package struct NodeError: Error, Hashable, CustomStringConvertible, CustomDebugS
             case conflict
             case invalidRequest
             case deadlinePassed
+            case tooLarge
             case unavailable
             case internalFailure
         }
@@ -35,6 +36,8 @@ package struct NodeError: Error, Hashable, CustomStringConvertible, CustomDebugS
         package static let invalidRequest = Code(.invalidRequest)
         /// A deadline of the task has passed.
         package static let deadlinePassed = Code(.deadlinePassed)
+        /// The request body is larger than anything the request may carry.
+        package static let tooLarge = Code(.tooLarge)
         /// A peer or dependency is unavailable.
         package static let unavailable = Code(.unavailable)
         /// Something failed inside the node.

@@ -49,6 +49,18 @@ package struct TaskShares: Sendable {
 
     // MARK: Computing parties
 
+    /// The largest envelope an input party can upload for `table`: every column at the table's maxRows.
+    package func maximumUploadBytes(of table: ComputationTaskSpecification.Table) throws -> Int {
+        try self.maximumUploadBytes(of: table, engine: self.engine)
+    }
+
+    private func maximumUploadBytes<E: MPCEngine>(of table: ComputationTaskSpecification.Table, engine: E.Type) throws
+        -> Int
+    {
+        ShareEnvelope.maximumSize(
+            columns: table.columns.count, rows: table.maxRows, bytesPerElement: E.Share.bytesPerElement)
+    }
+
     /// Checks an uploaded envelope of `table` for computing party `party`: task, engine, party, columns, row count and
     /// payload size; returns its row count. Errors name what does not match.
     package func checkUpload(_ bytes: [UInt8], table: ComputationTaskSpecification.Table, party: Int) throws -> Int {

@@ -44,6 +44,12 @@ package struct ShareEnvelope: Sendable, Equatable {
     /// A header is a few hundred bytes; this bounds what a malformed length can make a reader allocate.
     static let maximumHeaderLength = 1 << 20
 
+    /// The most bytes an envelope of `columns` columns of `rows` elements can take: prefix, the largest header a
+    /// reader accepts, and the payload.
+    package static func maximumSize(columns: Int, rows: Int, bytesPerElement: Int) -> Int {
+        Self.magic.count + 1 + 4 + Self.maximumHeaderLength + columns * rows * bytesPerElement
+    }
+
     /// An envelope for `shares` (one per column, in `header.columns` order).
     package init<S: SharedVector>(header: Header, shares: [S]) throws {
         guard shares.count == header.columns.count, shares.allSatisfy({ $0.count == header.rows }) else {

@@ -13,11 +13,20 @@ struct DataController {
     @Sendable func upload(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<
         UploadResponse
     > {
-        let body = try await request.body.collect(upTo: 1 << 30)
-        let receipt = try await self.service.upload(
-            Array(body.readableBytesView), task: try context.parameters.require("id"),
-            table: try context.parameters.require("table"),
+        // Who may upload what is decided before a byte of the body is read; then at most what the table can hold.
+        let admission = try await self.service.admitUpload(
+            task: try context.parameters.require("id"), table: try context.parameters.require("table"),
             batch: request.uri.queryParameters.get("batch") ?? "", by: try context.caller)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > admission.maximumBytes {
+            try await self.service.refuseUpload(admission.tooLarge, admission)
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: admission.maximumBytes) } catch let error
+            as HTTPError where error.status == .contentTooLarge
+        {
+            try await self.service.refuseUpload(admission.tooLarge, admission)
+        }
+        let receipt = try await self.service.upload(Array(body.readableBytesView), admission)
         return EditedResponse(status: .created, response: receipt)
     }
 

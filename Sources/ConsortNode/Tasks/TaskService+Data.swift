@@ -20,13 +20,33 @@ extension TaskService {
 
     // MARK: Inputs
 
-    /// Stores one input party's shares of one table (this node's share of every column, in a checked envelope) and
-    /// returns a receipt signed by this node. Only the input parties listed for the table, before the input deadline,
-    /// once each.
-    package func upload(
-        _ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity,
-        now: Date = Date()
-    ) async throws -> UploadResponse {
+    /// What an upload may be, decided from the request line and the caller alone, before its body is read.
+    package struct UploadAdmission: Sendable {
+        let task: String
+        let cts: ComputationTaskSpecification
+        let table: ComputationTaskSpecification.Table
+        let batch: String
+        let member: MemberID
+        let party: Int
+        let actor: AuditActor
+        /// The largest envelope the table's maxRows allows for this party: a longer body is refused unread.
+        package let maximumBytes: Int
+
+        /// The refusal of a body longer than `maximumBytes`.
+        package var tooLarge: NodeError {
+            NodeError(
+                .tooLarge,
+                "the body is larger than the largest envelope table '\(self.table.name)' allows (\(self.maximumBytes) "
+                    + "bytes at maxRows \(self.table.maxRows))")
+        }
+    }
+
+    /// Admits an upload before its body is read: the caller may upload this table of this task, before the input
+    /// deadline, while the task takes inputs, with a batch id. A refusal is audited (`input.rejected`, or a denial
+    /// when the caller may not see the task), so a stranger's gigabyte is never read.
+    package func admitUpload(
+        task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()
+    ) async throws -> UploadAdmission {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
         do {
@@ -46,10 +66,50 @@ extension TaskService {
             guard !batch.isEmpty, batch.count <= 64 else {
                 throw NodeError(.invalidRequest, "give a batch id of 1 to 64 characters (?batch=)")
             }
+            return UploadAdmission(
+                task: task, cts: cts, table: model, batch: batch, member: member, party: try self.party(in: cts),
+                actor: actor, maximumBytes: try TaskShares(task: task, cts: cts).maximumUploadBytes(of: model))
+        } catch let error as NodeError {
+            try await self.refuseUpload(error, task: task, table: table, actor: actor)
+        }
+    }
+
+    /// Refuses an upload: audited as `input.rejected` with the reason.
+    package func refuseUpload(_ error: NodeError, task: String, table: String, actor: AuditActor) async throws -> Never
+    {
+        _ = try await self.log.append(
+            try AuditDraft(
+                actor: actor, action: .inputRejected, taskID: task,
+                details: ["table": .string(table), "reason": .string(error.message)]))
+        throw error
+    }
+
+    /// Refuses an admitted upload (its body too large): audited as `input.rejected`.
+    package func refuseUpload(_ error: NodeError, _ admission: UploadAdmission) async throws -> Never {
+        try await self.refuseUpload(error, task: admission.task, table: admission.table.name, actor: admission.actor)
+    }
+
+    /// Admits and takes an upload whose body is already read (tests, tools).
+    package func upload(
+        _ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()
+    ) async throws -> UploadResponse {
+        try await self.upload(
+            bytes, try await self.admitUpload(task: task, table: table, batch: batch, by: caller, now: now), now: now)
+    }
+
+    /// Stores one input party's shares of one table (this node's share of every column, in a checked envelope) and
+    /// returns a receipt signed by this node.
+    package func upload(_ bytes: [UInt8], _ admission: UploadAdmission, now: Date = Date()) async throws
+        -> UploadResponse
+    {
+        let (task, cts, model, member, actor) = (
+            admission.task, admission.cts, admission.table, admission.member, admission.actor
+        )
+        let (table, batch) = (model.name, admission.batch)
+        do {
             let rows: Int
             do {
-                rows = try TaskShares(task: task, cts: cts).checkUpload(
-                    bytes, table: model, party: try self.party(in: cts))
+                rows = try TaskShares(task: task, cts: cts).checkUpload(bytes, table: model, party: admission.party)
             } catch let error as MPCError {
                 throw NodeError(.invalidRequest, "the shares are refused: \(error.message)")
             } catch let error as QueryError {
@@ -85,11 +145,7 @@ extension TaskService {
             NodeMetrics.inputReceived(bytes: bytes.count)
             return try await self.receipt(for: upload, task: task, cts: cts, actor: actor, repeated: false)
         } catch let error as NodeError {
-            _ = try await self.log.append(
-                try AuditDraft(
-                    actor: actor, action: .inputRejected, taskID: task,
-                    details: ["table": .string(table), "reason": .string(error.message)]))
-            throw error
+            try await self.refuseUpload(error, task: task, table: table, actor: actor)
         }
     }
 

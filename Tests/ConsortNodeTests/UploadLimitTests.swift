@@ -1,0 +1,85 @@
+import ConsortAudit
+import ConsortTesting
+import Foundation
+import Testing
+
+/// An upload is authorised before its body is read, and bounded by what the table can hold: a member that is no party
+/// to the task cannot make a node hold its gigabyte, and an input party cannot send more than maxRows allow.
+@Suite("Upload bodies are bounded before they are read", .serialized)
+struct UploadLimitTests {
+    /// The node's peak resident memory so far (VmHWM), in bytes.
+    static func peakMemory(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { throw TestEnvironment.Unavailable(description: "no VmHWM in /proc/\(pid)/status") }
+        return kilobytes * 1024
+    }
+
+    /// POSTs `megabytes` MiB of zeros (a sparse file, so neither side needs the memory to make it) as `identity` to the
+    /// upload route, streamed by curl with its Content-Length, or chunked without one; returns what curl printed.
+    static func upload(
+        _ megabytes: Int, as identity: String, task: String, path: String, port: Int, chunked: Bool = false
+    ) throws -> String {
+        let file = "\(path)/zeros-\(megabytes).bin"
+        let source = chunked ? "-T - < '\(file)'" : "-T '\(file)'"
+        let script = """
+            [ -f '\(file)' ] || truncate -s \(megabytes)M '\(file)'
+            curl -s --max-time 120 -X POST --cacert '\(path)/root.pem' --cert '\(path)/\(identity).pem' \
+              --key '\(path)/\(identity).key' -H 'Content-Type: application/octet-stream' -H 'Expect:' \
+              -w ' HTTP %{http_code}' \(source) \
+              'https://127.0.0.1:\(port)/v1/tasks/\(task)/inputs/households?batch=flood'
+            """
+        let output = try Subprocess.run("/bin/sh", ["-c", script])
+        return output.stdout + output.stderr
+    }
+
+    @Test(
+        "three 1 GiB uploads at once from a member that is no input party: refused unread, peak memory grows < 64 MiB")
+    func strangersGigabyte() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment()
+        let (task, _) = try deployment.submit(TestSpecifications.householdIncome())
+        let node = deployment.nodes[0].process.processIdentifier
+        let before = try Self.peakMemory(of: node)
+        // eurostat is the task's output party, not an input party of the table.
+        let (path, port) = (deployment.path, deployment.ports[0])
+        let answers = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    do {
+                        return try Self.upload(1024, as: "analyst", task: task, path: path, port: port, chunked: true)
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let growth = try Self.peakMemory(of: node) - before
+        for answer in answers { #expect(answer.contains("HTTP 403") && answer.contains("forbidden"), "\(answer)") }
+        #expect(growth < 64 << 20, "peak memory grew by \(growth >> 20) MiB")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let rejected = try await deployment.audit("cp-a").filter {
+            $0.action == .requestDenied || $0.action == .inputRejected
+        }
+        #expect(rejected.count >= 3)
+    }
+
+    @Test("an input party's body larger than the table's maxRows allow is refused with 413, unread")
+    func partysOversizedBody() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment()
+        let text = TestSpecifications.householdIncome().replacingOccurrences(
+            of: #""maxRows": 1000000"#, with: #""maxRows": 1000"#)
+        let (task, _) = try deployment.submit(text)
+        let node = deployment.nodes[0].process.processIdentifier
+        let before = try Self.peakMemory(of: node)
+        let answer = try Self.upload(
+            512, as: "north-uploader", task: task, path: deployment.path, port: deployment.ports[0])
+        let growth = try Self.peakMemory(of: node) - before
+        #expect(answer.contains("HTTP 413") && answer.contains("maxRows 1000"), "\(answer)")
+        #expect(growth < 64 << 20, "peak memory grew by \(growth >> 20) MiB")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let rejected = try await deployment.audit("cp-a").filter { $0.action == .inputRejected }
+        #expect(rejected.contains { $0.details.contains("larger than the largest envelope") })
+    }
+}
