@@ -1,6 +1,7 @@
 import ConsortAudit
 import ConsortPKI
 import ConsortSpec
+import ConsortTransport
 import Foundation
 import X509
 
@@ -40,6 +41,19 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     package var crls: [String]? = nil
     /// How often the node looks for changed CRL files (default 10 s).
     package var crlCheckSeconds: Double? = nil
+    /// How long a connection may take to complete its TLS handshake (default 10 s), on the API and the MPC port.
+    package var handshakeTimeoutSeconds: Double? = nil
+    /// How long an API connection may sit idle between requests (default 60 s).
+    package var idleTimeoutSeconds: Double? = nil
+    /// Connections one IP address may hold open at once, on each port (default 64).
+    package var maxConnectionsPerAddress: Int? = nil
+
+    /// The connection limits of this configuration, defaults filled in.
+    package var connectionLimits: ConnectionLimiter.Limits {
+        ConnectionLimiter.Limits(
+            handshakeTimeout: .milliseconds(Int((self.handshakeTimeoutSeconds ?? 10) * 1000)),
+            maximumPerAddress: self.maxConnectionsPerAddress ?? 64)
+    }
 
     package init(
         member: String, identity: String, root: String, directory: String, listen: String, store: String, data: String

@@ -30,35 +30,45 @@ package final class MPCListener: Sendable {
     /// Accepted connections waiting for their session, by session id.
     private let held = Mutex<[[UInt8]: [MPCAcceptHandler]]>([:])
     let holdTimeout: Duration
-    /// Hears every refused connection: why, and the session it claimed if any.
-    let onRejected: @Sendable (_ reason: String, _ session: [UInt8]?) -> Void
+    /// Hears every refused connection: why, the session it claimed if any, and the peer's address.
+    let onRejected: @Sendable (_ reason: String, _ session: [UInt8]?, _ address: String) -> Void
 
-    private init(holdTimeout: Duration, onRejected: @escaping @Sendable (String, [UInt8]?) -> Void) {
+    private init(holdTimeout: Duration, onRejected: @escaping @Sendable (String, [UInt8]?, String) -> Void) {
         self.holdTimeout = holdTimeout
         self.onRejected = onRejected
     }
 
     /// Listens on `host:port`. `admit` decides, from the verified certificate alone, who may connect at all (e.g. the
-    /// node of a member with the compute role); which session it may join is decided at its `hello`.
+    /// node of a member with the compute role); which session it may join is decided at its `hello`. `limits` bound
+    /// connections per address and the time to handshake; their refusals, and failed handshakes, go to `onRejected`.
     package static func bind(
         host: String, port: Int, authentication: TLSPeerAuthentication, holdTimeout: Duration = .seconds(20),
+        limits: ConnectionLimiter.Limits = .init(),
         admit: @escaping @Sendable (VerifiedIdentity) -> Bool,
-        onRejected: @escaping @Sendable (_ reason: String, _ session: [UInt8]?) -> Void = { _, _ in }
+        onRejected: @escaping @Sendable (_ reason: String, _ session: [UInt8]?, _ address: String) -> Void = {
+            _, _, _ in
+        }
     ) async throws -> MPCListener {
         let context = try authentication.serverContext()
         let listener = MPCListener(holdTimeout: holdTimeout, onRejected: onRejected)
+        let limiter = ConnectionLimiter(limits) { _, address, reason in onRejected(reason, nil, address) }
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let peer = TLSPeerAuthentication.PeerIdentity(onReject: { onRejected($0, nil) })
+                        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                        let peer = TLSPeerAuthentication.PeerIdentity(onReject: { onRejected($0, nil, address) })
                         let tls = authentication.serverHandler(
                             context: context, usage: .client, peer: peer, admit: admit)
+                        let activity = ConnectionActivity()
                         try channel.pipeline.syncOperations.addHandlers([
-                            tls, ByteToMessageHandler(MPCFrameDecoder()),
-                            MPCAcceptHandler(listener: listener, peer: peer),
+                            activity, tls, limiter.handler(),
+                            HandshakeFailureAuditor(
+                                peer: peer, activity: activity, onReject: { onRejected($0, nil, address) }),
+                            ByteToMessageHandler(MPCFrameDecoder()),
+                            MPCAcceptHandler(listener: listener, peer: peer, address: address),
                         ])
                     }
                 }
@@ -143,9 +153,12 @@ final class MPCAcceptHandler: ChannelInboundHandler, RemovableChannelHandler, @u
     private var context: ChannelHandlerContext?
     private var holdTimer: Scheduled<Void>?
 
-    init(listener: MPCListener, peer: TLSPeerAuthentication.PeerIdentity) {
+    private let address: String
+
+    init(listener: MPCListener, peer: TLSPeerAuthentication.PeerIdentity, address: String) {
         self.listener = listener
         self.peer = peer
+        self.address = address
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -249,7 +262,7 @@ final class MPCAcceptHandler: ChannelInboundHandler, RemovableChannelHandler, @u
     /// Closes the connection; `report` false when the session has already heard why.
     private func refuse(_ reason: String, session: [UInt8]?, report: Bool = true) {
         self.state = .closed
-        if report { self.listener.onRejected(reason, session) }
+        if report { self.listener.onRejected(reason, session, self.address) }
         self.context?.close(promise: nil)
     }
 

@@ -103,7 +103,7 @@ package final class MPCTLSTransport: MPCTransport {
                 host: me.host, port: me.port, authentication: configuration.authentication,
                 holdTimeout: configuration.connectTimeout,
                 admit: { $0.kind == .node && $0.memberID.map(sessionMembers.contains) == true },
-                onRejected: { reason, _ in onRejected?(reason) })
+                onRejected: { reason, _, _ in onRejected?(reason) })
             listener = ownListener
         }
         defer { ownListener?.close() }

@@ -12,11 +12,13 @@ package final class MPCListenerService: Service {
     private let current = Mutex<MPCListener?>(nil)
     private let node: NodeConfiguration.Loaded
     private let audits: AuditQueue
+    private let refusals: RefusalDigest
     private let system: AuditActor
 
-    init(node: NodeConfiguration.Loaded, audits: AuditQueue, system: AuditActor) {
+    init(node: NodeConfiguration.Loaded, audits: AuditQueue, refusals: RefusalDigest, system: AuditActor) {
         self.node = node
         self.audits = audits
+        self.refusals = refusals
         self.system = system
     }
 
@@ -27,18 +29,15 @@ package final class MPCListenerService: Service {
     func bind() async throws {
         guard let (_, port) = self.node.directory.member(self.node.member)?.mpcAddress else { return }
         let directory = self.node.directory
-        let (audits, system) = (self.audits, self.system)
+        let refusals = self.refusals
         let listener = try await MPCListener.bind(
             host: self.node.host, port: port,
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier),
+            limits: self.node.configuration.connectionLimits,
             admit: { $0.kind == .node && $0.memberID.map { directory.member($0) != nil } == true },
-            onRejected: { reason, _ in
-                if let draft = try? AuditDraft(
-                    actor: system, action: .requestDenied,
-                    details: ["what": .string("MPC connection"), "reason": .string(reason)])
-                {
-                    audits.enqueue(draft)
-                }
+            onRejected: { reason, _, address in
+                // Refusals before a session took the connection: anyone can cause them, so they are digested.
+                refusals.refused("MPC connection", from: address, reason: reason)
             })
         self.current.withLock { $0 = listener }
     }

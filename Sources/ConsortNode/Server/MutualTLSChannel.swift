@@ -13,16 +13,20 @@ struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
     let base: HTTP1Channel
     let context: NIOSSLContext
     let authentication: TLSPeerAuthentication
+    let limiter: ConnectionLimiter
     let admit: @Sendable (VerifiedIdentity) -> Bool
-    let onReject: @Sendable (String) -> Void
+    /// Hears every refused handshake: the peer's address and why.
+    let onReject: @Sendable (_ address: String, _ reason: String) -> Void
 
     init(
-        base: HTTP1Channel, context: NIOSSLContext, authentication: TLSPeerAuthentication,
-        admit: @escaping @Sendable (VerifiedIdentity) -> Bool, onReject: @escaping @Sendable (String) -> Void
+        base: HTTP1Channel, context: NIOSSLContext, authentication: TLSPeerAuthentication, limiter: ConnectionLimiter,
+        admit: @escaping @Sendable (VerifiedIdentity) -> Bool,
+        onReject: @escaping @Sendable (_ address: String, _ reason: String) -> Void
     ) {
         self.base = base
         self.context = context
         self.authentication = authentication
+        self.limiter = limiter
         self.admit = admit
         self.onReject = onReject
     }
@@ -31,13 +35,16 @@ struct MutualTLSChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let peer = TLSPeerAuthentication.PeerIdentity(onReject: self.onReject)
+            let address = channel.remoteAddress?.ipAddress ?? "unknown"
+            let onReject = self.onReject
+            let peer = TLSPeerAuthentication.PeerIdentity(onReject: { onReject(address, $0) })
             PeerRegistry.shared.register(channel, peer)
             let activity = ConnectionActivity()
             try channel.pipeline.syncOperations.addHandlers([
                 activity,
                 self.authentication.serverHandler(context: self.context, usage: .client, peer: peer, admit: self.admit),
-                HandshakeFailureAuditor(peer: peer, activity: activity, onReject: self.onReject),
+                self.limiter.handler(),
+                HandshakeFailureAuditor(peer: peer, activity: activity, onReject: { onReject(address, $0) }),
             ])
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)

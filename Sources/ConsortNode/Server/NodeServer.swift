@@ -59,9 +59,13 @@ package struct NodeServer: Sendable {
             name: "CRL refresh", interval: .milliseconds(Int((configuration.crlCheckSeconds ?? 10) * 1000)),
             logger: self.logger
         ) { try await refresher.refresh() }
+        let digest = self.service.refusals
+        let refusals = NodeLoop(
+            name: "refusal digest", interval: .seconds(1), logger: self.logger, pass: { digest.flush() },
+            last: { digest.flush(force: true) })
         return [
             self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, revocation,
-            application,
+            refusals, application,
         ]
     }
 
@@ -84,18 +88,20 @@ package struct NodeServer: Sendable {
         TaskController(service: self.service).addRoutes(to: router)
         DataController(service: self.service).addRoutes(to: router)
         AuditController(service: self.service).addRoutes(to: router)
+        let refusals = self.service.refusals
+        let limiter = ConnectionLimiter(self.node.configuration.connectionLimits) { refusal, address, reason in
+            refusals.refused("API \(refusal.rawValue)", from: address, reason: reason)
+        }
+        let idle = TimeAmount.milliseconds(Int64((self.node.configuration.idleTimeoutSeconds ?? 60) * 1000))
         let server = HTTPServerBuilder { responder in
-            MutualTLSChannel(base: HTTP1Channel(responder: responder), context: context, authentication: authentication)
-            { identity in
+            MutualTLSChannel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), context: context,
+                authentication: authentication, limiter: limiter
+            ) { identity in
                 identity.memberID.map { directory.member($0) != nil } ?? false
-            } onReject: { reason in
-                // Handshake callbacks cannot await: the entry goes through the audit queue.
-                if let draft = try? AuditDraft(
-                    actor: AuditActor(fingerprint: "-", subject: "unauthenticated TLS peer"), action: .requestDenied,
-                    details: ["reason": .string(reason)])
-                {
-                    audits.enqueue(draft)
-                }
+            } onReject: { address, reason in
+                // Handshake callbacks cannot await, and anyone can cause these: digested, then queued.
+                refusals.refused("TLS handshake", from: address, reason: reason)
             }
         }
         return Application(

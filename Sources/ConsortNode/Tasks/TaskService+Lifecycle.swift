@@ -138,6 +138,8 @@ package struct NodeLoop: Service {
     let interval: Duration
     let logger: Logger
     let pass: @Sendable () async throws -> Void
+    /// Run once after the last pass, at shutdown.
+    var last: (@Sendable () async throws -> Void)? = nil
 
     /// Enforces deadlines and retention.
     package static func deadlines(_ service: TaskService, every interval: Duration, logger: Logger) -> NodeLoop {
@@ -158,6 +160,9 @@ package struct NodeLoop: Service {
             // A store that is briefly unavailable must not stop the node; the next pass tries again.
             do { try await self.pass() } catch { self.logger.error("\(self.name) failed: \(error)") }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+        if let last = self.last {
+            do { try await last() } catch { self.logger.error("\(self.name) failed at shutdown: \(error)") }
         }
     }
 }

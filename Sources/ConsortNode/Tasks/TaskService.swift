@@ -24,6 +24,8 @@ package struct TaskService: Sendable {
     package let audits: AuditQueue
     /// The MPC listener every session of this node takes its peers' connections on.
     package let mpc: MPCListenerService
+    /// Refusals anyone can cause (handshakes, connection limits), audited without letting a flood grow the log.
+    package let refusals: RefusalDigest
     /// Who may call what.
     package let policy = AccessPolicy.builtIn
     /// Uploads are recorded one at a time, so a table's row total is checked against what is recorded.
@@ -39,7 +41,9 @@ package struct TaskService: Sendable {
         self.log = log
         self.dataDirectory = dataDirectory
         self.audits = audits
-        self.mpc = MPCListenerService(node: node, audits: audits, system: Self.system(of: node))
+        self.refusals = RefusalDigest(audits: audits)
+        self.mpc = MPCListenerService(
+            node: node, audits: audits, refusals: self.refusals, system: Self.system(of: node))
         self.computations = computations
         self.logger = logger
     }

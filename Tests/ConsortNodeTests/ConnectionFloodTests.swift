@@ -1,0 +1,126 @@
+import ConsortAudit
+import ConsortNode
+import ConsortTesting
+import Foundation
+import Testing
+
+/// What anyone who can reach a node's ports can make it do, bounded: handshake floods grow the audit log by a bounded
+/// amount, connections that never handshake or sit idle are closed, and one address cannot hold more than its share
+/// of connections. On the API and on the MPC port.
+@Suite("Connection floods", .serialized)
+struct ConnectionFloodTests {
+    /// Opens `count` raw TCP connections to `port` that send nothing, and reports after `seconds` how many the node
+    /// closed within `early` seconds and within `seconds`.
+    static func rawConnections(_ count: Int, port: Int, early: Double, seconds: Double) throws -> (early: Int, all: Int)
+    {
+        let script = """
+            import socket, time, select
+            socks = []
+            for _ in range(\(count)):
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.setblocking(False)
+                socks.append(s)
+            start = time.time(); closed = {}
+            while time.time() - start < \(seconds) and len(closed) < len(socks):
+                ready, _, _ = select.select([s for s in socks if s not in closed], [], [], 0.05)
+                for s in ready:
+                    try:
+                        data = s.recv(1)
+                    except (ConnectionResetError, BlockingIOError):
+                        data = b""
+                    if not data: closed[s] = time.time() - start
+            print(sum(1 for t in closed.values() if t < \(early)), len(closed))
+            """
+        let output = try Subprocess.run("python3", ["-c", script])
+        let numbers = output.stdout.split(separator: " ").compactMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard numbers.count == 2 else {
+            throw TestEnvironment.Unavailable(
+                description: "connection script failed: \(output.stdout) \(output.stderr)")
+        }
+        return (numbers[0], numbers[1])
+    }
+
+    static func reason(of details: String) -> String? {
+        let object = try? JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: Any]
+        return object?["reason"] as? String
+    }
+
+    @Test(
+        "300 handshakes without a certificate add 3 audit entries and one summary per port; silent, idle and excess connections are closed"
+    )
+    func floods() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment(started: ["cp-b", "cp-c"])
+        let path = deployment.path
+        var configuration = try NodeConfiguration.read("\(path)/cp-a.json")
+        configuration.handshakeTimeoutSeconds = 2
+        configuration.idleTimeoutSeconds = 2
+        configuration.maxConnectionsPerAddress = 20
+        try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/cp-a.json"))
+        let node = try TestNodeProcess(configuration: "\(path)/cp-a.json", port: deployment.ports[0])
+        try await node.waitUntilListening()
+        deployment.nodes.insert(node, at: 0)
+        let (api, mpc) = (deployment.ports[0], deployment.ports[0] + 1)
+
+        // Handshake floods on both ports: 300 TLS clients without a certificate each.
+        for port in [api, mpc] {
+            let flood = try Subprocess.run(
+                "/bin/sh",
+                [
+                    "-c",
+                    "for i in $(seq 300); do curl -s -o /dev/null --max-time 5 -k https://127.0.0.1:\(port)/v1/health; done; echo done",
+                ])
+            #expect(flood.stdout.contains("done"))
+        }
+        // Connections that never handshake are closed after the handshake timeout (2 s); an address's 21st and later
+        // connections at once are closed immediately.
+        let silent = try Self.rawConnections(10, port: api, early: 1, seconds: 6)
+        #expect(silent.early == 0 && silent.all == 10, "\(silent)")
+        let silentMPC = try Self.rawConnections(10, port: mpc, early: 1, seconds: 6)
+        #expect(silentMPC.early == 0 && silentMPC.all == 10, "\(silentMPC)")
+        let excess = try Self.rawConnections(40, port: api, early: 1, seconds: 6)
+        #expect(excess.early == 20 && excess.all == 40, "\(excess)")
+        // A member's connection that goes quiet after a request is closed after the idle timeout (2 s).
+        let idle = try Subprocess.run(
+            "python3",
+            [
+                "-c",
+                """
+                import socket, ssl, time
+                context = ssl.create_default_context(cafile="\(path)/root.pem")
+                context.check_hostname = False
+                context.load_cert_chain("\(path)/cp-b-node.pem", "\(path)/cp-b-node.key")
+                s = context.wrap_socket(socket.create_connection(("127.0.0.1", \(api))))
+                s.sendall(b"GET /v1/health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                s.recv(65536)
+                start = time.time(); s.settimeout(10)
+                try:
+                    while s.recv(65536): pass
+                except Exception: pass
+                print(round(time.time() - start))
+                """,
+            ])
+        #expect(
+            ["2", "3"].contains(idle.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            "\(idle.stdout) \(idle.stderr)")
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let denied = try await deployment.audit("cp-a").filter {
+            $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer"
+        }
+        for what in ["TLS handshake", "MPC connection"] {
+            let entries = denied.filter { $0.details.contains(#""what":"\#(what)""#) }
+            // Of one reason, three one by one; all beyond the ten detailed of a window go into one summary that counts
+            // them (written at the latest when the node stops).
+            let reasons = Dictionary(grouping: entries.compactMap { Self.reason(of: $0.details) }, by: { $0 })
+            #expect(reasons.values.allSatisfy { $0.count <= 3 }, "\(what): \(reasons.mapValues(\.count))")
+            #expect(entries.count <= 11, "\(what): \(entries.count) entries")
+            let summaries = entries.filter { $0.details.contains(#""suppressed":"#) }
+            #expect(summaries.count == 1, "\(what): \(entries.map(\.details))")
+        }
+        #expect(denied.contains { $0.details.contains("no TLS handshake within") })
+        #expect(denied.contains { $0.details.contains("more than 20 connections open") })
+        #expect(denied.count < 20, "\(denied.count) refusal entries")
+    }
+}
