@@ -158,9 +158,17 @@ package struct MemberClient: Sendable {
             as: TaskStatusResponse.self)
     }
 
-    /// The tasks of this member, as each node knows them.
-    package func list() async -> [NodeAnswer<TaskListResponse>] {
-        await self.askEach(self.nodeMembers, .get, "/v1/tasks", as: TaskListResponse.self)
+    /// One page (up to `limit`, after the task `after`) of this member's tasks, as each node knows them.
+    package func list(after: String? = nil, limit: Int? = nil) async -> [NodeAnswer<TaskListResponse>] {
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let query = [
+            after.map { "after=\($0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")" },
+            limit.map { "limit=\($0)" },
+        ].compactMap { $0 }
+        return await self.askEach(
+            self.nodeMembers, .get, "/v1/tasks" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")),
+            as: TaskListResponse.self)
     }
 
     /// Halts a task everywhere with a statement signed by this identity (a signer of a member in `mayHalt`).

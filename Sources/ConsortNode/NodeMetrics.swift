@@ -23,7 +23,7 @@ package struct NodeMetrics: Sendable {
     /// The text exposition format, with the task gauges refreshed from `store`.
     package func exposition(tasks: any TaskStore) async throws -> String {
         var counts = Dictionary(uniqueKeysWithValues: TaskLifecycle.State.allCases.map { ($0, 0) })
-        for record in try await tasks.all() { counts[record.state, default: 0] += 1 }
+        counts.merge(try await tasks.stateCounts()) { $1 }
         for (state, count) in counts {
             Gauge(label: "consort_tasks", dimensions: [("state", state.rawValue)]).record(count)
         }

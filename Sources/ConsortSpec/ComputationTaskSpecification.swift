@@ -142,6 +142,12 @@ extension ComputationTaskSpecification {
         package var inputs: Date
         package var compute: Date
         package var outputs: Date
+
+        package init(inputs: Date, compute: Date, outputs: Date) {
+            self.inputs = inputs
+            self.compute = compute
+            self.outputs = outputs
+        }
     }
 
     /// What happens to input shares.

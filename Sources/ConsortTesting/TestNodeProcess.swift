@@ -26,8 +26,9 @@ package final class TestNodeProcess: @unchecked Sendable {
         try self.process.run()
     }
 
-    /// Waits until the node's port accepts TCP connections.
-    package func waitUntilListening(timeout: Duration = .seconds(30)) async throws {
+    /// Waits until the node's port accepts TCP connections (generous: with the whole suite running on two cores, a
+    /// node's start-up has taken over 30 s).
+    package func waitUntilListening(timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else { break }

@@ -118,17 +118,42 @@ struct TaskCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The tasks your member takes part in, as each node knows them.",
+            abstract: "The tasks your member takes part in, as each node knows them (a page at a time).",
             discussion: """
+                Each node lists up to --limit tasks in the order it received them; when it has more, the line
+                "more: --after TASK" says where the next page starts.
+
                 Example:
-                  consort task list --identity north/alice --directory directory.json --root op/operator.pem
+                  consort task list --identity north/alice --directory directory.json \\
+                    --root op/operator.pem
                 """
         )
 
         @OptionGroup var client: ClientOptions
+        @Option(help: "At most this many tasks per node (1 to 1000).") var limit: Int = 100
+        @Option(help: ArgumentHelp("Start after this task (the 'more' line of the page before).", valueName: "task"))
+        var after: String?
+
+        func validate() throws {
+            guard (1...1000).contains(self.limit) else {
+                throw ValidationError("--limit must be from 1 to 1000, not \(self.limit)")
+            }
+        }
 
         func run() async throws {
-            for answer in try await client.client().list() { print(answer.line) }
+            let answers = try await client.client().list(after: self.after, limit: self.limit)
+            for answer in answers {
+                guard let page = answer.value else {
+                    print("\(answer.member): \(answer.refusal)")
+                    continue
+                }
+                print("\(answer.member): \(page.tasks.count) task\(page.tasks.count == 1 ? "" : "s")")
+                for task in page.tasks {
+                    print("  \(task.task)  \(task.state.rawValue)  \(task.id)  \(task.title)")
+                }
+                if let next = page.next { print("  more: --after \(next)") }
+            }
+            guard answers.contains(where: { $0.value != nil }) else { throw ExitCode.failure }
         }
     }
 

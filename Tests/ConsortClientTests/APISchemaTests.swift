@@ -37,7 +37,8 @@ struct APISchemaTests {
                 TaskStatusResponse(task: Self.task, id: "hh", state: .collectingInputs, node: "cp-b")),
             "TaskListResponse": try APIJSON.encode(
                 TaskListResponse(
-                    node: "cp-a", tasks: [.init(task: Self.task, id: "hh", title: "t", state: .resultsReady)])),
+                    node: "cp-a", tasks: [.init(task: Self.task, id: "hh", title: "t", state: .resultsReady)],
+                    next: Self.task)),
             "HaltResponse": try APIJSON.encode(HaltResponse(state: .halted)),
             "UploadResponse": try APIJSON.encode(try UploadResponse.signed(receipt, by: key)),
             "ResultBody": try TaskShares(task: Self.task, cts: cts).resultBody(

@@ -19,9 +19,12 @@ package struct TaskListResponse: Codable, Sendable, Equatable {
 
     package var node: String
     package var tasks: [Item]
+    /// The last task of this page when there are more: ask again with `after` set to it.
+    package var next: String?
 
-    package init(node: String, tasks: [Item]) {
+    package init(node: String, tasks: [Item], next: String? = nil) {
         self.node = node
         self.tasks = tasks
+        self.next = next
     }
 }

@@ -24,12 +24,22 @@ struct TaskController {
     }
 
     @Sendable func list(_ request: Request, context: NodeRequestContext) async throws -> TaskListResponse {
-        let tasks = try await self.service.list(for: try context.caller)
+        let parameters = request.uri.queryParameters
+        var limit = 100
+        if let text = parameters["limit"] {
+            guard let value = Int(String(text)), (1...1000).contains(value) else {
+                throw NodeError(.invalidRequest, "limit must be a whole number from 1 to 1000, not '\(text)'")
+            }
+            limit = value
+        }
+        let page = try await self.service.list(
+            for: try context.caller, after: parameters["after"].map(String.init), limit: limit)
         return TaskListResponse(
             node: self.service.node.member.rawValue,
-            tasks: tasks.map { record, cts in
-                TaskListResponse.Item(task: record.id, id: cts.id, title: cts.title, state: record.state)
-            })
+            tasks: page.tasks.map {
+                TaskListResponse.Item(task: $0.id, id: $0.ctsID, title: $0.title, state: $0.state)
+            },
+            next: page.next)
     }
 
     @Sendable func status(_ request: Request, context: NodeRequestContext) async throws -> TaskStatusResponse {

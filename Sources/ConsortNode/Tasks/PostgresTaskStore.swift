@@ -35,6 +35,24 @@ package final class PostgresTaskStore: TaskStore {
         ),
         // Each upload's digest: names its share file and tells a repeated upload from a different one.
         (2, ["ALTER TABLE consort_uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''"]),
+        // The task index: a member's tasks in the order received (`seq`), and what the list shows of each, so that
+        // listing reads no document. cts_id is NULL until `TaskStores.open` indexes a task stored before.
+        (
+            3,
+            [
+                """
+                ALTER TABLE consort_tasks ADD COLUMN seq BIGSERIAL, ADD COLUMN cts_id TEXT, ADD COLUMN title TEXT,
+                    ADD COLUMN inputs_deadline TEXT, ADD COLUMN compute_deadline TEXT, ADD COLUMN outputs_deadline TEXT
+                """,
+                "CREATE UNIQUE INDEX consort_tasks_seq ON consort_tasks (seq)",
+                "CREATE INDEX consort_tasks_state ON consort_tasks (state)",
+                """
+                CREATE TABLE consort_task_parties (
+                    member TEXT NOT NULL, seq BIGINT NOT NULL, task TEXT NOT NULL REFERENCES consort_tasks (id),
+                    PRIMARY KEY (member, seq))
+                """,
+            ]
+        ),
     ]
 
     private init(lane: PostgresLane, logger: Logger, name: String) {
@@ -61,17 +79,30 @@ package final class PostgresTaskStore: TaskStore {
         }
     }
 
-    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (
-        TaskRecord, created: Bool
-    ) {
+    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State, summary: TaskSummary) async throws
+        -> (TaskRecord, created: Bool)
+    {
+        guard !summary.members.isEmpty else {
+            throw NodeError(.internalFailure, "task \(id) has no parties to index it under")
+        }
         let now = Self.now()
+        let deadlines = summary.storedDeadlines
+        // One statement, so the task and its index rows are stored together or not at all.
         let created = try await self.run("storing task \(id)") { connection, logger in
             try await connection.query(
                 """
-                INSERT INTO consort_tasks (id, document, state, received_at, updated_at) VALUES (\(id), \(ByteBuffer(bytes: document)), \(state.rawValue), \(now), \(now))
-                ON CONFLICT (id) DO NOTHING RETURNING 1
+                WITH task AS (
+                    INSERT INTO consort_tasks (
+                        id, document, state, received_at, updated_at, cts_id, title, inputs_deadline, compute_deadline,
+                        outputs_deadline)
+                    VALUES (
+                        \(id), \(ByteBuffer(bytes: document)), \(state.rawValue), \(now), \(now), \(summary.ctsID),
+                        \(summary.title), \(deadlines[0]), \(deadlines[1]), \(deadlines[2]))
+                    ON CONFLICT (id) DO NOTHING RETURNING id, seq)
+                INSERT INTO consort_task_parties (member, seq, task)
+                SELECT member, task.seq, task.id FROM task, unnest(\(summary.members)::text[]) AS member RETURNING 1
                 """, logger: logger
-            ).collect().count == 1
+            ).collect().count > 0
         }
         guard let record = try await self.record(id) else {
             throw NodeError(.internalFailure, "task \(id) vanished from \(self.name)")
@@ -85,9 +116,92 @@ package final class PostgresTaskStore: TaskStore {
         ).first
     }
 
-    package func all() async throws -> [TaskRecord] {
+    package func page(member: String, after: String?, limit: Int) async throws -> [TaskListing]? {
+        try await self.run("listing the tasks of \(member)") { connection, logger in
+            var from: Int64 = 0
+            if let after {
+                let rows = try await connection.query(
+                    "SELECT seq FROM consort_task_parties WHERE member = \(member) AND task = \(after)", logger: logger
+                ).decode(Int64.self)
+                guard let seq = try await rows.first(where: { _ in true }) else { return nil }
+                from = seq
+            }
+            var listing: [TaskListing] = []
+            for try await (id, ctsID, title, state) in try await connection.query(
+                """
+                SELECT t.id, t.cts_id, t.title, t.state FROM consort_task_parties p JOIN consort_tasks t ON t.id = p.task
+                WHERE p.member = \(member) AND p.seq > \(from) ORDER BY p.seq LIMIT \(Int64(limit))
+                """, logger: logger
+            ).decode((String, String?, String?, String).self) {
+                guard let state = TaskLifecycle.State(rawValue: state) else {
+                    throw NodeError(.internalFailure, "task \(id) has an unknown state '\(state)' in \(self.name)")
+                }
+                listing.append(TaskListing(id: id, ctsID: ctsID ?? "", title: title ?? "", state: state))
+            }
+            return listing
+        }
+    }
+
+    package func records(in states: [TaskLifecycle.State]) async throws -> [TaskRecord] {
         try await self.records(
-            "listing tasks", "SELECT id, document, state, received_at FROM consort_tasks ORDER BY received_at, id")
+            "listing tasks by state",
+            """
+            SELECT id, document, state, received_at FROM consort_tasks WHERE state = ANY(\(states.map(\.rawValue)))
+            ORDER BY seq
+            """)
+    }
+
+    package func due(at now: Date) async throws -> [TaskRecord] {
+        let time = DocumentReader.formatTimestamp(now)
+        let (inputs, compute, outputs) = (
+            TaskLifecycle.State.beforeInputsDeadline.map(\.rawValue),
+            TaskLifecycle.State.beforeComputeDeadline.map(\.rawValue),
+            TaskLifecycle.State.beforeOutputsDeadline.map(\.rawValue)
+        )
+        return try await self.records(
+            "finding tasks past a deadline",
+            """
+            SELECT id, document, state, received_at FROM consort_tasks
+            WHERE (state = ANY(\(inputs)) AND inputs_deadline COLLATE "C" <= \(time))
+               OR (state = ANY(\(compute)) AND compute_deadline COLLATE "C" <= \(time))
+               OR (state = ANY(\(outputs)) AND outputs_deadline COLLATE "C" <= \(time))
+            ORDER BY seq
+            """)
+    }
+
+    package func stateCounts() async throws -> [TaskLifecycle.State: Int] {
+        try await self.run("counting tasks by state") { connection, logger in
+            var counts: [TaskLifecycle.State: Int] = [:]
+            for try await (state, count) in try await connection.query(
+                "SELECT state, COUNT(*) FROM consort_tasks GROUP BY state", logger: logger
+            ).decode((String, Int64).self) {
+                if let state = TaskLifecycle.State(rawValue: state) { counts[state] = Int(count) }
+            }
+            return counts
+        }
+    }
+
+    package func unindexed() async throws -> [TaskRecord] {
+        try await self.records(
+            "finding tasks to index",
+            "SELECT id, document, state, received_at FROM consort_tasks WHERE cts_id IS NULL ORDER BY seq")
+    }
+
+    package func index(_ id: String, _ summary: TaskSummary) async throws {
+        let deadlines = summary.storedDeadlines
+        try await self.run("indexing task \(id)") { connection, logger in
+            try await connection.query(
+                """
+                WITH task AS (
+                    UPDATE consort_tasks SET cts_id = \(summary.ctsID), title = \(summary.title),
+                        inputs_deadline = \(deadlines[0]), compute_deadline = \(deadlines[1]),
+                        outputs_deadline = \(deadlines[2])
+                    WHERE id = \(id) RETURNING id, seq)
+                INSERT INTO consort_task_parties (member, seq, task)
+                SELECT member, task.seq, task.id FROM task, unnest(\(summary.members)::text[]) AS member
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
     }
 
     private func records(_ what: String, _ query: PostgresQuery) async throws -> [TaskRecord] {

@@ -18,25 +18,9 @@ package final class SQLiteTaskStore: TaskStore {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            for statement in [
-                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
-                """
-                CREATE TABLE IF NOT EXISTS tasks (
-                    id TEXT PRIMARY KEY, document BLOB NOT NULL, state TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL)
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS uploads (
-                    task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL, batch TEXT NOT NULL,
-                    received_at TEXT NOT NULL, PRIMARY KEY (task, input_table, member))
-                """,
-                "CREATE TABLE IF NOT EXISTS releases (task TEXT NOT NULL, member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))",
-            ] { _ = try await connection.query(statement) }
-            // Stores written before uploads kept their digest gain the column (empty for those uploads).
-            let columns = try await connection.query("PRAGMA table_info(uploads)").compactMap {
-                $0.column("name")?.string
-            }
-            if !columns.contains("sha256") {
-                _ = try await connection.query("ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''")
+            do { try await Self.prepare(connection) } catch {
+                try? await connection.close()
+                throw error
             }
             return SQLiteTaskStore(connection: connection)
         } catch {
@@ -44,16 +28,58 @@ package final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State) async throws -> (
-        TaskRecord, created: Bool
-    ) {
+    /// Creates the tables, or brings those of an older store up to date.
+    private static func prepare(_ connection: SQLiteConnection) async throws {
+        for statement in [
+            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000",
+            """
+            CREATE TABLE IF NOT EXISTS tasks (
+                id TEXT PRIMARY KEY, document BLOB NOT NULL, state TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS uploads (
+                task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL, batch TEXT NOT NULL,
+                received_at TEXT NOT NULL, PRIMARY KEY (task, input_table, member))
+            """,
+            "CREATE TABLE IF NOT EXISTS releases (task TEXT NOT NULL, member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))",
+        ] { _ = try await connection.query(statement) }
+        // Stores written before uploads kept their digest gain the column (empty for those uploads); stores
+        // written before the task index gain its columns (NULL until `TaskStores.open` indexes those tasks).
+        for (table, column, type) in [
+            ("uploads", "sha256", "TEXT NOT NULL DEFAULT ''"), ("tasks", "cts_id", "TEXT"),
+            ("tasks", "title", "TEXT"), ("tasks", "inputs_deadline", "TEXT"), ("tasks", "compute_deadline", "TEXT"),
+            ("tasks", "outputs_deadline", "TEXT"),
+        ] {
+            let columns = try await connection.query("PRAGMA table_info(\(table))").compactMap {
+                $0.column("name")?.string
+            }
+            if !columns.contains(column) {
+                _ = try await connection.query("ALTER TABLE \(table) ADD COLUMN \(column) \(type)")
+            }
+        }
+        // A member's tasks in the order received: `seq` is the task's rowid, which only grows (tasks are never
+        // deleted, only purged of their data).
+        for statement in [
+            """
+            CREATE TABLE IF NOT EXISTS task_parties (
+                member TEXT NOT NULL, seq INTEGER NOT NULL, task TEXT NOT NULL, PRIMARY KEY (member, seq)) WITHOUT ROWID
+            """,
+            "CREATE INDEX IF NOT EXISTS tasks_state ON tasks (state)",
+        ] { _ = try await connection.query(statement) }
+    }
+
+    package func insert(id: String, document: [UInt8], state: TaskLifecycle.State, summary: TaskSummary) async throws
+        -> (TaskRecord, created: Bool)
+    {
         try await self.lock.withLock {
             if let existing = try await self.unlockedRecord(id) { return (existing, false) }
             let now = DocumentReader.formatTimestamp(Date())
-            _ = try await self.connection.query(
-                "INSERT INTO tasks (id, document, state, received_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(id), .blob(ByteBuffer(bytes: document)), .text(state.rawValue), .text(now), .text(now)]
-            )
+            try await self.transaction {
+                _ = try await self.connection.query(
+                    "INSERT INTO tasks (id, document, state, received_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    [.text(id), .blob(ByteBuffer(bytes: document)), .text(state.rawValue), .text(now), .text(now)])
+                try await self.unlockedIndex(id, summary)
+            }
             return (TaskRecord(id: id, document: document, state: state, receivedAt: now), true)
         }
     }
@@ -62,10 +88,114 @@ package final class SQLiteTaskStore: TaskStore {
         try await self.lock.withLock { try await self.unlockedRecord(id) }
     }
 
-    package func all() async throws -> [TaskRecord] {
+    package func page(member: String, after: String?, limit: Int) async throws -> [TaskListing]? {
         try await self.lock.withLock {
-            try await self.connection.query("SELECT id, document, state, received_at FROM tasks ORDER BY received_at")
-                .map(Self.record)
+            var from: Int = 0
+            if let after {
+                guard
+                    let seq = try await self.connection.query(
+                        "SELECT seq FROM task_parties WHERE member = ? AND task = ?", [.text(member), .text(after)]
+                    ).first?.column("seq")?.integer
+                else { return nil }
+                from = seq
+            }
+            return try await self.connection.query(
+                """
+                SELECT t.id, t.cts_id, t.title, t.state FROM task_parties p JOIN tasks t ON t.id = p.task
+                WHERE p.member = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
+                """,
+                [.text(member), .integer(from), .integer(limit)]
+            ).map { row in
+                TaskListing(
+                    id: row.column("id")?.string ?? "", ctsID: row.column("cts_id")?.string ?? "",
+                    title: row.column("title")?.string ?? "",
+                    state: row.column("state")?.string.flatMap(TaskLifecycle.State.init(rawValue:)) ?? .draft)
+            }
+        }
+    }
+
+    package func records(in states: [TaskLifecycle.State]) async throws -> [TaskRecord] {
+        guard !states.isEmpty else { return [] }
+        return try await self.lock.withLock {
+            try await self.connection.query(
+                """
+                SELECT id, document, state, received_at FROM tasks
+                WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", "))) ORDER BY rowid
+                """,
+                states.map { .text($0.rawValue) }
+            ).map(Self.record)
+        }
+    }
+
+    package func due(at now: Date) async throws -> [TaskRecord] {
+        let groups: [(String, [TaskLifecycle.State])] = [
+            ("inputs_deadline", TaskLifecycle.State.beforeInputsDeadline),
+            ("compute_deadline", TaskLifecycle.State.beforeComputeDeadline),
+            ("outputs_deadline", TaskLifecycle.State.beforeOutputsDeadline),
+        ]
+        let condition = groups.map { column, states in
+            "(state IN (\(states.map { _ in "?" }.joined(separator: ", "))) AND \(column) <= ?)"
+        }.joined(separator: " OR ")
+        let time = SQLiteData.text(DocumentReader.formatTimestamp(now))
+        let bindings = groups.flatMap { _, states in states.map { SQLiteData.text($0.rawValue) } + [time] }
+        return try await self.lock.withLock {
+            try await self.connection.query(
+                "SELECT id, document, state, received_at FROM tasks WHERE \(condition) ORDER BY rowid", bindings
+            ).map(Self.record)
+        }
+    }
+
+    package func stateCounts() async throws -> [TaskLifecycle.State: Int] {
+        try await self.lock.withLock {
+            var counts: [TaskLifecycle.State: Int] = [:]
+            for row in try await self.connection.query("SELECT state, COUNT(*) AS n FROM tasks GROUP BY state") {
+                guard let state = row.column("state")?.string.flatMap(TaskLifecycle.State.init(rawValue:)) else {
+                    continue
+                }
+                counts[state] = row.column("n")?.integer ?? 0
+            }
+            return counts
+        }
+    }
+
+    package func unindexed() async throws -> [TaskRecord] {
+        try await self.lock.withLock {
+            try await self.connection.query(
+                "SELECT id, document, state, received_at FROM tasks WHERE cts_id IS NULL ORDER BY rowid"
+            ).map(Self.record)
+        }
+    }
+
+    package func index(_ id: String, _ summary: TaskSummary) async throws {
+        try await self.lock.withLock {
+            try await self.transaction { try await self.unlockedIndex(id, summary) }
+        }
+    }
+
+    private func unlockedIndex(_ id: String, _ summary: TaskSummary) async throws {
+        _ = try await self.connection.query(
+            """
+            UPDATE tasks SET cts_id = ?, title = ?, inputs_deadline = ?, compute_deadline = ?, outputs_deadline = ?
+            WHERE id = ?
+            """,
+            [.text(summary.ctsID), .text(summary.title)] + summary.storedDeadlines.map { $0.map { .text($0) } ?? .null }
+                + [.text(id)])
+        for member in summary.members {
+            _ = try await self.connection.query(
+                "INSERT OR IGNORE INTO task_parties (member, seq, task) SELECT ?, rowid, id FROM tasks WHERE id = ?",
+                [.text(member), .text(id)])
+        }
+    }
+
+    /// Runs `body` in one SQLite transaction (the caller holds the lock): all of it is stored, or none.
+    private func transaction(_ body: () async throws -> Void) async throws {
+        _ = try await self.connection.query("BEGIN IMMEDIATE")
+        do {
+            try await body()
+            _ = try await self.connection.query("COMMIT")
+        } catch {
+            _ = try? await self.connection.query("ROLLBACK")
+            throw error
         }
     }
 

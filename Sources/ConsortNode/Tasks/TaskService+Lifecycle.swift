@@ -61,7 +61,7 @@ extension TaskService {
     /// At start-up: a computation this node was running when it stopped cannot resume (its peers have given up on it),
     /// so the task is aborted and its inputs purged.
     package func abortInterruptedComputations() async throws {
-        for record in try await self.tasks.all() where record.state == .computing {
+        for record in try await self.tasks.records(in: [.computing]) {
             guard try await self.advance(record.id, on: .abort, by: .system, from: [.computing]) != nil else {
                 continue
             }
@@ -78,8 +78,7 @@ extension TaskService {
     /// - compute deadline passed during the MPC → `expired`, the session cancelled (the peers stop too), inputs purged;
     /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.
     package func enforceDeadlines(now: Date = Date()) async throws {
-        for record in try await self.tasks.all()
-        where [.accepted, .collectingInputs, .computing, .resultsReady, .completed].contains(record.state) {
+        for record in try await self.tasks.due(at: now) {
             guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
             let task = record.id
             let live = record.state

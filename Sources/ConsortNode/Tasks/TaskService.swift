@@ -106,7 +106,8 @@ package struct TaskService: Sendable {
             // The signatures are complete (signed) and this computing party accepts the task.
             let signed = try TaskLifecycle.next(after: .draft, on: .signaturesCompleted, by: .system)
             let accepted = try TaskLifecycle.next(after: signed, on: .acceptedByComputingParties, by: .computingParty)
-            let (record, created) = try await self.tasks.insert(id: task, document: bytes, state: accepted)
+            let (record, created) = try await self.tasks.insert(
+                id: task, document: bytes, state: accepted, summary: TaskSummary(cts))
             if created {
                 _ = try await self.log.append(
                     try AuditDraft(
@@ -188,15 +189,18 @@ package struct TaskService: Sendable {
         }
     }
 
-    /// The tasks of which the caller's member is a party: id, CTS id, title, state.
-    package func list(for caller: VerifiedIdentity) async throws -> [(TaskRecord, ComputationTaskSpecification)] {
+    /// One page of the tasks of which the caller's member is a party (any role), in the order this node received
+    /// them, from the index (no document is read): up to `limit` after the task `after`, and the task to continue
+    /// after if there are more.
+    package func list(for caller: VerifiedIdentity, after: String? = nil, limit: Int = 100) async throws -> (
+        tasks: [TaskListing], next: String?
+    ) {
         try await self.authorizeOrRefuse(.taskList, caller)
-        return try await self.tasks.all().compactMap { record in
-            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0,
-                (try? self.authorize(.taskRead, caller, task: cts)) != nil
-            else { return nil }
-            return (record, cts)
+        guard let member = caller.memberID else { return ([], nil) }
+        guard let page = try await self.tasks.page(member: member.rawValue, after: after, limit: limit + 1) else {
+            throw NodeError(.invalidRequest, "after: \(after ?? "") is not a task in \(member)'s list")
         }
+        return page.count > limit ? (Array(page.prefix(limit)), page[limit - 1].id) : (page, nil)
     }
 
     /// Checks an operation that concerns no task; a refusal is audited as `request.denied`.
