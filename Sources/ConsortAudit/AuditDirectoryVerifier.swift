@@ -55,10 +55,63 @@ package enum AuditDirectoryVerifier {
         }
     }
 
+    /// What one witness's log records having countersigned: a checkpoint of `node`'s log.
+    package struct Countersigned: Hashable, Sendable {
+        package var witness: String
+        package var node: String
+        package var size: Int64
+        package var root: String
+
+        package init(witness: String, node: String, size: Int64, root: String) {
+            self.witness = witness
+            self.node = node
+            self.size = size
+            self.root = root
+        }
+    }
+
+    /// Every `checkpoint.witnessed` entry of every log.
+    package static func countersigned(in logs: [NodeLog]) -> [Countersigned] {
+        logs.flatMap { log in
+            log.entries.compactMap { entry -> Countersigned? in
+                guard entry.action == .checkpointWitnessed,
+                    let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
+                    let node = details["node"]?.stringValue,
+                    case .number(let number)? = details["size"], let size = number.integer,
+                    let root = details["root"]?.stringValue
+                else { return nil }
+                return Countersigned(witness: log.member, node: node, size: size, root: root)
+            }
+        }
+    }
+
+    /// The first checkpoint of `log` that a witness countersigned and the log no longer matches: shorter than it, or
+    /// with another Merkle root at its size (the history was cut or rewritten after the witness saw it).
+    package static func contradiction(of log: NodeLog, by records: [Countersigned]) -> String? {
+        let leaves = log.entries.map { MerkleTree.leafHash($0.entryHash) }
+        var roots: [Int64: String] = [:]
+        for record in records.sorted(by: { ($0.size, $0.witness) < ($1.size, $1.witness) }) {
+            guard record.size <= leaves.count else {
+                return "\(record.witness) countersigned a checkpoint of this log at \(record.size) entries, but it has "
+                    + "\(leaves.count): entries were removed"
+            }
+            let root = roots[record.size] ?? Hex.encode(MerkleTree.root(leafHashes: leaves.prefix(Int(record.size))))
+            roots[record.size] = root
+            guard root == record.root else {
+                return "\(record.witness) countersigned this log at \(record.size) entries with root "
+                    + "\(record.root.prefix(16))…, but its first \(record.size) entries have root \(root.prefix(16))…: "
+                    + "the history was rewritten"
+            }
+        }
+        return nil
+    }
+
     /// Verifies the logs against the operator root.
     package static func verify(_ logs: [NodeLog], root: Certificate) async -> Report {
         var report = Report()
-        var witnessed = Set<String>()  // "witness|node|size|root" as each witness's own log records it
+        let countersigned = Self.countersigned(in: logs)
+        // "witness|node|size|root" as each witness's own log records it
+        let witnessed = Set(countersigned.map { "\($0.witness)|\($0.node)|\($0.size)|\($0.root)" })
         var claimed: [(checkpoint: AuditCheckpoint, witness: MemberID)] = []
         var failed = false
         for log in logs {
@@ -68,6 +121,14 @@ package enum AuditDirectoryVerifier {
                 let verifier = try await AuditVerifier.forNode(chain: log.chain, root: root, at: time)
                 switch await verifier.verify(entries: log.entries, checkpoints: log.checkpoints) {
                 case .success(let summary):
+                    // A log that verifies on its own must still contain what the other nodes countersigned of it.
+                    if let contradiction = Self.contradiction(
+                        of: log, by: countersigned.filter { $0.node == log.member })
+                    {
+                        report.lines.append("\(log.member): FAILED: \(contradiction)")
+                        failed = true
+                        break
+                    }
                     report.lines.append(
                         "\(log.member): OK, \(summary.entries) entries, head \(Hex.encode(summary.head)), "
                             + "\(summary.checkpoints) checkpoint(s) with \(summary.witnesses) witness signature(s)")
@@ -82,15 +143,6 @@ package enum AuditDirectoryVerifier {
             } catch {
                 report.lines.append("\(log.member): FAILED: its certificate does not verify: \(error)")
                 failed = true
-            }
-            for entry in log.entries where entry.action == .checkpointWitnessed {
-                if let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
-                    let node = details["node"]?.stringValue,
-                    case .number(let number)? = details["size"], let size = number.integer,
-                    let root = details["root"]?.stringValue
-                {
-                    witnessed.insert("\(log.member)|\(node)|\(size)|\(root)")
-                }
             }
             for entry in log.entries {
                 guard let task = entry.taskID else { continue }

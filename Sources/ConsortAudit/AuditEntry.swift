@@ -19,6 +19,9 @@ package struct AuditEntry: Hashable, Sendable {
     package var previousHash: [UInt8]
     package var entryHash: [UInt8]
     package var signature: [UInt8]
+    /// The action as stored, when it names none this build knows (an edited entry): `action` is then a placeholder
+    /// and the hash is computed over this text, so the verifier reports the entry rather than refusing the whole log.
+    package var unknownAction: String? = nil
 
     package static let formatVersion: Int64 = 1
     package static let genesisHash = [UInt8](repeating: 0, count: 32)
@@ -36,7 +39,7 @@ package struct AuditEntry: Hashable, Sendable {
         }
         out.append(UInt8(ascii: "{"))
         key("action", first: true)
-        JSONWriter.appendString(self.action.rawValue, to: &out)
+        JSONWriter.appendString(self.unknownAction ?? self.action.rawValue, to: &out)
         key("actor")
         out.append(UInt8(ascii: "{"))
         key("fingerprint", first: true)
@@ -86,6 +89,13 @@ package struct AuditEntry: Hashable, Sendable {
         entry.entryHash = entry.computedHash
         entry.signature = try ES256.sign(entry.entryHash, with: key)
         return entry
+    }
+}
+
+extension AuditEntry {
+    /// The action an entry read from a store or an export has: known, or kept as text (`unknownAction`).
+    static func action(_ text: String) -> (AuditAction, unknown: String?) {
+        AuditAction(rawValue: text).map { ($0, nil) } ?? (.requestFailed, text)
     }
 }
 

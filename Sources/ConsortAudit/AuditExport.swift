@@ -20,7 +20,7 @@ package enum AuditExport {
                                 ("subject", .string(entry.actor.subject)),
                             ]))
                     ),
-                    ("action", .string(entry.action.rawValue)),
+                    ("action", .string(entry.unknownAction ?? entry.action.rawValue)),
                     ("task", entry.taskID.map { .string($0) } ?? .null),
                     ("details", .string(entry.details)),
                     ("prev", .string(Hex.encode(entry.previousHash))),
@@ -56,7 +56,7 @@ package enum AuditExport {
         else {
             throw bad(reader.diagnostics.map(\.description).joined(separator: "; "))
         }
-        guard let action = AuditAction(rawValue: actionText) else { throw bad("unknown action '\(actionText)'") }
+        let (action, unknownAction) = AuditEntry.action(actionText)
         let task: String?
         switch object["task"] {
         case .string(let text): task = text
@@ -66,7 +66,7 @@ package enum AuditExport {
         return AuditEntry(
             seq: seq, time: time, node: node, actor: AuditActor(fingerprint: fingerprint, subject: subject),
             action: action, taskID: task, details: details, previousHash: previous, entryHash: hash,
-            signature: signature)
+            signature: signature, unknownAction: unknownAction)
     }
 
     package static func write(_ entries: [AuditEntry], to path: String) throws {

@@ -111,6 +111,9 @@ package struct AuditVerifier: Sendable {
                 return fail(.wrongNode, "the entry names node \(entry.node), but this is the log of \(self.node)")
             }
             let next = index + 1 < entries.count ? entries[index + 1] : nil
+            if let unknown = entry.unknownAction, entry.computedHash != entry.entryHash {
+                return fail(.edited, "its action was changed to '\(unknown)', which is no action Consort writes")
+            }
             if entry.computedHash != entry.entryHash {
                 // Was this content signed for another position? Then rows were moved, removed or added.
                 if let next, Self.matches(next, asSeq: expected) {

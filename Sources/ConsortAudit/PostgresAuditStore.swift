@@ -108,16 +108,14 @@ package final class PostgresAuditStore: AuditStore {
                 guard let node = try? MemberID(row.2) else {
                     throw AuditError(.malformedEntry, "audit entry \(row.0) names an invalid node '\(row.2)'")
                 }
-                guard let action = AuditAction(rawValue: row.5) else {
-                    throw AuditError(.malformedEntry, "audit entry \(row.0) has the unknown action '\(row.5)'")
-                }
+                let (action, unknownAction) = AuditEntry.action(row.5)
                 entries.append(
                     AuditEntry(
                         seq: row.0, time: row.1, node: node, actor: AuditActor(fingerprint: row.3, subject: row.4),
                         action: action,
                         taskID: row.6, details: row.7, previousHash: Array(buffer: row.8),
                         entryHash: Array(buffer: row.9),
-                        signature: Array(buffer: row.10)
+                        signature: Array(buffer: row.10), unknownAction: unknownAction
                     ))
             }
             return entries

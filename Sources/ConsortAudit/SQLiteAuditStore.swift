@@ -167,14 +167,12 @@ package final class SQLiteAuditStore: AuditStore {
                 .malformedEntry,
                 "audit entry \(row.column("seq")?.integer.map(String.init) ?? "?") has a missing or malformed column")
         }
-        guard let action = AuditAction(rawValue: actionText) else {
-            throw AuditError(.malformedEntry, "audit entry \(seq) has the unknown action '\(actionText)'")
-        }
+        let (action, unknownAction) = AuditEntry.action(actionText)
         return AuditEntry(
             seq: Int64(seq), time: time, node: node, actor: AuditActor(fingerprint: fingerprint, subject: subject),
             action: action, taskID: row.column("task_id")?.string, details: details,
-            previousHash: Array(buffer: previous), entryHash: Array(buffer: hash), signature: Array(buffer: signature)
-        )
+            previousHash: Array(buffer: previous), entryHash: Array(buffer: hash), signature: Array(buffer: signature),
+            unknownAction: unknownAction)
     }
 
     package func store(_ checkpoint: AuditCheckpoint) async throws {

@@ -107,6 +107,57 @@ struct AuditDirectoryVerifierTests {
         #expect(!foreign.verified && foreign.lines.filter { $0.contains("FAILED") }.count == 3, "\(foreign.lines)")
     }
 
+    @Test(
+        "a log cut or rewritten after a witness countersigned it fails on its own line, even with its later checkpoints deleted"
+    )
+    func rewrittenAfterWitnessing() async throws {
+        let (consortium, logs) = try await Self.logs()
+        let witnessedSize = try #require(logs[0].checkpoints.first?.size)
+        // The administrator cut cp-a's log back before the countersigned checkpoint and deleted the checkpoint: the
+        // chain and the remaining checkpoints (none) verify, but cp-b's log says what cp-a's log held.
+        var cut = logs
+        cut[0].entries = Array(logs[0].entries.prefix(Int(witnessedSize) - 1))
+        cut[0].checkpoints = []
+        let report = await AuditDirectoryVerifier.verify(cut, root: consortium.root.certificate)
+        #expect(!report.verified)
+        #expect(
+            report.lines.contains {
+                $0.hasPrefix("cp-a: FAILED: cp-b countersigned a checkpoint of this log at \(witnessedSize) entries")
+                    && $0.contains("entries were removed")
+            }, "\(report.lines)")
+        #expect(!report.lines.contains { $0.hasPrefix("cp-a: OK") }, "\(report.lines)")
+        // Another history of the same length: the root the witness recorded is not the log's.
+        let forged = AuditDirectoryVerifier.Countersigned(
+            witness: "cp-c", node: "cp-a", size: witnessedSize, root: String(repeating: "ab", count: 32))
+        let rewritten = try #require(AuditDirectoryVerifier.contradiction(of: logs[0], by: [forged]))
+        #expect(rewritten.contains("the history was rewritten"), "\(rewritten)")
+        #expect(
+            AuditDirectoryVerifier.contradiction(
+                of: logs[0], by: AuditDirectoryVerifier.countersigned(in: logs)) == nil)
+    }
+
+    @Test("an action name edited into one Consort does not write is tampering at that entry, also through an export")
+    func editedActionName() async throws {
+        let (consortium, logs) = try await Self.logs()
+        let directory = try Subprocess.temporaryDirectory("consort-audit-action")
+        let path = directory.appendingPathComponent("cp-c.jsonl").path
+        try AuditExport.write(logs[2].entries, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: #""action":"compute.finished""#, with: #""action":"compute.finishedX""#)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        var edited = logs
+        edited[2].entries = try AuditExport.read(path)
+        #expect(edited[2].entries[1].unknownAction == "compute.finishedX")
+        let report = await AuditDirectoryVerifier.verify(edited, root: consortium.root.certificate)
+        #expect(
+            report.lines.contains {
+                $0.hasPrefix("cp-c: FAILED at entry 2: edited: its action was changed to 'compute.finishedX'")
+            }, "\(report.lines)")
+        // The other logs are still reported, each on its own line.
+        #expect(
+            report.lines.contains { $0.hasPrefix("cp-a: OK") } && report.lines.contains { $0.hasPrefix("cp-b: OK") })
+    }
+
     @Test("a directory without logs is refused, naming what to do")
     func emptyDirectory() throws {
         let directory = try Subprocess.temporaryDirectory("consort-audit-empty")
