@@ -30,9 +30,10 @@ package final class PostgresAuditStore: AuditStore {
             configuration: configuration, logger: logger, timeout: .seconds(60), name: address.redacted)
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations: once, when the store is opened, so they get longer than an append (a first
+    /// connection and DDL under fsync have taken over 15 s on a loaded machine).
     package func prepare() async throws {
-        try await self.wrap(self.writer, "migrating") { connection in
+        try await self.wrap(self.writer, "migrating", timeout: .seconds(120)) { connection in
             try await PostgresMigrations.apply(
                 AuditSchema.postgres, component: AuditSchema.component, on: connection, logger: self.logger)
         }
@@ -199,10 +200,11 @@ package final class PostgresAuditStore: AuditStore {
     private func wrap<T: Sendable>(
         _ lane: PostgresLane,
         _ what: String,
+        timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {
-            return try await lane.run(what, body)
+            return try await lane.run(what, timeout: timeout, body)
         } catch let error as AuditError {
             throw error
         } catch let error as PSQLError {

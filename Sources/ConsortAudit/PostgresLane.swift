@@ -26,16 +26,16 @@ package final class PostgresLane: Sendable {
         self.name = name
     }
 
-    /// Runs `body` on the lane's connection, under the lane's lock and deadline.
-    package func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T)
-        async throws -> T
-    {
+    /// Runs `body` on the lane's connection, under the lane's lock and deadline (`timeout`, or the lane's).
+    package func run<T: Sendable>(
+        _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let lock = self.lock.withLock { $0 }
         let reset: @Sendable () -> Void = {
             self.lock.withLock { $0 = AsyncLock() }
             self.drop()
         }
-        return try await withDeadline(self.timeout, "\(what) in PostgreSQL \(self.name)", onTimeout: reset) {
+        return try await withDeadline(timeout ?? self.timeout, "\(what) in PostgreSQL \(self.name)", onTimeout: reset) {
             try await lock.withLock {
                 let connection = try await self.connection()
                 do {

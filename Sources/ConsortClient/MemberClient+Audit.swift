@@ -19,10 +19,21 @@ extension MemberClient {
             failures += 1
             return nil
         }
-        // Checkpoints first, then logs: a countersignature in a checkpoint was recorded in the witness's log before
-        // the checkpoint was stored, so every one pulled must be in a log pulled after it.
+        // Each node first signs its log's head (stored with its checkpoints), so a log served or kept shorter than
+        // it is caught. Checkpoints next, then logs: a countersignature in a checkpoint was recorded in the witness's
+        // log before the checkpoint was stored, so every one pulled must be in a log pulled after it.
         var checkpoints: [MemberID: Int] = [:]
+        var heads: Set<MemberID> = []
         for member in self.nodeMembers {
+            let head = await self.ask(.post, "/v1/audit/head", of: member, as: RawBody.self, timeout: .seconds(60))
+            if head.succeeded {
+                heads.insert(member)
+            } else {
+                report("  \(member): no signed head: \(head.refusal)")
+                failures += 1
+            }
+        }
+        for member in self.nodeMembers where heads.contains(member) {
             guard let answer = await fetch("/v1/audit/checkpoints", from: member, timeout: .seconds(60)) else {
                 continue
             }

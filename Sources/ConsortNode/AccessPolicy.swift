@@ -15,7 +15,9 @@ package struct AccessPolicy: Sendable, Decodable {
         case inputUpload = "input.upload"
         case outputFetch = "output.fetch"
         case auditRead = "audit.read"
+        case auditHead = "audit.head"
         case auditWitness = "audit.witness"
+        case auditWitnessed = "audit.witnessed"
     }
 
     /// How the caller's member must relate to the node or the task.

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -7,8 +9,11 @@
 /// TCP ports on 127.0.0.1 that nothing uses right now, for throwaway local servers. They are drawn at random below
 /// the kernel's ephemeral range (Linux: 32768–60999), so an outgoing connection's local port — the kernel picks those
 /// from the ephemeral range — cannot occupy a port between the moment it is chosen and the moment a server binds it.
+/// A port is handed out once per process: tests running in parallel choose ports well before their servers bind
+/// them, and two of them once drew the same one.
 package enum FreePort {
     static let range = 20_000..<32_700
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// `count` distinct free ports (each socket stays bound until all are chosen, so none is picked twice).
     package static func loopback(count: Int) throws -> [Int] {
@@ -33,7 +38,7 @@ package enum FreePort {
         for _ in 0..<200 where ports.count < count {
             guard let (first, port) = try? Self.bound(excluding: Set(ports.flatMap { [$0, $0 + 1] })) else { continue }
             sockets.append(first)
-            guard let second = Self.claim(port + 1) else { continue }
+            guard Self.handOut([port + 1]), let second = Self.claim(port + 1) else { continue }
             sockets.append(second)
             ports.append(port)
         }
@@ -67,10 +72,19 @@ package enum FreePort {
     private static func bound(excluding: Set<Int>) throws -> (Int32, Int) {
         for _ in 0..<500 {
             let port = Int.random(in: Self.range)
-            guard !excluding.contains(port), let socket = Self.claim(port) else { continue }
+            guard !excluding.contains(port), Self.handOut([port]), let socket = Self.claim(port) else { continue }
             return (socket, port)
         }
         throw TransportError(.unavailable, "no free TCP port on 127.0.0.1 in \(Self.range)")
+    }
+
+    /// Marks `ports` handed out; false if one already was.
+    private static func handOut(_ ports: [Int]) -> Bool {
+        Self.handedOut.withLock { handedOut in
+            guard handedOut.isDisjoint(with: ports) else { return false }
+            handedOut.formUnion(ports)
+            return true
+        }
     }
 
     /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.

@@ -40,6 +40,7 @@ struct APISchemaTests {
                     node: "cp-a", tasks: [.init(task: Self.task, id: "hh", title: "t", state: .resultsReady)],
                     next: Self.task)),
             "HaltResponse": try APIJSON.encode(HaltResponse(state: .halted)),
+            "WitnessedResponse": try APIJSON.encode(WitnessedResponse(node: "cp-a", size: 12, root: Self.task)),
             "UploadResponse": try APIJSON.encode(try UploadResponse.signed(receipt, by: key)),
             "ResultBody": try TaskShares(task: Self.task, cts: cts).resultBody(
                 PartyResult(facts: facts, cells: cells), party: 0),
@@ -67,7 +68,7 @@ struct APISchemaTests {
         let spec = TestData.repositoryRoot.appendingPathComponent("Specs/openapi.yaml").path
         let output = try Subprocess.run(python, [script, spec, manifestPath])
         #expect(output.succeeded, "\(output.stdout) \(output.stderr)")
-        #expect(output.stdout.contains("8 bodies valid"), "\(output.stdout)")
+        #expect(output.stdout.contains("9 bodies valid"), "\(output.stdout)")
         // A body that breaks its schema is caught: the check can fail.
         try Data(#"{"task":"x","state":"accepted","extra":1}"#.utf8).write(
             to: URL(fileURLWithPath: manifest["TaskAccepted"]!))

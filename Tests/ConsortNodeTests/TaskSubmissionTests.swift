@@ -359,6 +359,18 @@ struct TaskSubmissionTests {
         }
         let notAuditor = try deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
         #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
+        // A pulled log cut after its last countersigned checkpoint is caught against the head each node signed when
+        // the auditor pulled it.
+        try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-cut")
+        var cut = try String(contentsOfFile: "\(path)/logs-cut/cp-c.jsonl", encoding: .utf8).split(separator: "\n")
+        cut.removeLast(2)
+        try (cut.joined(separator: "\n") + "\n").write(
+            toFile: "\(path)/logs-cut/cp-c.jsonl", atomically: true, encoding: .utf8)
+        let cutVerified = try Subprocess.run(
+            deployment.consort, ["audit", "verify", "--dir", "\(path)/logs-cut", "--root", "\(path)/root.pem"])
+        #expect(
+            !cutVerified.succeeded && cutVerified.stdout.contains("cp-c: FAILED")
+                && cutVerified.stdout.contains("truncated"), "\(cutVerified.stdout)")
         // A tampered pulled log is caught.
         var lines = try String(contentsOfFile: "\(path)/logs/cp-b.jsonl", encoding: .utf8).split(separator: "\n").map(
             String.init)

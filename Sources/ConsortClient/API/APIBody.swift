@@ -19,5 +19,6 @@ extension HealthResponse: APIBody {}
 extension TaskAccepted: APIBody {}
 extension TaskStatusResponse: APIBody {}
 extension TaskListResponse: APIBody {}
+extension WitnessedResponse: APIBody {}
 extension HaltResponse: APIBody {}
 extension UploadResponse: APIBody {}

@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortClient
 import ConsortSpec
 import Hummingbird
 
@@ -9,7 +10,9 @@ struct AuditController {
     func addRoutes(to router: Router<NodeRequestContext>) {
         router.get("/v1/audit", use: self.log)
         router.get("/v1/audit/checkpoints", use: self.checkpoints)
+        router.post("/v1/audit/head", use: self.head)
         router.post("/v1/audit/witness", use: self.witness)
+        router.get("/v1/audit/witness", use: self.witnessed)
     }
 
     /// JSON Lines: one signed entry per line (`Specs/audit-entry.md`).
@@ -23,6 +26,20 @@ struct AuditController {
         try await self.service.authorizeOrRefuse(.auditRead, try context.caller)
         let checkpoints = try await self.service.log.store.checkpoints(of: nil)
         return Self.lines(checkpoints.map { JSONWriter.string($0.json) })
+    }
+
+    /// A checkpoint of the log as it stands, signed now (and kept with the others): what a pulled log must hold.
+    @Sendable func head(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let caller = try context.caller
+        try await self.service.authorizeOrRefuse(.auditHead, caller)
+        let checkpoint = try await self.service.log.checkpoint(by: TaskService.actor(caller))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.write(checkpoint.json))))
+    }
+
+    @Sendable func witnessed(_ request: Request, context: NodeRequestContext) async throws -> WitnessedResponse {
+        try await self.service.witnessed(by: try context.caller)
     }
 
     @Sendable func witness(_ request: Request, context: NodeRequestContext) async throws -> Response {

@@ -46,6 +46,7 @@ package struct NodeServer: Sendable {
                 actor: self.service.system, action: .nodeStarted,
                 details: ["listen": .string(configuration.listen)]))
         try await self.service.abortInterruptedComputations()
+        try await self.service.witnessRecords.load(from: self.log.store)
         try await self.service.mpc.bind()
         let deadlines = NodeLoop.deadlines(
             self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),

@@ -6,6 +6,7 @@ import Hummingbird
 extension HealthResponse: ResponseEncodable {}
 extension TaskAccepted: ResponseEncodable {}
 extension TaskListResponse: ResponseEncodable {}
+extension WitnessedResponse: ResponseEncodable {}
 extension TaskStatusResponse: ResponseEncodable {}
 extension HaltResponse: ResponseEncodable {}
 extension UploadResponse: ResponseEncodable {}

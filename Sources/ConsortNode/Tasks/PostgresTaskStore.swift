@@ -73,7 +73,7 @@ package final class PostgresTaskStore: TaskStore {
     }
 
     private func migrate() async throws {
-        try await self.run("migrating the task tables") { connection, logger in
+        try await self.run("migrating the task tables", timeout: .seconds(120)) { connection, logger in
             try await PostgresMigrations.apply(
                 Self.migrations, component: Self.component, on: connection, logger: logger)
         }
@@ -287,11 +287,12 @@ package final class PostgresTaskStore: TaskStore {
 
     /// Runs `body` on the store's connection; database failures become a `NodeError` naming what failed.
     private func run<T: Sendable>(
-        _ what: String, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+        _ what: String, timeout: Duration? = nil,
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         let logger = self.logger
         do {
-            return try await self.lane.run(what) { try await body($0, logger) }
+            return try await self.lane.run(what, timeout: timeout) { try await body($0, logger) }
         } catch let error as NodeError {
             throw error
         } catch let error as PSQLError {

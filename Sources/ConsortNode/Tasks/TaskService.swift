@@ -20,6 +20,8 @@ package struct TaskService: Sendable {
     package let computations: ComputationRunner
     /// When this node last checkpointed its log.
     let checkpoints = CheckpointSchedule()
+    /// What this node last countersigned of each other computing party's log.
+    package let witnessRecords = WitnessRecords()
     /// Audit entries raised where nothing can await an append (TLS handshake callbacks, the MPC listener).
     package let audits: AuditQueue
     /// The MPC listener every session of this node takes its peers' connections on.
