@@ -29,6 +29,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Where the node keeps task data (input shares, results).
     package var data: String
     package var roundTimeoutSeconds: Double = 30
+    /// How long a computing party in a session may send nothing at all, not even a heartbeat, before the session
+    /// fails (default 5 s; `Specs/wire-protocol.md`).
+    package var silenceLimitSeconds: Double? = nil
     package var logLevel: String = "info"
     /// How often the node enforces deadlines and retention (default 1 s).
     package var deadlineCheckSeconds: Double? = nil
@@ -39,6 +42,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// (the node does not start otherwise). A certificate they revoke is refused; a CRL past its nextUpdate makes
     /// every chain it covers fail. The node re-reads the files when they change, so a fresh CRL needs no restart.
     package var crls: [String]? = nil
+    /// How often the node asks the other computing parties how its live tasks stand, to follow a halt or an abort it
+    /// missed while down (default 30 s; also once at start-up).
+    package var reconcileSeconds: Double? = nil
     /// How often the node looks for changed CRL files (default 10 s).
     package var crlCheckSeconds: Double? = nil
     /// How long a connection may take to complete its TLS handshake (default 10 s), on the API and the MPC port.

@@ -97,10 +97,13 @@ package enum TaskLifecycle {
         case (.resultsReady, .outputsDelivered): return (.completed, [.system])
         case (.completed, .purged), (.halted, .purged), (.expired, .purged), (.aborted, .purged):
             return (.purged, [.system])
-        case (let live, .halt) where live.isLive: return (.halted, [.haltAuthority])
+        // A computing party reports a halt its peer missed while down (reconciliation): stopping is always safe.
+        case (let live, .halt) where live.isLive: return (.halted, [.haltAuthority, .computingParty])
         case (.signed, .expire), (.accepted, .expire), (.collectingInputs, .expire), (.computing, .expire):
             return (.expired, [.system])
         case (.computing, .abort): return (.aborted, [.computingParty, .system])
+        // The computation was aborted at the peers while this node was down, before it started computing.
+        case (.accepted, .abort), (.collectingInputs, .abort): return (.aborted, [.computingParty])
         default: return nil
         }
     }

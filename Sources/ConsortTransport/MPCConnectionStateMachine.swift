@@ -44,6 +44,8 @@ struct MPCConnectionStateMachine {
     private var fragments: [ByteBuffer] = []
     private var fragmentBytes = 0
     private var nextSequence: UInt64 = 0
+    /// When the peer last sent anything (any frame, heartbeats included).
+    private var lastHeard: NIODeadline = .distantPast
 
     /// A connection this party accepted (the peer must say who it is) or dialled to `party`.
     init(session: [UInt8], members: [MemberID], dialled party: Int? = nil) {
@@ -61,19 +63,24 @@ struct MPCConnectionStateMachine {
     }
 
     /// TLS is up. A dialled peer is now the party we meant to reach (its certificate was checked in the handshake).
-    mutating func handshakeCompleted() -> Action {
+    mutating func handshakeCompleted(now: NIODeadline = .now()) -> Action {
         guard case .dialling(let party) = self.state else { return .none }
         self.state = .established(party: party)
+        self.lastHeard = now
         return .register(party: party)
     }
 
     /// A frame from the peer, whose verified certificate names `verifiedMember`.
-    mutating func received(_ frame: MPCFrame.Parsed, verifiedMember: MemberID?) -> Action {
+    mutating func received(_ frame: MPCFrame.Parsed, verifiedMember: MemberID?, now: NIODeadline = .now()) -> Action {
         if case .closed = self.state { return .none }
         guard frame.session == self.session else {
             return self.fail(.protocolViolation, "a peer sent a frame of another MPC session")
         }
+        self.lastHeard = now
         switch (frame.kind, self.state) {
+        // Between the fragments of a message, too; one crossing our `end` on the wire is harmless.
+        case (.heartbeat, .established), (.heartbeat, .ended):
+            return .none
         case (.hello, .awaitingHello):
             var payload = frame.payload
             guard let index = payload.readInteger(as: UInt8.self), Int(index) < self.members.count,
@@ -139,6 +146,16 @@ struct MPCConnectionStateMachine {
             if let error = error as? MPCError { return self.fail(error) }
             return self.fail(.peerLost, "the connection to computing party \(party) failed: \(error)")
         }
+    }
+
+    /// A heartbeat interval has passed: a peer in the session that has sent nothing at all for longer than `silence`
+    /// has stopped (or is cut off), and the session fails now instead of at the round timeout.
+    mutating func tick(now: NIODeadline, silence: TimeAmount) -> Action {
+        guard case .established(let party) = self.state, now - self.lastHeard > silence else { return .none }
+        return self.fail(
+            .timedOut,
+            "computing party \(party) has sent nothing, not even a heartbeat, for \(Duration.nanoseconds(silence.nanoseconds))"
+        )
     }
 
     /// The connection closed. Only a peer that had ended the session may leave.

@@ -23,6 +23,9 @@ enum MPCFrame {
         case dataMore = 4
         /// The sender has finished the session: it sends nothing more.
         case end = 5
+        /// "Still here": sent every heartbeat interval until the sender ends the session, so a silent peer (stopped,
+        /// cut off) is noticed within seconds rather than at the round timeout. Outside the data sequence.
+        case heartbeat = 6
     }
 
     static let headerLength = 1 + 16 + 8
@@ -58,9 +61,17 @@ enum MPCFrame {
     }
 
     static func end(session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        Self.empty(.end, session: session, allocator: allocator)
+    }
+
+    static func heartbeat(session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        Self.empty(.heartbeat, session: session, allocator: allocator)
+    }
+
+    private static func empty(_ kind: Kind, session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 4 + headerLength)
         buffer.writeInteger(UInt32(headerLength))
-        buffer.writeInteger(Kind.end.rawValue)
+        buffer.writeInteger(kind.rawValue)
         buffer.writeBytes(session)
         buffer.writeInteger(UInt64(0))
         return buffer

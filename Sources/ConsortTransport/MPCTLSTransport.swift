@@ -38,6 +38,10 @@ package final class MPCTLSTransport: MPCTransport {
         package var authentication: TLSPeerAuthentication
         package var roundTimeout: Duration = .seconds(30)
         package var connectTimeout: Duration = .seconds(20)
+        /// How often each party tells its peers it is still there, and how long a peer may send nothing at all
+        /// before the session fails (`timedOut`): a stopped or cut-off party is noticed in seconds.
+        package var heartbeatInterval: Duration = .seconds(1)
+        package var silenceLimit: Duration = .seconds(5)
         /// Hears every connection this party refuses (a certificate outside the session), e.g. to audit it.
         package var onRejectedPeer: (@Sendable (String) -> Void)? = nil
         /// The node's listener for every session's incoming connections. Without one, the session listens on its
@@ -60,6 +64,8 @@ package final class MPCTLSTransport: MPCTransport {
     private let sendSequence: Mutex<[UInt64]>
     private let failure = Mutex<MPCError?>(nil)
     private let unflushedAborts = Mutex(0)
+    /// Set before this party sends `end`: from then on it sends no heartbeats (nothing may follow `end`).
+    private let ending = Atomic<Bool>(false)
     /// Peers that have sent `end`: they will send nothing more, and may close their connection.
     private let ended: PartyBarrier
 
@@ -274,6 +280,7 @@ package final class MPCTLSTransport: MPCTransport {
     package func finish() async throws {
         if let failure = self.failure.withLock({ $0 }) { throw failure }
         let channels = self.channels.withLock { Array($0.values) }
+        self.ending.store(true, ordering: .sequentiallyConsistent)
         do {
             for channel in channels {
                 try await channel.writeAndFlush(
@@ -332,6 +339,15 @@ package final class MPCTLSTransport: MPCTransport {
 
     fileprivate func peerEnded(_ party: Int) { self.ended.arrived(party) }
 
+    fileprivate var isEnding: Bool { self.ending.load(ordering: .sequentiallyConsistent) }
+
+    fileprivate var heartbeat: (session: [UInt8], interval: TimeAmount, silence: TimeAmount) {
+        (
+            self.configuration.session, TimeAmount(self.configuration.heartbeatInterval),
+            TimeAmount(self.configuration.silenceLimit)
+        )
+    }
+
     fileprivate func lost(_ error: MPCError) {
         self.abort(error)
     }
@@ -345,6 +361,7 @@ final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private let peerIdentity: TLSPeerAuthentication.PeerIdentity
     private let established: PartyBarrier
     private var machine: MPCConnectionStateMachine
+    private var heartbeats: RepeatedTask?
 
     init(
         transport: MPCTLSTransport, peerIdentity: TLSPeerAuthentication.PeerIdentity, established: PartyBarrier,
@@ -375,8 +392,23 @@ final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.heartbeats?.cancel()
         self.perform(self.machine.channelInactive(), context: context)
         context.fireChannelInactive()
+    }
+
+    /// Once the peer is known: every interval, a heartbeat to it (until this party ends the session) and a check
+    /// that it has not gone silent.
+    private func startHeartbeats(context: ChannelHandlerContext) {
+        let (session, interval, silence) = self.transport.heartbeat
+        self.heartbeats = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+            [transport = self.transport] _ in
+            if !transport.isEnding {
+                context.writeAndFlush(
+                    NIOAny(MPCFrame.heartbeat(session: session, allocator: context.channel.allocator)), promise: nil)
+            }
+            self.perform(self.machine.tick(now: .now(), silence: silence), context: context)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -395,11 +427,13 @@ final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             self.established.arrived(party)
+            self.startHeartbeats(context: context)
         case .deliver(let words, let party):
             self.transport.deliver(words, from: party)
         case .peerEnded(let party):
             self.transport.peerEnded(party)
         case .fail(let error):
+            self.heartbeats?.cancel()
             self.transport.lost(error)
             context.close(promise: nil)
         case .close:

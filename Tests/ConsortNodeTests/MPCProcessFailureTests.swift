@@ -106,6 +106,25 @@ struct MPCProcessFailureTests {
         }
     }
 
+    @Test("a frozen party is noticed by its missing heartbeats within seconds, long before a 30 s round timeout")
+    func frozenPeerHeartbeat() async throws {
+        let session = try Session(roundTimeout: 30)
+        try await session.waitUntilComputing()
+        let frozenAt = ContinuousClock.now
+        kill(session.processes[2].processIdentifier, SIGSTOP)
+        defer { kill(session.processes[2].processIdentifier, SIGKILL) }
+        for party in 0..<2 {
+            let exited = try await session.waitForExit(party, limit: .seconds(25))
+            let elapsed = ContinuousClock.now - frozenAt
+            #expect(exited != nil, "party \(party) still running 25 s after its peer froze")
+            // The 5 s silence limit, a heartbeat interval, the abort flush and slack for a loaded machine.
+            #expect(elapsed < .seconds(12), "party \(party) took \(elapsed)")
+            #expect(
+                session.output(party, "err").contains("[timedOut]")
+                    && session.output(party, "err").contains("not even a heartbeat"), "\(session.output(party, "err"))")
+        }
+    }
+
     @Test("a frozen party makes the others fail with timed out within the round timeout")
     func frozenPeer() async throws {
         let roundTimeout = 2.0

@@ -362,8 +362,13 @@ struct TaskSubmissionTests {
         // A pulled log cut after its last countersigned checkpoint is caught against the head each node signed when
         // the auditor pulled it.
         try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-cut")
+        let cCheckpoints = try String(contentsOfFile: "\(path)/logs/cp-c.checkpoints.jsonl", encoding: .utf8)
+            .split(separator: "\n").map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
+        let head = try #require(cCheckpoints.map(\.size).max())
+        let lastWitnessed = try #require(cCheckpoints.filter { !$0.witnesses.isEmpty }.map(\.size).max())
+        #expect(head > lastWitnessed)
         var cut = try String(contentsOfFile: "\(path)/logs-cut/cp-c.jsonl", encoding: .utf8).split(separator: "\n")
-        cut.removeLast(2)
+        cut = Array(cut.prefix(Int(head) - 1))  // still holds every countersigned checkpoint
         try (cut.joined(separator: "\n") + "\n").write(
             toFile: "\(path)/logs-cut/cp-c.jsonl", atomically: true, encoding: .utf8)
         let cutVerified = try Subprocess.run(
@@ -671,10 +676,18 @@ struct TaskSubmissionTests {
         "the compute deadline: a session still running when it passes is cancelled; the task expires on the nodes, no output"
     )
     func computeDeadline() async throws {
-        let deployment = try await Deployment()
+        let deployment = try await Deployment(started: [])
         let path = deployment.path
         // Inputs due in 12 s, the computation 4 s after that; cp-c freezes mid-session, so only the deadline ends it
-        // (the round timeout is 30 s).
+        // (the round timeout is 30 s, and the nodes wait 60 s for a silent peer's heartbeat here).
+        for (index, member) in deployment.computing.enumerated() {
+            var configuration = try NodeConfiguration.read("\(path)/\(member).json")
+            configuration.silenceLimitSeconds = 60
+            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
+            deployment.nodes.append(
+                try TestNodeProcess(configuration: "\(path)/\(member).json", port: deployment.ports[index]))
+        }
+        for node in deployment.nodes { try await node.waitUntilListening() }
         let text = TestSpecifications.householdIncome(
             query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
             deadlines: (12, 16, 86_400))

@@ -17,16 +17,18 @@ struct LifecycleTests {
         (.halted, .purged, [.system], .purged),
         (.expired, .purged, [.system], .purged),
         (.aborted, .purged, [.system], .purged),
-        (.signed, .halt, [.haltAuthority], .halted),
-        (.accepted, .halt, [.haltAuthority], .halted),
-        (.collectingInputs, .halt, [.haltAuthority], .halted),
-        (.computing, .halt, [.haltAuthority], .halted),
-        (.resultsReady, .halt, [.haltAuthority], .halted),
+        (.signed, .halt, [.haltAuthority, .computingParty], .halted),
+        (.accepted, .halt, [.haltAuthority, .computingParty], .halted),
+        (.collectingInputs, .halt, [.haltAuthority, .computingParty], .halted),
+        (.computing, .halt, [.haltAuthority, .computingParty], .halted),
+        (.resultsReady, .halt, [.haltAuthority, .computingParty], .halted),
         (.signed, .expire, [.system], .expired),
         (.accepted, .expire, [.system], .expired),
         (.collectingInputs, .expire, [.system], .expired),
         (.computing, .expire, [.system], .expired),
         (.computing, .abort, [.computingParty, .system], .aborted),
+        (.accepted, .abort, [.computingParty], .aborted),
+        (.collectingInputs, .abort, [.computingParty], .aborted),
     ]
 
     @Test("every (state, event, actor) triple: legal ones lead to the right state, all others are refused")

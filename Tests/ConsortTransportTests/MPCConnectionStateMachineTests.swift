@@ -119,6 +119,51 @@ struct MPCConnectionStateMachineTests {
         #expect(machine.channelInactive() == .none)
     }
 
+    @Test("heartbeats keep a quiet peer in the session, even between a message's frames; a silent one fails it")
+    func heartbeats() throws {
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        let silence = TimeAmount.seconds(5)
+        var machine = MPCConnectionStateMachine(session: Self.session, members: Self.members, dialled: 2)
+        #expect(machine.handshakeCompleted(now: start) == .register(party: 2))
+        let beat = try self.parse(MPCFrame.heartbeat(session: Self.session, allocator: self.allocator))
+        var sequence: UInt64 = 0
+        let words = (0..<UInt64(MPCFrame.wordsPerFrame + 1)).map { $0 }
+        let frames = try self.data(words, sequence: &sequence)
+        #expect(machine.received(frames[0], verifiedMember: Self.members[2], now: start + .seconds(1)) == .none)
+        // Heartbeats for a long quiet spell: each one resets the clock; none disturbs the message or the sequence.
+        for second in stride(from: 4, through: 40, by: 4) {
+            #expect(
+                machine.received(beat, verifiedMember: Self.members[2], now: start + .seconds(Int64(second))) == .none)
+            #expect(machine.tick(now: start + .seconds(Int64(second) + 3), silence: silence) == .none)
+        }
+        #expect(
+            machine.received(frames[1], verifiedMember: Self.members[2], now: start + .seconds(41))
+                == .deliver(words, from: 2))
+        // Then nothing at all: within the limit it is still in; past it the session fails, naming the party.
+        #expect(machine.tick(now: start + .seconds(46), silence: silence) == .none)
+        guard case .fail(let error) = machine.tick(now: start + .seconds(47), silence: silence) else {
+            Issue.record("a peer silent for 6 s is still in the session")
+            return
+        }
+        #expect(
+            error.code == .timedOut && error.message.contains("computing party 2")
+                && error.message.contains("heartbeat"))
+
+        // A peer that ended the session sends nothing more, and that is no silence; a heartbeat that crossed our
+        // `end` on the wire is harmless.
+        var ended = MPCConnectionStateMachine(session: Self.session, members: Self.members, dialled: 1)
+        _ = ended.handshakeCompleted(now: start)
+        #expect(
+            ended.received(
+                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)),
+                verifiedMember: Self.members[1], now: start) == .peerEnded(party: 1))
+        #expect(ended.received(beat, verifiedMember: Self.members[1], now: start + .seconds(1)) == .none)
+        #expect(ended.tick(now: start + .seconds(60), silence: silence) == .none)
+        // Before hello nothing is checked (the connect timeout governs set-up).
+        var fresh = self.accepted()
+        #expect(fresh.tick(now: start + .seconds(60), silence: silence) == .none)
+    }
+
     @Test("a peer's abort fails the session with its code, attributed to it")
     func abort() throws {
         var machine = self.accepted()

@@ -54,6 +54,10 @@ package struct NodeServer: Sendable {
         let checkpoints = NodeLoop.checkpoints(
             self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger
         )
+        let reconcile = NodeLoop(
+            name: "reconciliation", interval: .milliseconds(Int((configuration.reconcileSeconds ?? 30) * 1000)),
+            logger: self.logger
+        ) { [service = self.service] in try await service.reconcile() }
         let refresher = RevocationRefresher(
             node: self.node, log: self.log, system: self.service.system, logger: self.logger)
         let revocation = NodeLoop(
@@ -65,8 +69,8 @@ package struct NodeServer: Sendable {
             name: "refusal digest", interval: .seconds(1), logger: self.logger, pass: { digest.flush() },
             last: { digest.flush(force: true) })
         return [
-            self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, revocation,
-            refusals, application,
+            self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, reconcile,
+            revocation, refusals, application,
         ]
     }
 

@@ -306,6 +306,9 @@ extension TaskService {
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
+        if let silence = self.node.configuration.silenceLimitSeconds {
+            configuration.silenceLimit = .milliseconds(Int(silence * 1000))
+        }
         configuration.listener = self.mpc.listener
         let (audits, system) = (self.audits, self.system)
         configuration.onRejectedPeer = { reason in

@@ -1,4 +1,5 @@
 import ConsortAudit
+import ConsortClient
 import ConsortMPC
 import ConsortPKI
 import ConsortSpec
@@ -118,6 +119,65 @@ extension TaskService {
                 if try await self.advance(task, on: .purged, by: .system, from: [.completed]) != nil {
                     try await self.logState(task, .purged, because: "all task data deleted")
                 }
+            }
+        }
+    }
+
+    /// One reconciliation pass (docs/architecture.md §2): asks the other computing parties of each live task how it
+    /// stands there, and follows a halt reported by any of them, or an abort while this node has no results yet. A
+    /// node that was down when a task ended elsewhere would otherwise keep it live and keep its inputs. Peers that
+    /// cannot be reached are asked again next pass.
+    package func reconcile() async throws {
+        let live = try await self.tasks.records(in: [.accepted, .collectingInputs, .computing, .resultsReady])
+        guard !live.isEmpty else { return }
+        let client = NodeClient(
+            authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
+        for record in live {
+            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
+            let peers = cts.parties.computing.filter { $0 != self.node.member }.compactMap { id in
+                self.node.directory.member(id)?.endpoint.map { (id, $0) }
+            }
+            let reports = await withTaskGroup(of: (MemberID, TaskLifecycle.State)?.self) { group in
+                for (peer, endpoint) in peers {
+                    group.addTask {
+                        guard
+                            let response = try? await client.request(
+                                .get, "/v1/tasks/\(record.id)", to: endpoint, node: peer, timeout: .seconds(10)),
+                            response.status == 200,
+                            let status = try? TaskStatusResponse.decode(Array(response.body.utf8)),
+                            status.task == record.id
+                        else { return nil }
+                        return (peer, status.state)
+                    }
+                }
+                return await group.reduce(into: [(MemberID, TaskLifecycle.State)]()) {
+                    if let report = $1 { $0.append(report) }
+                }
+            }.sorted { $0.0 < $1.0 }
+            if let (peer, _) = reports.first(where: { $0.1 == .halted }) {
+                guard try await self.advance(record.id, on: .halt, by: .computingParty) != nil else { continue }
+                _ = try await self.log.append(
+                    try AuditDraft(
+                        actor: self.system, action: .taskHalted, taskID: record.id,
+                        details: [
+                            "reportedBy": .string(peer.rawValue),
+                            "reason": .string("\(peer) reports the task halted (this node missed the halt)"),
+                        ]))
+                self.computations.abort(record.id, MPCError(.cancelled, "task halted (reported by \(peer))"))
+                try await self.purge(record.id, .everything, because: "the task was halted")
+            } else if let (peer, _) = reports.first(where: { $0.1 == .aborted }),
+                try await self.advance(
+                    record.id, on: .abort, by: .computingParty, from: [.accepted, .collectingInputs, .computing]) != nil
+            {
+                _ = try await self.log.append(
+                    try AuditDraft(
+                        actor: self.system, action: .computeAborted, taskID: record.id,
+                        details: [
+                            "reportedBy": .string(peer.rawValue),
+                            "reason": .string("\(peer) reports the computation aborted (this node missed it)"),
+                        ]))
+                self.computations.abort(record.id, MPCError(.cancelled, "computation aborted (reported by \(peer))"))
+                try await self.purge(record.id, .inputs, because: "the computation was aborted")
             }
         }
     }

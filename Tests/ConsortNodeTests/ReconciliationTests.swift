@@ -1,0 +1,73 @@
+import ConsortAudit
+import ConsortNode
+import ConsortQuery
+import ConsortSpec
+import ConsortTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A node that was down when its task ended at the other computing parties learns it from them when it is back, and
+/// purges what the retention rule says.
+@Suite("Reconciliation with the other computing parties")
+struct ReconciliationTests {
+    static func waitFor(_ what: String, within seconds: Int = 60, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !(try await condition()) {
+            guard ContinuousClock.now < deadline else { throw TestEnvironment.Unavailable(description: what) }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    @Test("a node killed with inputs on disk, restarted after its peers aborted the task, aborts it and purges them")
+    func restartedAfterPeersAborted() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment()
+        let path = deployment.path
+        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let table = try #require(cts.table(named: "households"))
+        try DataSynth.csv(table: table, rows: 100, seed: 1).write(
+            toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        try DataSynth.csv(table: table, rows: 100, seed: 2).write(
+            toFile: "\(path)/south.csv", atomically: true, encoding: .utf8)
+        let north = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+            as: "north-uploader")
+        try #require(north.succeeded, "\(north.stdout) \(north.stderr)")
+        let cDirectory = "\(path)/cp-c/tasks/\(task)"
+        #expect(TaskSubmissionTests.Deployment.shareFiles(of: "nso-north", at: cDirectory).count == 1)
+
+        // cp-c dies; the last input reaches cp-a and cp-b, which start the computation and abort it without cp-c.
+        kill(deployment.nodes[2].process.processIdentifier, SIGKILL)
+        deployment.nodes[2].process.waitUntilExit()
+        let south = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
+            as: "south-uploader")
+        #expect(!south.succeeded && south.stdout.contains("cp-c"), "\(south.stdout) \(south.stderr)")
+        for member in ["cp-a", "cp-b"] {
+            try await Self.waitFor("\(member) did not abort the task without cp-c") {
+                try await deployment.audit(member).contains { $0.action == .computeAborted && $0.taskID == task }
+            }
+        }
+
+        // Back up, cp-c still holds the task live with nso-north's shares; its first reconciliation pass ends that.
+        let restarted = try TestNodeProcess(configuration: "\(path)/cp-c.json", port: deployment.ports[2])
+        deployment.nodes[2] = restarted
+        try await restarted.waitUntilListening()
+        try await Self.waitFor("cp-c did not follow its peers' abort") {
+            try await deployment.audit("cp-c").contains {
+                $0.action == .computeAborted && $0.taskID == task && $0.details.contains("reportedBy")
+            }
+        }
+        #expect(TaskSubmissionTests.Deployment.shareFiles(of: "nso-north", at: cDirectory).isEmpty)
+        let status = try deployment.run(["task", "status", task], as: "north-signer")
+        #expect(status.stdout.components(separatedBy: #""state":"aborted""#).count == 4, "\(status.stdout)")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let entries = try await deployment.audit("cp-c").filter { $0.taskID == task }
+        #expect(
+            entries.contains { $0.action == .dataPurged && $0.details.contains("aborted") },
+            "\(entries.map(\.action))")
+    }
+}
