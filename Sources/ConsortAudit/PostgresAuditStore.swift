@@ -2,6 +2,7 @@ import ConsortPKI
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// The production audit store on PostgreSQL (postgres-nio). Every value is a bound parameter. Appends take a
@@ -21,7 +22,7 @@ package final class PostgresAuditStore: AuditStore {
 
     package init(url: String, logger: Logger = Logger(label: "consort.audit.postgres")) throws {
         let address = try PostgresAddress(url)
-        let configuration = address.configuration
+        let configuration = try address.configuration
         self.logger = logger
         self.description = address.redacted
         self.writer = PostgresLane(
@@ -220,13 +221,28 @@ package final class PostgresAuditStore: AuditStore {
     }
 }
 
-/// A parsed `postgres://user[:password]@host[:port]/database` address.
+/// A parsed `postgres://user[:password]@host[:port]/database[?sslmode=MODE[&sslrootcert=FILE]]` address.
 package struct PostgresAddress: Sendable, Hashable {
+    /// libpq's `sslmode` values that Consort honours. `prefer` and `allow` (TLS only if the server offers it) are
+    /// refused: a node either needs TLS to its database or it does not.
+    package enum TLSMode: String, Sendable, Hashable {
+        /// No TLS: the database is on a trusted network (the default).
+        case disable
+        /// TLS, without checking the server's certificate.
+        case require
+        /// TLS; the server's certificate must chain to `sslrootcert` (or the system's roots).
+        case verifyCA = "verify-ca"
+        /// As verify-ca, and the certificate must name the host.
+        case verifyFull = "verify-full"
+    }
+
     package var user: String
     package var password: String?
     package var host: String
     package var port: Int
     package var database: String
+    package var tls: TLSMode
+    package var rootCertificates: String?
 
     package init(_ text: String) throws {
         guard let components = URLComponents(string: text),
@@ -247,16 +263,58 @@ package struct PostgresAddress: Sendable, Hashable {
         self.host = host
         self.port = components.port ?? 5432
         self.database = database
+        self.tls = .disable
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                    throw AuditError(
+                        .invalidAddress,
+                        "sslmode=\(item.value ?? "") is not supported: use disable, require, verify-ca or verify-full")
+                }
+                self.tls = mode
+            case "sslrootcert":
+                guard let file = item.value, !file.isEmpty else {
+                    throw AuditError(.invalidAddress, "sslrootcert needs a file of PEM certificates")
+                }
+                self.rootCertificates = file
+            default:
+                throw AuditError(
+                    .invalidAddress,
+                    "'\(Self.redact(text))' has the parameter '\(item.name)': only sslmode and sslrootcert are understood"
+                )
+            }
+        }
+        if self.rootCertificates != nil, ![.verifyCA, .verifyFull].contains(self.tls) {
+            throw AuditError(.invalidAddress, "sslrootcert is used only with sslmode=verify-ca or verify-full")
+        }
     }
 
-    /// postgres-nio's connection settings for this address (no TLS: the database is reached on a trusted network).
+    /// postgres-nio's connection settings for this address, with TLS as `sslmode` says.
     package var configuration: PostgresConnection.Configuration {
-        var configuration = PostgresConnection.Configuration(
-            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
-            tls: .disable
-        )
-        configuration.options.connectTimeout = .seconds(5)
-        return configuration
+        get throws {
+            let tls: PostgresConnection.Configuration.TLS
+            switch self.tls {
+            case .disable:
+                tls = .disable
+            case .require, .verifyCA, .verifyFull:
+                var settings = TLSConfiguration.makeClientConfiguration()
+                settings.certificateVerification =
+                    self.tls == .require ? .none : self.tls == .verifyCA ? .noHostnameVerification : .fullVerification
+                if let file = self.rootCertificates { settings.trustRoots = .file(file) }
+                do { tls = .require(try NIOSSLContext(configuration: settings)) } catch {
+                    throw AuditError(
+                        .invalidAddress,
+                        "cannot set up TLS to PostgreSQL at \(self.host):\(self.port) (sslmode=\(self.tls.rawValue)): \(error)"
+                    )
+                }
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: self.host, port: self.port, username: self.user, password: self.password,
+                database: self.database, tls: tls)
+            configuration.options.connectTimeout = .seconds(5)
+            return configuration
+        }
     }
 
     /// The address without its password, for messages and logs.

@@ -41,6 +41,8 @@ package enum InternalRole: String, CaseIterable, Hashable, Comparable, Sendable,
     case analyst
     /// Administers the member's node and reads audit logs.
     case admin
+    /// Pulls and verifies the nodes' audit logs (a user of an auditor member).
+    case auditor
 
     package init(parsing text: String) throws {
         guard let role = InternalRole(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {

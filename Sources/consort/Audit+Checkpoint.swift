@@ -13,7 +13,8 @@ extension Audit {
                 truncation or rewrite of the log then fails verification against it.
 
                 Example:
-                  consort audit checkpoint --store sqlite:cp-a/audit.db --identity cp-a/node --out cp-a.checkpoint.json
+                  consort audit checkpoint --store sqlite:cp-a/data/audit.db \\
+                    --identity cp-a/node --out cp-a.checkpoint.json
                 """
         )
 
@@ -26,10 +27,13 @@ extension Audit {
         var out: String?
 
         func run() async throws {
-            let address = try AuditStores.Address(store)
+            let address = try Files.existingStore(store)
             let signer = try identity.load()
             let checkpoint = try await AuditStores.with(address) { store in
-                try await AuditLog(store: store, identity: signer).checkpoint()
+                guard try await store.head().size > 0 else {
+                    throw CommandFailure("the store '\(address)' holds no audit log: is it the node's store?")
+                }
+                return try await AuditLog(store: store, identity: signer).checkpoint()
             }
             if let out {
                 try PEMFiles.write(JSONWriter.string(checkpoint.json) + "\n", to: out)

@@ -8,7 +8,8 @@ extension Audit {
             abstract: "Write a node's audit log as JSON Lines, one entry per line.",
             discussion: """
                 Example:
-                  consort audit export --store postgres://consort@db.cp-a.example:5432/consort --out cp-a.jsonl
+                  consort audit export \\
+                    --store postgres://consort@db.cp-a.example:5432/consort --out cp-a.jsonl
                 """
         )
 
@@ -19,7 +20,7 @@ extension Audit {
         var out: String
 
         func run() async throws {
-            let address = try AuditStores.Address(store)
+            let address = try Files.existingStore(store)
             let entries = try await AuditStores.with(address) { store in try await store.allEntries() }
             try AuditExport.write(entries, to: out)
             print("exported \(entries.count) entries from \(address) to \(out)")

@@ -12,7 +12,8 @@ extension Audit {
                 presented, verified in the handshake).
 
                 Example:
-                  consort audit pull --out logs --identity auditor/alice --directory directory.json --root op/operator.pem
+                  consort audit pull --out logs --identity auditor/alice \\
+                    --directory directory.json --root op/operator.pem
                   consort audit verify --dir logs --root op/operator.pem
                 """
         )

@@ -19,8 +19,10 @@ extension Audit {
 
                 Examples:
                   consort audit verify --dir logs --root op/operator.pem
-                  consort audit verify --store sqlite:cp-a/audit.db --cert cp-a/node.pem --root op/operator.pem
-                  consort audit verify --file cp-a.jsonl --cert cp-a/node.pem --root op/operator.pem --checkpoint cp-a.checkpoint.json
+                  consort audit verify --store sqlite:cp-a/data/audit.db \\
+                    --cert cp-a/node.pem --root op/operator.pem
+                  consort audit verify --file cp-a.jsonl --cert cp-a/node.pem \\
+                    --root op/operator.pem --checkpoint cp-a.checkpoint.json
                 """
         )
 
@@ -55,7 +57,7 @@ extension Audit {
             var checkpoints = try checkpoint.map(AuditCheckpoint.read)
             switch (store, file) {
             case (let address?, nil):
-                let (stored, storedCheckpoints) = try await AuditStores.with(try AuditStores.Address(address)) {
+                let (stored, storedCheckpoints) = try await AuditStores.with(try Files.existingStore(address)) {
                     store in
                     (try await store.allEntries(), try await store.checkpoints(of: nil))
                 }

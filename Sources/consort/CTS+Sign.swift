@@ -11,10 +11,13 @@ extension CTS {
             discussion: """
                 FILE is a plain CTS (a new JWS is created over its exact bytes) or an already signed one (the signature
                 is appended; the payload is never changed). The CTS must be valid and the signer's member a party.
+                Each party after the first signs the signed file: --out never replaces a file that holds signatures
+                (or anything else) unless it is FILE itself.
 
                 Examples:
                   consort cts sign task.json --identity north/alice --out task.signed.json
-                  consort cts sign task.signed.json --key south/bob.key --cert south/bob.pem --out task.signed.json
+                  consort cts sign task.signed.json --identity south/bob \\
+                    --out task.signed.json
                 """
         )
 
@@ -45,6 +48,7 @@ extension CTS {
                     throw ValidationError("member \(member) has already signed this CTS")
                 }
             }
+            try CTS.refuseToDropSignatures(in: out, signing: file, payload: document.payload)
             try jws.sign(as: signer, member: member)
             try PEMFiles.write(String(decoding: jws.serialized(), as: UTF8.self), to: out)
             print(
@@ -55,10 +59,29 @@ extension CTS {
                     (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
                 })
             let missing = cts.parties.requiredSigners.filter { !signed.contains($0.rawValue) }
+            if !missing.isEmpty { print("the next party signs \(out): consort cts sign \(out) … --out \(out)") }
             print(
                 missing.isEmpty
                     ? "every required party has signed"
                     : "still to sign: \(missing.map(\.rawValue).joined(separator: ", "))")
         }
+    }
+
+    /// `out` may be written only if it is FILE itself or does not exist: a signed CTS there would lose its signatures
+    /// (each party signing the plain CTS in turn into the same file kept only the last signature).
+    static func refuseToDropSignatures(in out: String, signing file: String, payload: [UInt8]) throws {
+        let resolved = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        guard resolved(out) != resolved(file), FileManager.default.fileExists(atPath: out) else { return }
+        if let existing = try? SpecificationDocument.read(out), let jws = existing.jws, existing.payload == payload {
+            let members = jws.signatures.compactMap {
+                (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
+            }
+            throw CommandFailure(
+                "'\(out)' already holds this CTS signed by \(members.joined(separator: ", ")): signing '\(file)' into it would drop those signatures. Sign that file instead: consort cts sign \(out) … --out \(out)"
+            )
+        }
+        throw CommandFailure(
+            "'\(out)' already exists and is not this CTS signed: choose another --out, or move it away")
     }
 }

@@ -13,7 +13,8 @@ extension CTS {
                 every input, output and computing party has signed).
 
                 Example:
-                  consort cts verify task.signed.json --root op/operator.pem --crl op/operator.crl --require-complete
+                  consort cts verify task.signed.json --root op/operator.pem \\
+                    --crl op/operator.crl --require-complete
                 """
         )
 

@@ -246,7 +246,7 @@ struct Demo: AsyncParsableCommand {
 
         // 7. The auditor pulls every node's audit trail over mutual TLS and verifies each chain and their agreement.
         print("\nthe auditor pulls every node's audit log:")
-        let auditor = try client(try user("auditor", "inspector", [.analyst]))
+        let auditor = try client(try user("auditor", "inspector", [.auditor]))
         guard await auditor.pullAudit(into: "\(root)/audit", report: { print($0) }) == 0 else {
             throw CommandFailure("the audit logs could not all be pulled")
         }

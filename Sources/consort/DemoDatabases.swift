@@ -49,7 +49,7 @@ struct DemoDatabases {
         let logger = Logger(label: "consort.demo.postgres")
         do {
             let connection = try await PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: address.configuration,
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try address.configuration,
                 id: 1, logger: logger)
             do {
                 try await body(connection, logger)

@@ -22,7 +22,8 @@ struct InputCommand: AsyncParsableCommand {
                 status 0 only when every computing party holds the batch.
 
                 Example:
-                  consort input upload --task 3f2a… --table households --csv north.csv --identity north/uploader
+                  consort input upload --task 3f2a… --table households --csv north.csv \\
+                    --identity north/uploader
                     --directory directory.json --root op/operator.pem
                 """
         )
@@ -94,7 +95,8 @@ struct OutputCommand: AsyncParsableCommand {
                 "Collect the result shares from every computing party, check they fit together, and reconstruct the result.",
             discussion: """
                 Example:
-                  consort output fetch --task 3f2a… --identity eurostat/analyst --directory directory.json --root op/operator.pem
+                  consort output fetch --task 3f2a… --identity eurostat/analyst \\
+                    --directory directory.json --root op/operator.pem
                 """
         )
 

@@ -21,8 +21,9 @@ struct Node: AsyncParsableCommand {
                 verify under the root and list the member.
 
                 Example:
-                  consort node init --member cp-a --identity cp-a/node --root op/operator.pem --directory directory.json \\
-                      --listen 127.0.0.1:7443 --out cp-a/node.json
+                  consort node init --member cp-a --identity cp-a/node \\
+                    --root op/operator.pem --directory directory.json \\
+                    --listen 127.0.0.1:7443 --out cp-a/node.json
                 """
         )
 
@@ -37,9 +38,10 @@ struct Node: AsyncParsableCommand {
         @Option(help: "A CRL file (PEM) to enforce: the operator's and each member's (repeatable).") var crl: [String] =
             []
         @Option(help: "Where to write the configuration.") var out: String
+        @Flag(help: "Replace an existing configuration file at --out.") var force = false
 
         func run() async throws {
-            try Files.refuseToOverwrite(out)
+            if !force { try Files.refuseToOverwrite(out, hint: "or give --force to replace it") }
             let cwd = FileManager.default.currentDirectoryPath
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : "\(cwd)/\(path)" }
             let outDirectory = URL(fileURLWithPath: absolute(out)).deletingLastPathComponent().path
@@ -59,7 +61,10 @@ struct Node: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(configuration).write(to: URL(fileURLWithPath: out))
-            print("wrote \(out): node of \(member), listening on \(listen), audit store \(configuration.store)")
+            // The store address may carry the database password: it is in the file (mode 0600), never on the screen.
+            let store = (try? PostgresAddress(configuration.store).redacted) ?? configuration.store
+            try Files.restrictToOwner(out)
+            print("wrote \(out): node of \(member), listening on \(listen), audit store \(store)")
         }
     }
 

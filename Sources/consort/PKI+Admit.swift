@@ -11,7 +11,8 @@ extension PKI {
                 Check the member id and organisation printed below against what the member told you out of band.
 
                 Example:
-                  consort pki admit --operator op --csr north/member.csr --roles input,output --out north/member.pem
+                  consort pki admit --operator op --csr north/member.csr \\
+                    --roles input,output --out north/member.pem
                 """
         )
 

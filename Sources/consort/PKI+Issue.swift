@@ -12,8 +12,10 @@ extension PKI {
                 consort://<member>/node; a user certificate consort://<member>/user/<NAME> with its internal role.
 
                 Examples:
-                  consort pki issue --ca north --kind node --name node --dns node.north.example --ip 127.0.0.1 --out north
-                  consort pki issue --ca north --kind user --name alice --role signer --out north
+                  consort pki issue --ca north --kind node --name node \\
+                    --dns node.north.example --ip 127.0.0.1 --out north
+                  consort pki issue --ca north --kind user --name alice --role signer \\
+                    --out north
                 """
         )
 

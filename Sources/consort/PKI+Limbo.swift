@@ -11,7 +11,8 @@ extension PKI {
                 Writes results in x509-limbo's result format and prints how many agree with the expected results.
 
                 Example:
-                  consort pki limbo Tests/Fixtures/x509-limbo/limbo.json --results limbo-results.json
+                  consort pki limbo Tests/Fixtures/x509-limbo/limbo.json \\
+                    --results limbo-results.json
                 """
         )
 

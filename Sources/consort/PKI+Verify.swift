@@ -12,9 +12,11 @@ extension PKI {
                 key usage, extended key usage, the CRLs given, and the Consort identity rules. Exit status 0 if valid.
 
                 Examples:
-                  consort pki verify --root op/operator.pem --cert cp-a/node.pem --usage server
-                  consort pki verify --root op/operator.pem --cert north/alice.pem --usage signer \\
-                      --crl op/operator.crl --crl north/member.crl --require-crl
+                  consort pki verify --root op/operator.pem --cert cp-a/node.pem \\
+                    --usage server
+                  consort pki verify --root op/operator.pem --cert north/alice.pem \\
+                    --usage signer --crl op/operator.crl --crl north/member.crl \\
+                    --require-crl
                 """
         )
 

@@ -11,10 +11,14 @@ struct PKI: AsyncParsableCommand {
             A whole consortium from scratch:
               consort pki init-operator --name "Statistics Consortium" --out op
               consort pki request --member nso-north --name "Statistics North" --out north
-              consort pki admit --operator op --csr north/member.csr --roles input --out north/member.pem
-              consort pki issue --ca north --kind node --name node --dns node.north.example --out north
-              consort pki issue --ca north --kind user --name alice --role signer --out north
-              consort pki verify --root op/operator.pem --cert north/alice.pem --usage signer
+              consort pki admit --operator op --csr north/member.csr --roles input \\
+                --out north/member.pem
+              consort pki issue --ca north --kind node --name node \\
+                --dns node.north.example --out north
+              consort pki issue --ca north --kind user --name alice --role signer \\
+                --out north
+              consort pki verify --root op/operator.pem --cert north/alice.pem \\
+                --usage signer
             """,
         subcommands: [
             InitOperator.self, Request.self, Admit.self, Issue.self, Revoke.self, CRL.self, Verify.self, Limbo.self,

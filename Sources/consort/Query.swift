@@ -64,8 +64,10 @@ struct Query: AsyncParsableCommand {
                 runs if a row is invalid.
 
                 Example:
-                  consort data synth --cts Specs/examples/household-income.json --table households --rows 1000 --out hh.csv
-                  consort query run --cts Specs/examples/household-income.json --input households=hh.csv --engine mpc --timings
+                  consort data synth --cts Specs/examples/household-income.json \\
+                    --table households --rows 1000 --out hh.csv
+                  consort query run --cts Specs/examples/household-income.json \\
+                    --input households=hh.csv --engine mpc --timings
                 """
         )
 
@@ -101,8 +103,9 @@ struct Query: AsyncParsableCommand {
                 guard table == plan.table.name else {
                     throw ValidationError("--input \(item): the query reads table '\(plan.table.name)', not '\(table)'")
                 }
+                // A bad file is no bad usage: the error names the file, line and column, without the usage text.
                 do { parts.append(try CSVTable.read(path, table: plan.table)) } catch let error as QueryError {
-                    throw ValidationError("\(error)")
+                    throw CommandFailure("\(error)")
                 }
             }
             guard !parts.isEmpty else {
@@ -111,7 +114,7 @@ struct Query: AsyncParsableCommand {
             }
             let data = TableData.union(parts)
             guard data.rows <= plan.table.maxRows else {
-                throw ValidationError(
+                throw CommandFailure(
                     "the inputs have \(data.rows) rows together; table '\(plan.table.name)' allows at most \(plan.table.maxRows)"
                 )
             }
@@ -137,7 +140,7 @@ struct Query: AsyncParsableCommand {
                     }
                 }
             } catch let error as QueryError {
-                throw ValidationError("\(error)")
+                throw CommandFailure("\(error)")
             }
             switch format {
             case .table: print(result.table())
@@ -162,7 +165,8 @@ struct DataCommand: AsyncParsableCommand {
             abstract: "Write synthetic rows that satisfy a CTS table's data model to a CSV file.",
             discussion: """
                 Example:
-                  consort data synth --cts Specs/examples/household-income.json --table households --rows 100000 --out hh.csv --seed 7
+                  consort data synth --cts Specs/examples/household-income.json \\
+                    --table households --rows 100000 --out hh.csv --seed 7
                 """
         )
 

@@ -62,9 +62,31 @@ struct ClientOptions: ParsableArguments {
 }
 
 /// Prints every node's answer, one line each; fails (exit 1) if any node did not accept.
-func report<Value>(_ answers: [NodeAnswer<Value>]) throws {
-    for answer in answers { print(answer.line) }
+/// One line per node: `  cp-a: STATE` from its answer, or why it gave none (`refused (409): …`, unreachable).
+/// Exits 1 unless every node answered.
+func report<Value>(_ answers: [NodeAnswer<Value>], state: (Value, NodeAnswer<Value>) -> String) throws {
+    for answer in answers {
+        print("  \(answer.member): \(answer.value.map { state($0, answer) } ?? answer.refusal)")
+    }
     if answers.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
+}
+
+/// A task id given as `--task ID` (like upload and fetch) or, as before, as the first argument.
+struct TaskSelection: ParsableArguments {
+    @Option(help: ArgumentHelp("The task id (SHA-256 of the signed CTS).", valueName: "id")) var task: String?
+    @Argument(help: ArgumentHelp("The task id, as an argument (same as --task).", visibility: .hidden))
+    var positional: String?
+
+    var id: String { self.task ?? self.positional ?? "" }
+
+    func validate() throws {
+        switch (self.task, self.positional) {
+        case (nil, nil): throw ValidationError("which task? give --task ID")
+        case (let option?, let argument?) where option != argument:
+            throw ValidationError("two different tasks given: --task \(option) and \(argument)")
+        default: break
+        }
+    }
 }
 
 struct TaskCommand: AsyncParsableCommand {
@@ -79,7 +101,8 @@ struct TaskCommand: AsyncParsableCommand {
             abstract: "Submit a signed CTS to each of its computing parties; prints the task id.",
             discussion: """
                 Example:
-                  consort task submit household.signed.json --identity north/alice --directory directory.json --root op/operator.pem
+                  consort task submit household.signed.json --identity north/alice \\
+                    --directory directory.json --root op/operator.pem
                 """
         )
 
@@ -90,9 +113,20 @@ struct TaskCommand: AsyncParsableCommand {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
             let client = try self.client.client()
             let (task, answers) = try await client.submit(bytes)
-            for answer in answers { print(answer.line) }
-            print("task \(task)")
-            if answers.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
+            for answer in answers {
+                let line =
+                    answer.value.map { "\($0.state.rawValue)\(answer.status == 200 ? " (submitted before)" : "")" }
+                    ?? answer.refusal
+                print("  \(answer.member): \(line)")
+            }
+            let refused = answers.filter { !$0.succeeded }.map(\.member.rawValue)
+            guard refused.isEmpty else {
+                print(
+                    "task \(task) was not accepted by \(refused.joined(separator: ", "))"
+                        + (refused.count == answers.count ? ": no computing party holds it" : ""))
+                throw ExitCode(1)
+            }
+            print("task \(task) accepted by every computing party")
         }
     }
 
@@ -103,16 +137,19 @@ struct TaskCommand: AsyncParsableCommand {
                 The computing parties stop the task, delete its data and never release its output.
 
                 Example:
-                  consort task halt 3f2a… --reason "wrong survey year" --identity north/signer --directory directory.json --root op/operator.pem
+                  consort task halt --task 3f2a… --reason "wrong survey year" \\
+                    --identity north/signer --directory directory.json --root op/operator.pem
                 """
         )
 
-        @Argument(help: "The task id.") var task: String
+        @OptionGroup var task: TaskSelection
         @Option(help: "Why (recorded in every node's audit log).") var reason: String
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            try report(try await client.client().halt(task: task, reason: reason))
+            try report(try await client.client().halt(task: task.id, reason: reason)) { halted, _ in
+                halted.state.rawValue
+            }
         }
     }
 
@@ -162,22 +199,25 @@ struct TaskCommand: AsyncParsableCommand {
             abstract: "A task's state at each node that runs one.",
             discussion: """
                 Example:
-                  consort task status 3f2a… --identity north/alice --directory directory.json --root op/operator.pem
+                  consort task status --task 3f2a… --identity north/alice \\
+                    --directory directory.json --root op/operator.pem
                 """
         )
 
-        @Argument(help: "The task id (SHA-256 of the CTS).") var task: String
+        @OptionGroup var task: TaskSelection
         @Option(
             help: ArgumentHelp("Ask only this member's node (repeatable); by default every node.", valueName: "member"))
         var node: [String] = []
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            do { try report(try await client.client().status(task: task, only: Set(node))) } catch let error
+            let answers: [NodeAnswer<TaskStatusResponse>]
+            do { answers = try await client.client().status(task: task.id, only: Set(node)) } catch let error
                 as ClientError
             {
                 throw ValidationError(error.message)
             }
+            try report(answers) { status, _ in status.state.rawValue }
         }
     }
 }

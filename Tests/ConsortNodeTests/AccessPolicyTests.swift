@@ -68,7 +68,10 @@ struct AccessPolicyTests {
         #expect(
             self.refusal(.outputFetch, try await self.user("nso-south", [.analyst]))?.contains("not an output party")
                 == true)
-        #expect(self.refusal(.auditRead, try await self.user("auditor", [.analyst])) == nil)
+        #expect(self.refusal(.auditRead, try await self.user("auditor", [.auditor])) == nil)
+        #expect(
+            self.refusal(.auditRead, try await self.user("auditor", [.analyst]))?.contains("role auditor or admin")
+                == true)
         #expect(
             self.refusal(.auditRead, try await self.user("eurostat", [.admin]))?.contains("auditor members") == true)
         #expect(self.refusal(.metrics, try await self.user("cp-a", [.admin])) == nil)

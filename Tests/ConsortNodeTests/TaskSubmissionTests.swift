@@ -159,14 +159,19 @@ struct TaskSubmissionTests {
 
         let submitted = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(submitted.succeeded, "\(submitted.stdout) \(submitted.stderr)")
-        #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(submitted.stdout)")
+        #expect(submitted.stdout.components(separatedBy: ": accepted").count == 4, "\(submitted.stdout)")
         #expect(submitted.stdout.contains("task \(complete.taskID)"))
         let again = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(
-            again.succeeded && again.stdout.components(separatedBy: ": 200 ").count == 4,
+            again.succeeded && again.stdout.components(separatedBy: "accepted (submitted before)").count == 4,
             "a resubmission is not idempotent: \(again.stdout)")
 
-        let status = try deployment.run(["task", "status", complete.taskID], as: "alice")
+        let status = try deployment.run(["task", "status", "--task", complete.taskID], as: "alice")
+        // The task as an argument, as before, says the same; two different ones are refused.
+        let positional = try deployment.run(["task", "status", complete.taskID], as: "alice")
+        #expect(positional.stdout == status.stdout, "\(positional.stdout) \(positional.stderr)")
+        let both = try deployment.run(["task", "status", "--task", complete.taskID, incomplete.taskID], as: "alice")
+        #expect(!both.succeeded && both.stderr.contains("two different tasks"), "\(both.stderr)")
         // The same from a profile file (relative paths), and from environment variables; a flag overrides both.
         try #"{"identity": "alice", "directory": "directory.json", "root": "root.pem"}"#.write(
             toFile: "\(path)/profile.json", atomically: true, encoding: .utf8)
@@ -190,12 +195,18 @@ struct TaskSubmissionTests {
         #expect(
             list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID),
             "\(list.stdout)")
-        #expect(status.stdout.components(separatedBy: #""state":"accepted""#).count == 4, "\(status.stdout)")
+        #expect(status.stdout.components(separatedBy: ": accepted").count == 4, "\(status.stdout)")
 
         let refused = try deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
         #expect(!refused.succeeded)
         #expect(
             refused.stdout.components(separatedBy: "missing signatures of eurostat").count == 4, "\(refused.stdout)")
+        // Refused everywhere: said so, with no line that reads as if the task were in.
+        #expect(
+            refused.stdout.contains(
+                "task \(incomplete.taskID) was not accepted by cp-a, cp-b, cp-c: no computing party holds it")
+                && !refused.stdout.contains("accepted by every"), "\(refused.stdout)")
+        #expect(submitted.stdout.contains("task \(complete.taskID) accepted by every computing party"))
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
@@ -314,7 +325,7 @@ struct TaskSubmissionTests {
         // The auditor pulls every node's log and verifies chains, signatures and the nodes' agreement; others may not pull.
         // Each node checkpoints its log (at most once a second here) and the other two countersign; wait until every
         // node has a checkpoint with both countersignatures.
-        try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(
+        try deployment.consortium.user("auditor", name: "inspector", roles: [.auditor]).write(
             directory: path, name: "inspector")
         var verified: Subprocess.Output
         let witnessed = ContinuousClock.now + .seconds(20)
@@ -578,7 +589,7 @@ struct TaskSubmissionTests {
         }
         // Kill cp-c as soon as it reports computing.
         let computingDeadline = ContinuousClock.now + .seconds(30)
-        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(#""state":"computing""#) {
+        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
             guard ContinuousClock.now < computingDeadline else { Issue.record("the computation never started"); return }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -588,11 +599,11 @@ struct TaskSubmissionTests {
         while ContinuousClock.now - killedAt < .seconds(30) {
             let output = try deployment.run(["task", "status", task], as: "analyst")
             status = output.stdout + output.stderr
-            if status.components(separatedBy: #""state":"aborted""#).count == 3 { break }
+            if status.components(separatedBy: ": aborted").count == 3 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let elapsed = ContinuousClock.now - killedAt
-        #expect(status.components(separatedBy: #""state":"aborted""#).count == 3, "after \(elapsed): \(status)")
+        #expect(status.components(separatedBy: ": aborted").count == 3, "after \(elapsed): \(status)")
         #expect(elapsed < .seconds(30))
         let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "an aborted task released output: \(fetched.stdout)")
@@ -627,7 +638,7 @@ struct TaskSubmissionTests {
                 directory: path, name: "\(office)-uploader")
         }
         let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
-        #expect(submitted.stdout.components(separatedBy: #""state":"accepted""#).count == 3, "\(submitted.stdout)")
+        #expect(submitted.stdout.components(separatedBy: ": accepted").count == 3, "\(submitted.stdout)")
         let task = signed.taskID
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
         for (office, seed) in [("north", UInt64(9)), ("south", 10)] {
@@ -700,7 +711,7 @@ struct TaskSubmissionTests {
                 as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
-        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(#""state":"computing""#) {
+        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
             guard Date() < cts.deadlines.compute else { Issue.record("the computation never started"); return }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -713,10 +724,10 @@ struct TaskSubmissionTests {
             let output = try deployment.run(
                 ["task", "status", task, "--node", "cp-a", "--node", "cp-b"], as: "analyst")
             status = output.stdout
-            if status.components(separatedBy: #""state":"expired""#).count == 3 { break }
+            if status.components(separatedBy: ": expired").count == 3 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(status.components(separatedBy: #""state":"expired""#).count == 3, "\(status)")
+        #expect(status.components(separatedBy: ": expired").count == 3, "\(status)")
         // The client gives up on the stopped node within its deadline instead of hanging.
         let stalled = try deployment.run(["task", "status", task, "--node", "cp-c"], as: "analyst")
         #expect(!stalled.succeeded && stalled.stdout.contains("did not answer within"), "\(stalled.stdout)")
@@ -787,10 +798,10 @@ struct TaskSubmissionTests {
         let halted = try deployment.run(
             ["task", "halt", task, "--reason", "wrong survey year"], as: "nso-south-signer")
         #expect(
-            halted.succeeded && halted.stdout.components(separatedBy: #""state":"halted""#).count == 4,
+            halted.succeeded && halted.stdout.components(separatedBy: ": halted").count == 4,
             "\(halted.stdout) \(halted.stderr)")
         let status = try deployment.run(["task", "status", task], as: "analyst")
-        #expect(status.stdout.components(separatedBy: #""state":"halted""#).count == 4, "\(status.stdout)")
+        #expect(status.stdout.components(separatedBy: ": halted").count == 4, "\(status.stdout)")
         let output = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!output.succeeded)
         let again = try deployment.run(["task", "halt", task, "--reason", "twice"], as: "nso-south-signer")
@@ -852,11 +863,11 @@ struct TaskSubmissionTests {
         // The watcher (one pass a second) expires the task everywhere.
         let until = ContinuousClock.now + .seconds(10)
         var status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
-        while status.components(separatedBy: #""state":"expired""#).count < 4, ContinuousClock.now < until {
+        while status.components(separatedBy: ": expired").count < 4, ContinuousClock.now < until {
             try await Task.sleep(for: .milliseconds(200))
             status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
         }
-        #expect(status.components(separatedBy: #""state":"expired""#).count == 4, "\(status)")
+        #expect(status.components(separatedBy: ": expired").count == 4, "\(status)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
             #expect(
@@ -907,7 +918,7 @@ struct TaskSubmissionTests {
         try #require(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
         #expect(
             try deployment.run(["task", "status", task], as: "analyst").stdout.components(
-                separatedBy: #""state":"completed""#
+                separatedBy: ": completed"
             ).count == 4)
         #expect(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
 
@@ -915,7 +926,7 @@ struct TaskSubmissionTests {
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let until = ContinuousClock.now + .seconds(10)
         while try deployment.run(["task", "status", task], as: "analyst").stdout.components(
-            separatedBy: #""state":"purged""#
+            separatedBy: ": purged"
         ).count < 4 {
             guard ContinuousClock.now < until else {
                 Issue.record("the task was not purged after its output deadline"); break
@@ -949,7 +960,7 @@ struct TaskSubmissionTests {
                     let deployment = try await Deployment(stores: [a, b, c])
                     let path = deployment.path
                     let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
-                    try deployment.consortium.user("auditor", name: "inspector", roles: [.analyst]).write(
+                    try deployment.consortium.user("auditor", name: "inspector", roles: [.auditor]).write(
                         directory: path, name: "inspector")
                     let table = try #require(cts.table(named: "households"))
                     var parts: [TableData] = []

@@ -65,7 +65,7 @@ package final class PostgresTaskStore: TaskStore {
         let address = try PostgresAddress(url)
         let store = PostgresTaskStore(
             lane: PostgresLane(
-                configuration: address.configuration, logger: logger, timeout: .seconds(30),
+                configuration: try address.configuration, logger: logger, timeout: .seconds(30),
                 name: address.redacted),
             logger: logger, name: address.redacted)
         try await store.migrate()
