@@ -16,6 +16,9 @@ package final class AuditLog: Sendable {
     package let node: MemberID
     private let key: P256.Signing.PrivateKey
     private let state = Mutex(State())
+    /// One checkpoint at a time: two taken at once (the checkpointer and an auditor's head) would both cover the same
+    /// size, and a countersignature of one would be stored against the other.
+    private let checkpointing = AsyncLock()
     /// Upper bound on entries per transaction.
     static let maximumBatch = 512
 
@@ -109,6 +112,10 @@ package final class AuditLog: Sendable {
 
     /// Signs a checkpoint over the whole log as it stands, stores it, and records that in the log.
     package func checkpoint(by actor: AuditActor? = nil) async throws -> AuditCheckpoint {
+        try await self.checkpointing.withLock { try await self.unlockedCheckpoint(by: actor) }
+    }
+
+    private func unlockedCheckpoint(by actor: AuditActor?) async throws -> AuditCheckpoint {
         let entries = try await self.store.allEntries()
         let root = MerkleTree.root(leafHashes: entries.map { MerkleTree.leafHash($0.entryHash) })
         let checkpoint = try AuditCheckpoint.sign(

@@ -136,6 +136,19 @@ package final class PostgresAuditStore: AuditStore {
                     """,
                     logger: self.logger
                 )
+                var stored: [UInt8]? = nil
+                for try await signature in try await connection.query(
+                    "SELECT signature FROM audit_checkpoints WHERE node = \(checkpoint.node.rawValue) AND size = \(checkpoint.size)",
+                    logger: self.logger
+                ).decode(ByteBuffer.self) {
+                    stored = Array(signature.readableBytesView)
+                }
+                guard stored == checkpoint.signature else {
+                    throw AuditError(
+                        .integrity,
+                        "another checkpoint of \(checkpoint.node) at \(checkpoint.size) entries is stored: its countersignatures are not this one's"
+                    )
+                }
                 for witness in checkpoint.witnesses {
                     try await connection.query(
                         """

@@ -187,6 +187,16 @@ package final class SQLiteAuditStore: AuditStore {
                             .text(checkpoint.time), Self.blob(checkpoint.signature),
                         ]
                     )
+                    let stored = try await self.writer.query(
+                        "SELECT signature FROM audit_checkpoints WHERE node = ? AND size = ?",
+                        [.text(checkpoint.node.rawValue), .integer(Int(checkpoint.size))]
+                    ).first?.column("signature")?.blob
+                    guard stored.map({ Array($0.readableBytesView) }) == checkpoint.signature else {
+                        throw AuditError(
+                            .integrity,
+                            "another checkpoint of \(checkpoint.node) at \(checkpoint.size) entries is stored: its countersignatures are not this one's"
+                        )
+                    }
                     for witness in checkpoint.witnesses {
                         _ = try await self.writer.query(
                             "INSERT OR IGNORE INTO audit_witnesses (node, size, witness, time, signature, chain) VALUES (?, ?, ?, ?, ?, ?)",

@@ -65,12 +65,7 @@ package enum MPCQueryEngine {
         guard let facts = results.first?.facts, results.allSatisfy({ $0.facts == facts }) else {
             throw MPCError(.inconsistentShares, "the computing parties disagree on the opened facts")
         }
-        if let failed = facts.abortFailures.firstIndex(of: true) {
-            throw QueryError(
-                .qualityAbort,
-                "quality rule '\(plan.aborts[failed].name)' fails for at least one \(plan.table.name) row: the task aborts"
-            )
-        }
+        if let reason = plan.abortReason(facts.abortFailures) { throw QueryError(.qualityAbort, reason) }
         return try Self.decode(plan, facts: facts, words: try E.combine(results.map(\.cells)))
     }
 

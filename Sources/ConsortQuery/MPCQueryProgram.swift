@@ -14,6 +14,30 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         self.rows = rows
     }
 
+    /// For each bounded column, whether any row's stored value v lies outside [low, high], whatever element of
+    /// the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s and r − s
+    /// are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot wrap, and
+    /// no v outside the range gives both. One comparison of every column's 2·rows differences, one opening of a bit
+    /// per column.
+    func outsideDataModel(_ engine: inout E, columns: [Share], bitsOfRows: Int) async throws -> [Bool] {
+        let bounds = self.plan.dataModel
+        guard !bounds.isEmpty else { return [] }
+        guard self.rows > 0 else { return bounds.map { _ in false } }
+        var differences: [Share] = []
+        for bound in bounds {
+            let s = columns[bound.column] - engine.constant(bound.low, count: self.rows)
+            differences.append(s)
+            differences.append(engine.constant(bound.high - bound.low, count: self.rows) - s)
+        }
+        let negative = try await engine.lessThanZero(
+            .concatenate(differences), bits: self.plan.domain.comparisonBits)
+        // At most one of s and r − s is negative for a row, so the column's negatives count its rows outside.
+        let outside = Share.concatenate(
+            bounds.indices.map { negative.slice(2 * $0 * self.rows..<2 * ($0 + 1) * self.rows).total() })
+        let any = try await engine.lessThan(.zeros(bounds.count), outside, bits: bitsOfRows + 2)
+        return try await engine.open(any).map { $0 == 1 }
+    }
+
     /// Per group: n·Σxy − ΣxΣy, n·Σx² − (Σx)², n·Σy² − (Σy)², and the shifted sums, of one two-argument aggregate.
     struct PairMoments {
         var c: Share
@@ -27,8 +51,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         let domain = self.plan.domain
         var evaluator = Evaluator<E>(columns: columns, rows: self.rows)
         let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
-        // Quality rules that abort: open only whether any row fails.
-        var abortFailures: [Bool] = []
+        // The data model first, then the quality rules that abort: open only whether any row fails each.
+        var abortFailures = try await self.outsideDataModel(&engine, columns: columns, bitsOfRows: bitsOfRows)
         for (_, rule) in self.plan.aborts {
             let passing = try await evaluator.evaluate(rule, &engine).total()
             let failing = engine.constant(Int64(self.rows), count: 1) - passing

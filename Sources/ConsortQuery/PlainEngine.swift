@@ -24,10 +24,12 @@ package enum PlainEngine {
                 return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
             }
         }
-        for (name, rule) in plan.aborts where evaluate(rule).contains(0) {
-            throw QueryError(
-                .qualityAbort, "quality rule '\(name)' fails for at least one \(plan.table.name) row: the task aborts")
-        }
+        // The same facts, in the same order, as the MPC program opens.
+        let failures =
+            plan.dataModel.map { bound in data.columns[bound.column].contains { !(bound.low...bound.high).contains($0) }
+            }
+            + plan.aborts.map { evaluate($0.rule).contains(0) }
+        if let reason = plan.abortReason(failures) { throw QueryError(.qualityAbort, reason) }
         var valid = [Int64](repeating: 1, count: rows)
         for rule in plan.exclusions { valid = zip(valid, evaluate(rule)).map { $0 & $1 } }
         let excluded = valid.reduce(0) { $0 + Int(1 - $1) }

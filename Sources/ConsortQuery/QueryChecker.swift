@@ -25,6 +25,27 @@ package enum QueryChecker {
         var plan = QueryPlan(
             table: table, domain: domain, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [],
             outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
+        for (index, column) in table.columns.enumerated() {
+            let bound: (low: Int64, high: Int64, text: String)?
+            switch column.type {
+            case .integer(let min, let max): bound = (min, max, "\(min)...\(max)")
+            case .decimal(let scale, let min, let max):
+                bound = (min.rescaled(scale), max.rescaled(scale), "\(min)...\(max) with \(scale) decimals")
+            case .category(let values): bound = (0, Int64(values.count - 1), "one of \(values.count) categories")
+            case .boolean: bound = (0, 1, "a boolean")
+            case .key: bound = nil
+            }
+            guard let bound else { continue }
+            plan.dataModel.append(
+                .init(
+                    column: index, low: bound.low, high: bound.high,
+                    description: "column '\(column.name)' must be \(bound.text)"))
+        }
+        if !plan.dataModel.isEmpty {
+            plan.leakage.append(
+                "for each column of \(table.name), whether any row is outside the CTS's data model (the task aborts if one is)"
+            )
+        }
         for rule in cts.quality where rule.table == table.name {
             let expression: SQLExpression
             do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {

@@ -10,6 +10,10 @@ package struct QueryPlan: Sendable {
     /// Rows kept: quality rules with `exclude`, then the WHERE predicate (each a 0/1 expression).
     var exclusions: [PlanExpression]
     var aborts: [(name: String, rule: PlanExpression)]
+    /// The table's data model as stored values: every non-key column's range (category index, boolean 0/1, scaled
+    /// decimal), checked on the shares before anything else so that values an input party crafted past the CTS's
+    /// promise abort the task instead of corrupting it.
+    var dataModel: [DataModelBound] = []
     var predicate: PlanExpression?
     var groups: [GroupKey]
     var aggregates: [Aggregate]
@@ -17,6 +21,29 @@ package struct QueryPlan: Sendable {
     package var minGroupSize: Int
     /// What the query reveals besides its declared outputs.
     package var leakage: [String]
+
+    /// One column's stored range.
+    struct DataModelBound: Sendable {
+        var column: Int
+        var low: Int64
+        var high: Int64
+        var description: String
+    }
+
+    /// Why the task aborts, from the facts a run opened: the data model first (a bit per column), then the quality
+    /// rules that abort; nil if nothing failed.
+    func abortReason(_ failures: [Bool]) -> String? {
+        guard let failed = failures.firstIndex(of: true) else { return nil }
+        if failed < self.dataModel.count {
+            return
+                "at least one \(self.table.name) row is outside the CTS's data model: \(self.dataModel[failed].description); the task aborts"
+        }
+        return
+            "quality rule '\(self.aborts[failed - self.dataModel.count].name)' fails for at least one \(self.table.name) row: the task aborts"
+    }
+
+    /// Why the task aborts, from the facts a computing party's run opened (nil: it did not).
+    package func abortReason(_ facts: PublicFacts) -> String? { self.abortReason(facts.abortFailures) }
 
     /// A GROUP BY key with a public domain: `index` evaluates to 0..<labels.count.
     struct GroupKey: Sendable {

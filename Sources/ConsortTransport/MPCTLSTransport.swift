@@ -108,6 +108,8 @@ package final class MPCTLSTransport: MPCTransport {
             ownListener = try await MPCListener.bind(
                 host: me.host, port: me.port, authentication: configuration.authentication,
                 holdTimeout: configuration.connectTimeout,
+                // A session's own listener gives a handshake as long as the session gives its peers to connect.
+                limits: .init(handshakeTimeout: configuration.connectTimeout),
                 admit: { $0.kind == .node && $0.memberID.map(sessionMembers.contains) == true },
                 onRejected: { reason, _, _ in onRejected?(reason) })
             listener = ownListener

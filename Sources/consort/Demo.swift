@@ -162,8 +162,13 @@ struct Demo: AsyncParsableCommand {
             let deadline = ContinuousClock.now + .seconds(60)
             while !FreePort.accepts(port) {
                 guard nodes[index].isRunning, ContinuousClock.now < deadline else {
+                    // The log's last lines say why (the directory may be gone once the demo ends).
+                    let log = "\(root)/\(computing[index])/node.log"
+                    let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+                        .suffix(5).joined(separator: "\n")
                     throw CommandFailure(
-                        "node \(computing[index]) did not start: see \(root)/\(computing[index])/node.log")
+                        "node \(computing[index]) \(nodes[index].isRunning ? "did not listen within 60 s" : "exited") (see \(log)):\n\(tail)"
+                    )
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -74,6 +74,10 @@ struct TaskSubmissionTests {
                     store: self.stores[index], data: "\(path)/\(member)")
                 configuration.checkpointSeconds = 1
                 configuration.crls = crls
+                // Generous where the whole suite on two cores slows handshakes and rounds; the tests of these limits
+                // set their own.
+                configuration.handshakeTimeoutSeconds = 60
+                configuration.silenceLimitSeconds = 30
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 if started.contains(member) {
                     self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))

@@ -9,7 +9,7 @@ import Testing
 struct MPCTLSTransportTests {
     static func configuration(
         _ network: TestMPCNetwork, party: Int, identity: SigningIdentity? = nil, session: [UInt8],
-        roundTimeout: Duration = .seconds(10)
+        roundTimeout: Duration = .seconds(30)
     ) -> MPCTLSTransport.Configuration {
         let peers = (0..<3).map {
             MPCTLSTransport.Peer(party: $0, member: network.members[$0], host: "127.0.0.1", port: network.ports[$0])
@@ -19,8 +19,10 @@ struct MPCTLSTransportTests {
             authentication: TLSPeerAuthentication(
                 identity: identity ?? network.nodes[party], verifier: network.consortium.verifier())
         )
+        // The production defaults: with the whole suite on two cores, a round of these tests once took over 10 s.
         configuration.roundTimeout = roundTimeout
-        configuration.connectTimeout = .seconds(5)
+        configuration.connectTimeout = .seconds(20)
+        configuration.silenceLimit = .seconds(30)
         return configuration
     }
 

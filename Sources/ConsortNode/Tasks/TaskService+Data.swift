@@ -363,6 +363,8 @@ extension TaskService {
         }
         let result = try await MPCQueryProgram<E>(plan: plan, rows: rows).run(&engine, columns: columns)
         try await engine.finish()
+        // Inputs outside the data model or failing a quality rule: the task aborts, saying which, and releases nothing.
+        if let reason = plan.abortReason(result.facts) { throw QueryError(.qualityAbort, reason) }
         return try shares.resultBody(result, party: party)
     }
 
