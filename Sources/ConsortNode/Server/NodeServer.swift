@@ -54,10 +54,8 @@ package struct NodeServer: Sendable {
         let checkpoints = NodeLoop.checkpoints(
             self.service, every: .milliseconds(Int((configuration.checkpointSeconds ?? 10) * 1000)), logger: self.logger
         )
-        let reconcile = NodeLoop(
-            name: "reconciliation", interval: .milliseconds(Int((configuration.reconcileSeconds ?? 30) * 1000)),
-            logger: self.logger
-        ) { [service = self.service] in try await service.reconcile() }
+        let reconcile = NodeLoop.reconciliation(
+            self.service, every: .milliseconds(Int((configuration.reconcileSeconds ?? 30) * 1000)), logger: self.logger)
         let refresher = RevocationRefresher(
             node: self.node, log: self.log, system: self.service.system, logger: self.logger)
         let revocation = NodeLoop(

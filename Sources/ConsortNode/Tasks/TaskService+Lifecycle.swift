@@ -199,6 +199,9 @@ package struct NodeLoop: Service {
     let pass: @Sendable () async throws -> Void
     /// Run once after the last pass, at shutdown.
     var last: (@Sendable () async throws -> Void)? = nil
+    /// Whether a pass under way is cancelled at graceful shutdown: yes for passes that wait on peers (a frozen peer
+    /// would hold the shutdown for their timeouts), no for the deadline watcher's purges.
+    var cancelledAtShutdown = false
 
     /// Enforces deadlines and retention.
     package static func deadlines(_ service: TaskService, every interval: Duration, logger: Logger) -> NodeLoop {
@@ -209,15 +212,30 @@ package struct NodeLoop: Service {
     package static func checkpoints(_ service: TaskService, every checkpointInterval: Duration, logger: Logger)
         -> NodeLoop
     {
-        NodeLoop(name: "checkpoint", interval: .seconds(1), logger: logger) {
-            try await service.checkpointIfGrown(every: checkpointInterval)
-        }
+        NodeLoop(
+            name: "checkpoint", interval: .seconds(1), logger: logger,
+            pass: { try await service.checkpointIfGrown(every: checkpointInterval) }, cancelledAtShutdown: true)
+    }
+
+    /// Reconciles live tasks with the other computing parties every `interval` (the first pass at start-up).
+    package static func reconciliation(_ service: TaskService, every interval: Duration, logger: Logger) -> NodeLoop {
+        NodeLoop(
+            name: "reconciliation", interval: interval, logger: logger, pass: { try await service.reconcile() },
+            cancelledAtShutdown: true)
     }
 
     package func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // A store that is briefly unavailable must not stop the node; the next pass tries again.
-            do { try await self.pass() } catch { self.logger.error("\(self.name) failed: \(error)") }
+            do {
+                if self.cancelledAtShutdown {
+                    try await cancelWhenGracefulShutdown { try await self.pass() }
+                } else {
+                    try await self.pass()
+                }
+            } catch {
+                if !Task.isShuttingDownGracefully { self.logger.error("\(self.name) failed: \(error)") }
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
         if let last = self.last {
