@@ -68,21 +68,22 @@ package enum AuditDirectoryVerifier {
             self.size = size
             self.root = root
         }
+
+        /// What a `checkpoint.witnessed` entry of `witness`'s log records (nil for any other entry).
+        package init?(_ entry: AuditEntry, witness: String) {
+            guard entry.action == .checkpointWitnessed,
+                let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
+                let node = details["node"]?.stringValue,
+                case .number(let number)? = details["size"], let size = number.integer,
+                let root = details["root"]?.stringValue
+            else { return nil }
+            self.init(witness: witness, node: node, size: size, root: root)
+        }
     }
 
     /// Every `checkpoint.witnessed` entry of every log.
     package static func countersigned(in logs: [NodeLog]) -> [Countersigned] {
-        logs.flatMap { log in
-            log.entries.compactMap { entry -> Countersigned? in
-                guard entry.action == .checkpointWitnessed,
-                    let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
-                    let node = details["node"]?.stringValue,
-                    case .number(let number)? = details["size"], let size = number.integer,
-                    let root = details["root"]?.stringValue
-                else { return nil }
-                return Countersigned(witness: log.member, node: node, size: size, root: root)
-            }
-        }
+        logs.flatMap { log in log.entries.compactMap { Countersigned($0, witness: log.member) } }
     }
 
     /// The first checkpoint of `log` that a witness countersigned and the log no longer matches: shorter than it, or

@@ -30,6 +30,14 @@ package struct MultiSignatureJWS: Sendable {
     /// Lowercase hex SHA-256 of the payload: the task id used everywhere.
     package var taskID: String { Self.taskID(of: self.payload) }
 
+    /// The member each signature's protected header claims, in order (unverified: for messages and tools; the
+    /// verifier checks each against its certificate).
+    package var claimedMembers: [String] {
+        self.signatures.compactMap {
+            (try? StrictJSONReader().parse($0.protectedBytes))?[Self.headerMember]?.stringValue
+        }
+    }
+
     package static func taskID(of payload: some DataProtocol) -> String { Hex.encode(SHA256.hash(data: payload)) }
 
     /// A JWS with no signatures yet over `payload`.

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,7 +13,17 @@ import Synchronization
 /// A port is handed out once per process: tests running in parallel choose ports well before their servers bind
 /// them, and two of them once drew the same one.
 package enum FreePort {
-    static let range = 20_000..<32_700
+    /// 20000–32699, or `CONSORT_FREE_PORTS=LOW-HIGH` (inside 1024–32767): processes that choose ports side by side
+    /// (a test and the demo it starts) are given disjoint ranges, since a port is handed out once per process only.
+    static let range: Range<Int> = {
+        let fallback = 20_000..<32_700
+        guard let text = ProcessInfo.processInfo.environment["CONSORT_FREE_PORTS"] else { return fallback }
+        let bounds = text.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, 1024 <= bounds[0], bounds[0] < bounds[1], bounds[1] <= 32_767 else {
+            return fallback
+        }
+        return bounds[0]..<bounds[1] + 1
+    }()
     private static let handedOut = Mutex<Set<Int>>([])
 
     /// `count` distinct free ports (each socket stays bound until all are chosen, so none is picked twice).

@@ -42,11 +42,8 @@ extension CTS {
                 throw ValidationError("member \(member) is not a party of CTS '\(cts.id)', so it cannot sign it")
             }
             var jws = document.jws ?? MultiSignatureJWS(payload: document.payload)
-            for existing in jws.signatures {
-                let header = try? StrictJSONReader().parse(existing.protectedBytes)
-                if header?[MultiSignatureJWS.headerMember]?.stringValue == member.rawValue {
-                    throw ValidationError("member \(member) has already signed this CTS")
-                }
+            if jws.claimedMembers.contains(member.rawValue) {
+                throw ValidationError("member \(member) has already signed this CTS")
             }
             try CTS.refuseToDropSignatures(in: out, signing: file, payload: document.payload)
             try jws.sign(as: signer, member: member)
@@ -54,10 +51,7 @@ extension CTS {
             print(
                 "signed CTS '\(cts.id)' (task id \(jws.taskID)) as \(uris): \(jws.signatures.count) signature(s) -> \(out)"
             )
-            let signed = Set(
-                jws.signatures.compactMap {
-                    (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
-                })
+            let signed = Set(jws.claimedMembers)
             let missing = cts.parties.requiredSigners.filter { !signed.contains($0.rawValue) }
             if !missing.isEmpty { print("the next party signs \(out): consort cts sign \(out) … --out \(out)") }
             print(
@@ -74,11 +68,8 @@ extension CTS {
         }
         guard resolved(out) != resolved(file), FileManager.default.fileExists(atPath: out) else { return }
         if let existing = try? SpecificationDocument.read(out), let jws = existing.jws, existing.payload == payload {
-            let members = jws.signatures.compactMap {
-                (try? StrictJSONReader().parse($0.protectedBytes))?[MultiSignatureJWS.headerMember]?.stringValue
-            }
             throw CommandFailure(
-                "'\(out)' already holds this CTS signed by \(members.joined(separator: ", ")): signing '\(file)' into it would drop those signatures. Sign that file instead: consort cts sign \(out) … --out \(out)"
+                "'\(out)' already holds this CTS signed by \(jws.claimedMembers.joined(separator: ", ")): signing '\(file)' into it would drop those signatures. Sign that file instead: consort cts sign \(out) … --out \(out)"
             )
         }
         throw CommandFailure(

@@ -76,11 +76,18 @@ struct CostModelTests {
         let rows = 2000
         var generator = SplitMix64(seed: 8)
         let key = MPCHarness.shares((0..<rows).map { _ in UInt64.random(in: 0..<(1 << 20), using: &generator) })
-        let measured = try await Self.measure { s in
-            _ = try await s.sort(key: key[s.party], payload: [key[s.party]], keyBits: 20)
+        // The quicksort's depth and comparisons depend on the secret shuffle, so one run's rounds once came out 27%
+        // over: the median of three runs is compared, within a quarter of the expectation.
+        var runs: [OperationCost] = []
+        for _ in 0..<3 {
+            runs.append(
+                try await Self.measure { s in
+                    _ = try await s.sort(key: key[s.party], payload: [key[s.party]], keyBits: 20)
+                })
         }
+        let measured = OperationCost(
+            rounds: runs.map(\.rounds).sorted()[1], bytes: runs.map(\.bytes).sorted()[1])
         let expected = Self.model.sort(rows: rows, keyBits: 20, payload: 1)
-        // The quicksort's depth and comparisons are random: within a quarter of their expectation.
         #expect(
             abs(Double(measured.bytes) / Double(expected.bytes) - 1) < 0.25,
             "measured \(measured), expected \(expected)")

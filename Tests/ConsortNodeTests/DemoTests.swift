@@ -6,10 +6,16 @@ import Testing
 /// `consort demo`, the README's main command, as a user runs it: a whole consortium end to end.
 @Suite("consort demo", .serialized)
 struct DemoTests {
+    /// The demo chooses its nodes' ports in its own process: a range apart from the one this process draws from
+    /// (scripts/test gives this process 20000–29999), or a test's node may take a port the demo chose.
+    static let ownPorts = ["CONSORT_FREE_PORTS": "30000-32700"]
+
     @Test(
         "the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")
     func onSQLite() throws {
-        let demo = try Subprocess.run(try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000"])
+        let demo = try Subprocess.run(
+            try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000"],
+            environment: DemoTests.ownPorts)
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
         #expect(demo.stdout.contains("gives the same result: yes"), "\(demo.stdout)")
         #expect(demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
@@ -22,7 +28,8 @@ struct DemoTests {
     func onPostgres() async throws {
         let url = try TestPostgres.requireURL()
         let demo = try Subprocess.run(
-            try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url])
+            try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url],
+            environment: DemoTests.ownPorts)
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
         #expect(
             demo.stdout.contains("stores: PostgreSQL")

@@ -14,14 +14,6 @@ import Testing
 /// purges what the retention rule says.
 @Suite("Reconciliation with the other computing parties")
 struct ReconciliationTests {
-    static func waitFor(_ what: String, within seconds: Int = 60, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !(try await condition()) {
-            guard ContinuousClock.now < deadline else { throw TestEnvironment.Unavailable(description: what) }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-    }
-
     @Test("a node killed with inputs on disk, restarted after its peers aborted the task, aborts it and purges them")
     func restartedAfterPeersAborted() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()
@@ -47,7 +39,7 @@ struct ReconciliationTests {
             as: "south-uploader")
         #expect(!south.succeeded && south.stdout.contains("cp-c"), "\(south.stdout) \(south.stderr)")
         for member in ["cp-a", "cp-b"] {
-            try await Self.waitFor("\(member) did not abort the task without cp-c") {
+            try await Eventually.wait("\(member) did not abort the task without cp-c") {
                 try await deployment.audit(member).contains { $0.action == .computeAborted && $0.taskID == task }
             }
         }
@@ -56,7 +48,7 @@ struct ReconciliationTests {
         let restarted = try TestNodeProcess(configuration: "\(path)/cp-c.json", port: deployment.ports[2])
         deployment.nodes[2] = restarted
         try await restarted.waitUntilListening()
-        try await Self.waitFor("cp-c did not follow its peers' abort") {
+        try await Eventually.wait("cp-c did not follow its peers' abort") {
             try await deployment.audit("cp-c").contains {
                 $0.action == .computeAborted && $0.taskID == task && $0.details.contains("reportedBy")
             }

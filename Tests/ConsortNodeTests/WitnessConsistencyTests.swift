@@ -20,27 +20,17 @@ struct WitnessConsistencyTests {
         }
     }
 
-    static func waitFor(
-        _ what: String, within seconds: Int = 30, _ condition: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !(try await condition()) {
-            guard ContinuousClock.now < deadline else { throw TestEnvironment.Unavailable(description: what) }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-    }
-
     @Test("a log cut back and re-checkpointed is refused by its witnesses and reported by the auditor")
     func cutLogIsRefused() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()
         // History once every node is up (a checkpoint taken while a peer is still starting is not retried until
         // the log grows again), then more: the second countersigned checkpoint extends the first (consistency proof).
         _ = try deployment.submit(TestSpecifications.householdIncome())
-        try await Self.waitFor("cp-a's first checkpoint was not countersigned by both peers") {
+        try await Eventually.wait("cp-a's first checkpoint was not countersigned by both peers") {
             try await Self.witnessedCheckpoints(deployment, "cp-a").contains { $0.witnesses.count == 2 }
         }
         _ = try deployment.run(["task", "status", String(repeating: "0", count: 64)], as: "north-signer")
-        try await Self.waitFor("cp-a's second checkpoint was not countersigned") {
+        try await Eventually.wait("cp-a's second checkpoint was not countersigned") {
             try await Self.witnessedCheckpoints(deployment, "cp-a").filter { $0.witnesses.count == 2 }.count >= 2
         }
         let witnessedSize = try #require(try await Self.witnessedCheckpoints(deployment, "cp-a").map(\.size).max())
@@ -58,7 +48,7 @@ struct WitnessConsistencyTests {
         let restarted = try TestNodeProcess(configuration: "\(deployment.path)/cp-a.json", port: deployment.ports[0])
         deployment.nodes[0] = restarted
         try await restarted.waitUntilListening()
-        try await Self.waitFor("cp-b did not refuse cp-a's new checkpoint") {
+        try await Eventually.wait("cp-b did not refuse cp-a's new checkpoint") {
             try await deployment.audit("cp-b").contains {
                 $0.action == .requestDenied && $0.details.contains("was cut or rewritten")
             }

@@ -25,13 +25,11 @@ package final class WitnessRecords: Sendable {
         var next: Int64 = 1
         while true {
             let entries = try await store.entries(from: next, limit: batch)
-            for entry in entries where entry.action == .checkpointWitnessed {
-                guard let details = try? StrictJSONReader().parse(Array(entry.details.utf8)),
-                    let node = details["node"]?.stringValue.flatMap({ try? MemberID($0) }),
-                    case .number(let number)? = details["size"], let size = number.integer,
-                    let root = details["root"]?.stringValue.flatMap(Hex.decode)
+            for entry in entries {
+                guard let record = AuditDirectoryVerifier.Countersigned(entry, witness: ""),
+                    let node = try? MemberID(record.node), let root = Hex.decode(record.root)
                 else { continue }
-                loaded[node] = Record(size: size, root: root)
+                loaded[node] = Record(size: record.size, root: root)
             }
             guard let last = entries.last, entries.count == batch else { break }
             next = last.seq + 1
