@@ -112,21 +112,28 @@ package final class AuditLog: Sendable {
 
     /// Signs a checkpoint over the whole log as it stands, stores it, and records that in the log.
     package func checkpoint(by actor: AuditActor? = nil) async throws -> AuditCheckpoint {
+        try await self.checkpointWithLeaves(by: actor).checkpoint
+    }
+
+    /// A checkpoint and the Merkle leaves it covers, read once (the checkpointer proves consistency from them).
+    package func checkpointWithLeaves(by actor: AuditActor? = nil) async throws -> (
+        checkpoint: AuditCheckpoint, leaves: [MerkleTree.Hash]
+    ) {
         try await self.checkpointing.withLock { try await self.unlockedCheckpoint(by: actor) }
     }
 
-    private func unlockedCheckpoint(by actor: AuditActor?) async throws -> AuditCheckpoint {
-        let entries = try await self.store.allEntries()
-        let root = MerkleTree.root(leafHashes: entries.map { MerkleTree.leafHash($0.entryHash) })
+    private func unlockedCheckpoint(by actor: AuditActor?) async throws -> (AuditCheckpoint, [MerkleTree.Hash]) {
+        let leaves = try await self.store.allEntries().map { MerkleTree.leafHash($0.entryHash) }
+        let root = MerkleTree.root(leafHashes: leaves)
         let checkpoint = try AuditCheckpoint.sign(
-            node: self.node, size: Int64(entries.count), rootHash: root, key: self.key)
+            node: self.node, size: Int64(leaves.count), rootHash: root, key: self.key)
         try await self.store.store(checkpoint)
         try await self.record(
             .checkpointSigned, by: actor ?? .system(self.node),
             details: [
                 "size": .number(JSONNumber(checkpoint.size)), "root": .string(Hex.encode(root)),
             ])
-        return checkpoint
+        return (checkpoint, leaves)
     }
 
     /// A one-shot result slot that an awaiting caller can pick up whether it arrives before or after it is set.

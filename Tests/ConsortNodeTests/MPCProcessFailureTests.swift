@@ -106,17 +106,25 @@ struct MPCProcessFailureTests {
         }
     }
 
-    @Test("a frozen party is noticed by its missing heartbeats within seconds, long before a 30 s round timeout")
-    func frozenPeerHeartbeat() async throws {
-        let session = try Session(roundTimeout: 30)
+    /// Freezes party 2 mid-computation and returns, for parties 0 and 1, how long each took to exit after it.
+    func freezeThird(_ session: Session, limit: Duration) async throws -> [Duration] {
         try await session.waitUntilComputing()
         let frozenAt = ContinuousClock.now
         kill(session.processes[2].processIdentifier, SIGSTOP)
         defer { kill(session.processes[2].processIdentifier, SIGKILL) }
+        var elapsed: [Duration] = []
         for party in 0..<2 {
-            let exited = try await session.waitForExit(party, limit: .seconds(25))
-            let elapsed = ContinuousClock.now - frozenAt
-            #expect(exited != nil, "party \(party) still running 25 s after its peer froze")
+            let exited = try await session.waitForExit(party, limit: limit)
+            #expect(exited != nil, "party \(party) still running \(limit) after its peer froze")
+            elapsed.append(ContinuousClock.now - frozenAt)
+        }
+        return elapsed
+    }
+
+    @Test("a frozen party is noticed by its missing heartbeats within seconds, long before a 30 s round timeout")
+    func frozenPeerHeartbeat() async throws {
+        let session = try Session(roundTimeout: 30)
+        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(25)).enumerated() {
             // The 5 s silence limit, a heartbeat interval, the abort flush and slack for a loaded machine.
             #expect(elapsed < .seconds(12), "party \(party) took \(elapsed)")
             #expect(
@@ -129,14 +137,7 @@ struct MPCProcessFailureTests {
     func frozenPeer() async throws {
         let roundTimeout = 2.0
         let session = try Session(roundTimeout: roundTimeout)
-        try await session.waitUntilComputing()
-        let frozenAt = ContinuousClock.now
-        kill(session.processes[2].processIdentifier, SIGSTOP)
-        defer { kill(session.processes[2].processIdentifier, SIGKILL) }
-        for party in 0..<2 {
-            let exited = try await session.waitForExit(party, limit: .seconds(15))
-            let elapsed = ContinuousClock.now - frozenAt
-            #expect(exited != nil, "party \(party) still running 15 s after its peer froze")
+        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(15)).enumerated() {
             // The round timeout, the bounded abort flush (0.5 s), process exit, and scheduling slack while other suites
             // run on the same 2 cores (3.8 s was seen once with 1.5 s of slack). Without the round timeout governing,
             // a frozen peer would hold the parties until the 15 s limit above.

@@ -113,14 +113,11 @@ extension TaskService {
         guard let since = self.checkpoints.due(size: head.size, interval: interval) else { return }
         let fresh = try await self.log.store.entries(from: since + 1, limit: Int(head.size - since))
         guard fresh.contains(where: { ![.checkpointSigned, .checkpointWitnessed].contains($0.action) }) else { return }
-        var checkpoint = try await self.log.checkpoint()
-        self.checkpoints.taken(size: checkpoint.size + 1)  // its own checkpoint.signed entry follows it
+        let (signed, leaves) = try await self.log.checkpointWithLeaves()
+        self.checkpoints.taken(size: signed.size + 1)  // its own checkpoint.signed entry follows it
         let client = NodeClient(
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
-        let signed = checkpoint
-        let leaves = try await self.log.store.allEntries().prefix(Int(signed.size)).map {
-            MerkleTree.leafHash($0.entryHash)
-        }
+        var checkpoint = signed
         let logger = self.logger
         let witnesses = await withTaskGroup(of: CheckpointWitness?.self) { group in
             for member in self.node.directory.members
