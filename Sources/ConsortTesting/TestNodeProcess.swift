@@ -41,7 +41,8 @@ package final class TestNodeProcess: @unchecked Sendable {
 
     /// SIGTERM, then waits for a graceful exit; returns the exit status (nil if it had to be killed).
     @discardableResult
-    package func stop(timeout: Duration = .seconds(15)) async throws -> Int32? {
+    /// (45 s: with the whole suite on two cores a graceful shutdown, fsyncs included, once took over 15 s.)
+    package func stop(timeout: Duration = .seconds(45)) async throws -> Int32? {
         guard self.process.isRunning else { return self.process.terminationStatus }
         kill(self.process.processIdentifier, SIGTERM)
         let deadline = ContinuousClock.now + timeout

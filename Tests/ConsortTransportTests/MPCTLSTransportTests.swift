@@ -122,7 +122,7 @@ struct MPCTLSTransportTests {
                         party: party, peers: peers, session: session,
                         authentication: TLSPeerAuthentication(
                             identity: network.nodes[party], verifier: network.consortium.verifier()))
-                    configuration.connectTimeout = .seconds(10)
+                    configuration.connectTimeout = .seconds(20)
                     let transport = try await MPCTLSTransport.establish(configuration)
                     #expect(transport.parties == 4)
                     try await transport.agree(on: [42, 7], what: "a test value")
