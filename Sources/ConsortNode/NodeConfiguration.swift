@@ -32,6 +32,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// How long a computing party in a session may send nothing at all, not even a heartbeat, before the session
     /// fails (default 5 s; `Specs/wire-protocol.md`).
     package var silenceLimitSeconds: Double? = nil
+    /// How long a session gives the other computing parties to connect once all of them have their inputs, and how
+    /// long one may be unreachable before a task whose inputs are complete aborts without it (default 20 s).
+    package var sessionConnectSeconds: Double? = nil
     package var logLevel: String = "info"
     /// How often the node enforces deadlines and retention (default 1 s).
     package var deadlineCheckSeconds: Double? = nil
@@ -53,6 +56,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     package var idleTimeoutSeconds: Double? = nil
     /// Connections one IP address may hold open at once, on each port (default 64).
     package var maxConnectionsPerAddress: Int? = nil
+
+    /// `sessionConnectSeconds`, default filled in.
+    package var sessionConnectTimeout: Duration { .milliseconds(Int((self.sessionConnectSeconds ?? 20) * 1000)) }
 
     /// The connection limits of this configuration, defaults filled in.
     package var connectionLimits: ConnectionLimiter.Limits {

@@ -1,5 +1,7 @@
 import ConsortAudit
+import ConsortClient
 import ConsortNode
+import ConsortPKI
 import ConsortQuery
 import ConsortSpec
 import ConsortTesting
@@ -14,6 +16,63 @@ import Testing
 /// purges what the retention rule says.
 @Suite("Reconciliation with the other computing parties")
 struct ReconciliationTests {
+    @Test("the last input reaches one node long after the others: they wait for it, and the task completes everywhere")
+    func lateLastInput() async throws {
+        // Sessions give a peer 3 s to connect here; cp-c gets nso-south's input 8 s after cp-a and cp-b (before, those
+        // two gave up on cp-c and aborted the task).
+        let deployment = try await TaskSubmissionTests.Deployment(started: [])
+        let path = deployment.path
+        for (index, member) in deployment.computing.enumerated() {
+            var configuration = try NodeConfiguration.read("\(path)/\(member).json")
+            configuration.sessionConnectSeconds = 3
+            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
+            deployment.nodes.append(
+                try TestNodeProcess(configuration: "\(path)/\(member).json", port: deployment.ports[index]))
+        }
+        for node in deployment.nodes { try await node.waitUntilListening() }
+        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let table = try #require(cts.table(named: "households"))
+        let north = try DataSynth.csv(table: table, rows: 120, seed: 3)
+        let south = try DataSynth.csv(table: table, rows: 80, seed: 4)
+        try north.write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
+        let uploaded = try deployment.run(
+            ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
+            as: "north-uploader")
+        try #require(uploaded.succeeded, "\(uploaded.stdout) \(uploaded.stderr)")
+
+        let bodies = try TaskShares(task: task, cts: cts).deal(try CSVTable.parse(south, table: table), table: table)
+        let client = try MemberClient.load(
+            identity: try SigningIdentity.load(identity: "\(path)/south-uploader"),
+            directory: "\(path)/directory.json", root: "\(path)/root.pem")
+        func upload(to party: Int) async throws {
+            let answer = await client.ask(
+                .post, "/v1/tasks/\(task)/inputs/households?batch=late", body: bodies[party],
+                of: try MemberID(deployment.computing[party]), as: UploadResponse.self)
+            #expect(answer.status == 201, "\(answer.line)")
+        }
+        try await upload(to: 0)
+        try await upload(to: 1)
+        try await Task.sleep(for: .seconds(8))
+        let waiting = try deployment.run(["task", "status", task], as: "analyst").stdout
+        #expect(
+            waiting.contains("cp-a: computing") && waiting.contains("cp-b: computing")
+                && waiting.contains("cp-c: collecting-inputs"), "\(waiting)")
+        try await upload(to: 2)
+
+        var status = ""
+        try await Eventually.wait("the task did not complete on every node", within: 120) {
+            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+            return status.components(separatedBy: "results-ready").count == 4 || status.contains("aborted")
+        }
+        #expect(status.components(separatedBy: "results-ready").count == 4, "\(status)")
+        let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+        let expected = try PlainEngine.run(
+            try QueryChecker.check(cts),
+            on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
+        #expect(fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)")
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+    }
+
     @Test("a node killed with inputs on disk, restarted after its peers aborted the task, aborts it and purges them")
     func restartedAfterPeersAborted() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()

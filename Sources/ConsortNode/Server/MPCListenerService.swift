@@ -33,6 +33,7 @@ package final class MPCListenerService: Service {
         let listener = try await MPCListener.bind(
             host: self.node.host, port: port,
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier),
+            holdTimeout: self.node.configuration.sessionConnectTimeout,
             limits: self.node.configuration.connectionLimits,
             admit: { $0.kind == .node && $0.memberID.map { directory.member($0) != nil } == true },
             onRejected: { reason, _, address in

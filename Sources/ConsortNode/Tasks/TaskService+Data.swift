@@ -294,6 +294,7 @@ extension TaskService {
         let plan = try QueryChecker.check(cts)
         let shares = try TaskShares(task: task, cts: cts)
         let party = try self.party(in: cts)
+        try await self.awaitPeersReady(task, cts, unreachableLimit: self.node.configuration.sessionConnectTimeout)
         var peers: [MPCTLSTransport.Peer] = []
         for (index, member) in cts.parties.computing.enumerated() {
             guard let (host, port) = self.node.directory.member(member)?.mpcAddress else {
@@ -306,6 +307,7 @@ extension TaskService {
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         )
         configuration.roundTimeout = .milliseconds(Int(self.node.configuration.roundTimeoutSeconds * 1000))
+        configuration.connectTimeout = self.node.configuration.sessionConnectTimeout
         if let silence = self.node.configuration.silenceLimitSeconds {
             configuration.silenceLimit = .milliseconds(Int(silence * 1000))
         }
