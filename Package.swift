@@ -238,6 +238,7 @@ let package = Package(
         .testTarget(
             name: "ConsortClientTests",
             dependencies: [
+                "ConsortAudit",
                 "ConsortClient",
                 "ConsortMPC",
                 "ConsortPKI",

@@ -65,6 +65,17 @@ package struct AuditCheckpoint: Hashable, Sendable {
 
     // MARK: JSON form (checkpoint files, API)
 
+    /// The body of `POST /v1/audit/witness` asking another node to countersign this checkpoint: the size of the last
+    /// checkpoint it countersigned (`from`) and the RFC 9162 consistency proof from there.
+    package func witnessRequest(from: Int64, proof: [[UInt8]]) -> [UInt8] {
+        JSONWriter.write(
+            .object(
+                JSONObject([
+                    ("checkpoint", self.json), ("from", .number(JSONNumber(from))),
+                    ("proof", .array(proof.map { .string(Hex.encode($0)) })),
+                ])))
+    }
+
     package var json: JSONValue {
         var object = self.statementObject.objectValue!
         object["signature"] = .string(Hex.encode(self.signature))

@@ -182,16 +182,20 @@ package struct MemberClient: Sendable {
         guard let member = signer.memberID else {
             throw ClientError(.configuration, "the identity is not a member's signer")
         }
-        let statement = JSONWriter.write(
+        var jws = MultiSignatureJWS(payload: Self.haltStatement(task: task, reason: reason, at: time))
+        try jws.sign(as: self.identity, member: member)
+        return await self.askEach(
+            self.nodeMembers, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
+    }
+
+    /// The payload of a signed halt (`HaltStatement` in `Specs/openapi.yaml`).
+    package static func haltStatement(task: String, reason: String, at time: Date) -> [UInt8] {
+        JSONWriter.write(
             .object(
                 JSONObject([
                     ("consort", .string("halt/1")), ("task", .string(task)), ("reason", .string(reason)),
                     ("at", .string(DocumentReader.formatTimestamp(time))),
                 ])))
-        var jws = MultiSignatureJWS(payload: statement)
-        try jws.sign(as: self.identity, member: member)
-        return await self.askEach(
-            self.nodeMembers, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
     }
 
     // MARK: Inputs

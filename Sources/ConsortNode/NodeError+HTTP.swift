@@ -9,6 +9,7 @@ extension NodeError: HTTPResponseError {
         case .unauthenticated: return .unauthorized
         case .forbidden: return .forbidden
         case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
         case .conflict: return .conflict
         case .deadlinePassed: return .unprocessableContent
         case .tooLarge: return .contentTooLarge

@@ -9,6 +9,7 @@ package struct NodeError: Error, Hashable, CustomStringConvertible, CustomDebugS
             case unauthenticated
             case forbidden
             case notFound
+            case methodNotAllowed
             case conflict
             case invalidRequest
             case deadlinePassed
@@ -30,6 +31,8 @@ package struct NodeError: Error, Hashable, CustomStringConvertible, CustomDebugS
         package static let forbidden = Code(.forbidden)
         /// No such task or resource (or the caller may not know it exists).
         package static let notFound = Code(.notFound)
+        /// The path exists, but not for this method.
+        package static let methodNotAllowed = Code(.methodNotAllowed)
         /// The request conflicts with the task's state (e.g. a second upload).
         package static let conflict = Code(.conflict)
         /// The request body or parameters are invalid.

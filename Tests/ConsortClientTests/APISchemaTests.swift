@@ -1,3 +1,4 @@
+import ConsortAudit
 import ConsortClient
 import ConsortMPC
 import ConsortPKI
@@ -14,8 +15,8 @@ import Testing
 struct APISchemaTests {
     static let task = String(repeating: "ab", count: 32)
 
-    /// One encoded sample of every JSON body the API defines, by schema name.
-    static func samples() throws -> [String: [UInt8]] {
+    /// One encoded sample of every JSON body the API defines, by schema name, as Consort's own code writes it.
+    static func samples() async throws -> [String: [UInt8]] {
         let key = P256.Signing.PrivateKey()
         let receipt = UploadResponse.Receipt(
             task: Self.task, table: "households", member: "nso-north", rows: 1000, batch: "b-1",
@@ -28,7 +29,36 @@ struct APISchemaTests {
                 #"{"abortFailures":[false],"suppressed":[false,true],"empty":[false,false],"single":[false,false],"constantX":{"0":[false,true]},"constantY":{}}"#
                     .utf8))
         let cells = try Replicated3.Engine.deal([1, 2, 3], parties: 3)[0]
+
+        // An audit entry, a checkpoint countersigned by another node, and the request for that countersignature.
+        var consortium = try TestConsortium()
+        try consortium.admit("cp-a", roles: [.compute])
+        try consortium.admit("cp-b", roles: [.compute])
+        let (nodeA, nodeB) = (try consortium.node("cp-a"), try consortium.node("cp-b"))
+        let directory = try Subprocess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let entry = try await AuditStores.with(.sqlite(path: directory.appendingPathComponent("audit.db").path)) {
+            store in
+            try await AuditLog(store: store, identity: nodeA).append(
+                try AuditDraft(
+                    actor: AuditActor(fingerprint: "-", subject: "consort://cp-a/node"), action: .inputReceived,
+                    taskID: Self.task, details: ["table": .string("households")]))
+        }
+        var checkpoint = try AuditCheckpoint.sign(
+            node: try MemberID("cp-a"), size: 3, rootHash: Array(repeating: 0xab, count: 32), key: nodeA.privateKey)
+        let witness = try checkpoint.witnessed(by: nodeB, member: try MemberID("cp-b"))
+        let request = checkpoint.witnessRequest(from: 2, proof: [Array(repeating: 0xcd, count: 32)])
+        checkpoint.witnesses = [witness]
+        var halt = MultiSignatureJWS(
+            payload: MemberClient.haltStatement(task: Self.task, reason: "wrong table", at: Date()))
+        try halt.sign(as: try consortium.user("cp-a", name: "signer", roles: [.signer]), member: try MemberID("cp-a"))
         return [
+            "SignedDocument": halt.serialized(),
+            "HaltStatement": halt.payload,
+            "AuditEntryLine": Array(AuditExport.line(entry).utf8),
+            "AuditCheckpoint": JSONWriter.write(checkpoint.json),
+            "CheckpointWitness": JSONWriter.write(witness.json),
+            "WitnessRequest": request,
             "ErrorResponse": try APIJSON.encode(ErrorResponse(error: "forbidden", message: "no")),
             "HealthResponse": try APIJSON.encode(
                 HealthResponse(member: "cp-a", peer: "consort://nso-north/user/alice")),
@@ -52,12 +82,12 @@ struct APISchemaTests {
         .enabled(
             if: TestEnvironment.canRunPython(["jsonschema", "yaml"]), "python with jsonschema and yaml is not installed"
         ))
-    func schemas() throws {
+    func schemas() async throws {
         let python = try TestEnvironment.requirePython(["jsonschema", "yaml"])
         let directory = try Subprocess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var manifest: [String: String] = [:]
-        for (name, bytes) in try Self.samples() {
+        for (name, bytes) in try await Self.samples() {
             let path = directory.appendingPathComponent("\(name).json").path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             manifest[name] = path
@@ -68,7 +98,7 @@ struct APISchemaTests {
         let spec = TestData.repositoryRoot.appendingPathComponent("Specs/openapi.yaml").path
         let output = try Subprocess.run(python, [script, spec, manifestPath])
         #expect(output.succeeded, "\(output.stdout) \(output.stderr)")
-        #expect(output.stdout.contains("9 bodies valid"), "\(output.stdout)")
+        #expect(output.stdout.contains("15 bodies valid"), "\(output.stdout)")
         // A body that breaks its schema is caught: the check can fail.
         try Data(#"{"task":"x","state":"accepted","extra":1}"#.utf8).write(
             to: URL(fileURLWithPath: manifest["TaskAccepted"]!))

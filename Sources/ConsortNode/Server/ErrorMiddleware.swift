@@ -20,9 +20,21 @@ struct ErrorMiddleware: RouterMiddleware {
             throw error
         } catch {
             let refusal: NodeError
-            if let http = error as? any HTTPResponseError, (400..<500).contains(http.status.code) {
+            var allowed: [String] = []
+            if let http = error as? any HTTPResponseError, http.status == .notFound {
+                // The router's: no route for this method and path. A path the API has for other methods is a 405.
+                allowed = Self.methods(serving: request.uri.path)
+                refusal =
+                    allowed.isEmpty
+                    ? NodeError(.notFound, "no such route: \(request.uri.path)", underlying: error)
+                    : NodeError(
+                        .methodNotAllowed,
+                        "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)",
+                        underlying: error)
+            } else if let http = error as? any HTTPResponseError, (400..<500).contains(http.status.code) {
                 refusal = NodeError(
-                    .invalidRequest, "the request was refused: \(http.status.reasonPhrase)", underlying: error)
+                    http.status == .contentTooLarge ? .tooLarge : .invalidRequest,
+                    "the request was refused: \(http.status.reasonPhrase)", underlying: error)
             } else {
                 context.logger.error("request failed: \(String(reflecting: error))")
                 refusal = NodeError(
@@ -37,7 +49,24 @@ struct ErrorMiddleware: RouterMiddleware {
                         "reason": .string(refusal.message),
                     ]))
             NodeMetrics.refused(refusal.code)
-            throw refusal
+            var response = try refusal.response(from: request, context: context)
+            if !allowed.isEmpty { response.headers[.allow] = allowed.joined(separator: ", ") }
+            return response
         }
+    }
+
+    /// The methods the API serves at `path` (its routes are the access policy's, `{name}` matching one segment).
+    static func methods(serving path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let methods = AccessPolicy.builtIn.rules.filter { rule in
+            rule.paths.contains { template in
+                let pattern = template.split(separator: "/", omittingEmptySubsequences: false)
+                return pattern.count == segments.count
+                    && zip(pattern, segments).allSatisfy { expected, actual in
+                        expected.hasPrefix("{") ? !actual.isEmpty : expected == actual
+                    }
+            }
+        }.map { $0.method.uppercased() }
+        return Array(Set(methods)).sorted()
     }
 }

@@ -155,14 +155,9 @@ extension TaskService {
         let record = try WitnessedResponse.decode(Array(last.body.utf8))
         let from = Int(record.size)
         let proof = from > 0 && from <= leaves.count ? MerkleTree.consistencyProof(size: from, leafHashes: leaves) : []
-        let body = JSONValue.object(
-            JSONObject([
-                ("checkpoint", checkpoint.json), ("from", .number(JSONNumber(Int64(from)))),
-                ("proof", .array(proof.map { .string(Hex.encode($0)) })),
-            ]))
         let response = try await client.request(
-            .post, "/v1/audit/witness", body: JSONWriter.write(body), to: endpoint, node: witness, timeout: .seconds(10)
-        )
+            .post, "/v1/audit/witness", body: checkpoint.witnessRequest(from: Int64(from), proof: proof), to: endpoint,
+            node: witness, timeout: .seconds(10))
         guard response.status == 200 else {
             throw NodeError(.unavailable, "POST /v1/audit/witness: \(response.status) \(response.body)")
         }
