@@ -68,6 +68,23 @@ package enum Subprocess {
         )
     }
 
+    /// `run` on a thread of its own, for async tests: a child that runs for seconds (a fuzzer, the demo) must not hold
+    /// one of the few threads every test's async code shares (two on two cores), or the other tests' sessions starve.
+    package static func output(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    ) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try Self.run(
+                            executable, arguments, environment: environment, currentDirectory: currentDirectory)
+                    })
+            }
+        }
+    }
+
     /// posix_spawn + waitpid with stdio on /dev/null. Foundation's `Process` can miss the exit of a child that leaves a
     /// daemon behind (`pg_ctl start` via `runuser`), so these are run and reaped directly.
     static func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Int32 {

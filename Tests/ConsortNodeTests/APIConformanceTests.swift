@@ -25,7 +25,7 @@ struct APIConformanceTests {
         let spec = TestData.repositoryRoot.appendingPathComponent("Specs/openapi.yaml").path
         // An output party's analyst, an auditor, and the node's own admin: between them every route answers 2xx somewhere.
         for caller in ["analyst", "inspector", "ops"] {
-            let run = try Subprocess.run(
+            let run = try await Subprocess.output(
                 schemathesis,
                 [
                     "run", spec, "--url", "https://127.0.0.1:\(deployment.ports[0])",

@@ -11,8 +11,9 @@ import Testing
 struct ConnectionFloodTests {
     /// Opens `count` raw TCP connections to `port` that send nothing, and reports after `seconds` how many the node
     /// closed within `early` seconds and within `seconds`.
-    static func rawConnections(_ count: Int, port: Int, early: Double, seconds: Double) throws -> (early: Int, all: Int)
-    {
+    static func rawConnections(_ count: Int, port: Int, early: Double, seconds: Double) async throws -> (
+        early: Int, all: Int
+    ) {
         let script = """
             import socket, time, select
             socks = []
@@ -31,7 +32,7 @@ struct ConnectionFloodTests {
                     if not data: closed[s] = time.time() - start
             print(sum(1 for t in closed.values() if t < \(early)), len(closed))
             """
-        let output = try Subprocess.run("python3", ["-c", script])
+        let output = try await Subprocess.output("python3", ["-c", script])
         let numbers = output.stdout.split(separator: " ").compactMap {
             Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -65,7 +66,7 @@ struct ConnectionFloodTests {
 
         // Handshake floods on both ports: 300 TLS clients without a certificate each (one process, one at a time).
         for port in [api, mpc] {
-            let flood = try Subprocess.run(
+            let flood = try await Subprocess.output(
                 "python3",
                 [
                     "-c",
@@ -89,14 +90,14 @@ struct ConnectionFloodTests {
         }
         // Connections that never handshake are closed after the handshake timeout (2 s); an address's 21st and later
         // connections at once are closed immediately.
-        let silent = try Self.rawConnections(10, port: api, early: 1, seconds: 6)
+        let silent = try await Self.rawConnections(10, port: api, early: 1, seconds: 6)
         #expect(silent.early == 0 && silent.all == 10, "\(silent)")
-        let silentMPC = try Self.rawConnections(10, port: mpc, early: 1, seconds: 6)
+        let silentMPC = try await Self.rawConnections(10, port: mpc, early: 1, seconds: 6)
         #expect(silentMPC.early == 0 && silentMPC.all == 10, "\(silentMPC)")
-        let excess = try Self.rawConnections(40, port: api, early: 1, seconds: 6)
+        let excess = try await Self.rawConnections(40, port: api, early: 1, seconds: 6)
         #expect(excess.early == 20 && excess.all == 40, "\(excess)")
         // A member's connection that goes quiet after a request is closed after the idle timeout (2 s).
-        let idle = try Subprocess.run(
+        let idle = try await Subprocess.output(
             "python3",
             [
                 "-c",

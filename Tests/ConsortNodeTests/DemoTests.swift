@@ -12,8 +12,8 @@ struct DemoTests {
 
     @Test(
         "the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")
-    func onSQLite() throws {
-        let demo = try Subprocess.run(
+    func onSQLite() async throws {
+        let demo = try await Subprocess.output(
             try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000"],
             environment: DemoTests.ownPorts)
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
@@ -27,7 +27,7 @@ struct DemoTests {
         .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
     func onPostgres() async throws {
         let url = try TestPostgres.requireURL()
-        let demo = try Subprocess.run(
+        let demo = try await Subprocess.output(
             try TestEnvironment.consortExecutable().path, ["demo", "--records", "3000", "--database", url],
             environment: DemoTests.ownPorts)
         #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")

@@ -18,7 +18,7 @@ struct ReadmeWalkthroughTests {
     }
 
     @Test("the README's consortium by hand runs from an empty directory to a verified audit, as written")
-    func runsAsWritten() throws {
+    func runsAsWritten() async throws {
         let block = try Self.walkthrough()
         #expect(block.contains("consort pki init-operator") && block.contains("consort audit verify --dir logs"))
         let directory = try Subprocess.temporaryDirectory("consort-readme")
@@ -29,7 +29,7 @@ struct ReadmeWalkthroughTests {
             to: directory.appendingPathComponent("walkthrough.sh"), atomically: true, encoding: .utf8)
         let bin = try TestEnvironment.consortExecutable().deletingLastPathComponent().path
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let run = try Subprocess.run(
+        let run = try await Subprocess.output(
             "/bin/sh",
             ["-c", "cd '\(directory.path)' && exec timeout 900 bash walkthrough.sh"],
             environment: ["PATH": "\(bin):\(path)"])

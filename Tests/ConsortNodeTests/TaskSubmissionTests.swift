@@ -676,7 +676,9 @@ struct TaskSubmissionTests {
             authentication: TLSPeerAuthentication(
                 identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
         )
-        configuration.connectTimeout = .seconds(3)
+        // cp-b takes its session's connections once every computing party has its inputs (and says so): the intruder
+        // waits for that as a party would.
+        configuration.connectTimeout = .seconds(20)
         await #expect(throws: MPCError.self) { _ = try await MPCTLSTransport.establish(configuration) }
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }

@@ -20,7 +20,7 @@ struct UploadLimitTests {
     /// upload route, streamed by curl with its Content-Length, or chunked without one; returns what curl printed.
     static func upload(
         _ megabytes: Int, as identity: String, task: String, path: String, port: Int, chunked: Bool = false
-    ) throws -> String {
+    ) async throws -> String {
         let file = "\(path)/zeros-\(megabytes).bin"
         let source = chunked ? "-T - < '\(file)'" : "-T '\(file)'"
         let script = """
@@ -30,7 +30,7 @@ struct UploadLimitTests {
               -w ' HTTP %{http_code}' \(source) \
               'https://127.0.0.1:\(port)/v1/tasks/\(task)/inputs/households?batch=flood'
             """
-        let output = try Subprocess.run("/bin/sh", ["-c", script])
+        let output = try await Subprocess.output("/bin/sh", ["-c", script])
         return output.stdout + output.stderr
     }
 
@@ -47,7 +47,8 @@ struct UploadLimitTests {
             for _ in 0..<3 {
                 group.addTask {
                     do {
-                        return try Self.upload(1024, as: "analyst", task: task, path: path, port: port, chunked: true)
+                        return try await Self.upload(
+                            1024, as: "analyst", task: task, path: path, port: port, chunked: true)
                     } catch {
                         return "\(error)"
                     }
@@ -73,7 +74,7 @@ struct UploadLimitTests {
         let (task, _) = try deployment.submit(text)
         let node = deployment.nodes[0].process.processIdentifier
         let before = try Self.peakMemory(of: node)
-        let answer = try Self.upload(
+        let answer = try await Self.upload(
             512, as: "north-uploader", task: task, path: deployment.path, port: deployment.ports[0])
         let growth = try Self.peakMemory(of: node) - before
         #expect(answer.contains("HTTP 413") && answer.contains("maxRows 1000"), "\(answer)")
