@@ -26,6 +26,12 @@ package struct NodeAnswer<Value: Sendable>: Sendable {
         return "refused (\(status)): \(message)"
     }
 
+    /// The value, or an error saying why the node did not give it.
+    package func get() throws -> Value {
+        if let value = self.value { return value }
+        throw ClientError(.refused, "\(self.member): \(self.refusal)")
+    }
+
     /// `  member: STATUS BODY`, or `  member: what went wrong` when the node gave no answer.
     package var line: String {
         if let status = self.status { return "  \(self.member): \(status) \(self.body)" }

@@ -18,6 +18,11 @@ package struct AccessPolicy: Sendable, Decodable {
         case auditHead = "audit.head"
         case auditWitness = "audit.witness"
         case auditWitnessed = "audit.witnessed"
+        case proposalCreate = "proposal.create"
+        case proposalRead = "proposal.read"
+        case proposalSign = "proposal.sign"
+        case proposalSync = "proposal.sync"
+        case proposalReply = "proposal.reply"
     }
 
     /// How the caller's member must relate to the node or the task.
@@ -82,7 +87,11 @@ package struct AccessPolicy: Sendable, Decodable {
                 "\(operation.rawValue) needs a \(rule.kinds.map(\.rawValue).joined(separator: " or ")) certificate, not a \(caller.kind) certificate"
             )
         }
-        guard rule.internalRoles.isEmpty || !caller.internalRoles.isDisjoint(with: rule.internalRoles) else {
+        // Internal roles are users' (a node certificate has none; its member's roles and the relation decide).
+        guard
+            rule.internalRoles.isEmpty || caller.kind != .user
+                || !caller.internalRoles.isDisjoint(with: rule.internalRoles)
+        else {
             throw NodeError(
                 .forbidden,
                 "\(operation.rawValue) needs a \(member) user with the role \(rule.internalRoles.map(\.rawValue).joined(separator: " or "))"

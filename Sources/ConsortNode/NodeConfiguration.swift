@@ -48,6 +48,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// How often the node asks the other computing parties how its live tasks stand, to follow a halt or an abort it
     /// missed while down (default 30 s; also once at start-up).
     package var reconcileSeconds: Double? = nil
+    /// How often the node tries again to deliver proposals and answers another member's node did not take (default 2 s).
+    package var proposalRetrySeconds: Double? = nil
     /// How often the node looks for changed CRL files (default 10 s).
     package var crlCheckSeconds: Double? = nil
     /// How long a connection may take to complete its TLS handshake (default 10 s), on the API and the MPC port.

@@ -20,6 +20,7 @@ package struct MultiSignatureJWS: Sendable {
     }
 
     package var payload: [UInt8]
+    /// Signatures as received; `SpecificationVerifier` checks them.
     package var signatures: [Signature]
     let payloadEncoded: String
 
@@ -128,5 +129,17 @@ package struct MultiSignatureJWS: Sendable {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         return serializer.serializedBytes
+    }
+}
+
+extension MultiSignatureJWS.Signature {
+    /// A signature entry from its two base64url fields (e.g. one member's signature sent on its own).
+    package init(protectedEncoded: String, signatureEncoded: String) throws {
+        guard let protectedBytes = Base64URL.decode(protectedEncoded),
+            let signature = Base64URL.decode(signatureEncoded)
+        else { throw SpecError(.invalidDocument, "a signature's protected header or value is not valid base64url") }
+        self.init(
+            protectedEncoded: protectedEncoded, protectedBytes: protectedBytes, signatureEncoded: signatureEncoded,
+            signature: signature)
     }
 }

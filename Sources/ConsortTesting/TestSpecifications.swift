@@ -7,6 +7,8 @@ package enum TestSpecifications {
     package static let householdMembers: [(String, [String])] = [
         ("nso-north", ["input"]), ("nso-south", ["input"]), ("eurostat", ["output"]),
         ("cp-a", ["compute"]), ("cp-b", ["compute"]), ("cp-c", ["compute"]), ("auditor", ["auditor"]),
+        // A member of the consortium that is no party of the household task.
+        ("nso-east", ["input"]),
     ]
 
     /// The household-income CTS as JSON text, with deadlines `deadlines` seconds after `now` (1, 2 and 30 days).

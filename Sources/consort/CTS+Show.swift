@@ -27,7 +27,12 @@ extension CTS {
                 diagnostics.forEach { print($0) }
                 throw ValidationError("'\(file)' is not a readable CTS")
             }
-            print(CTSSummary.render(cts, taskID: document.taskID, engines: EngineRegistry.shared))
+            await CTS.Show.review(cts, taskID: document.taskID, diagnostics: diagnostics)
+        }
+
+        /// The summary, what the query reveals and costs, and the problems: what a signer reviews.
+        static func review(_ cts: ComputationTaskSpecification, taskID: String?, diagnostics: [Diagnostic]) async {
+            print(CTSSummary.render(cts, taskID: taskID, engines: EngineRegistry.shared))
             // What the query computes and reveals, from the consort-sql/1 checker.
             do {
                 let admitted = try await QueryAdmission.admit(cts)
@@ -40,7 +45,7 @@ extension CTS {
                     "  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
                         + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party"
                 )
-            } catch let error as QueryError {
+            } catch {
                 print("\nQUERY CHECK\n  the query is rejected: \(error)")
             }
             let problems = diagnostics.filter { $0.severity == .error }

@@ -12,7 +12,7 @@ struct Consort: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Demo.self, PKI.self, Directory.self, Node.self, TaskCommand.self, InputCommand.self, OutputCommand.self,
-            CTS.self, Query.self, DataCommand.self, Audit.self, Bench.self,
+            ProposalCommand.self, CTS.self, Query.self, DataCommand.self, Audit.self, Bench.self,
         ]
     )
 }

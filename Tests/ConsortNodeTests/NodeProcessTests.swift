@@ -86,7 +86,7 @@ struct NodeProcessTests {
                 specified.append((String(line.dropFirst(4).dropLast()), currentPath))
             }
         }
-        #expect(specified.count == 14, "\(specified)")
+        #expect(specified.count == 23, "\(specified)")
         // The access policy has a rule for exactly the operations the API specifies.
         let ruled = AccessPolicy.builtIn.rules.flatMap { rule in rule.paths.map { "\(rule.method.lowercased()) \($0)" }
         }

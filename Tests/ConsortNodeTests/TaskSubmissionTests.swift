@@ -33,9 +33,14 @@ struct TaskSubmissionTests {
 
         /// The API port of each computing party's node (its MPC listener is the next port).
         var ports: [Int] = []
+        /// Members other than the computing parties that run a node too (`memberNodes`), with its API port.
+        var memberPorts: [String: Int] = [:]
 
-        /// Starts the nodes of `started` (all three by default).
-        init(stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"]) async throws {
+        /// Starts the nodes of `started` (all three by default), and one for each of `memberNodes` (other members,
+        /// e.g. the statistics offices) after them.
+        init(stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [])
+            async throws
+        {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
             let path = self.path
@@ -45,14 +50,16 @@ struct TaskSubmissionTests {
             let computing = self.computing
             try PEMFiles.write(try PEMFiles.pem([consortium.root.certificate]), to: "\(path)/root.pem")
             // API ports, each with the next port (its MPC listener) free too.
-            let chosen = try FreePort.nodePorts(count: 4)
+            let chosen = try FreePort.nodePorts(count: 4 + memberNodes.count)
             let (ports, cMPCPort) = (Array(chosen.prefix(3)), chosen[3])
+            let memberPorts = Dictionary(uniqueKeysWithValues: zip(memberNodes, chosen.dropFirst(4)))
             let entries = try TestSpecifications.householdMembers.map { id, roles -> String in
                 let pem = try PEMFiles.pem([try consortium.member(id).authority.certificate]).replacingOccurrences(
                     of: "\n", with: "\\n")
                 // cp-c's MPC listener is on a port of its own (the directory's mpcPort); the others use API port + 1.
+                let port = computing.firstIndex(of: id).map { ports[$0] } ?? memberPorts[id]
                 let endpoint =
-                    (computing.firstIndex(of: id).map { #", "endpoint": "https://127.0.0.1:\#(ports[$0])""# } ?? "")
+                    (port.map { #", "endpoint": "https://127.0.0.1:\#($0)""# } ?? "")
                     + (id == "cp-c" ? #", "mpcPort": \#(cMPCPort)"# : "")
                 return
                     #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
@@ -73,6 +80,7 @@ struct TaskSubmissionTests {
                     directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
                     store: self.stores[index], data: "\(path)/\(member)")
                 configuration.checkpointSeconds = 1
+                configuration.proposalRetrySeconds = 0.5
                 configuration.crls = crls
                 // Generous where the whole suite on two cores slows handshakes and rounds; the tests of these limits
                 // set their own.
@@ -83,7 +91,20 @@ struct TaskSubmissionTests {
                     self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
                 }
             }
+            for member in memberNodes {
+                try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
+                var configuration = NodeConfiguration(
+                    member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
+                    directory: "\(path)/directory.json", listen: "127.0.0.1:\(memberPorts[member]!)",
+                    store: "sqlite:\(path)/\(member)/audit.db", data: "\(path)/\(member)")
+                configuration.crls = crls
+                configuration.proposalRetrySeconds = 0.5
+                try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
+                self.nodes.append(
+                    try TestNodeProcess(configuration: "\(path)/\(member).json", port: memberPorts[member]!))
+            }
             self.ports = ports
+            self.memberPorts = memberPorts
             for node in self.nodes { try await node.waitUntilListening() }
             self.consort = try TestEnvironment.consortExecutable().path
         }
@@ -130,7 +151,9 @@ struct TaskSubmissionTests {
         }
 
         func audit(_ member: String) async throws -> [AuditEntry] {
-            let store = try AuditStores.Address(self.stores[self.computing.firstIndex(of: member)!])
+            let store = try AuditStores.Address(
+                self.computing.firstIndex(of: member).map { self.stores[$0] }
+                    ?? "sqlite:\(self.path)/\(member)/audit.db")
             return try await AuditStores.with(store) { try await $0.entries(from: 1, limit: 1000) }
         }
 

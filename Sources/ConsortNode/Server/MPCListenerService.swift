@@ -27,7 +27,10 @@ package final class MPCListenerService: Service {
 
     /// Binds the listener; a port already in use is a start-up error.
     func bind() async throws {
-        guard let (_, port) = self.node.directory.member(self.node.member)?.mpcAddress else { return }
+        // Only a member that computes takes MPC connections.
+        guard let entry = self.node.directory.member(self.node.member), entry.roles.contains(.compute),
+            let (_, port) = entry.mpcAddress
+        else { return }
         let directory = self.node.directory
         let refusals = self.refusals
         let listener = try await MPCListener.bind(

@@ -22,6 +22,7 @@ package struct NodeServer: Sendable {
     package let metrics: NodeMetrics
     package let logger: Logger
     package let service: TaskService
+    package let proposals: ProposalService
 
     package init(
         node: NodeConfiguration.Loaded, log: AuditLog, tasks: any TaskStore, metrics: NodeMetrics, logger: Logger
@@ -34,6 +35,7 @@ package struct NodeServer: Sendable {
         self.service = TaskService(
             node: node, tasks: tasks, log: log, dataDirectory: node.dataDirectory,
             audits: AuditQueue(log: log, logger: logger), computations: ComputationRunner(), logger: logger)
+        self.proposals = ProposalService(tasks: self.service, logger: logger)
     }
 
     /// Logs `node.started`, aborts the computations a previous run left behind, and returns the node's services in
@@ -63,12 +65,16 @@ package struct NodeServer: Sendable {
             logger: self.logger
         ) { try await refresher.refresh() }
         let digest = self.service.refusals
+        let proposals = self.proposals
+        let delivery = NodeLoop(
+            name: "proposal delivery", interval: .milliseconds(Int((configuration.proposalRetrySeconds ?? 2) * 1000)),
+            logger: self.logger, pass: { try await proposals.deliverPending() }, cancelledAtShutdown: true)
         let refusals = NodeLoop(
             name: "refusal digest", interval: .seconds(1), logger: self.logger, pass: { digest.flush() },
             last: { digest.flush(force: true) })
         return [
             self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, reconcile,
-            revocation, refusals, application,
+            revocation, delivery, refusals, application,
         ]
     }
 
@@ -91,6 +97,7 @@ package struct NodeServer: Sendable {
         TaskController(service: self.service).addRoutes(to: router)
         DataController(service: self.service).addRoutes(to: router)
         AuditController(service: self.service).addRoutes(to: router)
+        ProposalController(service: self.proposals).addRoutes(to: router)
         let refusals = self.service.refusals
         let limiter = ConnectionLimiter(self.node.configuration.connectionLimits) { refusal, address, reason in
             refusals.refused("API \(refusal.rawValue)", from: address, reason: reason)

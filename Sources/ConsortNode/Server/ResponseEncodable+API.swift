@@ -10,3 +10,5 @@ extension WitnessedResponse: ResponseEncodable {}
 extension TaskStatusResponse: ResponseEncodable {}
 extension HaltResponse: ResponseEncodable {}
 extension UploadResponse: ResponseEncodable {}
+extension ProposalView: ResponseEncodable {}
+extension ProposalListResponse: ResponseEncodable {}
