@@ -23,6 +23,8 @@ package enum AuditAction: String, CaseIterable, Hashable, Sendable, Codable {
     case proposalSigned = "proposal.signed"
     case proposalRejected = "proposal.rejected"
     case proposalSubmitted = "proposal.submitted"
+    case uiSignedIn = "ui.signed-in"
+    case uiSignedOut = "ui.signed-out"
     case checkpointSigned = "checkpoint.signed"
     case checkpointWitnessed = "checkpoint.witnessed"
     case nodeStarted = "node.started"

@@ -48,6 +48,14 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// How often the node asks the other computing parties how its live tasks stand, to follow a halt or an abort it
     /// missed while down (default 30 s; also once at start-up).
     package var reconcileSeconds: Double? = nil
+    /// HOST:PORT of the member's web UI (plain HTTP for the member's own people; loopback unless `uiAllowRemote`).
+    /// None: no web UI.
+    package var ui: String? = nil
+    /// Whether the web UI takes connections from other machines (default no; put TLS in front of it if so).
+    package var uiAllowRemote: Bool? = nil
+    /// The member's identities the node uses for its people (`DIR/NAME`, key and chain), by internal role: the web UI
+    /// signs with `signer`. Files readable by the node's user only.
+    package var identities: [String: String]? = nil
     /// How often the node tries again to deliver proposals and answers another member's node did not take (default 2 s).
     package var proposalRetrySeconds: Double? = nil
     /// How often the node looks for changed CRL files (default 10 s).
@@ -98,6 +106,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         package var verifier: ConsortVerifier
         /// The CRL files, resolved.
         package var crlFiles: [String]
+        /// `identities`, paths resolved.
+        package var identities: [String: String] = [:]
 
         /// Every CA whose certificates this node checks: the operator root and each member CA of the directory.
         package var issuers: [(name: String, certificate: Certificate)] {
@@ -169,7 +179,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         return Loaded(
             configuration: self, member: member, identity: identity, root: root, directory: directory,
             host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
-            dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles)
+            dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles,
+            identities: (self.identities ?? [:]).mapValues(resolve))
     }
 
     /// Reads CRL files, naming the one that cannot be read.

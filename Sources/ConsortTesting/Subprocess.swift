@@ -71,7 +71,7 @@ package enum Subprocess {
     /// `run` on a thread of its own, for async tests: a child that runs for seconds (a fuzzer, the demo) must not hold
     /// one of the few threads every test's async code shares (two on two cores), or the other tests' sessions starve.
     package static func output(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
         currentDirectory: String? = nil
     ) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
@@ -79,7 +79,8 @@ package enum Subprocess {
                 continuation.resume(
                     with: Result {
                         try Self.run(
-                            executable, arguments, environment: environment, currentDirectory: currentDirectory)
+                            executable, arguments, environment: environment, input: input,
+                            currentDirectory: currentDirectory)
                     })
             }
         }

@@ -32,9 +32,17 @@ package final class MPCListener: Sendable {
     let holdTimeout: Duration
     /// Hears every refused connection: why, the session it claimed if any, and the peer's address.
     let onRejected: @Sendable (_ reason: String, _ session: [UInt8]?, _ address: String) -> Void
+    /// Asked at each `hello`, before the connection waits for its session: why this peer may not take the seat it
+    /// claims in that session (it then is refused at once; the node has said why), or nil (not known to be wrong).
+    let seats: Seats?
 
-    private init(holdTimeout: Duration, onRejected: @escaping @Sendable (String, [UInt8]?, String) -> Void) {
+    package typealias Seats = @Sendable (_ session: [UInt8], _ party: Int, _ peer: VerifiedIdentity?) async -> String?
+
+    private init(
+        holdTimeout: Duration, seats: Seats?, onRejected: @escaping @Sendable (String, [UInt8]?, String) -> Void
+    ) {
         self.holdTimeout = holdTimeout
+        self.seats = seats
         self.onRejected = onRejected
     }
 
@@ -43,14 +51,14 @@ package final class MPCListener: Sendable {
     /// connections per address and the time to handshake; their refusals, and failed handshakes, go to `onRejected`.
     package static func bind(
         host: String, port: Int, authentication: TLSPeerAuthentication, holdTimeout: Duration = .seconds(20),
-        limits: ConnectionLimiter.Limits = .init(),
+        limits: ConnectionLimiter.Limits = .init(), seats: Seats? = nil,
         admit: @escaping @Sendable (VerifiedIdentity) -> Bool,
         onRejected: @escaping @Sendable (_ reason: String, _ session: [UInt8]?, _ address: String) -> Void = {
             _, _, _ in
         }
     ) async throws -> MPCListener {
         let context = try authentication.serverContext()
-        let listener = MPCListener(holdTimeout: holdTimeout, onRejected: onRejected)
+        let listener = MPCListener(holdTimeout: holdTimeout, seats: seats, onRejected: onRejected)
         let limiter = ConnectionLimiter(limits) { _, address, reason in onRejected(reason, nil, address) }
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -138,6 +146,8 @@ final class MPCAcceptHandler: ChannelInboundHandler, RemovableChannelHandler, @u
 
     private enum State {
         case awaitingHello
+        /// The node is checking the seat the `hello` claims; frames kept in order.
+        case checking(id: [UInt8], frames: [ByteBuffer], bytes: Int)
         /// Waiting for the session `id` to register; frames kept in order.
         case held(id: [UInt8], frames: [ByteBuffer], bytes: Int)
         case handedOver
@@ -170,19 +180,26 @@ final class MPCAcceptHandler: ChannelInboundHandler, RemovableChannelHandler, @u
             guard let frame = try? MPCFrame.parse(buffer), frame.kind == .hello else {
                 return self.refuse("the first MPC frame was not a hello", session: nil)
             }
-            guard let session = self.listener.session(frame.session, holding: self) else {
-                self.state = .held(id: frame.session, frames: [buffer], bytes: buffer.readableBytes)
-                self.holdTimer = context.eventLoop.scheduleTask(
-                    in: .nanoseconds(Int64(self.listener.holdTimeout.components.seconds) * 1_000_000_000)
-                ) {
-                    self.listener.release(self, session: frame.session)
-                    self.refuse(
-                        "no MPC session \(Self.describe(frame.session)) started here within \(self.listener.holdTimeout)",
-                        session: frame.session)
+            if let seats = self.listener.seats {
+                var payload = frame.payload
+                let party = payload.readInteger(as: UInt8.self).map(Int.init) ?? -1
+                self.state = .checking(id: frame.session, frames: [buffer], bytes: buffer.readableBytes)
+                let (peer, session) = (self.peer.verified, frame.session)
+                let loop = context.eventLoop
+                Task {
+                    let refusal = await seats(session, party, peer)
+                    loop.execute { self.checked(refusal) }
                 }
                 return
             }
-            self.handOver(to: session, frames: [buffer], context: context)
+            self.find(frame.session, frames: [buffer], bytes: buffer.readableBytes, context: context)
+        case .checking(let id, var frames, let bytes):
+            frames.append(buffer)
+            guard bytes + buffer.readableBytes <= Self.maximumHeldBytes else {
+                return self.refuse(
+                    "a peer sent over \(Self.maximumHeldBytes >> 20) MiB before its session started here", session: id)
+            }
+            self.state = .checking(id: id, frames: frames, bytes: bytes + buffer.readableBytes)
         case .held(let id, var frames, let bytes):
             frames.append(buffer)
             guard bytes + buffer.readableBytes <= Self.maximumHeldBytes else {
@@ -211,6 +228,30 @@ final class MPCAcceptHandler: ChannelInboundHandler, RemovableChannelHandler, @u
             return
         }
         context.fireErrorCaught(error)
+    }
+
+    /// The node found nothing wrong with the seat (`refusal` nil): on to the session. Otherwise the connection is
+    /// closed; the node has already said why.
+    private func checked(_ refusal: String?) {
+        guard case .checking(let id, let frames, let bytes) = self.state, let context = self.context else { return }
+        if let refusal { return self.refuse(refusal, session: id, report: false) }
+        self.find(id, frames: frames, bytes: bytes, context: context)
+    }
+
+    /// Hands the connection to its session, or holds it until the session registers or `holdTimeout` passes.
+    private func find(_ id: [UInt8], frames: [ByteBuffer], bytes: Int, context: ChannelHandlerContext) {
+        guard let session = self.listener.session(id, holding: self) else {
+            self.state = .held(id: id, frames: frames, bytes: bytes)
+            self.holdTimer = context.eventLoop.scheduleTask(
+                in: .nanoseconds(Int64(self.listener.holdTimeout.components.seconds) * 1_000_000_000)
+            ) {
+                self.listener.release(self, session: id)
+                self.refuse(
+                    "no MPC session \(Self.describe(id)) started here within \(self.listener.holdTimeout)", session: id)
+            }
+            return
+        }
+        self.handOver(to: session, frames: frames, context: context)
     }
 
     /// The session registered while this connection was held (called from any thread).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConsortAudit
 import ConsortNode
+import ConsortPKI
 import ConsortTransport
 import Foundation
 import Logging
@@ -10,8 +11,67 @@ import UnixSignals
 struct Node: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A member's service node: configure it and run it.",
-        subcommands: [Init.self, Run.self]
+        subcommands: [Init.self, Run.self, User.self]
     )
+
+    struct User: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The people who sign in to the node's web UI.", subcommands: [Add.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add a web UI user (the first one is set up this way), with the member's internal roles.",
+                discussion: """
+                    The password (at least 12 characters) is read from --password-file, or from standard input; it
+                    is stored as a bcrypt hash (cost 12) in the node's data directory, readable by its owner only.
+
+                    Example:
+                      consort node user add --config north/node.json --name alice --role signer \
+                        --role uploader --password-file alice.password
+                    """
+            )
+
+            @Option(help: "The node configuration.") var config: String
+            @Option(help: "The user's name (letters, digits, '.', '-', '_').") var name: String
+            @Option(help: "An internal role (signer, uploader, analyst, admin, auditor); repeat for more.")
+            var role: [String]
+            @Option(help: ArgumentHelp("A file holding the password ('-' or none: standard input).", valueName: "file"))
+            var passwordFile: String?
+            @Flag(help: "Replace the user's roles and password if the user exists.") var replace = false
+
+            func run() async throws {
+                let configuration = try NodeConfiguration.read(config)
+                let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
+                let data = configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)"
+                var roles = Set<InternalRole>()
+                for text in self.role {
+                    guard let role = InternalRole(rawValue: text) else {
+                        throw ValidationError(
+                            "unknown role '\(text)' (\(InternalRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    roles.insert(role)
+                }
+                let source = self.passwordFile ?? "-"
+                let raw: Data
+                if source == "-" {
+                    raw = FileHandle.standardInput.readDataToEndOfFile()
+                } else {
+                    do { raw = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
+                        throw ValidationError(
+                            "cannot read the password file '\(source)': \(error.localizedDescription)")
+                    }
+                }
+                let password = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .newlines)
+                do {
+                    try LocalUsers.add(
+                        name: self.name, roles: roles, password: password, data: data, replace: self.replace)
+                } catch let error as NodeError { throw CommandFailure(error.message) }
+                print(
+                    "web UI user \(self.name) (\(roles.map(\.rawValue).sorted().joined(separator: ", "))) saved in \(LocalUsers.path(data: data))"
+                )
+            }
+        }
+    }
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -94,6 +154,7 @@ struct Node: AsyncParsableCommand {
                 let log = try AuditLog(store: store, identity: node.identity)
                 let tasks = try await TaskStores.open(node.store, dataDirectory: dataDirectory)
                 print("node \(node.member) listening on https://\(node.configuration.listen) (audit: \(node.store))")
+                if let ui = node.configuration.ui { print("web UI of \(node.member) on http://\(ui)/") }
                 do {
                     let server = NodeServer(node: node, log: log, tasks: tasks, metrics: metrics, logger: loggerCopy)
                     let group = ServiceGroup(

@@ -49,9 +49,10 @@ struct ConnectionFloodTests {
     }
 
     @Test(
-        "300 handshakes without a certificate add 3 audit entries and one summary per port; silent, idle and excess connections are closed"
+        "300 handshakes without a certificate add 3 audit entries and one summary per port a minute; silent, idle and excess connections are closed"
     )
     func floods() async throws {
+        let started = ContinuousClock.now
         let deployment = try await TaskSubmissionTests.Deployment(started: ["cp-b", "cp-c"])
         let path = deployment.path
         var configuration = try NodeConfiguration.read("\(path)/cp-a.json")
@@ -121,6 +122,8 @@ struct ConnectionFloodTests {
             "\(idle.stdout) \(idle.stderr)")
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        // The digest writes at most a few entries and one summary per reason a minute: the windows this test spanned.
+        let windows = Int((ContinuousClock.now - started) / .seconds(60)) + 1
         let denied = try await deployment.audit("cp-a").filter {
             $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer"
         }
@@ -130,12 +133,12 @@ struct ConnectionFloodTests {
             // them (written at the latest when the node stops).
             let reasons = Dictionary(grouping: entries.compactMap { Self.reason(of: $0.details) }, by: { $0 })
             #expect(reasons.values.allSatisfy { $0.count <= 3 }, "\(what): \(reasons.mapValues(\.count))")
-            #expect(entries.count <= 11, "\(what): \(entries.count) entries")
+            #expect(entries.count <= 11 * windows, "\(what): \(entries.count) entries in \(windows) minute(s)")
             let summaries = entries.filter { $0.details.contains(#""suppressed":"#) }
-            #expect(summaries.count == 1, "\(what): \(entries.map(\.details))")
+            #expect((1...windows).contains(summaries.count), "\(what): \(entries.map(\.details))")
         }
         #expect(denied.contains { $0.details.contains("no TLS handshake within") })
         #expect(denied.contains { $0.details.contains("more than 20 connections open") })
-        #expect(denied.count < 20, "\(denied.count) refusal entries")
+        #expect(denied.count < 20 * windows, "\(denied.count) refusal entries in \(windows) minute(s)")
     }
 }

@@ -16,11 +16,11 @@ struct DataModelUploadTests {
     func craftedShares() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()
         let path = deployment.path
-        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         try DataSynth.csv(table: table, rows: 200, seed: 1).write(
             toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
-        let north = try deployment.run(
+        let north = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         try #require(north.succeeded, "\(north.stdout) \(north.stderr)")
@@ -41,12 +41,12 @@ struct DataModelUploadTests {
         var status = ""
         let until = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < until {
-            status = try deployment.run(["task", "status", "--task", task], as: "analyst").stdout
+            status = try await deployment.run(["task", "status", "--task", task], as: "analyst").stdout
             if status.components(separatedBy: ": aborted").count == 4 { break }
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(status.components(separatedBy: ": aborted").count == 4, "\(status)")
-        let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "\(fetched.stdout)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {

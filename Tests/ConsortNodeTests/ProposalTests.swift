@@ -24,7 +24,8 @@ struct ProposalTests {
         let text = TestSpecifications.householdIncome()
         try text.write(toFile: "\(path)/household.json", atomically: true, encoding: .utf8)
 
-        let created = try deployment.run(["proposal", "create", "\(path)/household.json"], as: "nso-north-signer")
+        let created = try await deployment.run(
+            ["proposal", "create", "\(path)/household.json"], as: "nso-north-signer")
         try #require(created.succeeded, "\(created.stdout) \(created.stderr)")
         let id = try #require(created.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
         #expect(created.stdout.contains("version 1 by nso-north") && created.stdout.contains("state:    open"))
@@ -34,30 +35,30 @@ struct ProposalTests {
             directory: path, name: "auditor-signer")
         for member in everyone + ["auditor"] where member != "nso-north" {
             try await Eventually.wait("\(member)'s node never got the proposal", within: 30) {
-                try deployment.run(["proposal", "list"], as: "\(member)-signer").stdout.contains(
+                try await deployment.run(["proposal", "list"], as: "\(member)-signer").stdout.contains(
                     "\(id)  v1  open  hh-income")
             }
         }
-        let listed = try deployment.run(["proposal", "list"], as: "nso-south-signer")
+        let listed = try await deployment.run(["proposal", "list"], as: "nso-south-signer")
         #expect(listed.stdout.contains("<- waiting for you"), "\(listed.stdout)")
-        let shown = try deployment.run(["proposal", "show", "--proposal", id], as: "nso-south-signer")
+        let shown = try await deployment.run(["proposal", "show", "--proposal", id], as: "nso-south-signer")
         #expect(shown.stdout.contains("QUERY CHECK") && shown.stdout.contains("must sign"), "\(shown.stdout)")
         let versionOne = MultiSignatureJWS.taskID(of: Array(text.utf8))
 
         // nso-south signs version 1; eurostat rejects it, with a reason every node then shows.
-        let southSigned = try deployment.run(
+        let southSigned = try await deployment.run(
             ["proposal", "sign", "--proposal", id, "--hash", versionOne], as: "nso-south-signer")
         #expect(southSigned.succeeded, "\(southSigned.stdout) \(southSigned.stderr)")
-        let rejected = try deployment.run(
+        let rejected = try await deployment.run(
             ["proposal", "reject", "--proposal", id, "--reason", "the output deadline is too near"],
             as: "eurostat-signer")
         #expect(rejected.succeeded, "\(rejected.stdout) \(rejected.stderr)")
         try await Eventually.wait("nso-north never learnt of the rejection", within: 30) {
-            let shown = try deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout
+            let shown = try await deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout
             return shown.contains("state:    rejected") && shown.contains("by eurostat")
                 && shown.contains("signed:   nso-south")
         }
-        let afterRejection = try deployment.run(["proposal", "sign", "--proposal", id], as: "cp-a-signer")
+        let afterRejection = try await deployment.run(["proposal", "sign", "--proposal", id], as: "cp-a-signer")
         #expect(
             !afterRejection.succeeded && afterRejection.stderr.contains("was rejected by eurostat"),
             "\(afterRejection.stdout) \(afterRejection.stderr)")
@@ -69,16 +70,16 @@ struct ProposalTests {
                 60 * 86_400
             ))
         try revisedText.write(toFile: "\(path)/household-2.json", atomically: true, encoding: .utf8)
-        let revised = try deployment.run(
+        let revised = try await deployment.run(
             ["proposal", "create", "\(path)/household-2.json", "--revises", id], as: "nso-north-signer")
         #expect(
             revised.succeeded && revised.stdout.contains("version 2")
                 && revised.stdout.contains("signed:   nobody yet"),
             "\(revised.stdout) \(revised.stderr)")
         try await Eventually.wait("nso-south never got version 2", within: 30) {
-            try deployment.run(["proposal", "list"], as: "nso-south-signer").stdout.contains("\(id)  v2  open")
+            try await deployment.run(["proposal", "list"], as: "nso-south-signer").stdout.contains("\(id)  v2  open")
         }
-        let stale = try deployment.run(
+        let stale = try await deployment.run(
             ["proposal", "sign", "--proposal", id, "--hash", versionOne], as: "nso-south-signer")
         #expect(!stale.succeeded && stale.stderr.contains("now version 2"), "\(stale.stdout) \(stale.stderr)")
 
@@ -102,19 +103,20 @@ struct ProposalTests {
         // Everyone signs version 2 on their own node; the proposer's node then submits it to the computing parties.
         let versionTwo = MultiSignatureJWS.taskID(of: Array(revisedText.utf8))
         for member in everyone {
-            let signed = try deployment.run(
+            let signed = try await deployment.run(
                 ["proposal", "sign", "--proposal", id, "--hash", versionTwo], as: "\(member)-signer")
             #expect(signed.succeeded, "\(member): \(signed.stdout) \(signed.stderr)")
         }
         try await Eventually.wait("the proposal was never submitted", within: 60) {
-            try deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout.contains(
+            try await deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout.contains(
                 "state:    submitted as task \(versionTwo)")
         }
-        let status = try deployment.run(["task", "status", "--task", versionTwo], as: "nso-north-signer")
+        let status = try await deployment.run(["task", "status", "--task", versionTwo], as: "nso-north-signer")
         #expect(status.stdout.components(separatedBy: ": accepted").count == 4, "\(status.stdout)")
         // Every member's node learns the outcome.
         try await Eventually.wait("nso-south never learnt the task", within: 30) {
-            try deployment.run(["proposal", "list"], as: "nso-south-signer").stdout.contains("\(id)  v2  submitted")
+            try await deployment.run(["proposal", "list"], as: "nso-south-signer").stdout.contains(
+                "\(id)  v2  submitted")
         }
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }

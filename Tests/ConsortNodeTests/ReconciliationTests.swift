@@ -30,12 +30,12 @@ struct ReconciliationTests {
                 try TestNodeProcess(configuration: "\(path)/\(member).json", port: deployment.ports[index]))
         }
         for node in deployment.nodes { try await node.waitUntilListening() }
-        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         let north = try DataSynth.csv(table: table, rows: 120, seed: 3)
         let south = try DataSynth.csv(table: table, rows: 80, seed: 4)
         try north.write(toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
-        let uploaded = try deployment.run(
+        let uploaded = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         try #require(uploaded.succeeded, "\(uploaded.stdout) \(uploaded.stderr)")
@@ -53,7 +53,7 @@ struct ReconciliationTests {
         try await upload(to: 0)
         try await upload(to: 1)
         try await Task.sleep(for: .seconds(8))
-        let waiting = try deployment.run(["task", "status", task], as: "analyst").stdout
+        let waiting = try await deployment.run(["task", "status", task], as: "analyst").stdout
         #expect(
             waiting.contains("cp-a: computing") && waiting.contains("cp-b: computing")
                 && waiting.contains("cp-c: collecting-inputs"), "\(waiting)")
@@ -61,11 +61,11 @@ struct ReconciliationTests {
 
         var status = ""
         try await Eventually.wait("the task did not complete on every node", within: 120) {
-            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+            status = try await deployment.run(["task", "status", task], as: "analyst").stdout
             return status.components(separatedBy: "results-ready").count == 4 || status.contains("aborted")
         }
         #expect(status.components(separatedBy: "results-ready").count == 4, "\(status)")
-        let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         let expected = try PlainEngine.run(
             try QueryChecker.check(cts),
             on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
@@ -77,13 +77,13 @@ struct ReconciliationTests {
     func restartedAfterPeersAborted() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()
         let path = deployment.path
-        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         try DataSynth.csv(table: table, rows: 100, seed: 1).write(
             toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
         try DataSynth.csv(table: table, rows: 100, seed: 2).write(
             toFile: "\(path)/south.csv", atomically: true, encoding: .utf8)
-        let north = try deployment.run(
+        let north = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         try #require(north.succeeded, "\(north.stdout) \(north.stderr)")
@@ -93,7 +93,7 @@ struct ReconciliationTests {
         // cp-c dies; the last input reaches cp-a and cp-b, which start the computation and abort it without cp-c.
         kill(deployment.nodes[2].process.processIdentifier, SIGKILL)
         deployment.nodes[2].process.waitUntilExit()
-        let south = try deployment.run(
+        let south = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
             as: "south-uploader")
         #expect(!south.succeeded && south.stdout.contains("cp-c"), "\(south.stdout) \(south.stderr)")
@@ -113,7 +113,7 @@ struct ReconciliationTests {
             }
         }
         #expect(TaskSubmissionTests.Deployment.shareFiles(of: "nso-north", at: cDirectory).isEmpty)
-        let status = try deployment.run(["task", "status", task], as: "north-signer")
+        let status = try await deployment.run(["task", "status", task], as: "north-signer")
         #expect(status.stdout.components(separatedBy: ": aborted").count == 4, "\(status.stdout)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         let entries = try await deployment.audit("cp-c").filter { $0.taskID == task }

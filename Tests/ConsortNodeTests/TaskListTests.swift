@@ -161,7 +161,7 @@ struct TaskListTests {
         var listed: [String] = []
         var after: [String] = []
         for _ in 0..<4 {
-            let page = try deployment.run(["task", "list", "--limit", "60"] + after, as: "alice")
+            let page = try await deployment.run(["task", "list", "--limit", "60"] + after, as: "alice")
             #expect(page.succeeded, "\(page.stdout) \(page.stderr)")
             let lines = page.stdout.split(separator: "\n").map(String.init)
             listed += lines.filter { $0.hasPrefix("  ") && !$0.contains("more:") }.map {
@@ -179,11 +179,11 @@ struct TaskListTests {
                 "\(path)/alice.key", "https://127.0.0.1:\(deployment.ports[0])/v1/tasks?limit=5000",
             ])
         #expect(tooMany.stdout.contains("limit must be a whole number from 1 to 1000"), "\(tooMany.stdout)")
-        let unknown = try deployment.run(["task", "list", "--after", "no-such-task"], as: "alice")
+        let unknown = try await deployment.run(["task", "list", "--after", "no-such-task"], as: "alice")
         #expect(
             !unknown.succeeded && unknown.stdout.contains("cp-a: refused (400): after: no-such-task is not a task"),
             "\(unknown.stdout)")
-        let badLimit = try deployment.run(["task", "list", "--limit", "0"], as: "alice")
+        let badLimit = try await deployment.run(["task", "list", "--limit", "0"], as: "alice")
         #expect(!badLimit.succeeded && badLimit.stderr.contains("--limit must be from 1 to 1000"), "\(badLimit.stderr)")
         #expect(try await node.stop() == 0)
     }

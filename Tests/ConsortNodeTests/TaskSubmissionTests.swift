@@ -38,9 +38,10 @@ struct TaskSubmissionTests {
 
         /// Starts the nodes of `started` (all three by default), and one for each of `memberNodes` (other members,
         /// e.g. the statistics offices) after them.
-        init(stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [])
-            async throws
-        {
+        init(
+            stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [],
+            configure: (String, inout NodeConfiguration) -> Void = { _, _ in }
+        ) async throws {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
             let path = self.path
@@ -99,6 +100,7 @@ struct TaskSubmissionTests {
                     store: "sqlite:\(path)/\(member)/audit.db", data: "\(path)/\(member)")
                 configuration.crls = crls
                 configuration.proposalRetrySeconds = 0.5
+                configure(member, &configuration)
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 self.nodes.append(
                     try TestNodeProcess(configuration: "\(path)/\(member).json", port: memberPorts[member]!))
@@ -110,8 +112,8 @@ struct TaskSubmissionTests {
         }
 
         /// `consort ARGS --identity PATH/NAME --directory … --root …`.
-        func run(_ arguments: [String], as name: String) throws -> Subprocess.Output {
-            try Subprocess.run(
+        func run(_ arguments: [String], as name: String) async throws -> Subprocess.Output {
+            try await Subprocess.output(
                 self.consort,
                 arguments + [
                     "--identity", "\(self.path)/\(name)", "--directory", "\(self.path)/directory.json",
@@ -130,7 +132,7 @@ struct TaskSubmissionTests {
 
         /// Signs `text` by every required member and submits it as nso-north's signer (all three nodes must accept);
         /// writes the usual users: north-signer, north-uploader, south-uploader, analyst (eurostat).
-        func submit(_ text: String) throws -> (task: String, cts: ComputationTaskSpecification) {
+        func submit(_ text: String) async throws -> (task: String, cts: ComputationTaskSpecification) {
             let signed = try self.signed(text, by: ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"])
             try Data(signed.serialized()).write(to: URL(fileURLWithPath: "\(self.path)/task.json"))
             try self.signers[try MemberID("nso-north")]!.write(directory: self.path, name: "north-signer")
@@ -140,7 +142,7 @@ struct TaskSubmissionTests {
             ] {
                 try self.consortium.user(member, name: name, roles: [role]).write(directory: self.path, name: name)
             }
-            let submitted = try self.run(["task", "submit", "\(self.path)/task.json"], as: "north-signer")
+            let submitted = try await self.run(["task", "submit", "\(self.path)/task.json"], as: "north-signer")
             guard submitted.succeeded else {
                 throw NodeError(.invalidRequest, "the task was not accepted: \(submitted.stdout) \(submitted.stderr)")
             }
@@ -184,20 +186,21 @@ struct TaskSubmissionTests {
         try Data(incomplete.serialized()).write(to: URL(fileURLWithPath: "\(path)/incomplete.json"))
         try deployment.signers[try MemberID("nso-north")]!.write(directory: path, name: "alice")
 
-        let submitted = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
+        let submitted = try await deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(submitted.succeeded, "\(submitted.stdout) \(submitted.stderr)")
         #expect(submitted.stdout.components(separatedBy: ": accepted").count == 4, "\(submitted.stdout)")
         #expect(submitted.stdout.contains("task \(complete.taskID)"))
-        let again = try deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
+        let again = try await deployment.run(["task", "submit", "\(path)/complete.json"], as: "alice")
         #expect(
             again.succeeded && again.stdout.components(separatedBy: "accepted (submitted before)").count == 4,
             "a resubmission is not idempotent: \(again.stdout)")
 
-        let status = try deployment.run(["task", "status", "--task", complete.taskID], as: "alice")
+        let status = try await deployment.run(["task", "status", "--task", complete.taskID], as: "alice")
         // The task as an argument, as before, says the same; two different ones are refused.
-        let positional = try deployment.run(["task", "status", complete.taskID], as: "alice")
+        let positional = try await deployment.run(["task", "status", complete.taskID], as: "alice")
         #expect(positional.stdout == status.stdout, "\(positional.stdout) \(positional.stderr)")
-        let both = try deployment.run(["task", "status", "--task", complete.taskID, incomplete.taskID], as: "alice")
+        let both = try await deployment.run(
+            ["task", "status", "--task", complete.taskID, incomplete.taskID], as: "alice")
         #expect(!both.succeeded && both.stderr.contains("two different tasks"), "\(both.stderr)")
         // The same from a profile file (relative paths), and from environment variables; a flag overrides both.
         try #"{"identity": "alice", "directory": "directory.json", "root": "root.pem"}"#.write(
@@ -218,13 +221,13 @@ struct TaskSubmissionTests {
         #expect(!overridden.succeeded && overridden.stderr.contains("missing.pem"), "\(overridden.stderr)")
         let unset = try Subprocess.run(deployment.consort, ["task", "status", complete.taskID])
         #expect(!unset.succeeded && unset.stderr.contains("--identity"), "\(unset.stderr)")
-        let list = try deployment.run(["task", "list"], as: "alice")
+        let list = try await deployment.run(["task", "list"], as: "alice")
         #expect(
             list.stdout.components(separatedBy: complete.taskID).count == 4 && !list.stdout.contains(incomplete.taskID),
             "\(list.stdout)")
         #expect(status.stdout.components(separatedBy: ": accepted").count == 4, "\(status.stdout)")
 
-        let refused = try deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
+        let refused = try await deployment.run(["task", "submit", "\(path)/incomplete.json"], as: "alice")
         #expect(!refused.succeeded)
         #expect(
             refused.stdout.components(separatedBy: "missing signatures of eurostat").count == 4, "\(refused.stdout)")
@@ -264,7 +267,7 @@ struct TaskSubmissionTests {
         ] {
             try deployment.consortium.user(member, name: name, roles: [role]).write(directory: path, name: name)
         }
-        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        let submitted = try await deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         try #require(submitted.succeeded, "\(submitted.stdout) \(submitted.stderr)")
         let task = signed.taskID
 
@@ -279,13 +282,13 @@ struct TaskSubmissionTests {
             try QueryChecker.check(cts),
             on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
 
-        let early = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let early = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!early.succeeded && early.stderr.contains("no result"), "\(early.stdout) \(early.stderr)")
-        let wrongParty = try deployment.run(
+        let wrongParty = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"], as: "analyst")
         #expect(!wrongParty.succeeded && wrongParty.stdout.contains("403"), "\(wrongParty.stdout)")
 
-        let northUpload = try deployment.run(
+        let northUpload = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         #expect(
@@ -300,20 +303,20 @@ struct TaskSubmissionTests {
             #expect(!FileManager.default.fileExists(atPath: "\(journal)/\(member).shares"))
         }
         // The same upload again changes nothing and says so; another file is refused here, naming the batch held.
-        let again = try deployment.run(
+        let again = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         #expect(
             again.succeeded && again.stdout.components(separatedBy: "earlier (receipt kept)").count == 4,
             "\(again.stdout) \(again.stderr)")
-        let other = try deployment.run(
+        let other = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
             as: "north-uploader")
         #expect(
             !other.succeeded && other.stderr.contains("from a different file") && !other.stderr.contains("USAGE"),
             "\(other.stdout) \(other.stderr)")
         // Without the journal the nodes themselves refuse a second, different batch.
-        let replay = try deployment.run(
+        let replay = try await deployment.run(
             [
                 "input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv",
                 "--journal", "\(path)/elsewhere",
@@ -321,7 +324,7 @@ struct TaskSubmissionTests {
         #expect(
             !replay.succeeded && replay.stdout.components(separatedBy: "refused (409)").count == 4
                 && replay.stdout.contains("nothing was uploaded"), "\(replay.stdout)")
-        let southUpload = try deployment.run(
+        let southUpload = try await deployment.run(
             [
                 "input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv",
                 "--progress", "always",
@@ -333,19 +336,19 @@ struct TaskSubmissionTests {
 
         // The nodes compute on their own once every input is in.
         let deadline = ContinuousClock.now + .seconds(120)
-        var status = try deployment.run(["task", "status", task], as: "analyst")
+        var status = try await deployment.run(["task", "status", task], as: "analyst")
         while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"),
             ContinuousClock.now < deadline
         {
             try await Task.sleep(for: .milliseconds(200))
-            status = try deployment.run(["task", "status", task], as: "analyst")
+            status = try await deployment.run(["task", "status", task], as: "analyst")
         }
         #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
 
-        let refusedOutput = try deployment.run(["output", "fetch", "--task", task], as: "south-analyst")
+        let refusedOutput = try await deployment.run(["output", "fetch", "--task", task], as: "south-analyst")
         #expect(
             !refusedOutput.succeeded && refusedOutput.stderr.contains("not an output party"), "\(refusedOutput.stderr)")
-        let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         try #require(fetched.succeeded, "\(fetched.stdout) \(fetched.stderr)")
         #expect(fetched.stdout == expected.csv(), "MPC result\n\(fetched.stdout)\nplaintext\n\(expected.csv())")
 
@@ -357,7 +360,7 @@ struct TaskSubmissionTests {
         var verified: Subprocess.Output
         let witnessed = ContinuousClock.now + .seconds(20)
         repeat {
-            let pulled = try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
+            let pulled = try await deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector")
             #expect(pulled.succeeded, "\(pulled.stdout) \(pulled.stderr)")
             verified = try Subprocess.run(
                 deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
@@ -395,7 +398,7 @@ struct TaskSubmissionTests {
         } else {
             Issue.record("cp-a has no checkpoint with two countersignatures: \(checkpoints.map(\.witnesses.count))")
         }
-        let notAuditor = try deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
+        let notAuditor = try await deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
         #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
         // A pulled log cut after its last countersigned checkpoint is caught against the head each node signed when
         // the auditor pulled it.
@@ -450,17 +453,17 @@ struct TaskSubmissionTests {
         let path = deployment.path
         let text = TestSpecifications.householdIncome().replacingOccurrences(
             of: #""maxRows": 1000000"#, with: #""maxRows": 500"#)
-        let (task, cts) = try deployment.submit(text)
+        let (task, cts) = try await deployment.submit(text)
         let table = try #require(cts.table(named: "households"))
         for office in ["north", "south"] {
             try DataSynth.csv(table: table, rows: 300, seed: 7).write(
                 toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
         }
-        let north = try deployment.run(
+        let north = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
             as: "north-uploader")
         #expect(north.succeeded, "\(north.stdout) \(north.stderr)")
-        let south = try deployment.run(
+        let south = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
             as: "south-uploader")
         #expect(!south.succeeded)
@@ -480,7 +483,7 @@ struct TaskSubmissionTests {
     @Test("shares dealt for another party, another task or another table are refused, naming what differs, and audited")
     func shareEnvelopes() async throws {
         let deployment = try await Deployment()
-        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         let csv = try DataSynth.csv(table: table, rows: 5, seed: 3)
         let data = try CSVTable.parse(csv, table: table)
@@ -604,19 +607,19 @@ struct TaskSubmissionTests {
         // A query with a sort (MEDIAN) over enough rows that the MPC runs for a while.
         let text = TestSpecifications.householdIncome(
             query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region")
-        let (task, cts) = try deployment.submit(text)
+        let (task, cts) = try await deployment.submit(text)
         let table = try #require(cts.table(named: "households"))
         for (office, seed) in [("north", UInt64(1)), ("south", 2)] {
             try DataSynth.csv(table: table, rows: 30_000, seed: seed).write(
                 toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(
+            let uploaded = try await deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
                 as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
         // Kill cp-c as soon as it reports computing.
         let computingDeadline = ContinuousClock.now + .seconds(30)
-        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
+        while !(try await deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
             guard ContinuousClock.now < computingDeadline else { Issue.record("the computation never started"); return }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -624,7 +627,7 @@ struct TaskSubmissionTests {
         let killedAt = ContinuousClock.now
         var status = ""
         while ContinuousClock.now - killedAt < .seconds(30) {
-            let output = try deployment.run(["task", "status", task], as: "analyst")
+            let output = try await deployment.run(["task", "status", task], as: "analyst")
             status = output.stdout + output.stderr
             if status.components(separatedBy: ": aborted").count == 3 { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -632,7 +635,7 @@ struct TaskSubmissionTests {
         let elapsed = ContinuousClock.now - killedAt
         #expect(status.components(separatedBy: ": aborted").count == 3, "after \(elapsed): \(status)")
         #expect(elapsed < .seconds(30))
-        let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "an aborted task released output: \(fetched.stdout)")
         for node in deployment.nodes.prefix(2) { #expect(try await node.stop() == 0) }
         for member in ["cp-a", "cp-b"] {
@@ -664,14 +667,14 @@ struct TaskSubmissionTests {
             try deployment.consortium.user("nso-\(office)", name: "uploader", roles: [.uploader]).write(
                 directory: path, name: "\(office)-uploader")
         }
-        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        let submitted = try await deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         #expect(submitted.stdout.components(separatedBy: ": accepted").count == 3, "\(submitted.stdout)")
         let task = signed.taskID
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
         for (office, seed) in [("north", UInt64(9)), ("south", 10)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(
+            let uploaded = try await deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
                 as: "\(office)-uploader")
             #expect(
@@ -699,9 +702,9 @@ struct TaskSubmissionTests {
             authentication: TLSPeerAuthentication(
                 identity: intruder, verifier: ConsortVerifier(root: deployment.consortium.root.certificate))
         )
-        // cp-b takes its session's connections once every computing party has its inputs (and says so): the intruder
-        // waits for that as a party would.
-        configuration.connectTimeout = .seconds(20)
+        // cp-b checks the seat at the intruder's hello against the task (live there), whether or not the session is
+        // under way, and refuses it at once.
+        configuration.connectTimeout = .seconds(3)
         await #expect(throws: MPCError.self) { _ = try await MPCTLSTransport.establish(configuration) }
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
@@ -731,16 +734,16 @@ struct TaskSubmissionTests {
         let text = TestSpecifications.householdIncome(
             query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
             deadlines: (12, 16, 86_400))
-        let (task, cts) = try deployment.submit(text)
+        let (task, cts) = try await deployment.submit(text)
         for (office, seed) in [("north", UInt64(11)), ("south", 12)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20_000, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(
+            let uploaded = try await deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
                 as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
         }
-        while !(try deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
+        while !(try await deployment.run(["task", "status", task], as: "analyst")).stdout.contains(": computing") {
             guard Date() < cts.deadlines.compute else { Issue.record("the computation never started"); return }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -750,7 +753,7 @@ struct TaskSubmissionTests {
         var status = ""
         while Date() < until {
             // Only the two running nodes: a stopped node accepts connections but never answers.
-            let output = try deployment.run(
+            let output = try await deployment.run(
                 ["task", "status", task, "--node", "cp-a", "--node", "cp-b"], as: "analyst")
             status = output.stdout
             if status.components(separatedBy: ": expired").count == 3 { break }
@@ -758,9 +761,9 @@ struct TaskSubmissionTests {
         }
         #expect(status.components(separatedBy: ": expired").count == 3, "\(status)")
         // The client gives up on the stopped node within its deadline instead of hanging.
-        let stalled = try deployment.run(["task", "status", task, "--node", "cp-c"], as: "analyst")
+        let stalled = try await deployment.run(["task", "status", task, "--node", "cp-c"], as: "analyst")
         #expect(!stalled.succeeded && stalled.stdout.contains("did not answer within"), "\(stalled.stdout)")
-        let fetched = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded && fetched.stderr.contains("expired"), "\(fetched.stderr)")
         for node in deployment.nodes.prefix(2) { #expect(try await node.stop() == 0) }
         for member in ["cp-a", "cp-b"] {
@@ -791,14 +794,15 @@ struct TaskSubmissionTests {
             directory: path, name: "north-uploader")
         try deployment.consortium.user("eurostat", name: "analyst", roles: [.analyst]).write(
             directory: path, name: "analyst")
-        try #require(try deployment.run(["task", "submit", "\(path)/task.json"], as: "nso-north-signer").succeeded)
+        try #require(
+            try await deployment.run(["task", "submit", "\(path)/task.json"], as: "nso-north-signer").succeeded)
         let task = signed.taskID
         let cts = try #require(
             try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
         try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 100, seed: 3).write(
             toFile: "\(path)/north.csv", atomically: true, encoding: .utf8)
         try #require(
-            try deployment.run(
+            try await deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"],
                 as: "north-uploader"
             ).succeeded)
@@ -819,21 +823,21 @@ struct TaskSubmissionTests {
                     && answer.body.contains(#""error":"invalidRequest""#), "\(answer.line)")
         }
 
-        let refused = try deployment.run(
+        let refused = try await deployment.run(
             ["task", "halt", task, "--reason", "we changed our mind"], as: "eurostat-signer")
         #expect(
             !refused.succeeded && refused.stdout.components(separatedBy: "eurostat may not halt").count == 4,
             "\(refused.stdout) \(refused.stderr)")
-        let halted = try deployment.run(
+        let halted = try await deployment.run(
             ["task", "halt", task, "--reason", "wrong survey year"], as: "nso-south-signer")
         #expect(
             halted.succeeded && halted.stdout.components(separatedBy: ": halted").count == 4,
             "\(halted.stdout) \(halted.stderr)")
-        let status = try deployment.run(["task", "status", task], as: "analyst")
+        let status = try await deployment.run(["task", "status", task], as: "analyst")
         #expect(status.stdout.components(separatedBy: ": halted").count == 4, "\(status.stdout)")
-        let output = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let output = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!output.succeeded)
-        let again = try deployment.run(["task", "halt", task, "--reason", "twice"], as: "nso-south-signer")
+        let again = try await deployment.run(["task", "halt", task, "--reason", "twice"], as: "nso-south-signer")
         #expect(!again.succeeded && again.stdout.contains("409"), "\(again.stdout)")
 
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
@@ -867,13 +871,13 @@ struct TaskSubmissionTests {
             directory: path, name: "north-uploader")
         try deployment.consortium.user("nso-south", name: "uploader", roles: [.uploader]).write(
             directory: path, name: "south-uploader")
-        let submitted = try deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
+        let submitted = try await deployment.run(["task", "submit", "\(path)/task.json"], as: "north-signer")
         try #require(submitted.succeeded, "\(submitted.stdout)")
         let task = signed.taskID
         let cts = try #require(try SpecificationDocument(bytes: Array(text.utf8)).specification().0)
         try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 10, seed: 4).write(
             toFile: "\(path)/rows.csv", atomically: true, encoding: .utf8)
-        let onTime = try deployment.run(
+        let onTime = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"],
             as: "north-uploader")
         try #require(onTime.succeeded, "\(onTime.stdout)")
@@ -883,7 +887,7 @@ struct TaskSubmissionTests {
         // Wait until the input deadline (whole seconds in the CTS) has passed.
         let wait = cts.deadlines.inputs.timeIntervalSinceNow + 1.5
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-        let late = try deployment.run(
+        let late = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"],
             as: "south-uploader")
         #expect(
@@ -891,10 +895,10 @@ struct TaskSubmissionTests {
                 && late.stdout.contains("input deadline"), "\(late.stdout)")
         // The watcher (one pass a second) expires the task everywhere.
         let until = ContinuousClock.now + .seconds(10)
-        var status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
+        var status = try await deployment.run(["task", "status", task], as: "north-uploader").stdout
         while status.components(separatedBy: ": expired").count < 4, ContinuousClock.now < until {
             try await Task.sleep(for: .milliseconds(200))
-            status = try deployment.run(["task", "status", task], as: "north-uploader").stdout
+            status = try await deployment.run(["task", "status", task], as: "north-uploader").stdout
         }
         #expect(status.components(separatedBy: ": expired").count == 4, "\(status)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
@@ -918,11 +922,11 @@ struct TaskSubmissionTests {
         let deployment = try await Deployment()
         let path = deployment.path
         let text = TestSpecifications.householdIncome(deadlines: (20, 45, 50), retention: .purgeAfterOutputs)
-        let (task, cts) = try deployment.submit(text)
+        let (task, cts) = try await deployment.submit(text)
         for (office, seed) in [("north", UInt64(7)), ("south", 8)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 50, seed: seed)
                 .write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
-            let uploaded = try deployment.run(
+            let uploaded = try await deployment.run(
                 ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/\(office).csv"],
                 as: "\(office)-uploader")
             try #require(uploaded.succeeded, "\(uploaded.stdout)")
@@ -936,7 +940,7 @@ struct TaskSubmissionTests {
                 return
             }
             try await Task.sleep(for: .milliseconds(200))
-            status = try deployment.run(["task", "status", task], as: "analyst").stdout
+            status = try await deployment.run(["task", "status", task], as: "analyst").stdout
         }
         for member in deployment.computing {
             #expect(
@@ -944,17 +948,17 @@ struct TaskSubmissionTests {
                 "\(member) purged the inputs before the output deadline")
         }
         // The only output party fetches: the task is complete, and the result can be fetched again until the deadline.
-        try #require(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
+        try #require(try await deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
         #expect(
-            try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+            try await deployment.run(["task", "status", task], as: "analyst").stdout.components(
                 separatedBy: ": completed"
             ).count == 4)
-        #expect(try deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
+        #expect(try await deployment.run(["output", "fetch", "--task", task], as: "analyst").succeeded)
 
         let wait = cts.deadlines.outputs.timeIntervalSinceNow + 1.5
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let until = ContinuousClock.now + .seconds(10)
-        while try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+        while try await deployment.run(["task", "status", task], as: "analyst").stdout.components(
             separatedBy: ": purged"
         ).count < 4 {
             guard ContinuousClock.now < until else {
@@ -962,7 +966,7 @@ struct TaskSubmissionTests {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let late = try deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        let late = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!late.succeeded && late.stderr.contains("output deadline"), "\(late.stdout) \(late.stderr)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }
         for member in deployment.computing {
@@ -988,7 +992,7 @@ struct TaskSubmissionTests {
                 try await TestPostgres.withDatabase { c in
                     let deployment = try await Deployment(stores: [a, b, c])
                     let path = deployment.path
-                    let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+                    let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
                     try deployment.consortium.user("auditor", name: "inspector", roles: [.auditor]).write(
                         directory: path, name: "inspector")
                     let table = try #require(cts.table(named: "households"))
@@ -997,7 +1001,7 @@ struct TaskSubmissionTests {
                         let csv = try DataSynth.csv(table: table, rows: 250, seed: seed)
                         try csv.write(toFile: "\(path)/\(office).csv", atomically: true, encoding: .utf8)
                         parts.append(try CSVTable.parse(csv, table: table))
-                        let uploaded = try deployment.run(
+                        let uploaded = try await deployment.run(
                             [
                                 "input", "upload", "--task", task, "--table", "households", "--csv",
                                 "\(path)/\(office).csv",
@@ -1006,19 +1010,19 @@ struct TaskSubmissionTests {
                         try #require(uploaded.succeeded, "\(uploaded.stdout)")
                     }
                     let deadline = ContinuousClock.now + .seconds(120)
-                    while try deployment.run(["task", "status", task], as: "analyst").stdout.components(
+                    while try await deployment.run(["task", "status", task], as: "analyst").stdout.components(
                         separatedBy: "results-ready"
                     ).count < 4 {
                         guard ContinuousClock.now < deadline else { Issue.record("no result within 120 s"); return }
                         try await Task.sleep(for: .milliseconds(200))
                     }
-                    let fetched = try deployment.run(
+                    let fetched = try await deployment.run(
                         ["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
                     #expect(
                         fetched.stdout == (try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))).csv(),
                         "\(fetched.stdout) \(fetched.stderr)")
                     try #require(
-                        try deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector").succeeded)
+                        try await deployment.run(["audit", "pull", "--out", "\(path)/logs"], as: "inspector").succeeded)
                     let verified = try Subprocess.run(
                         deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
                     #expect(verified.succeeded, "\(verified.stdout)")

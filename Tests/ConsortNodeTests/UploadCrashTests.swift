@@ -25,7 +25,7 @@ struct UploadCrashTests {
         try await crashing.waitUntilListening()
         deployment.nodes.insert(crashing, at: 0)
 
-        let (task, cts) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         var parts: [TableData] = []
         for (office, seed) in [("north", UInt64(1)), ("south", 2)] {
@@ -36,7 +36,7 @@ struct UploadCrashTests {
         let upload = ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/north.csv"]
 
         // cp-a dies taking north's upload; the other two take it.
-        let first = try deployment.run(upload, as: "north-uploader")
+        let first = try await deployment.run(upload, as: "north-uploader")
         #expect(!first.succeeded, "\(first.stdout)")
         #expect(first.stdout.contains("held by cp-b, cp-c but not by cp-a"), "\(first.stdout) \(first.stderr)")
         let deadline = ContinuousClock.now + .seconds(10)
@@ -49,24 +49,24 @@ struct UploadCrashTests {
         let restarted = try TestNodeProcess(configuration: "\(path)/cp-a.json", port: deployment.ports[0])
         try await restarted.waitUntilListening()
         deployment.nodes[0] = restarted
-        let retry = try deployment.run(upload, as: "north-uploader")
+        let retry = try await deployment.run(upload, as: "north-uploader")
         #expect(retry.succeeded, "\(retry.stdout) \(retry.stderr)")
         #expect(retry.stdout.contains("cp-a: took 300 rows"), "\(retry.stdout)")
-        let south = try deployment.run(
+        let south = try await deployment.run(
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/south.csv"],
             as: "south-uploader")
         #expect(south.succeeded, "\(south.stdout) \(south.stderr)")
 
         let finished = ContinuousClock.now + .seconds(120)
-        var status = try deployment.run(["task", "status", task], as: "analyst")
+        var status = try await deployment.run(["task", "status", task], as: "analyst")
         while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"),
             ContinuousClock.now < finished
         {
             try await Task.sleep(for: .milliseconds(200))
-            status = try deployment.run(["task", "status", task], as: "analyst")
+            status = try await deployment.run(["task", "status", task], as: "analyst")
         }
         #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
-        let fetched = try deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
         #expect(fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)")
         for node in deployment.nodes { #expect(try await node.stop() == 0) }

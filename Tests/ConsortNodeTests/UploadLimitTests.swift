@@ -38,7 +38,7 @@ struct UploadLimitTests {
         "three 1 GiB uploads at once from a member that is no input party: refused unread, peak memory grows < 64 MiB")
     func strangersGigabyte() async throws {
         let deployment = try await TaskSubmissionTests.Deployment()
-        let (task, _) = try deployment.submit(TestSpecifications.householdIncome())
+        let (task, _) = try await deployment.submit(TestSpecifications.householdIncome())
         let node = deployment.nodes[0].process.processIdentifier
         let before = try Self.peakMemory(of: node)
         // eurostat is the task's output party, not an input party of the table.
@@ -71,7 +71,7 @@ struct UploadLimitTests {
         let deployment = try await TaskSubmissionTests.Deployment()
         let text = TestSpecifications.householdIncome().replacingOccurrences(
             of: #""maxRows": 1000000"#, with: #""maxRows": 1000"#)
-        let (task, _) = try deployment.submit(text)
+        let (task, _) = try await deployment.submit(text)
         let node = deployment.nodes[0].process.processIdentifier
         let before = try Self.peakMemory(of: node)
         let answer = try await Self.upload(

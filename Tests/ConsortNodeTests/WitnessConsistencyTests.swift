@@ -25,11 +25,11 @@ struct WitnessConsistencyTests {
         let deployment = try await TaskSubmissionTests.Deployment()
         // History once every node is up (a checkpoint taken while a peer is still starting is not retried until
         // the log grows again), then more: the second countersigned checkpoint extends the first (consistency proof).
-        _ = try deployment.submit(TestSpecifications.householdIncome())
+        _ = try await deployment.submit(TestSpecifications.householdIncome())
         try await Eventually.wait("cp-a's first checkpoint was not countersigned by both peers") {
             try await Self.witnessedCheckpoints(deployment, "cp-a").contains { $0.witnesses.count == 2 }
         }
-        _ = try deployment.run(["task", "status", String(repeating: "0", count: 64)], as: "north-signer")
+        _ = try await deployment.run(["task", "status", String(repeating: "0", count: 64)], as: "north-signer")
         try await Eventually.wait("cp-a's second checkpoint was not countersigned") {
             try await Self.witnessedCheckpoints(deployment, "cp-a").filter { $0.witnesses.count == 2 }.count >= 2
         }

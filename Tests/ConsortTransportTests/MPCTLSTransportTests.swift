@@ -123,6 +123,7 @@ struct MPCTLSTransportTests {
                         authentication: TLSPeerAuthentication(
                             identity: network.nodes[party], verifier: network.consortium.verifier()))
                     configuration.connectTimeout = .seconds(20)
+                    configuration.silenceLimit = .seconds(30)
                     let transport = try await MPCTLSTransport.establish(configuration)
                     #expect(transport.parties == 4)
                     try await transport.agree(on: [42, 7], what: "a test value")

@@ -102,9 +102,14 @@ package final class ProposalService: Sendable {
             try await self.refuse(
                 caller, NodeError(.forbidden, "a user signs with its own certificate, not \(signer.subject)'s"))
         }
+        return try await self.add(jws, to: id, by: TaskService.actor(caller))
+    }
+
+    /// The member's signature `jws` (verified) of proposal `id`'s current version, made by or for `actor`.
+    private func add(_ jws: MultiSignatureJWS, to id: String, by actor: AuditActor) async throws -> ProposalView {
         let signature = ProposalSync.Signature(
             protected: jws.signatures[0].protectedEncoded, signature: jws.signatures[0].signatureEncoded)
-        let record = try await self.change(id, by: caller) { record in
+        let record = try await self.change(id, by: actor) { record in
             try self.requireOpen(record, answering: jws.taskID)
             let cts = try Self.specification(record.sync.cts)
             guard cts.parties.permittedSigners.contains(self.node.member) else {
@@ -119,9 +124,28 @@ package final class ProposalService: Sendable {
                 record.outbox.append(ProposalReply(version: jws.taskID, signature: signature))
             }
         }
-        try await self.audit(.proposalSigned, caller, record, ["member": .string(self.node.member.rawValue)])
+        try await self.audit(.proposalSigned, actor, record, ["member": .string(self.node.member.rawValue)])
         await self.deliver(id)
         return try await self.view(id)
+    }
+
+    /// Web UI: signs version `hash` — the one the person reviewed, still current — with the member's signer identity
+    /// the node holds, for the signed-in `actor`.
+    package func sign(_ id: String, reviewed hash: String, with signer: SigningIdentity, by actor: AuditActor)
+        async throws -> ProposalView
+    {
+        let record = try await self.record(id)
+        guard record.hash == hash else {
+            try await self.refuse(
+                actor,
+                NodeError(
+                    .conflict,
+                    "proposal \(id) changed while you reviewed it: it is now version \(record.sync.version); review it again"
+                ))
+        }
+        var jws = MultiSignatureJWS(payload: Array(record.sync.cts.utf8))
+        try jws.sign(as: signer, member: self.node.member)
+        return try await self.add(jws, to: id, by: actor)
     }
 
     /// The caller's rejection of version `request.version` for its member, with the reason.
@@ -132,11 +156,19 @@ package final class ProposalService: Sendable {
             try await self.refuse(
                 caller, NodeError(.invalidRequest, "a rejection is {\"version\": HASH, \"reason\": TEXT}: \(error)"))
         }
+        return try await self.reject(id, request, by: TaskService.actor(caller))
+    }
+
+    /// This member's rejection of the version `request.version` of proposal `id`, by `actor` (an API user or a
+    /// person signed in to the web UI).
+    package func reject(_ id: String, _ request: ProposalRejectRequest, by actor: AuditActor) async throws
+        -> ProposalView
+    {
         guard (1...1000).contains(request.reason.count) else {
             try await self.refuse(
-                caller, NodeError(.invalidRequest, "a rejection needs a reason of 1 to 1000 characters"))
+                actor, NodeError(.invalidRequest, "a rejection needs a reason of 1 to 1000 characters"))
         }
-        let record = try await self.change(id, by: caller) { record in
+        let record = try await self.change(id, by: actor) { record in
             try self.requireOpen(record, answering: request.version)
             guard try Self.specification(record.sync.cts).parties.allMembers.contains(self.node.member) else {
                 throw NodeError(.forbidden, "\(self.node.member) is not named in proposal \(id)")
@@ -149,13 +181,18 @@ package final class ProposalService: Sendable {
                 record.outbox.append(ProposalReply(version: request.version, rejection: request.reason))
             }
         }
-        try await self.audit(.proposalRejected, caller, record, ["reason": .string(request.reason)])
+        try await self.audit(.proposalRejected, actor, record, ["reason": .string(request.reason)])
         await self.deliver(id)
         return try await self.view(id)
     }
 
     package func list(for caller: VerifiedIdentity) async throws -> ProposalListResponse {
         try await self.tasks.authorizeOrRefuse(.proposalRead, caller)
+        return try await self.list()
+    }
+
+    /// Every proposal here, newest first (the web UI checks its own sessions).
+    func list() async throws -> ProposalListResponse {
         let records = try await self.lock.withLock { try self.all() }.sorted { $0.received > $1.received }
         var views: [ProposalView] = []
         for record in records { views.append(try await self.view(of: record)) }
@@ -472,6 +509,12 @@ package final class ProposalService: Sendable {
     private func change(
         _ id: String, by caller: VerifiedIdentity, _ body: @Sendable (inout ProposalRecord) throws -> Void
     ) async throws -> ProposalRecord {
+        try await self.change(id, by: TaskService.actor(caller), body)
+    }
+
+    private func change(
+        _ id: String, by actor: AuditActor, _ body: @Sendable (inout ProposalRecord) throws -> Void
+    ) async throws -> ProposalRecord {
         do {
             return try await self.lock.withLock {
                 guard var record = try self.load(id) else { throw NodeError(.notFound, "no proposal \(id) here") }
@@ -481,18 +524,18 @@ package final class ProposalService: Sendable {
                 return record
             }
         } catch let error as NodeError {
-            try await self.refuse(caller, error)
+            try await self.refuse(actor, error)
         }
     }
 
-    private func record(_ id: String) async throws -> ProposalRecord {
+    func record(_ id: String) async throws -> ProposalRecord {
         guard let record = try await self.lock.withLock({ try self.load(id) }) else {
             throw NodeError(.notFound, "no proposal \(id) here")
         }
         return record
     }
 
-    private func view(_ id: String) async throws -> ProposalView { try await self.view(of: try await self.record(id)) }
+    func view(_ id: String) async throws -> ProposalView { try await self.view(of: try await self.record(id)) }
 
     private func view(of record: ProposalRecord) async throws -> ProposalView {
         let report = await self.verifier.verify(try record.jws)
@@ -510,16 +553,26 @@ package final class ProposalService: Sendable {
     private func audit(
         _ action: AuditAction, _ caller: VerifiedIdentity, _ record: ProposalRecord, _ details: [String: JSONValue]
     ) async throws {
+        try await self.audit(action, TaskService.actor(caller), record, details)
+    }
+
+    private func audit(
+        _ action: AuditAction, _ actor: AuditActor, _ record: ProposalRecord, _ details: [String: JSONValue]
+    ) async throws {
         var object = JSONObject([
             ("proposal", .string(record.sync.proposal)), ("version", .number(JSONNumber(Int64(record.sync.version)))),
             ("hash", .string(record.hash)),
         ])
         for (key, value) in details.sorted(by: { $0.key < $1.key }) { object[key] = value }
-        _ = try await self.log.append(try AuditDraft(actor: TaskService.actor(caller), action: action, details: object))
+        _ = try await self.log.append(try AuditDraft(actor: actor, action: action, details: object))
     }
 
     private func refuse(_ caller: VerifiedIdentity, _ error: NodeError) async throws -> Never {
         try await self.tasks.refuse(TaskService.actor(caller), task: nil, error)
+    }
+
+    private func refuse(_ actor: AuditActor, _ error: NodeError) async throws -> Never {
+        try await self.tasks.refuse(actor, task: nil, error)
     }
 
     // MARK: Files

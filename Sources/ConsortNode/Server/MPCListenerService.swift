@@ -14,12 +14,17 @@ package final class MPCListenerService: Service {
     private let audits: AuditQueue
     private let refusals: RefusalDigest
     private let system: AuditActor
+    private let seats: MPCListener.Seats
 
-    init(node: NodeConfiguration.Loaded, audits: AuditQueue, refusals: RefusalDigest, system: AuditActor) {
+    init(
+        node: NodeConfiguration.Loaded, audits: AuditQueue, refusals: RefusalDigest, system: AuditActor,
+        seats: @escaping MPCListener.Seats
+    ) {
         self.node = node
         self.audits = audits
         self.refusals = refusals
         self.system = system
+        self.seats = seats
     }
 
     /// The listener, once bound (nil on a node the directory gives no MPC address).
@@ -37,7 +42,7 @@ package final class MPCListenerService: Service {
             host: self.node.host, port: port,
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier),
             holdTimeout: self.node.configuration.sessionConnectTimeout,
-            limits: self.node.configuration.connectionLimits,
+            limits: self.node.configuration.connectionLimits, seats: self.seats,
             admit: { $0.kind == .node && $0.memberID.map { directory.member($0) != nil } == true },
             onRejected: { reason, _, address in
                 // Refusals before a session took the connection: anyone can cause them, so they are digested.

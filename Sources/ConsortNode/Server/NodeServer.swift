@@ -72,10 +72,16 @@ package struct NodeServer: Sendable {
         let refusals = NodeLoop(
             name: "refusal digest", interval: .seconds(1), logger: self.logger, pass: { digest.flush() },
             last: { digest.flush(force: true) })
-        return [
+        var services: [any Service] = [
             self.service.audits, self.service.mpc, self.service.computations, deadlines, checkpoints, reconcile,
             revocation, delivery, refusals, application,
         ]
+        if let address = configuration.ui {
+            services.append(
+                try UIServer(node: self.node, proposals: self.proposals, sessions: UISessions(), logger: self.logger)
+                    .application(address: address))
+        }
+        return services
     }
 
     /// After the services have stopped: logs `node.stopped`.

@@ -45,7 +45,10 @@ package struct TaskService: Sendable {
         self.audits = audits
         self.refusals = RefusalDigest(audits: audits)
         self.mpc = MPCListenerService(
-            node: node, audits: audits, refusals: self.refusals, system: Self.system(of: node))
+            node: node, audits: audits, refusals: self.refusals, system: Self.system(of: node)
+        ) { session, party, peer in
+            await Self.seatRefusal(session: session, party: party, peer: peer, tasks: tasks, audits: audits)
+        }
         self.computations = computations
         self.logger = logger
     }

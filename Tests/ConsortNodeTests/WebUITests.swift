@@ -1,0 +1,159 @@
+import ConsortAudit
+import ConsortNode
+import ConsortPKI
+import ConsortSpec
+import ConsortTesting
+import ConsortTransport
+import Foundation
+import Testing
+
+/// The member's web UI on its own node process, spoken to over HTTP as a browser would (curl with a cookie jar):
+/// sign-in, sessions, CSRF tokens, roles, and signing a proposal for the member; every action audited.
+@Suite("The member's web UI")
+struct WebUITests {
+    /// A browser session against one UI: cookies kept in a jar.
+    struct Browser {
+        let base: String
+        let jar: String
+
+        /// `(status, location, body)` of one request; `form` is sent URL-encoded as a POST.
+        func go(_ path: String, form: [String: String]? = nil) async throws -> (
+            status: Int, location: String, body: String
+        ) {
+            var arguments = [
+                "-s", "--max-time", "20", "-b", self.jar, "-c", self.jar, "-w", "\n%{http_code} %{redirect_url}",
+            ]
+            for (key, value) in form ?? [:] { arguments += ["--data-urlencode", "\(key)=\(value)"] }
+            let output = try await Subprocess.output("curl", arguments + ["\(self.base)\(path)"])
+            let lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let last = lines.last.map(String.init) ?? ""
+            let parts = last.split(separator: " ", maxSplits: 1).map(String.init)
+            return (
+                Int(parts.first ?? "") ?? 0, parts.count > 1 ? parts[1] : "",
+                lines.dropLast().joined(separator: "\n")
+            )
+        }
+
+        /// The value of the first `name="csrf"` field of a page.
+        static func csrf(in page: String) -> String? {
+            guard let range = page.range(of: #"name="csrf" value=""#) else { return nil }
+            return String(page[range.upperBound...].prefix { $0 != "\"" })
+        }
+
+        func signIn(_ name: String, _ password: String) async throws -> Int {
+            let page = try await self.go("/sign-in")
+            return try await self.go(
+                "/sign-in", form: ["name": name, "password": password, "csrf": Self.csrf(in: page.body) ?? ""]
+            ).status
+        }
+    }
+
+    @Test(
+        "sign in, review and sign a proposal for the member; no session, a wrong role or CSRF token, a wrong password are refused and audited"
+    )
+    func signInReviewSign() async throws {
+        let uiPort = try FreePort.loopback()
+        let deployment = try await TaskSubmissionTests.Deployment(memberNodes: [
+            "nso-north", "nso-south", "eurostat", "auditor",
+        ]) {
+            member, configuration in
+            if member == "nso-south" {
+                configuration.ui = "127.0.0.1:\(uiPort)"
+                configuration.identities = ["signer": "nso-south-signer"]
+            }
+        }
+        let path = deployment.path
+        for member in ["nso-north", "nso-south"] {
+            try deployment.signers[try MemberID(member)]!.write(directory: path, name: "\(member)-signer")
+        }
+        let consort = deployment.consort
+        for (name, role, password) in [
+            ("alice", "signer", "correct horse battery"), ("bob", "analyst", "bob's long password"),
+        ] {
+            let added = try await Subprocess.output(
+                consort, ["node", "user", "add", "--config", "\(path)/nso-south.json", "--name", name, "--role", role],
+                input: Data(password.utf8))
+            #expect(added.succeeded, "\(added.stdout) \(added.stderr)")
+        }
+        let short = try await Subprocess.output(
+            consort,
+            ["node", "user", "add", "--config", "\(path)/nso-south.json", "--name", "carol", "--role", "signer"],
+            input: Data("short".utf8))
+        #expect(!short.succeeded && short.stderr.contains("at least 12 characters"), "\(short.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: "\(path)/nso-south/ui-users.json")[
+            .posixPermissions]
+        #expect((mode as? Int) == 0o600)
+
+        try TestSpecifications.householdIncome().write(
+            toFile: "\(path)/household.json", atomically: true, encoding: .utf8)
+        let created = try await deployment.run(
+            ["proposal", "create", "\(path)/household.json"], as: "nso-north-signer")
+        try #require(created.succeeded, "\(created.stdout) \(created.stderr)")
+        let id = try #require(created.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
+
+        let base = "http://127.0.0.1:\(uiPort)"
+        let alice = Browser(base: base, jar: "\(path)/alice.cookies")
+        // No session: every page sends the browser to sign in.
+        let anonymous = try await alice.go("/")
+        #expect(anonymous.status == 303 && anonymous.location.hasSuffix("/sign-in"), "\(anonymous)")
+        #expect(try await alice.go("/proposals/\(id)").location.hasSuffix("/sign-in"))
+        // A sign-in form without its token, and a wrong password, are refused.
+        #expect(
+            try await alice.go("/sign-in", form: ["name": "alice", "password": "correct horse battery"]).status == 403)
+        #expect(try await alice.signIn("alice", "wrong password!!") == 401)
+        #expect(try await alice.signIn("alice", "correct horse battery") == 303)
+
+        try await Eventually.wait("nso-south's node never got the proposal", within: 30) {
+            try await alice.go("/").body.contains("your signature is needed")
+        }
+        let review = try await alice.go("/proposals/\(id)")
+        #expect(
+            review.status == 200 && review.body.contains("WHAT THE COMPUTATION REVEALS")
+                && review.body.contains(#"<label for="reason">"#), "\(review.body)")
+        let text = try String(contentsOfFile: "\(path)/household.json", encoding: .utf8)
+        let hash = MultiSignatureJWS.taskID(of: Array(text.utf8))
+        #expect(review.body.contains(#"name="hash" value="\#(hash)""#), "the form is not for the version proposed")
+        let csrf = try #require(Browser.csrf(in: review.body))
+        // A form from elsewhere (no or another token) signs nothing.
+        #expect(try await alice.go("/proposals/\(id)/sign", form: ["hash": hash]).status == 403)
+        #expect(
+            try await alice.go("/proposals/\(id)/sign", form: ["hash": hash, "csrf": String(csrf.reversed())]).status
+                == 403)
+        // bob is an analyst: he may look, not sign.
+        let bob = Browser(base: base, jar: "\(path)/bob.cookies")
+        #expect(try await bob.signIn("bob", "bob's long password") == 303)
+        let bobsPage = try await bob.go("/proposals/\(id)")
+        #expect(!bobsPage.body.contains("Sign version"), "the sign button is shown to an analyst")
+        let bobSigns = try await bob.go(
+            "/proposals/\(id)/sign", form: ["hash": hash, "csrf": Browser.csrf(in: bobsPage.body) ?? ""])
+        #expect(bobSigns.status == 403 && bobSigns.body.contains("does not hold the role signer"), "\(bobSigns.body)")
+
+        let signed = try await alice.go("/proposals/\(id)/sign", form: ["hash": hash, "csrf": csrf])
+        #expect(signed.status == 303, "\(signed)")
+        #expect(try await alice.go("/proposals/\(id)").body.contains("nso-south"))
+        try await Eventually.wait("nso-north never got nso-south's signature", within: 30) {
+            try await deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout.contains(
+                "signed:   nso-south")
+        }
+        let signedOut = try await alice.go("/sign-out", form: ["csrf": csrf])
+        let afterSignOut = try await alice.go("/")
+        #expect(signedOut.status == 303 && afterSignOut.status == 303)
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let log = try await deployment.audit("nso-south")
+        let aliceSubject = "consort://nso-south/ui-user/alice"
+        #expect(log.contains { $0.action == .uiSignedIn && $0.actor.subject == aliceSubject })
+        #expect(log.contains { $0.action == .proposalSigned && $0.actor.subject == aliceSubject })
+        #expect(log.contains { $0.action == .uiSignedOut && $0.actor.subject == aliceSubject })
+        #expect(
+            log.contains {
+                $0.action == .requestDenied && $0.actor.subject == aliceSubject && $0.details.contains("CSRF")
+            })
+        #expect(
+            log.contains {
+                $0.action == .requestDenied && $0.actor.subject == "consort://nso-south/ui-user/bob"
+                    && $0.details.contains("role signer")
+            })
+        #expect(log.contains { $0.action == .requestDenied && $0.details.contains("wrong name or password") })
+    }
+}
