@@ -26,8 +26,9 @@ struct Node: AsyncParsableCommand {
                     is stored as a bcrypt hash (cost 12) in the node's data directory, readable by its owner only.
 
                     Example:
-                      consort node user add --config north/node.json --name alice \
-                        --role signer --role uploader --password-file alice.password
+                      consort node user add --config north/node.json \
+                        --name alice --role signer --role uploader \
+                        --password-file alice.password
                     """
             )
 
