@@ -22,12 +22,13 @@ struct Node: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add a web UI user (the first one is set up this way), with the member's internal roles.",
                 discussion: """
-                    The password (at least 12 characters) is read from --password-file, or from standard input; it
-                    is stored as a bcrypt hash (cost 12) in the node's data directory, readable by its owner only.
+                    The password (at least 12 characters) is read from --password-file, or from standard input;
+                    it is stored as a bcrypt hash (cost 12) in the node's data directory, readable by its owner
+                    only.
 
                     Example:
-                      consort node user add --config north/node.json \
-                        --name alice --role signer --role uploader \
+                      consort node user add --config north/node.json \\
+                        --name alice --role signer --role uploader \\
                         --password-file alice.password
                     """
             )
