@@ -48,15 +48,13 @@ struct WebUITests {
         }
     }
 
-    @Test(
-        "sign in, review and sign a proposal for the member; no session, a wrong role or CSRF token, a wrong password are refused and audited"
-    )
-    func signInReviewSign() async throws {
+    /// Nodes for every member; nso-south's with a web UI and two users (alice: signer, bob: analyst); a proposal of
+    /// nso-north's on its way. Returns the deployment, the UI's address and the proposal id.
+    static func proposalForSouth() async throws -> (TaskSubmissionTests.Deployment, base: String, proposal: String) {
         let uiPort = try FreePort.loopback()
-        let deployment = try await TaskSubmissionTests.Deployment(memberNodes: [
-            "nso-north", "nso-south", "eurostat", "auditor",
-        ]) {
-            member, configuration in
+        let deployment = try await TaskSubmissionTests.Deployment(
+            memberNodes: ["nso-north", "nso-south", "eurostat", "auditor"]
+        ) { member, configuration in
             if member == "nso-south" {
                 configuration.ui = "127.0.0.1:\(uiPort)"
                 configuration.identities = ["signer": "nso-south-signer"]
@@ -75,8 +73,23 @@ struct WebUITests {
                 input: Data(password.utf8))
             #expect(added.succeeded, "\(added.stdout) \(added.stderr)")
         }
+        try TestSpecifications.householdIncome().write(
+            toFile: "\(path)/household.json", atomically: true, encoding: .utf8)
+        let created = try await deployment.run(
+            ["proposal", "create", "\(path)/household.json"], as: "nso-north-signer")
+        try #require(created.succeeded, "\(created.stdout) \(created.stderr)")
+        let id = try #require(created.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
+        return (deployment, "http://127.0.0.1:\(uiPort)", id)
+    }
+
+    @Test(
+        "sign in, review and sign a proposal for the member; no session, a wrong role or CSRF token, a wrong password are refused and audited"
+    )
+    func signInReviewSign() async throws {
+        let (deployment, base, id) = try await Self.proposalForSouth()
+        let path = deployment.path
         let short = try await Subprocess.output(
-            consort,
+            deployment.consort,
             ["node", "user", "add", "--config", "\(path)/nso-south.json", "--name", "carol", "--role", "signer"],
             input: Data("short".utf8))
         #expect(!short.succeeded && short.stderr.contains("at least 12 characters"), "\(short.stderr)")
@@ -84,14 +97,6 @@ struct WebUITests {
             .posixPermissions]
         #expect((mode as? Int) == 0o600)
 
-        try TestSpecifications.householdIncome().write(
-            toFile: "\(path)/household.json", atomically: true, encoding: .utf8)
-        let created = try await deployment.run(
-            ["proposal", "create", "\(path)/household.json"], as: "nso-north-signer")
-        try #require(created.succeeded, "\(created.stdout) \(created.stderr)")
-        let id = try #require(created.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
-
-        let base = "http://127.0.0.1:\(uiPort)"
         let alice = Browser(base: base, jar: "\(path)/alice.cookies")
         // No session: every page sends the browser to sign in.
         let anonymous = try await alice.go("/")
@@ -155,5 +160,52 @@ struct WebUITests {
                     && $0.details.contains("role signer")
             })
         #expect(log.contains { $0.action == .requestDenied && $0.details.contains("wrong name or password") })
+    }
+
+    @Test(
+        "in headless Chromium: sign in, find the proposal waiting, review it and sign it; a screenshot of each page",
+        .enabled(if: WebDriver.available, "chromium and chromedriver are not installed"))
+    func inChromium() async throws {
+        let (deployment, base, id) = try await Self.proposalForSouth()
+        let shots = TestData.repositoryRoot.appendingPathComponent(".build/test-output/web-ui").path
+        let browser = try await WebDriver()
+        do {
+            try await browser.open("\(base)/")
+            #expect(try await browser.url().hasSuffix("/sign-in"), "no session: the browser is sent to sign in")
+            try await browser.screenshot(to: "\(shots)/1-sign-in.png")
+            try await browser.type("alice", into: "#name")
+            try await browser.type("correct horse battery", into: "#password")
+            try await browser.click("button[type=submit]")
+            try await Eventually.wait("the proposal never showed as waiting for nso-south", within: 30) {
+                try await browser.open("\(base)/")
+                return try await browser.source().contains("your signature is needed")
+            }
+            #expect(try await browser.title().contains("Overview"))
+            try await browser.screenshot(to: "\(shots)/2-overview.png")
+            try await browser.click("a[href='/proposals/\(id)']")
+            let review = try await browser.source()
+            #expect(review.contains("WHAT THE COMPUTATION REVEALS") && review.contains("must sign"), "\(review)")
+            #expect(!review.contains("task nil"), "an absent value is shown as nil")
+            try await browser.screenshot(to: "\(shots)/3-review.png")
+            try await browser.click("form[action$='/sign'] button")
+            let signed = try await browser.source()
+            #expect(
+                try await browser.url().hasSuffix("/proposals/\(id)") && signed.contains("<dd>nso-south</dd>")
+                    && !signed.contains("Sign version"), "\(signed)")
+            try await browser.screenshot(to: "\(shots)/4-signed.png")
+        } catch {
+            await browser.quit()
+            throw error
+        }
+        await browser.quit()
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let log = try await deployment.audit("nso-south")
+        #expect(
+            log.contains {
+                $0.action == .proposalSigned && $0.actor.subject == "consort://nso-south/ui-user/alice"
+            })
+        for page in ["1-sign-in", "2-overview", "3-review", "4-signed"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "no screenshot \(page)")
+        }
     }
 }

@@ -113,7 +113,7 @@ struct UIController {
             "proposal",
             self.frame(view.title, session) + [
                 "proposal": view.proposal, "version": view.version, "proposer": view.proposer,
-                "state": view.state.rawValue, "task": view.task as Any, "hash": view.hash,
+                "state": view.state.rawValue, "hash": view.hash,
                 "signed": view.signed.isEmpty ? "nobody yet" : view.signed.joined(separator: ", "),
                 "missing": view.missing.isEmpty ? "nobody" : view.missing.joined(separator: ", "),
                 "rejections": view.rejections.map {
@@ -121,6 +121,8 @@ struct UIController {
                 },
                 "summary": await Self.review(record.sync.cts, hash: view.hash),
                 "canAnswer": session.roles.contains(.signer) && view.state == .open && view.missing.contains(member),
+                // Absent, not "nil", until the proposal is a task.
+                "task": view.task.map { $0 as Any } ?? false,
             ])
     }
 
