@@ -95,7 +95,13 @@ package struct NodeClient: Sendable {
             _ = try await promise.futureResult.get()
         }
         do {
-            var response = try await promise.futureResult.get()
+            // A cancelled caller (a node shutting down) does not wait for the deadline.
+            var response = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(ClientError(.unavailable, "the request to the node of \(member) was cancelled"))
+                channel.close(promise: nil)
+            }
             response.peerChain = peer.verified?.chain ?? []
             return response
         } catch let error as ClientError {
