@@ -20,16 +20,10 @@ struct ReconciliationTests {
     func lateLastInput() async throws {
         // Sessions give a peer 3 s to connect here; cp-c gets nso-south's input 8 s after cp-a and cp-b (before, those
         // two gave up on cp-c and aborted the task).
-        let deployment = try await TaskSubmissionTests.Deployment(started: [])
-        let path = deployment.path
-        for (index, member) in deployment.computing.enumerated() {
-            var configuration = try NodeConfiguration.read("\(path)/\(member).json")
+        let deployment = try await TaskSubmissionTests.Deployment { _, configuration in
             configuration.sessionConnectSeconds = 3
-            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
-            deployment.nodes.append(
-                try TestNodeProcess(configuration: "\(path)/\(member).json", port: deployment.ports[index]))
         }
-        for node in deployment.nodes { try await node.waitUntilListening() }
+        let path = deployment.path
         let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         let table = try #require(cts.table(named: "households"))
         let north = try DataSynth.csv(table: table, rows: 120, seed: 3)

@@ -37,7 +37,7 @@ struct TaskSubmissionTests {
         var memberPorts: [String: Int] = [:]
 
         /// Starts the nodes of `started` (all three by default), and one for each of `memberNodes` (other members,
-        /// e.g. the statistics offices) after them.
+        /// e.g. the statistics offices) after them; `configure` may change each node's configuration first.
         init(
             stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [],
             configure: (String, inout NodeConfiguration) -> Void = { _, _ in }
@@ -87,6 +87,7 @@ struct TaskSubmissionTests {
                 // set their own.
                 configuration.handshakeTimeoutSeconds = 60
                 configuration.silenceLimitSeconds = 30
+                configure(member, &configuration)
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 if started.contains(member) {
                     self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
@@ -719,21 +720,14 @@ struct TaskSubmissionTests {
         "the compute deadline: a session still running when it passes is cancelled; the task expires on the nodes, no output"
     )
     func computeDeadline() async throws {
-        let deployment = try await Deployment(started: [])
+        // Inputs due in 25 s (two uploads of 20,000 rows under the whole suite's load), the computation 4 s after
+        // that; cp-c freezes mid-session, so only the deadline ends it (the round timeout is 30 s, and the nodes wait
+        // 60 s for a silent peer's heartbeat here).
+        let deployment = try await Deployment { _, configuration in configuration.silenceLimitSeconds = 60 }
         let path = deployment.path
-        // Inputs due in 12 s, the computation 4 s after that; cp-c freezes mid-session, so only the deadline ends it
-        // (the round timeout is 30 s, and the nodes wait 60 s for a silent peer's heartbeat here).
-        for (index, member) in deployment.computing.enumerated() {
-            var configuration = try NodeConfiguration.read("\(path)/\(member).json")
-            configuration.silenceLimitSeconds = 60
-            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
-            deployment.nodes.append(
-                try TestNodeProcess(configuration: "\(path)/\(member).json", port: deployment.ports[index]))
-        }
-        for node in deployment.nodes { try await node.waitUntilListening() }
         let text = TestSpecifications.householdIncome(
             query: "SELECT region, MEDIAN(income) AS m FROM households GROUP BY region",
-            deadlines: (12, 16, 86_400))
+            deadlines: (25, 29, 86_400))
         let (task, cts) = try await deployment.submit(text)
         for (office, seed) in [("north", UInt64(11)), ("south", 12)] {
             try DataSynth.csv(table: try #require(cts.table(named: "households")), rows: 20_000, seed: seed)
