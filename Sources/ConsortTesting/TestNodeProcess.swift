@@ -41,8 +41,8 @@ package final class TestNodeProcess: @unchecked Sendable {
 
     /// SIGTERM, then waits for a graceful exit; returns the exit status (nil if it had to be killed).
     @discardableResult
-    /// (45 s: with the whole suite on two cores a graceful shutdown, fsyncs included, once took over 15 s.)
-    package func stop(timeout: Duration = .seconds(45)) async throws -> Int32? {
+    /// (90 s: with the whole suite on two cores a graceful shutdown, fsyncs included, has taken over 45 s.)
+    package func stop(timeout: Duration = .seconds(90)) async throws -> Int32? {
         guard self.process.isRunning else { return self.process.terminationStatus }
         kill(self.process.processIdentifier, SIGTERM)
         let deadline = ContinuousClock.now + timeout

@@ -137,13 +137,14 @@ struct MPCProcessFailureTests {
     func frozenPeer() async throws {
         let roundTimeout = 2.0
         let session = try Session(roundTimeout: roundTimeout)
-        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(15)).enumerated() {
+        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(60)).enumerated() {
             // The round timeout, the bounded abort flush (0.5 s), process exit, and scheduling slack while other suites
-            // run on the same 2 cores (3.8 s was seen once with 1.5 s of slack). Without the round timeout governing,
-            // a frozen peer would hold the parties until the 15 s limit above.
-            #expect(elapsed < .seconds(roundTimeout + 3), "party \(party) took \(elapsed)")
+            // run on the same 2 cores (9.6 s was seen once under the whole suite). It is the round timeout that ends
+            // them (not the heartbeats' silence limit, 5 s); without it a frozen peer would hold them for 60 s.
+            #expect(elapsed < .seconds(roundTimeout + 10), "party \(party) took \(elapsed)")
             #expect(session.processes[party].terminationStatus == 3)
-            #expect(session.output(party, "err").contains("[timedOut]"), "\(session.output(party, "err"))")
+            let errors = session.output(party, "err")
+            #expect(errors.contains("[timedOut]") && !errors.contains("not even a heartbeat"), "\(errors)")
         }
     }
 }
