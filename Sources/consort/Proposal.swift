@@ -102,7 +102,7 @@ struct ProposalCommand: AsyncParsableCommand {
                 diagnostics.forEach { print($0) }
                 throw CommandFailure("version \(view.version) is not a readable CTS")
             }
-            await CTS.Show.review(specification, taskID: view.hash, diagnostics: diagnostics)
+            print(await SignerReview.text(specification, taskID: view.hash, diagnostics: diagnostics))
         }
     }
 

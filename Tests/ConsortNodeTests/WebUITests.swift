@@ -113,7 +113,7 @@ struct WebUITests {
         }
         let review = try await alice.go("/proposals/\(id)")
         #expect(
-            review.status == 200 && review.body.contains("WHAT THE COMPUTATION REVEALS")
+            review.status == 200 && review.body.contains("besides the outputs, the computation reveals")
                 && review.body.contains(#"<label for="reason">"#), "\(review.body)")
         let text = try String(contentsOfFile: "\(path)/household.json", encoding: .utf8)
         let hash = MultiSignatureJWS.taskID(of: Array(text.utf8))
@@ -184,7 +184,9 @@ struct WebUITests {
             try await browser.screenshot(to: "\(shots)/2-overview.png")
             try await browser.click("a[href='/proposals/\(id)']")
             let review = try await browser.source()
-            #expect(review.contains("WHAT THE COMPUTATION REVEALS") && review.contains("must sign"), "\(review)")
+            #expect(
+                review.contains("besides the outputs, the computation reveals") && review.contains("must sign"),
+                "\(review)")
             #expect(!review.contains("task nil"), "an absent value is shown as nil")
             try await browser.screenshot(to: "\(shots)/3-review.png")
             try await browser.click("form[action$='/sign'] button")

@@ -231,11 +231,7 @@ package final class ProposalService: Sendable {
             guard cts.parties.allMembers.contains(self.node.member) else {
                 throw NodeError(.forbidden, "proposal \(id) does not name \(self.node.member)")
             }
-            var jws = MultiSignatureJWS(payload: Array(sync.cts.utf8))
-            jws.signatures = try sync.signatures.map {
-                try MultiSignatureJWS.Signature(protectedEncoded: $0.protected, signatureEncoded: $0.signature)
-            }
-            let report = await self.verifier.verify(jws)
+            let report = await self.verifier.verify(try ProposalRecord(sync: sync, received: "").jws)
             if let bad = report.signatures.first(where: { !$0.isValid }) {
                 throw NodeError(
                     .invalidRequest,

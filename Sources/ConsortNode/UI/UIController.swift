@@ -251,28 +251,12 @@ struct UIController {
             try AuditDraft(actor: self.actor(who.isEmpty ? "(no name)" : who), action: action, details: object))
     }
 
-    /// What a signer reviews: the CTS summary, what the query reveals beyond its outputs and what it costs.
+    /// What a signer reviews (`SignerReview`), for this version's exact text.
     static func review(_ text: String, hash: String) async -> String {
         guard let document = try? SpecificationDocument(bytes: Array(text.utf8)),
             let (cts, diagnostics) = try? document.specification(engines: EngineRegistry.shared), let cts
         else { return "This version is not a readable CTS." }
-        var lines = [CTSSummary.render(cts, taskID: hash, engines: EngineRegistry.shared)]
-        do {
-            let admitted = try await QueryAdmission.admit(cts)
-            lines.append("\nWHAT THE COMPUTATION REVEALS BESIDES THE OUTPUTS")
-            lines += admitted.plan.leakage.map { "  - \($0)" }
-            lines.append(
-                "\nMPC COST at \(admitted.plan.table.maxRows) rows: \(admitted.cost.rounds) rounds, "
-                    + ByteCountFormatter.string(
-                        fromByteCount: Int64(admitted.cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)
-                    + " sent per computing party")
-        } catch { lines.append("\nTHE QUERY IS REJECTED: \(error)") }
-        let problems = diagnostics.filter { $0.severity == .error }
-        if !problems.isEmpty {
-            lines.append("\nPROBLEMS (do not sign)")
-            lines += problems.map { "  \($0)" }
-        }
-        return lines.joined(separator: "\n")
+        return await SignerReview.text(cts, taskID: hash, diagnostics: diagnostics)
     }
 }
 
