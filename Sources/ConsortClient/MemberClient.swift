@@ -52,6 +52,11 @@ package struct MemberClient: Sendable {
     /// The nodes of the directory (members with an endpoint).
     package var nodeMembers: [MemberID] { self.directory.members.filter { $0.endpoint != nil }.map(\.id) }
 
+    /// The nodes that hold tasks: the computing parties' (other members' nodes hold proposals, not tasks).
+    package var taskNodes: [MemberID] {
+        self.directory.members.filter { $0.endpoint != nil && $0.roles.contains(.compute) }.map(\.id)
+    }
+
     // MARK: Asking nodes
 
     /// Sends one request to `member`'s node and decodes a 2xx answer as `Value`; a refusal carries the node's message.
@@ -109,7 +114,7 @@ package struct MemberClient: Sendable {
     /// The task's signed CTS from one of the nodes, checked against the task id (its SHA-256).
     package func specification(task: String) async throws -> ComputationTaskSpecification {
         var problems: [String] = []
-        for member in self.nodeMembers {
+        for member in self.taskNodes {
             let answer = await self.ask(.get, "/v1/tasks/\(task)/document", of: member, as: RawBody.self)
             guard let body = answer.value else {
                 problems.append("\(member): \(answer.error.map { "\($0)" } ?? answer.body)")
@@ -148,13 +153,14 @@ package struct MemberClient: Sendable {
 
     /// The task's state at every node (or at `only` those).
     package func status(task: String, only: Set<String> = []) async throws -> [NodeAnswer<TaskStatusResponse>] {
-        let unknown = only.subtracting(self.nodeMembers.map(\.rawValue))
+        let unknown = only.subtracting(self.taskNodes.map(\.rawValue))
         guard unknown.isEmpty else {
             throw ClientError(
-                .invalidInput, "the directory lists no node of \(unknown.sorted().joined(separator: ", "))")
+                .invalidInput,
+                "the directory lists no computing-party node of \(unknown.sorted().joined(separator: ", "))")
         }
         return await self.askEach(
-            self.nodeMembers.filter { only.isEmpty || only.contains($0.rawValue) }, .get, "/v1/tasks/\(task)",
+            self.taskNodes.filter { only.isEmpty || only.contains($0.rawValue) }, .get, "/v1/tasks/\(task)",
             as: TaskStatusResponse.self)
     }
 
@@ -167,7 +173,7 @@ package struct MemberClient: Sendable {
             limit.map { "limit=\($0)" },
         ].compactMap { $0 }
         return await self.askEach(
-            self.nodeMembers, .get, "/v1/tasks" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")),
+            self.taskNodes, .get, "/v1/tasks" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")),
             as: TaskListResponse.self)
     }
 
@@ -185,7 +191,7 @@ package struct MemberClient: Sendable {
         var jws = MultiSignatureJWS(payload: Self.haltStatement(task: task, reason: reason, at: time))
         try jws.sign(as: self.identity, member: member)
         return await self.askEach(
-            self.nodeMembers, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
+            self.taskNodes, .post, "/v1/tasks/\(task)/halt", body: jws.serialized(), as: HaltResponse.self)
     }
 
     /// The payload of a signed halt (`HaltStatement` in `Specs/openapi.yaml`).

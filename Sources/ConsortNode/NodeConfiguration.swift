@@ -116,6 +116,12 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         }
     }
 
+    /// The data directory, relative paths taken from the configuration file's folder (as `load` does).
+    package func resolvedData(relativeTo configurationFile: String) -> String {
+        let base = URL(fileURLWithPath: configurationFile).deletingLastPathComponent().path
+        return self.data.hasPrefix("/") ? self.data : "\(base)/\(self.data)"
+    }
+
     package static func read(_ path: String) throws -> NodeConfiguration {
         do {
             return try JSONDecoder().decode(NodeConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))

@@ -19,9 +19,26 @@ package enum CSVTable {
     package static func parse(_ text: String, table: ComputationTaskSpecification.Table, source: String = "input")
         throws -> TableData
     {
-        let records = try Self.records(text, source: source)
+        let check = try Self.check(text, table: table, source: source)
+        guard let data = check.data else { throw QueryError(.invalidData, check.summary) }
+        return data
+    }
+
+    /// Every problem of a CSV, not only the first (the first `limit` kept with line, column and reason, all counted),
+    /// and the rows when there is none. A broken header or quoting, or too many rows, is one problem that ends it.
+    package static func check(
+        _ text: String, table: ComputationTaskSpecification.Table, source: String = "input", limit: Int = 100
+    ) throws -> CSVCheck {
+        var check = CSVCheck(source: source, limit: limit)
+        let records: [Record]
+        do { records = try Self.records(text, source: source) } catch let error as QueryError {
+            check.add(CSVCheck.Problem(line: nil, column: nil, reason: error.message))
+            return check
+        }
         guard let header = records.first else {
-            throw QueryError(.invalidData, "\(source): empty file: the first line must name the columns")
+            check.add(
+                CSVCheck.Problem(line: 1, column: nil, reason: "empty file: the first line must name the columns"))
+            return check
         }
         let names = table.columns.map(\.name)
         guard header.fields == names else {
@@ -31,72 +48,81 @@ package enum CSVTable {
             if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
             if !extra.isEmpty { problems.append("unknown \(extra.joined(separator: ", "))") }
             if problems.isEmpty { problems.append("columns out of order") }
-            throw QueryError(
-                .invalidData,
-                "\(source):1: the header must be \(names.joined(separator: ",")) (table '\(table.name)'): \(problems.joined(separator: "; "))"
-            )
+            check.add(
+                CSVCheck.Problem(
+                    line: 1, column: nil,
+                    reason:
+                        "the header must be \(names.joined(separator: ",")) (table '\(table.name)'): \(problems.joined(separator: "; "))"
+                ))
+            return check
         }
         let rows = records.dropFirst()
         guard rows.count <= table.maxRows else {
-            throw QueryError(
-                .invalidData, "\(source): \(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)"
-            )
+            check.add(
+                CSVCheck.Problem(
+                    line: nil, column: nil,
+                    reason: "\(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)"))
+            return check
         }
         var columns = [[Int64]](repeating: [], count: names.count)
         for index in columns.indices { columns[index].reserveCapacity(rows.count) }
         for record in rows {
             guard record.fields.count == names.count else {
-                throw QueryError(
-                    .invalidData,
-                    "\(source):\(record.line): \(record.fields.count) fields, expected \(names.count) (\(names.joined(separator: ",")))"
-                )
+                check.add(
+                    CSVCheck.Problem(
+                        line: record.line, column: nil,
+                        reason:
+                            "\(record.fields.count) fields, expected \(names.count) (\(names.joined(separator: ",")))"))
+                continue
             }
             for (index, column) in table.columns.enumerated() {
-                columns[index].append(
-                    try Self.value(
-                        record.fields[index], column, at: "\(source):\(record.line): column '\(column.name)'"))
+                do {
+                    columns[index].append(try Self.value(record.fields[index], column))
+                } catch let error as QueryError {
+                    check.add(CSVCheck.Problem(line: record.line, column: column.name, reason: error.message))
+                }
             }
         }
-        return TableData(columns: columns)
+        if check.total == 0 { check.data = TableData(columns: columns) }
+        return check
     }
 
-    static func value(_ field: String, _ column: ComputationTaskSpecification.Column, at location: String) throws
-        -> Int64
-    {
+    /// One field's value in the plan's scaled integers; the error says why (the caller says where).
+    static func value(_ field: String, _ column: ComputationTaskSpecification.Column) throws -> Int64 {
         switch column.type {
         case .integer(let min, let max):
             guard let value = Int64(field) else {
-                throw QueryError(.invalidData, "\(location): '\(field)' is not an integer")
+                throw QueryError(.invalidData, "'\(field)' is not an integer")
             }
             guard (min...max).contains(value) else {
-                throw QueryError(.invalidData, "\(location): \(value) is outside \(min)...\(max)")
+                throw QueryError(.invalidData, "\(value) is outside \(min)...\(max)")
             }
             return value
         case .decimal(let scale, let min, let max):
             guard let value = FixedDecimal(parsing: field, scale: scale) else {
                 throw QueryError(
                     .invalidData,
-                    "\(location): '\(field)' is not a decimal with at most \(scale) digits after the point")
+                    "'\(field)' is not a decimal with at most \(scale) digits after the point")
             }
             guard value >= min, value <= max else {
-                throw QueryError(.invalidData, "\(location): \(field) is outside \(min)...\(max)")
+                throw QueryError(.invalidData, "\(field) is outside \(min)...\(max)")
             }
             return value.rescaled(scale)
         case .category(let values):
             guard let index = values.firstIndex(of: field) else {
                 throw QueryError(
-                    .invalidData, "\(location): '\(field)' is not one of \(values.joined(separator: ", "))")
+                    .invalidData, "'\(field)' is not one of \(values.joined(separator: ", "))")
             }
             return Int64(index)
         case .boolean:
             switch field.lowercased() {
             case "true", "t", "1": return 1
             case "false", "f", "0": return 0
-            default: throw QueryError(.invalidData, "\(location): '\(field)' is not true or false")
+            default: throw QueryError(.invalidData, "'\(field)' is not true or false")
             }
         case .key:
             throw QueryError(
-                .unsupported, "\(location): key columns (record linkage) are not supported by this build yet")
+                .unsupported, "key columns (record linkage) are not supported by this build yet")
         }
     }
 

@@ -83,6 +83,11 @@ package struct QueryPlan: Sendable {
             case aggregate(Int)
         }
         var source: Source
+        /// A GROUP BY key (a label of the result), not an aggregate.
+        package var isGroup: Bool {
+            if case .group = self.source { return true }
+            return false
+        }
     }
 
     /// The number of groups (every combination of the keys' domains).

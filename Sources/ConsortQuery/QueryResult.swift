@@ -69,7 +69,7 @@ package struct QueryResult: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
-    static func text(_ value: ResultValue) -> String {
+    package static func text(_ value: ResultValue) -> String {
         if case .real(let v) = value { return Self.format(v) }
         return value.description
     }

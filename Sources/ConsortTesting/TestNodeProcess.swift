@@ -6,18 +6,25 @@ import Foundation
 #endif
 
 /// A `consort node run` process for integration tests: started from a configuration, ready once its port accepts
-/// connections, stopped with SIGTERM (or killed when dropped).
+/// connections, stopped with SIGTERM (or killed when dropped). Any other long-running `consort` command (the demo
+/// with its web UIs) runs the same way, its output in `logPath`.
 package final class TestNodeProcess: @unchecked Sendable {
     package let process = Process()
     package let port: Int
     package let logPath: String
 
     /// `environment` is added to this process's own (e.g. `CONSORT_TEST_CRASH_AT`).
-    package init(configuration path: String, port: Int, environment: [String: String] = [:]) throws {
+    package convenience init(configuration path: String, port: Int, environment: [String: String] = [:]) throws {
+        try self.init(
+            arguments: ["node", "run", "--config", path], log: path + ".log", port: port, environment: environment)
+    }
+
+    /// `consort ARGUMENTS`, its standard output and error in `log`; `port` is where it listens once ready.
+    package init(arguments: [String], log: String, port: Int = 0, environment: [String: String] = [:]) throws {
         self.port = port
-        self.logPath = path + ".log"
+        self.logPath = log
         self.process.executableURL = try TestEnvironment.consortExecutable()
-        self.process.arguments = ["node", "run", "--config", path]
+        self.process.arguments = arguments
         self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
@@ -39,12 +46,12 @@ package final class TestNodeProcess: @unchecked Sendable {
         throw TestEnvironment.Unavailable(description: "the node on port \(self.port) did not start: \(log)")
     }
 
-    /// SIGTERM, then waits for a graceful exit; returns the exit status (nil if it had to be killed).
-    @discardableResult
+    /// `signal` (SIGTERM), then waits for a graceful exit; returns the exit status (nil if it had to be killed).
     /// (90 s: with the whole suite on two cores a graceful shutdown, fsyncs included, has taken over 45 s.)
-    package func stop(timeout: Duration = .seconds(90)) async throws -> Int32? {
+    @discardableResult
+    package func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(90)) async throws -> Int32? {
         guard self.process.isRunning else { return self.process.terminationStatus }
-        kill(self.process.processIdentifier, SIGTERM)
+        kill(self.process.processIdentifier, signal)
         let deadline = ContinuousClock.now + timeout
         while self.process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         guard !self.process.isRunning else {

@@ -23,8 +23,14 @@ struct Demo: AsyncParsableCommand {
             submits it; uploads secret-shared synthetic data from both statistics offices; waits for the MPC; fetches
             and prints the result; the auditor pulls every node's audit log and verifies them all.
 
+            With --ui it starts a node for every member instead (operator excepted), each with its web UI, prints
+            every UI's address and a one-time sign-in link, writes the draft task and the offices' CSV files, and
+            keeps the consortium running until interrupted (Ctrl-C): a person walks through the whole task in a
+            browser (README: "In a browser").
+
             Examples:
               swift run consort demo --records 100000
+              swift run consort demo --ui
               swift run consort demo --database postgres://consort@127.0.0.1:5432/postgres
             """
     )
@@ -40,6 +46,9 @@ struct Demo: AsyncParsableCommand {
             "Keep each node's audit trail and tasks in PostgreSQL: a fresh database per node is created on this server (the user needs CREATEDB) and dropped afterwards unless --keep.",
             valueName: "postgres-url"))
     var database: String?
+
+    @Flag(help: "Start every member's node with its web UI and keep them running until interrupted.")
+    var ui = false
 
     func validate() throws {
         guard (2...1_000_000).contains(records) else {
@@ -62,14 +71,15 @@ struct Demo: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if keep == nil { try? FileManager.default.removeItem(atPath: root) } }
-        let computing = ["cp-a", "cp-b", "cp-c"]
+        let computing = DemoConsortium.computing
+        let run = self.ui ? self.walkthrough : self.demo
         guard let database else {
-            return try await self.demo(in: root, stores: computing.map { "sqlite:\(root)/\($0)/data/audit.db" })
+            return try await run(root, computing.map { "sqlite:\(root)/\($0)/data/audit.db" })
         }
         let databases = try DemoDatabases(server: database, members: computing)
         try await databases.create()
         do {
-            try await self.demo(in: root, stores: databases.urls)
+            try await run(root, databases.urls)
         } catch {
             if keep == nil { await databases.drop() }
             throw error
@@ -85,94 +95,16 @@ struct Demo: AsyncParsableCommand {
     private func demo(in root: String, stores: [String]) async throws {
         var clock = PhaseClock()
 
-        // 1. The consortium's PKI.
-        let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Demo Operator")
-        let operatorCA = try CertificateAuthority(
-            kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: root)
-        try PEMFiles.write(try PEMFiles.pem([rootCertificate]), to: "\(root)/operator.pem")
-        let memberRoles: [(String, String, Set<MemberRole>)] = [
-            ("nso-north", "Statistics North", [.input]), ("nso-south", "Statistics South", [.input]),
-            ("eurostat", "Eurostat", [.output]),
-            ("cp-a", "Compute A", [.compute]), ("cp-b", "Compute B", [.compute]), ("cp-c", "Compute C", [.compute]),
-            ("auditor", "Audit Office", [.auditor]),
-        ]
-        var authorities: [String: MemberAuthority] = [:]
-        for (id, name, roles) in memberRoles {
-            let key = P256.Signing.PrivateKey()
-            let request = try MemberRequest.create(member: try MemberID(id), organisation: name, key: key)
-            let certificate = try OperatorAuthority.admit(request, by: operatorCA, roles: roles)
-            authorities[id] = try MemberAuthority(
-                CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: root))
-            try FileManager.default.createDirectory(atPath: "\(root)/\(id)", withIntermediateDirectories: true)
-        }
-        func user(_ id: String, _ name: String, _ roles: Set<InternalRole>) throws -> String {
-            try authorities[id]!.issueUser(name: name, roles: roles).write(directory: "\(root)/\(id)", name: name)
-            return "\(root)/\(id)/\(name)"
-        }
-        let computing = ["cp-a", "cp-b", "cp-c"]
-        // API ports with a free port above each for the node's MPC listener.
-        let ports = try FreePort.nodePorts(count: 3)
-        var members: [MemberDirectory.Member] = []
-        for (id, name, roles) in memberRoles {
-            let endpoint = computing.firstIndex(of: id).flatMap { URL(string: "https://127.0.0.1:\(ports[$0])") }
-            members.append(
-                .init(
-                    id: try MemberID(id), name: name, roles: roles, certificate: authorities[id]!.authority.certificate,
-                    endpoint: endpoint))
-        }
-        let directory = try MemberDirectory(checking: members, issuedAt: Date())
-        try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(
-            to: URL(fileURLWithPath: "\(root)/directory.json"))
-        // A current CRL of every issuer (nodes refuse to start without one): the operator's, and each member CA's.
-        var crls: [String] = []
-        for (name, authority) in [("operator", operatorCA)] + memberRoles.map({ ($0.0, authorities[$0.0]!.authority) })
-        {
-            let path = "\(root)/crls/\(name).crl"
-            let crl = try CertificateRevocationList.issue(
-                issuer: authority.certificate, key: authority.privateKey, entries: [], crlNumber: 1,
-                thisUpdate: Date().addingTimeInterval(-60), nextUpdate: Date().addingTimeInterval(7 * 86_400))
-            try PEMFiles.write(crl.pemString, to: path)
-            crls.append(path)
-        }
+        // 1. The consortium's PKI, and 2. three computing-party nodes, each with its own store.
+        let consortium = try DemoConsortium(in: root, nodes: DemoConsortium.computing)
+        let rootCertificate = consortium.rootCertificate
+        let user = consortium.user
         clock.lap("certificates for 7 members, their CRLs and the signed directory")
-
-        // 2. Three computing-party nodes, each with its own store.
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var nodes: [Process] = []
-        defer { for node in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
-        for (index, id) in computing.enumerated() {
-            try authorities[id]!.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: "\(root)/\(id)", name: "node")
-            var configuration = NodeConfiguration(
-                member: id, identity: "\(root)/\(id)/node", root: "\(root)/operator.pem",
-                directory: "\(root)/directory.json", listen: "127.0.0.1:\(ports[index])",
-                store: stores[index], data: "\(root)/\(id)/data")
-            configuration.checkpointSeconds = 1  // a short demo: checkpoint (and countersign) as soon as the log grows
-            configuration.crls = crls
-            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(root)/\(id)/node.json"))
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["node", "run", "--config", "\(root)/\(id)/node.json"]
-            _ = FileManager.default.createFile(atPath: "\(root)/\(id)/node.log", contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(root)/\(id)/node.log"))
-            process.standardError = process.standardOutput
-            try process.run()
-            nodes.append(process)
+        defer { consortium.stop() }
+        for (index, id) in DemoConsortium.computing.enumerated() {
+            try consortium.start(id, try consortium.configuration(id, store: stores[index]))
         }
-        for (index, port) in ports.enumerated() {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !FreePort.accepts(port) {
-                guard nodes[index].isRunning, ContinuousClock.now < deadline else {
-                    // The log's last lines say why (the directory may be gone once the demo ends).
-                    let log = "\(root)/\(computing[index])/node.log"
-                    let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-                        .suffix(5).joined(separator: "\n")
-                    throw CommandFailure(
-                        "node \(computing[index]) \(nodes[index].isRunning ? "did not listen within 60 s" : "exited") (see \(log)):\n\(tail)"
-                    )
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
+        try await consortium.waitUntilListening()
         clock.lap(
             "three computing-party nodes listening (mutual TLS 1.3; stores: \(database == nil ? "SQLite" : "PostgreSQL"))"
         )
@@ -187,10 +119,7 @@ struct Demo: AsyncParsableCommand {
                 as: try SigningIdentity.load(identity: try user(id, "signer", [.signer])), member: try MemberID(id))
         }
         let task = jws.taskID
-        func client(_ identity: String) throws -> MemberClient {
-            MemberClient(
-                identity: try SigningIdentity.load(identity: identity), root: rootCertificate, directory: directory)
-        }
+        let client = consortium.client
         let (_, accepted) = try await client("\(root)/nso-north/signer").submit(jws.serialized())
         if let refused = accepted.first(where: { !$0.succeeded }) {
             throw CommandFailure("\(refused.member) refused the task: \(refused.body)")
@@ -260,8 +189,7 @@ struct Demo: AsyncParsableCommand {
         else {
             throw CommandFailure("the audit logs do not verify (see above)")
         }
-        for node in nodes { kill(node.processIdentifier, SIGTERM) }
-        for node in nodes { node.waitUntilExit() }
+        consortium.stop()
         clock.lap("audit logs pulled by the auditor and verified; nodes stopped")
         print("\ntimings")
         clock.report()

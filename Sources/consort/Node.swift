@@ -16,7 +16,39 @@ struct Node: AsyncParsableCommand {
 
     struct User: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The people who sign in to the node's web UI.", subcommands: [Add.self])
+            abstract: "The people who sign in to the node's web UI.", subcommands: [Add.self, Link.self])
+
+        struct Link: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print a one-time sign-in link to the node's web UI for an existing user.",
+                discussion: """
+                    The link signs the user in once, within --minutes; the node keeps only its SHA-256.
+                    Example:
+                      consort node user link --config north/node.json --name alice
+                    """
+            )
+
+            @Option(help: "The node configuration.") var config: String
+            @Option(help: "The user's name.") var name: String
+            @Option(help: "Minutes the link stays valid.") var minutes = 60
+
+            func run() async throws {
+                let configuration = try NodeConfiguration.read(config)
+                guard let ui = configuration.ui else {
+                    throw CommandFailure("\(config) has no web UI (\"ui\": \"127.0.0.1:PORT\")")
+                }
+                guard (1...7 * 24 * 60).contains(self.minutes) else {
+                    throw ValidationError("--minutes is 1 to 10080 (a week)")
+                }
+                let token: String
+                do {
+                    token = try SignInLinks.issue(
+                        user: self.name, data: configuration.resolvedData(relativeTo: config),
+                        validFor: TimeInterval(self.minutes * 60))
+                } catch let error as NodeError { throw CommandFailure(error.message) }
+                print("http://\(ui)/sign-in/link/\(token)")
+            }
+        }
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -43,8 +75,7 @@ struct Node: AsyncParsableCommand {
 
             func run() async throws {
                 let configuration = try NodeConfiguration.read(config)
-                let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
-                let data = configuration.data.hasPrefix("/") ? configuration.data : "\(base)/\(configuration.data)"
+                let data = configuration.resolvedData(relativeTo: config)
                 var roles = Set<InternalRole>()
                 for text in self.role {
                     guard let role = InternalRole(rawValue: text) else {

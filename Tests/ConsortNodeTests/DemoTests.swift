@@ -7,8 +7,10 @@ import Testing
 @Suite("consort demo", .serialized)
 struct DemoTests {
     /// The demo chooses its nodes' ports in its own process: a range apart from the one this process draws from
-    /// (scripts/test gives this process 20000–29999), or a test's node may take a port the demo chose.
-    static let ownPorts = ["CONSORT_FREE_PORTS": "30000-32700"]
+    /// (scripts/test gives this process 20000–29999), or a test's node may take a port the demo chose; the browser
+    /// walk-through's demo has a range of its own, as it may run at the same time.
+    static let ownPorts = ["CONSORT_FREE_PORTS": "30000-31349"]
+    static let walkthroughPorts = ["CONSORT_FREE_PORTS": "31350-32700"]
 
     @Test(
         "the demo computes the result, which equals the plaintext, and the auditor verifies every node's log (SQLite)")

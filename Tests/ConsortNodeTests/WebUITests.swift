@@ -57,7 +57,7 @@ struct WebUITests {
         ) { member, configuration in
             if member == "nso-south" {
                 configuration.ui = "127.0.0.1:\(uiPort)"
-                configuration.identities = ["signer": "nso-south-signer"]
+                configuration.identities = ["signer": "nso-south-signer", "analyst": "nso-south-analyst"]
             }
         }
         let path = deployment.path
@@ -140,6 +140,27 @@ struct WebUITests {
             try await deployment.run(["proposal", "show", "--proposal", id], as: "nso-north-signer").stdout.contains(
                 "signed:   nso-south")
         }
+        // A new version voids her signature: the page shows what changed, and the old version's hash signs nothing.
+        let revisedText = TestSpecifications.householdIncome(
+            deadlines: (
+                ExampleSpecification.usualDeadlines.inputs, ExampleSpecification.usualDeadlines.compute,
+                60 * 86_400
+            ))
+        try revisedText.write(toFile: "\(path)/household-2.json", atomically: true, encoding: .utf8)
+        let revised = try await deployment.run(
+            ["proposal", "create", "\(path)/household-2.json", "--revises", id], as: "nso-north-signer")
+        try #require(revised.succeeded, "\(revised.stdout) \(revised.stderr)")
+        try await Eventually.wait("nso-south never got version 2", within: 30) {
+            try await alice.go("/proposals/\(id)").body.contains("Changes since version 1")
+        }
+        let second = try await alice.go("/proposals/\(id)")
+        #expect(
+            second.body.contains(#"<span class="removed">"#) && second.body.contains(#"<span class="added">"#)
+                && second.body.contains("Sign version 2"), "\(second.body)")
+        let stale = try await alice.go(
+            "/proposals/\(id)/sign", form: ["hash": hash, "csrf": Browser.csrf(in: second.body) ?? ""])
+        #expect(stale.status == 409 && stale.body.contains("version"), "\(stale)")
+
         let signedOut = try await alice.go("/sign-out", form: ["csrf": csrf])
         let afterSignOut = try await alice.go("/")
         #expect(signedOut.status == 303 && afterSignOut.status == 303)
@@ -160,6 +181,62 @@ struct WebUITests {
                     && $0.details.contains("role signer")
             })
         #expect(log.contains { $0.action == .requestDenied && $0.details.contains("wrong name or password") })
+    }
+
+    @Test("a one-time sign-in link signs in once; an analyst may not halt; a signer's halt needs its confirmation")
+    func linksAndHalt() async throws {
+        let (deployment, base, _) = try await Self.proposalForSouth()
+        let path = deployment.path
+        let link = try await Subprocess.output(
+            deployment.consort,
+            ["node", "user", "link", "--config", "\(path)/nso-south.json", "--name", "alice", "--minutes", "5"])
+        try #require(link.succeeded && link.stdout.hasPrefix("\(base)/sign-in/link/"), "\(link.stdout) \(link.stderr)")
+        let linkPath = String(link.stdout.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(base.count))
+        let alice = Browser(base: base, jar: "\(path)/alice.cookies")
+        let first = try await alice.go(linkPath)
+        #expect(first.status == 303 && first.location == "\(base)/", "\(first)")
+        #expect(try await alice.go("/").status == 200, "the link gave no session")
+        let again = try await Browser(base: base, jar: "\(path)/mallory.cookies").go(linkPath)
+        #expect(again.status == 303 && again.location.hasSuffix("/sign-in"), "a link signed in twice: \(again)")
+        let unknown = try await Subprocess.output(
+            deployment.consort, ["node", "user", "link", "--config", "\(path)/nso-south.json", "--name", "nobody"])
+        #expect(!unknown.succeeded && unknown.stderr.contains("no web UI user 'nobody'"), "\(unknown.stderr)")
+
+        // A task the member may halt (nso-south is in mayHalt): bob (analyst) may not; alice must confirm.
+        let (task, _) = try await deployment.submit(TestSpecifications.householdIncome())
+        let bob = Browser(base: base, jar: "\(path)/bob.cookies")
+        #expect(try await bob.signIn("bob", "bob's long password") == 303)
+        let bobsTask = try await bob.go("/tasks/\(task)")
+        #expect(bobsTask.status == 200 && !bobsTask.body.contains("Sign and send the halt"), "\(bobsTask.body)")
+        let bobHalts = try await bob.go(
+            "/tasks/\(task)/halt",
+            form: ["csrf": Browser.csrf(in: bobsTask.body) ?? "", "reason": "x", "confirm": "yes"])
+        #expect(bobHalts.status == 403, "\(bobHalts)")
+        let page = try await alice.go("/tasks/\(task)")
+        #expect(page.body.contains("Sign and send the halt") && page.body.contains("<td>accepted</td>"), "\(page.body)")
+        let csrf = try #require(Browser.csrf(in: page.body))
+        let unconfirmed = try await alice.go("/tasks/\(task)/halt", form: ["csrf": csrf, "reason": "wrong year"])
+        #expect(unconfirmed.status == 400 && unconfirmed.body.contains("confirmation"), "\(unconfirmed)")
+        let halted = try await alice.go(
+            "/tasks/\(task)/halt", form: ["csrf": csrf, "reason": "wrong survey year", "confirm": "yes"])
+        #expect(halted.status == 303, "\(halted)")
+        #expect(
+            try await alice.go("/tasks/\(task)").body.components(separatedBy: "<td>halted</td>").count == 4,
+            "the task is not halted on every computing party")
+        // An analyst of a member that is no output party gets no result: the computing parties refuse it.
+        try deployment.consortium.user("nso-south", name: "nso-south-analyst", roles: [.analyst]).write(
+            directory: path, name: "nso-south-analyst")
+        let result = try await bob.go("/tasks/\(task)/result")
+        #expect(
+            result.status == 502 && result.body.contains("No result") && result.body.contains("refused"), "\(result)")
+
+        for node in deployment.nodes { #expect(try await node.stop() == 0) }
+        let log = try await deployment.audit("nso-south")
+        #expect(log.contains { $0.action == .uiSignedIn && $0.details.contains("one-time link") })
+        #expect(log.contains { $0.action == .requestDenied && $0.details.contains("unknown, used or expired link") })
+        #expect(log.contains { $0.action == .uiHalted && $0.details.contains("wrong survey year") })
+        let cpLog = try await deployment.audit("cp-a")
+        #expect(cpLog.contains { $0.action == .taskHalted })
     }
 
     @Test(

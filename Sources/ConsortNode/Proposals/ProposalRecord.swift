@@ -14,6 +14,13 @@ struct ProposalRecord: Codable, Sendable {
     var delivered: [String: Int] = [:]
     /// Another member's node: its member's signature or rejection, until the proposer's node has it.
     var outbox: [ProposalReply] = []
+    /// The version before this one, as this node last had it (what the review page compares against).
+    var previous: Previous?
+
+    struct Previous: Codable, Sendable {
+        var version: Int
+        var cts: String
+    }
 
     var jws: MultiSignatureJWS {
         get throws {

@@ -43,7 +43,12 @@ package final class ProposalService: Sendable {
     /// A new proposal (version 1) of `bytes`, a CTS that names this node's member.
     package func create(_ bytes: [UInt8], by caller: VerifiedIdentity) async throws -> ProposalView {
         try await self.tasks.authorizeOrRefuse(.proposalCreate, caller)
-        let cts = try await self.checkDraft(bytes, by: caller)
+        return try await self.create(bytes, by: TaskService.actor(caller))
+    }
+
+    /// A new proposal drafted by `actor`, already entitled to draft for this member (a user of the web UI).
+    func create(_ bytes: [UInt8], by actor: AuditActor) async throws -> ProposalView {
+        let cts = try await self.checkDraft(bytes, by: actor)
         var id = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for index in id.indices { id[index] = generator.next() }
@@ -53,7 +58,7 @@ package final class ProposalService: Sendable {
                 cts: String(decoding: bytes, as: UTF8.self), signatures: [], rejections: [], task: nil),
             received: AuditTime.now())
         try await self.lock.withLock { try self.save(record) }
-        try await self.audit(.proposalCreated, caller, record, ["id": .string(cts.id)])
+        try await self.audit(.proposalCreated, actor, record, ["id": .string(cts.id)])
         await self.deliver(record.sync.proposal)
         return try await self.view(record.sync.proposal)
     }
@@ -61,7 +66,7 @@ package final class ProposalService: Sendable {
     /// A new version of this node's proposal `id`: the signatures collected so far are void.
     package func revise(_ id: String, _ bytes: [UInt8], by caller: VerifiedIdentity) async throws -> ProposalView {
         try await self.tasks.authorizeOrRefuse(.proposalCreate, caller)
-        let cts = try await self.checkDraft(bytes, by: caller)
+        let cts = try await self.checkDraft(bytes, by: TaskService.actor(caller))
         let record = try await self.change(id, by: caller) { record in
             guard record.sync.proposer == self.node.member.rawValue else {
                 throw NodeError(
@@ -73,6 +78,7 @@ package final class ProposalService: Sendable {
             guard record.sync.cts != String(decoding: bytes, as: UTF8.self) else {
                 throw NodeError(.conflict, "this is version \(record.sync.version) unchanged")
             }
+            record.previous = ProposalRecord.Previous(version: record.sync.version, cts: record.sync.cts)
             record.sync.version += 1
             record.sync.cts = String(decoding: bytes, as: UTF8.self)
             record.sync.signatures = []
@@ -251,6 +257,9 @@ package final class ProposalService: Sendable {
                 if existing.sync.revision >= sync.revision { return nil }
             }
             var record = existing ?? ProposalRecord(sync: sync, received: AuditTime.now())
+            if let existing, existing.sync.version < sync.version {
+                record.previous = ProposalRecord.Previous(version: existing.sync.version, cts: existing.sync.cts)
+            }
             record.sync = sync
             // Answers to an earlier version are void.
             let hash = record.hash
@@ -438,8 +447,7 @@ package final class ProposalService: Sendable {
     // MARK: Helpers
 
     /// Reads a draft strictly and checks it: a valid CTS naming this member, every other named member with a node.
-    private func checkDraft(_ bytes: [UInt8], by caller: VerifiedIdentity) async throws -> ComputationTaskSpecification
-    {
+    private func checkDraft(_ bytes: [UInt8], by actor: AuditActor) async throws -> ComputationTaskSpecification {
         do {
             let cts = try Self.specification(String(decoding: bytes, as: UTF8.self))
             let errors = CTSValidator.validate(cts, members: self.tasks.memberRoles, engines: EngineRegistry.shared)
@@ -461,7 +469,7 @@ package final class ProposalService: Sendable {
             }
             return cts
         } catch let error as NodeError {
-            try await self.refuse(caller, error)
+            try await self.refuse(actor, error)
         }
     }
 

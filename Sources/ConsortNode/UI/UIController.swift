@@ -15,19 +15,33 @@ struct UIController {
     let node: NodeConfiguration.Loaded
     let proposals: ProposalService
     let sessions: UISessions
+    let uploads: UIUploads
     let templates: MustacheLibrary
 
-    static let sessionCookie = "consort_session"
-    static let signInCookie = "consort_sign_in"
+    /// Cookies are named for the member: browsers send a cookie to every port of a host, and one machine may serve
+    /// several members' UIs (the demo serves seven).
+    var sessionCookie: String { "consort_\(self.node.member)_session" }
+    var signInCookie: String { "consort_\(self.node.member)_sign_in" }
 
     func addRoutes(to router: Router<UIRequestContext>) {
         router.get("/sign-in", use: self.signInPage)
         router.post("/sign-in", use: self.signIn)
         router.post("/sign-out", use: self.signOut)
+        router.get("/sign-in/link/{token}", use: self.signInWithLink)
         router.get("/", use: self.home)
         router.get("/proposals/{id}", use: self.proposal)
         router.post("/proposals/{id}/sign", use: self.sign)
         router.post("/proposals/{id}/reject", use: self.reject)
+        router.get("/proposals/new", use: self.newProposal)
+        router.post("/proposals", use: self.propose)
+        router.get("/tasks", use: self.openTask)
+        router.get("/tasks/{id}", use: self.task)
+        router.post("/tasks/{id}/upload", use: self.upload)
+        router.get("/tasks/{id}/uploads/{job}", use: self.uploadProgress)
+        router.get("/tasks/{id}/result", use: self.result)
+        router.post("/tasks/{id}/halt", use: self.halt)
+        router.get("/audit", use: self.auditPage)
+        router.post("/audit", use: self.verifyAudit)
     }
 
     // MARK: Signing in
@@ -36,14 +50,14 @@ struct UIController {
         // Before there is a session, the form's CSRF token is a cookie of its own, echoed in the form.
         let token = UISessions.token()
         var response = self.page("sign_in", ["title": "Sign in", "csrf": token])
-        response.setCookie(self.cookie(Self.signInCookie, token))
+        response.setCookie(self.cookie(self.signInCookie, token))
         return response
     }
 
     @Sendable func signIn(_ request: Request, context: UIRequestContext) async throws -> Response {
         let form = try await Self.form(request, context: context)
         let name = form["name"] ?? ""
-        guard let expected = request.cookies[Self.signInCookie]?.value, let token = form["csrf"],
+        guard let expected = request.cookies[self.signInCookie]?.value, let token = form["csrf"],
             UISessions.same(expected, token)
         else { return try await self.refuse(.forbidden, "The form has expired; sign in again.", who: name) }
         let users = try LocalUsers.read(data: self.node.dataDirectory)
@@ -54,15 +68,36 @@ struct UIController {
             var response = self.page(
                 "sign_in", ["title": "Sign in", "csrf": token, "error": "Wrong user name or password."],
                 status: .unauthorized)
-            response.setCookie(self.cookie(Self.signInCookie, token))
+            response.setCookie(self.cookie(self.signInCookie, token))
             return response
         }
         let session = self.sessions.open(user: user.name, roles: Set(user.roles))
         try await self.audit(
             .uiSignedIn, who: user.name, ["roles": .string(user.roles.map(\.rawValue).joined(separator: ","))])
         var response = Self.redirect("/")
-        response.setCookie(self.cookie(Self.sessionCookie, session))
-        response.setCookie(self.cookie(Self.signInCookie, "", maxAge: 0))
+        response.setCookie(self.cookie(self.sessionCookie, session))
+        response.setCookie(self.cookie(self.signInCookie, "", maxAge: 0))
+        return response
+    }
+
+    /// A one-time link (`SignInLinks`): a session for its user, or the sign-in page when it is unknown, used or
+    /// expired. Either way it is audited.
+    @Sendable func signInWithLink(_ request: Request, context: UIRequestContext) async throws -> Response {
+        let token = try context.parameters.require("token")
+        guard let name = SignInLinks.redeem(token, data: self.node.dataDirectory),
+            let user = try LocalUsers.read(data: self.node.dataDirectory).users.first(where: { $0.name == name })
+        else {
+            try await self.audit(
+                .requestDenied, who: "",
+                ["what": .string("web UI sign-in link"), "reason": .string("unknown, used or expired link")])
+            return Self.redirect("/sign-in")
+        }
+        let session = self.sessions.open(user: user.name, roles: Set(user.roles))
+        try await self.audit(
+            .uiSignedIn, who: user.name,
+            ["roles": .string(user.roles.map(\.rawValue).joined(separator: ",")), "via": .string("one-time link")])
+        var response = Self.redirect("/")
+        response.setCookie(self.cookie(self.sessionCookie, session))
         return response
     }
 
@@ -72,7 +107,7 @@ struct UIController {
         self.sessions.close(token)
         try await self.audit(.uiSignedOut, who: session.user, [:])
         var response = Self.redirect("/sign-in")
-        response.setCookie(self.cookie(Self.sessionCookie, "", maxAge: 0))
+        response.setCookie(self.cookie(self.sessionCookie, "", maxAge: 0))
         return response
     }
 
@@ -90,11 +125,15 @@ struct UIController {
             [
                 "proposal": view.proposal, "title": view.title, "id": view.id, "version": view.version,
                 "state": view.state.rawValue, "missing": view.missing.joined(separator: ", "),
-                "waitingForMe": waiting(view),
+                "waitingForMe": waiting(view), "task": view.task.map { $0 as Any } ?? false,
             ]
         }
         return self.page(
-            "home", self.frame("Overview", session) + ["proposals": rows, "hasProposals": !rows.isEmpty])
+            "home",
+            self.frame("Overview", session) + [
+                "proposals": rows, "hasProposals": !rows.isEmpty, "canPropose": canSign,
+                "canAudit": session.roles.contains(.auditor),
+            ])
     }
 
     @Sendable func proposal(_ request: Request, context: UIRequestContext) async throws -> Response {
@@ -120,6 +159,17 @@ struct UIController {
                     ["version": $0.version, "member": $0.member, "at": $0.at, "reason": $0.reason] as [String: Any]
                 },
                 "summary": await Self.review(record.sync.cts, hash: view.hash),
+                "deadlines": (try? ProposalService.specification(record.sync.cts)).map { Self.deadlines($0.deadlines) }
+                    ?? [],
+                "dryRun": (try? ProposalService.specification(record.sync.cts)).map { ReviewAids.dryRun($0) } ?? "",
+                "previous": record.previous.map { previous -> [String: Any] in
+                    [
+                        "version": previous.version,
+                        "lines": ReviewAids.diff(previous.cts, record.sync.cts).map {
+                            ["kind": $0.kind.rawValue, "text": $0.text]
+                        },
+                    ]
+                } ?? false,
                 "canAnswer": session.roles.contains(.signer) && view.state == .open && view.missing.contains(member),
                 // Absent, not "nil", until the proposal is a task.
                 "task": view.task.map { $0 as Any } ?? false,
@@ -159,7 +209,7 @@ struct UIController {
     }
 
     /// Runs an action on proposal `id` and returns to its page, or shows why it was refused (already audited).
-    private func act(on id: String, _ session: UISessions.Session, _ action: () async throws -> Void) async throws
+    func act(on id: String, _ session: UISessions.Session, _ action: () async throws -> Void) async throws
         -> Response
     {
         do { try await action() } catch let error as NodeError {
@@ -173,10 +223,10 @@ struct UIController {
 
     /// The signed-in session, or a redirect to sign in (thrown); for a posted `form`, its CSRF token must be the
     /// session's; with `role`, the user must hold it. Refusals are audited with the user's name.
-    private func require(_ request: Request, form: [String: String]? = nil, role: InternalRole? = nil) async throws
+    func require(_ request: Request, form: [String: String]? = nil, role: InternalRole? = nil) async throws
         -> (String, UISessions.Session)
     {
-        guard let token = request.cookies[Self.sessionCookie]?.value, let session = self.sessions.session(token) else {
+        guard let token = request.cookies[self.sessionCookie]?.value, let session = self.sessions.session(token) else {
             throw UIRedirect(location: "/sign-in")
         }
         if let form {
@@ -192,25 +242,27 @@ struct UIController {
         return (token, session)
     }
 
-    private func refusal(_ status: HTTPResponse.Status, _ message: String, who: String) async throws -> UIRefusal {
+    func refusal(_ status: HTTPResponse.Status, _ message: String, who: String) async throws -> UIRefusal {
         try await self.audit(.requestDenied, who: who, ["what": .string("web UI"), "reason": .string(message)])
         return UIRefusal(
             status: status, message: message,
             page: self.page("error", self.frame("Refused", nil) + ["heading": message], status: status))
     }
 
-    private func refuse(_ status: HTTPResponse.Status, _ message: String, who: String) async throws -> Response {
+    func refuse(_ status: HTTPResponse.Status, _ message: String, who: String) async throws -> Response {
         try await self.refusal(status, message, who: who).page
     }
 
-    /// The URL-encoded form of a POST (at most 64 KiB), read once per request.
-    static func form(_ request: Request, context: UIRequestContext) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 1 << 16)
+    /// The URL-encoded form of a POST (at most `limit` bytes), read once per request.
+    static func form(_ request: Request, context: UIRequestContext, limit: Int = 1 << 16) async throws
+        -> [String: String]
+    {
+        let body = try await request.body.collect(upTo: limit)
         let text = String(buffer: body)
         return (try? URLEncodedFormDecoder().decode([String: String].self, from: text)) ?? [:]
     }
 
-    private func frame(_ title: String, _ session: UISessions.Session?) -> [String: Any] {
+    func frame(_ title: String, _ session: UISessions.Session?) -> [String: Any] {
         var values: [String: Any] = ["title": title, "member": self.node.member.rawValue]
         if let session {
             values["user"] = [
@@ -222,7 +274,7 @@ struct UIController {
         return values
     }
 
-    private func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         var values = values
         values["member"] = self.node.member.rawValue
         let html = self.templates.render(values, withTemplate: template) ?? "template \(template) is missing"
@@ -231,7 +283,7 @@ struct UIController {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    private func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> Cookie {
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", httpOnly: true, sameSite: .strict)
     }
 
@@ -240,11 +292,11 @@ struct UIController {
     }
 
     /// A web UI user as the audit log names them: through this node, by their local name.
-    private func actor(_ user: String) -> AuditActor {
+    func actor(_ user: String) -> AuditActor {
         AuditActor(fingerprint: "-", subject: "consort://\(self.node.member)/ui-user/\(user)")
     }
 
-    private func audit(_ action: AuditAction, who: String, _ details: [String: JSONValue]) async throws {
+    func audit(_ action: AuditAction, who: String, _ details: [String: JSONValue]) async throws {
         var object = JSONObject()
         for (key, value) in details.sorted(by: { $0.key < $1.key }) { object[key] = value }
         _ = try await self.proposals.log.append(
@@ -279,7 +331,7 @@ struct UIRefusal: HTTPResponseError {
 
 extension Dictionary where Key == String, Value == Any {
     /// A page's values: the frame's, then the page's own.
-    fileprivate static func + (frame: [String: Any], page: [String: Any]) -> [String: Any] {
+    static func + (frame: [String: Any], page: [String: Any]) -> [String: Any] {
         frame.merging(page) { $1 }
     }
 }

@@ -24,6 +24,9 @@ struct UIServer {
             ("head", PackageResources.head_mustache), ("foot", PackageResources.foot_mustache),
             ("sign_in", PackageResources.sign_in_mustache), ("home", PackageResources.home_mustache),
             ("proposal", PackageResources.proposal_mustache), ("error", PackageResources.error_mustache),
+            ("new_proposal", PackageResources.new_proposal_mustache), ("task", PackageResources.task_mustache),
+            ("upload", PackageResources.upload_mustache), ("result", PackageResources.result_mustache),
+            ("audit", PackageResources.audit_mustache),
         ] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
@@ -46,7 +49,8 @@ struct UIServer {
             middleware: UIGuard(
                 allowRemote: self.node.configuration.uiAllowRemote ?? false, log: self.proposals.log))
         UIController(
-            node: self.node, proposals: self.proposals, sessions: self.sessions, templates: try Self.templates()
+            node: self.node, proposals: self.proposals, sessions: self.sessions, uploads: UIUploads(),
+            templates: try Self.templates()
         ).addRoutes(to: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "consort-ui"),
