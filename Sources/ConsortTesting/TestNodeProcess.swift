@@ -19,12 +19,22 @@ package final class TestNodeProcess: @unchecked Sendable {
             arguments: ["node", "run", "--config", path], log: path + ".log", port: port, environment: environment)
     }
 
-    /// `consort ARGUMENTS`, its standard output and error in `log`; `port` is where it listens once ready.
-    package init(arguments: [String], log: String, port: Int = 0, environment: [String: String] = [:]) throws {
+    /// `consort ARGUMENTS`, its standard output and error in `log`; `port` is where it listens once ready. In
+    /// `namespace`, it runs inside that network namespace (`ip netns exec` execs it: the process is consort's own).
+    package init(
+        arguments: [String], log: String, port: Int = 0, environment: [String: String] = [:],
+        namespace: TestNetworkNamespace? = nil
+    ) throws {
         self.port = port
         self.logPath = log
-        self.process.executableURL = try TestEnvironment.consortExecutable()
-        self.process.arguments = arguments
+        let consort = try TestEnvironment.consortExecutable()
+        if let namespace {
+            self.process.executableURL = URL(fileURLWithPath: Subprocess.which("ip") ?? "/usr/sbin/ip")
+            self.process.arguments = namespace.prefix + [consort.path] + arguments
+        } else {
+            self.process.executableURL = consort
+            self.process.arguments = arguments
+        }
         self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))

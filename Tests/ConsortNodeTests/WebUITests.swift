@@ -287,4 +287,60 @@ struct WebUITests {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "no screenshot \(page)")
         }
     }
+
+    @Test(
+        "the UI refuses connections from another host unless uiAllowRemote: a node in a network namespace of its own",
+        .enabled(if: TestNetworkNamespace.available, "needs root and iproute2 for a network namespace"))
+    func remoteRefused() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment(started: [])
+        let path = deployment.path
+        let namespace = try TestNetworkNamespace()
+        defer { namespace.remove() }
+        try deployment.consortium.node("nso-south", ip: ["127.0.0.1"]).write(directory: path, name: "south-node")
+        let ui = "\(namespace.address):8080"
+        func start(allowRemote: Bool) async throws -> TestNodeProcess {
+            var configuration = NodeConfiguration(
+                member: "nso-south", identity: "\(path)/south-node", root: "\(path)/root.pem",
+                directory: "\(path)/directory.json", listen: "127.0.0.1:8443", store: "sqlite:\(path)/south/audit.db",
+                data: "\(path)/south")
+            configuration.crls = try deployment.consortium.writeCRLs(to: "\(path)/crls")
+            configuration.ui = ui
+            configuration.uiAllowRemote = allowRemote
+            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/south.json"))
+            let node = try TestNodeProcess(
+                arguments: ["node", "run", "--config", "\(path)/south.json"], log: "\(path)/south.log",
+                namespace: namespace)
+            try await Eventually.wait("the node in the namespace never served its UI", within: 90) {
+                try await Self.status(of: "http://\(ui)/sign-in") != 0 || !node.process.isRunning
+            }
+            return node
+        }
+        // This host is another machine to the node: its address is the veth's far end, not a loopback one.
+        let node = try await start(allowRemote: false)
+        let refused = try await Subprocess.output(
+            "curl", ["-s", "--max-time", "20", "-w", "\n%{http_code}", "http://\(ui)/sign-in"])
+        #expect(
+            refused.stdout.hasSuffix("403") && refused.stdout.contains("takes connections from this machine only"),
+            "\(refused.stdout)")
+        #expect(try await node.stop() == 0)
+        let log = try await AuditStores.with(try AuditStores.Address("sqlite:\(path)/south/audit.db")) {
+            try await $0.entries(from: 1, limit: 1000)
+        }
+        #expect(
+            log.contains {
+                $0.action == .requestDenied && $0.actor.subject == "web UI client at \(namespace.hostAddress)"
+                    && $0.details.contains("not a loopback address")
+            }, "\(log.map(\.details))")
+        // Allowed on purpose (TLS in front of it, as the docs say): the same request is served.
+        let open = try await start(allowRemote: true)
+        #expect(try await Self.status(of: "http://\(ui)/sign-in") == 200)
+        #expect(try await open.stop() == 0)
+    }
+
+    /// The HTTP status of a GET (0: no answer).
+    static func status(of url: String) async throws -> Int {
+        let output = try await Subprocess.output(
+            "curl", ["-s", "-o", "/dev/null", "--max-time", "5", "-w", "%{http_code}", url])
+        return Int(output.stdout) ?? 0
+    }
 }
