@@ -16,6 +16,7 @@ struct UIController {
     let proposals: ProposalService
     let sessions: UISessions
     let uploads: UIUploads
+    let overview = UITaskOverview()
     let templates: MustacheLibrary
 
     /// Cookies are named for the member: browsers send a cookie to every port of a host, and one machine may serve
@@ -128,11 +129,28 @@ struct UIController {
                 "waitingForMe": waiting(view), "task": view.task.map { $0 as Any } ?? false,
             ]
         }
+        // Tasks as the computing parties hold them, asked with any of the member's identities on this node.
+        var tasks: [[String: Any]] = []
+        var taskNote = "This node holds no identity of \(member) to ask the computing parties with."
+        if let role = [InternalRole.signer, .uploader, .analyst, .auditor].first(where: {
+            self.node.identities[$0.rawValue] != nil
+        }), let client = try? self.client(for: role) {
+            let (found, problems) = await self.overview.rows(
+                client: client, member: self.node.member, roles: session.roles, uploads: self.uploadRoot)
+            tasks = found.map {
+                ["task": $0.task, "title": $0.title, "states": $0.states, "waiting": $0.waiting ?? false]
+            }
+            taskNote =
+                problems.isEmpty
+                ? (found.isEmpty ? "No tasks of \(member) at the computing parties." : "")
+                : "Not every computing party answered: " + problems.joined(separator: "; ")
+        }
         return self.page(
             "home",
             self.frame("Overview", session) + [
                 "proposals": rows, "hasProposals": !rows.isEmpty, "canPropose": canSign,
-                "canAudit": session.roles.contains(.auditor),
+                "canAudit": session.roles.contains(.auditor), "tasks": tasks, "hasTasks": !tasks.isEmpty,
+                "taskNote": taskNote,
             ])
     }
 
