@@ -143,6 +143,7 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         do { member = try MemberID(self.member) } catch {
             throw NodeError(.configuration, "'\(self.member)' is not a member id: \(error)")
         }
+        try Self.requireOwnerOnly(resolve(self.identity) + ".key")
         let identity = try SigningIdentity.load(identity: resolve(self.identity))
         guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
             throw NodeError(.configuration, "\(self.root) holds no certificate")
@@ -178,6 +179,36 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         else {
             throw NodeError(.configuration, "listen '\(self.listen)' is not HOST:PORT")
         }
+        // The member's identities for its people: each a user of this member holding the role it is named for, its
+        // key readable by the node's user only. Checked now, so a wrong path or certificate stops the start.
+        var identities: [String: String] = [:]
+        for (name, path) in (self.identities ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let role = InternalRole(rawValue: name) else {
+                throw NodeError(
+                    .configuration,
+                    "identities: '\(name)' is not an internal role (\(InternalRole.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
+            }
+            let resolved = resolve(path)
+            try Self.requireOwnerOnly(resolved + ".key")
+            let user: SigningIdentity
+            do { user = try SigningIdentity.load(identity: resolved) } catch {
+                throw NodeError(.configuration, "identities.\(name): cannot load \(resolved).key and .pem: \(error)")
+            }
+            let checked: VerifiedIdentity
+            do {
+                checked = try await verifier.verify(chain: user.chain, usage: role == .signer ? .signer : .client)
+            } catch {
+                throw NodeError(.configuration, "identities.\(name): \(resolved).pem does not verify: \(error)")
+            }
+            guard checked.kind == .user, checked.memberID == member, checked.internalRoles.contains(role) else {
+                throw NodeError(
+                    .configuration,
+                    "identities.\(name): \(resolved).pem is \(checked.subject), not a user of '\(member)' with the role \(name)"
+                )
+            }
+            identities[name] = resolved
+        }
         var store = self.store
         if store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/") {
             store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count)))
@@ -185,8 +216,19 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         return Loaded(
             configuration: self, member: member, identity: identity, root: root, directory: directory,
             host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
-            dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles,
-            identities: (self.identities ?? [:]).mapValues(resolve))
+            dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles, identities: identities)
+    }
+
+    /// A private key must be readable by its owner only (as ssh requires of its keys).
+    static func requireOwnerOnly(_ path: String) throws {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
+            throw NodeError(.configuration, "cannot read the key \(path)")
+        }
+        guard mode & 0o077 == 0 else {
+            throw NodeError(
+                .configuration,
+                "the key \(path) is open to other users (mode \(String(mode & 0o777, radix: 8))): chmod 600 \(path)")
+        }
     }
 
     /// Reads CRL files, naming the one that cannot be read.

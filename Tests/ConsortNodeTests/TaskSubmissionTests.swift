@@ -37,10 +37,12 @@ struct TaskSubmissionTests {
         var memberPorts: [String: Int] = [:]
 
         /// Starts the nodes of `started` (all three by default), and one for each of `memberNodes` (other members,
-        /// e.g. the statistics offices) after them; `configure` may change each node's configuration first.
+        /// e.g. the statistics offices) after them; `prepare` may write files the nodes need (identities) into the
+        /// deployment's folder, and `configure` may change each node's configuration, before any node starts.
         init(
             stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [],
-            configure: (String, inout NodeConfiguration) -> Void = { _, _ in }
+            configure: (String, inout NodeConfiguration) -> Void = { _, _ in },
+            prepare: (TestConsortium, String) throws -> Void = { _, _ in }
         ) async throws {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
@@ -74,6 +76,7 @@ struct TaskSubmissionTests {
             try Data(try members.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(
                 to: URL(fileURLWithPath: "\(path)/directory.json"))
             let crls = try consortium.writeCRLs(to: "\(path)/crls")
+            try prepare(consortium, path)
             for (index, member) in computing.enumerated() {
                 try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
                 var configuration = NodeConfiguration(

@@ -53,12 +53,19 @@ struct WebUITests {
     static func proposalForSouth() async throws -> (TaskSubmissionTests.Deployment, base: String, proposal: String) {
         let uiPort = try FreePort.loopback()
         let deployment = try await TaskSubmissionTests.Deployment(
-            memberNodes: ["nso-north", "nso-south", "eurostat", "auditor"]
-        ) { member, configuration in
-            if member == "nso-south" {
-                configuration.ui = "127.0.0.1:\(uiPort)"
-                configuration.identities = ["signer": "nso-south-signer", "analyst": "nso-south-analyst"]
+            memberNodes: ["nso-north", "nso-south", "eurostat", "auditor"],
+            configure: { member, configuration in
+                if member == "nso-south" {
+                    configuration.ui = "127.0.0.1:\(uiPort)"
+                    configuration.identities = ["signer": "nso-south-ui-signer", "analyst": "nso-south-analyst"]
+                }
             }
+        ) { consortium, path in
+            // nso-south's node acts for its people with these (checked when the node starts).
+            try consortium.user("nso-south", name: "signer", roles: [.signer]).write(
+                directory: path, name: "nso-south-ui-signer")
+            try consortium.user("nso-south", name: "analyst", roles: [.analyst]).write(
+                directory: path, name: "nso-south-analyst")
         }
         let path = deployment.path
         for member in ["nso-north", "nso-south"] {
@@ -224,8 +231,6 @@ struct WebUITests {
             try await alice.go("/tasks/\(task)").body.components(separatedBy: "<td>halted</td>").count == 4,
             "the task is not halted on every computing party")
         // An analyst of a member that is no output party gets no result: the computing parties refuse it.
-        try deployment.consortium.user("nso-south", name: "nso-south-analyst", roles: [.analyst]).write(
-            directory: path, name: "nso-south-analyst")
         let result = try await bob.go("/tasks/\(task)/result")
         #expect(
             result.status == 502 && result.body.contains("No result") && result.body.contains("refused"), "\(result)")
@@ -342,5 +347,42 @@ struct WebUITests {
         let output = try await Subprocess.output(
             "curl", ["-s", "-o", "/dev/null", "--max-time", "5", "-w", "%{http_code}", url])
         return Int(output.stdout) ?? 0
+    }
+
+    @Test(
+        "a node does not start with an identity for its people that is another member's, lacks the role, or whose key others can read"
+    )
+    func identitiesChecked() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment(started: [])
+        let path = deployment.path
+        let consortium = deployment.consortium
+        try consortium.node("nso-south", ip: ["127.0.0.1"]).write(directory: path, name: "south-node")
+        try consortium.user("nso-north", name: "signer", roles: [.signer]).write(directory: path, name: "north-signer")
+        try consortium.user("nso-south", name: "analyst", roles: [.analyst]).write(directory: path, name: "analyst")
+        try consortium.user("nso-south", name: "uploader", roles: [.uploader]).write(directory: path, name: "uploader")
+        let crls = try consortium.writeCRLs(to: "\(path)/crls")
+        func load(_ identities: [String: String]) async -> String {
+            var configuration = NodeConfiguration(
+                member: "nso-south", identity: "south-node", root: "root.pem", directory: "directory.json",
+                listen: "127.0.0.1:8443", store: "sqlite:south/audit.db", data: "south")
+            configuration.crls = crls
+            configuration.identities = identities
+            do {
+                _ = try await configuration.load(relativeTo: path)
+                return "started"
+            } catch { return "\(error)" }
+        }
+        #expect(await load(["uploader": "uploader", "analyst": "analyst"]) == "started")
+        let other = await load(["signer": "north-signer"])
+        #expect(other.contains("identities.signer") && other.contains("not a user of 'nso-south'"), "\(other)")
+        let role = await load(["uploader": "analyst"])
+        #expect(role.contains("with the role uploader"), "\(role)")
+        let unknown = await load(["boss": "analyst"])
+        #expect(unknown.contains("'boss' is not an internal role"), "\(unknown)")
+        let missing = await load(["analyst": "nobody"])
+        #expect(missing.contains("nobody.key"), "\(missing)")
+        #expect(chmod("\(path)/uploader.key", 0o644) == 0)
+        let open = await load(["uploader": "uploader"])
+        #expect(open.contains("open to other users (mode 644)") && open.contains("chmod 600"), "\(open)")
     }
 }
