@@ -276,6 +276,7 @@ let package = Package(
                 "ConsortPKI",
                 "ConsortTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -10,6 +10,16 @@ package struct QueryResult: Sendable, Equatable {
     package var suppressed: Int
     package var excludedRows: [String: Int]
 
+    package init(
+        columns: [String], types: [String], rows: [[ResultValue?]], suppressed: Int, excludedRows: [String: Int]
+    ) {
+        self.columns = columns
+        self.types = types
+        self.rows = rows
+        self.suppressed = suppressed
+        self.excludedRows = excludedRows
+    }
+
     /// The JSON result format of docs/architecture.md §2.
     package func json() -> String {
         func cell(_ value: ResultValue?) -> JSONValue {
