@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "ConsortMPC",
                 "ConsortPKI",
+                "ConsortSpec",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

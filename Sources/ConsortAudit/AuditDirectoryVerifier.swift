@@ -114,6 +114,7 @@ package enum AuditDirectoryVerifier {
         // "witness|node|size|root" as each witness's own log records it
         let witnessed = Set(countersigned.map { "\($0.witness)|\($0.node)|\($0.size)|\($0.root)" })
         var claimed: [(checkpoint: AuditCheckpoint, witness: MemberID)] = []
+        var transcripts: [String: [String: (record: TranscriptRecord, certificate: Certificate)]] = [:]
         var failed = false
         for log in logs {
             // The node certificate must have been valid while it wrote the log.
@@ -157,7 +158,17 @@ package enum AuditDirectoryVerifier {
                 default: outcome = nil
                 }
                 if let outcome { report.outcomes[task, default: [:]][log.member] = outcome }
+                if [.computeFinished, .computeAborted].contains(entry.action), let certificate = log.chain.first,
+                    case .object(let details)? = try? StrictJSONReader().parse(Array(entry.details.utf8)),
+                    let transcript = details["transcript"].flatMap(TranscriptRecord.init(json:))
+                {
+                    transcripts[task, default: [:]][log.member] = (transcript, certificate)
+                }
             }
+        }
+        // What the computing parties' transcripts of each session say about each pair of them (blame, disputes).
+        for (task, nodes) in transcripts.sorted(by: { $0.key < $1.key }) {
+            report.lines += TranscriptRecord.findings(task: task, nodes: nodes)
         }
         // A countersignature must be in the witness's own log too (when that log was pulled): a node that rewrote its
         // history cannot produce both.

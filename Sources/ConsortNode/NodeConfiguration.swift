@@ -48,6 +48,10 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// How often the node asks the other computing parties how its live tasks stand, to follow a halt or an abort it
     /// missed while down (default 30 s; also once at start-up).
     package var reconcileSeconds: Double? = nil
+    /// Keep a signed transcript of every MPC session (every message hashed both ways, the peers' signed claims
+    /// checked at the end and written to the audit log, for `audit verify` to cross-check): default on for actively
+    /// secure engines, which need it for blame, off for passive ones (it costs hashing every message).
+    package var mpcTranscripts: Bool? = nil
     /// HOST:PORT of the member's web UI (plain HTTP for the member's own people; loopback unless `uiAllowRemote`).
     /// None: no web UI.
     package var ui: String? = nil

@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortPKI
+import ConsortSpec
 import NIOCore
 
 /// The frame rules of one MPC connection (`Specs/wire-protocol.md`) as a pure state machine: it is fed the events of
@@ -27,8 +28,8 @@ struct MPCConnectionStateMachine {
         case register(party: Int)
         /// A whole message from `party`.
         case deliver([UInt64], from: Int)
-        /// `party` has finished the session.
-        case peerEnded(party: Int)
+        /// `party` has finished the session, with its signed claim of what it sent and received on this connection.
+        case peerEnded(party: Int, claim: EndClaim)
         /// The session fails with `error` (the peer's abort, a violation, or a lost connection); close the connection.
         case fail(MPCError)
         /// Close this connection without failing the session: a peer that never said who it is (a refused handshake,
@@ -120,8 +121,13 @@ struct MPCConnectionStateMachine {
             guard self.fragments.isEmpty else {
                 return self.fail(.protocolViolation, "computing party \(party) ended the session mid-message")
             }
+            guard let claim = EndClaim(bytes: Array(frame.payload.readableBytesView)) else {
+                return self.fail(
+                    .protocolViolation,
+                    "computing party \(party) ended the session without a claim of \(EndClaim.length) bytes")
+            }
             self.state = .ended(party: party)
-            return .peerEnded(party: party)
+            return .peerEnded(party: party, claim: claim)
         case (.abort, .established(let party)), (.abort, .ended(let party)):
             self.state = .closed
             return .fail(MPCFrame.abortReason(frame.payload, from: party))

@@ -1,4 +1,5 @@
 import ConsortMPC
+import ConsortSpec
 import NIOCore
 
 #if _endian(big)
@@ -60,8 +61,16 @@ enum MPCFrame {
         return frames
     }
 
-    static func end(session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.empty(.end, session: session, allocator: allocator)
+    /// `end`, carrying the sender's signed claim of what it sent the receiver and received from it.
+    static func end(session: [UInt8], claim: EndClaim, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let bytes = claim.bytes
+        var buffer = allocator.buffer(capacity: 4 + headerLength + bytes.count)
+        buffer.writeInteger(UInt32(headerLength + bytes.count))
+        buffer.writeInteger(Kind.end.rawValue)
+        buffer.writeBytes(session)
+        buffer.writeInteger(UInt64(0))
+        buffer.writeBytes(bytes)
+        return buffer
     }
 
     static func heartbeat(session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
@@ -104,6 +113,7 @@ enum MPCFrame {
         let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes) ?? ""
         let codes: [MPCError.Code] = [
             .peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled,
+            .disputed,
         ]
         let (name, reason) =
             text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }

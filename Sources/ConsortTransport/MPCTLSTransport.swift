@@ -1,11 +1,13 @@
 import ConsortMPC
 import ConsortPKI
+import ConsortSpec
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
 import Synchronization
+import X509
 
 /// MPC traffic between the computing parties of a session — any number of them — over mutual TLS 1.3.
 ///
@@ -47,6 +49,13 @@ package final class MPCTLSTransport: MPCTransport {
         /// The node's listener for every session's incoming connections. Without one, the session listens on its
         /// own party's address for as long as it sets up (one session per port: benchmarks, tests).
         package var listener: MPCListener? = nil
+        /// Keep a signed transcript of the session (`SessionTranscript`): every message hashed (SHA-256) both ways,
+        /// the peers' claims checked at the end. Actively secure engines need it for blame; for a passive one it is
+        /// an accountability record that costs hashing every message (about 0.7 ms per MB here).
+        package var keepsTranscript = true
+        /// Tests and benchmarks of blame only: this party lies in its end-of-session claims (one bit of the digest of
+        /// what it sent is flipped), as a cheating party would to hide what it sent.
+        package var lieInEndClaims = false
 
         package init(party: Int, peers: [Peer], session: [UInt8], authentication: TLSPeerAuthentication) {
             self.party = party
@@ -68,6 +77,12 @@ package final class MPCTLSTransport: MPCTransport {
     private let ending = Atomic<Bool>(false)
     /// Peers that have sent `end`: they will send nothing more, and may close their connection.
     private let ended: PartyBarrier
+    /// What this party sent and received, per peer; the peers' signed claims of the same and their verified node
+    /// certificates (`SessionTranscript`).
+    private let hashes: TranscriptHashes
+    private let claims = Mutex<[Int: EndClaim]>([:])
+    private let peerCertificates = Mutex<[Int: Certificate]>([:])
+    private let finished = Mutex<SessionTranscript?>(nil)
 
     private init(configuration: Configuration) {
         let parties = configuration.peers.count
@@ -77,7 +92,12 @@ package final class MPCTLSTransport: MPCTransport {
         self.queues = (0..<parties).map { _ in MessageQueue() }
         self.sendSequence = Mutex([UInt64](repeating: 0, count: parties))
         self.ended = PartyBarrier(expected: Set(0..<parties).subtracting([configuration.party]))
+        self.hashes = TranscriptHashes(parties: parties)
     }
+
+    /// The session's transcript once `finish()` has checked every peer's claim against this party's record, also when
+    /// that ended in a dispute or a peer's abort (the claims that arrived); nil without `keepsTranscript`.
+    package var transcript: SessionTranscript? { self.finished.withLock { $0 } }
 
     /// Connects to every other party (dialling up, accepting down) and returns once every link is authenticated.
     package static func establish(_ configuration: Configuration, logger: Logger = Logger(label: "consort.mpc"))
@@ -216,6 +236,7 @@ package final class MPCTLSTransport: MPCTransport {
                 session: self.configuration.session, sequence: &sequences[peer], words: words,
                 allocator: channel.allocator)
         }
+        if self.configuration.keepsTranscript { self.hashes.sent(words, to: peer) }
         do {
             // At most a few frames in flight: TLS encrypts as the socket drains instead of buffering the message.
             var inFlight: [EventLoopFuture<Void>] = []
@@ -281,12 +302,18 @@ package final class MPCTLSTransport: MPCTransport {
     /// wall time includes the slowest party.
     package func finish() async throws {
         if let failure = self.failure.withLock({ $0 }) { throw failure }
-        let channels = self.channels.withLock { Array($0.values) }
+        let channels = self.channels.withLock { $0 }
         self.ending.store(true, ordering: .sequentiallyConsistent)
+        let session = self.configuration.session
         do {
-            for channel in channels {
+            for (peer, channel) in channels {
+                var (sent, received) = self.hashes.digests(peer)
+                if self.configuration.lieInEndClaims { sent[0] ^= 1 }
+                let claim = try EndClaim.signed(
+                    session: session, from: self.party, to: peer, sent: sent, received: received,
+                    key: self.configuration.authentication.identity.privateKey)
                 try await channel.writeAndFlush(
-                    MPCFrame.end(session: self.configuration.session, allocator: channel.allocator)
+                    MPCFrame.end(session: session, claim: claim, allocator: channel.allocator)
                 ).get()
             }
         } catch {
@@ -302,10 +329,61 @@ package final class MPCTLSTransport: MPCTransport {
                 )
             }
         } catch let error as MPCError {
+            // A peer's abort (another party's dispute among them) or a timeout: the claims that did arrive are kept.
+            if self.configuration.keepsTranscript {
+                let evidence = self.checkClaims().transcript
+                self.finished.withLock { $0 = evidence }
+            }
             self.abort(error)
             throw self.failure.withLock { $0 } ?? error
         }
+        guard self.configuration.keepsTranscript else {
+            self.close()
+            return
+        }
+        // Every peer has sent all it will: its claim must match this party's record, both ways.
+        let transcript = self.checkClaims()
+        self.finished.withLock { $0 = transcript.transcript }  // the evidence, in a dispute too
+        if let dispute = transcript.dispute {
+            self.abort(dispute)
+            throw dispute
+        }
         self.close()
+    }
+
+    /// This party's transcript with the peers' claims, and the first dispute: a claim not signed by the peer's node,
+    /// or one that differs from this party's record.
+    private func checkClaims() -> (transcript: SessionTranscript, dispute: MPCError?) {
+        let claims = self.claims.withLock { $0 }
+        let certificates = self.peerCertificates.withLock { $0 }
+        var links: [SessionTranscript.Link] = []
+        var dispute: MPCError?
+        for peer in (0..<self.parties) where peer != self.party {
+            let (sent, received) = self.hashes.digests(peer)
+            let claim = claims[peer]
+            links.append(.init(peer: peer, sent: sent, received: received, claim: claim))
+            guard dispute == nil else { continue }
+            let pair = "computing parties \(min(self.party, peer)) and \(max(self.party, peer))"
+            guard let claim, let certificate = certificates[peer],
+                claim.isSigned(by: certificate, session: self.configuration.session, from: peer, to: self.party)
+            else {
+                dispute = MPCError(
+                    .disputed, "computing party \(peer)'s end-of-session claim is not signed by its node (\(pair))")
+                continue
+            }
+            if claim.sent != received {
+                dispute = MPCError(
+                    .disputed,
+                    "\(pair) disagree on what \(peer) sent \(self.party): one of the two deviated (the pair is in dispute)"
+                )
+            } else if claim.received != sent {
+                dispute = MPCError(
+                    .disputed,
+                    "\(pair) disagree on what \(self.party) sent \(peer): one of the two deviated (the pair is in dispute)"
+                )
+            }
+        }
+        return (SessionTranscript(party: self.party, links: links), dispute)
     }
 
     /// Closes the connections at once (after `finish`, or to give up without telling the peers why).
@@ -329,17 +407,25 @@ package final class MPCTLSTransport: MPCTransport {
 
     // MARK: Connection callbacks
 
-    fileprivate func register(_ channel: any Channel, party: Int) -> Bool {
-        self.channels.withLock { channels in
+    fileprivate func register(_ channel: any Channel, party: Int, certificate: Certificate?) -> Bool {
+        let registered = self.channels.withLock { channels in
             guard channels[party] == nil else { return false }
             channels[party] = channel
             return true
         }
+        if registered, let certificate { self.peerCertificates.withLock { $0[party] = certificate } }
+        return registered
     }
 
-    fileprivate func deliver(_ words: [UInt64], from party: Int) { self.queues[party].put(words) }
+    fileprivate func deliver(_ words: [UInt64], from party: Int) {
+        if self.configuration.keepsTranscript { self.hashes.received(words, from: party) }
+        self.queues[party].put(words)
+    }
 
-    fileprivate func peerEnded(_ party: Int) { self.ended.arrived(party) }
+    fileprivate func peerEnded(_ party: Int, claim: EndClaim) {
+        self.claims.withLock { $0[party] = claim }
+        self.ended.arrived(party)
+    }
 
     fileprivate var isEnding: Bool { self.ending.load(ordering: .sequentiallyConsistent) }
 
@@ -423,7 +509,10 @@ final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         case .none:
             break
         case .register(let party):
-            guard self.transport.register(context.channel, party: party) else {
+            guard
+                self.transport.register(
+                    context.channel, party: party, certificate: self.peerIdentity.verified?.chain.first)
+            else {
                 self.perform(
                     .fail(MPCError(.protocolViolation, "computing party \(party) connected twice")), context: context)
                 return
@@ -432,8 +521,8 @@ final class MPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             self.startHeartbeats(context: context)
         case .deliver(let words, let party):
             self.transport.deliver(words, from: party)
-        case .peerEnded(let party):
-            self.transport.peerEnded(party)
+        case .peerEnded(let party, let claim):
+            self.transport.peerEnded(party, claim: claim)
         case .fail(let error):
             self.heartbeats?.cancel()
             self.transport.lost(error)

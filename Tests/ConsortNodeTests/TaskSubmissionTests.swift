@@ -42,7 +42,8 @@ struct TaskSubmissionTests {
         init(
             stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [],
             configure: (String, inout NodeConfiguration) -> Void = { _, _ in },
-            prepare: (TestConsortium, String) throws -> Void = { _, _ in }
+            prepare: (TestConsortium, String) throws -> Void = { _, _ in },
+            environment: [String: [String: String]] = [:]
         ) async throws {
             self.directory = try Subprocess.temporaryDirectory("consort-tasks")
             self.path = self.directory.path
@@ -93,7 +94,10 @@ struct TaskSubmissionTests {
                 configure(member, &configuration)
                 try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(member).json"))
                 if started.contains(member) {
-                    self.nodes.append(try TestNodeProcess(configuration: "\(path)/\(member).json", port: ports[index]))
+                    self.nodes.append(
+                        try TestNodeProcess(
+                            configuration: "\(path)/\(member).json", port: ports[index],
+                            environment: environment[member] ?? [:]))
                 }
             }
             for member in memberNodes {

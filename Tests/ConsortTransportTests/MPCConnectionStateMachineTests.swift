@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortPKI
+import ConsortSpec
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -33,6 +34,11 @@ struct MPCConnectionStateMachineTests {
         MPCConnectionStateMachine(session: Self.session, members: Self.members)
     }
 
+    /// An end-of-session claim (its signature is checked by the transport, not by the frame rules).
+    static let claim = EndClaim(
+        sent: [UInt8](repeating: 1, count: 32), received: [UInt8](repeating: 2, count: 32),
+        signature: [UInt8](repeating: 3, count: 64))
+
     @Test("an accepted connection: hello from the certificate's party, then messages, then end")
     func acceptedLifecycle() throws {
         var machine = self.accepted()
@@ -44,9 +50,9 @@ struct MPCConnectionStateMachineTests {
                 == .deliver(words, from: 3))
         #expect(
             machine.received(
-                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)),
+                try self.parse(MPCFrame.end(session: Self.session, claim: Self.claim, allocator: self.allocator)),
                 verifiedMember: Self.members[3])
-                == .peerEnded(party: 3))
+                == .peerEnded(party: 3, claim: Self.claim))
         // After `end`, closing is no loss.
         #expect(machine.channelInactive() == .none)
     }
@@ -73,7 +79,8 @@ struct MPCConnectionStateMachineTests {
         arguments: [
             "hello from another party than the certificate", "data before hello", "another session",
             "a gap in the sequence",
-            "hello twice", "end mid-message", "a message after end", "a party index out of range",
+            "hello twice", "end mid-message", "a message after end", "end without a claim",
+            "a party index out of range",
         ])
     func violations(_ rule: String) throws {
         var machine = self.accepted()
@@ -100,12 +107,19 @@ struct MPCConnectionStateMachineTests {
             let frames = try self.data([UInt64](repeating: 7, count: MPCFrame.wordsPerFrame + 1), sequence: &sequence)
             _ = machine.received(frames[0], verifiedMember: member)
             action = machine.received(
-                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
+                try self.parse(MPCFrame.end(session: Self.session, claim: Self.claim, allocator: self.allocator)),
+                verifiedMember: member)
         case "a message after end":
             _ = machine.received(try self.hello(2), verifiedMember: member)
             _ = machine.received(
-                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)), verifiedMember: member)
+                try self.parse(MPCFrame.end(session: Self.session, claim: Self.claim, allocator: self.allocator)),
+                verifiedMember: member)
             action = machine.received(try self.data([1], sequence: &sequence)[0], verifiedMember: member)
+        case "end without a claim":
+            _ = machine.received(try self.hello(2), verifiedMember: member)
+            var bare = MPCFrame.end(session: Self.session, claim: Self.claim, allocator: self.allocator)
+            bare = bare.getSlice(at: 0, length: 4 + 1 + 16 + 8)!
+            action = machine.received(try self.parse(bare), verifiedMember: member)
         default:
             action = machine.received(try self.hello(7), verifiedMember: member)
         }
@@ -155,8 +169,8 @@ struct MPCConnectionStateMachineTests {
         _ = ended.handshakeCompleted(now: start)
         #expect(
             ended.received(
-                try self.parse(MPCFrame.end(session: Self.session, allocator: self.allocator)),
-                verifiedMember: Self.members[1], now: start) == .peerEnded(party: 1))
+                try self.parse(MPCFrame.end(session: Self.session, claim: Self.claim, allocator: self.allocator)),
+                verifiedMember: Self.members[1], now: start) == .peerEnded(party: 1, claim: Self.claim))
         #expect(ended.received(beat, verifiedMember: Self.members[1], now: start + .seconds(1)) == .none)
         #expect(ended.tick(now: start + .seconds(60), silence: silence) == .none)
         // Before hello nothing is checked (the connect timeout governs set-up).

@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortPKI
+import ConsortSpec
 import ConsortTesting
 import ConsortTransport
 import Foundation
@@ -150,6 +151,69 @@ struct MPCTLSTransportTests {
                 [[UInt64(10 * peer + party)], [UInt64(100 * peer + party), 1]]
             }
             #expect(received[party] == expected)
+        }
+    }
+
+    @Test(
+        "every party ends with the same transcript, signed by its peers; a party lying about what it sent puts its pair in dispute",
+        arguments: [nil, 0, 2])
+    func transcripts(liar: Int?) async throws {
+        let network = try TestMPCNetwork()
+        let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let outcomes = await withTaskGroup(of: (Int, Result<SessionTranscript, MPCError>).self) { group in
+            for party in 0..<3 {
+                group.addTask {
+                    do {
+                        var configuration = Self.configuration(network, party: party, session: session)
+                        configuration.lieInEndClaims = party == liar
+                        let transport = try await MPCTLSTransport.establish(configuration)
+                        for peer in 0..<3 where peer != party {
+                            try await transport.send([UInt64(party), UInt64(peer), .max], to: peer)
+                        }
+                        for peer in 0..<3 where peer != party { _ = try await transport.receive(from: peer) }
+                        try await transport.finish()
+                        return (party, .success(try #require(transport.transcript)))
+                    } catch {
+                        return (party, .failure(error as? MPCError ?? MPCError(.cancelled, "\(error)")))
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Result<SessionTranscript, MPCError>]()) { $0[$1.0] = $1.1 }
+        }
+        guard let liar else {
+            let transcripts = try (0..<3).map {
+                try #require(try? outcomes[$0]?.get(), "\(String(describing: outcomes[$0]))")
+            }
+            for transcript in transcripts {
+                for link in transcript.links {
+                    let other = try #require(transcripts[link.peer].links.first { $0.peer == transcript.party })
+                    // What one sent is what the other received, and each holds the other's signed claim of it.
+                    #expect(link.sent == other.received && link.received == other.sent)
+                    let claim = try #require(link.claim)
+                    #expect(claim.sent == other.sent && claim.received == other.received)
+                    #expect(
+                        claim.isSigned(
+                            by: network.nodes[link.peer].certificate, session: session, from: link.peer,
+                            to: transcript.party))
+                    #expect(
+                        !claim.isSigned(
+                            by: network.nodes[transcript.party].certificate, session: session, from: link.peer,
+                            to: transcript.party), "a claim verifies under another node's key")
+                }
+            }
+            return
+        }
+        // Both honest parties name the liar's pair with themselves (what the liar itself sees depends on whether
+        // their aborts reach it before it closes).
+        for party in 0..<3 where party != liar {
+            guard case .failure(let error) = outcomes[party] else {
+                Issue.record("party \(party) finished although \(liar) lied")
+                continue
+            }
+            #expect(
+                error.code == .disputed
+                    && error.message.contains("computing parties \(min(party, liar)) and \(max(party, liar))")
+                    && error.message.contains("what \(liar) sent \(party)"), "\(error)")
         }
     }
 

@@ -12,6 +12,7 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
             case invalidArgument
             case sessionSetup
             case cancelled
+            case disputed
         }
 
         private let backing: Backing
@@ -31,6 +32,8 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
         package static let sessionSetup = Code(.sessionSetup)
         /// The session was stopped on purpose: a halt or a deadline.
         package static let cancelled = Code(.cancelled)
+        /// Two parties' records of what they sent each other differ: one of the two deviated (the pair is named).
+        package static let disputed = Code(.disputed)
 
         package var description: String { self.backing.rawValue }
     }

@@ -242,7 +242,7 @@ extension TaskService {
                 _ = try await service.log.append(
                     try AuditDraft(actor: service.system, action: .computeStarted, taskID: task))
                 logger.info("computation started")
-                let result = try await service.compute(task, cts, logger: logger)
+                let (result, transcript) = try await service.compute(task, cts, logger: logger)
                 try service.store(result, task: task)
                 // A halt or the compute deadline may have ended the task meanwhile: then the result must not stay.
                 guard
@@ -252,7 +252,9 @@ extension TaskService {
                     throw NodeError(.conflict, "the task ended during the computation")
                 }
                 _ = try await service.log.append(
-                    try AuditDraft(actor: service.system, action: .computeFinished, taskID: task))
+                    try AuditDraft(
+                        actor: service.system, action: .computeFinished, taskID: task,
+                        details: transcript.map { ["transcript": Self.record($0).json] } ?? [:]))
                 logger.info("computation finished")
             } catch {
                 purgeInputs = true
@@ -266,10 +268,12 @@ extension TaskService {
                             actor: service.system, action: .taskExpired, taskID: task,
                             details: ["deadline": .string("compute")]))
                 }
+                var details: JSONObject = ["reason": .string("\(error)")]
+                if let transcript = (error as? TranscriptedFailure)?.transcript {
+                    details["transcript"] = Self.record(transcript).json
+                }
                 _ = try? await service.log.append(
-                    try AuditDraft(
-                        actor: service.system, action: .computeAborted, taskID: task,
-                        details: ["reason": .string("\(error)")]))
+                    try AuditDraft(actor: service.system, action: .computeAborted, taskID: task, details: details))
                 try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")
             }
             NodeMetrics.computation(outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
@@ -290,7 +294,9 @@ extension TaskService {
 
     /// Connects to the other computing parties, agrees with them on the uploads, runs the query on the task's engine
     /// and returns the result body this node releases.
-    private func compute(_ task: String, _ cts: ComputationTaskSpecification, logger: Logger) async throws -> [UInt8] {
+    private func compute(_ task: String, _ cts: ComputationTaskSpecification, logger: Logger) async throws -> (
+        [UInt8], SessionTranscript?
+    ) {
         let plan = try QueryChecker.check(cts)
         let shares = try TaskShares(task: task, cts: cts)
         let party = try self.party(in: cts)
@@ -312,6 +318,8 @@ extension TaskService {
             configuration.silenceLimit = .milliseconds(Int(silence * 1000))
         }
         configuration.listener = self.mpc.listener
+        configuration.keepsTranscript = self.node.configuration.mpcTranscripts ?? (cts.engine.security == .active)
+        configuration.lieInEndClaims = MPCCorruption.armed == .lieInEndClaims
         let (audits, system) = (self.audits, self.system)
         configuration.onRejectedPeer = { reason in
             if let draft = try? AuditDraft(
@@ -342,13 +350,28 @@ extension TaskService {
             }
             let body = try await self.run(
                 plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
-            return body
+            return (body, transport.transcript)
         } catch {
             // Whatever failed here, the peers must hear it now rather than wait for a round timeout.
             transport.abort(error as? MPCError ?? MPCError(.cancelled, "computing party \(party) failed: \(error)"))
             await transport.flushAbort()
+            // A session ended in dispute leaves its transcript as evidence.
+            if let transcript = transport.transcript { throw TranscriptedFailure(error: error, transcript: transcript) }
             throw error
         }
+    }
+
+    /// A transcript as the audit log records it.
+    static func record(_ transcript: SessionTranscript) -> TranscriptRecord {
+        TranscriptRecord(
+            party: transcript.party,
+            links: transcript.links.map { link in
+                TranscriptRecord.Link(
+                    peer: link.peer, sent: Hex.encode(link.sent), received: Hex.encode(link.received),
+                    claimSent: link.claim.map { Hex.encode($0.sent) },
+                    claimReceived: link.claim.map { Hex.encode($0.received) },
+                    claimSignature: link.claim.map { Hex.encode($0.signature) })
+            })
     }
 
     /// The MPC session proper, on engine `E`: this party's shares of the inputs, the query's program, the engine's
@@ -415,4 +438,12 @@ extension TaskService {
     static func actor(_ caller: VerifiedIdentity) -> AuditActor {
         AuditActor(fingerprint: caller.fingerprint, subject: caller.identity.map { "\($0)" } ?? caller.subject)
     }
+}
+
+/// A computation that failed with its session's transcript (a dispute at the session's end): the evidence the audit
+/// log keeps.
+struct TranscriptedFailure: Error, CustomStringConvertible {
+    var error: any Error
+    var transcript: SessionTranscript
+    var description: String { "\(self.error)" }
 }

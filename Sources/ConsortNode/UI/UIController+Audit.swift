@@ -46,10 +46,15 @@ extension UIController {
             self.frame("Audit", session) + [
                 "ran": true, "verified": verified, "folder": folder,
                 "pulled": pulled.map { ["line": $0, "failed": !$0.contains(" entries, ")] },
-                "report": (report?.lines ?? []).map { ["line": $0, "failed": $0.contains("FAILED")] },
+                "report": (report?.lines ?? []).map { ["line": $0, "failed": Self.isFinding($0)] },
                 "problem": problem ?? false,
                 "outcomes": Self.outcomes(report?.outcomes ?? [:]),
             ])
+    }
+
+    /// A report line the auditor must see: a log that fails, nodes that disagree, a party blamed or a pair in dispute.
+    static func isFinding(_ line: String) -> Bool {
+        ["FAILED", "BLAMED", "DISPUTE", "disagree"].contains { line.contains($0) }
     }
 
     /// Task → "node: outcome, …", tasks in order.
