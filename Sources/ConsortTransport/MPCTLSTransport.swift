@@ -51,8 +51,8 @@ package final class MPCTLSTransport: MPCTransport {
         package var listener: MPCListener? = nil
         /// Keep a signed transcript of the session (`SessionTranscript`): every message hashed (SHA-256) both ways,
         /// the peers' claims checked at the end. Actively secure engines need it for blame; for a passive one it is
-        /// an accountability record that costs hashing every message (about 0.7 ms per MB here).
-        package var keepsTranscript = true
+        /// an accountability record that costs hashing every message (about 0.7 ms per MB here). Off by default.
+        package var keepsTranscript = false
         /// Tests and benchmarks of blame only: this party lies in its end-of-session claims (one bit of the digest of
         /// what it sent is flipped), as a cheating party would to hide what it sent.
         package var lieInEndClaims = false

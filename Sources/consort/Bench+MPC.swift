@@ -52,6 +52,9 @@ extension Bench {
         @Option(help: "The replicated engine's security: passive (or active, where this build has it).")
         var security: EngineTraits.Security = .passive
 
+        @Flag(help: "Over TLS, keep each party's signed session transcript (every message hashed; checked at the end).")
+        var transcript = false
+
         enum Transport: String, ExpressibleByArgument { case tls, memory }
 
         func validate() throws {
@@ -85,13 +88,14 @@ extension Bench {
                 let summary = MPCBenchSummary(
                     op: op.rawValue, engine: E.traits.identity, n: n, seconds: seconds,
                     opsPerSecond: (Double(n) / seconds).rounded(), bytesPerPartyPerOp: bytesPerOp, rounds: rounds,
-                    correct: correct)
+                    correct: correct, transcript: self.transcript && transport == .tls)
                 print(String(decoding: try APIJSON.encode(summary), as: UTF8.self))
             } else {
                 print(
                     "\(op.rawValue) n=\(n) over \(transport.rawValue): \(String(format: "%.3f", seconds)) s, "
                         + "\(Int((Double(n) / seconds).rounded())) ops/s, \(String(format: "%.2f", bytesPerOp)) bytes/party/op, "
-                        + "\(rounds) rounds, \(correct ? "correct" : "WRONG RESULT") "
+                        + "\(rounds) rounds, \(correct ? "correct" : "WRONG RESULT")"
+                        + "\(self.transcript && transport == .tls ? ", signed transcripts" : "") "
                         + "(parties: \(reports.map { String(format: "%.3f", $0.seconds) }.joined(separator: " / ")) s)")
             }
             if !correct { throw ExitCode(2) }
@@ -153,12 +157,14 @@ extension Bench {
             for party in 0..<3 {
                 let process = Process()
                 process.executableURL = executable
-                process.arguments = [
-                    "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n", "\(n)",
-                    "--ports", ports.map(String.init).joined(separator: ","), "--members",
-                    members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
-                    "--security", security.rawValue,
-                ]
+                process.arguments =
+                    [
+                        "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n",
+                        "\(n)",
+                        "--ports", ports.map(String.init).joined(separator: ","), "--members",
+                        members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
+                        "--security", security.rawValue,
+                    ] + (self.transcript ? ["--transcript"] : [])
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = try FileHandle(forWritingTo: Self.touch("\(directory)/party-\(party).log"))
                 try process.run()
@@ -201,6 +207,8 @@ struct MPCBenchSummary: Codable {
     var bytesPerPartyPerOp: Double
     var rounds: Int
     var correct: Bool
+    /// Whether the parties kept signed session transcripts.
+    var transcript: Bool
 }
 
 /// A throwaway consortium for the benchmark: root.pem and party-I.key/.pem (nodes of members cp-a, cp-b, cp-c).

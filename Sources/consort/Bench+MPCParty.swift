@@ -44,6 +44,9 @@ extension Bench {
         @Option(help: "The replicated engine's security.")
         var security: EngineTraits.Security = .passive
 
+        @Flag(help: "Keep the session's signed transcript.")
+        var transcript = false
+
         func run() async throws {
             guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
             let portList = ports.split(separator: ",").compactMap { Int($0) }
@@ -66,6 +69,7 @@ extension Bench {
                 authentication: TLSPeerAuthentication(identity: identity, verifier: ConsortVerifier(root: root))
             )
             configuration.roundTimeout = .milliseconds(Int(roundTimeout * 1000))
+            configuration.keepsTranscript = self.transcript
             do {
                 let transport = try await MPCTLSTransport.establish(configuration)
                 do {

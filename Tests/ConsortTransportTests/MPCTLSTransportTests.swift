@@ -165,6 +165,7 @@ struct MPCTLSTransportTests {
                 group.addTask {
                     do {
                         var configuration = Self.configuration(network, party: party, session: session)
+                        configuration.keepsTranscript = true
                         configuration.lieInEndClaims = party == liar
                         let transport = try await MPCTLSTransport.establish(configuration)
                         for peer in 0..<3 where peer != party {
