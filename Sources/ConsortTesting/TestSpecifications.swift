@@ -21,4 +21,12 @@ package enum TestSpecifications {
         ExampleSpecification.householdIncome(
             now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention)
     }
+
+    /// The household-income CTS with its output deadline moved to 60 days: a second version of a proposal.
+    package static func householdIncomeRevised() -> String {
+        Self.householdIncome(
+            deadlines: (
+                ExampleSpecification.usualDeadlines.inputs, ExampleSpecification.usualDeadlines.compute, 60 * 86_400
+            ))
+    }
 }

@@ -63,48 +63,33 @@ enum MPCFrame {
 
     /// `end`, carrying the sender's signed claim of what it sent the receiver and received from it.
     static func end(session: [UInt8], claim: EndClaim, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let bytes = claim.bytes
-        var buffer = allocator.buffer(capacity: 4 + headerLength + bytes.count)
-        buffer.writeInteger(UInt32(headerLength + bytes.count))
-        buffer.writeInteger(Kind.end.rawValue)
-        buffer.writeBytes(session)
-        buffer.writeInteger(UInt64(0))
-        buffer.writeBytes(bytes)
-        return buffer
+        Self.control(.end, session: session, payload: claim.bytes, allocator: allocator)
     }
 
     static func heartbeat(session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.empty(.heartbeat, session: session, allocator: allocator)
-    }
-
-    private static func empty(_ kind: Kind, session: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 4 + headerLength)
-        buffer.writeInteger(UInt32(headerLength))
-        buffer.writeInteger(kind.rawValue)
-        buffer.writeBytes(session)
-        buffer.writeInteger(UInt64(0))
-        return buffer
+        Self.control(.heartbeat, session: session, payload: [], allocator: allocator)
     }
 
     static func hello(session: [UInt8], party: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 4 + headerLength + 1)
-        buffer.writeInteger(UInt32(headerLength + 1))
-        buffer.writeInteger(Kind.hello.rawValue)
-        buffer.writeBytes(session)
-        buffer.writeInteger(UInt64(0))
-        buffer.writeInteger(UInt8(party))
-        return buffer
+        Self.control(.hello, session: session, payload: [UInt8(party)], allocator: allocator)
     }
 
     static func abort(session: [UInt8], error: MPCError, allocator: ByteBufferAllocator) -> ByteBuffer {
         // Reasons are short and never contain shares; cap them so an abort frame stays small.
         let text = Array("\(error.code): \(error.message)".utf8.prefix(1024))
-        var buffer = allocator.buffer(capacity: 4 + headerLength + text.count)
-        buffer.writeInteger(UInt32(headerLength + text.count))
-        buffer.writeInteger(Kind.abort.rawValue)
+        return Self.control(.abort, session: session, payload: text, allocator: allocator)
+    }
+
+    /// A frame outside the data sequence (sequence number 0).
+    private static func control(_ kind: Kind, session: [UInt8], payload: [UInt8], allocator: ByteBufferAllocator)
+        -> ByteBuffer
+    {
+        var buffer = allocator.buffer(capacity: 4 + headerLength + payload.count)
+        buffer.writeInteger(UInt32(headerLength + payload.count))
+        buffer.writeInteger(kind.rawValue)
         buffer.writeBytes(session)
         buffer.writeInteger(UInt64(0))
-        buffer.writeBytes(text)
+        buffer.writeBytes(payload)
         return buffer
     }
 

@@ -64,11 +64,7 @@ struct ProposalTests {
             "\(afterRejection.stdout) \(afterRejection.stderr)")
 
         // A new version voids the signatures of the first: nso-south's is gone, and signing the old hash is refused.
-        let revisedText = TestSpecifications.householdIncome(
-            deadlines: (
-                ExampleSpecification.usualDeadlines.inputs, ExampleSpecification.usualDeadlines.compute,
-                60 * 86_400
-            ))
+        let revisedText = TestSpecifications.householdIncomeRevised()
         try revisedText.write(toFile: "\(path)/household-2.json", atomically: true, encoding: .utf8)
         let revised = try await deployment.run(
             ["proposal", "create", "\(path)/household-2.json", "--revises", id], as: "nso-north-signer")

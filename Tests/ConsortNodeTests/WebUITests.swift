@@ -148,11 +148,7 @@ struct WebUITests {
                 "signed:   nso-south")
         }
         // A new version voids her signature: the page shows what changed, and the old version's hash signs nothing.
-        let revisedText = TestSpecifications.householdIncome(
-            deadlines: (
-                ExampleSpecification.usualDeadlines.inputs, ExampleSpecification.usualDeadlines.compute,
-                60 * 86_400
-            ))
+        let revisedText = TestSpecifications.householdIncomeRevised()
         try revisedText.write(toFile: "\(path)/household-2.json", atomically: true, encoding: .utf8)
         let revised = try await deployment.run(
             ["proposal", "create", "\(path)/household-2.json", "--revises", id], as: "nso-north-signer")
