@@ -167,9 +167,13 @@ package enum AuditDirectoryVerifier {
             }
         }
         // What the computing parties' transcripts of each session say about each pair of them (blame, disputes).
+        var findings = 0
         for (task, nodes) in transcripts.sorted(by: { $0.key < $1.key }) {
-            report.lines += TranscriptRecord.findings(task: task, nodes: nodes)
+            let found = TranscriptRecord.findings(task: task, nodes: nodes)
+            report.lines += found
+            findings += found.count
         }
+        if findings > 0 { report.lines.append("\(findings) finding(s) about MPC sessions (BLAMED, DISPUTE above)") }
         // A countersignature must be in the witness's own log too (when that log was pulled): a node that rewrote its
         // history cannot produce both.
         let pulled = Set(logs.map(\.member))

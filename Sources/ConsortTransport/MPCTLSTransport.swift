@@ -317,9 +317,13 @@ package final class MPCTLSTransport: MPCTransport {
                 ).get()
             }
         } catch {
-            let lost = MPCError(.peerLost, "a computing party left before the session ended: \(error)")
-            self.abort(lost)
-            throw lost
+            // A peer that found a dispute closes after telling why; its abort frame may be read only after this
+            // write failed, so wait a moment for the reason before calling the peer lost.
+            let deadline = ContinuousClock.now + .seconds(1)
+            while self.failure.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            throw self.fail(MPCError(.peerLost, "a computing party left before the session ended: \(error)"))
         }
         do {
             try await self.ended.wait(timeout: self.configuration.roundTimeout) { missing in
@@ -329,13 +333,7 @@ package final class MPCTLSTransport: MPCTransport {
                 )
             }
         } catch let error as MPCError {
-            // A peer's abort (another party's dispute among them) or a timeout: the claims that did arrive are kept.
-            if self.configuration.keepsTranscript {
-                let evidence = self.checkClaims().transcript
-                self.finished.withLock { $0 = evidence }
-            }
-            self.abort(error)
-            throw self.failure.withLock { $0 } ?? error
+            throw self.fail(error)
         }
         guard self.configuration.keepsTranscript else {
             self.close()
@@ -349,6 +347,17 @@ package final class MPCTLSTransport: MPCTransport {
             throw dispute
         }
         self.close()
+    }
+
+    /// Ends a session that failed while ending (a peer's abort — another party's dispute among them —, a lost peer,
+    /// a timeout): keeps the claims that did arrive as evidence, aborts, and returns the first failure recorded.
+    private func fail(_ error: MPCError) -> MPCError {
+        if self.configuration.keepsTranscript {
+            let evidence = self.checkClaims().transcript
+            self.finished.withLock { $0 = evidence }
+        }
+        self.abort(error)
+        return self.failure.withLock { $0 } ?? error
     }
 
     /// This party's transcript with the peers' claims, and the first dispute: a claim not signed by the peer's node,
