@@ -242,8 +242,21 @@ package struct MemberClient: Sendable {
         guard let root else {
             return try await self.upload(data, task: task, table: table, cts: cts, progress: progress)
         }
-
         let source = Hex.encode(SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))))
+        return try await self.upload(
+            data, source: source, task: task, table: table, cts: cts, journal: root, progress: progress)
+    }
+
+    /// Rows already read and checked, journalled under `root` (`source`: the SHA-256 of the file they came from,
+    /// which ties a retry to the same rows): the batch is recorded before anything is sent, and sent to the parties
+    /// that have not taken it.
+    package func upload(
+        _ data: TableData, source: String, task: String, table: String, cts: ComputationTaskSpecification,
+        journal root: String, progress: (any UploadProgress)? = nil
+    ) async throws -> Upload {
+        guard let model = cts.table(named: table) else {
+            throw ClientError(.invalidInput, "task \(cts.id) has no table '\(table)'")
+        }
         let journal = UploadJournal(root: root, task: task, table: table)
         let batch: UploadJournal.Batch
         if let begun = try journal.batch() {

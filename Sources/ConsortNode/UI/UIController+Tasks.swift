@@ -3,6 +3,7 @@ import ConsortClient
 import ConsortPKI
 import ConsortQuery
 import ConsortSpec
+import Crypto
 import Foundation
 import Hummingbird
 
@@ -129,21 +130,12 @@ extension UIController {
                 ])
             return try await self.taskPage(id, session, check: check, status: .unprocessableContent)
         }
-        // The journal reads the CSV from a file (its digest ties a retry to the same rows): one readable by this
-        // node's user only, removed when the upload ends.
-        let incoming = "\(self.uploadRoot)/incoming"
-        try FileManager.default.createDirectory(
-            atPath: incoming, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = "\(incoming)/\(UUID().uuidString.lowercased()).csv"
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-        else { throw HTTPError(.internalServerError, message: "cannot keep the upload on this node's disk") }
+        // The file's digest ties a retry (the same file again) to the same batch in the journal.
+        let source = Hex.encode(SHA256.hash(data: bytes))
         let job = self.uploads.start(task: id, table: tableName, user: session.user, rows: data.rows)
         let progress = self.uploads.progress(job)
         let (root, user) = (self.uploadRoot, session.user)
         Task {
-            defer { try? FileManager.default.removeItem(atPath: path) }
             var lines: [String] = []
             var failures = 0
             var details: [String: JSONValue] = [
@@ -151,7 +143,7 @@ extension UIController {
             ]
             do {
                 let upload = try await client.upload(
-                    csv: path, task: id, table: tableName, journal: root, progress: progress)
+                    data, source: source, task: id, table: tableName, cts: cts, journal: root, progress: progress)
                 for member in upload.takenEarlier { lines.append("\(member): taken earlier (receipt kept)") }
                 for answer in upload.answers {
                     lines.append(
