@@ -121,14 +121,16 @@ package final class WebDriver: @unchecked Sendable {
 
     /// One WebDriver command, sent with curl (Foundation's URLSession on Linux fails on chromedriver's answers).
     private func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
-        var arguments = ["-s", "--max-time", "60", "-X", method, self.base + path]
+        // Generous: with the whole suite running on two cores, a page load has taken over a minute.
+        var arguments = ["-s", "--max-time", "180", "-X", method, self.base + path]
         if let body {
             let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
             arguments += ["-H", "Content-Type: application/json", "--data-binary", json]
         }
         let output = try await Subprocess.output("curl", arguments)
         guard output.succeeded else {
-            throw TestEnvironment.Unavailable(description: "WebDriver \(method) \(path) failed: \(output.stderr)")
+            throw TestEnvironment.Unavailable(
+                description: "WebDriver \(method) \(path) failed (curl exit \(output.status)): \(output.stderr)")
         }
         return (try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8))) as? [String: Any] ?? [:]
     }

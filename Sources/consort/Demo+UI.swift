@@ -78,7 +78,7 @@ extension Demo {
             """
 
             each link signs in once; then:
-              1. nso-north: New proposal, paste \(root)/household-draft.json, Propose
+              1. nso-north: New proposal, choose \(root)/household-draft.json, Propose
               2. nso-north, nso-south, eurostat, cp-a, cp-b, cp-c: open the proposal, Sign
               3. nso-north and nso-south: open the task, upload households.csv from the office's folder
                  (households-with-errors.csv first shows how mistakes are listed; nothing is shared then)

@@ -12,8 +12,16 @@ extension UIController {
         return self.page("new_proposal", self.frame("New proposal", session))
     }
 
+    /// The draft as a file chosen in the form (multipart) or pasted into it.
     @Sendable func propose(_ request: Request, context: UIRequestContext) async throws -> Response {
-        let form = try await Self.form(request, context: context, limit: 1 << 20)
+        var form: [String: String]
+        if let type = request.headers[.contentType], let boundary = MultipartForm.boundary(type) {
+            let parsed = try? MultipartForm(try await request.body.collect(upTo: 1 << 20), boundary: boundary)
+            form = (parsed?.fields ?? [:]).mapValues(\.text)
+            if let file = form["file"], !file.isEmpty { form["cts"] = file }
+        } else {
+            form = try await Self.form(request, context: context, limit: 1 << 20)
+        }
         let (_, session) = try await self.require(request, form: form, role: .signer)
         let text = form["cts"] ?? ""
         do {
