@@ -71,9 +71,9 @@ struct UIRenderingTests {
             .init(
                 inputs: now.addingTimeInterval(-60), compute: now.addingTimeInterval(3 * 3600 + 120),
                 outputs: now.addingTimeInterval(86_400)), now: now)
-        #expect(rows[0]["warning"] as? String == "past")
-        #expect(rows[1]["warning"] as? String == "in 3 h 2 min")
-        #expect(rows[2]["warning"] as? Bool == false)
+        #expect(rows[0]["soon"] as? String == "past")
+        #expect(rows[1]["soon"] as? String == "in 3 h 2 min")
+        #expect(rows[2]["soon"] as? Bool == false)
     }
 
     @Test("a multipart form: fields, a file's name and bytes; the boundary from the content type")

@@ -313,7 +313,7 @@ extension UIController {
             let left = date.timeIntervalSince(now)
             let warning: Any =
                 left < 0 ? "past" : left < 12 * 3600 ? "in \(Int(left / 3600)) h \(Int(left) % 3600 / 60) min" : false
-            return ["name": name, "at": DocumentReader.formatTimestamp(date), "warning": warning]
+            return ["name": name, "at": DocumentReader.formatTimestamp(date), "soon": warning]
         }
     }
 
