@@ -132,7 +132,7 @@ extension UIController {
         }
         // The file's digest ties a retry (the same file again) to the same batch in the journal.
         let source = Hex.encode(SHA256.hash(data: bytes))
-        let job = self.uploads.start(task: id, table: tableName, user: session.user, rows: data.rows)
+        let job = self.uploads.start(task: id, table: tableName, rows: data.rows)
         let progress = self.uploads.progress(job)
         let (root, user) = (self.uploadRoot, session.user)
         Task {

@@ -166,6 +166,7 @@ struct UIController {
             return self.page("error", self.frame("Not found", session) + ["heading": error.message], status: .notFound)
         }
         let member = self.node.member.rawValue
+        let cts = try? ProposalService.specification(record.sync.cts)
         return self.page(
             "proposal",
             self.frame(view.title, session) + [
@@ -177,9 +178,8 @@ struct UIController {
                     ["version": $0.version, "member": $0.member, "at": $0.at, "reason": $0.reason] as [String: Any]
                 },
                 "summary": await Self.review(record.sync.cts, hash: view.hash),
-                "deadlines": (try? ProposalService.specification(record.sync.cts)).map { Self.deadlines($0.deadlines) }
-                    ?? [],
-                "dryRun": (try? ProposalService.specification(record.sync.cts)).map { ReviewAids.dryRun($0) } ?? "",
+                "deadlines": cts.map { Self.deadlines($0.deadlines) } ?? [],
+                "dryRun": cts.map { ReviewAids.dryRun($0) } ?? "",
                 "previous": record.previous.map { previous -> [String: Any] in
                     [
                         "version": previous.version,

@@ -9,7 +9,6 @@ final class UIUploads: Sendable {
     struct Job: Sendable {
         var task: String
         var table: String
-        var user: String
         var rows: Int
         var total = 0
         var sent: [Int] = []
@@ -23,9 +22,9 @@ final class UIUploads: Sendable {
 
     private let jobs = Mutex<[String: Job]>([:])
 
-    func start(task: String, table: String, user: String, rows: Int) -> String {
+    func start(task: String, table: String, rows: Int) -> String {
         let id = UUID().uuidString.lowercased()
-        self.jobs.withLock { $0[id] = Job(task: task, table: table, user: user, rows: rows) }
+        self.jobs.withLock { $0[id] = Job(task: task, table: table, rows: rows) }
         return id
     }
 
