@@ -98,7 +98,7 @@ enum MPCFrame {
         let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes) ?? ""
         let codes: [MPCError.Code] = [
             .peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled,
-            .disputed,
+            .disputed, .cheatingDetected,
         ]
         let (name, reason) =
             text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }

@@ -89,7 +89,10 @@ enum MPCBenchOperation: String, CaseIterable, Sendable {
 /// The engine a benchmark runs: this build's replicated engine with the security asked for.
 enum MPCBenchEngine {
     static func resolve(security: EngineTraits.Security) throws -> any MPCEngine.Type {
-        guard let engine = EngineCatalog.engine(named: "replicated3", security: security, majority: .honest, parties: 3)
+        guard
+            let engine = EngineCatalog.engine(
+                named: "replicated3", security: security, majority: .honest, parties: 3,
+                including: EngineCatalog.inDevelopment)
         else {
             throw CommandFailure("this build has no replicated3 engine with \(security.rawValue) security")
         }

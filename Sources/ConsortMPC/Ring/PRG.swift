@@ -21,6 +21,19 @@ package struct PRG: Sendable {
     /// A fresh key from the system CSPRNG.
     package static func randomKey() -> SymmetricKey { SymmetricKey(size: .bits128) }
 
+    /// The key of two 64-bit words (as sent over the transport).
+    package static func key(words: [UInt64]) -> SymmetricKey {
+        precondition(words.count == 2, "PRG keys are two words")
+        return SymmetricKey(data: words.withUnsafeBytes { Array($0) })
+    }
+
+    /// The two words of a key (to send it).
+    package static func words(of key: SymmetricKey) -> [UInt64] {
+        key.withUnsafeBytes { bytes in
+            [bytes.load(fromByteOffset: 0, as: UInt64.self), bytes.load(fromByteOffset: 8, as: UInt64.self)]
+        }
+    }
+
     /// The next `count` 64-bit words of the stream.
     package mutating func words(_ count: Int) -> [UInt64] {
         [UInt64](unsafeUninitializedCapacity: count) { buffer, initialised in

@@ -13,6 +13,7 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
             case sessionSetup
             case cancelled
             case disputed
+            case cheatingDetected
         }
 
         private let backing: Backing
@@ -34,18 +35,24 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
         package static let cancelled = Code(.cancelled)
         /// Two parties' records of what they sent each other differ: one of the two deviated (the pair is named).
         package static let disputed = Code(.disputed)
+        /// An actively secure engine's check failed: a party deviated from the protocol (the message names who may
+        /// have; `Specs/engines.md` says what can be attributed).
+        package static let cheatingDetected = Code(.cheatingDetected)
 
         package var description: String { self.backing.rawValue }
     }
 
     package var code: Code
     package var message: String
+    /// The computing parties one of which deviated, as far as this party can tell (a failed check); empty otherwise.
+    package var suspects: [Int]
     package var file: String
     package var line: Int
 
-    package init(_ code: Code, _ message: String, file: String = #fileID, line: Int = #line) {
+    package init(_ code: Code, _ message: String, suspects: [Int] = [], file: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
+        self.suspects = suspects
         self.file = file
         self.line = line
     }

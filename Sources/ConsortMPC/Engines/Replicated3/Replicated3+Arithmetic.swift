@@ -7,8 +7,11 @@ extension Replicated3.Engine {
             throw MPCError(.invalidArgument, "multiply: vectors of \(x.count) and \(y.count) elements")
         }
         let count = x.count
-        let alpha = self.zeroShare(count)
-        let z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
+        // α = F(Kᵢ) − F(Kᵢ₊₁); an actively secure session keeps both streams for its proofs.
+        let previousStream = self.withPrevious.words(count)
+        let nextStream = self.withNext.words(count)
+        let alpha = Ring.subtract(previousStream, nextStream)
+        var z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
             x.mine.withUnsafeBufferPointer { xa in
                 x.next.withUnsafeBufferPointer { xb in
                     y.mine.withUnsafeBufferPointer { ya in
@@ -24,15 +27,25 @@ extension Replicated3.Engine {
             }
             initialised = count
         }
+        if self.deviates(.wrongProduct) { z[0] &+= 1 << 17 }
         let received = try await self.exchange(toPrevious: z, fromNext: true)
-        return Replicated3.Share(mine: z, next: try self.expect(received.next, count: count, from: self.next))
+        let product = Replicated3.Share(mine: z, next: try self.expect(received.next, count: count, from: self.next))
+        if self.verification != nil {
+            self.recordProducts(
+                xMine: x.mine, xNext: x.next, yMine: y.mine, yNext: y.next, termsPerGate: 1,
+                previousStream: previousStream, nextStream: nextStream, sent: z, received: product.next)
+            try await self.verifyIfBatchFull()
+        }
+        return product
     }
 
     /// Σₖ xₖyₖ for each of `pairs`: one round and one ring element per party per inner product, whatever the length.
     package mutating func innerProducts(_ pairs: [(Replicated3.Share, Replicated3.Share)]) async throws
         -> Replicated3.Share
     {
-        let alpha = self.zeroShare(pairs.count)
+        let previousStream = self.withPrevious.words(pairs.count)
+        let nextStream = self.withNext.words(pairs.count)
+        let alpha = Ring.subtract(previousStream, nextStream)
         var z = [UInt64](repeating: 0, count: pairs.count)
         for (index, (x, y)) in pairs.enumerated() {
             guard x.count == y.count else {
@@ -51,7 +64,26 @@ extension Replicated3.Engine {
             z[index] = sum &+ alpha[index]
         }
         let received = try await self.exchange(toPrevious: z, fromNext: true)
-        return Replicated3.Share(mine: z, next: try self.expect(received.next, count: pairs.count, from: self.next))
+        let products = Replicated3.Share(
+            mine: z, next: try self.expect(received.next, count: pairs.count, from: self.next))
+        if self.verification != nil {
+            // Pairs of one length form one run of gates; a statement takes runs of equal-length gates.
+            var start = 0
+            while start < pairs.count {
+                let length = pairs[start].0.count
+                var end = start
+                while end < pairs.count && pairs[end].0.count == length { end += 1 }
+                let run = pairs[start..<end]
+                self.recordProducts(
+                    xMine: run.flatMap(\.0.mine), xNext: run.flatMap(\.0.next), yMine: run.flatMap(\.1.mine),
+                    yNext: run.flatMap(\.1.next), termsPerGate: length,
+                    previousStream: Array(previousStream[start..<end]), nextStream: Array(nextStream[start..<end]),
+                    sent: Array(z[start..<end]), received: Array(products.next[start..<end]))
+                start = end
+            }
+            try await self.verifyIfBatchFull()
+        }
+        return products
     }
 
     /// Reveals `x` to the three computing parties: each sends its first component to the next party.

@@ -12,6 +12,10 @@ extension Replicated3 {
         package let transport: any MPCTransport
         var withPrevious: PRG
         var withNext: PRG
+        /// Set for an actively secure session: what the distributed proofs check (`Verification/`).
+        var verification: Replicated3.Verification?
+        /// A test hook: the one way this party cheats (corruption tests, `bench mpc --corrupt`).
+        package var deviation: Replicated3.Deviation?
 
         /// Rounds (exchanges) and bytes this party has sent, for benchmarks.
         package private(set) var rounds = 0
@@ -29,17 +33,15 @@ extension Replicated3 {
             }
             let party = transport.party
             let mine = PRG.randomKey()
-            let words = mine.withUnsafeBytes { bytes in
-                [bytes.load(fromByteOffset: 0, as: UInt64.self), bytes.load(fromByteOffset: 8, as: UInt64.self)]
-            }
-            async let sent: Void = transport.send(words, to: Replicated3.next(party))
+            async let sent: Void = transport.send(PRG.words(of: mine), to: Replicated3.next(party))
             let received = try await transport.receive(from: Replicated3.previous(party))
             try await sent
             guard received.count == 2 else {
                 throw MPCError(.sessionSetup, "party \(Replicated3.previous(party)) sent a malformed PRG key")
             }
-            let theirs = SymmetricKey(data: received.withUnsafeBytes { Array($0) })
-            return Engine(party: party, transport: transport, withPrevious: PRG(key: theirs), withNext: PRG(key: mine))
+            return Engine(
+                party: party, transport: transport, withPrevious: PRG(key: PRG.key(words: received)),
+                withNext: PRG(key: mine))
         }
 
         init(party: Int, transport: any MPCTransport, withPrevious: PRG, withNext: PRG) {
@@ -80,7 +82,8 @@ extension Replicated3 {
         func expect(_ words: [UInt64]?, count: Int, from peer: Int) throws -> [UInt64] {
             guard let words, words.count == count else {
                 throw MPCError(
-                    .protocolViolation, "party \(peer) sent \(words?.count ?? 0) elements where \(count) were expected")
+                    .protocolViolation, "party \(peer) sent \(words?.count ?? 0) elements where \(count) were expected",
+                    suspects: [peer])
             }
             return words
         }

@@ -1,0 +1,232 @@
+import Crypto
+
+extension Replicated3 {
+    /// What an actively secure session keeps beside the passive protocol: each party's three views of the
+    /// multiplications since the last check (its own messages as prover, and its shares as one of the two verifiers of
+    /// each neighbour), and the challenge streams each pair of verifiers shares without the prover.
+    struct Verification: Sendable {
+        /// My messages, as prover.
+        var mine = ProductStatement()
+        /// My shares as verifier of party i+1's messages (the receiver's side: its message and the keys it shares
+        /// with me).
+        var ofNext = ProductStatement()
+        /// My shares as verifier of party i−1's messages.
+        var ofPrevious = ProductStatement()
+        /// Challenges for party i+1's proofs, shared with party i−1 (the other verifier); derived from Kᵢ.
+        var challengesOfNext: PRG
+        /// Challenges for party i−1's proofs, shared with party i+1; derived from Kᵢ₊₁.
+        var challengesOfPrevious: PRG
+        /// A check runs once this many terms are pending (bounds the proof's memory: 768 bytes per term).
+        var batchTerms: Int
+        /// Products checked and proofs run, for benchmarks.
+        var verifiedTerms = 0
+        var proofs = 0
+
+        static let defaultBatchTerms = 1 << 16
+
+        var pendingTerms: Int { self.mine.terms }
+    }
+}
+
+extension Replicated3.Engine {
+    /// Starts recording for verification: the challenge streams are drawn from the pairwise streams (so each pair of
+    /// verifiers holds the same one and the prover between them none), after the session's keys are set.
+    mutating func enableVerification(batchTerms: Int = Replicated3.Verification.defaultBatchTerms) {
+        let ofNext = PRG(key: PRG.key(words: self.withPrevious.words(2)))
+        let ofPrevious = PRG(key: PRG.key(words: self.withNext.words(2)))
+        self.verification = Replicated3.Verification(
+            challengesOfNext: ofNext, challengesOfPrevious: ofPrevious, batchTerms: max(1, batchTerms))
+    }
+
+    /// Records one batch of products: party i sent zᵢ = Σ xᵢyᵢ + xᵢyᵢ₊₁ + xᵢ₊₁yᵢ + P − N per gate, where P = F(Kᵢ)
+    /// and N = F(Kᵢ₊₁), and received zᵢ₊₁. Per gate with terms x, y (components mine / next):
+    /// - as prover: a = xᵢ + xᵢ₊₁, b = yᵢ + yᵢ₊₁, e = P − N − zᵢ − Σ xᵢ₊₁yᵢ₊₁, so Σab + e = 0;
+    /// - as verifier of i+1 (which knows the same): a = xᵢ₊₁, b = yᵢ₊₁, e = N − zᵢ₊₁;
+    /// - as verifier of i−1: a = xᵢ, b = yᵢ, e = −Σ xᵢyᵢ − P.
+    /// Party i+1's own record as verifier of i−1 … is the other share of each statement, so the shares add up.
+    mutating func recordProducts(
+        xMine: [UInt64], xNext: [UInt64], yMine: [UInt64], yNext: [UInt64], termsPerGate: Int,
+        previousStream: [UInt64], nextStream: [UInt64], sent: [UInt64], received: [UInt64]
+    ) {
+        guard self.verification != nil else { return }
+        let gates = sent.count
+        let nextProducts = Self.gateSums(Ring.multiply(xNext, yNext), termsPerGate: termsPerGate)
+        let mineProducts = Self.gateSums(Ring.multiply(xMine, yMine), termsPerGate: termsPerGate)
+        var proverE = [UInt64](repeating: 0, count: gates)
+        var nextE = [UInt64](repeating: 0, count: gates)
+        var previousE = [UInt64](repeating: 0, count: gates)
+        for g in 0..<gates {
+            proverE[g] = previousStream[g] &- nextStream[g] &- sent[g] &- nextProducts[g]
+            nextE[g] = nextStream[g] &- received[g]
+            previousE[g] = 0 &- mineProducts[g] &- previousStream[g]
+        }
+        self.verification!.mine.append(
+            a: Ring.add(xMine, xNext), b: Ring.add(yMine, yNext), e: proverE, termsPerGate: termsPerGate)
+        self.verification!.ofNext.append(a: xNext, b: yNext, e: nextE, termsPerGate: termsPerGate)
+        self.verification!.ofPrevious.append(a: xMine, b: yMine, e: previousE, termsPerGate: termsPerGate)
+    }
+
+    private static func gateSums(_ products: [UInt64], termsPerGate: Int) -> [UInt64] {
+        guard termsPerGate != 1 else { return products }
+        return stride(from: 0, to: products.count, by: termsPerGate).map { start in
+            products[start..<(start + termsPerGate)].reduce(0, &+)
+        }
+    }
+
+    /// Checks the pending products if a batch is full.
+    mutating func verifyIfBatchFull() async throws {
+        if let verification = self.verification, verification.pendingTerms >= verification.batchTerms {
+            try await self.verifyProducts()
+        }
+    }
+
+    /// Runs the three distributed proofs of the pending batch at once — every party proves its own messages to its
+    /// two neighbours and verifies theirs (`ProductProof`) — and empties the batch. Throws `cheatingDetected` if a
+    /// proof fails, naming who may have deviated; nothing is opened before this returns.
+    mutating func verifyProducts() async throws {
+        guard var verification = self.verification, verification.pendingTerms > 0 else { return }
+        if self.deviates(.skipCheck) { return }
+        let d = GaloisRing.degree
+        let terms = verification.mine.terms
+        let gates = verification.mine.gates
+        var own = PRG(key: PRG.randomKey())
+
+        // 1. My mask pair, shared between my verifiers before any challenge exists.
+        let maskU = GaloisRing.Element.random(&own)
+        let maskV = GaloisRing.Element.random(&own)
+        let maskW = maskU * maskV
+        let shareForPrevious = (0..<3).map { _ in GaloisRing.Element.random(&own) }
+        let shareForNext = zip([maskU, maskV, maskW], shareForPrevious).map { $0 - $1 }
+        let masks = try await self.exchange(
+            toPrevious: shareForPrevious.flatMap(\.coefficients), toNext: shareForNext.flatMap(\.coefficients),
+            fromPrevious: true, fromNext: true)
+        let maskOfNext = try Self.elements(self.expect(masks.next, count: 3 * d, from: self.next))
+        let maskOfPrevious = try Self.elements(self.expect(masks.previous, count: 3 * d, from: self.previous))
+
+        // 2. The random combination: each pair of verifiers sends its seed to the prover between them.
+        let seedOfNext = verification.challengesOfNext.words(2)
+        let seedOfPrevious = verification.challengesOfPrevious.words(2)
+        let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
+        var prover = ProductProof.Vectors(
+            statement: verification.mine, theta: ProductProof.theta(seed: mySeed, gates: gates), maskU: maskU,
+            maskV: maskV)
+        let thetaOfNext = ProductProof.theta(seed: seedOfNext, gates: gates)
+        let thetaOfPrevious = ProductProof.theta(seed: seedOfPrevious, gates: gates)
+        var vectorsOfNext = ProductProof.Vectors(
+            statement: verification.ofNext, theta: thetaOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1])
+        var claimOfNext = ProductProof.Claim(statement: verification.ofNext, theta: thetaOfNext, maskW: maskOfNext[2])
+        var vectorsOfPrevious = ProductProof.Vectors(
+            statement: verification.ofPrevious, theta: thetaOfPrevious, maskU: maskOfPrevious[0],
+            maskV: maskOfPrevious[1])
+        var claimOfPrevious = ProductProof.Claim(
+            statement: verification.ofPrevious, theta: thetaOfPrevious, maskW: maskOfPrevious[2])
+
+        // 3. The halving rounds.
+        for _ in 0..<ProductProof.rounds(terms: terms) {
+            let (c0, c2) = prover.roundCoefficients()
+            let forPrevious = [GaloisRing.Element.random(&own), GaloisRing.Element.random(&own)]
+            var forNext = [c0 - forPrevious[0], c2 - forPrevious[1]]
+            if self.deviates(.flipProofBit) { forNext[0].coefficients[0] ^= 1 }
+            let messages = try await self.exchange(
+                toPrevious: forPrevious.flatMap(\.coefficients), toNext: forNext.flatMap(\.coefficients),
+                fromPrevious: true, fromNext: true)
+            let ofNext = try Self.elements(self.expect(messages.next, count: 2 * d, from: self.next))
+            let ofPrevious = try Self.elements(self.expect(messages.previous, count: 2 * d, from: self.previous))
+            let rOfNext = ProductProof.challenge(&verification.challengesOfNext)
+            let rOfPrevious = ProductProof.challenge(&verification.challengesOfPrevious)
+            claimOfNext.advance(c0: ofNext[0], c2: ofNext[1], r: rOfNext)
+            vectorsOfNext.fold(rOfNext)
+            claimOfPrevious.advance(c0: ofPrevious[0], c2: ofPrevious[1], r: rOfPrevious)
+            vectorsOfPrevious.fold(rOfPrevious)
+            let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ 4 : rOfNext
+            let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
+            guard r > 1, r <= GaloisRing.exceptionalMask else {
+                throw MPCError(
+                    .cheatingDetected,
+                    "parties \(self.previous) and \(self.next) sent a challenge outside the exceptional set for party "
+                        + "\(self.party)'s proof", suspects: [self.previous, self.next])
+            }
+            prover.fold(r)
+        }
+
+        // 4. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
+        let finalOfNext = vectorsOfNext.last
+        let finalOfPrevious = vectorsOfPrevious.last
+        var sentOfNext = [finalOfNext.u, finalOfNext.v, claimOfNext.share].flatMap(\.coefficients)
+        if self.deviates(.wrongFinalShare) { sentOfNext[5] &+= 1 }
+        let opened = try await self.exchange(
+            toPrevious: sentOfNext,
+            toNext: [finalOfPrevious.u, finalOfPrevious.v, claimOfPrevious.share].flatMap(\.coefficients),
+            fromPrevious: true, fromNext: true)
+        let otherOfNext = try Self.elements(self.expect(opened.previous, count: 3 * d, from: self.previous))
+        let otherOfPrevious = try Self.elements(self.expect(opened.next, count: 3 * d, from: self.next))
+        let nextHolds =
+            (finalOfNext.u + otherOfNext[0]) * (finalOfNext.v + otherOfNext[1]) == claimOfNext.share + otherOfNext[2]
+        let previousHolds =
+            (finalOfPrevious.u + otherOfPrevious[0]) * (finalOfPrevious.v + otherOfPrevious[1])
+            == claimOfPrevious.share + otherOfPrevious[2]
+        verification.verifiedTerms += terms
+        verification.proofs += 1
+        verification.mine = ProductStatement()
+        verification.ofNext = ProductStatement()
+        verification.ofPrevious = ProductStatement()
+        self.verification = verification
+        for (holds, prover, other) in [
+            (nextHolds, self.next, self.previous), (previousHolds, self.previous, self.next),
+        ]
+        where !holds {
+            throw MPCError(
+                .cheatingDetected,
+                "party \(self.party) rejects party \(prover)'s proof of its multiplications: party \(prover) sent "
+                    + "wrong messages, or party \(other) sent wrong shares of the proof", suspects: [prover, other])
+        }
+    }
+
+    /// Sends my challenge for each neighbour's proof and receives the two for mine, which must be equal: the two
+    /// verifiers drew them from the stream they share.
+    private mutating func agreedChallenge(toNext: [UInt64], toPrevious: [UInt64], count: Int) async throws
+        -> [UInt64]
+    {
+        let received = try await self.exchange(
+            toPrevious: toPrevious, toNext: toNext, fromPrevious: true, fromNext: true)
+        let fromPrevious = try self.expect(received.previous, count: count, from: self.previous)
+        let fromNext = try self.expect(received.next, count: count, from: self.next)
+        guard fromPrevious == fromNext else {
+            throw MPCError(
+                .cheatingDetected,
+                "parties \(self.previous) and \(self.next) sent different challenges for party \(self.party)'s proof: "
+                    + "one of the two deviated", suspects: [self.previous, self.next])
+        }
+        return fromPrevious
+    }
+
+    private static func elements(_ words: [UInt64]) -> [GaloisRing.Element] {
+        stride(from: 0, to: words.count, by: GaloisRing.degree).map {
+            GaloisRing.Element(coefficients: Array(words[$0..<($0 + GaloisRing.degree)]))
+        }
+    }
+
+    /// Reveals x after checking everything it depends on, and with each missing component received from both its
+    /// holders: the first party sends it, the second a SHA-256 digest of its copy.
+    mutating func checkedOpen(_ x: Replicated3.Share) async throws -> [Int64] {
+        try await self.verifyProducts()
+        let digest = Self.digest(x.next)
+        var sent = x.mine
+        if !sent.isEmpty && self.deviates(.wrongOpening) { sent[0] &+= 1 }
+        let received = try await self.exchange(toPrevious: digest, toNext: sent, fromPrevious: true, fromNext: true)
+        let missing = try self.expect(received.previous, count: x.count, from: self.previous)
+        let copy = try self.expect(received.next, count: digest.count, from: self.next)
+        guard Self.digest(missing) == copy else {
+            throw MPCError(
+                .cheatingDetected,
+                "opening: parties \(self.previous) and \(self.next) sent different copies of the same share "
+                    + "component; one of the two deviated", suspects: [self.previous, self.next])
+        }
+        return Ring.add(Ring.add(x.mine, x.next), missing).map { Int64(bitPattern: $0) }
+    }
+
+    private static func digest(_ words: [UInt64]) -> [UInt64] {
+        let hash = words.withUnsafeBytes { SHA256.hash(data: $0) }
+        return hash.withUnsafeBytes { bytes in (0..<4).map { bytes.load(fromByteOffset: 8 * $0, as: UInt64.self) } }
+    }
+}

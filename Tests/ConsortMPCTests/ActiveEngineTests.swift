@@ -1,0 +1,149 @@
+import Testing
+
+@testable import ConsortMPC
+
+/// The actively secure replicated engine over in-memory links: honest runs equal plaintext, and one cheating party —
+/// each of the three, each way of cheating — is caught by the honest parties before anything is opened.
+@Suite("Active replicated engine")
+struct ActiveEngineTests {
+    /// How one party's run ended.
+    enum Outcome: Sendable {
+        case finished([UInt64])
+        case failed(MPCError)
+    }
+
+    /// Runs `body` on three active sessions; `cheater` deviates once as `deviation`.
+    static func run(
+        batchTerms: Int = 1 << 16, cheater: Int? = nil, deviation: Replicated3.Deviation? = nil,
+        _ body: @escaping @Sendable (inout Replicated3.ActiveEngine) async throws -> [UInt64]
+    ) async -> [Outcome] {
+        let network = InMemoryNetwork()
+        return await withTaskGroup(of: (Int, Outcome).self) { group in
+            for party in 0..<3 {
+                group.addTask {
+                    do {
+                        var engine = try await Replicated3.ActiveEngine.establish(
+                            transport: network.transport(for: party), batchTerms: batchTerms)
+                        if party == cheater { engine.inner.deviation = deviation }
+                        let result = try await body(&engine)
+                        try await engine.finish()
+                        return (party, .finished(result))
+                    } catch let error as MPCError {
+                        network.disconnect(party)
+                        return (party, .failed(error))
+                    } catch {
+                        network.disconnect(party)
+                        return (party, .failed(MPCError(.protocolViolation, "\(error)")))
+                    }
+                }
+            }
+            var outcomes = [Outcome?](repeating: nil, count: 3)
+            for await (party, outcome) in group { outcomes[party] = outcome }
+            return outcomes.map { $0! }
+        }
+    }
+
+    @Test(
+        "multiplication, inner products and opening equal plaintext, with ring edge values", arguments: [1, 64, 1000])
+    func honest(_ count: Int) async throws {
+        let x = ringValues(count, seed: 51)
+        let y = ringValues(count, seed: 52).reversed().map { $0 }
+        let shares = (Replicated3.share(x).shares, Replicated3.share(y).shares)
+        let outcomes = await Self.run(batchTerms: 300) { engine in
+            let p = engine.party
+            let product = try await engine.multiply(shares.0[p], shares.1[p])
+            let square = try await engine.multiply(product, product)
+            let dots = try await engine.innerProducts([(shares.0[p], shares.1[p]), (product, shares.0[p])])
+            let opened = try await engine.open(square) + engine.open(dots)
+            return opened.map { UInt64(bitPattern: $0) }
+        }
+        let products = zip(x, y).map { $0 &* $1 }
+        let expected =
+            products.map { $0 &* $0 }
+            + [zip(x, y).reduce(0) { $0 &+ $1.0 &* $1.1 }, zip(products, x).reduce(0) { $0 &+ $1.0 &* $1.1 }]
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values == expected)
+        }
+    }
+
+    @Test("a computing party's input is checked like any other share", arguments: [0, 1, 2])
+    func input(_ owner: Int) async throws {
+        let values: [Int64] = [5, -7, .max, .min, 0]
+        let outcomes = await Self.run { engine in
+            let x = try await engine.input(engine.party == owner ? values : nil, from: owner, count: values.count)
+            let doubled = try await engine.multiply(x, engine.constant(.repeating(2, count: values.count)))
+            return try await engine.open(doubled).map { UInt64(bitPattern: $0) }
+        }
+        for outcome in outcomes {
+            guard case .finished(let opened) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(opened == values.map { UInt64(bitPattern: $0 &* 2) })
+        }
+    }
+
+    @Test(
+        "one cheating party is caught by both honest parties, nothing is opened, no honest party is blamed alone",
+        arguments: Replicated3.Deviation.allCases, [0, 1, 2])
+    func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
+        let x = ringValues(200, seed: 61)
+        let y = ringValues(200, seed: 62)
+        let shares = (Replicated3.share(x).shares, Replicated3.share(y).shares)
+        let outcomes = await Self.run(batchTerms: 1 << 16, cheater: cheater, deviation: deviation) { engine in
+            let p = engine.party
+            let product = try await engine.multiply(shares.0[p], shares.1[p])
+            let dots = try await engine.innerProducts([(product, shares.1[p])])
+            return try await (engine.open(product) + engine.open(dots)).map { UInt64(bitPattern: $0) }
+        }
+        for party in 0..<3 where party != cheater {
+            guard case .failed(let error) = outcomes[party] else {
+                Issue.record("honest party \(party) finished although party \(cheater) cheated (\(deviation))")
+                continue
+            }
+            // Either it caught the cheater itself, or it stopped because a peer aborted.
+            if error.code == .cheatingDetected || error.code == .protocolViolation {
+                #expect(error.suspects.contains(cheater), "party \(party): \(error.message)")
+                #expect(error.suspects.count <= 2 && !error.suspects.contains(party))
+            } else {
+                #expect(error.code == .peerLost, "party \(party): \(error.debugDescription)")
+            }
+        }
+        // At least one honest party detected the deviation itself (not only saw a peer leave).
+        let detected = (0..<3).filter { $0 != cheater }.contains { party in
+            if case .failed(let error) = outcomes[party] { return !error.suspects.isEmpty }
+            return false
+        }
+        #expect(detected, "no honest party named a suspect for \(deviation) by party \(cheater)")
+    }
+
+    @Test("the proofs run in batches: a product count above the batch size is checked in several proofs")
+    func batches() async throws {
+        let x = ringValues(1000, seed: 71)
+        let shares = Replicated3.share(x).shares
+        let counts = await withTaskGroup(of: (Int, Int).self) { group in
+            let network = InMemoryNetwork()
+            for party in 0..<3 {
+                group.addTask {
+                    var engine = try! await Replicated3.ActiveEngine.establish(
+                        transport: network.transport(for: party), batchTerms: 256)
+                    _ = try! await engine.multiply(shares[party], shares[party])
+                    _ = try! await engine.multiply(shares[party], shares[party])
+                    try! await engine.finish()
+                    return (engine.verifiedProducts, engine.proofs)
+                }
+            }
+            var results: [(Int, Int)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        for (verified, proofs) in counts {
+            #expect(verified == 2000)
+            #expect(proofs == 2)
+        }
+    }
+}
