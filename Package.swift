@@ -39,7 +39,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            // The engines' arithmetic (ring loops, the proofs' Galois-ring products) is optimised in debug builds too:
+            // unoptimised it is some fifty times slower, which the test suite's MPC runs would feel.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "ConsortSpec",

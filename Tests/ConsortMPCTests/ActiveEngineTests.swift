@@ -89,7 +89,11 @@ struct ActiveEngineTests {
 
     @Test(
         "one cheating party is caught by both honest parties, nothing is opened, no honest party is blamed alone",
-        arguments: Replicated3.Deviation.allCases, [0, 1, 2])
+        arguments: [
+            Replicated3.Deviation.wrongProduct, .flipProofBit, .wrongChallenge, .wrongFinalShare, .wrongOpening,
+            .skipCheck,
+        ],
+        [0, 1, 2])
     func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
         let x = ringValues(200, seed: 61)
         let y = ringValues(200, seed: 62)
@@ -100,12 +104,17 @@ struct ActiveEngineTests {
             let dots = try await engine.innerProducts([(product, shares.1[p])])
             return try await (engine.open(product) + engine.open(dots)).map { UInt64(bitPattern: $0) }
         }
+        Self.expectCaught(outcomes, cheater: cheater, deviation: deviation)
+    }
+
+    /// Every honest party failed; each that names suspects names the cheater and not itself; at least one honest party
+    /// detected the deviation itself (not only saw a peer leave).
+    static func expectCaught(_ outcomes: [Outcome], cheater: Int, deviation: Replicated3.Deviation) {
         for party in 0..<3 where party != cheater {
             guard case .failed(let error) = outcomes[party] else {
                 Issue.record("honest party \(party) finished although party \(cheater) cheated (\(deviation))")
                 continue
             }
-            // Either it caught the cheater itself, or it stopped because a peer aborted.
             if error.code == .cheatingDetected || error.code == .protocolViolation {
                 #expect(error.suspects.contains(cheater), "party \(party): \(error.message)")
                 #expect(error.suspects.count <= 2 && !error.suspects.contains(party))
@@ -113,7 +122,6 @@ struct ActiveEngineTests {
                 #expect(error.code == .peerLost, "party \(party): \(error.debugDescription)")
             }
         }
-        // At least one honest party detected the deviation itself (not only saw a peer leave).
         let detected = (0..<3).filter { $0 != cheater }.contains { party in
             if case .failed(let error) = outcomes[party] { return !error.suspects.isEmpty }
             return false
@@ -145,5 +153,86 @@ struct ActiveEngineTests {
             #expect(verified == 2000)
             #expect(proofs == 2)
         }
+    }
+}
+
+/// The boolean steps under the active engine: comparison, equality, truncation, bit decomposition, division and square
+/// root equal plaintext, and cheating in any of their messages is caught.
+@Suite("Active replicated engine: comparisons and the operations built on them")
+struct ActiveComparisonTests {
+    /// 200 values, so each of the three parties owns a share of the one-sided work (it rotates per 64 elements);
+    /// edge values first.
+    static let x: [Int64] =
+        [0, 1, -1, 5, -5, 1 << 40, -(1 << 40), (1 << 61) - 1, -((1 << 61) - 1), 77, 12345, -3]
+        + signedValues(188, bound: 61, seed: 81).map { Int64(bitPattern: $0) }
+    static let y: [Int64] =
+        [0, 2, -1, -5, 5, 1 << 40, 1 << 39, -((1 << 61) - 1), 0, 78, 12344, -3]
+        + signedValues(188, bound: 61, seed: 82).map { Int64(bitPattern: $0) }
+
+    static func run(
+        cheater: Int? = nil, deviation: Replicated3.Deviation? = nil,
+        _ body:
+            @escaping @Sendable (inout Replicated3.ActiveEngine, Replicated3.Share, Replicated3.Share) async throws
+            -> [Replicated3.Share]
+    ) async -> [ActiveEngineTests.Outcome] {
+        let xs = Replicated3.share(Self.x.map { UInt64(bitPattern: $0) }).shares
+        let ys = Replicated3.share(Self.y.map { UInt64(bitPattern: $0) }).shares
+        return await ActiveEngineTests.run(batchTerms: 4096, cheater: cheater, deviation: deviation) { engine in
+            let results = try await body(&engine, xs[engine.party], ys[engine.party])
+            return try await engine.open(.concatenate(results)).map { UInt64(bitPattern: $0) }
+        }
+    }
+
+    @Test("comparison, equality, truncation, bit decomposition equal plaintext")
+    func comparisons() async throws {
+        let outcomes = await Self.run { engine, x, y in
+            [
+                try await engine.lessThan(x, y, bits: 64), try await engine.lessThanZero(x, bits: 64),
+                try await engine.equal(x, y, bits: 64), try await engine.truncate(x, by: 3),
+                try await engine.bitDecompose(engine.adding(x, .repeating(1 << 62, count: x.count)), bits: 8),
+            ]
+        }
+        let x = Self.x
+        let y = Self.y
+        let expected: [Int64] =
+            zip(x, y).map { $0 < $1 ? 1 : 0 } + x.map { $0 < 0 ? 1 : 0 } + zip(x, y).map { $0 == $1 ? 1 : 0 }
+            + x.map { $0 >> 3 } + (0..<8).flatMap { bit in x.map { (($0 &+ (1 << 62)) >> Int64(bit)) & 1 } }
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values.map { Int64(bitPattern: $0) } == expected)
+        }
+    }
+
+    @Test("division and square root (built on comparisons) equal plaintext")
+    func divisionAndRoot() async throws {
+        let outcomes = await Self.run { engine, x, y in
+            let numerators = engine.constant(.list([100, 7, 0, 1 << 20]))
+            let divisors = engine.constant(.list([7, 7, 3, 1000]))
+            return [
+                try await engine.divide(numerators, by: divisors, bits: 24, quotientBits: nil, divisorBits: 12),
+                try await engine.squareRoot(numerators, bits: 24),
+            ]
+        }
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values == [14, 1, 0, 1048, 10, 2, 0, 1024])
+        }
+    }
+
+    @Test(
+        "a party cheating in an AND gate, a bit sharing or a conversion is caught; no honest party is blamed alone",
+        arguments: [Replicated3.Deviation.wrongAnd, .wrongBits, .wrongConversion, .wrongChallenge, .skipCheck],
+        [0, 1, 2])
+    func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
+        let outcomes = await Self.run(cheater: cheater, deviation: deviation) { engine, x, y in
+            [try await engine.lessThan(x, y, bits: 64), try await engine.truncate(x, by: 5)]
+        }
+        ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
     }
 }

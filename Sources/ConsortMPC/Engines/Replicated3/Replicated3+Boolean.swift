@@ -5,8 +5,10 @@ extension Replicated3.Engine {
             throw MPCError(.invalidArgument, "AND of bit vectors of different shapes")
         }
         let count = x.mine.count
-        let alpha = self.zeroShareBits(count)
-        let z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
+        let previousStream = self.withPrevious.words(count)
+        let nextStream = self.withNext.words(count)
+        let alpha = Ring.xor(previousStream, nextStream)
+        var z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
             x.mine.withUnsafeBufferPointer { xa in
                 x.next.withUnsafeBufferPointer { xb in
                     y.mine.withUnsafeBufferPointer { ya in
@@ -22,10 +24,22 @@ extension Replicated3.Engine {
             }
             initialised = count
         }
+        if self.deviates(.wrongAnd) { z[0] ^= 1 }
         let received = try await self.exchange(toPrevious: z, fromNext: true)
-        return Replicated3.Bits(
+        let product = Replicated3.Bits(
             mine: z, next: try self.expect(received.next, count: count, from: self.next),
             planes: x.planes, count: x.count)
+        if let verification = self.verification {
+            // In slices, so a large call never holds more than about a batch of expanded terms.
+            let sliceWords = max(1, verification.batchTerms / 64)
+            for start in stride(from: 0, to: count, by: sliceWords) {
+                self.recordAnd(
+                    words: start..<min(count, start + sliceWords), x: x, y: y, previousStream: previousStream,
+                    nextStream: nextStream, sent: z, received: product.next)
+                try await self.verifyIfBatchFull()
+            }
+        }
+        return product
     }
 
     /// Reveals bit planes to the computing parties (one round).
@@ -76,10 +90,12 @@ extension Replicated3.Engine {
             case 0:
                 let a = Ring.add(Array(x.mine[chunk]), Array(x.next[chunk]))
                 let random = self.withNext.words(bits * chunkWords)
-                let masked = Ring.xor(BitMatrix.planes(a, bits: bits), random)
+                var masked = Ring.xor(BitMatrix.planes(a, bits: bits), random)
+                if !masked.isEmpty && self.deviates(.wrongBits) { masked[0] ^= 1 }
                 place(masked, into: &aMine, chunk: chunk)
                 place(random, into: &aNext, chunk: chunk)
                 outgoing = masked
+                var highParts: (masked: [UInt64], random: [UInt64])? = nil
                 if let m = highBits {
                     let high = a.map { $0 >> UInt64(m) }
                     let r = self.withNext.words(chunk.count)
@@ -87,17 +103,27 @@ extension Replicated3.Engine {
                     aHighMine.replaceSubrange(chunk, with: maskedHigh)
                     aHighNext.replaceSubrange(chunk, with: r)
                     outgoing += maskedHigh
+                    highParts = (maskedHigh, r)
                 }
+                self.recordSplit(
+                    .mine, count: chunk.count, bits: bits, masked: masked, random: random, sum: a, high: highBits,
+                    maskedHigh: highParts?.masked, randomHigh: highParts?.random)
             case 1:
                 let random = self.withPrevious.words(bits * chunkWords)
                 place(random, into: &aMine, chunk: chunk)
                 var b = Array(x.next[chunk])
                 if negateB { b = Ring.negate(b) }
                 place(BitMatrix.planes(b, bits: bits), into: &bNext, chunk: chunk)
+                var randomHigh: [UInt64]? = nil
                 if let m = highBits {
-                    aHighMine.replaceSubrange(chunk, with: self.withPrevious.words(chunk.count))
+                    let r = self.withPrevious.words(chunk.count)
+                    aHighMine.replaceSubrange(chunk, with: r)
                     bHighNext.replaceSubrange(chunk, with: b.map { $0 >> UInt64(m) })
+                    randomHigh = r
                 }
+                self.recordSplit(
+                    .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random,
+                    sum: Array(x.mine[chunk]), high: highBits, maskedHigh: nil, randomHigh: randomHigh)
             default:
                 var b = Array(x.mine[chunk])
                 if negateB { b = Ring.negate(b) }
@@ -113,6 +139,11 @@ extension Replicated3.Engine {
         let message = try self.expect(received.next, count: expected, from: self.next)
         place(Array(message[0..<bits * chunkWords]), into: &aNext, chunk: chunk)
         if highBits != nil { aHighNext.replaceSubrange(chunk, with: message[(bits * chunkWords)...]) }
+        self.recordSplit(
+            .ofNext, count: chunk.count, bits: bits, masked: Array(message[0..<bits * chunkWords]), random: nil,
+            sum: Array(x.next[chunk]), high: highBits,
+            maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)...]), randomHigh: nil)
+        try await self.verifyIfBatchFull()
         let a = Replicated3.Bits(mine: aMine, next: aNext, planes: bits, count: count)
         let b = Replicated3.Bits(mine: bMine, next: bNext, planes: bits, count: count)
         guard highBits != nil else { return (a, b, nil, nil) }

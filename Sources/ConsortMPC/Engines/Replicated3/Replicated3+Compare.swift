@@ -93,29 +93,50 @@ extension Replicated3.Engine {
             let words = (chunk.lowerBound / 64)..<((chunk.upperBound + 63) / 64)
             switch (self.party - c + 3) % 3 {
             case 0:
+                let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
+                let following = BitMatrix.unpack(bits.next[words], count: chunk.count)
                 let d = BitMatrix.unpack(
                     Ring.xor(Array(bits.mine[words]), Array(bits.next[words]))[...], count: chunk.count)
                 let r = self.withNext.words(chunk.count)
-                let masked = Ring.subtract(d, r)
+                var masked = Ring.subtract(d, r)
+                if !masked.isEmpty && self.deviates(.wrongConversion) { masked[0] &+= 1 }
                 dMine.replaceSubrange(chunk, with: masked)
                 dNext.replaceSubrange(chunk, with: r)
                 outgoing = masked
+                // masked + r = b_c ⊕ b_{c+1} = b_c + b_{c+1} − 2·b_c·b_{c+1}.
+                self.record(
+                    .mine, a: own, b: Ring.scale(following, by: 2),
+                    e: Ring.subtract(Ring.add(masked, r), Ring.add(own, following)))
             case 1:
-                dMine.replaceSubrange(chunk, with: self.withPrevious.words(chunk.count))
+                let r = self.withPrevious.words(chunk.count)
+                dMine.replaceSubrange(chunk, with: r)
+                let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
                 e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.next[words], count: chunk.count))
+                self.record(.ofPrevious, a: nil, b: Ring.scale(own, by: 2), e: Ring.subtract(r, own))
             default:
                 e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.mine[words], count: chunk.count))
                 incoming = c
             }
         }
         let first = try await self.exchange(toPrevious: outgoing, fromNext: true)
-        dNext.replaceSubrange(
-            chunks[incoming], with: try self.expect(first.next, count: chunks[incoming].count, from: self.next))
+        let receivedMasked = try self.expect(first.next, count: chunks[incoming].count, from: self.next)
+        dNext.replaceSubrange(chunks[incoming], with: receivedMasked)
+        if self.verification != nil {
+            let chunk = chunks[incoming]
+            let words = (chunk.lowerBound / 64)..<((chunk.upperBound + 63) / 64)
+            let previousBits = BitMatrix.unpack(bits.next[words], count: chunk.count)
+            self.record(.ofNext, a: previousBits, b: nil, e: Ring.subtract(receivedMasked, previousBits))
+        }
 
         // Round 2: de = ([d]_c + [d]_{c+1})·e; c+1 knows u = [d]_{c+1}·e, c+2 knows v = [d]_c·e. With r, r' from
         // K(c+2): [de]_{c+2} = r, [de]_{c+1} = u − r − r' (c+1 → c), [de]_c = v + r' (c+2 → c).
         var deMine = [UInt64](repeating: 0, count: count)
         var deNext = deMine
+        typealias Statement = (a: [UInt64]?, b: [UInt64]?, e: [UInt64])
+        var mineA: Statement? = nil
+        var mineB: Statement? = nil
+        var ofNextB: Statement? = nil
+        var ofPreviousA: Statement? = nil
         var toPrevious: [UInt64] = []
         var toNext: [UInt64] = []
         var owned = 0
@@ -132,6 +153,9 @@ extension Replicated3.Engine {
                 deMine.replaceSubrange(chunk, with: share)
                 deNext.replaceSubrange(chunk, with: r)
                 toPrevious = share
+                // My message (a): d_{c+1}·b_{c+2} − r − r2 − share = 0; of c+2's message (b) I hold b_{c+2}, r2.
+                mineA = (Array(dMine[chunk]), Array(e[chunk]), Ring.negate(Ring.add(Ring.add(r, r2), share)))
+                ofNextB = (nil, Array(e[chunk]), r2)
             default:
                 let v = Ring.multiply(Array(dNext[chunk]), Array(e[chunk]))
                 let r = self.withPrevious.words(chunk.count)
@@ -140,12 +164,28 @@ extension Replicated3.Engine {
                 deMine.replaceSubrange(chunk, with: r)
                 deNext.replaceSubrange(chunk, with: share)
                 toNext = share
+                // My message (b): masked·b_{c+2} + r2 − share = 0; of c+1's message (a) I hold b_{c+2}, r, r2.
+                mineB = (Array(dNext[chunk]), Array(e[chunk]), Ring.subtract(r2, share))
+                ofPreviousA = (nil, Array(e[chunk]), Ring.negate(Ring.add(r, r2)))
             }
         }
         let second = try await self.exchange(toPrevious: toPrevious, toNext: toNext, fromPrevious: true, fromNext: true)
         let chunk = chunks[owned]
-        deMine.replaceSubrange(chunk, with: try self.expect(second.previous, count: chunk.count, from: self.previous))
-        deNext.replaceSubrange(chunk, with: try self.expect(second.next, count: chunk.count, from: self.next))
+        let fromPrevious = try self.expect(second.previous, count: chunk.count, from: self.previous)
+        let fromNext = try self.expect(second.next, count: chunk.count, from: self.next)
+        deMine.replaceSubrange(chunk, with: fromPrevious)
+        deNext.replaceSubrange(chunk, with: fromNext)
+        // Of c+1's message (a, from next) I hold d_{c+1}; of c+2's (b, from previous) the masked d. Each statement
+        // takes (a) before (b), whatever the chunk order, so prover and verifiers line up.
+        let ofNextA: Statement = (Array(dNext[chunk]), nil, Ring.negate(fromNext))
+        let ofPreviousB: Statement = (Array(dMine[chunk]), nil, Ring.negate(fromPrevious))
+        for (role, parts) in [
+            (Replicated3.StatementRole.mine, [mineA, mineB]), (.ofNext, [ofNextA, ofNextB]),
+            (.ofPrevious, [ofPreviousA, ofPreviousB]),
+        ] {
+            for case let (a, b, e)? in parts { self.record(role, a: a, b: b, e: e) }
+        }
+        try await self.verifyIfBatchFull()
 
         // b = d + e − 2de, with e shared trivially as component c+2.
         var eMine = [UInt64](repeating: 0, count: count)

@@ -47,10 +47,15 @@ enum ProductProof {
         private(set) var v: [UInt64]
         private(set) var length: Int
 
-        /// Element 0 is the mask pair; term k sits at k + 1 as (θ_g·a_k, b_k).
-        init(statement: ProductStatement, theta: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element) {
+        /// Element 0 is the mask pair; term k sits at k + 1 as (θ_g·a_k, b_k); zeros up to `length` (a power of two
+        /// that all three proofs of a session share, so they run in step).
+        init(
+            statement: ProductStatement, theta: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element,
+            length: Int? = nil
+        ) {
             let d = GaloisRing.degree
-            let length = ProductProof.length(terms: statement.terms)
+            let length = max(length ?? 0, ProductProof.length(terms: statement.terms))
+            precondition(length.nonzeroBitCount == 1, "proof vectors have a power-of-two length")
             var u = [UInt64](repeating: 0, count: length * d)
             var v = [UInt64](repeating: 0, count: length * d)
             u.replaceSubrange(0..<d, with: maskU.coefficients)

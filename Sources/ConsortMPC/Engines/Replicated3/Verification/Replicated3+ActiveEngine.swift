@@ -3,10 +3,11 @@ extension Replicated3 {
     /// batch checked by distributed zero-knowledge proofs before anything is opened or released, and openings that
     /// take every missing component from both of its holders.
     ///
-    /// Verified so far: multiplications, inner products, inputs from computing parties, openings. The operations
-    /// built on AND gates and reshares (comparison, equality, truncation, bit decomposition, shuffle, sort, and the
-    /// division and square root built on them) are not verified yet, so they refuse to run here rather than run
-    /// unchecked; until they are, the engine is not in `EngineCatalog` and no CTS can select it.
+    /// Verified so far: multiplications, inner products, inputs from computing parties, openings, and the boolean steps
+    /// (AND gates, bit sharing of local sums, bit-to-arithmetic conversion) behind comparison, equality, truncation,
+    /// bit decomposition, division and square root. Shuffle and sort (reshares by pairs) are not verified yet, so they
+    /// refuse to run here rather than run unchecked; until they are, the engine is not in `EngineCatalog.all` and no
+    /// CTS can select it.
     package struct ActiveEngine: MPCEngine {
         package typealias Share = Replicated3.Share
 
@@ -68,23 +69,23 @@ extension Replicated3 {
         package mutating func open(_ x: Share) async throws -> [Int64] { try await self.inner.checkedOpen(x) }
 
         package mutating func lessThan(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
-            throw Self.unverified("comparison")
+            try await self.inner.lessThan(x, y, bits: bits)
         }
 
         package mutating func lessThanZero(_ x: Share, bits: Int) async throws -> Share {
-            throw Self.unverified("comparison")
+            try await self.inner.lessThanZero(x, bits: bits)
         }
 
         package mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
-            throw Self.unverified("equality")
+            try await self.inner.equal(x, y, bits: bits)
         }
 
         package mutating func truncate(_ x: Share, by m: Int) async throws -> Share {
-            throw Self.unverified("truncation")
+            try await self.inner.truncate(x, by: m)
         }
 
         package mutating func bitDecompose(_ x: Share, bits: Int) async throws -> Share {
-            throw Self.unverified("bit decomposition")
+            try await self.inner.bitDecompose(x, bits: bits)
         }
 
         package mutating func shuffle(_ columns: [Share]) async throws -> [Share] { throw Self.unverified("shuffle") }

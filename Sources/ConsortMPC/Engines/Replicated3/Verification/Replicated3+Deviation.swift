@@ -10,6 +10,12 @@ extension Replicated3 {
         case wrongChallenge = "wrong-challenge"
         /// As a verifier, opens a wrong share of the proof's last values to the other verifier.
         case wrongFinalShare = "wrong-final-share"
+        /// Flips a bit of its message in an AND gate.
+        case wrongAnd = "wrong-and"
+        /// Shares wrong bits of its local sum (comparison, equality, truncation).
+        case wrongBits = "wrong-bits"
+        /// Sends a wrong value when bits are converted to arithmetic shares.
+        case wrongConversion = "wrong-conversion"
         /// Sends a wrong share component when a value is opened.
         case wrongOpening = "wrong-opening"
         /// Skips the check of a batch altogether.

@@ -24,7 +24,8 @@ extension Replicated3 {
 
         static let defaultBatchTerms = 1 << 16
 
-        var pendingTerms: Int { self.mine.terms }
+        /// The largest of the three statements (the proofs run in step, padded to one length).
+        var pendingTerms: Int { max(self.mine.terms, self.ofNext.terms, self.ofPrevious.terms) }
     }
 }
 
@@ -87,8 +88,9 @@ extension Replicated3.Engine {
         guard var verification = self.verification, verification.pendingTerms > 0 else { return }
         if self.deviates(.skipCheck) { return }
         let d = GaloisRing.degree
-        let terms = verification.mine.terms
-        let gates = verification.mine.gates
+        // Every party knows all three statements' sizes (its own and, as verifier, its neighbours').
+        let terms = verification.pendingTerms
+        let length = ProductProof.length(terms: terms)
         var own = PRG(key: PRG.randomKey())
 
         // 1. My mask pair, shared between my verifiers before any challenge exists.
@@ -108,21 +110,22 @@ extension Replicated3.Engine {
         let seedOfPrevious = verification.challengesOfPrevious.words(2)
         let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
         var prover = ProductProof.Vectors(
-            statement: verification.mine, theta: ProductProof.theta(seed: mySeed, gates: gates), maskU: maskU,
-            maskV: maskV)
-        let thetaOfNext = ProductProof.theta(seed: seedOfNext, gates: gates)
-        let thetaOfPrevious = ProductProof.theta(seed: seedOfPrevious, gates: gates)
+            statement: verification.mine, theta: ProductProof.theta(seed: mySeed, gates: verification.mine.gates),
+            maskU: maskU, maskV: maskV, length: length)
+        let thetaOfNext = ProductProof.theta(seed: seedOfNext, gates: verification.ofNext.gates)
+        let thetaOfPrevious = ProductProof.theta(seed: seedOfPrevious, gates: verification.ofPrevious.gates)
         var vectorsOfNext = ProductProof.Vectors(
-            statement: verification.ofNext, theta: thetaOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1])
+            statement: verification.ofNext, theta: thetaOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1],
+            length: length)
         var claimOfNext = ProductProof.Claim(statement: verification.ofNext, theta: thetaOfNext, maskW: maskOfNext[2])
         var vectorsOfPrevious = ProductProof.Vectors(
             statement: verification.ofPrevious, theta: thetaOfPrevious, maskU: maskOfPrevious[0],
-            maskV: maskOfPrevious[1])
+            maskV: maskOfPrevious[1], length: length)
         var claimOfPrevious = ProductProof.Claim(
             statement: verification.ofPrevious, theta: thetaOfPrevious, maskW: maskOfPrevious[2])
 
         // 3. The halving rounds.
-        for _ in 0..<ProductProof.rounds(terms: terms) {
+        for _ in 0..<length.trailingZeroBitCount {
             let (c0, c2) = prover.roundCoefficients()
             let forPrevious = [GaloisRing.Element.random(&own), GaloisRing.Element.random(&own)]
             var forNext = [c0 - forPrevious[0], c2 - forPrevious[1]]
@@ -165,7 +168,7 @@ extension Replicated3.Engine {
         let previousHolds =
             (finalOfPrevious.u + otherOfPrevious[0]) * (finalOfPrevious.v + otherOfPrevious[1])
             == claimOfPrevious.share + otherOfPrevious[2]
-        verification.verifiedTerms += terms
+        verification.verifiedTerms += verification.mine.terms
         verification.proofs += 1
         verification.mine = ProductStatement()
         verification.ofNext = ProductStatement()
