@@ -1,44 +1,278 @@
-/// The distributed zero-knowledge proof that one party's multiplication messages of a batch were computed honestly
-/// (Boyle, Gilboa, Ishai, Nof, CCS 2019 §4, over Z_2^64 via the Galois ring GR(2^64, 48) as in their Asiacrypt 2020
-/// paper): the prover knows a `ProductStatement` in full, each verifier an additive share of it.
+/// The distributed zero-knowledge proof that one party's messages of a batch were computed honestly (Boyle, Gilboa,
+/// Ishai, Nof, CCS 2019 §4, over Z_2^64 via the Galois ring GR(2^64, 48) as in their Asiacrypt 2020 paper): the
+/// prover knows a `ProductStatement` in full, each verifier an additive share of it.
 ///
 /// 1. The prover fixes a random pair (u_R, v_R) in the ring and shares it and w_R = u_R·v_R with the verifiers.
-/// 2. The verifiers draw one exceptional θ_g per gate (a seed the prover learns only after step 1). With
-///    u = (u_R, θ_g(1)·a_1, …), v = (v_R, b_1, …), zero-padded to N = 2^T, the gates hold only if
-///    ⟨u, v⟩ = w_R − Σ_g θ_g·e_g =: C — otherwise except with probability 2^-48.
-/// 3. T rounds halve the vectors: the prover shares c0 = ⟨u_lo, v_lo⟩ and c2 = ⟨u_hi − u_lo, v_hi − v_lo⟩; the
-///    verifiers set c1 = C − 2·c0 − c2 (so p(0) + p(1) = C holds by construction for p = c0 + c1·X + c2·X²), draw an
-///    exceptional r ∉ {0, 1}, fold u ← u_lo + r·(u_hi − u_lo), v likewise, and C ← p(r). A wrong claim survives a
-///    round with probability ≤ 2 / (2^48 − 2) (p − p_true has degree ≤ 2 and differences of exceptional points are
-///    units).
-/// 4. At length one the verifiers exchange their shares of u, v, C and accept iff u·v = C. Element 0 carries
-///    weight Π(1 − r_t), a unit, so the opened u and v are uniformly random: the verifiers learn nothing else.
+/// 2. The verifiers draw the random combination (a seed the prover learns only after step 1): gate g gets weight
+///    θ_g = θ'_row · θ''_group, both exceptional (`Rows` places each gate in one of M = 16 rows and a group). The
+///    gates hold only if Σ_g θ_g Σ_{t∈g} a_t b_t + u_R v_R = w_R − Σ_g θ_g e_g =: C, otherwise except with
+///    probability 2 · 2^-48.
+/// 3. First round, fan-in M: with f_k, g_k the polynomials of degree M − 1 through row j's (θ'_j a, b) at position
+///    k (at the points ω_j), p = Σ_k θ''_k f_k g_k + λ_0² u_R v_R has Σ_j p(ω_j) = C. The prover shares p(ω_1), …,
+///    p(ω_{2M−2}); the verifiers set p(ω_0) from C, draw r ∉ {ω_i}, and the claim becomes ⟨u, v⟩ = p(r) for
+///    u_k = θ''_k f_k(r), v_k = g_k(r) — vectors M times shorter, now in the ring. A wrong p survives with
+///    probability ≤ (2M − 2) / (2^48 − 2M + 1).
+/// 4. Binary rounds halve the vectors: the prover shares c0 = ⟨u_lo, v_lo⟩ and c2 = ⟨u_hi − u_lo, v_hi − v_lo⟩;
+///    the verifiers set c1 = C − 2·c0 − c2 (so p(0) + p(1) = C holds by construction), draw an exceptional
+///    r ∉ {0, 1}, fold u ← u_lo + r·(u_hi − u_lo), v likewise, and C ← c0 + c1·r + c2·r² (error ≤ 2 / (2^48 − 2)).
+/// 5. At length one the verifiers exchange their shares of u, v, C and accept iff u·v = C. The mask pair carries
+///    weight λ_0(r)·Π(r or 1 − r), a unit, so the opened u and v are uniformly random: nothing else is learned.
 ///
-/// Everything here is local arithmetic on one side's vectors; the engine moves the messages.
+/// Points and challenges are exceptional (0/1 coefficients: lifts of GF(2^48)), so their differences are units and
+/// a nonzero polynomial of degree D vanishes at a random one with probability ≤ D / 2^48. Everything here is local
+/// arithmetic on one side's data; the engine moves the messages.
 enum ProductProof {
-    /// N: the statement's terms plus the mask, rounded up to a power of two.
-    static func length(terms: Int) -> Int {
-        var n = 1
-        while n < terms + 1 { n <<= 1 }
-        return n
+    /// M: rows folded into one by the first round.
+    static let fanIn = 16
+    /// ω_i: the exceptional element with mask i, for i < 2M − 1.
+    static let points: [GaloisRing.Element] = (0..<(2 * fanIn - 1)).map { GaloisRing.Element(exceptional: UInt64($0)) }
+    /// 1 / Π_{m≠i} (ω_i − ω_m) over the first M and the first 2M − 1 points.
+    static let rowDenominators = Self.denominators(count: fanIn)
+    static let evaluationDenominators = Self.denominators(count: 2 * fanIn - 1)
+    /// λ_j(ω_k): the row basis at every evaluation point.
+    static let rowBasisAtPoints: [[GaloisRing.Element]] = Self.points.map { Self.lagrange(at: $0, count: fanIn) }
+
+    private static func denominators(count: Int) -> [GaloisRing.Element] {
+        (0..<count).map { i in
+            (0..<count).filter { $0 != i }.reduce(GaloisRing.Element(constant: 1)) {
+                $0 * (Self.points[i] - Self.points[$1])
+            }
+            .inverse()
+        }
     }
 
-    /// T = log₂ N rounds.
-    static func rounds(terms: Int) -> Int { Self.length(terms: terms).trailingZeroBitCount }
-
-    /// One exceptional element per gate from the verifiers' seed.
-    static func theta(seed: [UInt64], gates: Int) -> [UInt64] {
-        precondition(seed.count == 2)
-        var prg = PRG(key: PRG.key(words: seed))
-        return prg.words(gates).map { $0 & GaloisRing.exceptionalMask }
+    /// The Lagrange basis λ_i(x) of the first `count` points (M or 2M − 1).
+    static func lagrange(at x: GaloisRing.Element, count: Int) -> [GaloisRing.Element] {
+        let denominators = count == Self.fanIn ? Self.rowDenominators : Self.evaluationDenominators
+        precondition(denominators.count == count)
+        let differences = (0..<count).map { x - Self.points[$0] }
+        var prefix = [GaloisRing.Element(constant: 1)]
+        for difference in differences { prefix.append(prefix[prefix.count - 1] * difference) }
+        var suffix = [GaloisRing.Element](repeating: GaloisRing.Element(constant: 1), count: count + 1)
+        for i in stride(from: count - 1, through: 0, by: -1) { suffix[i] = suffix[i + 1] * differences[i] }
+        return (0..<count).map { prefix[$0] * suffix[$0 + 1] * denominators[$0] }
     }
 
-    /// A challenge point: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
+    /// The first round's challenge: exceptional and none of the points.
+    static func firstChallenge(_ prg: inout PRG) -> UInt64 {
+        while true {
+            let r = prg.words(1)[0] & GaloisRing.exceptionalMask
+            if r >= UInt64(Self.points.count) { return r }
+        }
+    }
+
+    /// A binary round's challenge: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
     static func challenge(_ prg: inout PRG) -> UInt64 {
         while true {
             let r = prg.words(1)[0] & GaloisRing.exceptionalMask
             if r > 1 { return r }
         }
+    }
+
+    /// The random combination: θ'_j per row, θ''_h per group, both exceptional, from the verifiers' seed.
+    struct Weights {
+        var rows: [UInt64]
+        var groups: [UInt64]
+
+        init(seed: [UInt64], groups: Int) {
+            precondition(seed.count == 2)
+            var prg = PRG(key: PRG.key(words: seed))
+            let words = prg.words(ProductProof.fanIn + groups).map { $0 & GaloisRing.exceptionalMask }
+            self.rows = Array(words[0..<ProductProof.fanIn])
+            self.groups = Array(words[ProductProof.fanIn...])
+        }
+    }
+
+    /// A statement laid out in M rows: the G gates of a run (L terms each) fill the rows in order, H = ⌈G/M⌉ per
+    /// row (the last rows padded with empty gates); gate h of row j is group h of the run, and its terms sit at the
+    /// run's positions h·L ..< (h+1)·L in its row. All terms of a gate share one weight θ'_j θ''_h.
+    struct Rows {
+        /// Positions per row (K).
+        private(set) var positions = 0
+        /// Row-major M × K.
+        private(set) var a: [UInt64] = []
+        private(set) var b: [UInt64] = []
+        /// For each group, its first position and its number of terms.
+        private(set) var groupStarts: [Int] = []
+        private(set) var groupTerms: [Int] = []
+        /// e of gate (row j, group h) at j · groups + h.
+        private(set) var e: [UInt64] = []
+
+        var groups: Int { self.groupStarts.count }
+
+        init(_ statement: ProductStatement) {
+            let m = ProductProof.fanIn
+            var layout: [(start: Int, gates: Int, terms: Int, termStart: Int, gateStart: Int)] = []
+            var positions = 0
+            var termStart = 0
+            var gateStart = 0
+            for run in statement.layout {
+                let perRow = (run.gates + m - 1) / m
+                layout.append((positions, run.gates, run.terms, termStart, gateStart))
+                for h in 0..<perRow {
+                    self.groupStarts.append(positions + h * run.terms)
+                    self.groupTerms.append(run.terms)
+                }
+                positions += perRow * run.terms
+                termStart += run.gates * run.terms
+                gateStart += run.gates
+            }
+            self.positions = positions
+            let groups = self.groupStarts.count
+            var a = [UInt64](repeating: 0, count: m * positions)
+            var b = a
+            var e = [UInt64](repeating: 0, count: m * groups)
+            var groupBase = 0
+            for run in layout {
+                let perRow = (run.gates + m - 1) / m
+                for gate in 0..<run.gates {
+                    let (row, h) = gate.quotientAndRemainder(dividingBy: perRow)
+                    e[row * groups + groupBase + h] = statement.e[run.gateStart + gate]
+                    let source = run.termStart + gate * run.terms
+                    let target = row * positions + run.start + h * run.terms
+                    for l in 0..<run.terms {
+                        a[target + l] = statement.a[source + l]
+                        b[target + l] = statement.b[source + l]
+                    }
+                }
+                groupBase += perRow
+            }
+            self.a = a
+            self.b = b
+            self.e = e
+        }
+
+        /// C's share: w_R − Σ_g θ_g e_g.
+        func claim(_ weights: Weights, maskW: GaloisRing.Element) -> GaloisRing.Element {
+            var total = GaloisRing.Element.zero
+            for row in 0..<ProductProof.fanIn {
+                var weighted = [UInt64](repeating: 0, count: GaloisRing.degree)
+                for h in 0..<self.groups {
+                    let e = self.e[row * self.groups + h]
+                    var bits = weights.groups[h]
+                    while bits != 0 {
+                        let t = bits.trailingZeroBitCount
+                        weighted[t] = weighted[t] &+ e
+                        bits &= bits - 1
+                    }
+                }
+                total =
+                    total + GaloisRing.Element(exceptional: weights.rows[row])
+                    * GaloisRing.Element(coefficients: weighted)
+            }
+            return maskW - total
+        }
+
+        /// The prover's p(ω_k) for k = 1 ..< 2M − 1 (p(ω_0) the verifiers derive from the claim).
+        func firstRoundValues(_ weights: Weights, maskU: GaloisRing.Element, maskV: GaloisRing.Element)
+            -> [GaloisRing.Element]
+        {
+            let m = ProductProof.fanIn
+            let d = GaloisRing.degree
+            // S[j][j'] = Σ_h θ''_h Σ_{k ∈ h} a_{j,k} b_{j',k}: base-ring products, added into the bits of θ''_h.
+            var s = [UInt64](repeating: 0, count: m * m * d)
+            var inner = [UInt64](repeating: 0, count: m * m)
+            s.withUnsafeMutableBufferPointer { s in
+                inner.withUnsafeMutableBufferPointer { inner in
+                    self.a.withUnsafeBufferPointer { a in
+                        self.b.withUnsafeBufferPointer { b in
+                            for h in 0..<self.groups {
+                                let start = self.groupStarts[h]
+                                let terms = self.groupTerms[h]
+                                for i in 0..<(m * m) { inner[i] = 0 }
+                                for k in start..<(start + terms) {
+                                    for j in 0..<m {
+                                        let aj = a[j * self.positions + k]
+                                        for jj in 0..<m {
+                                            inner[j * m + jj] = inner[j * m + jj] &+ aj &* b[jj * self.positions + k]
+                                        }
+                                    }
+                                }
+                                var bits = weights.groups[h]
+                                while bits != 0 {
+                                    let t = bits.trailingZeroBitCount
+                                    bits &= bits - 1
+                                    // Coefficient t of every S[j][j'], stored t-major so this add is one long loop.
+                                    let row = s.baseAddress! + t * m * m
+                                    for i in 0..<(m * m) { row[i] = row[i] &+ inner[i] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let sums: [[GaloisRing.Element]] = (0..<m).map { j in
+                (0..<m).map { jj in
+                    GaloisRing.Element(coefficients: (0..<d).map { s[$0 * m * m + j * m + jj] })
+                        * GaloisRing.Element(exceptional: weights.rows[j])
+                }
+            }
+            let mask = maskU * maskV
+            return (1..<(2 * m - 1)).map { k in
+                if k < m { return sums[k][k] }
+                let basis = ProductProof.rowBasisAtPoints[k]
+                var value = basis[0] * basis[0] * mask
+                for j in 0..<m {
+                    var row = GaloisRing.Element.zero
+                    for jj in 0..<m { row = row + basis[jj] * sums[j][jj] }
+                    value = value + basis[j] * row
+                }
+                return value
+            }
+        }
+
+        /// The vectors after the first round at r, padded to `length`: u_k = θ''_k Σ_j λ_j(r) θ'_j a_{j,k},
+        /// v_k = Σ_j λ_j(r) b_{j,k}, and the mask pair λ_0(r)·(u_R, v_R) last.
+        func folded(
+            _ weights: Weights, r: UInt64, maskU: GaloisRing.Element, maskV: GaloisRing.Element, length: Int
+        ) -> Vectors {
+            let m = ProductProof.fanIn
+            let d = GaloisRing.degree
+            precondition(length > self.positions && length.nonzeroBitCount == 1)
+            let lambda = ProductProof.lagrange(at: GaloisRing.Element(exceptional: r), count: m)
+            let mu = (0..<m).map { lambda[$0] * GaloisRing.Element(exceptional: weights.rows[$0]) }
+            var u = [UInt64](repeating: 0, count: length * d)
+            var v = [UInt64](repeating: 0, count: length * d)
+            let muWords = mu.flatMap(\.coefficients)
+            let lambdaWords = lambda.flatMap(\.coefficients)
+            u.withUnsafeMutableBufferPointer { u in
+                v.withUnsafeMutableBufferPointer { v in
+                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
+                        let wide = scratch.baseAddress!
+                        let combined = wide + (2 * d - 1)
+                        for h in 0..<self.groups {
+                            let theta = weights.groups[h]
+                            for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
+                                for i in 0..<d { combined[i] = 0 }
+                                let vk = v.baseAddress! + k * d
+                                for j in 0..<m {
+                                    let aj = self.a[j * self.positions + k]
+                                    let bj = self.b[j * self.positions + k]
+                                    for i in 0..<d {
+                                        combined[i] = combined[i] &+ muWords[j * d + i] &* aj
+                                        vk[i] = vk[i] &+ lambdaWords[j * d + i] &* bj
+                                    }
+                                }
+                                for i in 0..<(2 * d - 1) { wide[i] = 0 }
+                                GaloisRing.accumulateExceptionalProduct(theta, combined, into: wide)
+                                GaloisRing.reduce(wide, into: u.baseAddress! + k * d)
+                            }
+                        }
+                    }
+                }
+            }
+            let maskIndex = self.positions * d
+            u.replaceSubrange(maskIndex..<(maskIndex + d), with: (lambda[0] * maskU).coefficients)
+            v.replaceSubrange(maskIndex..<(maskIndex + d), with: (lambda[0] * maskV).coefficients)
+            return Vectors(u: u, v: v, length: length)
+        }
+    }
+
+    /// The binary rounds' length for statements of these sizes: positions plus the mask, to a power of two.
+    static func tailLength(positions: Int) -> Int {
+        var n = 1
+        while n < positions + 1 { n <<= 1 }
+        return n
     }
 
     /// One side's u and v (the prover's in full, a verifier's shares), folded in place round by round.
@@ -47,34 +281,8 @@ enum ProductProof {
         private(set) var v: [UInt64]
         private(set) var length: Int
 
-        /// Element 0 is the mask pair; term k sits at k + 1 as (θ_g·a_k, b_k); zeros up to `length` (a power of two
-        /// that all three proofs of a session share, so they run in step).
-        init(
-            statement: ProductStatement, theta: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element,
-            length: Int? = nil
-        ) {
-            let d = GaloisRing.degree
-            let length = max(length ?? 0, ProductProof.length(terms: statement.terms))
-            precondition(length.nonzeroBitCount == 1, "proof vectors have a power-of-two length")
-            var u = [UInt64](repeating: 0, count: length * d)
-            var v = [UInt64](repeating: 0, count: length * d)
-            u.replaceSubrange(0..<d, with: maskU.coefficients)
-            v.replaceSubrange(0..<d, with: maskV.coefficients)
-            let gates = statement.gateOfTerm()
-            u.withUnsafeMutableBufferPointer { u in
-                v.withUnsafeMutableBufferPointer { v in
-                    for k in 0..<statement.terms {
-                        let base = (k + 1) * d
-                        var bits = theta[gates[k]]
-                        let a = statement.a[k]
-                        while bits != 0 {
-                            u[base + bits.trailingZeroBitCount] = a
-                            bits &= bits - 1
-                        }
-                        v[base] = statement.b[k]
-                    }
-                }
-            }
+        init(u: [UInt64], v: [UInt64], length: Int) {
+            precondition(u.count == length * GaloisRing.degree && v.count == u.count)
             self.u = u
             self.v = v
             self.length = length
@@ -152,21 +360,20 @@ enum ProductProof {
     struct Claim {
         private(set) var share: GaloisRing.Element
 
-        /// C = w_R − Σ_g θ_g·e_g, on this verifier's shares.
-        init(statement: ProductStatement, theta: [UInt64], maskW: GaloisRing.Element) {
-            var weighted = [UInt64](repeating: 0, count: GaloisRing.degree)
-            for (gate, e) in statement.e.enumerated() {
-                var bits = theta[gate]
-                while bits != 0 {
-                    let t = bits.trailingZeroBitCount
-                    weighted[t] = weighted[t] &+ e
-                    bits &= bits - 1
-                }
-            }
-            self.share = maskW - GaloisRing.Element(coefficients: weighted)
+        init(_ share: GaloisRing.Element) { self.share = share }
+
+        /// After the first round with the prover's shares of p(ω_1 ..< ω_{2M−1}) and challenge r: p(ω_0) is what
+        /// makes Σ_{j<M} p(ω_j) = C, and C ← p(r).
+        mutating func advanceFirst(values: [GaloisRing.Element], r: UInt64) {
+            let m = ProductProof.fanIn
+            precondition(values.count == 2 * m - 2)
+            let first = values[0..<(m - 1)].reduce(self.share) { $0 - $1 }
+            let basis = ProductProof.lagrange(at: GaloisRing.Element(exceptional: r), count: 2 * m - 1)
+            self.share = zip(basis, [first] + values).reduce(GaloisRing.Element.zero) { $0 + $1.0 * $1.1 }
         }
 
-        /// After a round with the prover's shares (c0, c2) and challenge r: C ← c0 + c1·r + c2·r², c1 = C − 2c0 − c2.
+        /// After a binary round with the prover's shares (c0, c2) and challenge r: C ← c0 + c1·r + c2·r²,
+        /// c1 = C − 2c0 − c2.
         mutating func advance(c0: GaloisRing.Element, c2: GaloisRing.Element, r: UInt64) {
             let c1 = self.share - c0.scaled(by: 2) - c2
             let point = GaloisRing.Element(exceptional: r)

@@ -89,8 +89,12 @@ extension Replicated3.Engine {
         if self.deviates(.skipCheck) { return }
         let d = GaloisRing.degree
         // Every party knows all three statements' sizes (its own and, as verifier, its neighbours').
-        let terms = verification.pendingTerms
-        let length = ProductProof.length(terms: terms)
+        // Every party lays out all three statements (its own and, as verifier, its neighbours'), so all agree on
+        // the binary rounds' length and run them in step.
+        let mine = ProductProof.Rows(verification.mine)
+        let ofNext = ProductProof.Rows(verification.ofNext)
+        let ofPrevious = ProductProof.Rows(verification.ofPrevious)
+        let length = ProductProof.tailLength(positions: max(mine.positions, ofNext.positions, ofPrevious.positions))
         var own = PRG(key: PRG.randomKey())
 
         // 1. My mask pair, shared between my verifiers before any challenge exists.
@@ -109,27 +113,46 @@ extension Replicated3.Engine {
         let seedOfNext = verification.challengesOfNext.words(2)
         let seedOfPrevious = verification.challengesOfPrevious.words(2)
         let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
-        var prover = ProductProof.Vectors(
-            statement: verification.mine, theta: ProductProof.theta(seed: mySeed, gates: verification.mine.gates),
-            maskU: maskU, maskV: maskV, length: length)
-        let thetaOfNext = ProductProof.theta(seed: seedOfNext, gates: verification.ofNext.gates)
-        let thetaOfPrevious = ProductProof.theta(seed: seedOfPrevious, gates: verification.ofPrevious.gates)
-        var vectorsOfNext = ProductProof.Vectors(
-            statement: verification.ofNext, theta: thetaOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1],
-            length: length)
-        var claimOfNext = ProductProof.Claim(statement: verification.ofNext, theta: thetaOfNext, maskW: maskOfNext[2])
-        var vectorsOfPrevious = ProductProof.Vectors(
-            statement: verification.ofPrevious, theta: thetaOfPrevious, maskU: maskOfPrevious[0],
-            maskV: maskOfPrevious[1], length: length)
-        var claimOfPrevious = ProductProof.Claim(
-            statement: verification.ofPrevious, theta: thetaOfPrevious, maskW: maskOfPrevious[2])
+        let myWeights = ProductProof.Weights(seed: mySeed, groups: mine.groups)
+        let weightsOfNext = ProductProof.Weights(seed: seedOfNext, groups: ofNext.groups)
+        let weightsOfPrevious = ProductProof.Weights(seed: seedOfPrevious, groups: ofPrevious.groups)
+        var claimOfNext = ProductProof.Claim(ofNext.claim(weightsOfNext, maskW: maskOfNext[2]))
+        var claimOfPrevious = ProductProof.Claim(ofPrevious.claim(weightsOfPrevious, maskW: maskOfPrevious[2]))
 
-        // 3. The halving rounds.
+        // 3. The first round, folding the M rows into one.
+        let values = mine.firstRoundValues(myWeights, maskU: maskU, maskV: maskV)
+        let valuesForPrevious = values.map { _ in GaloisRing.Element.random(&own) }
+        var valuesForNext = zip(values, valuesForPrevious).map { $0 - $1 }
+        if self.deviates(.flipProofBit) { valuesForNext[0].coefficients[0] ^= 1 }
+        let firstMessages = try await self.exchange(
+            toPrevious: valuesForPrevious.flatMap(\.coefficients), toNext: valuesForNext.flatMap(\.coefficients),
+            fromPrevious: true, fromNext: true)
+        let count = values.count * d
+        let firstOfNext = try Self.elements(self.expect(firstMessages.next, count: count, from: self.next))
+        let firstOfPrevious = try Self.elements(self.expect(firstMessages.previous, count: count, from: self.previous))
+        let rOfNext = ProductProof.firstChallenge(&verification.challengesOfNext)
+        let rOfPrevious = ProductProof.firstChallenge(&verification.challengesOfPrevious)
+        claimOfNext.advanceFirst(values: firstOfNext, r: rOfNext)
+        claimOfPrevious.advanceFirst(values: firstOfPrevious, r: rOfPrevious)
+        var vectorsOfNext = ofNext.folded(
+            weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
+        var vectorsOfPrevious = ofPrevious.folded(
+            weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1], length: length)
+        let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ (1 << 40) : rOfNext
+        let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
+        guard r >= UInt64(ProductProof.points.count), r <= GaloisRing.exceptionalMask else {
+            throw MPCError(
+                .cheatingDetected,
+                "parties \(self.previous) and \(self.next) sent a first challenge outside its set for party "
+                    + "\(self.party)'s proof", suspects: [self.previous, self.next])
+        }
+        var prover = mine.folded(myWeights, r: r, maskU: maskU, maskV: maskV, length: length)
+
+        // 4. The binary rounds.
         for _ in 0..<length.trailingZeroBitCount {
             let (c0, c2) = prover.roundCoefficients()
             let forPrevious = [GaloisRing.Element.random(&own), GaloisRing.Element.random(&own)]
-            var forNext = [c0 - forPrevious[0], c2 - forPrevious[1]]
-            if self.deviates(.flipProofBit) { forNext[0].coefficients[0] ^= 1 }
+            let forNext = [c0 - forPrevious[0], c2 - forPrevious[1]]
             let messages = try await self.exchange(
                 toPrevious: forPrevious.flatMap(\.coefficients), toNext: forNext.flatMap(\.coefficients),
                 fromPrevious: true, fromNext: true)
@@ -141,8 +164,7 @@ extension Replicated3.Engine {
             vectorsOfNext.fold(rOfNext)
             claimOfPrevious.advance(c0: ofPrevious[0], c2: ofPrevious[1], r: rOfPrevious)
             vectorsOfPrevious.fold(rOfPrevious)
-            let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ 4 : rOfNext
-            let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
+            let r = try await self.agreedChallenge(toNext: [rOfNext], toPrevious: [rOfPrevious], count: 1)[0]
             guard r > 1, r <= GaloisRing.exceptionalMask else {
                 throw MPCError(
                     .cheatingDetected,
@@ -152,13 +174,13 @@ extension Replicated3.Engine {
             prover.fold(r)
         }
 
-        // 4. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
+        // 5. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
         let finalOfNext = vectorsOfNext.last
         let finalOfPrevious = vectorsOfPrevious.last
-        var sentOfNext = [finalOfNext.u, finalOfNext.v, claimOfNext.share].flatMap(\.coefficients)
-        if self.deviates(.wrongFinalShare) { sentOfNext[5] &+= 1 }
+        var finalForPrevious = [finalOfNext.u, finalOfNext.v, claimOfNext.share].flatMap(\.coefficients)
+        if self.deviates(.wrongFinalShare) { finalForPrevious[5] &+= 1 }
         let opened = try await self.exchange(
-            toPrevious: sentOfNext,
+            toPrevious: finalForPrevious,
             toNext: [finalOfPrevious.u, finalOfPrevious.v, claimOfPrevious.share].flatMap(\.coefficients),
             fromPrevious: true, fromNext: true)
         let otherOfNext = try Self.elements(self.expect(opened.previous, count: 3 * d, from: self.previous))
