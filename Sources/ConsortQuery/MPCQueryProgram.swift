@@ -49,6 +49,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
 
     package func run(_ engine: inout E, columns: [Share]) async throws -> PartyResult<Share> {
         let domain = self.plan.domain
+        // Uploaded shares are checked for consistency before anything is computed from them.
+        try await engine.verifyInputs(columns)
         var evaluator = Evaluator<E>(columns: columns, rows: self.rows)
         let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
         // The data model first, then the quality rules that abort: open only whether any row fails each.

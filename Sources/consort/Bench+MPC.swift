@@ -55,6 +55,13 @@ extension Bench {
         @Flag(help: "Over TLS, keep each party's signed session transcript (every message hashed; checked at the end).")
         var transcript = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Make one party cheat once: PARTY[:DEVIATION] (active engine; prints whether the others caught it).",
+                discussion: "Deviations: \(MPCBenchCorruption.deviations.joined(separator: ", ")).",
+                valueName: "party[:deviation]"))
+        var corrupt: MPCBenchCorruption?
+
         enum Transport: String, ExpressibleByArgument { case tls, memory }
 
         func validate() throws {
@@ -72,14 +79,20 @@ extension Bench {
             let dealt = try inputs.map { try E.deal($0, parties: 3) }
             let shares = (0..<3).map { party in dealt.map { $0[party] } }
             let own = (0..<3).map { Array(inputs[0][MPCBenchOperation.slice(n, party: $0)]) }
-            let reports: [MPCPartyReport]
-            let results: [E.Share]
+            let deviation = try self.corrupt.map { try $0.deviation(for: op, engine: E.self) }
+            let outcomes: [Result<(MPCPartyReport, E.Share), MPCError>]
             switch transport {
             case .memory:
-                (reports, results) = try await Self.runInMemory(
-                    E.self, shares: shares, own: own, op: op, n: n, warmup: warmup, repeats: repeats)
-            case .tls: (reports, results) = try await self.runProcesses(E.self, shares: shares, own: own)
+                outcomes = await Self.runInMemory(
+                    E.self, shares: shares, own: own, op: op, n: n, warmup: warmup, repeats: repeats,
+                    corrupt: self.corrupt.map { ($0.party, deviation!) })
+            case .tls: outcomes = try await self.runProcesses(E.self, shares: shares, own: own, deviation: deviation)
             }
+            if let corrupt = self.corrupt {
+                try self.reportCorruption(corrupt.party, deviation!, outcomes: outcomes, engine: E.self)
+                return
+            }
+            let (reports, results) = try Self.successes(outcomes)
             let correct = op.check(try E.combine(results), inputs: op == .stats ? [inputs[0]] : inputs)
             let seconds = reports.map(\.seconds).max()!
             let bytesPerOp = Double(reports.map(\.bytesSent).reduce(0, +)) / 3 / Double(n)
@@ -101,44 +114,112 @@ extension Bench {
             if !correct { throw ExitCode(2) }
         }
 
+        /// Every party's report and result, or the first party's error.
+        private static func successes<Share>(_ outcomes: [Result<(MPCPartyReport, Share), MPCError>]) throws
+            -> ([MPCPartyReport], [Share])
+        {
+            var reports: [MPCPartyReport] = []
+            var results: [Share] = []
+            for (party, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .success(let (report, result)):
+                    reports.append(report)
+                    results.append(result)
+                case .failure(let error):
+                    throw CommandFailure("computing party \(party) failed: [\(error.code)] \(error.message)")
+                }
+            }
+            return (reports, results)
+        }
+
+        /// What `--corrupt` prints: whether the honest parties caught the cheat, whom they name, and that nothing was
+        /// released.
+        private func reportCorruption<E: MPCEngine>(
+            _ cheater: Int, _ deviation: String, outcomes: [Result<(MPCPartyReport, E.Share), MPCError>],
+            engine: E.Type
+        ) throws {
+            if case .success(let (party, _)) = outcomes[cheater], let pending = party.pendingDeviation {
+                throw CommandFailure(
+                    "'\(pending)' never came up in '\(op.rawValue)' (the operation has no such step): nothing to detect"
+                )
+            }
+            let report = MPCCorruptionReport(
+                op: op.rawValue, engine: E.traits.identity, n: n, cheater: cheater, deviation: deviation,
+                outcomes: outcomes.map { outcome in
+                    switch outcome {
+                    case .success: return nil
+                    case .failure(let error): return error
+                    }
+                })
+            if json {
+                print(String(decoding: try APIJSON.encode(report), as: UTF8.self))
+            } else {
+                print(report.text)
+            }
+            if !report.detected || report.released { throw ExitCode(2) }
+        }
+
         private static func runInMemory<E: MPCEngine>(
             _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], op: MPCBenchOperation, n: Int, warmup: Int,
-            repeats: Int
-        ) async throws -> ([MPCPartyReport], [E.Share]) {
+            repeats: Int, corrupt: (party: Int, deviation: String)?
+        ) async -> [Result<(MPCPartyReport, E.Share), MPCError>] {
             MemoryTuning.keepLargeAllocations()
             let network = InMemoryNetwork(parties: 3)
-            return try await withThrowingTaskGroup(of: (Int, MPCPartyReport, E.Share).self) { group in
+            return await withTaskGroup(of: (Int, Result<(MPCPartyReport, E.Share), MPCError>).self) { group in
                 for party in 0..<3 {
                     group.addTask {
-                        let transport = network.transport(for: party)
-                        var session = try await E.establish(transport: transport)
-                        for _ in 0..<warmup {
-                            _ = try await op.run(&session, shares: shares[party], own: own[party], n: n)
+                        // A party that is done leaves: the others read what it sent, then fail rather than wait for
+                        // more (a cheater that skips a step must not leave them hanging).
+                        defer { network.disconnect(party) }
+                        do {
+                            return (
+                                party,
+                                .success(
+                                    try await Self.runParty(
+                                        E.self, network: network, party: party, shares: shares, own: own, op: op, n: n,
+                                        warmup: warmup, repeats: repeats,
+                                        deviation: corrupt?.party == party ? corrupt?.deviation : nil))
+                            )
+                        } catch {
+                            return (party, .failure(error as? MPCError ?? MPCError(.protocolViolation, "\(error)")))
                         }
-                        try await transport.synchronize()
-                        let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
-                        let start = ContinuousClock.now
-                        var result = E.Share.zeros(0)
-                        for _ in 0..<repeats {
-                            result = try await op.run(&session, shares: shares[party], own: own[party], n: n)
-                        }
-                        try await session.finish()
-                        let report = MPCPartyReport(
-                            seconds: (ContinuousClock.now - start).seconds / Double(repeats),
-                            bytesSent: (session.bytesSent - bytesBefore) / repeats,
-                            rounds: (session.rounds - roundsBefore) / repeats)
-                        return (party, report, result)
                     }
                 }
-                var collected = [(MPCPartyReport, E.Share)?](repeating: nil, count: 3)
-                for try await (party, report, result) in group { collected[party] = (report, result) }
-                return (collected.map { $0!.0 }, collected.map { $0!.1 })
+                var collected = [Result<(MPCPartyReport, E.Share), MPCError>?](repeating: nil, count: 3)
+                for await (party, outcome) in group { collected[party] = outcome }
+                return collected.map { $0! }
             }
         }
 
-        private func runProcesses<E: MPCEngine>(_ engine: E.Type, shares: [[E.Share]], own: [[Int64]]) async throws -> (
-            [MPCPartyReport], [E.Share]
-        ) {
+        private static func runParty<E: MPCEngine>(
+            _ engine: E.Type, network: InMemoryNetwork, party: Int, shares: [[E.Share]], own: [[Int64]],
+            op: MPCBenchOperation, n: Int, warmup: Int, repeats: Int, deviation: String?
+        ) async throws -> (MPCPartyReport, E.Share) {
+            let transport = network.transport(for: party)
+            var session = try await E.establish(transport: transport)
+            if let deviation { try session.deviate(deviation) }
+            for _ in 0..<warmup {
+                _ = try await op.run(&session, shares: shares[party], own: own[party], n: n)
+            }
+            try await session.verifyPending()
+            try await transport.synchronize()
+            let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
+            let start = ContinuousClock.now
+            var result = E.Share.zeros(0)
+            for _ in 0..<repeats {
+                result = try await op.run(&session, shares: shares[party], own: own[party], n: n)
+            }
+            try await session.finish()
+            let report = MPCPartyReport(
+                seconds: (ContinuousClock.now - start).seconds / Double(repeats),
+                bytesSent: (session.bytesSent - bytesBefore) / repeats,
+                rounds: (session.rounds - roundsBefore) / repeats, pendingDeviation: session.pendingDeviation)
+            return (report, result)
+        }
+
+        private func runProcesses<E: MPCEngine>(
+            _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], deviation: String?
+        ) async throws -> [Result<(MPCPartyReport, E.Share), MPCError>] {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "consort-bench-mpc-\(UUID().uuidString)"
             ).path
@@ -165,29 +246,35 @@ extension Bench {
                         members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
                         "--security", security.rawValue,
                     ] + (self.transcript ? ["--transcript"] : [])
+                    + (self.corrupt?.party == party ? ["--deviate", deviation!] : [])
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = try FileHandle(forWritingTo: Self.touch("\(directory)/party-\(party).log"))
                 try process.run()
                 processes.append(process)
             }
             for process in processes { process.waitUntilExit() }
-            for (party, process) in processes.enumerated() where process.terminationStatus != 0 {
-                let log = (try? String(contentsOfFile: "\(directory)/party-\(party).log", encoding: .utf8)) ?? ""
-                throw CommandFailure(
-                    "computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
-                )
-            }
-            let reports = try (0..<3).map {
-                try JSONDecoder().decode(
+            return try processes.enumerated().map { party, process in
+                guard process.terminationStatus == 0 else {
+                    // A party whose session failed says why (and whom it suspects) in party-I.failure.json.
+                    if let failure = try? JSONDecoder().decode(
+                        MPCPartyFailure.self,
+                        from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).failure.json")))
+                    {
+                        return .failure(failure.error)
+                    }
+                    let log = (try? String(contentsOfFile: "\(directory)/party-\(party).log", encoding: .utf8)) ?? ""
+                    throw CommandFailure(
+                        "computing party \(party) failed (exit \(process.terminationStatus)): \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    )
+                }
+                let report = try JSONDecoder().decode(
                     MPCPartyReport.self,
-                    from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\($0).report.json")))
-            }
-            let results = try (0..<3).map { party in
-                try ShareEnvelope(
+                    from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).report.json")))
+                let result = try ShareEnvelope(
                     bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/party-\(party).result")))
                 ).shares(as: E.Share.self)[0]
+                return .success((report, result))
             }
-            return (reports, results)
         }
 
         private static func touch(_ path: String) -> URL {

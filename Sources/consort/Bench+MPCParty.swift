@@ -47,6 +47,9 @@ extension Bench {
         @Flag(help: "Keep the session's signed transcript.")
         var transcript = false
 
+        @Option(help: "Cheat once in this way (see 'bench mpc --corrupt').")
+        var deviate: String?
+
         func run() async throws {
             guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
             let portList = ports.split(separator: ",").compactMap { Int($0) }
@@ -82,6 +85,8 @@ extension Bench {
             } catch let error as MPCError {
                 FileHandle.standardError.write(
                     Data("consort: MPC session failed [\(error.code)]: \(error.message)\n".utf8))
+                try? JSONEncoder().encode(MPCPartyFailure(error)).write(
+                    to: URL(fileURLWithPath: "\(dir)/party-\(party).failure.json"))
                 throw ExitCode(3)
             }
         }
@@ -95,12 +100,14 @@ extension Bench {
                 maximumRows: n)
             let shares = try envelope.shares(as: E.Share.self)
             var session = try await E.establish(transport: transport)
+            if let deviate { try session.deviate(deviate) }
             // The failure tests wait for this line before they kill or freeze a party.
             FileHandle.standardOutput.write(Data("established\n".utf8))
             var result = E.Share.zeros(0)
             for _ in 0..<warmup {
                 result = try await operation.run(&session, shares: shares, own: own, n: n)
             }
+            try await session.verifyPending()
             try await transport.synchronize()
             let (bytesBefore, roundsBefore) = (session.bytesSent, session.rounds)
             let start = ContinuousClock.now
@@ -113,7 +120,7 @@ extension Bench {
             let report = MPCPartyReport(
                 seconds: elapsed.seconds / Double(max(1, repeats)),
                 bytesSent: (session.bytesSent - bytesBefore) / max(1, repeats),
-                rounds: (session.rounds - roundsBefore) / max(1, repeats))
+                rounds: (session.rounds - roundsBefore) / max(1, repeats), pendingDeviation: session.pendingDeviation)
             let header = MPCBenchEngine.header(E.self, party: party, columns: 1, rows: result.count)
             try Data(try ShareEnvelope(header: header, shares: [result]).bytes).write(
                 to: URL(fileURLWithPath: "\(dir)/party-\(party).result"))
@@ -127,6 +134,8 @@ struct MPCPartyReport: Codable {
     var seconds: Double
     var bytesSent: Int
     var rounds: Int
+    /// A deviation this party was told to make that never came up (`--corrupt`).
+    var pendingDeviation: String? = nil
 
     /// The session id the three parties of one benchmark directory agree on.
     static func sessionID(_ directory: String) -> [UInt8] {

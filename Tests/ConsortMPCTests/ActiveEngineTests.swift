@@ -129,6 +129,40 @@ struct ActiveEngineTests {
         #expect(detected, "no honest party named a suspect for \(deviation) by party \(cheater)")
     }
 
+    @Test("dealt shares are compared component by component before use: one altered copy stops every party")
+    func dealtInputs() async throws {
+        let shares = Replicated3.share(ringValues(100, seed: 91)).shares
+        let fine = await Self.run { engine in
+            try await engine.verifyInputs([shares[engine.party]])
+            return try await engine.open(shares[engine.party]).map { UInt64(bitPattern: $0) }
+        }
+        for outcome in fine {
+            guard case .finished(let values) = outcome else {
+                Issue.record("consistent shares were refused: \(outcome)")
+                continue
+            }
+            #expect(values == ringValues(100, seed: 91))
+        }
+        for party in 0..<3 {
+            var tampered = shares
+            tampered[party].next[42] &+= 1
+            let altered = tampered
+            let outcomes = await Self.run { engine in
+                try await engine.verifyInputs([altered[engine.party]])
+                return []
+            }
+            // The holder of the other copy notices; the others stop because it left.
+            guard case .failed(let error) = outcomes[Replicated3.next(party)] else {
+                Issue.record("party \(Replicated3.next(party)) accepted an altered copy")
+                continue
+            }
+            #expect(error.code == .inconsistentShares, "\(error.debugDescription)")
+            for outcome in outcomes {
+                if case .finished = outcome { Issue.record("a party finished with inconsistent input shares") }
+            }
+        }
+    }
+
     @Test("the proofs run in batches: a product count above the batch size is checked in several proofs")
     func batches() async throws {
         let x = ringValues(1000, seed: 71)

@@ -82,4 +82,35 @@ package protocol MPCEngine: Sendable {
     /// Verifies everything the session computed (MACs, proofs: nothing for a passive engine) and ends it once every
     /// party gets here; results may be released only after it returns.
     mutating func finish() async throws
+    /// Checks that shares an outside input party dealt fit together before they are used (an active engine compares
+    /// the two copies of each replicated component; nothing for a passive engine, whose output party catches an
+    /// inconsistent share at the end). Every party calls it with its shares of the same columns.
+    mutating func verifyInputs(_ columns: [Share]) async throws
+    /// Verifies everything computed so far without ending the session (an active engine runs its pending proofs;
+    /// nothing for a passive engine). A benchmark calls it after its warm-up, so the timed runs pay only their own.
+    mutating func verifyPending() async throws
+
+    // MARK: Testing an actively secure engine
+
+    /// The ways this engine can be made to cheat (`consort bench mpc --corrupt`, the corruption tests); none for an
+    /// engine without hooks.
+    static var deviations: [String] { get }
+    /// Makes this party cheat once in the named way.
+    mutating func deviate(_ deviation: String) throws
+    /// The deviation asked for that has not come up yet (the session never reached that step).
+    var pendingDeviation: String? { get }
+}
+
+extension MPCEngine {
+    package mutating func verifyInputs(_ columns: [Share]) async throws {}
+
+    package mutating func verifyPending() async throws {}
+
+    package static var deviations: [String] { [] }
+
+    package mutating func deviate(_ deviation: String) throws {
+        throw MPCError(.invalidArgument, "the \(Self.traits.identity) engine has no way to cheat on purpose")
+    }
+
+    package var pendingDeviation: String? { nil }
 }

@@ -3,7 +3,8 @@ extension Replicated3 {
     /// batch checked by distributed zero-knowledge proofs before anything is opened or released, and openings that
     /// take every missing component from both of its holders.
     ///
-    /// Verified so far: multiplications, inner products, inputs from computing parties, openings, and the boolean steps
+    /// Verified so far: dealt inputs (each component's two copies compared), multiplications, inner products, inputs
+    /// from computing parties, openings, and the boolean steps
     /// (AND gates, bit sharing of local sums, bit-to-arithmetic conversion) behind comparison, equality, truncation,
     /// bit decomposition, division and square root. Shuffle and sort (reshares by pairs) are not verified yet, so they
     /// refuse to run here rather than run unchecked; until they are, the engine is not in `EngineCatalog.all` and no
@@ -96,9 +97,33 @@ extension Replicated3 {
             throw Self.unverified("sort")
         }
 
-        /// Checks the last batch, then ends the session once every party is there.
+        package static var deviations: [String] { Deviation.allCases.map(\.rawValue) }
+
+        package mutating func deviate(_ deviation: String) throws {
+            guard let parsed = Deviation(rawValue: deviation) else {
+                throw MPCError(
+                    .invalidArgument,
+                    "unknown deviation '\(deviation)': use one of \(Self.deviations.joined(separator: ", "))")
+            }
+            self.inner.deviation = parsed
+        }
+
+        package var pendingDeviation: String? { self.inner.deviation?.rawValue }
+
+        package mutating func verifyPending() async throws { try await self.inner.verifyProducts() }
+
+        package mutating func verifyInputs(_ columns: [Share]) async throws {
+            try await self.inner.checkConsistency(columns)
+        }
+
+        /// Checks the last batch, tells both neighbours its checks passed and waits to hear the same from them (a party
+        /// that rejected a proof aborts instead, so no one finishes alone, whatever the transport), then ends the
+        /// session once every party is there.
         package mutating func finish() async throws {
             try await self.inner.verifyProducts()
+            let passed = try await self.inner.exchange(toPrevious: [1], toNext: [1], fromPrevious: true, fromNext: true)
+            _ = try self.inner.expect(passed.previous, count: 1, from: self.inner.previous)
+            _ = try self.inner.expect(passed.next, count: 1, from: self.inner.next)
             try await self.inner.transport.finish()
         }
 

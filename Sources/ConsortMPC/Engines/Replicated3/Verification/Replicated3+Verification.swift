@@ -16,13 +16,13 @@ extension Replicated3 {
         var challengesOfNext: PRG
         /// Challenges for party i−1's proofs, shared with party i+1; derived from Kᵢ₊₁.
         var challengesOfPrevious: PRG
-        /// A check runs once this many terms are pending (bounds the proof's memory: 768 bytes per term).
+        /// A check runs once this many terms are pending (bounds the memory: about 90 bytes per term per statement).
         var batchTerms: Int
         /// Products checked and proofs run, for benchmarks.
         var verifiedTerms = 0
         var proofs = 0
 
-        static let defaultBatchTerms = 1 << 16
+        static let defaultBatchTerms = 1 << 20
 
         /// The largest of the three statements (the proofs run in step, padded to one length).
         var pendingTerms: Int { max(self.mine.terms, self.ofNext.terms, self.ofPrevious.terms) }
@@ -248,6 +248,21 @@ extension Replicated3.Engine {
                     + "component; one of the two deviated", suspects: [self.previous, self.next])
         }
         return Ring.add(Ring.add(x.mine, x.next), missing).map { Int64(bitPattern: $0) }
+    }
+
+    /// Checks dealt shares before use: component i+1 is my second and party i+1's first; I send a digest of mine to
+    /// it and compare the one party i−1 sends of my first. A mismatch means the input party dealt inconsistent
+    /// shares or a computing party altered its copy; no computing party can be named from here.
+    mutating func checkConsistency(_ columns: [Replicated3.Share]) async throws {
+        let received = try await self.exchange(
+            toNext: Self.digest(columns.flatMap(\.next)), fromPrevious: true)
+        let theirs = try self.expect(received.previous, count: 4, from: self.previous)
+        guard Self.digest(columns.flatMap(\.mine)) == theirs else {
+            throw MPCError(
+                .inconsistentShares,
+                "the input shares' component \(self.party) differs between party \(self.previous) and party "
+                    + "\(self.party): the input party dealt inconsistent shares, or one of the two altered its copy")
+        }
     }
 
     private static func digest(_ words: [UInt64]) -> [UInt64] {
