@@ -71,6 +71,16 @@ package final class TestNodeProcess: @unchecked Sendable {
         return self.process.terminationStatus
     }
 
+    /// Stops the node (SIGTERM) and describes anything but a graceful exit 0, with the end of its log, so a failed
+    /// expectation says why; nil after a clean stop.
+    package func stopProblem() async throws -> String? {
+        let status = try await self.stop()
+        guard status != 0 else { return nil }
+        let log = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+        let how = status.map { "exited with status \($0)" } ?? "did not stop within 90 s"
+        return "the node on port \(self.port) \(how); its log ends: \(log.suffix(3000))"
+    }
+
     deinit {
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
     }

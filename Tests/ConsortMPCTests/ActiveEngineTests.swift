@@ -4,7 +4,7 @@ import Testing
 
 /// The actively secure replicated engine over in-memory links: honest runs equal plaintext, and one cheating party —
 /// each of the three, each way of cheating — is caught by the honest parties before anything is opened.
-@Suite("Active replicated engine")
+@Suite("Active replicated engine", .serialized)
 struct ActiveEngineTests {
     /// How one party's run ended.
     enum Outcome: Sendable {
@@ -192,16 +192,16 @@ struct ActiveEngineTests {
 
 /// The boolean steps under the active engine: comparison, equality, truncation, bit decomposition, division and square
 /// root equal plaintext, and cheating in any of their messages is caught.
-@Suite("Active replicated engine: comparisons and the operations built on them")
+@Suite("Active replicated engine: comparisons and the operations built on them", .serialized)
 struct ActiveComparisonTests {
-    /// 200 values, so each of the three parties owns a share of the one-sided work (it rotates per 64 elements);
+    /// 140 values, so each of the three parties owns a share of the one-sided work (it rotates per 64 elements);
     /// edge values first.
     static let x: [Int64] =
         [0, 1, -1, 5, -5, 1 << 40, -(1 << 40), (1 << 61) - 1, -((1 << 61) - 1), 77, 12345, -3]
-        + signedValues(188, bound: 61, seed: 81).map { Int64(bitPattern: $0) }
+        + signedValues(128, bound: 61, seed: 81).map { Int64(bitPattern: $0) }
     static let y: [Int64] =
         [0, 2, -1, -5, 5, 1 << 40, 1 << 39, -((1 << 61) - 1), 0, 78, 12344, -3]
-        + signedValues(188, bound: 61, seed: 82).map { Int64(bitPattern: $0) }
+        + signedValues(128, bound: 61, seed: 82).map { Int64(bitPattern: $0) }
 
     static func run(
         cheater: Int? = nil, deviation: Replicated3.Deviation? = nil,
@@ -264,8 +264,9 @@ struct ActiveComparisonTests {
         arguments: [Replicated3.Deviation.wrongAnd, .wrongBits, .wrongConversion, .wrongChallenge, .skipCheck],
         [0, 1, 2])
     func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
+        // A comparison has all three boolean steps (bit sharing, AND gates, conversion).
         let outcomes = await Self.run(cheater: cheater, deviation: deviation) { engine, x, y in
-            [try await engine.lessThan(x, y, bits: 64), try await engine.truncate(x, by: 5)]
+            [try await engine.lessThan(x, y, bits: 64)]
         }
         ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
     }

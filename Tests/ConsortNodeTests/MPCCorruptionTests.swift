@@ -4,7 +4,8 @@ import Testing
 
 /// `consort bench mpc --security active --corrupt`: three computing-party processes over mutual TLS, one of which
 /// cheats once; the other two must abort before anything is released and name the cheater among their suspects.
-@Suite("Cheating computing parties over mutual TLS")
+/// Serialized: each case is three CPU-bound processes, and two dozen at once would starve the rest of the suite.
+@Suite("Cheating computing parties over mutual TLS", .serialized)
 struct MPCCorruptionTests {
     /// The bench's party processes choose their ports in the bench's process: a range apart from this process's and
     /// the demos' (scripts/test gives this process 20000–29999, the demos 30000–32700).
