@@ -96,14 +96,10 @@ enum MPCFrame {
     /// The error a peer's abort frame reports, attributed to that peer.
     static func abortReason(_ payload: ByteBuffer, from party: Int) -> MPCError {
         let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes) ?? ""
-        let codes: [MPCError.Code] = [
-            .peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled,
-            .disputed, .cheatingDetected,
-        ]
         let (name, reason) =
             text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }
             ?? ("", Substring(text))
-        let code = codes.first { $0.description == name } ?? .protocolViolation
+        let code = MPCError.Code(description: name) ?? .protocolViolation
         return MPCError(code, "computing party \(party) aborted the session: \(reason)")
     }
 

@@ -53,12 +53,7 @@ struct MPCPartyFailure: Codable {
     }
 
     var error: MPCError {
-        let codes: [MPCError.Code] = [
-            .peerLost, .timedOut, .protocolViolation, .inconsistentShares, .invalidArgument, .sessionSetup, .cancelled,
-            .disputed, .cheatingDetected,
-        ]
-        return MPCError(
-            codes.first { $0.description == self.code } ?? .protocolViolation, self.message, suspects: self.suspects)
+        MPCError(MPCError.Code(description: self.code) ?? .protocolViolation, self.message, suspects: self.suspects)
     }
 }
 

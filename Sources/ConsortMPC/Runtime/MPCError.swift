@@ -40,6 +40,12 @@ package struct MPCError: Error, Hashable, CustomStringConvertible, CustomDebugSt
         package static let cheatingDetected = Code(.cheatingDetected)
 
         package var description: String { self.backing.rawValue }
+
+        /// The code a description names (as abort frames and party reports carry it), if any.
+        package init?(description: String) {
+            guard let backing = Backing(rawValue: description) else { return nil }
+            self.backing = backing
+        }
     }
 
     package var code: Code

@@ -105,9 +105,11 @@ extension Replicated3.Engine {
                     outgoing += maskedHigh
                     highParts = (maskedHigh, r)
                 }
-                self.recordSplit(
-                    .mine, count: chunk.count, bits: bits, masked: masked, random: random, sum: a, high: highBits,
-                    maskedHigh: highParts?.masked, randomHigh: highParts?.random)
+                if self.verification != nil {
+                    self.recordSplit(
+                        .mine, count: chunk.count, bits: bits, masked: masked, random: random, sum: a, high: highBits,
+                        maskedHigh: highParts?.masked, randomHigh: highParts?.random)
+                }
             case 1:
                 let random = self.withPrevious.words(bits * chunkWords)
                 place(random, into: &aMine, chunk: chunk)
@@ -121,9 +123,11 @@ extension Replicated3.Engine {
                     bHighNext.replaceSubrange(chunk, with: b.map { $0 >> UInt64(m) })
                     randomHigh = r
                 }
-                self.recordSplit(
-                    .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random,
-                    sum: Array(x.mine[chunk]), high: highBits, maskedHigh: nil, randomHigh: randomHigh)
+                if self.verification != nil {
+                    self.recordSplit(
+                        .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random,
+                        sum: Array(x.mine[chunk]), high: highBits, maskedHigh: nil, randomHigh: randomHigh)
+                }
             default:
                 var b = Array(x.mine[chunk])
                 if negateB { b = Ring.negate(b) }
@@ -139,11 +143,13 @@ extension Replicated3.Engine {
         let message = try self.expect(received.next, count: expected, from: self.next)
         place(Array(message[0..<bits * chunkWords]), into: &aNext, chunk: chunk)
         if highBits != nil { aHighNext.replaceSubrange(chunk, with: message[(bits * chunkWords)...]) }
-        self.recordSplit(
-            .ofNext, count: chunk.count, bits: bits, masked: Array(message[0..<bits * chunkWords]), random: nil,
-            sum: Array(x.next[chunk]), high: highBits,
-            maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)...]), randomHigh: nil)
-        try await self.verifyIfBatchFull()
+        if self.verification != nil {
+            self.recordSplit(
+                .ofNext, count: chunk.count, bits: bits, masked: Array(message[0..<bits * chunkWords]), random: nil,
+                sum: Array(x.next[chunk]), high: highBits,
+                maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)...]), randomHigh: nil)
+            try await self.verifyIfBatchFull()
+        }
         let a = Replicated3.Bits(mine: aMine, next: aNext, planes: bits, count: count)
         let b = Replicated3.Bits(mine: bMine, next: bNext, planes: bits, count: count)
         guard highBits != nil else { return (a, b, nil, nil) }

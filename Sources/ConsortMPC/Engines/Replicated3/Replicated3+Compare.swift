@@ -93,8 +93,6 @@ extension Replicated3.Engine {
             let words = (chunk.lowerBound / 64)..<((chunk.upperBound + 63) / 64)
             switch (self.party - c + 3) % 3 {
             case 0:
-                let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
-                let following = BitMatrix.unpack(bits.next[words], count: chunk.count)
                 let d = BitMatrix.unpack(
                     Ring.xor(Array(bits.mine[words]), Array(bits.next[words]))[...], count: chunk.count)
                 let r = self.withNext.words(chunk.count)
@@ -103,16 +101,22 @@ extension Replicated3.Engine {
                 dMine.replaceSubrange(chunk, with: masked)
                 dNext.replaceSubrange(chunk, with: r)
                 outgoing = masked
-                // masked + r = b_c ⊕ b_{c+1} = b_c + b_{c+1} − 2·b_c·b_{c+1}.
-                self.record(
-                    .mine, a: own, b: Ring.scale(following, by: 2),
-                    e: Ring.subtract(Ring.add(masked, r), Ring.add(own, following)))
+                if self.verification != nil {
+                    // masked + r = b_c ⊕ b_{c+1} = b_c + b_{c+1} − 2·b_c·b_{c+1}.
+                    let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
+                    let following = BitMatrix.unpack(bits.next[words], count: chunk.count)
+                    self.record(
+                        .mine, a: own, b: Ring.scale(following, by: 2),
+                        e: Ring.subtract(Ring.add(masked, r), Ring.add(own, following)))
+                }
             case 1:
                 let r = self.withPrevious.words(chunk.count)
                 dMine.replaceSubrange(chunk, with: r)
-                let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
                 e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.next[words], count: chunk.count))
-                self.record(.ofPrevious, a: nil, b: Ring.scale(own, by: 2), e: Ring.subtract(r, own))
+                if self.verification != nil {
+                    let own = BitMatrix.unpack(bits.mine[words], count: chunk.count)
+                    self.record(.ofPrevious, a: nil, b: Ring.scale(own, by: 2), e: Ring.subtract(r, own))
+                }
             default:
                 e.replaceSubrange(chunk, with: BitMatrix.unpack(bits.mine[words], count: chunk.count))
                 incoming = c
@@ -153,9 +157,11 @@ extension Replicated3.Engine {
                 deMine.replaceSubrange(chunk, with: share)
                 deNext.replaceSubrange(chunk, with: r)
                 toPrevious = share
-                // My message (a): d_{c+1}·b_{c+2} − r − r2 − share = 0; of c+2's message (b) I hold b_{c+2}, r2.
-                mineA = (Array(dMine[chunk]), Array(e[chunk]), Ring.negate(Ring.add(Ring.add(r, r2), share)))
-                ofNextB = (nil, Array(e[chunk]), r2)
+                if self.verification != nil {
+                    // My message (a): d_{c+1}·b_{c+2} − r − r2 − share = 0; of c+2's (b) I hold b_{c+2}, r2.
+                    mineA = (Array(dMine[chunk]), Array(e[chunk]), Ring.negate(Ring.add(Ring.add(r, r2), share)))
+                    ofNextB = (nil, Array(e[chunk]), r2)
+                }
             default:
                 let v = Ring.multiply(Array(dNext[chunk]), Array(e[chunk]))
                 let r = self.withPrevious.words(chunk.count)
@@ -164,9 +170,11 @@ extension Replicated3.Engine {
                 deMine.replaceSubrange(chunk, with: r)
                 deNext.replaceSubrange(chunk, with: share)
                 toNext = share
-                // My message (b): masked·b_{c+2} + r2 − share = 0; of c+1's message (a) I hold b_{c+2}, r, r2.
-                mineB = (Array(dNext[chunk]), Array(e[chunk]), Ring.subtract(r2, share))
-                ofPreviousA = (nil, Array(e[chunk]), Ring.negate(Ring.add(r, r2)))
+                if self.verification != nil {
+                    // My message (b): masked·b_{c+2} + r2 − share = 0; of c+1's (a) I hold b_{c+2}, r, r2.
+                    mineB = (Array(dNext[chunk]), Array(e[chunk]), Ring.subtract(r2, share))
+                    ofPreviousA = (nil, Array(e[chunk]), Ring.negate(Ring.add(r, r2)))
+                }
             }
         }
         let second = try await self.exchange(toPrevious: toPrevious, toNext: toNext, fromPrevious: true, fromNext: true)
@@ -175,17 +183,19 @@ extension Replicated3.Engine {
         let fromNext = try self.expect(second.next, count: chunk.count, from: self.next)
         deMine.replaceSubrange(chunk, with: fromPrevious)
         deNext.replaceSubrange(chunk, with: fromNext)
-        // Of c+1's message (a, from next) I hold d_{c+1}; of c+2's (b, from previous) the masked d. Each statement
-        // takes (a) before (b), whatever the chunk order, so prover and verifiers line up.
-        let ofNextA: Statement = (Array(dNext[chunk]), nil, Ring.negate(fromNext))
-        let ofPreviousB: Statement = (Array(dMine[chunk]), nil, Ring.negate(fromPrevious))
-        for (role, parts) in [
-            (Replicated3.StatementRole.mine, [mineA, mineB]), (.ofNext, [ofNextA, ofNextB]),
-            (.ofPrevious, [ofPreviousA, ofPreviousB]),
-        ] {
-            for case let (a, b, e)? in parts { self.record(role, a: a, b: b, e: e) }
+        if self.verification != nil {
+            // Of c+1's message (a, from next) I hold d_{c+1}; of c+2's (b, from previous) the masked d. Each
+            // statement takes (a) before (b), whatever the chunk order, so prover and verifiers line up.
+            let ofNextA: Statement = (Array(dNext[chunk]), nil, Ring.negate(fromNext))
+            let ofPreviousB: Statement = (Array(dMine[chunk]), nil, Ring.negate(fromPrevious))
+            for (role, parts) in [
+                (Replicated3.StatementRole.mine, [mineA, mineB]), (.ofNext, [ofNextA, ofNextB]),
+                (.ofPrevious, [ofPreviousA, ofPreviousB]),
+            ] {
+                for case let (a, b, e)? in parts { self.record(role, a: a, b: b, e: e) }
+            }
+            try await self.verifyIfBatchFull()
         }
-        try await self.verifyIfBatchFull()
 
         // b = d + e − 2de, with e shared trivially as component c+2.
         var eMine = [UInt64](repeating: 0, count: count)

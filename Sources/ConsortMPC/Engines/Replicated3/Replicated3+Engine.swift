@@ -90,16 +90,6 @@ extension Replicated3 {
 
         // MARK: Correlated randomness
 
-        /// A 3-out-of-3 sharing of zero: αᵢ = F(Kᵢ) − F(Kᵢ₊₁).
-        mutating func zeroShare(_ count: Int) -> [UInt64] {
-            Ring.subtract(self.withPrevious.words(count), self.withNext.words(count))
-        }
-
-        /// A 3-out-of-3 XOR-sharing of zero.
-        mutating func zeroShareBits(_ count: Int) -> [UInt64] {
-            Ring.xor(self.withPrevious.words(count), self.withNext.words(count))
-        }
-
         /// A replicated sharing of a random vector nobody knows.
         mutating func randomShare(_ count: Int) -> Replicated3.Share {
             Replicated3.Share(mine: self.withPrevious.words(count), next: self.withNext.words(count))
