@@ -50,13 +50,4 @@ struct ProductStatement: Sendable {
         for (term, gate) in self.gateOfTerm().enumerated() { sums[gate] = sums[gate] &+ self.a[term] &* self.b[term] }
         return sums.allSatisfy { $0 == 0 }
     }
-
-    static func + (lhs: ProductStatement, rhs: ProductStatement) -> ProductStatement {
-        precondition(lhs.terms == rhs.terms && lhs.gates == rhs.gates)
-        var sum = lhs
-        sum.a = Ring.add(lhs.a, rhs.a)
-        sum.b = Ring.add(lhs.b, rhs.b)
-        sum.e = Ring.add(lhs.e, rhs.e)
-        return sum
-    }
 }

@@ -61,10 +61,9 @@ extension Replicated3.Engine {
             nextE[g] = nextStream[g] &- received[g]
             previousE[g] = 0 &- mineProducts[g] &- previousStream[g]
         }
-        self.verification!.mine.append(
-            a: Ring.add(xMine, xNext), b: Ring.add(yMine, yNext), e: proverE, termsPerGate: termsPerGate)
-        self.verification!.ofNext.append(a: xNext, b: yNext, e: nextE, termsPerGate: termsPerGate)
-        self.verification!.ofPrevious.append(a: xMine, b: yMine, e: previousE, termsPerGate: termsPerGate)
+        self.record(.mine, a: Ring.add(xMine, xNext), b: Ring.add(yMine, yNext), e: proverE, termsPerGate: termsPerGate)
+        self.record(.ofNext, a: xNext, b: yNext, e: nextE, termsPerGate: termsPerGate)
+        self.record(.ofPrevious, a: xMine, b: yMine, e: previousE, termsPerGate: termsPerGate)
     }
 
     private static func gateSums(_ products: [UInt64], termsPerGate: Int) -> [UInt64] {
