@@ -17,7 +17,8 @@ package enum ExampleSpecification {
         now: Date = Date(), query: String? = nil, minGroupSize: Int = 5, id: String = "hh-income-test",
         title: String = "Household income by region (test)",
         deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
-        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute
+        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute,
+        security: EngineDescriptor.Security = .passive
     ) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
@@ -49,7 +50,7 @@ package enum ExampleSpecification {
               "quality": [{"table": "households", "name": "adult", "rule": "age >= 16", "onFailure": "exclude"}],
               "query": \(String(reflecting: query)),
               "disclosure": {"minGroupSize": \(minGroupSize)},
-              "engine": {"protocol": "replicated3", "security": "passive", "majority": "honest"},
+              "engine": {"protocol": "replicated3", "security": "\(security.rawValue)", "majority": "honest"},
               "deadlines": {"inputs": "\(after(deadlines.inputs))", "compute": "\(after(deadlines.compute))", "outputs": "\(after(deadlines.outputs))"},
               "retention": {"inputs": "\(retention.rawValue)"}
             }

@@ -16,10 +16,12 @@ package enum TestSpecifications {
         now: Date = Date(), query: String? = nil, minGroupSize: Int = 5,
         deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = ExampleSpecification
             .usualDeadlines,
-        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute
+        retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute,
+        security: EngineDescriptor.Security = .passive
     ) -> String {
         ExampleSpecification.householdIncome(
-            now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention)
+            now: now, query: query, minGroupSize: minGroupSize, deadlines: deadlines, retention: retention,
+            security: security)
     }
 
     /// The household-income CTS with its output deadline moved to 60 days: a second version of a proposal.

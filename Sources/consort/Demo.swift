@@ -30,6 +30,7 @@ struct Demo: AsyncParsableCommand {
 
             Examples:
               swift run consort demo --records 100000
+              swift run consort demo --security active
               swift run consort demo --ui
               swift run consort demo --database postgres://consort@127.0.0.1:5432/postgres
             """
@@ -49,6 +50,12 @@ struct Demo: AsyncParsableCommand {
 
     @Flag(help: "Start every member's node with its web UI and keep them running until interrupted.")
     var ui = false
+
+    @Option(
+        help: ArgumentHelp(
+            "The task's engine security: passive, or active (every message of the MPC checked; a cheating computing party is caught before anything is released).",
+            valueName: "security"))
+    var security: EngineDescriptor.Security = .passive
 
     func validate() throws {
         guard (2...1_000_000).contains(records) else {
@@ -112,7 +119,7 @@ struct Demo: AsyncParsableCommand {
         // 3. Every member signs the task; a signer of nso-north submits it.
         let text = ExampleSpecification.householdIncome(
             now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
-            title: "Household income by region (demo)")
+            title: "Household income by region (demo)", security: self.security)
         var jws = MultiSignatureJWS(payload: Array(text.utf8))
         for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
             try jws.sign(
@@ -223,3 +230,5 @@ struct PhaseClock {
         for (name, duration) in self.phases { print("  \(String(format: "%7.2f", duration.seconds)) s  \(name)") }
     }
 }
+
+extension EngineDescriptor.Security: ExpressibleByArgument {}

@@ -8,7 +8,7 @@ struct MPCBenchCorruption: ExpressibleByArgument {
 
     /// The deviations of the engines of this build that have any.
     static var deviations: [String] {
-        (EngineCatalog.all + EngineCatalog.inDevelopment).flatMap { $0.deviations }
+        EngineCatalog.all.flatMap { $0.deviations }
     }
 
     init?(argument: String) {
@@ -35,6 +35,7 @@ struct MPCBenchCorruption: ExpressibleByArgument {
         }
         switch op {
         case .lt, .eq: return "wrong-and"
+        case .shuffle, .sort: return "wrong-shuffle"
         default: return "wrong-product"
         }
     }

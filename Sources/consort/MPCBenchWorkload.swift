@@ -91,8 +91,7 @@ enum MPCBenchEngine {
     static func resolve(security: EngineTraits.Security) throws -> any MPCEngine.Type {
         guard
             let engine = EngineCatalog.engine(
-                named: "replicated3", security: security, majority: .honest, parties: 3,
-                including: EngineCatalog.inDevelopment)
+                named: "replicated3", security: security, majority: .honest, parties: 3)
         else {
             throw CommandFailure("this build has no replicated3 engine with \(security.rawValue) security")
         }

@@ -271,3 +271,97 @@ struct ActiveComparisonTests {
         ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
     }
 }
+
+/// Shuffle and sort under the active engine: the rows come out permuted and intact, sorted where asked, and a party
+/// that alters, reorders or mis-tags the rows it passes on is caught before anything is opened.
+@Suite("Active replicated engine: shuffle and sort", .serialized)
+struct ActiveShuffleTests {
+    /// Three columns of ring values (edge values first) and a 20-bit key column, 150 rows.
+    static let rows = 150
+    static let columns: [[UInt64]] = (0..<3).map { ringValues(Self.rows, seed: 101 + UInt64($0)) }
+    static let keys: [UInt64] = {
+        var generator = SplitMix64(seed: 104)
+        return (0..<Self.rows).map { _ in UInt64.random(in: 0..<(1 << 20), using: &generator) }
+    }()
+
+    static func run(
+        cheater: Int? = nil, deviation: Replicated3.Deviation? = nil,
+        _ body:
+            @escaping @Sendable (inout Replicated3.ActiveEngine, [Replicated3.Share]) async throws -> [Replicated3
+            .Share]
+    ) async -> [ActiveEngineTests.Outcome] {
+        let shared = (Self.columns + [Self.keys]).map { Replicated3.share($0).shares }
+        return await ActiveEngineTests.run(batchTerms: 1 << 14, cheater: cheater, deviation: deviation) { engine in
+            let results = try await body(&engine, shared.map { $0[engine.party] })
+            return try await engine.open(.concatenate(results)).map { UInt64(bitPattern: $0) }
+        }
+    }
+
+    /// The rows of `columns` (column-major, `rows` long) as tuples.
+    static func rowsOf(_ values: [UInt64], columns: Int) -> [[UInt64]] {
+        let rows = values.count / columns
+        return (0..<rows).map { row in (0..<columns).map { values[$0 * rows + row] } }
+    }
+
+    @Test("a shuffle of three columns keeps every row whole and permutes them", arguments: [1, 2, 150])
+    func shuffle(_ rows: Int) async throws {
+        let outcomes = await Self.run { engine, columns in
+            try await engine.shuffle(columns.prefix(3).map { $0.slice(0..<rows) })
+        }
+        let input = Self.rowsOf(Self.columns.flatMap { $0.prefix(rows) }, columns: 3)
+        var opened: [[UInt64]] = []
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            let output = Self.rowsOf(values, columns: 3)
+            #expect(
+                output.sorted { $0.lexicographicallyPrecedes($1) } == input.sorted { $0.lexicographicallyPrecedes($1) })
+            opened.append(values)
+        }
+        #expect(Set(opened.map { $0 }).count == 1, "the parties opened different results")
+        if rows == 150 { #expect(Self.rowsOf(opened.first ?? [], columns: 3) != input, "150 rows came out unmoved") }
+    }
+
+    @Test("a sort orders the rows by key and carries the payload along")
+    func sort() async throws {
+        let outcomes = await Self.run { engine, columns in
+            let sorted = try await engine.sort(key: columns[3], payload: [columns[0]], keyBits: 20)
+            return [sorted.key] + sorted.payload
+        }
+        let expected = zip(Self.keys, Self.columns[0]).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            let keys = Array(values[0..<Self.rows])
+            #expect(keys == expected.map(\.0))
+            // Rows with equal keys may come out in either order: compare the (key, payload) multiset too.
+            let pairs = zip(keys, values[Self.rows...]).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            #expect(pairs.map(\.0) == expected.map(\.0) && pairs.map(\.1) == expected.map(\.1))
+        }
+    }
+
+    @Test(
+        "a party that alters, reorders or mis-tags the rows it passes on is caught; no honest party is blamed alone",
+        arguments: [Replicated3.Deviation.wrongShuffle, .wrongPermutation, .wrongTag, .wrongOpening], [0, 1, 2])
+    func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
+        let outcomes = await Self.run(cheater: cheater, deviation: deviation) { engine, columns in
+            try await engine.shuffle(Array(columns.prefix(3)))
+        }
+        ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
+    }
+
+    @Test("a party cheating in a sort's shuffle or its comparisons is caught", arguments: [0, 1, 2])
+    func cheatingInSort(_ cheater: Int) async throws {
+        for deviation in [Replicated3.Deviation.wrongShuffle, .wrongAnd] {
+            let outcomes = await Self.run(cheater: cheater, deviation: deviation) { engine, columns in
+                let sorted = try await engine.sort(key: columns[3], payload: [columns[0]], keyBits: 20)
+                return [sorted.key] + sorted.payload
+            }
+            ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
+        }
+    }
+}

@@ -46,7 +46,7 @@ struct ValidationTests {
             "\"north\", \"east\", \"south\", \"east\"", "/tables/households/columns/0/values/3"
         ),
         ("min > max", "\"min\": 0, \"max\": 120", "\"min\": 121, \"max\": 120", "/tables/households/columns/1"),
-        ("unsupported engine", "\"security\": \"passive\"", "\"security\": \"active\"", "/engine"),
+        ("unsupported engine", "\"majority\": \"honest\"", "\"majority\": \"dishonest\"", "/engine"),
         (
             "mayHalt naming a non-member", "\"mayHalt\": [\"cp-a\",", "\"mayHalt\": [\"stranger\", \"cp-a\",",
             "/parties/mayHalt/0"
@@ -87,7 +87,7 @@ struct ValidationTests {
         let text = TestSpecifications.householdIncome()
             .replacingOccurrences(of: "\"min\": 0, \"max\": 120", with: "\"min\": 121, \"max\": 120")
             .replacingOccurrences(of: "{\"member\": \"cp-b\"}", with: "{\"member\": \"cp-a\"}")
-            .replacingOccurrences(of: "\"security\": \"passive\"", with: "\"security\": \"active\"")
+            .replacingOccurrences(of: "\"majority\": \"honest\"", with: "\"majority\": \"dishonest\"")
         #expect(try Self.diagnostics(text).count >= 3)
     }
 

@@ -4,6 +4,6 @@ extension EngineCatalog {
 }
 
 extension EngineCatalog {
-    /// The same with active security (`Verification/`): multiplications, inner products and openings verified so far.
+    /// The same with active security: every message checked by distributed proofs or tags (`Verification/`).
     static let replicated3Active: any MPCEngine.Type = Replicated3.ActiveEngine.self
 }

@@ -17,7 +17,9 @@ extension Replicated3.Engine {
         }
         let indices = (0..<rows).map { UInt64($0) }
         let composite = key.scaled(by: Int64(1) << Int64(indexBits)).adding(public: indices, party: self.party)
-        let shuffled = try await self.shuffle([composite, key] + payload)
+        let columns = [composite, key] + payload
+        let shuffled =
+            self.verification == nil ? try await self.shuffle(columns) : try await self.verifiedShuffle(columns)
         let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
         return (shuffled[1].permuted(order), shuffled.dropFirst(2).map { $0.permuted(order) })
     }

@@ -3,12 +3,10 @@ extension Replicated3 {
     /// batch checked by distributed zero-knowledge proofs before anything is opened or released, and openings that
     /// take every missing component from both of its holders.
     ///
-    /// Verified so far: dealt inputs (each component's two copies compared), multiplications, inner products, inputs
-    /// from computing parties, openings, and the boolean steps
-    /// (AND gates, bit sharing of local sums, bit-to-arithmetic conversion) behind comparison, equality, truncation,
-    /// bit decomposition, division and square root. Shuffle and sort (reshares by pairs) are not verified yet, so they
-    /// refuse to run here rather than run unchecked; until they are, the engine is not in `EngineCatalog.all` and no
-    /// CTS can select it.
+    /// Verified: dealt inputs (each component's two copies compared), multiplications, inner products, inputs from
+    /// computing parties, openings, the boolean steps (AND gates, bit sharing of local sums, bit-to-arithmetic
+    /// conversion) behind comparison, equality, truncation, bit decomposition, division and square root, and the
+    /// shuffle (by tags under secret keys, checked at its end) and so the sort.
     package struct ActiveEngine: MPCEngine {
         package typealias Share = Replicated3.Share
 
@@ -16,8 +14,7 @@ extension Replicated3 {
 
         package static let traits = EngineTraits(
             name: "replicated3", security: .active, majority: .honest, parties: 3...3, domain: .ring(bits: 64),
-            // The passive protocol's costs; the proofs' rounds and bytes are added when the engine is registered.
-            costs: Replicated3.Costs(),
+            costs: Replicated3.Costs(active: true),
             summary:
                 "3-party replicated secret sharing over Z_2^64 with distributed zero-knowledge proofs: no single "
                 + "computing party can learn any input, and one that deviates from the protocol is caught before "
@@ -89,12 +86,15 @@ extension Replicated3 {
             try await self.inner.bitDecompose(x, bits: bits)
         }
 
-        package mutating func shuffle(_ columns: [Share]) async throws -> [Share] { throw Self.unverified("shuffle") }
+        package mutating func shuffle(_ columns: [Share]) async throws -> [Share] {
+            try await self.inner.verifiedShuffle(columns)
+        }
 
+        /// The verified shuffle, then a quicksort whose comparisons are proved before each level's outcome opens.
         package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
             key: Share, payload: [Share]
         ) {
-            throw Self.unverified("sort")
+            try await self.inner.sort(key: key, payload: payload, keyBits: keyBits)
         }
 
         package static var deviations: [String] { Deviation.allCases.map(\.rawValue) }
@@ -125,10 +125,6 @@ extension Replicated3 {
             _ = try self.inner.expect(passed.previous, count: 1, from: self.inner.previous)
             _ = try self.inner.expect(passed.next, count: 1, from: self.inner.next)
             try await self.inner.transport.finish()
-        }
-
-        private static func unverified(_ operation: String) -> MPCError {
-            MPCError(.invalidArgument, "the active replicated engine does not verify \(operation) yet")
         }
     }
 }

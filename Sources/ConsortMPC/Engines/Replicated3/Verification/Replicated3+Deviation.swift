@@ -18,6 +18,12 @@ extension Replicated3 {
         case wrongConversion = "wrong-conversion"
         /// Sends a wrong share component when a value is opened.
         case wrongOpening = "wrong-opening"
+        /// In a shuffle pass, sends the receiver a wrong masked value.
+        case wrongShuffle = "wrong-shuffle"
+        /// In a shuffle pass, permutes with another permutation than its partner's.
+        case wrongPermutation = "wrong-permutation"
+        /// Uses and sends a wrong share of a shuffle's tags.
+        case wrongTag = "wrong-tag"
         /// Skips the check of a batch altogether.
         case skipCheck = "skip-check"
     }

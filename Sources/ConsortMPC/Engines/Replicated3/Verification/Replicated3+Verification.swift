@@ -234,6 +234,20 @@ extension Replicated3.Engine {
     /// holders: the first party sends it, the second a SHA-256 digest of its copy.
     mutating func checkedOpen(_ x: Replicated3.Share) async throws -> [Int64] {
         try await self.verifyProducts()
+        let missing = try await self.missingComponent(of: x)
+        return Ring.add(Ring.add(x.mine, x.next), missing).map { Int64(bitPattern: $0) }
+    }
+
+    /// Reveals XOR-shared bits as `checkedOpen` reveals values.
+    mutating func checkedOpenBits(_ x: Replicated3.Bits) async throws -> [UInt64] {
+        try await self.verifyProducts()
+        let missing = try await self.missingComponent(of: Replicated3.Share(mine: x.mine, next: x.next))
+        return Ring.xor(Ring.xor(x.mine, x.next), missing)
+    }
+
+    /// The component of `x` I do not hold, received from both its holders: party i−1 sends it, party i+1 a SHA-256
+    /// digest of its copy; they must agree. Words are compared as words, whatever they encode.
+    mutating func missingComponent(of x: Replicated3.Share) async throws -> [UInt64] {
         let digest = Self.digest(x.next)
         var sent = x.mine
         if !sent.isEmpty && self.deviates(.wrongOpening) { sent[0] &+= 1 }
@@ -246,7 +260,7 @@ extension Replicated3.Engine {
                 "opening: parties \(self.previous) and \(self.next) sent different copies of the same share "
                     + "component; one of the two deviated", suspects: [self.previous, self.next])
         }
-        return Ring.add(Ring.add(x.mine, x.next), missing).map { Int64(bitPattern: $0) }
+        return missing
     }
 
     /// Checks dealt shares before use: component i+1 is my second and party i+1's first; I send a digest of mine to
