@@ -115,6 +115,7 @@ package enum AuditDirectoryVerifier {
         let witnessed = Set(countersigned.map { "\($0.witness)|\($0.node)|\($0.size)|\($0.root)" })
         var claimed: [(checkpoint: AuditCheckpoint, witness: MemberID)] = []
         var transcripts: [String: [String: (record: TranscriptRecord, certificate: Certificate)]] = [:]
+        var failures: [String: MPCFailureReports] = [:]
         var failed = false
         for log in logs {
             // The node certificate must have been valid while it wrote the log.
@@ -164,6 +165,22 @@ package enum AuditDirectoryVerifier {
                 {
                     transcripts[task, default: [:]][log.member] = (transcript, certificate)
                 }
+                if entry.action == .computeAborted,
+                    case .object(let details)? = try? StrictJSONReader().parse(Array(entry.details.utf8)),
+                    case .number(let party)? = details["party"], let index = party.integer,
+                    case .array(let suspects)? = details["suspects"]
+                {
+                    failures[task, default: MPCFailureReports()].reports[log.member] = .init(
+                        party: Int(index),
+                        suspects: suspects.compactMap {
+                            if case .number(let value) = $0, let integer = value.integer { return Int(integer) }
+                            return nil
+                        },
+                        computing: {
+                            guard case .array(let members)? = details["computing"] else { return [] }
+                            return members.compactMap { if case .string(let member) = $0 { member } else { nil } }
+                        }())
+                }
             }
         }
         // What the computing parties' transcripts of each session say about each pair of them (blame, disputes).
@@ -172,6 +189,12 @@ package enum AuditDirectoryVerifier {
             let found = TranscriptRecord.findings(task: task, nodes: nodes)
             report.lines += found
             findings += found.count
+        }
+        for (task, reports) in failures.sorted(by: { $0.key < $1.key }) {
+            if let finding = reports.finding(task: task) {
+                report.lines.append(finding)
+                findings += 1
+            }
         }
         if findings > 0 { report.lines.append("\(findings) finding(s) about MPC sessions (BLAMED, DISPUTE above)") }
         // A countersignature must be in the witness's own log too (when that log was pulled): a node that rewrote its

@@ -14,9 +14,11 @@ import Testing
 struct TranscriptBlameTests {
     /// Submits the household task, uploads both offices' rows and waits until no node is still computing; returns
     /// the task id and each node's state.
-    static func run(_ deployment: TaskSubmissionTests.Deployment) async throws -> (String, [String: String]) {
+    static func run(
+        _ deployment: TaskSubmissionTests.Deployment, security: EngineDescriptor.Security = .passive
+    ) async throws -> (String, [String: String]) {
         let path = deployment.path
-        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
+        let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome(security: security))
         let table = try #require(cts.table(named: "households"))
         for (office, seed) in [("north", 1), ("south", 2)] {
             try DataSynth.csv(table: table, rows: 200, seed: UInt64(seed)).write(
@@ -111,6 +113,53 @@ struct TranscriptBlameTests {
             "\(report)")
         // The liar itself ends `computed` or `aborted`, as the honest nodes' aborts reach it in time or not.
         #expect(report.contains(" finding(s) about MPC sessions (BLAMED, DISPUTE above)"), "\(report)")
+        #expect(
+            !report.contains("BLAMED: cp-a") && !report.contains("BLAMED: cp-b"), "an honest node was blamed: \(report)"
+        )
+    }
+
+    @Test("an active task through three nodes: the result is released and equals the passive engine's")
+    func activeHonest() async throws {
+        var results: [String] = []
+        for security in [EngineDescriptor.Security.passive, .active] {
+            let deployment = try await TaskSubmissionTests.Deployment()
+            let (task, states) = try await Self.run(deployment, security: security)
+            #expect(states.values.allSatisfy { $0 == "results-ready" }, "\(security): \(states)")
+            let fetched = try await deployment.run(
+                ["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+            try #require(fetched.succeeded, "\(security): \(fetched.stdout) \(fetched.stderr)")
+            results.append(fetched.stdout)
+            let report = try await Self.pullAndVerify(deployment)
+            #expect(report.contains("audit verified") && !report.contains("DISPUTE") && !report.contains("BLAMED"))
+        }
+        #expect(!results[0].isEmpty && results[0] == results[1], "passive:\n\(results[0])\nactive:\n\(results[1])")
+    }
+
+    @Test(
+        "an active task with a node that cheats in the MPC: every node aborts, nothing is released, the auditor names it",
+        arguments: ["wrong-product", "wrong-and"])
+    func activeCheater(_ deviation: String) async throws {
+        let deployment = try await TaskSubmissionTests.Deployment(
+            configure: { _, _ in }, environment: ["cp-c": ["CONSORT_TEST_MPC_CORRUPT": "deviate:\(deviation)"]])
+        let (task, states) = try await Self.run(deployment, security: .active)
+        #expect(states.values.allSatisfy { $0 == "aborted" }, "\(states)")
+        // Each honest node aborted; one that caught the deviation itself (rather than hearing its peer abort first)
+        // logged whom it suspects.
+        var reasons: [String] = []
+        for member in ["cp-a", "cp-b"] {
+            let aborted = try #require(
+                try await deployment.audit(member).first { $0.action == .computeAborted && $0.taskID == task })
+            reasons.append(aborted.details)
+        }
+        #expect(reasons.contains { $0.contains("\"suspects\"") }, "\(reasons)")
+        let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
+        #expect(!fetched.succeeded, "\(fetched.stdout)")
+        let report = try await Self.pullAndVerify(deployment)
+        #expect(
+            report.contains("BLAMED: cp-c (party 2) deviated in the MPC")
+                || (report.contains("DISPUTE: a computing party deviated in the MPC, one of")
+                    && report.contains("cp-c (party 2)")),
+            "\(report)")
         #expect(
             !report.contains("BLAMED: cp-a") && !report.contains("BLAMED: cp-b"), "an honest node was blamed: \(report)"
         )

@@ -7,4 +7,11 @@ enum MPCCorruption: String {
     case lieInEndClaims = "lie-in-end-claims"
 
     static let armed = ProcessInfo.processInfo.environment["CONSORT_TEST_MPC_CORRUPT"].flatMap(Self.init(rawValue:))
+
+    /// `deviate:<name>`: the node's engine deviates once as `name` (an actively secure engine's `deviations`).
+    static let deviation: String? = {
+        guard let value = ProcessInfo.processInfo.environment["CONSORT_TEST_MPC_CORRUPT"], value.hasPrefix("deviate:")
+        else { return nil }
+        return String(value.dropFirst("deviate:".count))
+    }()
 }

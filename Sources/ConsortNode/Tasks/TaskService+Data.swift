@@ -272,6 +272,14 @@ extension TaskService {
                 if let transcript = (error as? TranscriptedFailure)?.transcript {
                     details["transcript"] = Self.record(transcript).json
                 }
+                // Who this party found deviated (an MPC check that failed), for the auditor's findings.
+                if let failure = ((error as? TranscriptedFailure)?.error ?? error) as? MPCError,
+                    !failure.suspects.isEmpty, let party = try? service.party(in: cts)
+                {
+                    details["party"] = .number(JSONNumber(Int64(party)))
+                    details["computing"] = .array(cts.parties.computing.map { .string($0.rawValue) })
+                    details["suspects"] = .array(failure.suspects.map { .number(JSONNumber(Int64($0))) })
+                }
                 _ = try? await service.log.append(
                     try AuditDraft(actor: service.system, action: .computeAborted, taskID: task, details: details))
                 try? FileManager.default.removeItem(atPath: "\(service.directory(task))/result.json")
@@ -386,6 +394,7 @@ extension TaskService {
         guard rows <= plan.table.maxRows else {
             throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)")
         }
+        if let deviation = MPCCorruption.deviation { try engine.deviate(deviation) }
         let result = try await MPCQueryProgram<E>(plan: plan, rows: rows).run(&engine, columns: columns)
         try await engine.finish()
         // Inputs outside the data model or failing a quality rule: the task aborts, saying which, and releases nothing.
