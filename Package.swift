@@ -39,9 +39,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            // The engines' arithmetic (ring loops, the proofs' Galois-ring products) is optimised in debug builds too:
-            // unoptimised it is some fifty times slower, which the test suite's MPC runs would feel.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "ConsortSpec",
@@ -53,13 +51,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // GF(2^64) arithmetic with carry-less multiplication (the AND gates' proofs).
+        .target(name: "CConsortField", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "ConsortMPC",
             dependencies: [
+                "CConsortField",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            // The engines' arithmetic (ring loops, the proofs' Galois-ring products) is optimised in debug builds too:
+            // unoptimised it is some fifty times slower, which the test suite's MPC runs would feel.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "ConsortAudit",

@@ -1,5 +1,6 @@
 import ConsortMPC
 import ConsortSpec
+import Foundation
 
 /// The one decision whether a CTS's query can run, and what it costs: `QueryChecker`'s names, types and exact range
 /// analysis, then the query's program run on the engine's `CostEstimator` at `maxRows`, which makes every check the
@@ -12,13 +13,35 @@ package enum QueryAdmission {
         package var plan: QueryPlan
         /// The most one run costs on the CTS's engine (every group present).
         package var cost: OperationCost
+        /// The same on this build's other engines of the same protocol and value domain (e.g. the other security),
+        /// by engine identity, so signers see what the choice costs.
+        package var alternatives: [(engine: String, cost: OperationCost)] = []
+
+        /// The estimates as lines: this engine's, then the alternatives.
+        package func costLines(engine: String, parties: Int) -> [String] {
+            func line(_ identity: String, _ cost: OperationCost) -> String {
+                "\(identity): \(cost.rounds) rounds, "
+                    + ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, parties)), countStyle: .binary)
+                    + " sent per computing party"
+            }
+            return [line(engine, self.cost)] + self.alternatives.map { line($0.engine, $0.cost) + " (not chosen)" }
+        }
     }
 
     package static func admit(_ cts: ComputationTaskSpecification) async throws -> Admitted {
         let engine = try EngineRegistry.shared.engine(for: cts.engine)
         let plan = try QueryChecker.check(cts, domain: engine.traits.domain)
         do {
-            return Admitted(plan: plan, cost: try await plan.costEstimate(on: engine))
+            var admitted = Admitted(plan: plan, cost: try await plan.costEstimate(on: engine))
+            for other in EngineCatalog.all where ObjectIdentifier(other) != ObjectIdentifier(engine) {
+                let traits = other.traits
+                guard traits.name == engine.traits.name, traits.domain == engine.traits.domain,
+                    traits.parties.contains(cts.engine.parties),
+                    let cost = try? await plan.costEstimate(on: other)
+                else { continue }
+                admitted.alternatives.append((traits.identity, cost))
+            }
+            return admitted
         } catch let error as QueryError {
             throw error
         } catch {

@@ -12,15 +12,13 @@ package enum SignerReview {
         var lines = [CTSSummary.render(cts, taskID: taskID, engines: EngineRegistry.shared)]
         do {
             let admitted = try await QueryAdmission.admit(cts)
-            let (plan, cost) = (admitted.plan, admitted.cost)
+            let plan = admitted.plan
             lines.append("\nQUERY CHECK")
             lines.append("  outputs: " + plan.outputs.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
             lines.append("  besides the outputs, the computation reveals:")
             lines += plan.leakage.map { "    - \($0)" }
-            lines.append(
-                "  MPC cost at \(plan.table.maxRows) rows (\(cts.engine.identity)'s cost model): \(cost.rounds) rounds, "
-                    + "\(ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, cts.engine.parties)), countStyle: .binary)) sent per computing party"
-            )
+            lines.append("  MPC cost at \(plan.table.maxRows) rows, from the engines' cost models:")
+            lines += admitted.costLines(engine: cts.engine.identity, parties: cts.engine.parties).map { "    " + $0 }
         } catch {
             lines.append("\nQUERY CHECK\n  the query is rejected: \(error)")
         }

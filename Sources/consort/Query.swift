@@ -46,12 +46,11 @@ struct Query: AsyncParsableCommand {
             for output in plan.outputs { print("  \(output.name)  \(output.type)") }
             print("\nbesides the outputs, the computation reveals")
             for note in plan.leakage { print("  - \(note)") }
-            let estimate = admitted.cost
-            let perParty = estimate.bytes / max(1, specification.engine.parties)
-            print(
-                "\nMPC cost on \(specification.engine.identity) at maxRows (\(plan.table.maxRows) rows), from the engine's cost model: "
-                    + "\(estimate.rounds) rounds, \(ByteCountFormatter.string(fromByteCount: Int64(perParty), countStyle: .binary)) sent per computing party"
-            )
+            print("\nMPC cost at maxRows (\(plan.table.maxRows) rows), from the engines' cost models")
+            for line in admitted.costLines(engine: specification.engine.identity, parties: specification.engine.parties)
+            {
+                print("  " + line)
+            }
         }
     }
 

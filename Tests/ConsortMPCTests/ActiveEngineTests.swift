@@ -261,7 +261,11 @@ struct ActiveComparisonTests {
 
     @Test(
         "a party cheating in an AND gate, a bit sharing or a conversion is caught; no honest party is blamed alone",
-        arguments: [Replicated3.Deviation.wrongAnd, .wrongBits, .wrongConversion, .wrongChallenge, .skipCheck],
+        arguments: [
+            Replicated3.Deviation.wrongAnd, .wrongBits, .wrongConversion, .wrongChallenge, .flipProofBit,
+            .wrongFinalShare,
+            .skipCheck,
+        ],
         [0, 1, 2])
     func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
         // A comparison has all three boolean steps (bit sharing, AND gates, conversion).

@@ -7,15 +7,12 @@ extension Replicated3 {
 }
 
 /// The statements of the boolean steps (`Specs/engines.md` §3): AND gates, one party's local sum shared as bits
-/// (`splitAddends`) and the bit-to-arithmetic conversion. Each message is again "Σ a·b + e = 0 over Z_2^64" with a,
-/// b, e split between the sender's two neighbours, so one proof system checks everything:
-/// - a GF(2) equation scaled by 2^63 is an equation over Z_2^64 (2^63·x ≡ 2^63·(x mod 2)), so XOR-sharing becomes
-///   additive sharing and an AND gate one product term;
+/// (`splitAddends`) and the bit-to-arithmetic conversion, each with its parts split between the sender's two
+/// neighbours:
+/// - an AND gate is a·b ⊕ e = 0 over GF(2), proved by `BooleanProof` over GF(2^64) straight from bit-sliced words;
 /// - bits shared by one party recompose, Σ 2^j (mⱼ ⊕ rⱼ) = Σ 2^j (mⱼ + rⱼ − 2mⱼrⱼ), to the arithmetic value the other
 ///   two parties hold the components of (scaled by 2^(64−bits) when only the low bits are shared).
 extension Replicated3.Engine {
-    static let parityScale: UInt64 = 1 << 63
-
     /// Appends gates to one statement; a missing `a` or `b` is zero (the other verifier holds that factor).
     mutating func record(
         _ role: Replicated3.StatementRole, a: [UInt64]?, b: [UInt64]?, e: [UInt64], termsPerGate: Int = 1
@@ -35,47 +32,25 @@ extension Replicated3.Engine {
     @inline(__always)
     static func bit(_ words: [UInt64], _ index: Int) -> UInt64 { (words[index >> 6] >> UInt64(index & 63)) & 1 }
 
-    /// Records the AND gates of one `and` call: party i sent zᵢ = xᵢyᵢ ⊕ xᵢyᵢ₊₁ ⊕ xᵢ₊₁yᵢ ⊕ P ⊕ N per bit. Scaled by
-    /// 2^63: a = xᵢ + xᵢ₊₁, b = 2^63(yᵢ + yᵢ₊₁), e = 2^63(xᵢ₊₁yᵢ₊₁ ⊕ P ⊕ N ⊕ zᵢ); the verifier of i+1 holds
-    /// (xᵢ₊₁, 2^63·yᵢ₊₁, 2^63(N ⊕ zᵢ₊₁)), the verifier of i−1 (xᵢ, 2^63·yᵢ, 2^63(xᵢyᵢ ⊕ P)).
+    /// Records the AND gates of one `and` call: party i sent zᵢ = xᵢyᵢ ⊕ xᵢyᵢ₊₁ ⊕ xᵢ₊₁yᵢ ⊕ P ⊕ N per bit, so
+    /// a = xᵢ ⊕ xᵢ₊₁, b = yᵢ ⊕ yᵢ₊₁, e = xᵢ₊₁yᵢ₊₁ ⊕ P ⊕ N ⊕ zᵢ with a·b ⊕ e = 0 over GF(2); the verifier of i+1 holds
+    /// (xᵢ₊₁, yᵢ₊₁, N ⊕ zᵢ₊₁), the verifier of i−1 (xᵢ, yᵢ, xᵢyᵢ ⊕ P). Bit-sliced words go to `BooleanProof` as they are.
     mutating func recordAnd(
         words: Range<Int>, x: Replicated3.Bits, y: Replicated3.Bits, previousStream: [UInt64], nextStream: [UInt64],
         sent: [UInt64], received: [UInt64]
     ) {
-        guard self.verification != nil else { return }
-        let s = Self.parityScale
-        let bits = words.count * 64
-        var mineA = [UInt64](repeating: 0, count: bits)
-        var mineB = mineA
-        var mineE = mineA
-        var nextA = mineA
-        var nextB = mineA
-        var nextE = mineA
-        var previousA = mineA
-        var previousB = mineA
-        var previousE = mineA
-        for w in words {
-            let (xm, xn, ym, yn) = (x.mine[w], x.next[w], y.mine[w], y.next[w])
-            let mineParity = (xn & yn) ^ previousStream[w] ^ nextStream[w] ^ sent[w]
-            let nextParity = nextStream[w] ^ received[w]
-            let previousParity = (xm & ym) ^ previousStream[w]
-            for i in 0..<64 {
-                let t = (w - words.lowerBound) * 64 + i
-                let shift = UInt64(i)
-                mineA[t] = (xm >> shift & 1) &+ (xn >> shift & 1)
-                mineB[t] = s &* ((ym >> shift & 1) &+ (yn >> shift & 1))
-                mineE[t] = s &* (mineParity >> shift & 1)
-                nextA[t] = xn >> shift & 1
-                nextB[t] = s &* (yn >> shift & 1)
-                nextE[t] = s &* (nextParity >> shift & 1)
-                previousA[t] = xm >> shift & 1
-                previousB[t] = s &* (ym >> shift & 1)
-                previousE[t] = s &* (previousParity >> shift & 1)
-            }
-        }
-        self.record(.mine, a: mineA, b: mineB, e: mineE)
-        self.record(.ofNext, a: nextA, b: nextB, e: nextE)
-        self.record(.ofPrevious, a: previousA, b: previousB, e: previousE)
+        guard self.verification != nil, !words.isEmpty else { return }
+        let (xm, xn) = (Array(x.mine[words]), Array(x.next[words]))
+        let (ym, yn) = (Array(y.mine[words]), Array(y.next[words]))
+        let (p, n, z, zNext) = (
+            Array(previousStream[words]), Array(nextStream[words]), Array(sent[words]), Array(received[words])
+        )
+        let count = words.count
+        self.verification!.andMine.append(
+            a: (0..<count).map { xm[$0] ^ xn[$0] }, b: (0..<count).map { ym[$0] ^ yn[$0] },
+            e: (0..<count).map { (xn[$0] & yn[$0]) ^ p[$0] ^ n[$0] ^ z[$0] })
+        self.verification!.andOfNext.append(a: xn, b: yn, e: (0..<count).map { n[$0] ^ zNext[$0] })
+        self.verification!.andOfPrevious.append(a: xm, b: ym, e: (0..<count).map { (xm[$0] & ym[$0]) ^ p[$0] })
     }
 
     /// Records one chunk of `splitAddends`: party c shared the low `bits` bits of a = x_c + x_{c+1} as planes

@@ -12,6 +12,10 @@ extension Replicated3 {
         var ofNext = ProductStatement()
         /// My shares as verifier of party i−1's messages.
         var ofPrevious = ProductStatement()
+        /// The same three views of the AND gates (`BooleanProof`).
+        var andMine = BooleanStatement()
+        var andOfNext = BooleanStatement()
+        var andOfPrevious = BooleanStatement()
         /// Challenges for party i+1's proofs, shared with party i−1 (the other verifier); derived from Kᵢ.
         var challengesOfNext: PRG
         /// Challenges for party i−1's proofs, shared with party i+1; derived from Kᵢ₊₁.
@@ -20,12 +24,16 @@ extension Replicated3 {
         var batchTerms: Int
         /// Products checked and proofs run, for benchmarks.
         var verifiedTerms = 0
+        var verifiedGates = 0
         var proofs = 0
 
         static let defaultBatchTerms = 1 << 20
 
         /// The largest of the three statements (the proofs run in step, padded to one length).
         var pendingTerms: Int { max(self.mine.terms, self.ofNext.terms, self.ofPrevious.terms) }
+        var pendingGates: Int { max(self.andMine.gates, self.andOfNext.gates, self.andOfPrevious.gates) }
+        /// AND gates cost about one word of memory per 64 and little to prove: a batch holds 2^26 of them.
+        static let batchGates = 1 << 26
     }
 }
 
@@ -75,7 +83,10 @@ extension Replicated3.Engine {
 
     /// Checks the pending products if a batch is full.
     mutating func verifyIfBatchFull() async throws {
-        if let verification = self.verification, verification.pendingTerms >= verification.batchTerms {
+        if let verification = self.verification,
+            verification.pendingTerms >= verification.batchTerms
+                || verification.pendingGates >= Replicated3.Verification.batchGates
+        {
             try await self.verifyProducts()
         }
     }
@@ -84,8 +95,15 @@ extension Replicated3.Engine {
     /// two neighbours and verifies theirs (`ProductProof`) — and empties the batch. Throws `cheatingDetected` if a
     /// proof fails, naming who may have deviated; nothing is opened before this returns.
     mutating func verifyProducts() async throws {
-        guard var verification = self.verification, verification.pendingTerms > 0 else { return }
+        guard let pending = self.verification, pending.pendingTerms > 0 || pending.pendingGates > 0 else { return }
         if self.deviates(.skipCheck) { return }
+        if pending.pendingGates > 0 { try await self.verifyAndGates() }
+        if pending.pendingTerms > 0 { try await self.verifyProductStatements() }
+    }
+
+    /// The proofs of the pending product statements (`ProductProof`).
+    private mutating func verifyProductStatements() async throws {
+        guard var verification = self.verification else { return }
         let d = GaloisRing.degree
         // Every party knows all three statements' sizes (its own and, as verifier, its neighbours').
         // Every party lays out all three statements (its own and, as verifier, its neighbours'), so all agree on
@@ -208,7 +226,7 @@ extension Replicated3.Engine {
 
     /// Sends my challenge for each neighbour's proof and receives the two for mine, which must be equal: the two
     /// verifiers drew them from the stream they share.
-    private mutating func agreedChallenge(toNext: [UInt64], toPrevious: [UInt64], count: Int) async throws
+    mutating func agreedChallenge(toNext: [UInt64], toPrevious: [UInt64], count: Int) async throws
         -> [UInt64]
     {
         let received = try await self.exchange(

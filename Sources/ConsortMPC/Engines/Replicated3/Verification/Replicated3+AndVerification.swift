@@ -1,0 +1,117 @@
+extension Replicated3.Engine {
+    /// The proofs of the pending AND gates (`BooleanProof`), all three parties proving and verifying at once, in the
+    /// steps of `verifyProducts`' product proofs: masks, weights, the first round on bytes, binary rounds, the final
+    /// check.
+    mutating func verifyAndGates() async throws {
+        guard var verification = self.verification else { return }
+        let (mine, ofNext, ofPrevious) = (verification.andMine, verification.andOfNext, verification.andOfPrevious)
+        let groups = 8 * max(mine.e.count, ofNext.e.count, ofPrevious.e.count)
+        let length = BooleanProof.tailLength(groups: groups)
+        var own = PRG(key: PRG.randomKey())
+
+        // 1. My mask pair and its product, shared between my verifiers.
+        let (maskU, maskV) = (own.words(1)[0], own.words(1)[0])
+        let shareForPrevious = own.words(3)
+        let shareForNext = zip([maskU, maskV, BinaryField.multiply(maskU, maskV)], shareForPrevious).map { $0 ^ $1 }
+        let masks = try await self.exchange(
+            toPrevious: shareForPrevious, toNext: shareForNext, fromPrevious: true, fromNext: true)
+        let maskOfNext = try self.expect(masks.next, count: 3, from: self.next)
+        let maskOfPrevious = try self.expect(masks.previous, count: 3, from: self.previous)
+
+        // 2. The weights, from a seed of each pair of verifiers.
+        let seedOfNext = verification.challengesOfNext.words(2)
+        let seedOfPrevious = verification.challengesOfPrevious.words(2)
+        let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
+        let myWeights = BooleanProof.Weights(seed: mySeed, groups: 8 * mine.e.count)
+        let weightsOfNext = BooleanProof.Weights(seed: seedOfNext, groups: 8 * ofNext.e.count)
+        let weightsOfPrevious = BooleanProof.Weights(seed: seedOfPrevious, groups: 8 * ofPrevious.e.count)
+        var claimOfNext = BooleanProof.Claim(BooleanProof.claim(ofNext, weightsOfNext, maskW: maskOfNext[2]))
+        var claimOfPrevious = BooleanProof.Claim(
+            BooleanProof.claim(ofPrevious, weightsOfPrevious, maskW: maskOfPrevious[2]))
+
+        // 3. The first round: p(ω_1 … ω_14), shared.
+        let values = BooleanProof.firstRoundValues(mine, myWeights, maskU: maskU, maskV: maskV)
+        let valuesForPrevious = own.words(values.count)
+        var valuesForNext = zip(values, valuesForPrevious).map { $0 ^ $1 }
+        if self.deviates(.flipProofBit) { valuesForNext[0] ^= 1 }
+        let first = try await self.exchange(
+            toPrevious: valuesForPrevious, toNext: valuesForNext, fromPrevious: true, fromNext: true)
+        let firstOfNext = try self.expect(first.next, count: values.count, from: self.next)
+        let firstOfPrevious = try self.expect(first.previous, count: values.count, from: self.previous)
+        let rOfNext = BooleanProof.challenge(&verification.challengesOfNext)
+        let rOfPrevious = BooleanProof.challenge(&verification.challengesOfPrevious)
+        claimOfNext.advanceFirst(values: firstOfNext, r: rOfNext)
+        claimOfPrevious.advanceFirst(values: firstOfPrevious, r: rOfPrevious)
+        var vectorsOfNext = BooleanProof.folded(
+            ofNext, weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
+        var vectorsOfPrevious = BooleanProof.folded(
+            ofPrevious, weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1],
+            length: length)
+        let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ (1 << 40) : rOfNext
+        let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
+        try self.checkChallenge(r)
+        var prover = BooleanProof.folded(mine, myWeights, r: r, maskU: maskU, maskV: maskV, length: length)
+
+        // 4. The binary rounds.
+        for _ in 0..<length.trailingZeroBitCount {
+            let (c0, c2) = prover.roundCoefficients()
+            let forPrevious = own.words(2)
+            let forNext = [c0 ^ forPrevious[0], c2 ^ forPrevious[1]]
+            let messages = try await self.exchange(
+                toPrevious: forPrevious, toNext: forNext, fromPrevious: true, fromNext: true)
+            let ofNext = try self.expect(messages.next, count: 2, from: self.next)
+            let ofPrevious = try self.expect(messages.previous, count: 2, from: self.previous)
+            let rOfNext = BooleanProof.challenge(&verification.challengesOfNext)
+            let rOfPrevious = BooleanProof.challenge(&verification.challengesOfPrevious)
+            claimOfNext.advance(c0: ofNext[0], c2: ofNext[1], r: rOfNext)
+            vectorsOfNext.fold(rOfNext)
+            claimOfPrevious.advance(c0: ofPrevious[0], c2: ofPrevious[1], r: rOfPrevious)
+            vectorsOfPrevious.fold(rOfPrevious)
+            let r = try await self.agreedChallenge(toNext: [rOfNext], toPrevious: [rOfPrevious], count: 1)[0]
+            try self.checkChallenge(r)
+            prover.fold(r)
+        }
+
+        // 5. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
+        let finalOfNext = vectorsOfNext.last
+        let finalOfPrevious = vectorsOfPrevious.last
+        var finalForPrevious = [finalOfNext.u, finalOfNext.v, claimOfNext.share]
+        if self.deviates(.wrongFinalShare) { finalForPrevious[2] ^= 1 }
+        let opened = try await self.exchange(
+            toPrevious: finalForPrevious, toNext: [finalOfPrevious.u, finalOfPrevious.v, claimOfPrevious.share],
+            fromPrevious: true, fromNext: true)
+        let otherOfNext = try self.expect(opened.previous, count: 3, from: self.previous)
+        let otherOfPrevious = try self.expect(opened.next, count: 3, from: self.next)
+        let nextHolds =
+            BinaryField.multiply(finalOfNext.u ^ otherOfNext[0], finalOfNext.v ^ otherOfNext[1])
+            == claimOfNext.share ^ otherOfNext[2]
+        let previousHolds =
+            BinaryField.multiply(finalOfPrevious.u ^ otherOfPrevious[0], finalOfPrevious.v ^ otherOfPrevious[1])
+            == claimOfPrevious.share ^ otherOfPrevious[2]
+        verification.verifiedGates += mine.gates
+        verification.proofs += 1
+        verification.andMine = BooleanStatement()
+        verification.andOfNext = BooleanStatement()
+        verification.andOfPrevious = BooleanStatement()
+        self.verification = verification
+        for (holds, prover, other) in [
+            (nextHolds, self.next, self.previous), (previousHolds, self.previous, self.next),
+        ]
+        where !holds {
+            throw MPCError(
+                .cheatingDetected,
+                "party \(self.party) rejects party \(prover)'s proof of its AND gates: party \(prover) sent wrong "
+                    + "messages, or party \(other) sent wrong shares of the proof", suspects: [prover, other])
+        }
+    }
+
+    /// A challenge of the AND gates' proof must have its top bit set (never an evaluation point, 0 or 1).
+    private func checkChallenge(_ r: UInt64) throws {
+        guard r & BooleanProof.challengeBit != 0 else {
+            throw MPCError(
+                .cheatingDetected,
+                "parties \(self.previous) and \(self.next) sent a challenge outside its set for party \(self.party)'s "
+                    + "proof of its AND gates", suspects: [self.previous, self.next])
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+
+@testable import ConsortMPC
+
+/// GF(2^64) of the AND gates' proofs: the modulus is irreducible, multiplication reduces by it, inverses invert.
+@Suite("GF(2^64)")
+struct BinaryFieldTests {
+    /// Polynomials over GF(2) of degree < 128, as bits.
+    static func remainder(_ a: UInt128, _ b: UInt128) -> UInt128 {
+        var a = a
+        let degree = 127 - b.leadingZeroBitCount
+        while a != 0 && 127 - a.leadingZeroBitCount >= degree {
+            a ^= b << (127 - a.leadingZeroBitCount - degree)
+        }
+        return a
+    }
+
+    static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, Self.remainder(a, b)) }
+        return a
+    }
+
+    /// a·b mod f, for a, b of degree < 64 and f of degree 64.
+    static func multiply(_ a: UInt128, _ b: UInt128, modulo f: UInt128) -> UInt128 {
+        var product: UInt128 = 0
+        for bit in 0..<64 where (b >> bit) & 1 == 1 { product ^= a << bit }
+        return Self.remainder(product, f)
+    }
+
+    /// Rabin's test for a degree-64 polynomial: X^(2^64) ≡ X and gcd(X^(2^32) − X, f) = 1.
+    static func irreducible(_ f: UInt128) -> Bool {
+        var power: UInt128 = 2
+        for _ in 0..<32 { power = Self.multiply(power, power, modulo: f) }
+        let coprime = Self.gcd(f, power ^ 2) == 1
+        for _ in 32..<64 { power = Self.multiply(power, power, modulo: f) }
+        return coprime && power == 2
+    }
+
+    @Test("X^64 + X^4 + X^3 + X + 1 is irreducible (Rabin's test; a square fails it), and the field reduces by it")
+    func modulus() {
+        #expect(Self.irreducible((UInt128(1) << 64) | UInt128(BinaryField.reduction)))
+        // (X^32 + X^7 + X^3 + X^2 + 1)² = X^64 + X^14 + X^6 + X^4 + 1 in characteristic 2.
+        #expect(!Self.irreducible((UInt128(1) << 64) | (1 << 14) | (1 << 6) | (1 << 4) | 1))
+        #expect(BinaryField.multiply(1 << 63, 2) == BinaryField.reduction)
+        var generator = SplitMix64(seed: 4)
+        let modulus = (UInt128(1) << 64) | UInt128(BinaryField.reduction)
+        for _ in 0..<100 {
+            let (a, b) = (generator.next(), generator.next())
+            #expect(UInt128(BinaryField.multiply(a, b)) == Self.multiply(UInt128(a), UInt128(b), modulo: modulus))
+        }
+    }
+
+    @Test("multiplication is a commutative, associative product that distributes over XOR; inverses invert")
+    func arithmetic() {
+        var generator = SplitMix64(seed: 5)
+        for _ in 0..<200 {
+            let (a, b, c) = (generator.next(), generator.next(), generator.next())
+            #expect(BinaryField.multiply(a, b) == BinaryField.multiply(b, a))
+            #expect(
+                BinaryField.multiply(BinaryField.multiply(a, b), c)
+                    == BinaryField.multiply(a, BinaryField.multiply(b, c)))
+            #expect(BinaryField.multiply(a, b ^ c) == BinaryField.multiply(a, b) ^ BinaryField.multiply(a, c))
+            if a != 0 { #expect(BinaryField.multiply(a, BinaryField.inverse(a)) == 1) }
+        }
+        #expect(BinaryField.multiply(0x1234, 1) == 0x1234)
+    }
+
+    @Test("a byte table sums the coefficients of the byte's set bits")
+    func byteTable() {
+        let coefficients: [UInt64] = [1, 2, 4, 8, 16, 32, 64, 128].map { $0 * 0x0101 }
+        let table = BinaryField.byteTable(coefficients)
+        #expect(
+            table[0] == 0 && table[0b1010_0101] == coefficients[0] ^ coefficients[2] ^ coefficients[5] ^ coefficients[7]
+        )
+    }
+}
