@@ -97,13 +97,16 @@ extension Replicated3 {
 
         func checkedOpening(words: Int) -> OperationCost { OperationCost(rounds: 1, bytes: 3 * (8 * words + 32)) }
 
-        /// One proof of a full batch (2^20 terms, T = 17 binary rounds), all three parties proving and verifying at
-        /// once: 5 + 2T rounds; per party the mask and first-round shares to both verifiers, T rounds of two
-        /// Galois-ring elements to each, the challenges and the final values (`Specs/engines.md` §3).
+        /// One proof of a full batch (2^20 terms; T binary rounds), all three parties proving and verifying at once:
+        /// 5 + 2T rounds; per party the mask and first-round shares to both verifiers, T rounds of two Galois-ring
+        /// elements to each, the challenges and the final values (`Specs/engines.md` §3). The AND gates' proof,
+        /// when gates are pending, adds its own rounds of single words (not counted).
         static let proof: OperationCost = {
             let element = 8 * GaloisRing.degree
-            let rounds = 17
-            let perParty = 2 * (3 + 30 + 3) * element + rounds * (2 * 2 * element + 16)
+            let rounds = ProductProof.tailLength(positions: Verification.defaultBatchTerms / ProductProof.fanIn)
+                .trailingZeroBitCount
+            let firstRound = 2 * ProductProof.fanIn - 2
+            let perParty = 2 * (3 + firstRound + 3) * element + rounds * (2 * 2 * element + 16)
             return OperationCost(rounds: 5 + 2 * rounds, bytes: 3 * perParty)
         }()
 

@@ -4,7 +4,7 @@
 ///
 /// 1. The prover fixes a random pair (u_R, v_R) in the ring and shares it and w_R = u_R·v_R with the verifiers.
 /// 2. The verifiers draw the random combination (a seed the prover learns only after step 1): gate g gets weight
-///    θ_g = θ'_row · θ''_group, both exceptional (`Rows` places each gate in one of M = 16 rows and a group). The
+///    θ_g = θ'_row · θ''_group, both exceptional (`Rows` places each gate in one of M = 32 rows and a group). The
 ///    gates hold only if Σ_g θ_g Σ_{t∈g} a_t b_t + u_R v_R = w_R − Σ_g θ_g e_g =: C, otherwise except with
 ///    probability 2 · 2^-48.
 /// 3. First round, fan-in M: with f_k, g_k the polynomials of degree M − 1 through row j's (θ'_j a, b) at position
@@ -23,7 +23,7 @@
 /// arithmetic on one side's data; the engine moves the messages.
 enum ProductProof {
     /// M: rows folded into one by the first round.
-    static let fanIn = 16
+    static let fanIn = 32
     /// ω_i: the exceptional element with mask i, for i < 2M − 1.
     static let points: [GaloisRing.Element] = (0..<(2 * fanIn - 1)).map { GaloisRing.Element(exceptional: UInt64($0)) }
     /// 1 / Π_{m≠i} (ω_i − ω_m) over the first M and the first 2M − 1 points.
