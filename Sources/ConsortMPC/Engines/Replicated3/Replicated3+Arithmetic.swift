@@ -7,18 +7,19 @@ extension Replicated3.Engine {
             throw MPCError(.invalidArgument, "multiply: vectors of \(x.count) and \(y.count) elements")
         }
         let count = x.count
-        // α = F(Kᵢ) − F(Kᵢ₊₁); an actively secure session keeps both streams for its proofs.
+        // α = F(Kᵢ) − F(Kᵢ₊₁), added in the loop; an actively secure session keeps both streams for its proofs.
         let previousStream = self.withPrevious.words(count)
         let nextStream = self.withNext.words(count)
-        let alpha = Ring.subtract(previousStream, nextStream)
         var z = [UInt64](unsafeUninitializedCapacity: count) { out, initialised in
             x.mine.withUnsafeBufferPointer { xa in
                 x.next.withUnsafeBufferPointer { xb in
                     y.mine.withUnsafeBufferPointer { ya in
                         y.next.withUnsafeBufferPointer { yb in
-                            alpha.withUnsafeBufferPointer { a in
-                                for i in 0..<count {
-                                    out[i] = xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] &+ a[i]
+                            previousStream.withUnsafeBufferPointer { p in
+                                nextStream.withUnsafeBufferPointer { n in
+                                    for i in 0..<count {
+                                        out[i] = xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] &+ p[i] &- n[i]
+                                    }
                                 }
                             }
                         }
