@@ -14,17 +14,20 @@ package enum QueryAdmission {
         /// The most one run costs on the CTS's engine (every group present).
         package var cost: OperationCost
         /// The same on this build's other engines of the same protocol and value domain (e.g. the other security),
-        /// by engine identity, so signers see what the choice costs.
-        package var alternatives: [(engine: String, cost: OperationCost)] = []
+        /// so signers see what the choice costs.
+        package var alternatives: [(engine: EngineTraits, cost: OperationCost)] = []
+        var engine: EngineTraits
 
-        /// The estimates as lines: this engine's, then the alternatives.
-        package func costLines(engine: String, parties: Int) -> [String] {
-            func line(_ identity: String, _ cost: OperationCost) -> String {
-                "\(identity): \(cost.rounds) rounds, "
+        /// The estimates as lines: this engine's, then the alternatives. The models count communication; an actively
+        /// secure engine's proofs also cost computation they do not count, which the line says.
+        package func costLines(parties: Int) -> [String] {
+            func line(_ traits: EngineTraits, _ cost: OperationCost) -> String {
+                "\(traits.identity): \(cost.rounds) rounds, "
                     + ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, parties)), countStyle: .binary)
                     + " sent per computing party"
+                    + (traits.security == .active ? ", plus the proofs' computation (not in the model)" : "")
             }
-            return [line(engine, self.cost)] + self.alternatives.map { line($0.engine, $0.cost) + " (not chosen)" }
+            return [line(self.engine, self.cost)] + self.alternatives.map { line($0.engine, $0.cost) + " (not chosen)" }
         }
     }
 
@@ -32,14 +35,15 @@ package enum QueryAdmission {
         let engine = try EngineRegistry.shared.engine(for: cts.engine)
         let plan = try QueryChecker.check(cts, domain: engine.traits.domain)
         do {
-            var admitted = Admitted(plan: plan, cost: try await plan.costEstimate(on: engine))
+            var admitted = Admitted(
+                plan: plan, cost: try await plan.costEstimate(on: engine), engine: engine.traits)
             for other in EngineCatalog.all where ObjectIdentifier(other) != ObjectIdentifier(engine) {
                 let traits = other.traits
                 guard traits.name == engine.traits.name, traits.domain == engine.traits.domain,
                     traits.parties.contains(cts.engine.parties),
                     let cost = try? await plan.costEstimate(on: other)
                 else { continue }
-                admitted.alternatives.append((traits.identity, cost))
+                admitted.alternatives.append((traits, cost))
             }
             return admitted
         } catch let error as QueryError {

@@ -18,7 +18,7 @@ package enum SignerReview {
             lines.append("  besides the outputs, the computation reveals:")
             lines += plan.leakage.map { "    - \($0)" }
             lines.append("  MPC cost at \(plan.table.maxRows) rows, from the engines' cost models:")
-            lines += admitted.costLines(engine: cts.engine.identity, parties: cts.engine.parties).map { "    " + $0 }
+            lines += admitted.costLines(parties: cts.engine.parties).map { "    " + $0 }
         } catch {
             lines.append("\nQUERY CHECK\n  the query is rejected: \(error)")
         }
