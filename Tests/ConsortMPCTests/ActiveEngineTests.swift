@@ -262,9 +262,8 @@ struct ActiveComparisonTests {
     @Test(
         "a party cheating in an AND gate, a bit sharing or a conversion is caught; no honest party is blamed alone",
         arguments: [
-            Replicated3.Deviation.wrongAnd, .wrongBits, .wrongConversion, .wrongChallenge, .flipProofBit,
-            .wrongFinalShare,
-            .skipCheck,
+            Replicated3.Deviation.wrongAnd, .wrongBits, .wrongCarries, .wrongConversion, .wrongChallenge, .flipProofBit,
+            .wrongFinalShare, .skipCheck,
         ],
         [0, 1, 2])
     func cheating(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {

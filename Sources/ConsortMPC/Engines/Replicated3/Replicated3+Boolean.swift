@@ -107,8 +107,15 @@ extension Replicated3.Engine {
                     highParts = (maskedHigh, r)
                 }
                 if self.verification != nil {
+                    // The carries of x_c + x_{c+1}, shared as C' (our key) ⊕ C'' (sent): the proof needs them.
+                    let carries = zip(zip(a, x.mine[chunk]), x.next[chunk]).map { $0.0 ^ $0.1 ^ $1 }
+                    let planes = Array(BitMatrix.planes(carries, bits: bits)[chunkWords...])
+                    var sentCarries = Ring.xor(planes, self.withNext.words(planes.count))
+                    if !sentCarries.isEmpty && self.deviates(.wrongCarries) { sentCarries[0] ^= 1 }
+                    outgoing += sentCarries
                     self.recordSplit(
-                        .mine, count: chunk.count, bits: bits, masked: masked, random: random, sum: a, high: highBits,
+                        .mine, count: chunk.count, bits: bits, masked: masked, random: random,
+                        x: Array(x.mine[chunk]), y: Array(x.next[chunk]), carries: planes, high: highBits,
                         maskedHigh: highParts?.masked, randomHigh: highParts?.random)
                 }
             case 1:
@@ -126,8 +133,9 @@ extension Replicated3.Engine {
                 }
                 if self.verification != nil {
                     self.recordSplit(
-                        .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random,
-                        sum: Array(x.mine[chunk]), high: highBits, maskedHigh: nil, randomHigh: randomHigh)
+                        .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random, x: nil,
+                        y: Array(x.mine[chunk]), carries: self.withPrevious.words((bits - 1) * chunkWords),
+                        high: highBits, maskedHigh: nil, randomHigh: randomHigh)
                 }
             default:
                 var b = Array(x.mine[chunk])
@@ -140,15 +148,16 @@ extension Replicated3.Engine {
         let received = try await self.exchange(toPrevious: outgoing, fromNext: true)
         let chunk = chunks[incomingChunk]
         let chunkWords = (chunk.count + 63) / 64
-        let expected = bits * chunkWords + (highBits == nil ? 0 : chunk.count)
-        let message = try self.expect(received.next, count: expected, from: self.next)
+        let highEnd = bits * chunkWords + (highBits == nil ? 0 : chunk.count)
+        let carryWords = self.verification == nil ? 0 : (bits - 1) * chunkWords
+        let message = try self.expect(received.next, count: highEnd + carryWords, from: self.next)
         place(Array(message[0..<bits * chunkWords]), into: &aNext, chunk: chunk)
-        if highBits != nil { aHighNext.replaceSubrange(chunk, with: message[(bits * chunkWords)...]) }
+        if highBits != nil { aHighNext.replaceSubrange(chunk, with: message[(bits * chunkWords)..<highEnd]) }
         if self.verification != nil {
             self.recordSplit(
                 .ofNext, count: chunk.count, bits: bits, masked: Array(message[0..<bits * chunkWords]), random: nil,
-                sum: Array(x.next[chunk]), high: highBits,
-                maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)...]), randomHigh: nil)
+                x: Array(x.next[chunk]), y: nil, carries: Array(message[highEnd...]), high: highBits,
+                maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)..<highEnd]), randomHigh: nil)
             try await self.verifyIfBatchFull()
         }
         let a = Replicated3.Bits(mine: aMine, next: aNext, planes: bits, count: count)

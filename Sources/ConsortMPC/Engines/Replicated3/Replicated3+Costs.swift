@@ -117,9 +117,11 @@ extension Replicated3 {
             OperationCost(rounds: 1, bytes: 3 * 8 * planes * Self.words(count))
         }
 
-        /// The owner of each third sends its addend's bit planes (and, for truncation, its high part).
+        /// The owner of each third sends its addend's bit planes (and, for truncation, its high part; actively secure,
+        /// also a share of the addition's carries for the proof).
         func splitAddends(count: Int, bits: Int, high: Bool) -> OperationCost {
-            OperationCost(rounds: 1, bytes: 8 * (bits * Self.words(count) + (high ? count : 0)))
+            let carries = self.active ? (bits - 1) * Self.words(count) : 0
+            return OperationCost(rounds: 1, bytes: 8 * (bits * Self.words(count) + (high ? count : 0) + carries))
         }
 
         func signBit(count: Int, bits: Int) -> OperationCost {

@@ -94,15 +94,7 @@ extension Replicated3.Engine {
         verification.andOfNext = BooleanStatement()
         verification.andOfPrevious = BooleanStatement()
         self.verification = verification
-        for (holds, prover, other) in [
-            (nextHolds, self.next, self.previous), (previousHolds, self.previous, self.next),
-        ]
-        where !holds {
-            throw MPCError(
-                .cheatingDetected,
-                "party \(self.party) rejects party \(prover)'s proof of its AND gates: party \(prover) sent wrong "
-                    + "messages, or party \(other) sent wrong shares of the proof", suspects: [prover, other])
-        }
+        try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its AND gates")
     }
 
     /// A challenge of the AND gates' proof must have its top bit set (never an evaluation point, 0 or 1).

@@ -53,36 +53,50 @@ extension Replicated3.Engine {
         self.verification!.andOfPrevious.append(a: xm, b: ym, e: (0..<count).map { (xm[$0] & ym[$0]) ^ p[$0] })
     }
 
-    /// Records one chunk of `splitAddends`: party c shared the low `bits` bits of a = x_c + x_{c+1} as planes
-    /// m ⊕ r (m sent to c+2, r from the key c shares with c+1), and with `high` also a >> high as h + r_h.
-    /// Per element one gate of `bits` terms: a = mⱼ, b = −2^(j+1+64−bits)·rⱼ, e = 2^(64−bits)(Σ 2^j(mⱼ + rⱼ) − a);
-    /// and one of 64 − high terms for the high part: a = mⱼ, b = 2^(j−high+1)·rⱼ, e = h + r_h − Σ 2^(j−high)(mⱼ + rⱼ).
-    /// The sender has everything; party c+2 (its verifier on the receiving side) m, h and x_c; party c+1 r, r_h and
-    /// x_{c+1}. `sum` is the part of a this role holds; absent parts are nil.
+    /// Records one chunk of `splitAddends`: party c shared the low `bits` bits of a = X + Y (X = x_c, Y = x_{c+1}) as
+    /// planes m ⊕ r (m sent to c+2, r from the key c shares with c+1), and — in an actively secure session — the carries
+    /// C of that addition as C' ⊕ C'' (C' from the same key, C'' sent with m; C_0 = 0 is public). As AND-gate statements
+    /// over GF(2), per plane j: mⱼ ⊕ rⱼ ⊕ Xⱼ ⊕ Yⱼ ⊕ Cⱼ = 0, and for j < bits − 1 the carry
+    /// (Xⱼ ⊕ Cⱼ)(Yⱼ ⊕ Cⱼ) ⊕ Cⱼ ⊕ Cⱼ₊₁ = 0 (majority), which fixes C to the true carries. Party c+2 holds m, X and C'';
+    /// party c+1 holds r, Y and C'; the sender everything. With `high`, also a >> high as h + r_h, a ring statement of
+    /// 64 − high terms per element: a = mⱼ, b = 2^(j−high+1)·rⱼ, e = h + r_h − Σ 2^(j−high)(mⱼ + rⱼ).
     mutating func recordSplit(
         _ role: Replicated3.StatementRole, count: Int, bits: Int, masked: [UInt64]?, random: [UInt64]?,
-        sum: [UInt64], high: Int?, maskedHigh: [UInt64]?, randomHigh: [UInt64]?
+        x: [UInt64]?, y: [UInt64]?, carries: [UInt64]?, high: Int?, maskedHigh: [UInt64]?, randomHigh: [UInt64]?
     ) {
         guard self.verification != nil, count > 0 else { return }
         let words = (count + 63) / 64
-        let scale = UInt64(1) << UInt64(64 - bits)
-        var a = [UInt64](repeating: 0, count: count * bits)
-        var b = a
-        var e = [UInt64](repeating: 0, count: count)
-        for element in 0..<count {
-            var total: UInt64 = 0
-            for j in 0..<bits {
-                let m = masked.map { Self.bit($0, j * words * 64 + element) } ?? 0
-                let r = random.map { Self.bit($0, j * words * 64 + element) } ?? 0
-                let t = element * bits + j
-                a[t] = m
-                let coefficient = j + 1 + 64 - bits < 64 ? 0 &- (UInt64(1) << UInt64(j + 1 + 64 - bits)) : 0
-                b[t] = coefficient &* r
-                total = total &+ ((m &+ r) << UInt64(j))
-            }
-            e[element] = scale &* (total &- sum[element])
+        let zeros = [UInt64](repeating: 0, count: words)
+        func plane(_ planes: [UInt64]?, _ j: Int) -> ArraySlice<UInt64> {
+            planes.map { $0[(j * words)..<((j + 1) * words)] } ?? zeros[...]
         }
-        self.record(role, a: a, b: b, e: e, termsPerGate: bits)
+        let (xPlanes, yPlanes) = (
+            x.map { BitMatrix.planes($0, bits: bits) }, y.map { BitMatrix.planes($0, bits: bits) }
+        )
+        func carry(_ j: Int) -> ArraySlice<UInt64> { j == 0 ? zeros[...] : plane(carries, j - 1) }
+        var statement = BooleanStatement()
+        for j in 0..<bits {
+            let (m, r, xj, yj, cj) = (
+                plane(masked, j), plane(random, j), plane(xPlanes, j), plane(yPlanes, j), carry(j)
+            )
+            statement.append(
+                a: zeros, b: zeros,
+                e: (0..<words).map {
+                    m[m.startIndex + $0] ^ r[r.startIndex + $0] ^ xj[xj.startIndex + $0]
+                        ^ yj[yj.startIndex + $0] ^ cj[cj.startIndex + $0]
+                })
+            guard j < bits - 1 else { continue }
+            let next = carry(j + 1)
+            statement.append(
+                a: (0..<words).map { xj[xj.startIndex + $0] ^ cj[cj.startIndex + $0] },
+                b: (0..<words).map { yj[yj.startIndex + $0] ^ cj[cj.startIndex + $0] },
+                e: (0..<words).map { cj[cj.startIndex + $0] ^ next[next.startIndex + $0] })
+        }
+        switch role {
+        case .mine: self.verification!.andMine.append(a: statement.a, b: statement.b, e: statement.e)
+        case .ofNext: self.verification!.andOfNext.append(a: statement.a, b: statement.b, e: statement.e)
+        case .ofPrevious: self.verification!.andOfPrevious.append(a: statement.a, b: statement.b, e: statement.e)
+        }
         guard let high else { return }
         let terms = 64 - high
         var highA = [UInt64](repeating: 0, count: count * terms)

@@ -14,6 +14,8 @@ extension Replicated3 {
         case wrongAnd = "wrong-and"
         /// Shares wrong bits of its local sum (comparison, equality, truncation).
         case wrongBits = "wrong-bits"
+        /// Sends a wrong share of the carries that come with shared bits (the proof's witness).
+        case wrongCarries = "wrong-carries"
         /// Sends a wrong value when bits are converted to arithmetic shares.
         case wrongConversion = "wrong-conversion"
         /// Sends a wrong share component when a value is opened.

@@ -213,14 +213,20 @@ extension Replicated3.Engine {
         verification.ofNext = ProductStatement()
         verification.ofPrevious = ProductStatement()
         self.verification = verification
+        try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its multiplications")
+    }
+
+    /// Throws for a neighbour's proof that failed its final check: the prover sent wrong messages, or the other
+    /// verifier sent wrong shares of the final values — this party cannot tell which.
+    func verdict(nextHolds: Bool, previousHolds: Bool, of what: String) throws {
         for (holds, prover, other) in [
             (nextHolds, self.next, self.previous), (previousHolds, self.previous, self.next),
         ]
         where !holds {
             throw MPCError(
                 .cheatingDetected,
-                "party \(self.party) rejects party \(prover)'s proof of its multiplications: party \(prover) sent "
-                    + "wrong messages, or party \(other) sent wrong shares of the proof", suspects: [prover, other])
+                "party \(self.party) rejects party \(prover)'s proof of \(what): party \(prover) sent wrong messages, "
+                    + "or party \(other) sent wrong shares of the proof", suspects: [prover, other])
         }
     }
 
