@@ -13,21 +13,29 @@ package enum QueryAdmission {
         package var plan: QueryPlan
         /// The most one run costs on the CTS's engine (every group present).
         package var cost: OperationCost
-        /// The same on this build's other engines of the same protocol and value domain (e.g. the other security),
-        /// so signers see what the choice costs.
-        package var alternatives: [(engine: EngineTraits, cost: OperationCost)] = []
-        var engine: EngineTraits
+        var engine: any MPCEngine.Type
 
-        /// The estimates as lines: this engine's, then the alternatives. The models count communication; an actively
-        /// secure engine's proofs also cost computation they do not count, which the line says.
-        package func costLines(parties: Int) -> [String] {
+        /// The estimates as lines for a person choosing the engine: this engine's, then the same query's on this
+        /// build's other engines of the same protocol and value domain (e.g. the other security), estimated here
+        /// rather than on every admission. The models count communication; an actively secure engine's proofs also
+        /// cost computation they do not count, which the line says.
+        package func costLines(parties: Int) async -> [String] {
             func line(_ traits: EngineTraits, _ cost: OperationCost) -> String {
                 "\(traits.identity): \(cost.rounds) rounds, "
                     + ByteCountFormatter.string(fromByteCount: Int64(cost.bytes / max(1, parties)), countStyle: .binary)
                     + " sent per computing party"
                     + (traits.security == .active ? ", plus the proofs' computation (not in the model)" : "")
             }
-            return [line(self.engine, self.cost)] + self.alternatives.map { line($0.engine, $0.cost) + " (not chosen)" }
+            let chosen = self.engine.traits
+            var lines = [line(chosen, self.cost)]
+            for other in EngineCatalog.all where ObjectIdentifier(other) != ObjectIdentifier(self.engine) {
+                let traits = other.traits
+                guard traits.name == chosen.name, traits.domain == chosen.domain, traits.parties.contains(parties),
+                    let cost = try? await self.plan.costEstimate(on: other)
+                else { continue }
+                lines.append(line(traits, cost) + " (not chosen)")
+            }
+            return lines
         }
     }
 
@@ -35,17 +43,7 @@ package enum QueryAdmission {
         let engine = try EngineRegistry.shared.engine(for: cts.engine)
         let plan = try QueryChecker.check(cts, domain: engine.traits.domain)
         do {
-            var admitted = Admitted(
-                plan: plan, cost: try await plan.costEstimate(on: engine), engine: engine.traits)
-            for other in EngineCatalog.all where ObjectIdentifier(other) != ObjectIdentifier(engine) {
-                let traits = other.traits
-                guard traits.name == engine.traits.name, traits.domain == engine.traits.domain,
-                    traits.parties.contains(cts.engine.parties),
-                    let cost = try? await plan.costEstimate(on: other)
-                else { continue }
-                admitted.alternatives.append((traits, cost))
-            }
-            return admitted
+            return Admitted(plan: plan, cost: try await plan.costEstimate(on: engine), engine: engine)
         } catch let error as QueryError {
             throw error
         } catch {

@@ -18,7 +18,7 @@ package enum SignerReview {
             lines.append("  besides the outputs, the computation reveals:")
             lines += plan.leakage.map { "    - \($0)" }
             lines.append("  MPC cost at \(plan.table.maxRows) rows, from the engines' cost models:")
-            lines += admitted.costLines(parties: cts.engine.parties).map { "    " + $0 }
+            lines += await admitted.costLines(parties: cts.engine.parties).map { "    " + $0 }
         } catch {
             lines.append("\nQUERY CHECK\n  the query is rejected: \(error)")
         }

@@ -47,7 +47,7 @@ struct Query: AsyncParsableCommand {
             print("\nbesides the outputs, the computation reveals")
             for note in plan.leakage { print("  - \(note)") }
             print("\nMPC cost at maxRows (\(plan.table.maxRows) rows), from the engines' cost models")
-            for line in admitted.costLines(parties: specification.engine.parties) {
+            for line in await admitted.costLines(parties: specification.engine.parties) {
                 print("  " + line)
             }
         }

@@ -88,7 +88,6 @@ extension Replicated3.Engine {
         let previousHolds =
             BinaryField.multiply(finalOfPrevious.u ^ otherOfPrevious[0], finalOfPrevious.v ^ otherOfPrevious[1])
             == claimOfPrevious.share ^ otherOfPrevious[2]
-        verification.verifiedGates += mine.gates
         verification.proofs += 1
         verification.andMine = BooleanStatement()
         verification.andOfNext = BooleanStatement()

@@ -24,7 +24,6 @@ extension Replicated3 {
         var batchTerms: Int
         /// Products checked and proofs run, for benchmarks.
         var verifiedTerms = 0
-        var verifiedGates = 0
         var proofs = 0
 
         static let defaultBatchTerms = 1 << 20

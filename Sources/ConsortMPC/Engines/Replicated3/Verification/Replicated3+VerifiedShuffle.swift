@@ -1,5 +1,5 @@
 extension Replicated3.Engine {
-    /// The shuffle with active security (`Specs/engines.md` §3.6): the passive protocol's three passes run on 128-bit
+    /// The shuffle with active security (`Specs/engines.md` §3): the passive protocol's three passes run on 128-bit
     /// lifts of the columns beside a tag per row, τ = Σₖ βₖ·xₖ mod 2^128 under random keys βₖ nobody knows; then the
     /// keys are opened and Σᵢ ρᵢ·(Σₖ βₖ·yₖᵢ − τᵢ) is opened for three challenge vectors ρ and must be zero. A pass's
     /// message depends on a permutation one verifier knows and a share the other knows, so no honest party can
@@ -28,15 +28,13 @@ extension Replicated3.Engine {
         let beta = Array(opened[0..<width])
         var challenges = PRG(key: PRG.key(words: WideShare.words([opened[width]])))
         let rho = WideShare.elements(challenges.words(2 * Self.shuffleChecks * rows))
+        // This side's share of each row's defect Σₖ βₖyₖᵢ − τᵢ, then of its three random combinations.
         func checks(_ component: [UInt128]) -> [UInt128] {
-            (0..<Self.shuffleChecks).map { j in
-                var sum: UInt128 = 0
-                for i in 0..<rows {
-                    var tagged: UInt128 = 0
-                    for k in 0..<width { tagged &+= beta[k] &* component[k * rows + i] }
-                    sum &+= rho[j * rows + i] &* (tagged &- component[width * rows + i])
-                }
-                return sum
+            let defects = (0..<rows).map { i in
+                (0..<width).reduce(0 &- component[width * rows + i]) { $0 &+ beta[$1] &* component[$1 * rows + i] }
+            }
+            return (0..<Self.shuffleChecks).map { j in
+                (0..<rows).reduce(UInt128(0)) { $0 &+ rho[j * rows + $1] &* defects[$1] }
             }
         }
         let check = Replicated3.Share(
@@ -56,7 +54,7 @@ extension Replicated3.Engine {
         }
     }
 
-    /// Independent challenge vectors of the shuffle's check; see `Specs/engines.md` §3.6 for the bound.
+    /// Independent challenge vectors of the shuffle's check; see `Specs/engines.md` §3 for the bound.
     static var shuffleChecks: Int { 3 }
 
     /// Replicated shares of τᵢ = Σₖ βₖ·xₖᵢ mod 2^128: the local 2-out-of-3 products plus a zero sharing, sent to the
