@@ -1,5 +1,6 @@
 import ConsortTransport
 import Foundation
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -79,6 +80,13 @@ package final class TestNodeProcess: @unchecked Sendable {
         let log = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
         let how = status.map { "exited with status \($0)" } ?? "did not stop within 90 s"
         return "the node on port \(self.port) \(how); its log ends: \(log.suffix(3000))"
+    }
+
+    /// Stops the node and records an issue with `stopProblem`'s description unless it exited gracefully (an
+    /// expectation on `try await` alone cannot show the value it failed on).
+    package func expectCleanStop(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let problem = try await self.stopProblem()
+        #expect(problem == nil, "\(problem ?? "")", sourceLocation: sourceLocation)
     }
 
     deinit {

@@ -57,6 +57,6 @@ struct APIConformanceTests {
                 }
             }
         }
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
     }
 }

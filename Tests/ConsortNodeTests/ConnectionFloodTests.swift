@@ -121,7 +121,7 @@ struct ConnectionFloodTests {
             ["2", "3"].contains(idle.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
             "\(idle.stdout) \(idle.stderr)")
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         // The digest writes at most a few entries and one summary per reason a minute: the windows this test spanned.
         let windows = Int((ContinuousClock.now - started) / .seconds(60)) + 1
         let denied = try await deployment.audit("cp-a").filter {

@@ -48,7 +48,7 @@ struct DataModelUploadTests {
         #expect(status.components(separatedBy: ": aborted").count == 4, "\(status)")
         let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "\(fetched.stdout)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             let aborted = try await deployment.audit(member).filter {
                 $0.action == .computeAborted && $0.taskID == task

@@ -121,12 +121,13 @@ struct MPCProcessFailureTests {
         return elapsed
     }
 
-    @Test("a frozen party is noticed by its missing heartbeats within seconds, long before a 30 s round timeout")
+    @Test("a frozen party is noticed by its missing heartbeats within seconds, long before a 120 s round timeout")
     func frozenPeerHeartbeat() async throws {
-        let session = try Session(roundTimeout: 30)
-        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(25)).enumerated() {
-            // The 5 s silence limit, a heartbeat interval, the abort flush and slack for a loaded machine.
-            #expect(elapsed < .seconds(12), "party \(party) took \(elapsed)")
+        let session = try Session(roundTimeout: 120)
+        for (party, elapsed) in try await self.freezeThird(session, limit: .seconds(100)).enumerated() {
+            // The reason says it was the 5 s silence limit, not the round timeout; the bound leaves room for a
+            // loaded CI machine (13.8 s was seen there with the whole suite running on two cores).
+            #expect(elapsed < .seconds(40), "party \(party) took \(elapsed)")
             #expect(
                 session.output(party, "err").contains("[timedOut]")
                     && session.output(party, "err").contains("not even a heartbeat"), "\(session.output(party, "err"))")

@@ -139,7 +139,7 @@ struct NodeProcessTests {
         }
         #expect(!(try curl("alice").succeeded), "alice is still served after her CRL revoked her")
 
-        #expect(try await node.stopProblem() == nil, "the node did not stop gracefully on SIGTERM")
+        try await node.expectCleanStop()
 
         // The audit log: started, three refusals (naming who), stopped.
         let entries = try await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in

@@ -115,7 +115,7 @@ struct ProposalTests {
                 "\(id)  v2  submitted")
         }
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let north = try await deployment.audit("nso-north").map(\.action)
         for action in [
             AuditAction.proposalCreated, .proposalRevised, .proposalSigned, .proposalRejected, .proposalSubmitted,

@@ -64,7 +64,7 @@ struct ReconciliationTests {
             try QueryChecker.check(cts),
             on: .union([try CSVTable.parse(north, table: table), try CSVTable.parse(south, table: table)]))
         #expect(fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
     }
 
     @Test("a node killed with inputs on disk, restarted after its peers aborted the task, aborts it and purges them")
@@ -109,7 +109,7 @@ struct ReconciliationTests {
         #expect(TaskSubmissionTests.Deployment.shareFiles(of: "nso-north", at: cDirectory).isEmpty)
         let status = try await deployment.run(["task", "status", task], as: "north-signer")
         #expect(status.stdout.components(separatedBy: ": aborted").count == 4, "\(status.stdout)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let entries = try await deployment.audit("cp-c").filter { $0.taskID == task }
         #expect(
             entries.contains { $0.action == .dataPurged && $0.details.contains("aborted") },

@@ -185,6 +185,6 @@ struct TaskListTests {
             "\(unknown.stdout)")
         let badLimit = try await deployment.run(["task", "list", "--limit", "0"], as: "alice")
         #expect(!badLimit.succeeded && badLimit.stderr.contains("--limit must be from 1 to 1000"), "\(badLimit.stderr)")
-        #expect(try await node.stopProblem() == nil)
+        try await node.expectCleanStop()
     }
 }

@@ -246,7 +246,7 @@ struct TaskSubmissionTests {
                 && !refused.stdout.contains("accepted by every"), "\(refused.stdout)")
         #expect(submitted.stdout.contains("task \(complete.taskID) accepted by every computing party"))
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             let entries = try await deployment.audit(member)
             let accepted = entries.filter { $0.action == .ctsAccepted }
@@ -435,7 +435,7 @@ struct TaskSubmissionTests {
             deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
         #expect(!tampered.succeeded && tampered.stdout.contains("cp-b: FAILED"), "\(tampered.stdout)")
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             let actions = try await deployment.audit(member).map(\.action)
             // The client stops at the first refusal, so only cp-a (asked first) refused an output request.
@@ -479,7 +479,7 @@ struct TaskSubmissionTests {
             south.stdout.components(separatedBy: "would hold 600 rows with these 300, more than its maxRows 500").count
                 == 4, "\(south.stdout)")
         #expect(south.stdout.contains("nothing was uploaded"), "\(south.stdout)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             // No share file is left behind for the refused upload, and the refusal is audited.
             #expect(Deployment.shareFiles(of: "nso-south", at: "\(path)/\(member)/tasks/\(task)").isEmpty)
@@ -645,7 +645,7 @@ struct TaskSubmissionTests {
         #expect(elapsed < .seconds(30))
         let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "an aborted task released output: \(fetched.stdout)")
-        for node in deployment.nodes.prefix(2) { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes.prefix(2) { try await node.expectCleanStop() }
         for member in ["cp-a", "cp-b"] {
             let entries = try await deployment.audit(member)
             #expect(entries.contains { $0.action == .computeAborted }, "\(member): \(entries.map(\.action.rawValue))")
@@ -715,7 +715,7 @@ struct TaskSubmissionTests {
         configuration.connectTimeout = .seconds(3)
         await #expect(throws: MPCError.self) { _ = try await MPCTLSTransport.establish(configuration) }
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let refusals = try await deployment.audit("cp-b").filter { $0.action == .requestDenied && $0.taskID == task }
         #expect(
             refusals.contains { $0.details.contains("MPC connection") && $0.details.contains("nso-north") },
@@ -766,7 +766,7 @@ struct TaskSubmissionTests {
         #expect(!stalled.succeeded && stalled.stdout.contains("did not answer within"), "\(stalled.stdout)")
         let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded && fetched.stderr.contains("expired"), "\(fetched.stderr)")
-        for node in deployment.nodes.prefix(2) { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes.prefix(2) { try await node.expectCleanStop() }
         for member in ["cp-a", "cp-b"] {
             let entries = try await deployment.audit(member)
             #expect(
@@ -841,7 +841,7 @@ struct TaskSubmissionTests {
         let again = try await deployment.run(["task", "halt", task, "--reason", "twice"], as: "nso-south-signer")
         #expect(!again.succeeded && again.stdout.contains("409"), "\(again.stdout)")
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             #expect(
                 !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
@@ -902,7 +902,7 @@ struct TaskSubmissionTests {
             status = try await deployment.run(["task", "status", task], as: "north-uploader").stdout
         }
         #expect(status.components(separatedBy: ": expired").count == 4, "\(status)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             #expect(
                 !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
@@ -969,7 +969,7 @@ struct TaskSubmissionTests {
         }
         let late = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!late.succeeded && late.stderr.contains("output deadline"), "\(late.stdout) \(late.stderr)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         for member in deployment.computing {
             #expect(
                 !FileManager.default.fileExists(atPath: "\(path)/\(member)/tasks/\(task)"),
@@ -1027,7 +1027,7 @@ struct TaskSubmissionTests {
                     let verified = try Subprocess.run(
                         deployment.consort, ["audit", "verify", "--dir", "\(path)/logs", "--root", "\(path)/root.pem"])
                     #expect(verified.succeeded, "\(verified.stdout)")
-                    for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+                    for node in deployment.nodes { try await node.expectCleanStop() }
                     for member in deployment.computing {
                         let actions = try await deployment.audit(member).map(\.action)
                         #expect(

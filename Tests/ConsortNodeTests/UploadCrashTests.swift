@@ -69,6 +69,6 @@ struct UploadCrashTests {
         let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
         #expect(fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
     }
 }

@@ -59,7 +59,7 @@ struct UploadLimitTests {
         let growth = try Self.peakMemory(of: node) - before
         for answer in answers { #expect(answer.contains("HTTP 403") && answer.contains("forbidden"), "\(answer)") }
         #expect(growth < 64 << 20, "peak memory grew by \(growth >> 20) MiB")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let rejected = try await deployment.audit("cp-a").filter {
             $0.action == .requestDenied || $0.action == .inputRejected
         }
@@ -79,7 +79,7 @@ struct UploadLimitTests {
         let growth = try Self.peakMemory(of: node) - before
         #expect(answer.contains("HTTP 413") && answer.contains("maxRows 1000"), "\(answer)")
         #expect(growth < 64 << 20, "peak memory grew by \(growth >> 20) MiB")
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let rejected = try await deployment.audit("cp-a").filter { $0.action == .inputRejected }
         #expect(rejected.contains { $0.details.contains("larger than the largest envelope") })
     }

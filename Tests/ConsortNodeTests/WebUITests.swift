@@ -168,7 +168,7 @@ struct WebUITests {
         let afterSignOut = try await alice.go("/")
         #expect(signedOut.status == 303 && afterSignOut.status == 303)
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let log = try await deployment.audit("nso-south")
         let aliceSubject = "consort://nso-south/ui-user/alice"
         #expect(log.contains { $0.action == .uiSignedIn && $0.actor.subject == aliceSubject })
@@ -231,7 +231,7 @@ struct WebUITests {
         #expect(
             result.status == 502 && result.body.contains("No result") && result.body.contains("refused"), "\(result)")
 
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let log = try await deployment.audit("nso-south")
         #expect(log.contains { $0.action == .uiSignedIn && $0.details.contains("one-time link") })
         #expect(log.contains { $0.action == .requestDenied && $0.details.contains("unknown, used or expired link") })
@@ -278,7 +278,7 @@ struct WebUITests {
             throw error
         }
         await browser.quit()
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
         let log = try await deployment.audit("nso-south")
         #expect(
             log.contains {
@@ -323,7 +323,7 @@ struct WebUITests {
         #expect(
             refused.stdout.hasSuffix("403") && refused.stdout.contains("takes connections from this machine only"),
             "\(refused.stdout)")
-        #expect(try await node.stopProblem() == nil)
+        try await node.expectCleanStop()
         let log = try await AuditStores.with(try AuditStores.Address("sqlite:\(path)/south/audit.db")) {
             try await $0.entries(from: 1, limit: 1000)
         }
@@ -335,7 +335,7 @@ struct WebUITests {
         // Allowed on purpose (TLS in front of it, as the docs say): the same request is served.
         let open = try await start(allowRemote: true)
         #expect(try await Self.status(of: "http://\(ui)/sign-in") == 200)
-        #expect(try await open.stopProblem() == nil)
+        try await open.expectCleanStop()
     }
 
     /// The HTTP status of a GET (0: no answer).

@@ -36,7 +36,7 @@ struct WitnessConsistencyTests {
         let witnessedSize = try #require(try await Self.witnessedCheckpoints(deployment, "cp-a").map(\.size).max())
 
         // The administrator stops cp-a, cuts its log back before that checkpoint and deletes its checkpoints.
-        #expect(try await deployment.nodes[0].stopProblem() == nil)
+        try await deployment.nodes[0].expectCleanStop()
         let connection = try await SQLiteConnection.open(storage: .file(path: "\(deployment.path)/cp-a/audit.db"))
         for statement in [
             "DROP TRIGGER audit_entries_no_delete", "DROP TRIGGER audit_checkpoints_no_delete",
@@ -54,7 +54,7 @@ struct WitnessConsistencyTests {
             }
         }
         try await Task.sleep(for: .seconds(2))
-        for node in deployment.nodes { #expect(try await node.stopProblem() == nil) }
+        for node in deployment.nodes { try await node.expectCleanStop() }
 
         for witness in ["cp-b", "cp-c"] {
             let refusals = try await deployment.audit(witness).filter {
