@@ -62,6 +62,12 @@ package struct RevocationRegistry: Codable, Sendable {
         )
     }
 
+    /// The revocation of `certificate` recorded here, if any (by serial number; the registry holds one CA's).
+    package func revocation(of certificate: Certificate) -> Revocation? {
+        let serial = Self.hex(certificate.serialNumber)
+        return self.revocations.first { $0.serial == serial }
+    }
+
     /// Issues the next CRL, valid for `days` from `now`, and advances the CRL number.
     package mutating func issueCRL(
         by authority: CertificateAuthority,

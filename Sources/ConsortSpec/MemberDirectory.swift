@@ -108,7 +108,7 @@ package struct MemberDirectory: Sendable {
         fields["mpcPort"].flatMap { reader.integer($0, at: pointer + "/mpcPort", range: 1...65_535) }.map { Int($0) }
     }
 
-    static func member(
+    package static func member(
         id: String, name: String, roleNames: [String], certificate: Certificate, endpoint: String?, mpcPort: Int?,
         at pointer: String, root: Certificate, now: Date
     ) throws -> Member {

@@ -7,7 +7,7 @@ import X509
 struct Directory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The member directory: the operator's signed list of members, their roles, CAs and node endpoints.",
-        subcommands: [Sign.self, Show.self]
+        subcommands: [Sign.self, Show.self, Add.self, Remove.self, Revoke.self]
     )
 
     struct Sign: AsyncParsableCommand {
@@ -18,6 +18,7 @@ struct Directory: AsyncParsableCommand {
                 "ca": "cp-a/member.pem", "endpoint": "https://127.0.0.1:7443"}]} — "ca" is a PEM file (relative to
                 members.json) or the PEM text; "endpoint" only for members that run a reachable node; a computing
                 party's MPC listener is on "mpcPort" of the endpoint's host (optional; default: the endpoint's port + 1).
+                A member whose CA the operator has revoked is refused.
 
                 Example:
                   consort directory sign --operator op --in members.json --out directory.json
@@ -38,6 +39,7 @@ struct Directory: AsyncParsableCommand {
             let directory = try MemberDirectory.readMembers(
                 Array(try Data(contentsOf: URL(fileURLWithPath: input))), baseDirectory: base,
                 root: authority.certificate)
+            try Directory.refuseRevoked(directory.members, registry: try RevocationRegistry.load(directory: `operator`))
             try Data(try directory.signed(by: authority.certificate, key: authority.privateKey)).write(
                 to: URL(fileURLWithPath: out))
             print("signed a directory of \(directory.members.count) member(s) to \(out)")
