@@ -1,0 +1,57 @@
+import ConsortTesting
+import Foundation
+import Testing
+
+/// `consort node check` against real node processes: what a host sees before starting its node and beside it.
+@Suite("Node preflight check")
+struct NodeCheckTests {
+    @Test(
+        "a node not yet started: configuration, certificates, free ports, no store yet, peers' clocks; bad input fails")
+    func preflight() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment(started: ["cp-a", "cp-b"])
+        let path = deployment.path
+        func check(_ arguments: [String]) throws -> Subprocess.Output {
+            try Subprocess.run(deployment.consort, ["node", "check"] + arguments)
+        }
+
+        // cp-c has never run: its ports are free and its store does not exist yet; cp-a and cp-b answer.
+        let fresh = try check(["--config", "\(path)/cp-c.json"])
+        #expect(fresh.succeeded, "\(fresh.stdout) \(fresh.stderr)")
+        for line in [
+            "ok    configuration: node of cp-c", "ok    certificates: node certificate until", "ok    CRLs:",
+            "ok    directory: 8 member(s)", "ok    ports: API 127.0.0.1:\(deployment.ports[2]) is free",
+            "warn  store: \(path)/cp-c/audit.db does not exist yet", "cp-a at https://127.0.0.1:\(deployment.ports[0])",
+            "cp-b at https://127.0.0.1:\(deployment.ports[1]): reachable over mutual TLS, clock",
+        ] {
+            #expect(fresh.stdout.contains(line), "no '\(line)' in:\n\(fresh.stdout)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(path)/cp-c/audit.db"), "the check created the store")
+
+        // Beside the running cp-a: its ports are taken, its store holds its log, cp-c cannot be reached.
+        let running = try check(["--config", "\(path)/cp-a.json"])
+        #expect(running.succeeded, "\(running.stdout) \(running.stderr)")
+        #expect(
+            running.stdout.contains("warn  ports: API 127.0.0.1:\(deployment.ports[0]) is in use"), "\(running.stdout)")
+        #expect(running.stdout.contains("ok    store: sqlite:\(path)/cp-a/audit.db answers"), "\(running.stdout)")
+        #expect(
+            running.stdout.contains("warn  peers: cp-c at") && running.stdout.contains("unreachable"),
+            "\(running.stdout)")
+
+        // No skew is allowed at all: the measured one (never exactly zero) fails the check.
+        let strict = try check(["--config", "\(path)/cp-c.json", "--max-skew", "0"])
+        #expect(
+            !strict.succeeded && strict.stdout.contains("FAIL  peers: cp-a") && strict.stdout.contains("NTP"),
+            "\(strict.stdout)")
+
+        // A configuration that points at a missing directory fails at once, naming it.
+        var text = try String(contentsOfFile: "\(path)/cp-c.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "directory.json", with: "missing.json")
+        try text.write(toFile: "\(path)/broken.json", atomically: true, encoding: .utf8)
+        let broken = try check(["--config", "\(path)/broken.json"])
+        #expect(
+            !broken.succeeded && broken.stdout.contains("FAIL  configuration")
+                && broken.stdout.contains("missing.json"), "\(broken.stdout)")
+
+        for node in deployment.nodes { try await node.expectCleanStop() }
+    }
+}
