@@ -115,7 +115,10 @@ struct NodeProcessTests {
         let metrics = try curl("ops", "/v1/metrics")
         #expect(
             metrics.stdout.contains("consort_tasks{state=\"accepted\"} 0")
-                && metrics.stdout.contains("consort_requests_refused_total{code=\"notFound\"}"),
+                && metrics.stdout.contains("consort_requests_refused_total{code=\"notFound\"}")
+                && metrics.stdout.contains("consort_certificate_expiry_timestamp_seconds{certificate=\"node\"} ")
+                && metrics.stdout.contains("consort_certificate_expiry_timestamp_seconds{certificate=\"member-ca\"} ")
+                && metrics.stdout.contains("consort_crl_next_update_timestamp_seconds{issuer="),
             "\(metrics.stdout)")
         let notOurs = try curl("alice", "/v1/metrics")
         #expect(

@@ -21,7 +21,7 @@ struct HealthController {
 
     @Sendable func metrics(_ request: Request, context: NodeRequestContext) async throws -> Response {
         try await self.service.authorizeOrRefuse(.metrics, try context.caller)
-        let text = try await self.metrics.exposition(tasks: self.service.tasks)
+        let text = try await self.metrics.exposition(tasks: self.service.tasks, node: self.service.node)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
