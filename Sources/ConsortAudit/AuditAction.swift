@@ -34,5 +34,6 @@ package enum AuditAction: String, CaseIterable, Hashable, Sendable, Codable {
     case nodeStarted = "node.started"
     case nodeStopped = "node.stopped"
     case revocationUpdated = "revocation.updated"
+    case directoryUpdated = "directory.updated"
     case benchmark = "bench.synthetic"
 }

@@ -99,7 +99,11 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         package var member: MemberID
         package var identity: SigningIdentity
         package var root: Certificate
-        package var directory: MemberDirectory
+        /// The directory in force (replaced while the node runs when the operator installs a newer one).
+        package var directory: MemberDirectory { self.directoryInForce.current }
+        package let directoryInForce: DirectoryInForce
+        /// The directory file, resolved: where `DirectoryRefresher` looks for a newer version.
+        package var directoryFile: String
         package var host: String
         package var port: Int
         package var store: AuditStores.Address
@@ -152,8 +156,9 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
         guard let root = try PEMFiles.readCertificates(resolve(self.root)).first else {
             throw NodeError(.configuration, "\(self.root) holds no certificate")
         }
+        let directoryFile = resolve(self.directory)
         let directory = try MemberDirectory.verify(
-            Array(try Data(contentsOf: URL(fileURLWithPath: resolve(self.directory)))), root: root)
+            Array(try Data(contentsOf: URL(fileURLWithPath: directoryFile))), root: root)
         guard directory.member(member) != nil else {
             throw NodeError(.configuration, "the directory \(self.directory) does not list '\(member)'")
         }
@@ -218,7 +223,8 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
             store = "sqlite:" + resolve(String(store.dropFirst("sqlite:".count)))
         }
         return Loaded(
-            configuration: self, member: member, identity: identity, root: root, directory: directory,
+            configuration: self, member: member, identity: identity, root: root,
+            directoryInForce: DirectoryInForce(directory), directoryFile: directoryFile,
             host: String(self.listen[..<colon]), port: port, store: try AuditStores.Address(store),
             dataDirectory: resolve(self.data), verifier: verifier, crlFiles: crlFiles, identities: identities)
     }

@@ -32,6 +32,7 @@ struct NodeProcessTests {
         // carol's certificate is revoked by her member's CRL, which the node enforces.
         let carol = try consortium.user("nso-north", name: "carol", roles: [.signer])
         try carol.write(directory: path, name: "carol")
+        try consortium.user("nso-north", name: "dave", roles: [.signer]).write(directory: path, name: "dave")
         try PEMFiles.write(
             consortium.crl(by: consortium.member("nso-north").authority, revoking: [carol.certificate]).pemString
                 + "\n", to: "\(path)/nso-north.crl")
@@ -142,6 +143,43 @@ struct NodeProcessTests {
         }
         #expect(!(try curl("alice").succeeded), "alice is still served after her CRL revoked her")
 
+        // The directory is replaced in place too. An older one and a broken file are refused (the directory in force
+        // stays: dave of nso-north is still served); a newer one without nso-north is enforced at once.
+        let original = try MemberDirectory.verify(
+            Array(try Data(contentsOf: URL(fileURLWithPath: "\(path)/directory.json"))),
+            root: consortium.root.certificate)
+        func install(_ directory: MemberDirectory) throws {
+            try Data(try directory.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(
+                to: URL(fileURLWithPath: "\(path)/directory.json"))
+        }
+        func directoryUpdates(_ count: Int) async throws -> [String] {
+            var updates: [String] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            while updates.count < count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                let entries = try? await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in
+                    try await store.entries(from: 1, limit: 200)
+                }
+                updates = (entries ?? []).filter { $0.action == .directoryUpdated }.map(\.details)
+            }
+            return updates
+        }
+        var older = original
+        older.issuedAt = original.issuedAt.addingTimeInterval(-3600)
+        try install(older)
+        #expect(try await directoryUpdates(1).last?.contains("never reinstated") == true)
+        try "{}".write(toFile: "\(path)/directory.json", atomically: true, encoding: .utf8)
+        #expect(try await directoryUpdates(2).last?.contains("refused") == true)
+        #expect(try curl("dave").succeeded, "a refused directory changed what the node enforces")
+        var newer = original
+        newer.members.removeAll { $0.id.rawValue == "nso-north" }
+        newer.issuedAt = Date()
+        try install(newer)
+        let loaded = try await directoryUpdates(3)
+        #expect(loaded.last?.contains("loaded") == true && loaded.last?.contains("nso-north") == true, "\(loaded)")
+        #expect(!(try curl("dave").succeeded), "dave is still served after the directory dropped nso-north")
+        #expect(try curl("ops").succeeded, "a member the new directory lists is refused")
+
         try await node.expectCleanStop()
 
         // The audit log: started, three refusals (naming who), stopped.
@@ -154,7 +192,8 @@ struct NodeProcessTests {
         let denials = entries.filter { $0.action == .requestDenied && $0.actor.subject == "unauthenticated TLS peer" }
             .map(\.details)
         // The four refused handshakes above, then alice's once her CRL revoked her.
-        #expect(denials.filter { !$0.contains("alice") }.count == 4, "\(denials)")
+        #expect(denials.filter { !$0.contains("alice") && !$0.contains("dave") }.count == 4, "\(denials)")
+        #expect(denials.contains { $0.contains("dave") }, "\(denials)")
         #expect(denials.contains { $0.contains("alice") && $0.contains("revoked") }, "\(denials)")
         #expect(denials.contains { $0.contains("revoked") }, "\(denials)")
         #expect(

@@ -36,14 +36,14 @@ package final class MPCListenerService: Service {
         guard let entry = self.node.directory.member(self.node.member), entry.roles.contains(.compute),
             let (_, port) = entry.mpcAddress
         else { return }
-        let directory = self.node.directory
+        let directory = self.node.directoryInForce
         let refusals = self.refusals
         let listener = try await MPCListener.bind(
             host: self.node.host, port: port,
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier),
             holdTimeout: self.node.configuration.sessionConnectTimeout,
             limits: self.node.configuration.connectionLimits, seats: self.seats,
-            admit: { $0.kind == .node && $0.memberID.map { directory.member($0) != nil } == true },
+            admit: { $0.kind == .node && $0.memberID.map { directory.current.member($0) != nil } == true },
             onRejected: { reason, _, address in
                 // Refusals before a session took the connection: anyone can cause them, so they are digested.
                 refusals.refused("MPC connection", from: address, reason: reason)

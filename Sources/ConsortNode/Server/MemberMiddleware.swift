@@ -8,13 +8,13 @@ import Logging
 /// second line): otherwise 403, and the refusal is audited. Accepted requests log with the caller's identity.
 struct MemberMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
-    let directory: MemberDirectory
+    let directory: DirectoryInForce
     let log: AuditLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let peer = context.peer, let member = peer.memberID, self.directory.member(member) != nil else {
+        guard let peer = context.peer, let member = peer.memberID, self.directory.current.member(member) != nil else {
             let actor = context.peer.map(TaskService.actor) ?? AuditActor(fingerprint: "-", subject: "unknown peer")
             try await self.log.append(
                 try AuditDraft(actor: actor, action: .requestDenied, details: ["path": .string(request.uri.path)]))

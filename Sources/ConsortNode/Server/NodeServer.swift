@@ -60,10 +60,16 @@ package struct NodeServer: Sendable {
             self.service, every: .milliseconds(Int((configuration.reconcileSeconds ?? 30) * 1000)), logger: self.logger)
         let refresher = RevocationRefresher(
             node: self.node, log: self.log, system: self.service.system, logger: self.logger)
+        let directories = DirectoryRefresher(
+            node: self.node, log: self.log, system: self.service.system, logger: self.logger)
+        // The directory first: CRLs are then checked against the members it lists.
         let revocation = NodeLoop(
-            name: "CRL refresh", interval: .milliseconds(Int((configuration.crlCheckSeconds ?? 10) * 1000)),
-            logger: self.logger
-        ) { try await refresher.refresh() }
+            name: "directory and CRL refresh",
+            interval: .milliseconds(Int((configuration.crlCheckSeconds ?? 10) * 1000)), logger: self.logger
+        ) {
+            try await directories.refresh()
+            try await refresher.refresh()
+        }
         let digest = self.service.refusals
         let proposals = self.proposals
         let delivery = NodeLoop(
@@ -93,7 +99,7 @@ package struct NodeServer: Sendable {
     func application() throws -> some Service {
         let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         let context = try authentication.serverContext()
-        let directory = self.node.directory
+        let directory = self.node.directoryInForce
         let audits = self.service.audits
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -114,7 +120,7 @@ package struct NodeServer: Sendable {
                 base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), context: context,
                 authentication: authentication, limiter: limiter
             ) { identity in
-                identity.memberID.map { directory.member($0) != nil } ?? false
+                identity.memberID.map { directory.current.member($0) != nil } ?? false
             } onReject: { address, reason in
                 // Handshake callbacks cannot await, and anyone can cause these: digested, then queued.
                 refusals.refused("TLS handshake", from: address, reason: reason)
