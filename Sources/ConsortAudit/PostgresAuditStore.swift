@@ -222,9 +222,8 @@ package final class PostgresAuditStore: AuditStore {
         } catch let error as AuditError {
             throw error
         } catch let error as PSQLError {
-            let server = error.serverInfo?[.message] ?? "\(error.code)"
             throw AuditError(
-                .storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(server)",
+                .storage, "\(what) in the PostgreSQL audit store \(self.description) failed: \(error.reason)",
                 underlying: error)
         } catch {
             throw AuditError(
@@ -337,5 +336,15 @@ package struct PostgresAddress: Sendable, Hashable {
         guard var components = URLComponents(string: text), components.password != nil else { return text }
         components.password = "***"
         return components.string ?? "(unparseable address)"
+    }
+}
+
+extension PSQLError {
+    /// Why a PostgreSQL operation failed, for messages: the server's message, or the error code with its cause (a
+    /// refused TLS certificate, a refused connection) — PSQLError's own description hides both.
+    package var reason: String {
+        if let message = self.serverInfo?[.message] { return message }
+        guard let underlying = self.underlying else { return "\(self.code)" }
+        return "\(self.code) (\(underlying))"
     }
 }

@@ -136,7 +136,7 @@ struct CommandLineTests {
                 && !badMode.stderr.contains("s3cret-pw"), "\(badMode.stderr)")
     }
 
-    @Test("sslmode is honoured, not ignored: require fails against a server without TLS, disable works")
+    @Test("sslmode is honoured: require fails without TLS; verify-full checks the CA and the name; disable works")
     func sslMode() async throws {
         #expect(try PostgresAddress("postgres://u@h/d").tls == .disable)
         #expect(try PostgresAddress("postgres://u@h/d?sslmode=verify-full&sslrootcert=/ca.pem").tls == .verifyFull)
@@ -156,6 +156,30 @@ struct CommandLineTests {
                 try await store.head().size
             }
             #expect(size == 0)
+        }
+        // A server with TLS, its certificate for the name localhost only (from a test CA): verify-full to that name
+        // with that CA connects; another CA, or the address 127.0.0.1 the certificate does not name, is refused;
+        // verify-ca checks the CA but not the name; require checks nothing.
+        try await TestPostgresTLS.withServer { (server: TestPostgresTLS.Server) async throws in
+            func head(_ query: String, host: String) async throws -> Int64 {
+                let url = server.url.replacingOccurrences(of: "127.0.0.1", with: host) + "?" + query
+                return try await AuditStores.with(.postgres(url: url)) { try await $0.head().size }
+            }
+            #expect(try await head("sslmode=verify-full&sslrootcert=\(server.caFile)", host: "localhost") == 0)
+            #expect(try await head("sslmode=verify-ca&sslrootcert=\(server.caFile)", host: "127.0.0.1") == 0)
+            #expect(try await head("sslmode=require", host: "127.0.0.1") == 0)
+            for (query, host) in [
+                ("sslmode=verify-full&sslrootcert=\(server.otherCAFile)", "localhost"),
+                ("sslmode=verify-ca&sslrootcert=\(server.otherCAFile)", "127.0.0.1"),
+                ("sslmode=verify-full&sslrootcert=\(server.caFile)", "127.0.0.1"),
+            ] {
+                do {
+                    _ = try await head(query, host: host)
+                    Issue.record("\(query) to \(host) connected")
+                } catch {
+                    #expect("\(error)".lowercased().contains("certificate"), "\(query) to \(host): \(error)")
+                }
+            }
         }
     }
 

@@ -298,7 +298,7 @@ package final class PostgresTaskStore: TaskStore {
         } catch let error as PSQLError {
             throw NodeError(
                 .internalFailure,
-                "\(what) in the PostgreSQL task store \(self.name) failed: \(error.serverInfo?[.message] ?? "\(error.code)")",
+                "\(what) in the PostgreSQL task store \(self.name) failed: \(error.reason)",
                 underlying: error)
         } catch {
             throw NodeError(
