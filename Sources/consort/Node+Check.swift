@@ -16,7 +16,7 @@ extension Node {
             abstract: "Preflight a node: configuration, certificates and CRLs, directory, ports, store, peers' clocks.",
             discussion: """
                 Prints one line per check (ok, warn or FAIL) and exits non-zero if any check fails. Run it before
-                'node run' (the ports are then free) or beside a running node (they are in use: a warning). Nothing
+                'node run' (the ports must be free) or beside the running node (its ports are then its own). Nothing
                 is written: a store that does not exist yet is reported, not created.
 
                 Example:
@@ -93,15 +93,16 @@ extension Node {
             }
         }
 
-        /// The API port and, for a computing party, its MPC port: free to bind, or taken (by this node, if running).
+        /// The API port and, for a computing party, its MPC port: free to bind, or held by this node running (its API
+        /// answers as this member over mutual TLS); held by anything else, the node could not start.
         func ports(_ node: NodeConfiguration.Loaded, _ report: inout Report) async {
             var ports = [("API", node.port)]
-            if let mpc = node.directory.member(node.member)?.mpcAddress,
-                node.directory.member(node.member)?.roles
-                    .contains(.compute) == true
+            if let entry = node.directory.member(node.member), entry.roles.contains(.compute),
+                let mpc = entry.mpcAddress
             {
                 ports.append(("MPC", mpc.port))
             }
+            var running: Bool?
             for (name, port) in ports {
                 do {
                     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -110,11 +111,31 @@ extension Node {
                     try await channel.close()
                     report.ok("ports", "\(name) \(node.host):\(port) is free")
                 } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                    report.warn("ports", "\(name) \(node.host):\(port) is in use (by this node, if it is running?)")
+                    if running == nil { running = await self.answersAsItself(node) }
+                    if running == true {
+                        report.ok("ports", "\(name) \(node.host):\(port) is in use by this node, which is running")
+                    } else {
+                        report.fail(
+                            "ports",
+                            "\(name) \(node.host):\(port) is in use by another process: the node cannot start there")
+                    }
                 } catch {
                     report.fail("ports", "\(name) \(node.host):\(port) cannot be bound: \(error)")
                 }
             }
+        }
+
+        /// Whether this node's own API answers as this member (so a port in use is this node's).
+        func answersAsItself(_ node: NodeConfiguration.Loaded) async -> Bool {
+            let client = NodeClient(
+                authentication: TLSPeerAuthentication(identity: node.identity, verifier: node.verifier))
+            let host = node.host == "0.0.0.0" ? "127.0.0.1" : node.host == "::" ? "::1" : node.host
+            guard let endpoint = URL(string: "https://\(host.contains(":") ? "[\(host)]" : host):\(node.port)"),
+                let response = try? await client.request(
+                    .get, "/v1/health", to: endpoint, node: node.member, timeout: .seconds(5)),
+                response.status == 200
+            else { return false }
+            return (try? HealthResponse.decode(Array(response.body.utf8)))?.member == node.member.rawValue
         }
 
         /// The audit store answers and holds a log (or, for SQLite, does not exist yet).

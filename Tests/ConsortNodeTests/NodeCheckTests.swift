@@ -1,3 +1,5 @@
+import ConsortNode
+import ConsortPKI
 import ConsortTesting
 import Foundation
 import Testing
@@ -31,7 +33,8 @@ struct NodeCheckTests {
         let running = try check(["--config", "\(path)/cp-a.json"])
         #expect(running.succeeded, "\(running.stdout) \(running.stderr)")
         #expect(
-            running.stdout.contains("warn  ports: API 127.0.0.1:\(deployment.ports[0]) is in use"), "\(running.stdout)")
+            running.stdout.contains("ok    ports: API 127.0.0.1:\(deployment.ports[0]) is in use by this node"),
+            "\(running.stdout)")
         #expect(running.stdout.contains("ok    store: sqlite:\(path)/cp-a/audit.db answers"), "\(running.stdout)")
         #expect(
             running.stdout.contains("warn  peers: cp-c at") && running.stdout.contains("unreachable"),
@@ -42,6 +45,49 @@ struct NodeCheckTests {
         #expect(
             !strict.succeeded && strict.stdout.contains("FAIL  peers: cp-a") && strict.stdout.contains("NTP"),
             "\(strict.stdout)")
+
+        // What keeps a node from starting, each named: a port another process holds (cp-a's, for cp-c), an expired
+        // node certificate, a root that did not sign the directory, a directory whose signature does not verify, an
+        // unreachable store.
+        let expired = try deployment.consortium.member("cp-c").issueNode(
+            ipAddresses: ["127.0.0.1"], days: 1, now: Date().addingTimeInterval(-3 * 86_400))
+        try expired.write(directory: path, name: "cp-c-expired")
+        let foreign = try TestConsortium(name: "Foreign Operator")
+        try PEMFiles.write(try PEMFiles.pem([foreign.root.certificate]), to: "\(path)/foreign-root.pem")
+        var tampered = try Data(contentsOf: URL(fileURLWithPath: "\(path)/directory.json"))
+        let signatureAt = try #require(tampered.range(of: Data(#""signature":""#.utf8))).upperBound
+        tampered[signatureAt + 5] =
+            tampered[signatureAt + 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        try tampered.write(to: URL(fileURLWithPath: "\(path)/tampered.json"))
+        let faults: [(String, (inout NodeConfiguration) -> Void, String)] = [
+            (
+                "port", { $0.listen = "127.0.0.1:\(deployment.ports[0])" },
+                "FAIL  ports: API 127.0.0.1:\(deployment.ports[0]) is in use by another process"
+            ),
+            (
+                "expired", { $0.identity = "\(path)/cp-c-expired" },
+                "FAIL  configuration: 'CN=cp-c node,O=Org cp-c' expired at"
+            ),
+            (
+                "root", { $0.root = "\(path)/foreign-root.pem" },
+                "FAIL  configuration: the directory is not signed by this operator root (CN=Foreign"
+            ),
+            (
+                "signature", { $0.directory = "\(path)/tampered.json" },
+                "FAIL  configuration: the directory is not signed by this operator root (CN=Test"
+            ),
+            (
+                "store", { $0.store = "postgres://consort@127.0.0.1:1/consort" },
+                "FAIL  store: postgres://consort@127.0.0.1:1/consort"
+            ),
+        ]
+        for (name, change, line) in faults {
+            var configuration = try NodeConfiguration.read("\(path)/cp-c.json")
+            change(&configuration)
+            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/\(name).json"))
+            let faulty = try check(["--config", "\(path)/\(name).json"])
+            #expect(!faulty.succeeded && faulty.stdout.contains(line), "\(name): \(faulty.stdout)")
+        }
 
         // A configuration that points at a missing directory fails at once, naming it.
         var text = try String(contentsOfFile: "\(path)/cp-c.json", encoding: .utf8)
