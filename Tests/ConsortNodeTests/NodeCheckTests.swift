@@ -8,7 +8,8 @@ import Testing
 @Suite("Node preflight check")
 struct NodeCheckTests {
     @Test(
-        "a node not yet started: configuration, certificates, free ports, no store yet, peers' clocks; bad input fails")
+        "a node before its start and beside it; each fault that would stop it named: port, certificate, root, signature, store"
+    )
     func preflight() async throws {
         let deployment = try await TaskSubmissionTests.Deployment(started: ["cp-a", "cp-b"])
         let path = deployment.path
