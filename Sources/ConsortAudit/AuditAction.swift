@@ -34,6 +34,7 @@ package enum AuditAction: String, CaseIterable, Hashable, Sendable, Codable {
     case nodeStarted = "node.started"
     case nodeStopped = "node.stopped"
     case revocationUpdated = "revocation.updated"
+    case buildsMeasured = "mpc.measurements"
     case directoryUpdated = "directory.updated"
     case benchmark = "bench.synthetic"
 }

@@ -256,8 +256,27 @@ package enum CTSReader {
     }
 
     private static func engine(_ value: JSONValue?, parties: Int, _ r: DocumentReader) -> EngineDescriptor? {
-        guard let object = r.object(value, at: "/engine", required: ["protocol", "security", "majority"]) else {
+        guard
+            let object = r.object(
+                value, at: "/engine", required: ["protocol", "security", "majority"], optional: ["measurements"])
+        else {
             return nil
+        }
+        var measurements: [String] = []
+        if let values = r.array(object["measurements"], at: "/engine/measurements", count: 1...16) {
+            for (index, value) in values.enumerated() {
+                let pointer = "/engine/measurements/\(index)"
+                guard let text = r.string(value, at: pointer, length: 64...64) else { continue }
+                guard text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                    r.error(pointer, "must be a SHA-256 in lowercase hex (64 digits 0-9a-f)")
+                    continue
+                }
+                guard !measurements.contains(text) else {
+                    r.error(pointer, "is listed twice")
+                    continue
+                }
+                measurements.append(text)
+            }
         }
         let name = r.oneOf(
             object["protocol"], at: "/engine/protocol", EngineDescriptor.ProtocolName.allCases.map(\.rawValue))
@@ -269,7 +288,9 @@ package enum CTSReader {
             let security = security.flatMap(EngineDescriptor.Security.init),
             let majority = majority.flatMap(EngineDescriptor.Majority.init)
         else { return nil }
-        return EngineDescriptor(protocol: name, security: security, majority: majority, parties: parties)
+        var engine = EngineDescriptor(protocol: name, security: security, majority: majority, parties: parties)
+        engine.measurements = measurements
+        return engine
     }
 
     private static func deadlines(_ value: JSONValue?, _ r: DocumentReader) -> ComputationTaskSpecification.Deadlines? {

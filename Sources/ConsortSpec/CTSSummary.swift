@@ -68,6 +68,12 @@ package enum CTSSummary {
         line("ENGINE")
         line("  \(cts.engine.description)")
         for note in engines?.summary(of: cts.engine) ?? [] { line(Self.wrap(note, indent: "  ", width: 100)) }
+        if cts.engine.measurements.isEmpty {
+            line("  Builds: any build of consort may compute (no engine.measurements pinned).")
+        } else {
+            line("  Builds: only these builds of consort may compute (SHA-256 of the binary, engine.measurements):")
+            for measurement in cts.engine.measurements { line("    \(measurement)") }
+        }
         line()
         line("DEADLINES  (UTC)")
         line("  inputs by      \(Self.date(cts.deadlines.inputs))")

@@ -25,6 +25,9 @@ package struct EngineDescriptor: Hashable, Sendable, CustomStringConvertible {
     package var majority: Majority
     /// The number of computing parties (`parties.computing` of the CTS).
     package var parties: Int
+    /// `engine.measurements`: the SHA-256 (lowercase hex) of each build of `consort` a computing party may run this
+    /// task with; empty: any (`Specs/attestation.md`).
+    package var measurements: [String] = []
 
     package init(protocol: ProtocolName, security: Security, majority: Majority, parties: Int) {
         self.protocol = `protocol`

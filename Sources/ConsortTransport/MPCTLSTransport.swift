@@ -416,6 +416,9 @@ package final class MPCTLSTransport: MPCTransport {
 
     // MARK: Connection callbacks
 
+    /// The leaf certificate `party` presented in its verified handshake (nil before it connected).
+    package func peerCertificate(_ party: Int) -> Certificate? { self.peerCertificates.withLock { $0[party] } }
+
     fileprivate func register(_ channel: any Channel, party: Int, certificate: Certificate?) -> Bool {
         let registered = self.channels.withLock { channels in
             guard channels[party] == nil else { return false }

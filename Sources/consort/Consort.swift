@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsortNode
 
 @main
 struct Consort: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct Consort: AsyncParsableCommand {
             Consort lets statistics offices and other data holders compute agreed statistics over data none of them
             may hand over. Start with 'consort demo' to see a whole consortium at work on this machine.
             """,
-        version: "0.1.0",
+        version: BuildMeasurement.version,
         subcommands: [
             Demo.self, PKI.self, Directory.self, Node.self, TaskCommand.self, InputCommand.self, OutputCommand.self,
             ProposalCommand.self, CTS.self, Query.self, DataCommand.self, Audit.self, Bench.self,

@@ -15,7 +15,7 @@ extension MPCTransport {
     }
 
     /// Sends `words` to every peer and receives one message from each, all at once.
-    private func exchangeWithEveryPeer(_ words: [UInt64]) async throws -> [(Int, [UInt64])] {
+    package func exchangeWithEveryPeer(_ words: [UInt64]) async throws -> [(Int, [UInt64])] {
         let peers = (0..<self.parties).filter { $0 != self.party }
         return try await withThrowingTaskGroup(of: (Int, [UInt64])?.self) { group in
             for peer in peers {

@@ -353,6 +353,7 @@ extension TaskService {
             try await transport.agree(
                 on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } },
                 what: "the uploaded inputs")
+            try await self.exchangeMeasurements(task, cts, transport: transport, party: party)
             let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
                 Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
             }
