@@ -73,15 +73,7 @@ package final class SQLiteAuditStore: AuditStore {
 
     /// Runs `body` in an immediate (write-locked) transaction on the writer connection.
     private func transaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        _ = try await self.writer.query("BEGIN IMMEDIATE")
-        do {
-            let result = try await body()
-            _ = try await self.writer.query("COMMIT")
-            return result
-        } catch {
-            _ = try? await self.writer.query("ROLLBACK")
-            throw error
-        }
+        try await self.writer.immediateTransaction(body)
     }
 
     package func append(

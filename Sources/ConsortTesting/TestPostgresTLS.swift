@@ -7,7 +7,8 @@ import Foundation
 
 /// A second throwaway PostgreSQL cluster with TLS on, for the `sslmode` tests: its server certificate (for the
 /// name localhost only, not the IP address 127.0.0.1 it listens on; from a test CA made with openssl) and a CA that did not issue it are handed to the test, and the cluster
-/// is stopped and deleted afterwards. Uses the binaries `scripts/test` found (`CONSORT_TEST_POSTGRES_BIN`).
+/// is stopped and deleted afterwards. Durability is off (it holds nothing), so it adds no disk load to the suites
+/// running beside it. Uses the binaries `scripts/test` found (`CONSORT_TEST_POSTGRES_BIN`).
 package enum TestPostgresTLS {
     package struct Server: Sendable {
         /// `postgres://consort@127.0.0.1:PORT/consort_tls` — add `?sslmode=…`.
@@ -60,11 +61,14 @@ package enum TestPostgresTLS {
         if !asPostgres.isEmpty { try run(["chown", "-R", "postgres", directory]) }
         try run(["chmod", "600", "\(directory)/server.key"])
         let port = try FreePort.loopback()
-        try run(asPostgres + ["\(bin)/initdb", "-D", "\(directory)/data", "--auth=trust", "--username=consort"])
+        try run(
+            asPostgres + [
+                "\(bin)/initdb", "-D", "\(directory)/data", "--auth=trust", "--username=consort", "--no-sync",
+            ])
         try run(
             asPostgres + [
                 "\(bin)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/postgres.log", "-w", "-t", "60", "-o",
-                "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c ssl=on "
+                "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c ssl=on "
                     + "-c ssl_cert_file=\(directory)/server.pem -c ssl_key_file=\(directory)/server.key", "start",
             ], capture: false)
         try run(asPostgres + ["\(bin)/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", "consort", "consort_tls"])

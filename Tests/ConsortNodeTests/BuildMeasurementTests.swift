@@ -9,11 +9,11 @@ import Testing
 
 /// Computing parties report their build measurement at session start; a CTS that pins builds (`engine.measurements`)
 /// runs only on them.
-@Suite("Build measurements at session start", .serialized)
-struct BuildMeasurementTests {
+// In the serialized suite of node deployments: three more node processes beside it would overload two cores.
+extension TaskSubmissionTests {
     /// Submits the household task with `measurements` pinned, uploads both input parties' rows and waits until every
     /// node reports `state` (or 60 s pass); returns the deployment and the task.
-    func run(pinning measurements: [String], until state: String) async throws -> (
+    func runPinned(pinning measurements: [String], until state: String) async throws -> (
         TaskSubmissionTests.Deployment, String
     ) {
         let deployment = try await TaskSubmissionTests.Deployment()
@@ -46,7 +46,7 @@ struct BuildMeasurementTests {
     }
 
     /// The SHA-256 of the consort binary the nodes run.
-    var measurement: String {
+    var consortMeasurement: String {
         get throws {
             let bytes = try Data(contentsOf: TestEnvironment.consortExecutable())
             return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
@@ -55,8 +55,8 @@ struct BuildMeasurementTests {
 
     @Test("a task pinned to the nodes' build completes; each node logs every party's signed measurement")
     func pinnedBuildRuns() async throws {
-        let own = try self.measurement
-        let (deployment, task) = try await self.run(pinning: [own], until: "results-ready")
+        let own = try self.consortMeasurement
+        let (deployment, task) = try await self.runPinned(pinning: [own], until: "results-ready")
         let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(fetched.succeeded, "\(fetched.stdout) \(fetched.stderr)")
         for node in deployment.nodes { try await node.expectCleanStop() }
@@ -73,11 +73,11 @@ struct BuildMeasurementTests {
     @Test("a task pinned to another build is refused by every computing party before any input is read, audited")
     func otherBuildRefused() async throws {
         let other = String(repeating: "ab", count: 32)
-        let (deployment, task) = try await self.run(pinning: [other], until: "aborted")
+        let (deployment, task) = try await self.runPinned(pinning: [other], until: "aborted")
         let fetched = try await deployment.run(["output", "fetch", "--task", task], as: "analyst")
         #expect(!fetched.succeeded, "a refused build released output: \(fetched.stdout)")
         for node in deployment.nodes { try await node.expectCleanStop() }
-        let own = try self.measurement
+        let own = try self.consortMeasurement
         for member in deployment.computing {
             let entries = try await deployment.audit(member)
             #expect(!entries.contains { $0.action == .outputReleased })

@@ -98,9 +98,9 @@ struct MPCProcessFailureTests {
             let exited = try await session.waitForExit(party, limit: .seconds(10))
             let elapsed = ContinuousClock.now - killedAt
             #expect(exited != nil, "party \(party) still running 10 s after its peer was killed")
-            // Far below the 30 s round timeout: the lost connection itself ends the session (2.05 s was seen once
-            // with a 2 s bound while other suites loaded both cores).
-            #expect(elapsed < .seconds(5), "party \(party) took \(elapsed) to notice")
+            // Well below the 30 s round timeout: the lost connection itself ends the session, as "[peerLost]" says
+            // (8 s was seen with the whole suite loading both cores).
+            #expect(elapsed < .seconds(20), "party \(party) took \(elapsed) to notice")
             #expect(session.processes[party].terminationStatus == 3)
             #expect(session.output(party, "err").contains("[peerLost]"), "\(session.output(party, "err"))")
         }

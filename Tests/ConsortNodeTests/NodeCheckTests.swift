@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 /// `consort node check` against real node processes: what a host sees before starting its node and beside it.
-@Suite("Node preflight check")
-struct NodeCheckTests {
+// In the serialized suite of node deployments: three more node processes beside it would overload two cores.
+extension TaskSubmissionTests {
     @Test(
         "a node before its start and beside it; each fault that would stop it named: port, certificate, root, signature, store"
     )

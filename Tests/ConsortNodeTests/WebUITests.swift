@@ -112,8 +112,10 @@ struct WebUITests {
         // A sign-in form without its token, and a wrong password, are refused.
         #expect(
             try await alice.go("/sign-in", form: ["name": "alice", "password": "correct horse battery"]).status == 403)
-        #expect(try await alice.signIn("alice", "wrong password!!") == 401)
-        #expect(try await alice.signIn("alice", "correct horse battery") == 303)
+        let wrong = try await alice.signIn("alice", "wrong password!!")
+        #expect(wrong == 401, "a wrong password gave \(wrong)")
+        let right = try await alice.signIn("alice", "correct horse battery")
+        #expect(right == 303, "the right password gave \(right)")
 
         try await Eventually.wait("nso-south's node never got the proposal", within: 30) {
             try await alice.go("/").body.contains("your signature is needed")

@@ -189,14 +189,7 @@ package final class SQLiteTaskStore: TaskStore {
 
     /// Runs `body` in one SQLite transaction (the caller holds the lock): all of it is stored, or none.
     private func transaction(_ body: () async throws -> Void) async throws {
-        _ = try await self.connection.query("BEGIN IMMEDIATE")
-        do {
-            try await body()
-            _ = try await self.connection.query("COMMIT")
-        } catch {
-            _ = try? await self.connection.query("ROLLBACK")
-            throw error
-        }
+        try await self.connection.immediateTransaction(body)
     }
 
     private func unlockedRecord(_ id: String) async throws -> TaskRecord? {
