@@ -39,9 +39,12 @@ package final class PostgresLane: Sendable {
             try await lock.withLock {
                 let connection = try await self.connection()
                 do {
-                    return try await body(connection)
+                    let result = try await body(connection)
+                    await self.closeUnlessCurrent(connection)
+                    return result
                 } catch {
-                    if connection.isClosed || (error as? PSQLError)?.code == .connectionError { self.drop() }
+                    if connection.isClosed || (error as? PSQLError)?.code == .connectionError { self.drop(connection) }
+                    await self.closeUnlessCurrent(connection)
                     throw error
                 }
             }
@@ -60,17 +63,30 @@ package final class PostgresLane: Sendable {
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
             )
         }
-        self.current.withLock { $0 = connection }
+        // After a timeout reset, an operation abandoned mid-connect and a new one can both get here: the lane keeps
+        // the first usable connection, and the other is closed by its own operation when done (`closeUnlessCurrent`).
+        self.current.withLock { current in
+            if current == nil || current?.isClosed == true { current = connection }
+        }
         return connection
     }
 
-    /// Forgets (and closes) the current connection; the next operation connects afresh.
-    func drop() {
-        let connection = self.current.withLock { current -> PostgresConnection? in
-            defer { current = nil }
-            return current
+    /// A connection the lane no longer holds (dropped, or replaced after a reset) is closed by the operation that
+    /// used it before it is released: PostgresNIO must never see an open connection deinitialised.
+    private func closeUnlessCurrent(_ connection: PostgresConnection) async {
+        guard self.current.withLock({ $0 !== connection }) else { return }
+        try? await connection.close()
+    }
+
+    /// Forgets (and closes) the current connection, or only `connection` if it still is the current one; the next
+    /// operation connects afresh.
+    func drop(_ connection: PostgresConnection? = nil) {
+        let dropped = self.current.withLock { current -> PostgresConnection? in
+            guard let held = current, connection.map({ $0 === held }) ?? true else { return nil }
+            current = nil
+            return held
         }
-        connection?.close().whenComplete { _ in }
+        dropped?.close().whenComplete { _ in }
     }
 
     package func close() async {

@@ -16,12 +16,13 @@ struct WebUITests {
         let base: String
         let jar: String
 
-        /// `(status, location, body)` of one request; `form` is sent URL-encoded as a POST.
+        /// `(status, location, body)` of one request (status 0: no answer within 60 s); `form` is sent URL-encoded
+        /// as a POST.
         func go(_ path: String, form: [String: String]? = nil) async throws -> (
             status: Int, location: String, body: String
         ) {
             var arguments = [
-                "-s", "--max-time", "20", "-b", self.jar, "-c", self.jar, "-w", "\n%{http_code} %{redirect_url}",
+                "-s", "--max-time", "60", "-b", self.jar, "-c", self.jar, "-w", "\n%{http_code} %{redirect_url}",
             ]
             for (key, value) in form ?? [:] { arguments += ["--data-urlencode", "\(key)=\(value)"] }
             let output = try await Subprocess.output("curl", arguments + ["\(self.base)\(path)"])
