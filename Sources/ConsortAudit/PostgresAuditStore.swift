@@ -45,7 +45,10 @@ package final class PostgresAuditStore: AuditStore {
         seal: @escaping @Sendable (AuditHead, [AuditDraft]) throws -> [AuditEntry]
     ) async throws -> [AuditEntry] {
         guard !drafts.isEmpty else { return [] }
-        return try await self.wrap(self.writer, "appending") { connection in
+        // The deadline is for a server that stopped answering, so it grows with the batch: each entry is signed
+        // and written inside it (10,000 entries have taken over 15 s on a loaded two-core machine).
+        let timeout = Duration.seconds(15) + .milliseconds(5 * drafts.count)
+        return try await self.wrap(self.writer, "appending", timeout: timeout) { connection in
             try await connection.withTransaction(logger: self.logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLockKey))", logger: self.logger)
                 let head = try await Self.head(on: connection, logger: self.logger)

@@ -36,7 +36,10 @@ package final class TestNodeProcess: @unchecked Sendable {
             self.process.executableURL = consort
             self.process.arguments = arguments
         }
-        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // A crashed test run must not leave its nodes running (`ParentWatch`).
+        self.process.environment = ProcessInfo.processInfo.environment.merging(
+            environment.merging(["CONSORT_TEST_EXIT_WITH_PARENT": "1"]) { $1 }
+        ) { $1 }
         _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         self.process.standardOutput = log

@@ -51,6 +51,7 @@ extension Bench {
         var deviate: String?
 
         func run() async throws {
+            ParentWatch.startIfRequested()
             guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
             let portList = ports.split(separator: ",").compactMap { Int($0) }
             let memberList = try members.split(separator: ",").map { try MemberID(String($0)) }

@@ -64,6 +64,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParentWatch.startIfRequested()
         let root: String
         if let keep {
             root = URL(fileURLWithPath: keep).standardizedFileURL.path

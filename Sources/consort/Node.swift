@@ -173,6 +173,7 @@ struct Node: AsyncParsableCommand {
         @Option(help: "The node configuration (from 'consort node init').") var config: String
 
         func run() async throws {
+            ParentWatch.startIfRequested()
             let configuration = try NodeConfiguration.read(config)
             let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
             let node = try await configuration.load(relativeTo: base)
