@@ -5,6 +5,12 @@ import Foundation
 import X509
 
 extension Directory {
+    /// The options every directory change takes: who signs and which file.
+    struct EditTarget: ParsableArguments {
+        @Option(help: "The operator directory (operator.pem + operator.key).") var `operator`: String
+        @Option(help: "The signed directory, rewritten in place.") var directory: String
+    }
+
     /// The operator's CA and the signed directory it keeps, verified under the operator root: what `add`, `remove`
     /// and `revoke` change and sign again in place as a new version.
     struct Edit {
@@ -80,8 +86,7 @@ extension Directory {
                 """
         )
 
-        @Option(help: "The operator directory (operator.pem + operator.key).") var `operator`: String
-        @Option(help: "The signed directory, rewritten in place.") var directory: String
+        @OptionGroup var target: EditTarget
         @Option(help: "The member id (as in its CA certificate).") var id: String
         @Option(help: "The member's display name.") var name: String
         @Option(help: "Comma-separated roles: input, output, compute, auditor.") var roles: String
@@ -90,21 +95,21 @@ extension Directory {
         @Option(help: "A computing party's MPC port (default: the endpoint's port + 1).") var mpcPort: Int?
 
         func run() async throws {
-            var edit = try Edit(operator: `operator`, path: directory)
+            var edit = try Edit(operator: target.operator, path: target.directory)
             guard !edit.directory.members.contains(where: { $0.id.rawValue == id }) else {
                 throw ValidationError(
-                    "'\(directory)' already lists '\(id)': remove it first to change its entry")
+                    "'\(target.directory)' already lists '\(id)': remove it first to change its entry")
             }
             let certificates = try PEMFiles.readCertificates(ca)
             let member = try MemberDirectory.member(
                 id: id, name: name, roleNames: roles.split(separator: ",").map(String.init),
                 certificate: certificates[0],
                 endpoint: endpoint, mpcPort: mpcPort, at: "--ca", root: edit.authority.certificate, now: Date())
-            try Directory.refuseRevoked([member], registry: try RevocationRegistry.load(directory: `operator`))
+            try Directory.refuseRevoked([member], registry: try RevocationRegistry.load(directory: target.operator))
             edit.directory = try MemberDirectory(
                 checking: edit.directory.members + [member], issuedAt: edit.directory.issuedAt)
             try edit.write()
-            print("added \(id) to \(directory): \(edit.directory.members.count) member(s), signed anew")
+            print("added \(id) to \(target.directory): \(edit.directory.members.count) member(s), signed anew")
         }
     }
 
@@ -119,15 +124,14 @@ extension Directory {
                 """
         )
 
-        @Option(help: "The operator directory (operator.pem + operator.key).") var `operator`: String
-        @Option(help: "The signed directory, rewritten in place.") var directory: String
+        @OptionGroup var target: EditTarget
         @Option(help: "The member to remove.") var id: String
 
         func run() async throws {
-            var edit = try Edit(operator: `operator`, path: directory)
+            var edit = try Edit(operator: target.operator, path: target.directory)
             try edit.remove(try edit.member(id))
             try edit.write()
-            print("removed \(id) from \(directory): \(edit.directory.members.count) member(s), signed anew")
+            print("removed \(id) from \(target.directory): \(edit.directory.members.count) member(s), signed anew")
         }
     }
 
@@ -144,8 +148,7 @@ extension Directory {
                 """
         )
 
-        @Option(help: "The operator directory (operator.pem + operator.key).") var `operator`: String
-        @Option(help: "The signed directory, rewritten in place.") var directory: String
+        @OptionGroup var target: EditTarget
         @Option(help: "The member whose CA is revoked.") var id: String
         @Option(help: "Reason: \(RevocationReason.allCases.map(\.name).joined(separator: ", ")).")
         var reason: String = "unspecified"
@@ -154,23 +157,25 @@ extension Directory {
 
         func run() async throws {
             let reason = try RevocationReason(name: reason)
-            var edit = try Edit(operator: `operator`, path: directory)
+            var edit = try Edit(operator: target.operator, path: target.directory)
             let member = try edit.member(id)
             try edit.remove(member)  // in memory: refused before anything is revoked if it is the last
-            var registry = try RevocationRegistry.load(directory: `operator`)
+            var registry = try RevocationRegistry.load(directory: target.operator)
             if registry.revocation(of: member.certificate) == nil {
                 try registry.revoke(member.certificate, by: edit.authority, reason: reason)
-                try registry.save(directory: `operator`)
+                try registry.save(directory: target.operator)
             }
             try edit.write()
-            print("revoked the CA of \(id) and removed it from \(directory): \(edit.directory.members.count) member(s)")
+            print(
+                "revoked the CA of \(id) and removed it from \(target.directory): \(edit.directory.members.count) member(s)"
+            )
             if let crl {
                 let list = try registry.issueCRL(by: edit.authority, days: days)
                 try PEMFiles.write(list.pemString, to: crl)
-                try registry.save(directory: `operator`)
+                try registry.save(directory: target.operator)
                 print("CRL #\(registry.lastCRLNumber): \(list.entries.count) revoked -> \(crl)")
             } else {
-                print("publish it: consort pki crl --ca \(`operator`) --out FILE")
+                print("publish it: consort pki crl --ca \(target.operator) --out FILE")
             }
         }
     }

@@ -16,21 +16,18 @@ package final class DirectoryRefresher: Sendable {
     let log: AuditLog
     let system: AuditActor
     let logger: Logger
-    /// Digest of the file's bytes as last read, so an unchanged file is not parsed again.
-    private let lastRead: Mutex<[UInt8]>
+    private let changes: FileChanges
 
     package init(node: NodeConfiguration.Loaded, log: AuditLog, system: AuditActor, logger: Logger) {
         self.node = node
         self.log = log
         self.system = system
         self.logger = logger
-        self.lastRead = Mutex(Self.digest(of: node.directoryFile))
+        self.changes = FileChanges([node.directoryFile])
     }
 
     package func refresh(now: Date = Date()) async throws {
-        let digest = Self.digest(of: self.node.directoryFile)
-        guard digest != self.lastRead.withLock({ $0 }) else { return }
-        self.lastRead.withLock { $0 = digest }
+        guard self.changes.changed() else { return }
         let current = self.node.directory
         let next: MemberDirectory
         do {
@@ -89,9 +86,5 @@ package final class DirectoryRefresher: Sendable {
                     + problems.joined(separator: "; "))
         }
         return next
-    }
-
-    private static func digest(of path: String) -> [UInt8] {
-        Array(SHA256.hash(data: FileManager.default.contents(atPath: path) ?? Data()))
     }
 }

@@ -100,7 +100,6 @@ package struct NodeServer: Sendable {
         let authentication = TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier)
         let context = try authentication.serverContext()
         let directory = self.node.directoryInForce
-        let audits = self.service.audits
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware(log: self.log))

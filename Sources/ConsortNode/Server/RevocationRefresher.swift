@@ -15,21 +15,18 @@ package final class RevocationRefresher: Sendable {
     let log: AuditLog
     let system: AuditActor
     let logger: Logger
-    /// Digest of the files' bytes as last read, so unchanged files are not parsed again.
-    private let lastRead: Mutex<[UInt8]>
+    private let changes: FileChanges
 
     package init(node: NodeConfiguration.Loaded, log: AuditLog, system: AuditActor, logger: Logger) {
         self.node = node
         self.log = log
         self.system = system
         self.logger = logger
-        self.lastRead = Mutex(Self.digest(of: node.crlFiles))
+        self.changes = FileChanges(node.crlFiles)
     }
 
     package func refresh(now: Date = Date()) async throws {
-        let digest = Self.digest(of: self.node.crlFiles)
-        guard digest != self.lastRead.withLock({ $0 }) else { return }
-        self.lastRead.withLock { $0 = digest }
+        guard self.changes.changed() else { return }
         let problems: [String]
         var lists: [CertificateRevocationList] = []
         do {
@@ -55,14 +52,5 @@ package final class RevocationRefresher: Sendable {
                     actor: self.system, action: .revocationUpdated,
                     details: ["outcome": .string("refused"), "reason": .string(problems.joined(separator: "; "))]))
         }
-    }
-
-    private static func digest(of paths: [String]) -> [UInt8] {
-        var hash = SHA256()
-        for path in paths {
-            hash.update(data: Data(path.utf8))
-            hash.update(data: FileManager.default.contents(atPath: path) ?? Data())
-        }
-        return Array(hash.finalize())
     }
 }
