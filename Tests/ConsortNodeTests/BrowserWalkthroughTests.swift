@@ -104,9 +104,11 @@ struct BrowserWalkthroughTests {
                 }
                 try await browser.click("form[action$='/sign'] button")
                 if member == "cp-c" {
-                    // The page after the last signature (read once it has loaded: a loaded machine is slow to).
-                    try await Eventually.wait("after the last signature nobody should be missing", within: 30) {
-                        try await browser.source().contains("<dd>nobody</dd>")
+                    // The other members' signatures reach cp-c's node on their own schedule (delivery retries): its
+                    // page, reloaded, soon lists nobody missing.
+                    try await Eventually.wait("after the last signature nobody should be missing", within: 60) {
+                        try await browser.open("\(base)/proposals/\(proposal)")
+                        return try await browser.source().contains("<dd>nobody</dd>")
                     }
                 }
             }
