@@ -45,9 +45,6 @@ package final class TestNetworkNamespace: @unchecked Sendable {
         }
     }
 
-    /// `ip netns exec NAME` before a command: runs it inside the namespace.
-    package var prefix: [String] { ["netns", "exec", self.name] }
-
     package func remove() {
         guard !self.removed else { return }
         self.removed = true

@@ -12,26 +12,33 @@ import Testing
 package final class TestNodeProcess: @unchecked Sendable {
     package let process = Process()
     package let port: Int
+    /// The address it listens on (reachable from this machine).
+    package let host: String
     package let logPath: String
 
-    /// `environment` is added to this process's own (e.g. `CONSORT_TEST_CRASH_AT`).
-    package convenience init(configuration path: String, port: Int, environment: [String: String] = [:]) throws {
+    /// `environment` is added to this process's own (e.g. `CONSORT_TEST_CRASH_AT`); `namespace` and `host` as below.
+    package convenience init(
+        configuration path: String, port: Int, environment: [String: String] = [:], namespace: String? = nil,
+        host: String = "127.0.0.1"
+    ) throws {
         try self.init(
-            arguments: ["node", "run", "--config", path], log: path + ".log", port: port, environment: environment)
+            arguments: ["node", "run", "--config", path], log: path + ".log", port: port, environment: environment,
+            namespace: namespace, host: host)
     }
 
-    /// `consort ARGUMENTS`, its standard output and error in `log`; `port` is where it listens once ready. In
-    /// `namespace`, it runs inside that network namespace (`ip netns exec` execs it: the process is consort's own).
+    /// `consort ARGUMENTS`, its standard output and error in `log`; `host`:`port` is where it listens once ready. In
+    /// network namespace `namespace`, it runs inside it (`ip netns exec` execs it: the process is consort's own).
     package init(
         arguments: [String], log: String, port: Int = 0, environment: [String: String] = [:],
-        namespace: TestNetworkNamespace? = nil
+        namespace: String? = nil, host: String = "127.0.0.1"
     ) throws {
         self.port = port
+        self.host = host
         self.logPath = log
         let consort = try TestEnvironment.consortExecutable()
         if let namespace {
             self.process.executableURL = URL(fileURLWithPath: Subprocess.which("ip") ?? "/usr/sbin/ip")
-            self.process.arguments = namespace.prefix + [consort.path] + arguments
+            self.process.arguments = ["netns", "exec", namespace, consort.path] + arguments
         } else {
             self.process.executableURL = consort
             self.process.arguments = arguments
@@ -53,11 +60,12 @@ package final class TestNodeProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else { break }
-            if FreePort.accepts(self.port) { return }
+            if FreePort.accepts(self.port, host: self.host) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
-        throw TestEnvironment.Unavailable(description: "the node on port \(self.port) did not start: \(log)")
+        throw TestEnvironment.Unavailable(
+            description: "the node on \(self.host):\(self.port) did not start: \(log)")
     }
 
     /// `signal` (SIGTERM), then waits for a graceful exit; returns the exit status (nil if it had to be killed).

@@ -59,8 +59,8 @@ package enum FreePort {
         return ports
     }
 
-    /// Whether something accepts TCP connections on 127.0.0.1:`port` (a server has started).
-    package static func accepts(_ port: Int) -> Bool {
+    /// Whether something accepts TCP connections on `host`:`port` (a server has started); `host` is an IPv4 address.
+    package static func accepts(_ port: Int, host: String = "127.0.0.1") -> Bool {
         #if canImport(Glibc)
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -70,7 +70,7 @@ package enum FreePort {
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -55,6 +55,11 @@ struct MPCConnectionStateMachine {
         self.state = party.map { .dialling(party: $0) } ?? .awaitingHello
     }
 
+    /// "computing party 2 (cp-c)": errors name the member, which the audit log and the operators know.
+    func named(_ party: Int) -> String {
+        party < self.members.count ? "computing party \(party) (\(self.members[party]))" : "computing party \(party)"
+    }
+
     /// The peer's party, once known.
     var party: Int? {
         switch self.state {
@@ -97,7 +102,7 @@ struct MPCConnectionStateMachine {
             guard frame.sequence == self.nextSequence else {
                 return self.fail(
                     .protocolViolation,
-                    "computing party \(party) sent frame \(frame.sequence), expected \(self.nextSequence)")
+                    "\(self.named(party)) sent frame \(frame.sequence), expected \(self.nextSequence)")
             }
             self.nextSequence += 1
             self.fragments.append(frame.payload)
@@ -105,7 +110,7 @@ struct MPCConnectionStateMachine {
             guard self.fragmentBytes <= 8 * MPCFrame.maximumMessageWords else {
                 return self.fail(
                     .protocolViolation,
-                    "computing party \(party) sent a message over \(MPCFrame.maximumMessageWords) ring elements")
+                    "\(self.named(party)) sent a message over \(MPCFrame.maximumMessageWords) ring elements")
             }
             guard frame.kind == .data else { return .none }
             defer {
@@ -119,12 +124,12 @@ struct MPCConnectionStateMachine {
             }
         case (.end, .established(let party)):
             guard self.fragments.isEmpty else {
-                return self.fail(.protocolViolation, "computing party \(party) ended the session mid-message")
+                return self.fail(.protocolViolation, "\(self.named(party)) ended the session mid-message")
             }
             guard let claim = EndClaim(bytes: Array(frame.payload.readableBytesView)) else {
                 return self.fail(
                     .protocolViolation,
-                    "computing party \(party) ended the session without a claim of \(EndClaim.length) bytes")
+                    "\(self.named(party)) ended the session without a claim of \(EndClaim.length) bytes")
             }
             self.state = .ended(party: party)
             return .peerEnded(party: party, claim: claim)
@@ -134,7 +139,7 @@ struct MPCConnectionStateMachine {
         case (_, .awaitingHello), (_, .dialling):
             return self.fail(.protocolViolation, "\(frame.kind) before hello")
         case (_, .ended(let party)):
-            return self.fail(.protocolViolation, "computing party \(party) sent \(frame.kind) after ending the session")
+            return self.fail(.protocolViolation, "\(self.named(party)) sent \(frame.kind) after ending the session")
         case (_, .closed):
             return .none
         }
@@ -150,7 +155,7 @@ struct MPCConnectionStateMachine {
             return .close
         case .dialling(let party), .established(let party):
             if let error = error as? MPCError { return self.fail(error) }
-            return self.fail(.peerLost, "the connection to computing party \(party) failed: \(error)")
+            return self.fail(.peerLost, "the connection to \(self.named(party)) failed: \(error)")
         }
     }
 
@@ -160,7 +165,7 @@ struct MPCConnectionStateMachine {
         guard case .established(let party) = self.state, now - self.lastHeard > silence else { return .none }
         return self.fail(
             .timedOut,
-            "computing party \(party) has sent nothing, not even a heartbeat, for \(Duration.nanoseconds(silence.nanoseconds))"
+            "\(self.named(party)) has sent nothing, not even a heartbeat, for \(Duration.nanoseconds(silence.nanoseconds))"
         )
     }
 
@@ -168,7 +173,7 @@ struct MPCConnectionStateMachine {
     mutating func channelInactive() -> Action {
         switch self.state {
         case .established(let party), .dialling(let party):
-            return self.fail(.peerLost, "the connection to computing party \(party) closed")
+            return self.fail(.peerLost, "the connection to \(self.named(party)) closed")
         case .awaitingHello, .ended, .closed:
             self.state = .closed
             return .none

@@ -222,12 +222,18 @@ package final class MPCTLSTransport: MPCTransport {
         )
     }
 
+    /// "computing party 2 (cp-c)".
+    private func named(_ peer: Int) -> String {
+        "computing party \(peer)"
+            + (self.configuration.peers.first { $0.party == peer }.map { " (\($0.member))" } ?? "")
+    }
+
     // MARK: MPCTransport
 
     package func send(_ words: [UInt64], to peer: Int) async throws {
         if let failure = self.failure.withLock({ $0 }) { throw failure }
         guard let channel = self.channels.withLock({ $0[peer] }) else {
-            throw MPCError(.peerLost, "no connection to computing party \(peer)")
+            throw MPCError(.peerLost, "no connection to \(self.named(peer))")
         }
         // Sends to one peer are made by one task at a time (the session's protocol step), so the frames of two
         // messages never interleave; the sequence numbers are reserved under the lock all the same.
@@ -246,7 +252,7 @@ package final class MPCTLSTransport: MPCTransport {
             }
             for write in inFlight { try await write.get() }
         } catch {
-            let lost = MPCError(.peerLost, "computing party \(peer) is unreachable: \(error)")
+            let lost = MPCError(.peerLost, "\(self.named(peer)) is unreachable: \(error)")
             self.abort(lost)
             throw lost
         }
@@ -264,7 +270,7 @@ package final class MPCTLSTransport: MPCTransport {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let words = first else {
-                    throw MPCError(.timedOut, "computing party \(peer) sent nothing within \(timeout)")
+                    throw MPCError(.timedOut, "\(self.named(peer)) sent nothing within \(timeout)")
                 }
                 return words
             }

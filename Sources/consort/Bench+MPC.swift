@@ -36,8 +36,10 @@ extension Bench {
         @Option(help: "Number of rows (operations).")
         var n: Int
 
-        @Option(help: "tls: three processes over mutual TLS on 127.0.0.1; memory: three tasks in this process.")
+        @Option(help: "tls: three processes over mutual TLS (see --hosts); memory: three tasks in this process.")
         var transport: Transport = .tls
+
+        @OptionGroup var placement: PartyPlacement
 
         @Flag(help: "Print one JSON object instead of text.")
         var json = false
@@ -68,6 +70,9 @@ extension Bench {
             guard n > 0, n <= 1 << 24 else { throw ValidationError("--n must be between 1 and 16777216") }
             guard warmup >= 0, repeats >= 1 else { throw ValidationError("--warmup must be ≥ 0 and --repeats ≥ 1") }
             if op == .stats, n < 3 { throw ValidationError("stats needs at least 3 values (one per input party)") }
+            if transport == .memory, !placement.isLocal {
+                throw ValidationError("--hosts and --launch place the processes of --transport tls")
+            }
         }
 
         func run() async throws {
@@ -225,7 +230,7 @@ extension Bench {
             ).path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let members = try MPCBenchConsortium.create(in: directory)
+            let members = try MPCBenchConsortium.create(in: directory, hosts: (0..<3).map(placement.host))
             for party in 0..<3 {
                 let header = MPCBenchEngine.header(E.self, party: party, columns: shares[party].count, rows: n)
                 try Data(try ShareEnvelope(header: header, shares: shares[party]).bytes).write(
@@ -233,20 +238,19 @@ extension Bench {
                 try MPCBenchEngine.writeValues(own[party], to: "\(directory)/party-\(party).own")
             }
             let ports = try FreePort.loopback(count: 3)
-            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             var processes: [Process] = []
             for party in 0..<3 {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments =
-                    [
+                let process = placement.process(
+                    party,
+                    arguments: [
                         "bench", "mpc-party", "--dir", directory, "--party", "\(party)", "--op", op.rawValue, "--n",
                         "\(n)",
-                        "--ports", ports.map(String.init).joined(separator: ","), "--members",
+                        "--ports", ports.map(String.init).joined(separator: ","),
+                        "--hosts", (0..<3).map(placement.host).joined(separator: ","), "--members",
                         members.joined(separator: ","), "--warmup", "\(warmup)", "--repeats", "\(repeats)",
                         "--security", security.rawValue,
                     ] + (self.transcript ? ["--transcript"] : [])
-                    + (self.corrupt?.party == party ? ["--deviate", deviation!] : [])
+                        + (self.corrupt?.party == party ? ["--deviate", deviation!] : []))
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = try FileHandle(forWritingTo: Self.touch("\(directory)/party-\(party).log"))
                 try process.run()
@@ -298,9 +302,10 @@ struct MPCBenchSummary: Codable {
     var transcript: Bool
 }
 
-/// A throwaway consortium for the benchmark: root.pem and party-I.key/.pem (nodes of members cp-a, cp-b, cp-c).
+/// A throwaway consortium for the benchmark: root.pem and party-I.key/.pem (nodes of members cp-a, cp-b, cp-c, at
+/// `hosts`).
 enum MPCBenchConsortium {
-    static func create(in directory: String) throws -> [String] {
+    static func create(in directory: String, hosts: [String]) throws -> [String] {
         let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Bench Operator")
         let root = try CertificateAuthority(
             kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: directory)
@@ -313,7 +318,7 @@ enum MPCBenchConsortium {
             let certificate = try OperatorAuthority.admit(request, by: root, roles: [.compute])
             let authority = try MemberAuthority(
                 CertificateAuthority(kind: .member, certificate: certificate, privateKey: key, directory: directory))
-            try authority.issueNode(ipAddresses: ["127.0.0.1"]).write(directory: directory, name: "party-\(party)")
+            try authority.issueNode(ipAddresses: [hosts[party]]).write(directory: directory, name: "party-\(party)")
         }
         return members
     }

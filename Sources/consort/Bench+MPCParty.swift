@@ -26,8 +26,11 @@ extension Bench {
         @Option(help: "Number of rows.")
         var n: Int
 
-        @Option(help: "The three parties' ports on 127.0.0.1, comma-separated.")
+        @Option(help: "The three parties' ports, comma-separated.")
         var ports: String
+
+        @Option(help: "The three parties' addresses, comma-separated (each listens on its own).")
+        var hosts: String = "127.0.0.1,127.0.0.1,127.0.0.1"
 
         @Option(help: "The three parties' member ids, comma-separated.")
         var members: String
@@ -55,8 +58,9 @@ extension Bench {
             guard let operation = MPCBenchOperation(rawValue: op) else { throw ValidationError("unknown --op '\(op)'") }
             let portList = ports.split(separator: ",").compactMap { Int($0) }
             let memberList = try members.split(separator: ",").map { try MemberID(String($0)) }
-            guard (0..<3).contains(party), portList.count == 3, memberList.count == 3 else {
-                throw ValidationError("--party must be 0...2 and --ports/--members must list three parties")
+            let hostList = hosts.split(separator: ",").map(String.init)
+            guard (0..<3).contains(party), portList.count == 3, memberList.count == 3, hostList.count == 3 else {
+                throw ValidationError("--party must be 0...2 and --ports/--hosts/--members must list three parties")
             }
             MemoryTuning.keepLargeAllocations()
             let identity = try SigningIdentity.load(identity: "\(dir)/party-\(party)")
@@ -68,7 +72,7 @@ extension Bench {
 
             var configuration = MPCTLSTransport.Configuration(
                 party: party,
-                peers: (0..<3).map { .init(party: $0, member: memberList[$0], host: "127.0.0.1", port: portList[$0]) },
+                peers: (0..<3).map { .init(party: $0, member: memberList[$0], host: hostList[$0], port: portList[$0]) },
                 session: MPCPartyReport.sessionID(dir),
                 authentication: TLSPeerAuthentication(identity: identity, verifier: ConsortVerifier(root: root))
             )

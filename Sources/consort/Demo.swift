@@ -57,9 +57,14 @@ struct Demo: AsyncParsableCommand {
             valueName: "security"))
     var security: EngineDescriptor.Security = .passive
 
+    @OptionGroup var placement: PartyPlacement
+
     func validate() throws {
         guard (2...1_000_000).contains(records) else {
             throw ValidationError("--records must be 2...1000000 (the task's maxRows)")
+        }
+        if ui, !placement.isLocal {
+            throw ValidationError("--hosts and --launch place the computing parties of the demo without --ui")
         }
     }
 
@@ -104,13 +109,19 @@ struct Demo: AsyncParsableCommand {
         var clock = PhaseClock()
 
         // 1. The consortium's PKI, and 2. three computing-party nodes, each with its own store.
-        let consortium = try DemoConsortium(in: root, nodes: DemoConsortium.computing)
+        let consortium = try DemoConsortium(
+            in: root, nodes: DemoConsortium.computing,
+            hosts: Dictionary(
+                uniqueKeysWithValues: DemoConsortium.computing.enumerated().map { ($1, placement.host($0)) }))
         let rootCertificate = consortium.rootCertificate
         let user = consortium.user
         clock.lap("certificates for 7 members, their CRLs and the signed directory")
         defer { consortium.stop() }
         for (index, id) in DemoConsortium.computing.enumerated() {
-            try consortium.start(id, try consortium.configuration(id, store: stores[index]))
+            try consortium.start(
+                id, try consortium.configuration(id, store: stores[index]),
+                process: placement.process(
+                    index, arguments: ["node", "run", "--config", consortium.configurationPath(id)]))
         }
         try await consortium.waitUntilListening()
         clock.lap(

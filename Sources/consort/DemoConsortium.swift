@@ -12,7 +12,7 @@ import X509
 #endif
 
 /// The demo's consortium on this machine, in one folder: an operator root, seven members each with its CA, a signed
-/// directory listing the nodes of `nodes` on loopback ports, a current CRL of every issuer; and the node processes,
+/// directory listing the nodes of `nodes` (at `hosts`, by default 127.0.0.1), a current CRL of every issuer; and the node processes,
 /// started from this executable (`consort node run`) and stopped with it.
 final class DemoConsortium {
     static let members: [(id: String, name: String, roles: Set<MemberRole>)] = [
@@ -27,13 +27,16 @@ final class DemoConsortium {
     let rootCertificate: Certificate
     let directory: MemberDirectory
     let crls: [String]
-    /// The API port of each member with a node (its MPC listener is the next port).
+    /// The API port of each member with a node (its MPC listener is the next port), and its address.
     let ports: [String: Int]
+    let hosts: [String: String]
     private let authorities: [String: MemberAuthority]
     private(set) var processes: [(id: String, process: Process)] = []
 
-    init(in root: String, nodes: [String]) throws {
+    init(in root: String, nodes: [String], hosts: [String: String] = [:]) throws {
         self.root = root
+        let hosts = Dictionary(uniqueKeysWithValues: nodes.map { ($0, hosts[$0] ?? "127.0.0.1") })
+        self.hosts = hosts
         let (rootCertificate, rootKey) = try OperatorAuthority.createRoot(name: "Demo Operator")
         let operatorCA = try CertificateAuthority(
             kind: .operator, certificate: rootCertificate, privateKey: rootKey, directory: root)
@@ -52,7 +55,7 @@ final class DemoConsortium {
         let members: [MemberDirectory.Member] = try Self.members.map { id, name, roles in
             .init(
                 id: try MemberID(id), name: name, roles: roles, certificate: authorities[id]!.authority.certificate,
-                endpoint: ports[id].flatMap { URL(string: "https://127.0.0.1:\($0)") })
+                endpoint: ports[id].flatMap { URL(string: "https://\(hosts[id]!):\($0)") })
         }
         let directory = try MemberDirectory(checking: members, issuedAt: Date())
         try Data(try directory.signed(by: rootCertificate, key: rootKey)).write(
@@ -89,24 +92,30 @@ final class DemoConsortium {
 
     /// Member `id`'s node configuration (its node certificate written as `ROOT/ID/node`), storing at `store`.
     func configuration(_ id: String, store: String) throws -> NodeConfiguration {
-        try self.authorities[id]!.issueNode(ipAddresses: ["127.0.0.1"]).write(
+        try self.authorities[id]!.issueNode(ipAddresses: [self.hosts[id]!]).write(
             directory: "\(self.root)/\(id)", name: "node")
         var configuration = NodeConfiguration(
             member: id, identity: "\(self.root)/\(id)/node", root: "\(self.root)/operator.pem",
-            directory: "\(self.root)/directory.json", listen: "127.0.0.1:\(self.ports[id]!)", store: store,
+            directory: "\(self.root)/directory.json", listen: "\(self.hosts[id]!):\(self.ports[id]!)", store: store,
             data: "\(self.root)/\(id)/data")
         configuration.checkpointSeconds = 1  // a short demo: checkpoint (and countersign) as soon as the log grows
         configuration.crls = self.crls
         return configuration
     }
 
-    /// Writes `ROOT/ID/node.json` and starts the node (its output in `ROOT/ID/node.log`).
-    func start(_ id: String, _ configuration: NodeConfiguration) throws {
-        let path = "\(self.root)/\(id)/node.json"
+    /// Where `start` writes member `id`'s configuration.
+    func configurationPath(_ id: String) -> String { "\(self.root)/\(id)/node.json" }
+
+    /// Writes `ROOT/ID/node.json` and starts the node (its output in `ROOT/ID/node.log`): `process`, or this
+    /// executable's `node run` with that configuration.
+    func start(_ id: String, _ configuration: NodeConfiguration, process: Process? = nil) throws {
+        let path = self.configurationPath(id)
         try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["node", "run", "--config", path]
+        let process = process ?? Process()
+        if process.executableURL == nil {
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            process.arguments = ["node", "run", "--config", path]
+        }
         _ = FileManager.default.createFile(atPath: "\(self.root)/\(id)/node.log", contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(self.root)/\(id)/node.log"))
         process.standardError = process.standardOutput
@@ -118,7 +127,7 @@ final class DemoConsortium {
     func waitUntilListening() async throws {
         for (id, process) in self.processes {
             let deadline = ContinuousClock.now + .seconds(60)
-            while !FreePort.accepts(self.ports[id]!) {
+            while !FreePort.accepts(self.ports[id]!, host: self.hosts[id]!) {
                 guard process.isRunning, ContinuousClock.now < deadline else {
                     // The log's last lines say why (the directory may be gone once the demo ends).
                     let log = "\(self.root)/\(id)/node.log"

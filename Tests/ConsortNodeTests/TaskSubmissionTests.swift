@@ -38,9 +38,11 @@ struct TaskSubmissionTests {
 
         /// Starts the nodes of `started` (all three by default), and one for each of `memberNodes` (other members,
         /// e.g. the statistics offices) after them; `prepare` may write files the nodes need (identities) into the
-        /// deployment's folder, and `configure` may change each node's configuration, before any node starts.
+        /// deployment's folder, and `configure` may change each node's configuration, before any node starts. In
+        /// `lab`, computing party I runs on the lab's host I (its address and network namespace).
         init(
             stores: [String]? = nil, started: Set<String> = ["cp-a", "cp-b", "cp-c"], memberNodes: [String] = [],
+            lab: TestNetworkLab? = nil,
             configure: (String, inout NodeConfiguration) -> Void = { _, _ in },
             prepare: (TestConsortium, String) throws -> Void = { _, _ in },
             environment: [String: [String: String]] = [:]
@@ -62,8 +64,9 @@ struct TaskSubmissionTests {
                     of: "\n", with: "\\n")
                 // cp-c's MPC listener is on a port of its own (the directory's mpcPort); the others use API port + 1.
                 let port = computing.firstIndex(of: id).map { ports[$0] } ?? memberPorts[id]
+                let host = computing.firstIndex(of: id).flatMap { lab?.address($0) } ?? "127.0.0.1"
                 let endpoint =
-                    (port.map { #", "endpoint": "https://127.0.0.1:\#($0)""# } ?? "")
+                    (port.map { #", "endpoint": "https://\#(host):\#($0)""# } ?? "")
                     + (id == "cp-c" ? #", "mpcPort": \#(cMPCPort)"# : "")
                 return
                     #"{"id": "\#(id)", "name": "Org \#(id)", "roles": [\#(roles.map { "\"\($0)\"" }.joined(separator: ","))], "ca": "\#(pem)"\#(endpoint)}"#
@@ -79,10 +82,11 @@ struct TaskSubmissionTests {
             let crls = try consortium.writeCRLs(to: "\(path)/crls")
             try prepare(consortium, path)
             for (index, member) in computing.enumerated() {
-                try consortium.node(member, ip: ["127.0.0.1"]).write(directory: path, name: "\(member)-node")
+                let host = lab?.address(index) ?? "127.0.0.1"
+                try consortium.node(member, ip: [host]).write(directory: path, name: "\(member)-node")
                 var configuration = NodeConfiguration(
                     member: member, identity: "\(path)/\(member)-node", root: "\(path)/root.pem",
-                    directory: "\(path)/directory.json", listen: "127.0.0.1:\(ports[index])",
+                    directory: "\(path)/directory.json", listen: "\(host):\(ports[index])",
                     store: self.stores[index], data: "\(path)/\(member)")
                 configuration.checkpointSeconds = 1
                 configuration.proposalRetrySeconds = 0.5
@@ -97,7 +101,7 @@ struct TaskSubmissionTests {
                     self.nodes.append(
                         try TestNodeProcess(
                             configuration: "\(path)/\(member).json", port: ports[index],
-                            environment: environment[member] ?? [:]))
+                            environment: environment[member] ?? [:], namespace: lab?.namespace(index), host: host))
                 }
             }
             for member in memberNodes {

@@ -313,7 +313,7 @@ struct WebUITests {
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: "\(path)/south.json"))
             let node = try TestNodeProcess(
                 arguments: ["node", "run", "--config", "\(path)/south.json"], log: "\(path)/south.log",
-                namespace: namespace)
+                namespace: namespace.name)
             try await Eventually.wait("the node in the namespace never served its UI", within: 90) {
                 try await Self.status(of: "http://\(ui)/sign-in") != 0 || !node.process.isRunning
             }
