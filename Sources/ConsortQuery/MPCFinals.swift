@@ -67,6 +67,18 @@ struct FinalPrecision {
     }
 }
 
+/// A batch of divisions of the finals: n / d to `quotientBits` integer bits, then the remainder's `fractionBits`
+/// binary places (a division of remainder · 2^fractionBits, below 2^fractionDividendBits).
+private struct DivisionPart<Share: SharedVector> {
+    var numerator: Share
+    var denominator: Share
+    var bits: Int
+    var quotientBits: Int
+    var divisorBits: Int
+    var fractionBits: Int
+    var fractionDividendBits: Int
+}
+
 /// Collects the final computations of the output cells and runs them batched: all averages in one pair of
 /// divisions, all variances in another, all square roots in one — rounds do not grow with the number of groups.
 struct Finalizer<E: MPCEngine> {
@@ -216,28 +228,22 @@ struct Finalizer<E: MPCEngine> {
     mutating func compute(_ engine: inout E) async throws -> Share {
         let ratioCells = try await self.computeRatios(&engine)
         let correlationCells = try await self.computeCorrelations(&engine)
-        var averageCells: [Share] = []
-        if !self.averages.isEmpty {
-            let sums = Share.concatenate(self.averages.map(\.sum))
-            let counts = Share.concatenate(self.averages.map(\.count))
-            let f = FinalPrecision.batch(self.plan).average
+        // Averages and variances divide in the same batches (the rounds of the longer, not of both): first the
+        // integer parts, then the fractions. Wider bounds than a part needs only cost it more of the same rounds.
+        let a = self.averages.count, k = self.variances.count
+        let batch = FinalPrecision.batch(self.plan)
+        var parts: [DivisionPart<Share>] = []
+        if a > 0 {
             let sumBits = self.averages.map { OutputLayout.bits($0.precision.span) + $0.precision.rowsBits }.max()!
-            let q = try await engine.divide(
-                sums, by: counts, bits: min(self.plan.domain.exactBits, sumBits),
-                quotientBits: self.averages.map(\.precision.spanBits).max()! + 1,
-                divisorBits: self.rowsBits + 1)
-            let remainder = sums - (try await engine.multiply(q, counts))
-            let fraction = try await engine.divide(
-                remainder.scaled(by: Int64(1) << Int64(f)), by: counts, bits: self.rowsBits + 1 + f,
-                quotientBits: f, divisorBits: self.rowsBits + 1)
-            averageCells = (0..<self.averages.count).map {
-                Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)])
-            }
+            parts.append(
+                DivisionPart<Share>(
+                    numerator: .concatenate(self.averages.map(\.sum)),
+                    denominator: .concatenate(self.averages.map(\.count)),
+                    bits: min(self.plan.domain.exactBits, sumBits),
+                    quotientBits: self.averages.map(\.precision.spanBits).max()! + 1, divisorBits: self.rowsBits + 1,
+                    fractionBits: batch.average, fractionDividendBits: self.rowsBits + 1 + batch.average))
         }
-        var varianceCells: [Share] = []
-        var roots: [Share] = []
-        if !self.variances.isEmpty {
-            let k = self.variances.count
+        if k > 0 {
             let counts = Share.concatenate(self.variances.map(\.count))
             let sums = Share.concatenate(self.variances.map(\.sum))
             let squares = Share.concatenate(self.variances.map(\.squares))
@@ -245,26 +251,53 @@ struct Finalizer<E: MPCEngine> {
                 self.variances.map { $0.sample ? engine.adding($0.count, constant: -1) : $0.count })
             let products = try await engine.multiply(
                 .concatenate([counts, sums, counts]), .concatenate([squares, sums, lessOne]))
-            let numerator = products.slice(0..<k) - products.slice(k..<2 * k)  // n·Σx² − (Σx)² ≥ 0
-            let denominator = products.slice(2 * k..<3 * k)  // n² or n(n − 1)
-            let f = FinalPrecision.batch(self.plan).variance
-            let numeratorBits = min(
-                self.plan.domain.exactBits,
-                self.variances.map { 2 * $0.precision.rowsBits + $0.precision.spanSquareBits }.max()!)
+            parts.append(
+                DivisionPart<Share>(
+                    numerator: products.slice(0..<k) - products.slice(k..<2 * k),  // n·Σx² − (Σx)² ≥ 0
+                    denominator: products.slice(2 * k..<3 * k),  // n² or n(n − 1)
+                    bits: min(
+                        self.plan.domain.exactBits,
+                        self.variances.map { 2 * $0.precision.rowsBits + $0.precision.spanSquareBits }.max()!),
+                    quotientBits: self.variances.map(\.precision.spanSquareBits).max()! + 1,
+                    divisorBits: 2 * self.rowsBits, fractionBits: batch.variance,
+                    fractionDividendBits: min(self.plan.domain.exactBits, 2 * self.rowsBits + batch.variance)))
+        }
+        var averageCells: [Share] = []
+        var varianceCells: [Share] = []
+        var roots: [Share] = []
+        if !parts.isEmpty {
+            let numerators = Share.concatenate(parts.map(\.numerator))
+            let denominators = Share.concatenate(parts.map(\.denominator))
+            let divisorBits = parts.map(\.divisorBits).max()!
             let q = try await engine.divide(
-                numerator, by: denominator, bits: numeratorBits,
-                quotientBits: self.variances.map(\.precision.spanSquareBits).max()! + 1, divisorBits: 2 * self.rowsBits)
-            let remainder = numerator - (try await engine.multiply(q, denominator))
+                numerators, by: denominators, bits: parts.map(\.bits).max()!,
+                quotientBits: parts.map(\.quotientBits).max()!, divisorBits: divisorBits)
+            let remainders = numerators - (try await engine.multiply(q, denominators))
+            var offset = 0
+            let scaled = Share.concatenate(
+                parts.map { part in
+                    defer { offset += part.numerator.count }
+                    return remainders.slice(offset..<offset + part.numerator.count).scaled(
+                        by: Int64(1) << Int64(part.fractionBits))
+                })
             let fraction = try await engine.divide(
-                remainder.scaled(by: Int64(1) << Int64(f)), by: denominator,
-                bits: min(self.plan.domain.exactBits, 2 * self.rowsBits + f),
-                quotientBits: f, divisorBits: 2 * self.rowsBits)
-            varianceCells = (0..<k).map { Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)]) }
+                scaled, by: denominators, bits: parts.map(\.fractionDividendBits).max()!,
+                quotientBits: parts.map(\.fractionBits).max()!, divisorBits: divisorBits)
+            let cells = (0..<numerators.count).map {
+                Share.concatenate([q.slice($0..<$0 + 1), fraction.slice($0..<$0 + 1)])
+            }
+            averageCells = Array(cells.prefix(a))
+            varianceCells = Array(cells.dropFirst(a))
+        }
+        if k > 0 {
+            let f = batch.variance
+            let q = Share.concatenate(varianceCells.map { $0.slice(0..<1) })
+            let fraction = Share.concatenate(varianceCells.map { $0.slice(1..<2) })
             let rooted = (0..<k).filter { index in
                 self.slots.contains { if case .variance(index, true) = $0 { return true } else { return false } }
             }
             if !rooted.isEmpty {
-                let stretch = FinalPrecision.batch(self.plan).stretch
+                let stretch = batch.stretch
                 let fixed = Share.concatenate(
                     rooted.map {
                         q.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(f + stretch))

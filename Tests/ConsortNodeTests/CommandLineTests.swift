@@ -46,6 +46,29 @@ struct CommandLineTests {
         #expect(long.isEmpty, "\(long.joined(separator: "\n"))")
     }
 
+    @Test("bench mpc and demo place their parties only at three addresses, and not where the placement cannot apply")
+    func partyPlacement() throws {
+        let cases: [([String], String)] = [
+            (
+                ["bench", "mpc", "--op", "mul", "--n", "10", "--hosts", "198.19.0.10,198.19.0.11"],
+                "--hosts must list three addresses"
+            ),
+            (["bench", "mpc", "--op", "mul", "--n", "10", "--hosts", "a,,c"], "--hosts must list three addresses"),
+            (
+                [
+                    "bench", "mpc", "--op", "mul", "--n", "10", "--transport", "memory", "--launch",
+                    "ip netns exec x-{party}",
+                ], "place the processes of --transport tls"
+            ),
+            (["bench", "mpc", "--op", "mul", "--n", "10", "--launch", " "], "--launch must name a command"),
+            (["demo", "--ui", "--hosts", "198.19.0.10,198.19.0.11,198.19.0.12"], "without --ui"),
+        ]
+        for (arguments, message) in cases {
+            let output = try Self.consort(arguments)
+            #expect(output.status == 64 && output.stderr.contains(message), "\(arguments): \(output.stderr)")
+        }
+    }
+
     @Test("cts sign never drops signatures: a second party signing the plain CTS into the signed file is refused")
     func signingInTurn() async throws {
         let directory = try Subprocess.temporaryDirectory("consort-cli-sign")

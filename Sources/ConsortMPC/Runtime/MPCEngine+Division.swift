@@ -50,10 +50,23 @@ extension MPCEngine {
         var unused = Share.zeros(0)
         return try await self.restoringDivision(
             n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
-        ) { engine, t in
-            let atLeast = engine.not(try await engine.lessThan(t, d, bits: compareBits))
-            return (atLeast, try await engine.multiply(atLeast, d))
+        ) { engine, t, multiples in
+            try await engine.divisionStep(t, by: d, multiples: multiples, compareBits: compareBits)
         }
+    }
+
+    /// One step of the restoring division by a shared divisor: the digit ⌊t/d⌋ < 2^(multiples.count/2…) as the
+    /// number of the `multiples` k·d that t reaches (t < (max k + 1)·d), and that many d to subtract. All comparisons
+    /// are one batch, all products one round.
+    private mutating func divisionStep(_ t: Share, by d: Share, multiples: [Int64], compareBits: Int) async throws
+        -> (Share, Share)
+    {
+        let wide = compareBits + (multiples.count > 1 ? 1 : 0)
+        let atLeast = self.not(
+            try await self.lessThan(
+                .concatenate(multiples.map { _ in t }), .concatenate(multiples.map { d.scaled(by: $0) }), bits: wide))
+        let products = try await self.multiply(atLeast, .concatenate(multiples.map { _ in d }))
+        return (atLeast.blockSum(t.count), products.blockSum(t.count))
     }
 
     /// Cheaper for public divisors: the product with d is local.
@@ -66,9 +79,13 @@ extension MPCEngine {
         var unused = Share.zeros(0)
         return try await self.restoringDivision(
             n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
-        ) { engine, t in
-            let atLeast = engine.not(try await engine.lessThan(t, public: .list(d), bits: compareBits))
-            return (atLeast, atLeast.multiplied(byPublic: .list(d)))
+        ) { engine, t, multiples in
+            let atLeast = engine.not(
+                try await engine.lessThan(
+                    .concatenate(multiples.map { _ in t }), public: .list(multiples.flatMap { k in d.map { $0 * k } }),
+                    bits: compareBits + (multiples.count > 1 ? 1 : 0)))
+            let subtracted = atLeast.multiplied(byPublic: .tiled(.list(d), times: multiples.count))
+            return (atLeast.blockSum(t.count), subtracted.blockSum(t.count))
         }
     }
 
@@ -86,9 +103,8 @@ extension MPCEngine {
         var fraction = Share.zeros(n.count)
         let quotient = try await self.restoringDivision(
             n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction
-        ) { engine, t in
-            let atLeast = engine.not(try await engine.lessThan(t, d, bits: divisorBits + 2))
-            return (atLeast, try await engine.multiply(atLeast, d))
+        ) { engine, t, multiples in
+            try await engine.divisionStep(t, by: d, multiples: multiples, compareBits: divisorBits + 2)
         }
         return (quotient, fraction)
     }
@@ -99,7 +115,7 @@ extension MPCEngine {
         quotientBits: Int,
         fractionBits: Int,
         fraction: inout Share,
-        step: (inout Self, Share) async throws -> (Share, Share)
+        step: (inout Self, Share, [Int64]) async throws -> (Share, Share)
     ) async throws -> Share {
         let limit = Self.traits.domain.exactBits
         guard (1...limit).contains(bits) else {
@@ -108,28 +124,53 @@ extension MPCEngine {
         let count = n.count
         let steps = min(bits, max(1, quotientBits))
         let digits = try await self.bitDecompose(n, bits: bits)
+        func digit(_ j: Int) -> Share { digits.slice(j * count..<(j + 1) * count) }
         // The digits above the quotient's width form the starting remainder (below d by the caller's bound).
         var remainder = Share.zeros(count)
         for j in stride(from: bits - 1, through: steps, by: -1) {
-            remainder = remainder.scaled(by: 2) + digits.slice(j * count..<(j + 1) * count)
+            remainder = remainder.scaled(by: 2) + digit(j)
         }
+        // Radix 4: two quotient bits per step, from three comparisons in one batch (t ≥ d, 2d, 3d) — half the
+        // rounds of radix 2 for half as many comparisons again, as rounds cost more than bytes on a WAN. An odd
+        // count of bits starts with one radix-2 step.
         var quotient = Share.zeros(count)
-        for j in stride(from: steps - 1, through: 0, by: -1) {
-            let t = remainder.scaled(by: 2) + digits.slice(j * count..<(j + 1) * count)
-            let (atLeast, subtracted) = try await step(&self, t)
+        var j = steps - 1
+        if steps % 2 == 1 {
+            let t = remainder.scaled(by: 2) + digit(j)
+            let (bit, subtracted) = try await step(&self, t, [1])
             remainder = t - subtracted
-            quotient = quotient + atLeast.scaled(by: Int64(1) << Int64(j))
+            quotient = quotient + bit.scaled(by: Int64(1) << Int64(j))
+            j -= 1
         }
-        for j in stride(from: fractionBits - 1, through: 0, by: -1) {
-            let t = remainder.scaled(by: 2)
-            let (atLeast, subtracted) = try await step(&self, t)
+        while j >= 1 {
+            let t = remainder.scaled(by: 4) + digit(j).scaled(by: 2) + digit(j - 1)
+            let (pair, subtracted) = try await step(&self, t, [1, 2, 3])
             remainder = t - subtracted
-            fraction = fraction + atLeast.scaled(by: Int64(1) << Int64(j))
+            quotient = quotient + pair.scaled(by: Int64(1) << Int64(j - 1))
+            j -= 2
+        }
+        j = fractionBits - 1
+        if fractionBits % 2 == 1 {
+            let t = remainder.scaled(by: 2)
+            let (bit, subtracted) = try await step(&self, t, [1])
+            remainder = t - subtracted
+            fraction = fraction + bit.scaled(by: Int64(1) << Int64(j))
+            j -= 1
+        }
+        while j >= 1 {
+            let t = remainder.scaled(by: 4)
+            let (pair, subtracted) = try await step(&self, t, [1, 2, 3])
+            remainder = t - subtracted
+            fraction = fraction + pair.scaled(by: Int64(1) << Int64(j - 1))
+            j -= 2
         }
         return quotient
     }
 
-    /// The digit-by-digit method: one comparison and one multiplication per result bit.
+    /// The digit-by-digit method, two root bits per step (radix 4, as the division): with root r so far and the
+    /// next four bits of n appended to the remainder R, the next digit q ∈ 0…3 is the number of k ∈ {1, 2, 3} with
+    /// R ≥ (4r + k)² − 16r² = 8rk + k², compared in one batch; R then loses Σ over those k of 8r + 2k − 1 (one round
+    /// of products). An odd number of root bits starts with one radix-2 step.
     package mutating func squareRootByDigits(_ n: Share, bits: Int) async throws -> Share {
         let limit = Self.traits.domain.rootBits
         guard bits % 2 == 0, (2...limit).contains(bits) else {
@@ -137,16 +178,32 @@ extension MPCEngine {
         }
         let count = n.count
         let digits = try await self.bitDecompose(n, bits: bits)
+        func digit(_ j: Int) -> Share { digits.slice(j * count..<(j + 1) * count) }
         var remainder = Share.zeros(count)
         var root = Share.zeros(count)
-        for i in stride(from: bits / 2 - 1, through: 0, by: -1) {
-            remainder =
-                remainder.scaled(by: 4) + digits.slice((2 * i + 1) * count..<(2 * i + 2) * count).scaled(by: 2)
-                + digits.slice(2 * i * count..<(2 * i + 1) * count)
+        var i = bits / 2 - 1
+        if (bits / 2) % 2 == 1 {
+            remainder = remainder.scaled(by: 4) + digit(2 * i + 1).scaled(by: 2) + digit(2 * i)
             let trial = self.adding(root.scaled(by: 4), constant: 1)
             let atLeast = self.not(try await self.lessThan(remainder, trial, bits: bits + 3))
             remainder = remainder - (try await self.multiply(atLeast, trial))
             root = root.scaled(by: 2) + atLeast
+            i -= 1
+        }
+        while i >= 1 {
+            remainder =
+                remainder.scaled(by: 16) + digit(2 * i + 1).scaled(by: 8) + digit(2 * i).scaled(by: 4)
+                + digit(2 * i - 1).scaled(by: 2) + digit(2 * i - 2)
+            let eight = root.scaled(by: 8)
+            let trials = Share.concatenate(
+                (1...3).map { self.adding(eight.scaled(by: Int64($0)), constant: Int64($0 * $0)) })
+            let atLeast = self.not(
+                try await self.lessThan(.concatenate([remainder, remainder, remainder]), trials, bits: bits + 3))
+            let products = try await self.multiply(atLeast, .concatenate([eight, eight, eight]))
+            let odd = atLeast.multiplied(byPublic: .blocks(.list([1, 3, 5]), length: count))
+            remainder = remainder - (products + odd).blockSum(count)
+            root = root.scaled(by: 4) + atLeast.blockSum(count)
+            i -= 2
         }
         return root
     }

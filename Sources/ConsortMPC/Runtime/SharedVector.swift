@@ -35,3 +35,12 @@ package protocol SharedVector: Sendable {
     /// Bytes one element takes in `encoded`.
     static var bytesPerElement: Int { get }
 }
+
+extension SharedVector {
+    /// The sum of the consecutive blocks of `length` elements: [a, b, c, d] by 2 → [a + c, b + d].
+    func blockSum(_ length: Int) -> Self {
+        (1..<max(1, self.count / length)).reduce(self.slice(0..<length)) {
+            $0 + self.slice($1 * length..<($1 + 1) * length)
+        }
+    }
+}
