@@ -117,6 +117,61 @@ struct ProgramTests {
         }
     }
 
+    @Test(
+        "division and square root take 4 bits a step for few elements and 2 for many: both exact, at every leftover width",
+        arguments: [5, 300])
+    func divisionStepWidths(count: Int) async throws {
+        var generator = SeededGenerator(seed: UInt64(count))
+        // Edge values first, then random ones of every width up to the bound.
+        let n: [UInt64] =
+            [0, 1, (1 << 40) - 1, 1 << 39, (1 << 40) - 2]
+            + (5..<count).map { _ in
+                UInt64.random(in: 0..<(1 << UInt64.random(in: 1...40, using: &generator)), using: &generator)
+            }
+        let d: [UInt64] =
+            [1, 1, 1, (1 << 20) - 1, 3]
+            + (5..<count).map { _ in
+                UInt64.random(in: 1..<(1 << UInt64.random(in: 1...20, using: &generator)), using: &generator)
+            }
+        let (ns, ds) = (MPCHarness.shares(n), MPCHarness.shares(d))
+        for quotientBits in [40, 39, 38, 37] {  // 4-bit steps and leftovers of 3, 2 and 1 bits (2-bit steps: 0 and 1)
+            let results = try await MPCHarness.run { session in
+                (
+                    try await session.divide(
+                        ns[session.party], by: ds[session.party], bits: 40, quotientBits: quotientBits,
+                        divisorBits: nil),
+                    try await session.divideWithFraction(
+                        ns[session.party], by: ds[session.party], bits: 40, quotientBits: quotientBits,
+                        divisorBits: 20, fractionBits: quotientBits - 20)
+                )
+            }
+            // Quotients above the bound are not asked for: compare where n / d < 2^quotientBits.
+            let quotients = try MPCHarness.reveal(results.map(\.0))
+            let wholes = try MPCHarness.reveal(results.map(\.1.quotient))
+            let fractions = try MPCHarness.reveal(results.map(\.1.fraction))
+            for index in n.indices where n[index] / d[index] < 1 << UInt64(quotientBits) {
+                #expect(quotients[index] == n[index] / d[index], "\(n[index]) / \(d[index]), \(quotientBits) bits")
+                #expect(wholes[index] == n[index] / d[index])
+                let exact = UInt64((UInt128(n[index] % d[index]) << UInt128(quotientBits - 20)) / UInt128(d[index]))
+                #expect(fractions[index] == exact, "\(n[index]) / \(d[index]) to \(quotientBits - 20) places")
+            }
+        }
+        for bits in [40, 38, 36, 34] {  // 20, 19, 18 and 17 root bits
+            let values = n.map { $0 & ((1 << UInt64(bits)) - 1) }
+            let shares = MPCHarness.shares(values)
+            let roots = try await MPCHarness.run { session in
+                try await session.squareRoot(shares[session.party], bits: bits)
+            }
+            let expected = values.map { value in
+                var root = UInt64(Double(value).squareRoot())
+                while root * root > value { root -= 1 }
+                while (root + 1) * (root + 1) <= value { root += 1 }
+                return root
+            }
+            #expect(try MPCHarness.reveal(roots) == expected, "\(bits)-bit square roots")
+        }
+    }
+
     @Test("summary statistics match plaintext within one unit in the last place")
     func statistics() async throws {
         var generator = SeededGenerator(seed: 99)

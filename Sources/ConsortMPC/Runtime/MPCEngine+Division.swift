@@ -49,25 +49,32 @@ extension MPCEngine {
         let compareBits = min(bits, divisorBits ?? bits) + 2
         var unused = Share.zeros(0)
         return try await self.restoringDivision(
-            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
-        ) { engine, t, multiples in
-            try await engine.divisionStep(t, by: d, multiples: multiples, compareBits: compareBits)
+            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused,
+            compareBits: compareBits
+        ) { engine, t, width in
+            try await engine.divisionStep(t, by: d, width: width, compareBits: compareBits)
         }
     }
 
-    /// One step of the restoring division by a shared divisor: the digit ⌊t/d⌋ < 2^(multiples.count/2…) as the
-    /// number of the `multiples` k·d that t reaches (t < (max k + 1)·d), and that many d to subtract. All comparisons
-    /// are one batch, all products one round.
-    private mutating func divisionStep(_ t: Share, by d: Share, multiples: [Int64], compareBits: Int) async throws
+    /// One step of the restoring division by a shared divisor, `width` quotient bits at once: the digit ⌊t/d⌋ <
+    /// 2^width (t < 2^width·d) as the number of multiples k·d, k = 1 … 2^width − 1, that t reaches, and that many d to
+    /// subtract. All comparisons are one batch, all products one round.
+    private mutating func divisionStep(_ t: Share, by d: Share, width: Int, compareBits: Int) async throws
         -> (Share, Share)
     {
-        let wide = compareBits + (multiples.count > 1 ? 1 : 0)
+        let multiples = (1..<(Int64(1) << Int64(width))).map { $0 }
         let atLeast = self.not(
             try await self.lessThan(
-                .concatenate(multiples.map { _ in t }), .concatenate(multiples.map { d.scaled(by: $0) }), bits: wide))
+                .concatenate(multiples.map { _ in t }), .concatenate(multiples.map { d.scaled(by: $0) }),
+                bits: compareBits + width - 1))
         let products = try await self.multiply(atLeast, .concatenate(multiples.map { _ in d }))
         return (atLeast.blockSum(t.count), products.blockSum(t.count))
     }
+
+    /// Quotient (or root) bits per step for `count` elements: rounds cost more than bytes on a WAN, so a step takes
+    /// 4 bits (15 comparisons in one batch) where the elements are few — the finals of a query, one per group — and
+    /// 2 bits (3 comparisons) otherwise; radix 2 would take one comparison per bit in twice the rounds.
+    static func stepBits(count: Int) -> Int { count <= 256 ? 4 : 2 }
 
     /// Cheaper for public divisors: the product with d is local.
     package mutating func longDivision(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws
@@ -78,12 +85,14 @@ extension MPCEngine {
         let compareBits = min(bits, divisorBits) + 2
         var unused = Share.zeros(0)
         return try await self.restoringDivision(
-            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused
-        ) { engine, t, multiples in
+            n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused,
+            compareBits: compareBits
+        ) { engine, t, width in
+            let multiples = (1..<(Int64(1) << Int64(width))).map { $0 }
             let atLeast = engine.not(
                 try await engine.lessThan(
                     .concatenate(multiples.map { _ in t }), public: .list(multiples.flatMap { k in d.map { $0 * k } }),
-                    bits: compareBits + (multiples.count > 1 ? 1 : 0)))
+                    bits: compareBits + width - 1))
             let subtracted = atLeast.multiplied(byPublic: .tiled(.list(d), times: multiples.count))
             return (atLeast.blockSum(t.count), subtracted.blockSum(t.count))
         }
@@ -102,9 +111,10 @@ extension MPCEngine {
         }
         var fraction = Share.zeros(n.count)
         let quotient = try await self.restoringDivision(
-            n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction
-        ) { engine, t, multiples in
-            try await engine.divisionStep(t, by: d, multiples: multiples, compareBits: divisorBits + 2)
+            n, bits: bits, quotientBits: quotientBits, fractionBits: fractionBits, fraction: &fraction,
+            compareBits: divisorBits + 2
+        ) { engine, t, width in
+            try await engine.divisionStep(t, by: d, width: width, compareBits: divisorBits + 2)
         }
         return (quotient, fraction)
     }
@@ -115,7 +125,8 @@ extension MPCEngine {
         quotientBits: Int,
         fractionBits: Int,
         fraction: inout Share,
-        step: (inout Self, Share, [Int64]) async throws -> (Share, Share)
+        compareBits: Int,
+        step: (inout Self, Share, Int) async throws -> (Share, Share)
     ) async throws -> Share {
         let limit = Self.traits.domain.exactBits
         guard (1...limit).contains(bits) else {
@@ -130,47 +141,37 @@ extension MPCEngine {
         for j in stride(from: bits - 1, through: steps, by: -1) {
             remainder = remainder.scaled(by: 2) + digit(j)
         }
-        // Radix 4: two quotient bits per step, from three comparisons in one batch (t ≥ d, 2d, 3d) — half the
-        // rounds of radix 2 for half as many comparisons again, as rounds cost more than bytes on a WAN. An odd
-        // count of bits starts with one radix-2 step.
+        // Several quotient bits per step (`stepBits`), the first step of each part taking what is left over; the
+        // fraction's bits continue the same way with zero digits.
+        // A step of w bits compares (compareBits + w − 1)-bit values, within the engine's comparisons.
+        let chunk = max(1, min(Self.stepBits(count: count), Self.traits.domain.comparisonBits - compareBits + 1))
         var quotient = Share.zeros(count)
-        var j = steps - 1
-        if steps % 2 == 1 {
-            let t = remainder.scaled(by: 2) + digit(j)
-            let (bit, subtracted) = try await step(&self, t, [1])
-            remainder = t - subtracted
-            quotient = quotient + bit.scaled(by: Int64(1) << Int64(j))
-            j -= 1
-        }
-        while j >= 1 {
-            let t = remainder.scaled(by: 4) + digit(j).scaled(by: 2) + digit(j - 1)
-            let (pair, subtracted) = try await step(&self, t, [1, 2, 3])
-            remainder = t - subtracted
-            quotient = quotient + pair.scaled(by: Int64(1) << Int64(j - 1))
-            j -= 2
-        }
-        j = fractionBits - 1
-        if fractionBits % 2 == 1 {
-            let t = remainder.scaled(by: 2)
-            let (bit, subtracted) = try await step(&self, t, [1])
-            remainder = t - subtracted
-            fraction = fraction + bit.scaled(by: Int64(1) << Int64(j))
-            j -= 1
-        }
-        while j >= 1 {
-            let t = remainder.scaled(by: 4)
-            let (pair, subtracted) = try await step(&self, t, [1, 2, 3])
-            remainder = t - subtracted
-            fraction = fraction + pair.scaled(by: Int64(1) << Int64(j - 1))
-            j -= 2
+        for (length, isFraction) in [(steps, false), (fractionBits, true)] {
+            var top = length - 1
+            while top >= 0 {
+                let width = (top + 1) % chunk == 0 ? chunk : (top + 1) % chunk
+                var t = remainder.scaled(by: Int64(1) << Int64(width))
+                if !isFraction {
+                    for i in 0..<width { t = t + digit(top - i).scaled(by: Int64(1) << Int64(width - 1 - i)) }
+                }
+                let (value, subtracted) = try await step(&self, t, width)
+                remainder = t - subtracted
+                let low = top - width + 1
+                if isFraction {
+                    fraction = fraction + value.scaled(by: Int64(1) << Int64(low))
+                } else {
+                    quotient = quotient + value.scaled(by: Int64(1) << Int64(low))
+                }
+                top = low - 1
+            }
         }
         return quotient
     }
 
-    /// The digit-by-digit method, two root bits per step (radix 4, as the division): with root r so far and the
-    /// next four bits of n appended to the remainder R, the next digit q ∈ 0…3 is the number of k ∈ {1, 2, 3} with
-    /// R ≥ (4r + k)² − 16r² = 8rk + k², compared in one batch; R then loses Σ over those k of 8r + 2k − 1 (one round
-    /// of products). An odd number of root bits starts with one radix-2 step.
+    /// The digit-by-digit method, several root bits per step (`stepBits`, as the division): with root r so far and
+    /// the next 2c bits of n appended to the remainder R, the next digit q < 2^c is the number of k = 1 … 2^c − 1
+    /// with R ≥ (2^c·r + k)² − 4^c·r² = 2^(c+1)·r·k + k², compared in one batch; R then loses the sum over those k
+    /// of 2^(c+1)·r + 2k − 1 (one round of products).
     package mutating func squareRootByDigits(_ n: Share, bits: Int) async throws -> Share {
         let limit = Self.traits.domain.rootBits
         guard bits % 2 == 0, (2...limit).contains(bits) else {
@@ -179,31 +180,28 @@ extension MPCEngine {
         let count = n.count
         let digits = try await self.bitDecompose(n, bits: bits)
         func digit(_ j: Int) -> Share { digits.slice(j * count..<(j + 1) * count) }
+        let chunk = Self.stepBits(count: count)
         var remainder = Share.zeros(count)
         var root = Share.zeros(count)
-        var i = bits / 2 - 1
-        if (bits / 2) % 2 == 1 {
-            remainder = remainder.scaled(by: 4) + digit(2 * i + 1).scaled(by: 2) + digit(2 * i)
-            let trial = self.adding(root.scaled(by: 4), constant: 1)
-            let atLeast = self.not(try await self.lessThan(remainder, trial, bits: bits + 3))
-            remainder = remainder - (try await self.multiply(atLeast, trial))
-            root = root.scaled(by: 2) + atLeast
-            i -= 1
-        }
-        while i >= 1 {
-            remainder =
-                remainder.scaled(by: 16) + digit(2 * i + 1).scaled(by: 8) + digit(2 * i).scaled(by: 4)
-                + digit(2 * i - 1).scaled(by: 2) + digit(2 * i - 2)
-            let eight = root.scaled(by: 8)
-            let trials = Share.concatenate(
-                (1...3).map { self.adding(eight.scaled(by: Int64($0)), constant: Int64($0 * $0)) })
+        var top = bits / 2 - 1  // the root bit this step starts at
+        while top >= 0 {
+            let c = (top + 1) % chunk == 0 ? chunk : (top + 1) % chunk
+            remainder = remainder.scaled(by: Int64(1) << Int64(2 * c))
+            for i in 0..<(2 * c) {
+                remainder = remainder + digit(2 * top + 1 - i).scaled(by: Int64(1) << Int64(2 * c - 1 - i))
+            }
+            let ks = (1..<(Int64(1) << Int64(c))).map { $0 }
+            let scaled = root.scaled(by: Int64(1) << Int64(c + 1))
+            let trials = Share.concatenate(ks.map { self.adding(scaled.scaled(by: $0), constant: $0 * $0) })
+            // R ≤ 2^(2c)·(2r + 1) and every trial below 2^(2c+1)·(r + 1), with r < 2^(bits/2 − c): below
+            // 2^(bits/2 + c + 1), so bits/2 + c + 3 signed bits leave a bit to spare.
             let atLeast = self.not(
-                try await self.lessThan(.concatenate([remainder, remainder, remainder]), trials, bits: bits + 3))
-            let products = try await self.multiply(atLeast, .concatenate([eight, eight, eight]))
-            let odd = atLeast.multiplied(byPublic: .blocks(.list([1, 3, 5]), length: count))
+                try await self.lessThan(.concatenate(ks.map { _ in remainder }), trials, bits: bits / 2 + c + 3))
+            let products = try await self.multiply(atLeast, .concatenate(ks.map { _ in scaled }))
+            let odd = atLeast.multiplied(byPublic: .blocks(.list(ks.map { 2 * $0 - 1 }), length: count))
             remainder = remainder - (products + odd).blockSum(count)
-            root = root.scaled(by: 4) + atLeast.blockSum(count)
-            i -= 2
+            root = root.scaled(by: Int64(1) << Int64(c)) + atLeast.blockSum(count)
+            top -= c
         }
         return root
     }
