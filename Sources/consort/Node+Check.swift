@@ -111,7 +111,7 @@ extension Node {
                     try await channel.close()
                     report.ok("ports", "\(name) \(node.host):\(port) is free")
                 } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                    if running == nil { running = await self.answersAsItself(node) }
+                    if running == nil { running = await Node.Health.answersAsItself(node) }
                     if running == true {
                         report.ok("ports", "\(name) \(node.host):\(port) is in use by this node, which is running")
                     } else {
@@ -123,19 +123,6 @@ extension Node {
                     report.fail("ports", "\(name) \(node.host):\(port) cannot be bound: \(error)")
                 }
             }
-        }
-
-        /// Whether this node's own API answers as this member (so a port in use is this node's).
-        func answersAsItself(_ node: NodeConfiguration.Loaded) async -> Bool {
-            let client = NodeClient(
-                authentication: TLSPeerAuthentication(identity: node.identity, verifier: node.verifier))
-            let host = node.host == "0.0.0.0" ? "127.0.0.1" : node.host == "::" ? "::1" : node.host
-            guard let endpoint = URL(string: "https://\(host.contains(":") ? "[\(host)]" : host):\(node.port)"),
-                let response = try? await client.request(
-                    .get, "/v1/health", to: endpoint, node: node.member, timeout: .seconds(5)),
-                response.status == 200
-            else { return false }
-            return (try? HealthResponse.decode(Array(response.body.utf8)))?.member == node.member.rawValue
         }
 
         /// The audit store answers and holds a log (or, for SQLite, does not exist yet).

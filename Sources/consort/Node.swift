@@ -11,7 +11,7 @@ import UnixSignals
 struct Node: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A member's service node: configure it and run it.",
-        subcommands: [Init.self, Check.self, Run.self, User.self]
+        subcommands: [Init.self, Check.self, Health.self, Run.self, User.self]
     )
 
     struct User: AsyncParsableCommand {

@@ -99,6 +99,21 @@ extension TaskSubmissionTests {
             !broken.succeeded && broken.stdout.contains("FAIL  configuration")
                 && broken.stdout.contains("missing.json"), "\(broken.stdout)")
 
+        // The health probe: cp-a answers as itself; cp-c (never started) does not, and says so.
+        let healthy = try Subprocess.run(deployment.consort, ["node", "health", "--config", "\(path)/cp-a.json"])
+        #expect(healthy.succeeded && healthy.stdout.contains("ok: the node of cp-a answers"), "\(healthy.stdout)")
+        let down = try Subprocess.run(deployment.consort, ["node", "health", "--config", "\(path)/cp-c.json"])
+        #expect(
+            !down.succeeded
+                && down.stderr.contains("the node of cp-c on 127.0.0.1:\(deployment.ports[2]) does not answer"),
+            "\(down.stderr)")
+        // cp-b's configuration pointed at cp-a's port: something answers, but not as cp-b.
+        var impostor = try NodeConfiguration.read("\(path)/cp-b.json")
+        impostor.listen = "127.0.0.1:\(deployment.ports[0])"
+        try JSONEncoder().encode(impostor).write(to: URL(fileURLWithPath: "\(path)/impostor.json"))
+        let other = try Subprocess.run(deployment.consort, ["node", "health", "--config", "\(path)/impostor.json"])
+        #expect(!other.succeeded && other.stderr.contains("does not answer as itself"), "\(other.stderr)")
+
         for node in deployment.nodes { try await node.expectCleanStop() }
     }
 }
