@@ -41,8 +41,8 @@ extension MPCEngine {
     }
 
     /// With `quotientBits` (every quotient < 2^quotientBits) and `divisorBits` (every d < 2^divisorBits) the division
-    /// runs only quotientBits steps, each comparing (divisorBits + 2)-bit values: the remainder starts at the top
-    /// digits of n, which are below d when the quotient is that small.
+    /// finds only quotientBits bits (a few per step), comparing values of about divisorBits bits: the remainder starts
+    /// at the top digits of n, which are below d when the quotient is that small.
     package mutating func longDivision(_ n: Share, by d: Share, bits: Int, quotientBits: Int?, divisorBits: Int?)
         async throws -> Share
     {

@@ -354,6 +354,7 @@ extension TaskService {
                 on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } },
                 what: "the uploaded inputs")
             try await self.exchangeMeasurements(task, cts, transport: transport, party: party)
+            try await SessionHold.pause()
             let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
                 Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
             }
