@@ -62,7 +62,7 @@ extension MPCEngine {
     private mutating func divisionStep(_ t: Share, by d: Share, width: Int, compareBits: Int) async throws
         -> (Share, Share)
     {
-        let multiples = (1..<(Int64(1) << Int64(width))).map { $0 }
+        let multiples = Self.multiples(width: width)
         let atLeast = self.not(
             try await self.lessThan(
                 .concatenate(multiples.map { _ in t }), .concatenate(multiples.map { d.scaled(by: $0) }),
@@ -76,6 +76,9 @@ extension MPCEngine {
     /// 2 bits (3 comparisons) otherwise; radix 2 would take one comparison per bit in twice the rounds.
     static func stepBits(count: Int) -> Int { count <= 256 ? 4 : 2 }
 
+    /// 1 … 2^width − 1: the multiples (or root digits) a step of `width` bits compares against.
+    static func multiples(width: Int) -> [Int64] { Array(1..<(Int64(1) << Int64(width))) }
+
     /// Cheaper for public divisors: the product with d is local.
     package mutating func longDivision(_ n: Share, byPublic d: [Int64], bits: Int, quotientBits: Int?) async throws
         -> Share
@@ -88,7 +91,7 @@ extension MPCEngine {
             n, bits: bits, quotientBits: quotientBits ?? bits, fractionBits: 0, fraction: &unused,
             compareBits: compareBits
         ) { engine, t, width in
-            let multiples = (1..<(Int64(1) << Int64(width))).map { $0 }
+            let multiples = Self.multiples(width: width)
             let atLeast = engine.not(
                 try await engine.lessThan(
                     .concatenate(multiples.map { _ in t }), public: .list(multiples.flatMap { k in d.map { $0 * k } }),
@@ -190,7 +193,7 @@ extension MPCEngine {
             for i in 0..<(2 * c) {
                 remainder = remainder + digit(2 * top + 1 - i).scaled(by: Int64(1) << Int64(2 * c - 1 - i))
             }
-            let ks = (1..<(Int64(1) << Int64(c))).map { $0 }
+            let ks = Self.multiples(width: c)
             let scaled = root.scaled(by: Int64(1) << Int64(c + 1))
             let trials = Share.concatenate(ks.map { self.adding(scaled.scaled(by: $0), constant: $0 * $0) })
             // R ≤ 2^(2c)·(2r + 1) and every trial below 2^(2c+1)·(r + 1), with r < 2^(bits/2 − c): below
