@@ -176,7 +176,7 @@ let package = Package(
         ),
         .target(
             name: "ConsortQuery",
-            dependencies: ["ConsortSpec", "ConsortMPC"],
+            dependencies: ["ConsortSpec", "ConsortMPC", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

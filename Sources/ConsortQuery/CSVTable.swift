@@ -64,8 +64,11 @@ package enum CSVTable {
                     reason: "\(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)"))
             return check
         }
-        var columns = [[Int64]](repeating: [], count: names.count)
+        var columns = [[Int64]](repeating: [], count: table.storedColumnNames.count)
         for index in columns.indices { columns[index].reserveCapacity(rows.count) }
+        let keyWords = table.columns.indices.map { table.columns[$0].type == .key ? table.keyWords(of: $0) : [] }
+        // For each unique key, the line where each value first appeared: a repeat within one file is caught here.
+        var firstLines = [Int: [String: Int]]()
         for record in rows {
             guard record.fields.count == names.count else {
                 check.add(
@@ -76,11 +79,34 @@ package enum CSVTable {
                 continue
             }
             for (index, column) in table.columns.enumerated() {
-                do {
-                    columns[index].append(try Self.value(record.fields[index], column))
-                } catch let error as QueryError {
-                    check.add(CSVCheck.Problem(line: record.line, column: column.name, reason: error.message))
+                let field = record.fields[index]
+                guard column.type == .key else {
+                    do {
+                        columns[index].append(try Self.value(field, column))
+                    } catch let error as QueryError {
+                        check.add(CSVCheck.Problem(line: record.line, column: column.name, reason: error.message))
+                    }
+                    continue
                 }
+                guard KeyEncoding.isValid(field) else {
+                    check.add(
+                        CSVCheck.Problem(
+                            line: record.line, column: column.name,
+                            reason:
+                                "'\(field)' is not a key: 1 to \(KeyEncoding.maximumLength) ASCII letters and digits"))
+                    continue
+                }
+                if column.unique {
+                    if let first = firstLines[index]?[field] {
+                        check.add(
+                            CSVCheck.Problem(
+                                line: record.line, column: column.name,
+                                reason: "key '\(field)' repeats line \(first), but the key is declared unique"))
+                        continue
+                    }
+                    firstLines[index, default: [:]][field] = record.line
+                }
+                for (stored, word) in zip(keyWords[index], KeyEncoding.encode(field)) { columns[stored].append(word) }
             }
         }
         if check.total == 0 { check.data = TableData(columns: columns) }
@@ -121,8 +147,7 @@ package enum CSVTable {
             default: throw QueryError(.invalidData, "'\(field)' is not true or false")
             }
         case .key:
-            throw QueryError(
-                .unsupported, "key columns (record linkage) are not supported by this build yet")
+            preconditionFailure("keys are encoded by KeyEncoding, not read as values")
         }
     }
 

@@ -12,7 +12,7 @@ package enum DataSynth {
         var generator = SplitMix64(seed: seed)
         var lines = [table.columns.map(\.name).joined(separator: ",")]
         lines.reserveCapacity(rows + 1)
-        for _ in 0..<rows {
+        for row in 0..<rows {
             lines.append(
                 try table.columns.map { column -> String in
                     switch column.type {
@@ -24,7 +24,10 @@ package enum DataSynth {
                         ).description
                     case .category(let values): return values.randomElement(using: &generator)!
                     case .boolean: return Bool.random(using: &generator) ? "true" : "false"
-                    case .key: throw QueryError(.unsupported, "key columns are not supported by this build yet")
+                    case .key:
+                        // A unique key is the row number; others are drawn from as many values as there are rows.
+                        return column.unique
+                            ? "k\(row)" : "k\(Int.random(in: 0..<max(rows, 1), using: &generator))"
                     }
                 }.joined(separator: ","))
         }

@@ -14,28 +14,39 @@ package enum MPCQueryEngine {
         package var bytes: Int
     }
 
-    /// Runs `plan` on `data` with the engine of the plan's CTS descriptor.
-    package static func run(_ plan: QueryPlan, on data: TableData, engine descriptor: EngineDescriptor) async throws
-        -> (QueryResult, Timings)
+    /// Runs `plan` on the rows of each of its inputs with the engine of the plan's CTS descriptor.
+    package static func run(_ plan: QueryPlan, on inputs: [TableData], engine descriptor: EngineDescriptor)
+        async throws -> (QueryResult, Timings)
     {
-        try await self.run(plan, on: data, engine: try EngineRegistry.shared.engine(for: descriptor))
+        try await self.run(plan, on: inputs, engine: try EngineRegistry.shared.engine(for: descriptor))
     }
 
     package static func run<E: MPCEngine>(_ plan: QueryPlan, on data: TableData, engine: E.Type) async throws -> (
         QueryResult, Timings
     ) {
+        try await self.run(plan, on: [data], engine: engine)
+    }
+
+    package static func run<E: MPCEngine>(_ plan: QueryPlan, on inputs: [TableData], engine: E.Type) async throws -> (
+        QueryResult, Timings
+    ) {
+        guard inputs.count == plan.inputs.count else {
+            throw QueryError(
+                .invalidData, "the query reads \(plan.inputs.count) tables, but \(inputs.count) were given")
+        }
         let parties = E.traits.parties.lowerBound
         let start = ContinuousClock.now
-        let dealt = try data.columns.map { try E.deal($0, parties: parties) }
+        let dealt = try inputs.map { data in try data.columns.map { try E.deal($0, parties: parties) } }
         let shared = ContinuousClock.now
-        let program = MPCQueryProgram<E>(plan: plan, rows: data.rows)
+        let program = MPCQueryProgram<E>(plan: plan, rows: inputs.map(\.rows))
         let network = InMemoryNetwork(parties: parties)
         let outcomes = try await withThrowingTaskGroup(of: (Int, PartyResult<E.Share>, Int, Int).self) { group in
             for party in 0..<parties {
                 group.addTask {
                     do {
                         var engine = try await E.establish(transport: network.transport(for: party))
-                        let result = try await program.run(&engine, columns: dealt.map { $0[party] })
+                        let result = try await program.run(
+                            &engine, inputs: dealt.map { columns in columns.map { $0[party] } })
                         try await engine.finish()
                         return (party, result, engine.rounds, engine.bytesSent)
                     } catch {
@@ -82,7 +93,7 @@ package enum MPCQueryEngine {
         var result = QueryResult(
             columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
             excludedRows: [:])
-        if !plan.exclusions.isEmpty { result.excludedRows[plan.table.name] = Int(try take(1)[0]) }
+        for index in plan.excluding { result.excludedRows[plan.inputs[index].table.name] = Int(try take(1)[0]) }
         let precision = FinalPrecision.batch(plan)
         var cells: [Int: [Int: ResultValue]] = [:]
         for item in OutputLayout(plan: plan, facts: facts, groups: groups).items {

@@ -7,35 +7,42 @@ import ConsortSpec
 package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     package typealias Share = E.Share
     let plan: QueryPlan
+    /// The rows of each input, in the plan's order.
+    let inputRows: [Int]
+    /// The rows the query reads: the input's, or for a join both inputs' (rows without a partner are masked out).
     let rows: Int
 
-    package init(plan: QueryPlan, rows: Int) {
+    package init(plan: QueryPlan, rows: [Int]) {
         self.plan = plan
-        self.rows = rows
+        self.inputRows = rows
+        self.rows = rows.reduce(0, +)
     }
 
-    /// For each bounded column, whether any row's stored value v lies outside [low, high], whatever element of
-    /// the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s and r − s
-    /// are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot wrap, and
-    /// no v outside the range gives both. One comparison of every column's 2·rows differences, one opening of a bit
-    /// per column.
-    func outsideDataModel(_ engine: inout E, columns: [Share], bitsOfRows: Int) async throws -> [Bool] {
-        let bounds = self.plan.dataModel
-        guard !bounds.isEmpty else { return [] }
-        guard self.rows > 0 else { return bounds.map { _ in false } }
+    package init(plan: QueryPlan, rows: Int) { self.init(plan: plan, rows: [rows]) }
+
+    /// For each bounded column of each input, whether any row's stored value v lies outside [low, high], whatever
+    /// element of the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s
+    /// and r − s are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot
+    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; the bits
+    /// (one per column) are returned shared, to be opened with the other abort checks.
+    func outsideDataModel(_ engine: inout E, inputs: [[Share]], bitsOfRows: Int) async throws -> Share {
         var differences: [Share] = []
-        for bound in bounds {
-            let s = columns[bound.column] - engine.constant(bound.low, count: self.rows)
-            differences.append(s)
-            differences.append(engine.constant(bound.high - bound.low, count: self.rows) - s)
+        var spans: [Range<Int>] = []
+        for (input, columns) in zip(self.plan.inputs, inputs) {
+            let rows = columns.first?.count ?? 0
+            for bound in input.dataModel {
+                let s = columns[bound.column] - engine.constant(bound.low, count: rows)
+                let start = spans.last?.upperBound ?? 0
+                spans.append(start..<start + 2 * rows)
+                differences.append(s)
+                differences.append(engine.constant(bound.high - bound.low, count: rows) - s)
+            }
         }
-        let negative = try await engine.lessThanZero(
-            .concatenate(differences), bits: self.plan.domain.comparisonBits)
+        guard !spans.isEmpty else { return .zeros(0) }
+        let negative = try await engine.lessThanZero(.concatenate(differences), bits: self.plan.domain.comparisonBits)
         // At most one of s and r − s is negative for a row, so the column's negatives count its rows outside.
-        let outside = Share.concatenate(
-            bounds.indices.map { negative.slice(2 * $0 * self.rows..<2 * ($0 + 1) * self.rows).total() })
-        let any = try await engine.lessThan(.zeros(bounds.count), outside, bits: bitsOfRows + 2)
-        return try await engine.open(any).map { $0 == 1 }
+        let outside = Share.concatenate(spans.map { negative.slice($0).total() })
+        return try await engine.lessThan(.zeros(spans.count), outside, bits: bitsOfRows + 2)
     }
 
     /// Per group: n·Σxy − ΣxΣy, n·Σx² − (Σx)², n·Σy² − (Σy)², and the shifted sums, of one two-argument aggregate.
@@ -48,33 +55,74 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     }
 
     package func run(_ engine: inout E, columns: [Share]) async throws -> PartyResult<Share> {
+        try await self.run(&engine, inputs: [columns])
+    }
+
+    /// Runs the plan on this party's shares of each input's stored columns, in the plan's order of inputs.
+    package func run(_ engine: inout E, inputs: [[Share]]) async throws -> PartyResult<Share> {
         let domain = self.plan.domain
         // Uploaded shares are checked for consistency before anything is computed from them.
-        try await engine.verifyInputs(columns)
-        var evaluator = Evaluator<E>(columns: columns, rows: self.rows)
+        try await engine.verifyInputs(inputs.flatMap { $0 })
         let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
-        // The data model first, then the quality rules that abort: open only whether any row fails each.
-        var abortFailures = try await self.outsideDataModel(&engine, columns: columns, bitsOfRows: bitsOfRows)
-        for (_, rule) in self.plan.aborts {
-            let passing = try await evaluator.evaluate(rule, &engine).total()
-            let failing = engine.constant(Int64(self.rows), count: 1) - passing
-            let any = try await engine.lessThan(.zeros(1), failing, bits: bitsOfRows + 2)
-            abortFailures.append(try await engine.open(any)[0] == 1)
-        }
+        // The data model, the quality rules that abort, the unique keys: only whether any row fails each is opened.
+        // The data model first, so that nothing (not even the join's sort) runs on values outside it.
+        var abortFailures = try await engine.open(
+            try await self.outsideDataModel(&engine, inputs: inputs, bitsOfRows: bitsOfRows)
+        ).map { $0 == 1 }
         if abortFailures.contains(true) {
             return PartyResult(
                 facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []),
                 cells: .zeros(0))
         }
-        var valid = engine.constant(1, count: self.rows)
-        for rule in self.plan.exclusions {
-            valid = try await engine.multiply(valid, try await evaluator.evaluate(rule, &engine))
+        var failing: [Share] = []
+        var evaluators = zip(inputs, self.inputRows).map { Evaluator<E>(columns: $0, rows: $1) }
+        for index in self.plan.inputs.indices {
+            for (_, rule) in self.plan.inputs[index].aborts {
+                let passing = try await evaluators[index].evaluate(rule, &engine).total()
+                let failures = engine.constant(Int64(self.inputRows[index]), count: 1) - passing
+                failing.append(try await engine.lessThan(.zeros(1), failures, bits: bitsOfRows + 2))
+            }
+        }
+        var valid: [Share] = []
+        for index in self.plan.inputs.indices {
+            var kept = engine.constant(1, count: self.inputRows[index])
+            for rule in self.plan.inputs[index].exclusions {
+                kept = try await engine.multiply(kept, try await evaluators[index].evaluate(rule, &engine))
+            }
+            valid.append(kept)
+        }
+        // The join's sort finds the repeats of its keys; other unique keys get a sort of their own.
+        var joined: (columns: [Share], valid: Share)? = nil
+        var repeats: [Int: [Int: Share]] = [:]
+        if let join = self.plan.join {
+            let result = try await self.joined(&engine, join, inputs: inputs, valid: valid)
+            joined = (result.columns, result.valid)
+            repeats[join.one, default: [:]][join.oneKey] = result.oneRepeats
+            if let manyRepeats = result.manyRepeats { repeats[join.many, default: [:]][join.manyKey] = manyRepeats }
+        }
+        for (index, input) in self.plan.inputs.enumerated() {
+            for key in input.uniqueKeys where repeats[index]?[key] == nil {
+                repeats[index, default: [:]][key] = try await self.repeatedKeys(
+                    &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] })
+            }
+        }
+        for (index, input) in self.plan.inputs.enumerated() {
+            for key in input.uniqueKeys {
+                failing.append(try await engine.lessThan(.zeros(1), repeats[index]![key]!, bits: bitsOfRows + 2))
+            }
+        }
+        if !failing.isEmpty { abortFailures += try await engine.open(.concatenate(failing)).map { $0 == 1 } }
+        if abortFailures.contains(true) {
+            return PartyResult(
+                facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []),
+                cells: .zeros(0))
         }
         var cells: [Share] = []
-        if !self.plan.exclusions.isEmpty {
-            cells.append(engine.constant(Int64(self.rows), count: 1) - valid.total())
+        for index in self.plan.excluding {
+            cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
         }
-        var mask = valid
+        var evaluator = joined.map { Evaluator<E>(columns: $0.columns, rows: self.rows) } ?? evaluators[0]
+        var mask = joined?.valid ?? valid[0]
         if let predicate = self.plan.predicate {
             mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
         }

@@ -5,35 +5,58 @@ import Foundation
 /// engine must match. Sums and moments are exact integers (the checker proved they fit); the final divisions and
 /// square roots are in Double.
 package enum PlainEngine {
+    /// Runs a plan that reads one table.
     package static func run(_ plan: QueryPlan, on data: TableData) throws -> QueryResult {
-        let rows = data.rows
-        func evaluate(_ expression: PlanExpression) -> [Int64] {
-            switch expression {
-            case .column(let index): return data.columns[index]
-            case .constant(let value): return [Int64](repeating: value, count: rows)
-            case .add(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 + $1 }
-            case .subtract(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 - $1 }
-            case .multiply(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 * $1 }
-            case .scale(let x, let factor): return evaluate(x).map { $0 * factor }
-            case .less(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 < $1 ? 1 : 0 }
-            case .equal(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 == $1 ? 1 : 0 }
-            case .and(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 & $1 }
-            case .or(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 | $1 }
-            case .not(let x): return evaluate(x).map { 1 - $0 }
-            case .select(let c, let t, let e):
-                return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
-            }
+        guard plan.inputs.count == 1 else {
+            throw QueryError(
+                .invalidData,
+                "the query reads \(plan.inputs.map(\.table.name).joined(separator: " and ")): give the rows of each")
+        }
+        return try self.run(plan, on: [data])
+    }
+
+    /// Runs a plan on the rows of each of its inputs, in the plan's order.
+    package static func run(_ plan: QueryPlan, on inputs: [TableData]) throws -> QueryResult {
+        guard inputs.count == plan.inputs.count else {
+            throw QueryError(
+                .invalidData, "the query reads \(plan.inputs.count) tables, but \(inputs.count) were given")
         }
         // The same facts, in the same order, as the MPC program opens.
-        let failures =
-            plan.dataModel.map { bound in data.columns[bound.column].contains { !(bound.low...bound.high).contains($0) }
+        var failures: [Bool] = []
+        for (input, data) in zip(plan.inputs, inputs) {
+            failures += input.dataModel.map { bound in
+                data.columns[bound.column].contains { !(bound.low...bound.high).contains($0) }
             }
-            + plan.aborts.map { evaluate($0.rule).contains(0) }
+        }
+        for (input, data) in zip(plan.inputs, inputs) {
+            failures += input.aborts.map { Self.evaluate($0.rule, on: data).contains(0) }
+        }
+        for (input, data) in zip(plan.inputs, inputs) {
+            failures += input.uniqueKeys.map { key in
+                let words = input.table.keyWords(of: key).map { data.columns[$0] }
+                var seen = Set<[Int64]>()
+                return !(0..<data.rows).allSatisfy { row in seen.insert(words.map { $0[row] }).inserted }
+            }
+        }
         if let reason = plan.abortReason(failures) { throw QueryError(.qualityAbort, reason) }
-        var valid = [Int64](repeating: 1, count: rows)
-        for rule in plan.exclusions { valid = zip(valid, evaluate(rule)).map { $0 & $1 } }
-        let excluded = valid.reduce(0) { $0 + Int(1 - $1) }
-        let mask = plan.predicate.map { zip(valid, evaluate($0)).map { $0 & $1 } } ?? valid
+        var excludedRows: [String: Int] = [:]
+        let valid = zip(plan.inputs, inputs).map { input, data in
+            var valid = [Int64](repeating: 1, count: data.rows)
+            for rule in input.exclusions { valid = zip(valid, Self.evaluate(rule, on: data)).map { $0 & $1 } }
+            if !input.exclusions.isEmpty { excludedRows[input.table.name] = valid.reduce(0) { $0 + Int(1 - $1) } }
+            return valid
+        }
+        // The rows the query reads: the kept rows of its table, or the joined pairs of kept rows.
+        let data: TableData
+        if let join = plan.join {
+            data = Self.joined(plan, join, inputs: inputs, valid: valid)
+        } else {
+            data = TableData(
+                columns: inputs[0].columns.map { column in zip(column, valid[0]).filter { $0.1 == 1 }.map(\.0) })
+        }
+        let rows = data.rows
+        let evaluate = { (expression: PlanExpression) in Self.evaluate(expression, on: data) }
+        let mask = plan.predicate.map(evaluate) ?? [Int64](repeating: 1, count: rows)
         // Mixed-radix group number of every row.
         var group = [Int](repeating: 0, count: rows)
         for key in plan.groups {
@@ -75,7 +98,7 @@ package enum PlainEngine {
         }
         var result = QueryResult(
             columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
-            excludedRows: plan.exclusions.isEmpty ? [:] : [plan.table.name: excluded])
+            excludedRows: excludedRows)
         for g in 0..<groups {
             let suppressed = counts[g] < Int64(plan.minGroupSize)
             if suppressed { result.suppressed += 1 }
@@ -97,6 +120,47 @@ package enum PlainEngine {
                 })
         }
         return result
+    }
+
+    static func evaluate(_ expression: PlanExpression, on data: TableData) -> [Int64] {
+        let evaluate = { (inner: PlanExpression) in Self.evaluate(inner, on: data) }
+        switch expression {
+        case .column(let index): return data.columns[index]
+        case .constant(let value): return [Int64](repeating: value, count: data.rows)
+        case .add(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 + $1 }
+        case .subtract(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 - $1 }
+        case .multiply(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 * $1 }
+        case .scale(let x, let factor): return evaluate(x).map { $0 * factor }
+        case .less(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 < $1 ? 1 : 0 }
+        case .equal(let l, let r, _): return zip(evaluate(l), evaluate(r)).map { $0 == $1 ? 1 : 0 }
+        case .and(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 & $1 }
+        case .or(let l, let r): return zip(evaluate(l), evaluate(r)).map { $0 | $1 }
+        case .not(let x): return evaluate(x).map { 1 - $0 }
+        case .select(let c, let t, let e):
+            return zip(evaluate(c), zip(evaluate(t), evaluate(e))).map { $0 == 1 ? $1.0 : $1.1 }
+        }
+    }
+
+    /// The inner join of the kept rows on the key's words: each kept "many" row with the kept "one" row of its key.
+    private static func joined(_ plan: QueryPlan, _ join: QueryPlan.Join, inputs: [TableData], valid: [[Int64]])
+        -> TableData
+    {
+        let (many, one) = (inputs[join.many], inputs[join.one])
+        let manyWords = plan.inputs[join.many].table.keyWords(of: join.manyKey).map { many.columns[$0] }
+        let oneWords = plan.inputs[join.one].table.keyWords(of: join.oneKey).map { one.columns[$0] }
+        var partners: [[Int64]: Int] = [:]
+        for row in 0..<one.rows where valid[join.one][row] == 1 {
+            partners[oneWords.map { $0[row] }] = partners[oneWords.map { $0[row] }] ?? row
+        }
+        let manyColumns = plan.inputs[join.many].table.columns.count
+        let oneColumns = plan.inputs[join.one].table.columns.count
+        var columns = [[Int64]](repeating: [], count: manyColumns + oneColumns)
+        for row in 0..<many.rows where valid[join.many][row] == 1 {
+            guard let partner = partners[manyWords.map { $0[row] }] else { continue }
+            for column in 0..<manyColumns { columns[column].append(many.columns[column][row]) }
+            for column in 0..<oneColumns { columns[manyColumns + column].append(one.columns[column][partner]) }
+        }
+        return TableData(columns: columns)
     }
 }
 

@@ -15,60 +15,83 @@ package enum QueryChecker {
     /// Checks the CTS's query for an engine with `domain`.
     package static func check(_ cts: ComputationTaskSpecification, domain: ValueDomain) throws -> QueryPlan {
         let select = try SQLParser.parseQuery(cts.query)
-        guard let table = cts.table(named: select.table) else {
-            throw QueryError(
-                .unknownName,
-                "the CTS declares no table '\(select.table)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
-                at: select.tablePosition)
-        }
-        let scope = Scope(table: table, domain: domain)
-        var plan = QueryPlan(
-            table: table, domain: domain, exclusions: [], aborts: [], predicate: nil, groups: [], aggregates: [],
-            outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
-        for (index, column) in table.columns.enumerated() {
-            let bound: (low: Int64, high: Int64, text: String)?
-            switch column.type {
-            case .integer(let min, let max): bound = (min, max, "\(min)...\(max)")
-            case .decimal(let scale, let min, let max):
-                bound = (min.rescaled(scale), max.rescaled(scale), "\(min)...\(max) with \(scale) decimals")
-            case .category(let values): bound = (0, Int64(values.count - 1), "one of \(values.count) categories")
-            case .boolean: bound = (0, 1, "a boolean")
-            case .key: bound = nil
+        func table(_ reference: SQLSelect.TableReference) throws -> ComputationTaskSpecification.Table {
+            guard let table = cts.table(named: reference.name) else {
+                throw QueryError(
+                    .unknownName,
+                    "the CTS declares no table '\(reference.name)' (tables: \(cts.tables.map(\.name).joined(separator: ", ")))",
+                    at: reference.position)
             }
-            guard let bound else { continue }
-            plan.dataModel.append(
-                .init(
-                    column: index, low: bound.low, high: bound.high,
-                    description: "column '\(column.name)' must be \(bound.text)"))
+            return table
         }
-        if !plan.dataModel.isEmpty {
+        var references = [select.from]
+        var inputs = [QueryPlan.Input(table: try table(select.from))]
+        if let join = select.join {
+            references.append(join.table)
+            inputs.append(QueryPlan.Input(table: try table(join.table)))
+            guard inputs[0].table.name != inputs[1].table.name else {
+                throw QueryError(.unsupported, "a table cannot be joined with itself", at: join.table.position)
+            }
+            guard join.table.qualifier != select.from.qualifier else {
+                throw QueryError(
+                    .type, "both tables of the join are called '\(join.table.qualifier)': give one an alias",
+                    at: join.table.position)
+            }
+        }
+        for index in inputs.indices {
+            try Self.checks(of: &inputs[index], cts: cts, domain: domain)
+        }
+        var plan = QueryPlan(
+            table: inputs[0].table, inputs: inputs, join: nil, domain: domain, predicate: nil, groups: [],
+            aggregates: [], outputs: [], minGroupSize: cts.disclosure.minGroupSize, leakage: [])
+        var scope = Scope(
+            table: inputs[0].table, domain: domain, qualifiers: [(select.from.qualifier, 0, inputs[0].table)])
+        if let join = select.join {
+            let (joinPlan, joined) = try Self.join(join, references: references, inputs: inputs, domain: domain)
+            plan.join = joinPlan
+            plan.table = joined
+            let many = inputs[joinPlan.many].table
+            scope = Scope(
+                table: joined, domain: domain,
+                qualifiers: [
+                    (references[joinPlan.many].qualifier, 0, many),
+                    (references[joinPlan.one].qualifier, many.columns.count, inputs[joinPlan.one].table),
+                ])
             plan.leakage.append(
-                "for each column of \(table.name), whether any row is outside the CTS's data model (the task aborts if one is)"
+                "nothing about which rows of \(many.name) and \(inputs[joinPlan.one].table.name) match: the join is an oblivious sort of both tables' keys under MPC (its size is not opened)"
             )
         }
-        for rule in cts.quality where rule.table == table.name {
-            let expression: SQLExpression
-            do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {
-                throw QueryError(
-                    error.code, "quality rule '\(rule.name)': \(error.message)", line: error.line, column: error.column)
-            }
-            let typed = try scope.boolean(expression, "quality rule '\(rule.name)'")
-            switch rule.onFailure {
-            case .exclude:
-                plan.exclusions.append(typed)
-                let note = "the number of \(table.name) rows excluded by quality rules is part of the output"
-                if !plan.leakage.contains(note) { plan.leakage.append(note) }
-            case .abort:
-                plan.aborts.append((rule.name, typed))
+        for input in inputs {
+            if !input.dataModel.isEmpty {
                 plan.leakage.append(
-                    "whether any \(table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)")
+                    "for each column of \(input.table.name), whether any row is outside the CTS's data model (the task aborts if one is)"
+                )
+            }
+            if !input.exclusions.isEmpty {
+                plan.leakage.append(
+                    "the number of \(input.table.name) rows excluded by quality rules is part of the output")
+            }
+            for rule in input.aborts {
+                plan.leakage.append(
+                    "whether any \(input.table.name) row fails quality rule '\(rule.name)' (the task aborts if one does)"
+                )
+            }
+            for key in input.uniqueKeys {
+                plan.leakage.append(
+                    "whether two \(input.table.name) rows share a value of the unique key '\(input.table.columns[key].name)' (the task aborts if they do)"
+                )
             }
         }
         if let predicate = select.predicate { plan.predicate = try scope.boolean(predicate, "WHERE") }
-        for key in select.groupBy { plan.groups.append(try scope.groupKey(key)) }
-        let rows = Int128(table.maxRows)
+        for key in select.groupBy {
+            var group = try scope.groupKey(key)
+            group.source = try scope.canonical(key)
+            plan.groups.append(group)
+        }
+        let rows = Int128(plan.table.maxRows)
         for (position, item) in select.items.enumerated() {
-            if let group = plan.groups.firstIndex(where: { $0.source.sameShape(as: item.expression) }) {
+            let shape = try scope.canonical(item.expression)
+            if let group = plan.groups.firstIndex(where: { $0.source.sameShape(as: shape) }) {
                 plan.outputs.append(
                     .init(
                         name: item.alias ?? item.expression.defaultName, type: scope.groupType(plan.groups[group]),
@@ -105,6 +128,97 @@ package enum QueryChecker {
         }
         return plan
     }
+
+    /// An input table's own checks: its data model, its quality rules, its unique keys.
+    private static func checks(
+        of input: inout QueryPlan.Input, cts: ComputationTaskSpecification, domain: ValueDomain
+    ) throws {
+        let table = input.table
+        for (index, column) in table.columns.enumerated() {
+            let bound: (low: Int64, high: Int64, text: String)?
+            switch column.type {
+            case .integer(let min, let max): bound = (min, max, "\(min)...\(max)")
+            case .decimal(let scale, let min, let max):
+                bound = (min.rescaled(scale), max.rescaled(scale), "\(min)...\(max) with \(scale) decimals")
+            case .category(let values): bound = (0, Int64(values.count - 1), "one of \(values.count) categories")
+            case .boolean: bound = (0, 1, "a boolean")
+            case .key:
+                bound = nil
+                if column.unique { input.uniqueKeys.append(index) }
+                // Each word of a key is 32 bits: the join's sort relies on it.
+                for word in table.keyWords(of: index) {
+                    input.dataModel.append(
+                        .init(
+                            column: word, low: 0, high: (1 << KeyEncoding.wordBits) - 1,
+                            description: "key column '\(column.name)' must hold \(KeyEncoding.wordBits)-bit words"))
+                }
+            }
+            guard let bound else { continue }
+            input.dataModel.append(
+                .init(
+                    column: index, low: bound.low, high: bound.high,
+                    description: "column '\(column.name)' must be \(bound.text)"))
+        }
+        let scope = Scope(table: table, domain: domain, qualifiers: [(table.name, 0, table)])
+        for rule in cts.quality where rule.table == table.name {
+            let expression: SQLExpression
+            do { expression = try SQLParser.parseExpression(rule.rule) } catch let error as QueryError {
+                throw QueryError(
+                    error.code, "quality rule '\(rule.name)': \(error.message)", line: error.line, column: error.column)
+            }
+            let typed = try scope.boolean(expression, "quality rule '\(rule.name)'")
+            switch rule.onFailure {
+            case .exclude: input.exclusions.append(typed)
+            case .abort: input.aborts.append((rule.name, typed))
+            }
+        }
+    }
+
+    /// The join of the two inputs: which side is "one" (its key unique), and the joined rows' columns.
+    private static func join(
+        _ join: SQLSelect.Join, references: [SQLSelect.TableReference], inputs: [QueryPlan.Input], domain: ValueDomain
+    ) throws -> (QueryPlan.Join, ComputationTaskSpecification.Table) {
+        let both = Scope(
+            table: inputs[0].table, domain: domain,
+            qualifiers: [
+                (references[0].qualifier, 0, inputs[0].table),
+                (references[1].qualifier, inputs[0].table.columns.count, inputs[1].table),
+            ])
+        var keys: [Int: Int] = [:]
+        for side in [join.left, join.right] {
+            guard case .column(let name, let at) = side else {
+                throw QueryError(.type, "a join compares two key columns (a.key = b.key)", at: side.position)
+            }
+            let index = try both.resolve(name, at: at)
+            let input = index < inputs[0].table.columns.count ? 0 : 1
+            let column = index - (input == 0 ? 0 : inputs[0].table.columns.count)
+            guard inputs[input].table.columns[column].type == .key else {
+                throw QueryError(
+                    .type,
+                    "a join matches key columns; '\(name)' is a \(inputs[input].table.columns[column].type.name)",
+                    at: at)
+            }
+            guard keys[input] == nil else {
+                throw QueryError(.type, "the ON condition must compare a key of each table", at: at)
+            }
+            keys[input] = column
+        }
+        let unique = (0..<2).map { inputs[$0].table.columns[keys[$0]!].unique }
+        guard unique.contains(true) else {
+            throw QueryError(
+                .unsupported,
+                "neither join key is declared unique: consort-sql/1 joins one-to-one or many-to-one, so the CTS must declare the key of the \"one\" side \"unique\": true",
+                at: join.position)
+        }
+        // The joined table's side is "one" when its key is unique, so FROM many JOIN one reads naturally.
+        let one = unique[1] ? 1 : 0
+        let many = 1 - one
+        let (manyTable, oneTable) = (inputs[many].table, inputs[one].table)
+        let joined = ComputationTaskSpecification.Table(
+            name: "\(manyTable.name) JOIN \(oneTable.name)", maxRows: manyTable.maxRows + oneTable.maxRows,
+            columns: manyTable.columns + oneTable.columns)
+        return (QueryPlan.Join(many: many, manyKey: keys[many]!, one: one, oneKey: keys[one]!), joined)
+    }
 }
 
 /// A typed expression: its plan, its kind and its range in scaled units.
@@ -125,8 +239,77 @@ struct Typed {
 }
 
 private struct Scope {
+    /// The rows' columns (for a join, both tables' columns one after the other).
     var table: ComputationTaskSpecification.Table
     var domain: ValueDomain
+    /// The names columns may be qualified by (a table's alias or name), where each table's columns start in
+    /// `table`, and the table.
+    var qualifiers: [(name: String, offset: Int, table: ComputationTaskSpecification.Table)]
+
+    /// The column `name` (`column` or `qualifier.column`) stands for; unknown and ambiguous names are errors.
+    func resolve(_ name: String, at: SourcePosition) throws -> Int {
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            guard let qualifier = self.qualifiers.first(where: { $0.name == parts[0] }) else {
+                throw QueryError(
+                    .unknownName,
+                    "no table is called '\(parts[0])' in this query (\(self.qualifiers.map(\.name).joined(separator: ", ")))",
+                    at: at)
+            }
+            guard let index = qualifier.table.columns.firstIndex(where: { $0.name == parts[1] }) else {
+                throw QueryError(
+                    .unknownName,
+                    "table '\(qualifier.table.name)' has no column '\(parts[1])' (columns: \(qualifier.table.columns.map(\.name).joined(separator: ", ")))",
+                    at: at)
+            }
+            return qualifier.offset + index
+        }
+        let matches = self.qualifiers.compactMap { qualifier in
+            qualifier.table.columns.firstIndex(where: { $0.name == name }).map {
+                (qualifier.name, qualifier.offset + $0)
+            }
+        }
+        guard matches.count <= 1 else {
+            throw QueryError(
+                .unknownName,
+                "column '\(name)' is ambiguous: write \(matches.map { "\($0.0).\(name)" }.joined(separator: " or "))",
+                at: at)
+        }
+        guard let match = matches.first else {
+            let tables = self.qualifiers.map(\.table)
+            throw QueryError(
+                .unknownName,
+                tables.count == 1
+                    ? "table '\(tables[0].name)' has no column '\(name)' (columns: \(tables[0].columns.map(\.name).joined(separator: ", ")))"
+                    : "no table of the join has a column '\(name)'",
+                at: at)
+        }
+        return match.1
+    }
+
+    /// `expression` with every column named by its position, so that `e.field` and `field` compare equal.
+    func canonical(_ expression: SQLExpression) throws -> SQLExpression {
+        switch expression {
+        case .column(let name, let at): return .column("#\(try self.resolve(name, at: at))", at)
+        case .number, .string, .boolean: return expression
+        case .unary(let op, let inner, let at): return .unary(op, try self.canonical(inner), at)
+        case .binary(let op, let l, let r, let at): return .binary(op, try self.canonical(l), try self.canonical(r), at)
+        case .between(let x, let low, let high, let negated, let at):
+            return .between(
+                try self.canonical(x), try self.canonical(low), try self.canonical(high), negated: negated, at)
+        case .inList(let x, let list, let negated, let at):
+            return .inList(try self.canonical(x), try list.map(self.canonical), negated: negated, at)
+        case .caseWhen(let whens, let otherwise, let at):
+            return .caseWhen(
+                try whens.map {
+                    SQLWhen(condition: try self.canonical($0.condition), result: try self.canonical($0.result))
+                },
+                otherwise: try otherwise.map(self.canonical), at)
+        case .call(let name, let arguments, let star, let orderBy, let at):
+            return .call(
+                name, try arguments.map(self.canonical), star: star, orderBy: try orderBy.map(self.canonical), at)
+        }
+    }
 
     /// Every value stays below this in magnitude.
     var valueLimit: Int128 { Int128(1) << self.domain.valueBits }
@@ -145,12 +328,7 @@ private struct Scope {
     func typed(_ expression: SQLExpression) throws -> Typed {
         switch expression {
         case .column(let name, let at):
-            guard let index = self.table.columns.firstIndex(where: { $0.name == name }) else {
-                throw QueryError(
-                    .unknownName,
-                    "table '\(self.table.name)' has no column '\(name)' (columns: \(self.table.columns.map(\.name).joined(separator: ", ")))",
-                    at: at)
-            }
+            let index = try self.resolve(name, at: at)
             switch self.table.columns[index].type {
             case .integer(let min, let max):
                 return Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
@@ -624,7 +802,7 @@ extension SQLExpression {
 
     var defaultName: String {
         switch self {
-        case .column(let name, _): return name
+        case .column(let name, _): return String(name.split(separator: ".").last ?? Substring(name))
         case .number(let digits, _): return digits
         case .string(let value, _): return "'\(value)'"
         case .boolean(let value, _): return value ? "true" : "false"

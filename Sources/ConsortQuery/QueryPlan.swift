@@ -4,16 +4,15 @@ import ConsortSpec
 /// A checked query: every value is a scaled integer (decimal × 10^scale; category index; boolean 0/1) with a range
 /// proven to fit the engine's `domain`, so the same plan runs exactly in plaintext and under MPC.
 package struct QueryPlan: Sendable {
+    /// The rows the query reads: its input table, or for a join the joined rows (the "many" side's columns, then
+    /// the "one" side's), at most `maxRows` of them under MPC (both sides' rows before matching).
     package var table: ComputationTaskSpecification.Table
+    /// The CTS tables read, each with the checks that run on its own rows before any join.
+    package var inputs: [Input]
+    /// The inner equi-join of two inputs on key columns, when the query has one.
+    var join: Join?
     /// The value domain the plan was checked for; bit widths of comparisons and divisions follow it.
     package var domain: ValueDomain
-    /// Rows kept: quality rules with `exclude`, then the WHERE predicate (each a 0/1 expression).
-    var exclusions: [PlanExpression]
-    var aborts: [(name: String, rule: PlanExpression)]
-    /// The table's data model as stored values: every non-key column's range (category index, boolean 0/1, scaled
-    /// decimal), checked on the shares before anything else so that values an input party crafted past the CTS's
-    /// promise abort the task instead of corrupting it.
-    var dataModel: [DataModelBound] = []
     var predicate: PlanExpression?
     var groups: [GroupKey]
     var aggregates: [Aggregate]
@@ -21,6 +20,31 @@ package struct QueryPlan: Sendable {
     package var minGroupSize: Int
     /// What the query reveals besides its declared outputs.
     package var leakage: [String]
+
+    /// One input table and what is checked on its rows (column indices are the table's stored columns).
+    package struct Input: Sendable {
+        package var table: ComputationTaskSpecification.Table
+        /// The table's data model as stored values: every non-key column's range (category index, boolean 0/1,
+        /// scaled decimal), checked on the shares before anything else so that values an input party crafted past
+        /// the CTS's promise abort the task instead of corrupting it.
+        var dataModel: [DataModelBound] = []
+        var aborts: [(name: String, rule: PlanExpression)] = []
+        /// Rows kept: the quality rules with `exclude` (each a 0/1 expression).
+        var exclusions: [PlanExpression] = []
+        /// Key columns declared unique: a repeated value aborts the task.
+        var uniqueKeys: [Int] = []
+
+        init(table: ComputationTaskSpecification.Table) { self.table = table }
+    }
+
+    /// `many JOIN one ON many.key = one.key`: every row of input `many` meets at most one row of input `one`
+    /// (whose key is unique); rows without a partner drop out.
+    struct Join: Sendable {
+        var many: Int
+        var manyKey: Int
+        var one: Int
+        var oneKey: Int
+    }
 
     /// One column's stored range.
     struct DataModelBound: Sendable {
@@ -30,20 +54,39 @@ package struct QueryPlan: Sendable {
         var description: String
     }
 
-    /// Why the task aborts, from the facts a run opened: the data model first (a bit per column), then the quality
-    /// rules that abort; nil if nothing failed.
+    /// Every fact a run opens to decide whether the task aborts, in the order it opens them: every input's data
+    /// model (a bit per bounded column), then every input's aborting quality rules, then every input's unique keys.
+    var abortChecks: [String] {
+        let inputs = self.inputs
+        return inputs.flatMap { input in
+            input.dataModel.map {
+                "at least one \(input.table.name) row is outside the CTS's data model: \($0.description); the task aborts"
+            }
+        }
+            + inputs.flatMap { input in
+                input.aborts.map {
+                    "quality rule '\($0.name)' fails for at least one \(input.table.name) row: the task aborts"
+                }
+            }
+            + inputs.flatMap { input in
+                input.uniqueKeys.map {
+                    "key '\(input.table.columns[$0].name)' of table \(input.table.name) is declared unique, but at least two rows share a value: the task aborts"
+                }
+            }
+    }
+
+    /// Why the task aborts, from the facts a run opened (`abortChecks`, in order); nil if nothing failed.
     func abortReason(_ failures: [Bool]) -> String? {
         guard let failed = failures.firstIndex(of: true) else { return nil }
-        if failed < self.dataModel.count {
-            return
-                "at least one \(self.table.name) row is outside the CTS's data model: \(self.dataModel[failed].description); the task aborts"
-        }
-        return
-            "quality rule '\(self.aborts[failed - self.dataModel.count].name)' fails for at least one \(self.table.name) row: the task aborts"
+        let checks = self.abortChecks
+        return failed < checks.count ? checks[failed] : "check \(failed) failed: the task aborts"
     }
 
     /// Why the task aborts, from the facts a computing party's run opened (nil: it did not).
     package func abortReason(_ facts: PublicFacts) -> String? { self.abortReason(facts.abortFailures) }
+
+    /// The input tables with exclusion rules, whose excluded row counts are part of the output.
+    var excluding: [Int] { self.inputs.indices.filter { !self.inputs[$0].exclusions.isEmpty } }
 
     /// A GROUP BY key with a public domain: `index` evaluates to 0..<labels.count.
     struct GroupKey: Sendable {

@@ -82,7 +82,22 @@ struct SQLParser {
             items.append(SQLSelect.Item(expression: expression, alias: alias))
         } while self.accept(symbol: ",")
         try self.expect(keyword: "FROM", " or ',' after the select list")
-        let (table, tablePosition) = try self.identifier("a table name after FROM")
+        let from = try self.tableReference("a table name after FROM")
+        var join: SQLSelect.Join? = nil
+        let joinPosition = self.current.position
+        let inner = self.accept(keyword: "INNER")
+        if inner || self.accept(keyword: "JOIN") {
+            if inner { try self.expect(keyword: "JOIN", " after INNER") }
+            let table = try self.tableReference("a table name after JOIN")
+            try self.expect(keyword: "ON", " after the joined table")
+            let condition = try self.expression()
+            guard case .binary("=", let left, let right, _) = condition else {
+                throw QueryError(
+                    .unsupported, "a join's ON condition must be one equality of key columns (a.key = b.key)",
+                    at: condition.position)
+            }
+            join = SQLSelect.Join(table: table, left: left, right: right, position: joinPosition)
+        }
         var predicate: SQLExpression? = nil
         if self.accept(keyword: "WHERE") { predicate = try self.expression() }
         var groupBy: [SQLExpression] = []
@@ -90,8 +105,20 @@ struct SQLParser {
             try self.expect(keyword: "BY", " after GROUP")
             repeat { groupBy.append(try self.expression()) } while self.accept(symbol: ",")
         }
-        return SQLSelect(
-            items: items, table: table, tablePosition: tablePosition, predicate: predicate, groupBy: groupBy)
+        return SQLSelect(items: items, from: from, join: join, predicate: predicate, groupBy: groupBy)
+    }
+
+    /// `name [[AS] alias]`.
+    private mutating func tableReference(_ what: String) throws -> SQLSelect.TableReference {
+        let (name, position) = try self.identifier(what)
+        var alias: String? = nil
+        if self.accept(keyword: "AS") {
+            alias = try self.identifier("an alias after AS").0
+        } else if case .identifier(let name) = self.current.kind {
+            alias = name
+            _ = self.next()
+        }
+        return SQLSelect.TableReference(name: name, alias: alias, position: position)
     }
 
     mutating func expression() throws -> SQLExpression { try self.disjunction() }
@@ -209,6 +236,10 @@ struct SQLParser {
             return inner
         case .identifier(let name):
             _ = self.next()
+            if self.accept(symbol: ".") {
+                let (column, _) = try self.identifier("a column name after '\(name).'")
+                return .column("\(name).\(column)", token.position)
+            }
             guard self.accept(symbol: "(") else { return .column(name, token.position) }
             var arguments: [SQLExpression] = []
             var star = false

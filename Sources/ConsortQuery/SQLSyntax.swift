@@ -29,16 +29,33 @@ struct SQLWhen: Hashable, Sendable {
     var result: SQLExpression
 }
 
-/// `SELECT items FROM table [WHERE predicate] [GROUP BY keys]`.
+/// `SELECT items FROM table [alias] [JOIN table [alias] ON a.key = b.key] [WHERE predicate] [GROUP BY keys]`.
 struct SQLSelect: Hashable, Sendable {
     struct Item: Hashable, Sendable {
         var expression: SQLExpression
         var alias: String?
     }
 
+    /// A table named in FROM or JOIN, with the alias columns may be qualified by (the table's name if none).
+    struct TableReference: Hashable, Sendable {
+        var name: String
+        var alias: String?
+        var position: SourcePosition
+
+        var qualifier: String { self.alias ?? self.name }
+    }
+
+    /// `JOIN table ON left = right`.
+    struct Join: Hashable, Sendable {
+        var table: TableReference
+        var left: SQLExpression
+        var right: SQLExpression
+        var position: SourcePosition
+    }
+
     var items: [Item]
-    var table: String
-    var tablePosition: SourcePosition
+    var from: TableReference
+    var join: Join?
     var predicate: SQLExpression?
     var groupBy: [SQLExpression]
 }

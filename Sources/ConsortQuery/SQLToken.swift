@@ -25,7 +25,7 @@ struct SQLToken: Hashable, Sendable {
 
     static let keywords: Set<String> = [
         "SELECT", "FROM", "WHERE", "GROUP", "BY", "AS", "AND", "OR", "NOT", "BETWEEN", "IN", "CASE", "WHEN", "THEN",
-        "ELSE", "END", "WITHIN", "ORDER", "TRUE", "FALSE", "NULL", "IS",
+        "ELSE", "END", "WITHIN", "ORDER", "TRUE", "FALSE", "NULL", "IS", "JOIN", "INNER", "ON",
     ]
 
     /// Splits `text` into tokens; `--` comments and whitespace are skipped.

@@ -41,7 +41,7 @@ package struct TaskShares: Sendable {
         let dealt = try data.columns.map { try E.deal($0, parties: parties) }
         return try (0..<parties).map { party in
             try ShareEnvelope(
-                header: self.header(party: party, columns: table.columns.map(\.name), rows: data.rows),
+                header: self.header(party: party, columns: table.storedColumnNames, rows: data.rows),
                 shares: dealt.map { $0[party] }
             ).bytes
         }
@@ -58,7 +58,7 @@ package struct TaskShares: Sendable {
         -> Int
     {
         ShareEnvelope.maximumSize(
-            columns: table.columns.count, rows: table.maxRows, bytesPerElement: E.Share.bytesPerElement)
+            columns: table.storedColumnNames.count, rows: table.maxRows, bytesPerElement: E.Share.bytesPerElement)
     }
 
     /// Checks an uploaded envelope of `table` for computing party `party`: task, engine, party, columns, row count and
@@ -66,7 +66,7 @@ package struct TaskShares: Sendable {
     package func checkUpload(_ bytes: [UInt8], table: ComputationTaskSpecification.Table, party: Int) throws -> Int {
         let envelope = try ShareEnvelope(bytes: bytes)
         try envelope.check(
-            self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows),
+            self.header(party: party, columns: table.storedColumnNames, rows: envelope.header.rows),
             maximumRows: table.maxRows)
         _ = try self.decode(envelope, engine: self.engine)
         return envelope.header.rows
@@ -81,11 +81,11 @@ package struct TaskShares: Sendable {
     package func columns<E: MPCEngine>(
         of table: ComputationTaskSpecification.Table, party: Int, uploads: [[UInt8]], engine: E.Type
     ) throws -> [E.Share] {
-        var columns = [[E.Share]](repeating: [], count: table.columns.count)
+        var columns = [[E.Share]](repeating: [], count: table.storedColumnNames.count)
         for bytes in uploads {
             let envelope = try ShareEnvelope(bytes: bytes)
             try envelope.check(
-                self.header(party: party, columns: table.columns.map(\.name), rows: envelope.header.rows),
+                self.header(party: party, columns: table.storedColumnNames, rows: envelope.header.rows),
                 maximumRows: table.maxRows)
             for (index, share) in try envelope.shares(as: E.Share.self).enumerated() { columns[index].append(share) }
         }

@@ -174,7 +174,7 @@ package enum CTSReader {
         default: optional = []
         }
         let required = ["name", "type"] + optional
-        guard let object = r.object(value, at: pointer, required: required),
+        guard let object = r.object(value, at: pointer, required: required, optional: type == "key" ? ["unique"] : []),
             let name = r.string(
                 object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
                 ruleDescription: "is not a column name: use [a-z_][a-z0-9_]*"),
@@ -211,7 +211,15 @@ package enum CTSReader {
         case "boolean":
             return .init(name: name, type: .boolean)
         default:
-            return .init(name: name, type: .key)
+            var unique = false
+            if let flag = object["unique"] {
+                guard case .bool(let value) = flag else {
+                    r.error(pointer + "/unique", "must be true or false, not \(flag.kindName)")
+                    return nil
+                }
+                unique = value
+            }
+            return .init(name: name, type: .key, unique: unique)
         }
     }
 

@@ -80,10 +80,13 @@ extension ComputationTaskSpecification {
     package struct Column: Hashable, Sendable {
         package var name: String
         package var type: ColumnType
+        /// For a key: no two rows of the table share a value (checked under MPC; a duplicate aborts the task).
+        package var unique: Bool
 
-        package init(name: String, type: ColumnType) {
+        package init(name: String, type: ColumnType, unique: Bool = false) {
             self.name = name
             self.type = type
+            self.unique = unique
         }
     }
 

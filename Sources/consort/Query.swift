@@ -92,48 +92,58 @@ struct Query: AsyncParsableCommand {
             let plan = admitted.plan
             MemoryTuning.keepLargeAllocations()
             let start = ContinuousClock.now
-            var parts: [TableData] = []
+            var parts = [[TableData]](repeating: [], count: plan.inputs.count)
+            let names = plan.inputs.map(\.table.name)
             for item in input {
                 guard let equals = item.firstIndex(of: "=") else {
                     throw ValidationError("--input must be TABLE=CSV, not '\(item)'")
                 }
                 let (table, path) = (String(item[..<equals]), String(item[item.index(after: equals)...]))
-                guard table == plan.table.name else {
-                    throw ValidationError("--input \(item): the query reads table '\(plan.table.name)', not '\(table)'")
+                guard let index = names.firstIndex(of: table) else {
+                    throw ValidationError(
+                        "--input \(item): the query reads table \(names.map { "'\($0)'" }.joined(separator: " and ")), not '\(table)'"
+                    )
                 }
                 // A bad file is no bad usage: the error names the file, line and column, without the usage text.
-                do { parts.append(try CSVTable.read(path, table: plan.table)) } catch let error as QueryError {
+                do { parts[index].append(try CSVTable.read(path, table: plan.inputs[index].table)) } catch let error
+                    as QueryError
+                {
                     throw CommandFailure("\(error)")
                 }
             }
-            guard !parts.isEmpty else {
-                throw ValidationError(
-                    "give the rows of table '\(plan.table.name)' with --input \(plan.table.name)=FILE.csv")
+            var inputs: [TableData] = []
+            for (index, input) in plan.inputs.enumerated() {
+                let name = input.table.name
+                guard !parts[index].isEmpty else {
+                    throw ValidationError("give the rows of table '\(name)' with --input \(name)=FILE.csv")
+                }
+                let data = TableData.union(parts[index])
+                guard data.rows <= input.table.maxRows else {
+                    throw CommandFailure(
+                        "the inputs have \(data.rows) rows of '\(name)' together; the table allows at most \(input.table.maxRows)"
+                    )
+                }
+                inputs.append(data)
             }
-            let data = TableData.union(parts)
-            guard data.rows <= plan.table.maxRows else {
-                throw CommandFailure(
-                    "the inputs have \(data.rows) rows together; table '\(plan.table.name)' allows at most \(plan.table.maxRows)"
-                )
-            }
+            let rows = inputs.map(\.rows).reduce(0, +)
             let read = ContinuousClock.now
             let result: QueryResult
             do {
                 switch engine {
                 case .plain:
-                    result = try PlainEngine.run(plan, on: data)
+                    result = try PlainEngine.run(plan, on: inputs)
                     if timings {
                         Self.report(
-                            "read \(data.rows) rows: \(read - start); computed in plaintext: \(ContinuousClock.now - read)"
+                            "read \(rows) rows: \(read - start); computed in plaintext: \(ContinuousClock.now - read)"
                         )
                     }
                 case .mpc:
                     let (mpcResult, figures) = try await MPCQueryEngine.run(
-                        plan, on: data, engine: specification.engine)
+                        plan, on: inputs, engine: specification.engine)
                     result = mpcResult
                     if timings {
                         Self.report(
-                            "read \(data.rows) rows: \(read - start); shared: \(figures.sharing); computed under MPC: \(figures.computing) "
+                            "read \(rows) rows: \(read - start); shared: \(figures.sharing); computed under MPC: \(figures.computing) "
                                 + "(\(figures.rounds) rounds, \(figures.bytesPerParty) bytes sent per party)")
                     }
                 }

@@ -35,7 +35,7 @@ struct DataModelCheckTests {
         for engine in ["mpc", "plain"] {
             do {
                 if engine == "mpc" {
-                    _ = try await MPCQueryEngine.run(plan, on: data, engine: cts.engine)
+                    _ = try await MPCQueryEngine.run(plan, on: [data], engine: cts.engine)
                 } else {
                     _ = try PlainEngine.run(plan, on: data)
                 }

@@ -18,7 +18,9 @@ struct ValidationTests {
         }
     }
 
-    @Test("the three examples validate", arguments: ["household-income", "gender-pay-gap", "mno-commuting"])
+    @Test(
+        "the examples validate",
+        arguments: ["household-income", "gender-pay-gap", "mno-commuting", "students-and-taxes"])
     func examples(_ name: String) throws {
         let url = TestData.repositoryRoot.appendingPathComponent("Specs/examples/\(name).json")
         let document = try SpecificationDocument(bytes: Array(try Data(contentsOf: url)))

@@ -355,8 +355,10 @@ extension TaskService {
                 what: "the uploaded inputs")
             try await self.exchangeMeasurements(task, cts, transport: transport, party: party)
             try await SessionHold.pause()
-            let stored = try uploads.filter { $0.table == plan.table.name }.map { upload in
-                Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
+            let stored = try plan.inputs.map { input in
+                try uploads.filter { $0.table == input.table.name }.map { upload in
+                    Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
+                }
             }
             let body = try await self.run(
                 plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
@@ -387,17 +389,24 @@ extension TaskService {
     /// The MPC session proper, on engine `E`: this party's shares of the inputs, the query's program, the engine's
     /// final checks, then the body to release.
     private func run<E: MPCEngine>(
-        _ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[UInt8]], transport: MPCTLSTransport,
+        _ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[[UInt8]]], transport: MPCTLSTransport,
         engine: E.Type
     ) async throws -> [UInt8] {
         var engine = try await E.establish(transport: transport)
-        let columns = try shares.columns(of: plan.table, party: party, uploads: uploads, engine: E.self)
-        let rows = columns.first?.count ?? 0
-        guard rows <= plan.table.maxRows else {
-            throw NodeError(.invalidRequest, "the inputs hold \(rows) rows, more than maxRows \(plan.table.maxRows)")
+        var inputs: [[E.Share]] = []
+        for (input, uploads) in zip(plan.inputs, uploads) {
+            let columns = try shares.columns(of: input.table, party: party, uploads: uploads, engine: E.self)
+            let rows = columns.first?.count ?? 0
+            guard rows <= input.table.maxRows else {
+                throw NodeError(
+                    .invalidRequest,
+                    "the inputs hold \(rows) rows of \(input.table.name), more than maxRows \(input.table.maxRows)")
+            }
+            inputs.append(columns)
         }
         if let deviation = MPCCorruption.deviation { try engine.deviate(deviation) }
-        let result = try await MPCQueryProgram<E>(plan: plan, rows: rows).run(&engine, columns: columns)
+        let result = try await MPCQueryProgram<E>(plan: plan, rows: inputs.map { $0.first?.count ?? 0 }).run(
+            &engine, inputs: inputs)
         try await engine.finish()
         // Inputs outside the data model or failing a quality rule: the task aborts, saying which, and releases nothing.
         if let reason = plan.abortReason(result.facts) { throw QueryError(.qualityAbort, reason) }

@@ -53,15 +53,17 @@ enum ReviewAids {
         return shown
     }
 
-    /// The query's result on `rows` synthetic rows of its table (a fixed seed: the same every time), as text; or why
+    /// The query's result on `rows` synthetic rows of each table it reads (a fixed seed: the same every time), as text; or why
     /// it cannot run.
     static func dryRun(_ cts: ComputationTaskSpecification, rows: Int = 1_000) -> String {
         do {
             let plan = try QueryChecker.check(cts)
-            let table = plan.table
-            let data = try CSVTable.parse(
-                try DataSynth.csv(table: table, rows: min(rows, table.maxRows), seed: 7), table: table)
-            return try PlainEngine.run(plan, on: data).table()
+            let inputs = try plan.inputs.map { input in
+                try CSVTable.parse(
+                    try DataSynth.csv(table: input.table, rows: min(rows, input.table.maxRows), seed: 7),
+                    table: input.table)
+            }
+            return try PlainEngine.run(plan, on: inputs).table()
         } catch {
             return "The query cannot run on the declared model: \(error)"
         }

@@ -1,0 +1,126 @@
+import ConsortMPC
+import ConsortSpec
+
+/// The inner equi-join under MPC (`Specs/consort-sql.md`, joins): both inputs' rows in one column set, "one" rows
+/// first, sorted by key (three stable sorts, last key word first, so equal keys end up adjacent with the "one" row of
+/// a key ahead of its "many" rows); then a segmented scan copies each key's head — its "one" row if it has one — to
+/// the rows after it with the same key, in ⌈log₂ n⌉ rounds of multiplications (Hillis–Steele doubling). Nothing is
+/// opened but the sort's comparisons of shuffled distinct values; a "many" row is matched when the head it got is
+/// a kept "one" row, and the query masks every other row out.
+extension MPCQueryProgram {
+    struct Joined {
+        /// The joined rows' columns (the "many" table's, then the "one" table's; keys are zero), both inputs' rows.
+        var columns: [Share]
+        /// 1 for a kept "many" row with a kept partner.
+        var valid: Share
+        /// How many adjacent pairs of "one" rows share a key (0 when the key is unique); the same for "many" rows
+        /// when their key is declared unique too.
+        var oneRepeats: Share
+        var manyRepeats: Share?
+    }
+
+    func joined(_ engine: inout E, _ join: QueryPlan.Join, inputs: [[Share]], valid: [Share]) async throws -> Joined {
+        let (manyTable, oneTable) = (self.plan.inputs[join.many].table, self.plan.inputs[join.one].table)
+        let (manyRows, oneRows) = (self.inputRows[join.many], self.inputRows[join.one])
+        let n = manyRows + oneRows
+        func union(one: Share?, many: Share?) -> Share {
+            .concatenate([one ?? .zeros(oneRows), many ?? .zeros(manyRows)])
+        }
+        let oneAttributes = oneTable.columns.indices.filter { oneTable.columns[$0].type != .key }
+        let manyAttributes = manyTable.columns.indices.filter { manyTable.columns[$0].type != .key }
+        let words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
+            union(one: inputs[join.one][$0], many: inputs[join.many][$1])
+        }
+        let isOne = engine.constant(
+            .list([Int64](repeating: 1, count: oneRows) + [Int64](repeating: 0, count: manyRows)))
+        let payload =
+            [isOne, union(one: valid[join.one], many: nil), union(one: nil, many: valid[join.many])]
+            + oneAttributes.map { union(one: inputs[join.one][$0], many: nil) }
+            + manyAttributes.map { union(one: nil, many: inputs[join.many][$0]) }
+        var columns = [Share](repeating: .zeros(n), count: manyTable.columns.count + oneTable.columns.count)
+        guard n > 1 else {
+            return Joined(
+                columns: columns, valid: .zeros(n), oneRepeats: .zeros(1),
+                manyRepeats: manyTable.columns[join.manyKey].unique ? .zeros(1) : nil)
+        }
+        let sorted = try await self.sortedByKey(&engine, words: words, payload: payload)
+        let same = try await self.adjacentEqual(&engine, words: sorted.words)
+        let one = sorted.payload[0]
+        let (later, earlier) = (one.slice(1..<n), one.slice(0..<n - 1))
+
+        // Repeats: adjacent rows with the same key that are both "one" rows, or both "many" rows
+        // ((1 − a)(1 − b) = 1 − a − b + ab).
+        let bothOne = try await engine.multiply(later, earlier)
+        let bothMany = engine.adding(bothOne - later - earlier, constant: 1)
+        let repeats = try await engine.multiply(.concatenate([same, same]), .concatenate([bothOne, bothMany]))
+
+        // Segmented copy of each key's head: f marks heads; at distance d a row that has not met a head yet takes
+        // the values (and the mark) of the row d before it.
+        var heads = Share.concatenate([engine.constant(1, count: 1), engine.not(same)])
+        var carried = [sorted.payload[1]] + sorted.payload[3..<3 + oneAttributes.count]
+        var distance = 1
+        while distance < n {
+            let span = n - distance
+            let (own, before) = (heads.slice(distance..<n), heads.slice(0..<span))
+            let differences = carried.map { $0.slice(distance..<n) - $0.slice(0..<span) }
+            let products = try await engine.multiply(
+                .concatenate(Array(repeating: own, count: carried.count + 1)),
+                .concatenate(differences + [before]))
+            for index in carried.indices {
+                let moved = carried[index].slice(0..<span) + products.slice(index * span..<(index + 1) * span)
+                carried[index] = .concatenate([carried[index].slice(0..<distance), moved])
+            }
+            let joinedHeads = own + before - products.slice(carried.count * span..<(carried.count + 1) * span)
+            heads = .concatenate([heads.slice(0..<distance), joinedHeads])
+            distance *= 2
+        }
+        let matched = try await engine.multiply(carried[0], sorted.payload[2])
+
+        for (position, column) in manyAttributes.enumerated() {
+            columns[column] = sorted.payload[3 + oneAttributes.count + position]
+        }
+        for (position, column) in oneAttributes.enumerated() {
+            columns[manyTable.columns.count + column] = carried[1 + position]
+        }
+        return Joined(
+            columns: columns, valid: matched, oneRepeats: repeats.slice(0..<n - 1).total(),
+            manyRepeats: manyTable.columns[join.manyKey].unique ? repeats.slice(n - 1..<2 * (n - 1)).total() : nil)
+    }
+
+    /// How many adjacent rows share a key once the rows are sorted by it: 0 exactly when the key is unique.
+    func repeatedKeys(_ engine: inout E, words: [Share]) async throws -> Share {
+        guard let rows = words.first?.count, rows > 1 else { return .zeros(1) }
+        let sorted = try await self.sortedByKey(&engine, words: words, payload: [])
+        return try await self.adjacentEqual(&engine, words: sorted.words).total()
+    }
+
+    /// Rows in the order of their keys' words (most significant first), equal keys in their original order: one
+    /// stable sort per word, the least significant first.
+    private func sortedByKey(_ engine: inout E, words: [Share], payload: [Share]) async throws
+        -> (words: [Share], payload: [Share])
+    {
+        var (words, payload) = (words, payload)
+        for word in words.indices.reversed() {
+            let others = words.indices.filter { $0 != word }
+            let sorted = try await engine.sort(
+                key: words[word], payload: others.map { words[$0] } + payload, keyBits: KeyEncoding.wordBits)
+            words[word] = sorted.key
+            for (position, other) in others.enumerated() { words[other] = sorted.payload[position] }
+            payload = Array(sorted.payload.dropFirst(others.count))
+        }
+        return (words, payload)
+    }
+
+    /// 1 where row i + 1 has the same key as row i (every word equal), for i in 0..<rows − 1.
+    private func adjacentEqual(_ engine: inout E, words: [Share]) async throws -> Share {
+        let rows = words[0].count
+        let equal = try await engine.equal(
+            .concatenate(words.map { $0.slice(1..<rows) }), .concatenate(words.map { $0.slice(0..<rows - 1) }),
+            bits: KeyEncoding.wordBits)
+        var same = equal.slice(0..<rows - 1)
+        for word in 1..<words.count {
+            same = try await engine.multiply(same, equal.slice(word * (rows - 1)..<(word + 1) * (rows - 1)))
+        }
+        return same
+    }
+}
