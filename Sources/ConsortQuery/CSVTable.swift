@@ -106,7 +106,9 @@ package enum CSVTable {
                     }
                     firstLines[index, default: [:]][field] = record.line
                 }
-                for (stored, word) in zip(keyWords[index], KeyEncoding.encode(field)) { columns[stored].append(word) }
+                for (stored, word) in zip(keyWords[index], KeyEncoding.encode(field, table.keyLayout)) {
+                    columns[stored].append(word)
+                }
             }
         }
         if check.total == 0 { check.data = TableData(columns: columns) }

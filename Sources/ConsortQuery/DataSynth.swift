@@ -14,7 +14,7 @@ package enum DataSynth {
         lines.reserveCapacity(rows + 1)
         for row in 0..<rows {
             lines.append(
-                try table.columns.map { column -> String in
+                table.columns.map { column -> String in
                     switch column.type {
                     case .integer(let min, let max): return String(Int64.random(in: min...max, using: &generator))
                     case .decimal(let scale, let min, let max):

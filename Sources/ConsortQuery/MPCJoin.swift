@@ -2,7 +2,7 @@ import ConsortMPC
 import ConsortSpec
 
 /// The inner equi-join under MPC (`Specs/consort-sql.md`, joins): both inputs' rows in one column set, "one" rows
-/// first, sorted by key (three stable sorts, last key word first, so equal keys end up adjacent with the "one" row of
+/// first, sorted by key (a stable sort per key word, the last word first, so equal keys end up adjacent with the "one" row of
 /// a key ahead of its "many" rows); then a segmented scan copies each key's head — its "one" row if it has one — to
 /// the rows after it with the same key, in ⌈log₂ n⌉ rounds of multiplications (Hillis–Steele doubling). Nothing is
 /// opened but the sort's comparisons of shuffled distinct values; a "many" row is matched when the head it got is
@@ -43,8 +43,9 @@ extension MPCQueryProgram {
                 columns: columns, valid: .zeros(n), oneRepeats: .zeros(1),
                 manyRepeats: manyTable.columns[join.manyKey].unique ? .zeros(1) : nil)
         }
-        let sorted = try await self.sortedByKey(&engine, words: words, payload: payload)
-        let same = try await self.adjacentEqual(&engine, words: sorted.words)
+        let bits = oneTable.keyLayout.wordBits
+        let sorted = try await self.sortedByKey(&engine, words: words, bits: bits, payload: payload)
+        let same = try await self.adjacentEqual(&engine, words: sorted.words, bits: bits)
         let one = sorted.payload[0]
         let (later, earlier) = (one.slice(1..<n), one.slice(0..<n - 1))
 
@@ -88,22 +89,22 @@ extension MPCQueryProgram {
     }
 
     /// How many adjacent rows share a key once the rows are sorted by it: 0 exactly when the key is unique.
-    func repeatedKeys(_ engine: inout E, words: [Share]) async throws -> Share {
+    func repeatedKeys(_ engine: inout E, words: [Share], bits: Int) async throws -> Share {
         guard let rows = words.first?.count, rows > 1 else { return .zeros(1) }
-        let sorted = try await self.sortedByKey(&engine, words: words, payload: [])
-        return try await self.adjacentEqual(&engine, words: sorted.words).total()
+        let sorted = try await self.sortedByKey(&engine, words: words, bits: bits, payload: [])
+        return try await self.adjacentEqual(&engine, words: sorted.words, bits: bits).total()
     }
 
     /// Rows in the order of their keys' words (most significant first), equal keys in their original order: one
     /// stable sort per word, the least significant first.
-    private func sortedByKey(_ engine: inout E, words: [Share], payload: [Share]) async throws
+    private func sortedByKey(_ engine: inout E, words: [Share], bits: Int, payload: [Share]) async throws
         -> (words: [Share], payload: [Share])
     {
         var (words, payload) = (words, payload)
         for word in words.indices.reversed() {
             let others = words.indices.filter { $0 != word }
             let sorted = try await engine.sort(
-                key: words[word], payload: others.map { words[$0] } + payload, keyBits: KeyEncoding.wordBits)
+                key: words[word], payload: others.map { words[$0] } + payload, keyBits: bits)
             words[word] = sorted.key
             for (position, other) in others.enumerated() { words[other] = sorted.payload[position] }
             payload = Array(sorted.payload.dropFirst(others.count))
@@ -112,11 +113,11 @@ extension MPCQueryProgram {
     }
 
     /// 1 where row i + 1 has the same key as row i (every word equal), for i in 0..<rows − 1.
-    private func adjacentEqual(_ engine: inout E, words: [Share]) async throws -> Share {
+    private func adjacentEqual(_ engine: inout E, words: [Share], bits: Int) async throws -> Share {
         let rows = words[0].count
         let equal = try await engine.equal(
             .concatenate(words.map { $0.slice(1..<rows) }), .concatenate(words.map { $0.slice(0..<rows - 1) }),
-            bits: KeyEncoding.wordBits)
+            bits: bits)
         var same = equal.slice(0..<rows - 1)
         for word in 1..<words.count {
             same = try await engine.multiply(same, equal.slice(word * (rows - 1)..<(word + 1) * (rows - 1)))

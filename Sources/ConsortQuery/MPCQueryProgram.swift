@@ -103,7 +103,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         for (index, input) in self.plan.inputs.enumerated() {
             for key in input.uniqueKeys where repeats[index]?[key] == nil {
                 repeats[index, default: [:]][key] = try await self.repeatedKeys(
-                    &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] })
+                    &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] },
+                    bits: input.table.keyLayout.wordBits)
             }
         }
         for (index, input) in self.plan.inputs.enumerated() {

@@ -149,8 +149,8 @@ package enum QueryChecker {
                 for word in table.keyWords(of: index) {
                     input.dataModel.append(
                         .init(
-                            column: word, low: 0, high: (1 << KeyEncoding.wordBits) - 1,
-                            description: "key column '\(column.name)' must hold \(KeyEncoding.wordBits)-bit words"))
+                            column: word, low: 0, high: (1 << table.keyLayout.wordBits) - 1,
+                            description: "key column '\(column.name)' must hold \(table.keyLayout.wordBits)-bit words"))
                 }
             }
             guard let bound else { continue }
@@ -202,6 +202,10 @@ package enum QueryChecker {
                 throw QueryError(.type, "the ON condition must compare a key of each table", at: at)
             }
             keys[input] = column
+        }
+        // Tables of one CTS share their key layout; tables put together by hand might not.
+        guard inputs[0].table.keyLayout == inputs[1].table.keyLayout else {
+            throw QueryError(.unsupported, "the two tables store their keys differently: they are not of one CTS")
         }
         let unique = (0..<2).map { inputs[$0].table.columns[keys[$0]!].unique }
         guard unique.contains(true) else {

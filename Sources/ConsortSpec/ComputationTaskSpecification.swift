@@ -14,8 +14,8 @@ package struct ComputationTaskSpecification: Hashable, Sendable {
     /// Revision of this task's specification, if the drafters number them.
     package var version: Int?
     package var parties: Parties
-    /// Input tables, in document order.
-    package var tables: [Table]
+    /// Input tables, in document order. Their keys share one layout, sized by all of them together.
+    package var tables: [Table] { didSet { self.alignKeyLayouts() } }
     package var quality: [QualityRule]
     package var query: String
     package var disclosure: Disclosure
@@ -24,6 +24,38 @@ package struct ComputationTaskSpecification: Hashable, Sendable {
     package var retention: Retention
 
     package func table(named name: String) -> Table? { self.tables.first { $0.name == name } }
+
+    package init(
+        id: String, title: String, purpose: String, version: Int?, parties: Parties, tables: [Table],
+        quality: [QualityRule], query: String, disclosure: Disclosure, engine: EngineDescriptor,
+        deadlines: Deadlines, retention: Retention
+    ) {
+        self.id = id
+        self.title = title
+        self.purpose = purpose
+        self.version = version
+        self.parties = parties
+        self.tables = tables
+        self.quality = quality
+        self.query = query
+        self.disclosure = disclosure
+        self.engine = engine
+        self.deadlines = deadlines
+        self.retention = retention
+        self.alignKeyLayouts()
+    }
+
+    /// Every table's keys in the layout for all the tables' rows, so that any two tables' keys can be joined.
+    private mutating func alignKeyLayouts() {
+        let layout = KeyLayout(rows: self.tables.map(\.maxRows).reduce(0, +))
+        guard self.tables.contains(where: { $0.keyLayout != layout }) else { return }
+        // One assignment: its didSet finds every layout aligned and stops.
+        self.tables = self.tables.map { table in
+            var table = table
+            table.keyLayout = layout
+            return table
+        }
+    }
 }
 
 extension ComputationTaskSpecification {
@@ -66,11 +98,14 @@ extension ComputationTaskSpecification {
         package var name: String
         package var maxRows: Int
         package var columns: [Column]
+        /// How its key columns are stored (set for the whole CTS by `ComputationTaskSpecification`).
+        package var keyLayout: KeyLayout
 
         package init(name: String, maxRows: Int, columns: [Column]) {
             self.name = name
             self.maxRows = maxRows
             self.columns = columns
+            self.keyLayout = KeyLayout(rows: maxRows)
         }
 
         package func column(named name: String) -> Column? { self.columns.first { $0.name == name } }

@@ -56,4 +56,60 @@ package enum ExampleSpecification {
             }
             """
     }
+
+    /// The record-linkage query of `consort demo --join` (Specs/examples/students-and-taxes.json's).
+    package static let linkageQuery =
+        "SELECT s.field, COUNT(*) AS n, AVG(t.income) AS mean_income FROM taxes t JOIN students s ON t.person = s.person WHERE t.year = 2015 GROUP BY s.field"
+
+    /// A record-linkage CTS as JSON text: nso-north's tax records (`taxes`, up to `taxRows`) joined on the personal
+    /// id with nso-south's student register (`students`, the id unique, up to `studentRows`), deadlines as above.
+    package static func registerLinkage(
+        now: Date = Date(), taxRows: Int, studentRows: Int, id: String = "linkage-test",
+        title: String = "Working students by field (test)",
+        deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
+        security: EngineDescriptor.Security = .passive
+    ) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        func after(_ seconds: TimeInterval) -> String { formatter.string(from: now.addingTimeInterval(seconds)) }
+        return """
+            {
+              "consort": "cts/1",
+              "id": \(String(reflecting: id)),
+              "title": \(String(reflecting: title)),
+              "purpose": "Whether students earn an income, by field of study, without pooling either register",
+              "parties": {
+                "inputs": [{"member": "nso-north", "table": "taxes"}, {"member": "nso-south", "table": "students"}],
+                "outputs": [{"member": "eurostat"}],
+                "computing": [{"member": "cp-a"}, {"member": "cp-b"}, {"member": "cp-c"}],
+                "auditors": [{"member": "auditor"}],
+                "mayHalt": ["cp-a", "cp-b", "cp-c", "nso-north", "nso-south"]
+              },
+              "tables": {
+                "taxes": {
+                  "maxRows": \(taxRows),
+                  "columns": [
+                    {"name": "person", "type": "key"},
+                    {"name": "year", "type": "integer", "min": 2000, "max": 2030},
+                    {"name": "income", "type": "decimal", "scale": 2, "min": 0, "max": 1000000}
+                  ]
+                },
+                "students": {
+                  "maxRows": \(studentRows),
+                  "columns": [
+                    {"name": "person", "type": "key", "unique": true},
+                    {"name": "field", "type": "category", "values": ["education", "humanities", "social", "science", "engineering", "health", "services"]},
+                    {"name": "graduated", "type": "boolean"}
+                  ]
+                }
+              },
+              "quality": [],
+              "query": \(String(reflecting: Self.linkageQuery)),
+              "disclosure": {"minGroupSize": 5},
+              "engine": {"protocol": "replicated3", "security": "\(security.rawValue)", "majority": "honest"},
+              "deadlines": {"inputs": "\(after(deadlines.inputs))", "compute": "\(after(deadlines.compute))", "outputs": "\(after(deadlines.outputs))"},
+              "retention": {"inputs": "purge-after-compute"}
+            }
+            """
+    }
 }

@@ -23,6 +23,9 @@ struct Demo: AsyncParsableCommand {
             submits it; uploads secret-shared synthetic data from both statistics offices; waits for the MPC; fetches
             and prints the result; the auditor pulls every node's audit log and verifies them all.
 
+            With --join the task links registers instead: nso-north's tax records (--records rows) are joined on the
+            personal id with nso-south's student register (a tenth as many rows, the id unique) under MPC.
+
             With --ui it starts a node for every member instead (operator excepted), each with its web UI, prints
             every UI's address and a one-time sign-in link, writes the draft task and the offices' CSV files, and
             keeps the consortium running until interrupted (Ctrl-C): a person walks through the whole task in a
@@ -31,6 +34,7 @@ struct Demo: AsyncParsableCommand {
             Examples:
               swift run consort demo --records 100000
               swift run consort demo --security active
+              swift run consort demo --join --records 1000000
               swift run consort demo --ui
               swift run consort demo --database postgres://consort@127.0.0.1:5432/postgres
             """
@@ -51,6 +55,12 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Start every member's node with its web UI and keep them running until interrupted.")
     var ui = false
 
+    @Flag(
+        help:
+            "Link two registers: --records tax records of nso-north joined on a secret personal id with a student register of nso-south a tenth that size."
+    )
+    var join = false
+
     @Option(
         help: ArgumentHelp(
             "The task's engine security: passive, or active (every message of the MPC checked; a cheating computing party is caught before anything is released).",
@@ -63,6 +73,7 @@ struct Demo: AsyncParsableCommand {
         guard (2...1_000_000).contains(records) else {
             throw ValidationError("--records must be 2...1000000 (the task's maxRows)")
         }
+        if join, ui { throw ValidationError("--join runs without --ui") }
         if ui, !placement.isLocal {
             throw ValidationError("--hosts and --launch place the computing parties of the demo without --ui")
         }
@@ -129,9 +140,16 @@ struct Demo: AsyncParsableCommand {
         )
 
         // 3. Every member signs the task; a signer of nso-north submits it.
-        let text = ExampleSpecification.householdIncome(
-            now: Date(), query: ExampleSpecification.householdQuery, id: "hh-income-demo",
-            title: "Household income by region (demo)", security: self.security)
+        let studentRows = max(2, self.records / 10)
+        let query = self.join ? ExampleSpecification.linkageQuery : ExampleSpecification.householdQuery
+        let text =
+            self.join
+            ? ExampleSpecification.registerLinkage(
+                now: Date(), taxRows: max(self.records, 1_000), studentRows: max(studentRows, 100), id: "linkage-demo",
+                title: "Working students by field (demo)", security: self.security)
+            : ExampleSpecification.householdIncome(
+                now: Date(), query: query, id: "hh-income-demo", title: "Household income by region (demo)",
+                security: self.security)
         var jws = MultiSignatureJWS(payload: Array(text.utf8))
         for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
             try jws.sign(
@@ -143,31 +161,41 @@ struct Demo: AsyncParsableCommand {
         if let refused = accepted.first(where: { !$0.succeeded }) {
             throw CommandFailure("\(refused.member) refused the task: \(refused.body)")
         }
-        print("task \(task)\n  \"\(ExampleSpecification.householdQuery)\"\n  accepted by cp-a, cp-b, cp-c")
+        print("task \(task)\n  \"\(query)\"\n  accepted by cp-a, cp-b, cp-c")
         clock.lap("task signed by 6 members, verified and accepted by every computing party")
 
         // 4. Both statistics offices validate, secret-share and upload their synthetic households.
         let cts = try SpecificationDocument(bytes: Array(text.utf8)).validSpecification(engines: EngineRegistry.shared)
-        let table = cts.table(named: "households")!
-        var parts: [TableData] = []
-        for (index, office) in ["nso-north", "nso-south"].enumerated() {
-            let rows = records / 2 + (index == 0 ? records % 2 : 0)
+        // Each office's table, rows and seed: the household survey split in two, or the two registers.
+        let uploads: [(office: String, table: String, rows: Int)] =
+            self.join
+            ? [("nso-north", "taxes", self.records), ("nso-south", "students", studentRows)]
+            : [
+                ("nso-north", "households", self.records / 2 + self.records % 2),
+                ("nso-south", "households", self.records / 2),
+            ]
+        var parts: [String: [TableData]] = [:]
+        for (index, (office, name, rows)) in uploads.enumerated() {
+            let table = cts.table(named: name)!
             let csv = try DataSynth.csv(table: table, rows: rows, seed: UInt64(index + 1))
-            try csv.write(toFile: "\(root)/\(office)/households.csv", atomically: true, encoding: .utf8)
-            let data = try CSVTable.parse(csv, table: table, source: "\(office)/households.csv")
-            parts.append(data)
+            try csv.write(toFile: "\(root)/\(office)/\(name).csv", atomically: true, encoding: .utf8)
+            let data = try CSVTable.parse(csv, table: table, source: "\(office)/\(name).csv")
+            parts[name, default: []].append(data)
             let upload = try await client(try user(office, "uploader", [.uploader]))
                 .upload(
-                    data, task: task, table: "households", cts: cts,
+                    data, task: task, table: name, cts: cts,
                     progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
             guard upload.failures == 0 else {
                 var lines: [String] = []
-                _ = InputCommand.Upload.print(upload, table: "households") { lines.append($0) }
+                _ = InputCommand.Upload.print(upload, table: name) { lines.append($0) }
                 throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n"))
             }
-            print("  \(office): \(rows) rows validated, secret-shared and uploaded; 3 signed receipts checked")
+            print(
+                "  \(office): \(rows) rows of \(name) validated, secret-shared and uploaded; 3 signed receipts checked")
         }
-        clock.lap("inputs: \(records) records validated, secret-shared and uploaded by 2 input parties")
+        clock.lap(
+            "inputs: \(uploads.map(\.rows).reduce(0, +)) records validated, secret-shared and uploaded by 2 input parties"
+        )
 
         // 5. The nodes compute on their own once every input is in.
         let analyst = try client(try user("eurostat", "analyst", [.analyst]))
@@ -189,7 +217,8 @@ struct Demo: AsyncParsableCommand {
         let result = try await analyst.result(task: task)
         clock.lap("result shares fetched by the output party, checked and reconstructed")
         print("\nresult for eurostat:\n" + result.table())
-        let plaintext = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
+        let plan = try QueryChecker.check(cts)
+        let plaintext = try PlainEngine.run(plan, on: plan.inputs.map { TableData.union(parts[$0.table.name] ?? []) })
         let agrees =
             zip(result.rows, plaintext.rows).allSatisfy { zip($0, $1).allSatisfy { Self.close($0, $1) } }
             && result.rows.count == plaintext.rows.count

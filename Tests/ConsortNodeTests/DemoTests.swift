@@ -24,6 +24,18 @@ struct DemoTests {
         #expect(demo.stdout.contains("stores: SQLite"), "\(demo.stdout)")
     }
 
+    @Test("the demo's record linkage: two registers joined on a secret key by three nodes, actively secure")
+    func join() async throws {
+        let demo = try await Subprocess.output(
+            try TestEnvironment.consortExecutable().path,
+            ["demo", "--join", "--records", "3000", "--security", "active"], environment: DemoTests.ownPorts)
+        #expect(demo.succeeded, "\(demo.stdout) \(demo.stderr)")
+        #expect(demo.stdout.contains("JOIN students s ON t.person = s.person"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("nso-south: 300 rows of students"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("gives the same result: yes"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("audit verified: 3 node(s) agree on 1 task(s)"), "\(demo.stdout)")
+    }
+
     @Test(
         "the demo on PostgreSQL: a database per node, dropped afterwards",
         .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))

@@ -57,7 +57,9 @@ struct JoinTests {
         }
     }
 
-    @Test("MPC equals plaintext for joins, with exclusion rules on both sides and unmatched rows on both")
+    @Test(
+        "MPC (passive and active) equals plaintext for joins, with exclusion rules on both sides and unmatched rows on both"
+    )
     func mpcEqualsPlain() async throws {
         let rules = [
             ComputationTaskSpecification.QualityRule(
@@ -72,6 +74,9 @@ struct JoinTests {
         let plain = try PlainEngine.run(plan, on: inputs)
         let mpc = try await MPCQueryEngine.run(plan, on: inputs, engine: Replicated3.Engine.self).0
         #expect(plain == mpc)
+        // The actively secure engine joins with the same protocol, every multiplication and sort checked.
+        let active = EngineDescriptor(protocol: .replicated3, security: .active, majority: .honest, parties: 3)
+        #expect(try await MPCQueryEngine.run(plan, on: inputs, engine: active).0 == plain)
         #expect(plain.excludedRows.keys.sorted() == ["jobs", "persons"])
         #expect(plain.excludedRows.values.allSatisfy { $0 > 0 })
         // Counted by hand: kept jobs whose person is a kept person.
@@ -95,9 +100,9 @@ struct JoinTests {
         let plan = try QueryChecker.check(try JoinFixture.specification(query: query))
         var inputs = try JoinFixture.inputs(plan, csv: JoinFixture.csv())
         // A second office's file with one person the first one has too: each file alone is fine.
-        let second = try CSVTable.parse(
-            "person,region,adult,age\nQ1,east,true,40\nP17,west,false,12\n", table: JoinFixture.persons)
         let one = plan.inputs.firstIndex { $0.table.name == "persons" }!
+        let second = try CSVTable.parse(
+            "person,region,adult,age\nQ1,east,true,40\nP17,west,false,12\n", table: plan.inputs[one].table)
         inputs[one] = TableData.union([inputs[one], second])
         let reason =
             "key 'person' of table persons is declared unique, but at least two rows share a value: the task aborts"
@@ -159,23 +164,33 @@ struct JoinTests {
 
     @Test("CSV keys: letters and digits up to 32, every bad one reported, a repeat of a unique key named")
     func csvKeys() throws {
+        let cts = try JoinFixture.specification(query: "SELECT COUNT(*) AS n FROM persons")
+        let (persons, accounts) = (cts.table(named: "persons")!, cts.table(named: "accounts")!)
         let text =
             "person,region,adult,age\nP1,north,true,30\nP-2,east,true,30\n\(String(repeating: "x", count: 33)),east,true,3\nP1,west,false,9\n,west,false,9\n"
-        let check = try CSVTable.check(text, table: JoinFixture.persons, source: "p.csv")
+        let check = try CSVTable.check(text, table: persons, source: "p.csv")
         #expect(check.data == nil)
         #expect(check.total == 4)
         #expect(check.problems.map(\.line) == [3, 4, 5, 6])
         #expect(check.problems[0].reason.contains("'P-2' is not a key"))
         #expect(check.problems[2].reason == "key 'P1' repeats line 2, but the key is declared unique")
+        // The CTS's 9,000 rows at most: 14 index bits, so keys keep 2·14 + 40 = 68 bits, as 2 words of 48.
+        #expect(accounts.keyLayout == persons.keyLayout)
+        #expect(accounts.keyLayout == KeyLayout(words: 2, wordBits: 48))
+        #expect(accounts.storedColumnNames == ["person", "balance", "person#1"])
         // Equal keys encode equally, different ones differently; 32 characters are fine.
         let good = try CSVTable.parse(
-            "person,balance\nP1,5\n\(String(repeating: "Z9", count: 16)),6\n", table: JoinFixture.accounts)
-        #expect(good.columns.count == 2 + 2)
+            "person,balance\nP1,5\n\(String(repeating: "Z9", count: 16)),6\n", table: accounts)
+        #expect(good.columns.count == 3)
         #expect(good.columns.allSatisfy { $0.count == 2 })
-        let words = { (row: Int) in [good.columns[0][row], good.columns[2][row], good.columns[3][row]] }
+        let words = { (row: Int) in [good.columns[0][row], good.columns[2][row]] }
         #expect(words(0) != words(1))
-        #expect(words(0).allSatisfy { (0..<(1 << 32)).contains($0) })
-        let again = try CSVTable.parse("person,balance\nP1,7\n", table: JoinFixture.accounts)
-        #expect([again.columns[0][0], again.columns[2][0], again.columns[3][0]] == words(0))
+        #expect(words(0).allSatisfy { (0..<(1 << 48)).contains($0) })
+        let again = try CSVTable.parse("person,balance\nP1,7\n", table: accounts)
+        #expect([again.columns[0][0], again.columns[2][0]] == words(0))
+        // The layouts of large tasks (Specs/examples/students-and-taxes.json: 1.05·10^7 rows).
+        #expect(KeyLayout(rows: 1_100_000) == KeyLayout(words: 2, wordBits: 41))
+        #expect(KeyLayout(rows: 10_500_000) == KeyLayout(words: 3, wordBits: 38))
+        #expect(KeyLayout(rows: 100_000_000).keyBits >= 2 * 27 + 40)
     }
 }

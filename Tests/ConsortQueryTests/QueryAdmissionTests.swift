@@ -41,7 +41,7 @@ struct QueryAdmissionTests {
                     let query = "SELECT region, COUNT(*) AS n, \(aggregate) AS a FROM people GROUP BY region"
                     let cts = try Self.specification(maxRows: maxRows, scale: scale, maxUnits: maxUnits, query: query)
                     let label = "\(aggregate), maxRows \(maxRows), x decimal(scale \(scale), max \(maxUnits) units)"
-                    let admission: Error?
+                    let admission: (any Error)?
                     do {
                         _ = try await QueryAdmission.admit(cts)
                         admission = nil
@@ -49,7 +49,7 @@ struct QueryAdmissionTests {
                         admission = error
                     }
                     // What the computation does: the checker's plan (when it has one) run by the replicated engine.
-                    let computation: Error?
+                    let computation: (any Error)?
                     do {
                         let plan = try QueryChecker.check(cts)
                         let data = try CSVTable.parse(
