@@ -67,6 +67,7 @@ package enum CSVTable {
         var columns = [[Int64]](repeating: [], count: table.storedColumnNames.count)
         for index in columns.indices { columns[index].reserveCapacity(rows.count) }
         let keyWords = table.columns.indices.map { table.columns[$0].type == .key ? table.keyWords(of: $0) : [] }
+        let presence = table.columns.indices.map { table.presence(of: $0) }
         // For each unique key, the line where each value first appeared: a repeat within one file is caught here.
         var firstLines = [Int: [String: Int]]()
         for record in rows {
@@ -81,8 +82,22 @@ package enum CSVTable {
             for (index, column) in table.columns.enumerated() {
                 let field = record.fields[index]
                 guard column.type == .key else {
+                    if field.isEmpty {
+                        guard let present = presence[index] else {
+                            check.add(
+                                CSVCheck.Problem(
+                                    line: record.line, column: column.name,
+                                    reason: "empty, but the column is not nullable"))
+                            continue
+                        }
+                        // NULL: the presence bit 0 and the column's lowest value, which is inside the data model.
+                        columns[index].append(Self.lowest(column))
+                        columns[present].append(0)
+                        continue
+                    }
                     do {
                         columns[index].append(try Self.value(field, column))
+                        if let present = presence[index] { columns[present].append(1) }
                     } catch let error as QueryError {
                         check.add(CSVCheck.Problem(line: record.line, column: column.name, reason: error.message))
                     }
@@ -150,6 +165,15 @@ package enum CSVTable {
             }
         case .key:
             preconditionFailure("keys are encoded by KeyEncoding, not read as values")
+        }
+    }
+
+    /// The lowest stored value of a column that is not a key.
+    static func lowest(_ column: ComputationTaskSpecification.Column) -> Int64 {
+        switch column.type {
+        case .integer(let min, _): return min
+        case .decimal(let scale, let min, _): return min.rescaled(scale)
+        case .category, .boolean, .key: return 0
         }
     }
 

@@ -15,6 +15,8 @@ package enum DataSynth {
         for row in 0..<rows {
             lines.append(
                 table.columns.map { column -> String in
+                    // About one value in ten of a nullable column is missing.
+                    if column.nullable, Int.random(in: 0..<10, using: &generator) == 0 { return "" }
                     switch column.type {
                     case .integer(let min, let max): return String(Int64.random(in: min...max, using: &generator))
                     case .decimal(let scale, let min, let max):

@@ -29,12 +29,22 @@ package enum KeyEncoding {
 
 extension ComputationTaskSpecification.Table {
     /// The columns as stored and shared: each column in order (a key's first word in its place), then the other
-    /// words of each key in column order, named `column#1`, `column#2`, ….
+    /// words of each key in column order, named `column#1`, `column#2`, …, then the presence bit of each nullable
+    /// column (1: a value, 0: NULL), named `column#present`.
     package var storedColumnNames: [String] {
         self.columns.map(\.name)
             + self.columns.filter { $0.type == .key }.flatMap { key in
                 (1..<self.keyLayout.words).map { "\(key.name)#\($0)" }
             }
+            + self.columns.filter(\.nullable).map { "\($0.name)#present" }
+    }
+
+    /// The stored column of nullable column `column`'s presence bits; nil if it cannot be NULL.
+    package func presence(of column: Int) -> Int? {
+        guard self.columns[column].nullable else { return nil }
+        let keys = self.columns.filter { $0.type == .key }.count
+        return self.columns.count + keys * (self.keyLayout.words - 1)
+            + self.columns[..<column].filter(\.nullable).count
     }
 
     /// The stored columns holding the words of key column `column`, first word first.

@@ -16,8 +16,8 @@ struct OutputLayout {
     init(plan: QueryPlan, facts: PublicFacts, groups: Int) {
         for g in 0..<groups where !facts.suppressed[g] {
             for (a, aggregate) in plan.aggregates.enumerated() {
-                if aggregate.kind != .count, facts.empty[g] { continue }
-                if [.varSamp, .stddevSamp, .covarSamp].contains(aggregate.kind), facts.single[g] { continue }
+                if aggregate.kind != .count, facts.empty(a, g) { continue }
+                if [.varSamp, .stddevSamp, .covarSamp].contains(aggregate.kind), facts.single(a, g) { continue }
                 let constantX = facts.constantX[a]?[g] ?? false, constantY = facts.constantY[a]?[g] ?? false
                 if [.regrSlope, .regrIntercept, .regrR2].contains(aggregate.kind), constantX { continue }
                 if aggregate.kind == .corr, constantX || constantY { continue }
@@ -297,10 +297,10 @@ struct Finalizer<E: MPCEngine> {
                 self.slots.contains { if case .variance(index, true) = $0 { return true } else { return false } }
             }
             if !rooted.isEmpty {
-                let stretch = batch.stretch
                 let fixed = Share.concatenate(
                     rooted.map {
-                        q.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(f + stretch))
+                        let stretch = self.variances[$0].precision.stretch(variance: f)
+                        return q.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(f + stretch))
                             + fraction.slice($0..<$0 + 1).scaled(by: Int64(1) << Int64(stretch))
                     })
                 let root = try await engine.squareRoot(fixed, bits: self.plan.domain.rootBits)
@@ -323,14 +323,20 @@ struct Finalizer<E: MPCEngine> {
 
 extension FinalPrecision {
     /// The precisions of the batches, from the plan alone (the output party decodes with the same): the smallest
-    /// any aggregate allows, and a square-root stretch that keeps every v · 2^stretch below 2^rootBits.
-    static func batch(_ plan: QueryPlan) -> (average: Int, variance: Int, stretch: Int) {
+    /// any aggregate allows.
+    static func batch(_ plan: QueryPlan) -> (average: Int, variance: Int) {
         let precisions = plan.aggregates.map { FinalPrecision(plan: plan, aggregate: $0) }
         let averages = zip(plan.aggregates, precisions).filter { $0.0.kind == .avg }.map(\.1)
         let variances = zip(plan.aggregates, precisions).filter { $0.0.kind.isSecondMoment }.map(\.1)
-        let variance = variances.map(\.varianceBits).min() ?? 0
-        var stretch = max(0, plan.domain.rootBits - (variances.map(\.spanSquareBits).max() ?? 0) - variance)
+        return (averages.map(\.averageBits).min() ?? 0, variances.map(\.varianceBits).min() ?? 0)
+    }
+
+    /// The square-root stretch of this aggregate's variance (v with `variance` fraction bits): the largest that keeps
+    /// v · 2^stretch below 2^rootBits for its own span, even with `variance`, so that a STDDEV keeps its precision
+    /// beside a variance of a much wider column.
+    func stretch(variance: Int) -> Int {
+        var stretch = max(0, self.domain.rootBits - self.spanSquareBits - variance)
         if (stretch + variance) % 2 == 1 { stretch -= 1 }
-        return (averages.map(\.averageBits).min() ?? 0, variance, max(0, stretch))
+        return max(0, stretch)
     }
 }

@@ -136,7 +136,8 @@ package enum MPCQueryEngine {
                 cell = .real(
                     (Double(value[0]) / Double(aggregate.fraction.denominator) + Double(aggregate.low)) / pow10(scale))
             case .stddevPop, .stddevSamp:
-                let halfBits = (precision.variance + precision.stretch) / 2
+                let stretch = FinalPrecision(plan: plan, aggregate: aggregate).stretch(variance: precision.variance)
+                let halfBits = (precision.variance + stretch) / 2
                 cell = .real(Double(value[0]) / Double(UInt64(1) << UInt64(halfBits)) / pow10(scale))
             }
             cells[item.group, default: [:]][item.aggregate] = cell

@@ -146,8 +146,27 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             indicators = try await engine.multiply(left, right)
             groups *= domainSize
         }
-        let indicator = { (g: Int) in indicators.slice(g * self.rows..<(g + 1) * self.rows) }
-        let counts = Share.concatenate((0..<groups).map { indicator($0).total() })
+        let rows = self.rows
+        let membership = Membership(indicators: indicators, rows: rows, groups: groups)
+        let counts = membership.counts
+        // An aggregate whose argument may be NULL reads only the group's rows where it is not: its own indicators.
+        var memberships: [Int: Membership<Share>] = [:]
+        let nullable = self.plan.aggregates.indices.filter { self.plan.aggregates[$0].presence != nil }
+        if !nullable.isEmpty {
+            var presences: [Share] = []
+            for a in nullable {
+                presences.append(try await evaluator.evaluate(self.plan.aggregates[a].presence!, &engine))
+            }
+            let products = try await engine.multiply(
+                .concatenate(nullable.map { _ in indicators }),
+                .concatenate(presences.map { Share.concatenate(Array(repeating: $0, count: groups)) }))
+            for (position, a) in nullable.enumerated() {
+                memberships[a] = Membership(
+                    indicators: products.slice(position * groups * rows..<(position + 1) * groups * rows), rows: rows,
+                    groups: groups)
+            }
+        }
+        let member = Memberships(all: membership, own: memberships)
 
         // Per-aggregate sums (and sums of squares) for every group in one round.
         var arguments: [Int: Share] = [:]
@@ -162,31 +181,44 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         for a in arguments.keys.sorted()
         where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
             sumIndex[a] = pairs.count
-            pairs += (0..<groups).map { (indicator($0), arguments[a]!) }
+            pairs += (0..<groups).map { (member(a).indicator($0), arguments[a]!) }
             if let square = squares[a] {
                 squareIndex[a] = pairs.count
-                pairs += (0..<groups).map { (indicator($0), square) }
+                pairs += (0..<groups).map { (member(a).indicator($0), square) }
             }
         }
         let sums = pairs.isEmpty ? Share.zeros(0) : try await engine.innerProducts(pairs)
-        let minima = try await self.extremes(&engine, arguments: arguments, indicator: indicator, groups: groups)
+        let minima = try await self.extremes(&engine, arguments: arguments, member: member, groups: groups)
         let percentiles = try await self.percentiles(
-            &engine, arguments: arguments, indicators: indicators, counts: counts, groups: groups)
+            &engine, arguments: arguments, member: member, groups: groups)
         let pairMoments = try await self.pairMoments(
-            &engine, evaluator: &evaluator, arguments: arguments, indicator: indicator,
-            counts: counts, groups: groups)
+            &engine, evaluator: &evaluator, arguments: arguments, member: member, groups: groups)
 
         // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
         let minimum = Int64(max(self.plan.minGroupSize, 0))
         let thresholds =
             [Int64](repeating: minimum, count: groups) + [Int64](repeating: 1, count: groups)
             + [Int64](repeating: 2, count: groups)
+        // Per aggregate that skips NULLs, also whether its group has no value (or one) that is not NULL.
+        let own = memberships.keys.sorted()
         let below = try await engine.open(
             try await engine.lessThan(
-                .concatenate([counts, counts, counts]), public: .list(thresholds), bits: bitsOfRows + 2))
+                .concatenate(
+                    [counts, counts, counts] + own.flatMap { [memberships[$0]!.counts, memberships[$0]!.counts] }),
+                public: .list(
+                    thresholds
+                        + own.flatMap { _ in
+                            [Int64](repeating: 1, count: groups) + [Int64](repeating: 2, count: groups)
+                        }),
+                bits: bitsOfRows + 2))
         var facts = PublicFacts(
             abortFailures: abortFailures, suppressed: below[0..<groups].map { $0 == 1 },
             empty: below[groups..<2 * groups].map { $0 == 1 }, single: below[2 * groups..<3 * groups].map { $0 == 1 })
+        for (position, a) in own.enumerated() {
+            let start = (3 + 2 * position) * groups
+            facts.emptyArgument[a] = below[start..<start + groups].map { $0 == 1 }
+            facts.singleArgument[a] = below[start + groups..<start + 2 * groups].map { $0 == 1 }
+        }
         let pairIndices = pairMoments.keys.sorted()
         if !pairIndices.isEmpty {
             let spreads = Share.concatenate(pairIndices.flatMap { [pairMoments[$0]!.u, pairMoments[$0]!.v] })
@@ -204,19 +236,19 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let g = item.group
             let aggregate = self.plan.aggregates[item.aggregate]
             switch aggregate.kind {
-            case .count: finals.plain(counts.slice(g..<g + 1))
+            case .count: finals.plain(member(item.aggregate).counts.slice(g..<g + 1))
             case .sum: finals.plain(sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1))
             case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
             case .avg:
                 finals.average(
                     sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
-                    count: counts.slice(g..<g + 1), aggregate: aggregate)
+                    count: member(item.aggregate).counts.slice(g..<g + 1), aggregate: aggregate)
             case .percentileCont, .percentileDisc: finals.plain(percentiles[item.aggregate]!.slice(g..<g + 1))
             case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
                 guard item.width > 0 else { continue }
                 let m = pairMoments[item.aggregate]!
                 finals.pair(
-                    aggregate, count: counts.slice(g..<g + 1),
+                    aggregate, count: member(item.aggregate).counts.slice(g..<g + 1),
                     moments: PairMoments(
                         c: m.c.slice(g..<g + 1), u: m.u.slice(g..<g + 1), v: m.v.slice(g..<g + 1),
                         sumX: m.sumX.slice(g..<g + 1), sumY: m.sumY.slice(g..<g + 1)))
@@ -224,7 +256,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 finals.secondMoment(
                     sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
                     squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
-                    count: counts.slice(g..<g + 1), aggregate: aggregate)
+                    count: member(item.aggregate).counts.slice(g..<g + 1), aggregate: aggregate)
             }
         }
         cells.append(try await finals.compute(&engine))
@@ -236,7 +268,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     private func extremes(
         _ engine: inout E,
         arguments: [Int: Share],
-        indicator: (Int) -> Share,
+        member: Memberships<Share>,
         groups: Int
     ) async throws -> [Int: Share] {
         let chosen = arguments.keys.sorted().filter { [.min, .max].contains(self.plan.aggregates[$0].kind) }
@@ -252,7 +284,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let sentinel = isMax ? -aggregate.low : aggregate.high
             bits = max(bits, Self.bits(UInt64(aggregate.high - aggregate.low)) + 2)
             for g in 0..<groups {
-                lefts.append(indicator(g))
+                lefts.append(member(a).indicator(g))
                 rights.append(engine.adding(values, constant: -sentinel))
                 sentinels.append(sentinel)
             }
@@ -288,25 +320,23 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     private func percentiles(
         _ engine: inout E,
         arguments: [Int: Share],
-        indicators: Share,
-        counts: Share,
+        member: Memberships<Share>,
         groups: Int
     ) async throws -> [Int: Share] {
         let chosen = arguments.keys.sorted().filter { self.plan.aggregates[$0].kind.isPercentile }
         guard !chosen.isEmpty, self.rows > 0 else { return [:] }
         let rows = self.rows
         let exactBits = self.plan.domain.exactBits
-        // Group number of each row: g for members of group g, `groups` for rows outside every group.
-        var number = engine.constant(Int64(groups), count: rows)
-        for g in 0..<groups {
-            number = number - indicators.slice(g * rows..<(g + 1) * rows).scaled(by: Int64(groups - g))
-        }
-        var starts: [Share] = [.zeros(1)]
-        for g in 1..<max(groups, 1) { starts.append(starts[g - 1] + counts.slice(g - 1..<g)) }
-        let start = Share.concatenate(starts)
         let positionBits = Self.bits(UInt64(rows)) + 2
         var result: [Int: Share] = [:]
         for a in chosen {
+            let counts = member(a).counts
+            // Group number of each row: g for members of group g, `groups` for rows outside every group.
+            var number = engine.constant(Int64(groups), count: rows)
+            for g in 0..<groups { number = number - member(a).indicator(g).scaled(by: Int64(groups - g)) }
+            var starts: [Share] = [.zeros(1)]
+            for g in 1..<max(groups, 1) { starts.append(starts[g - 1] + counts.slice(g - 1..<g)) }
+            let start = Share.concatenate(starts)
             let aggregate = self.plan.aggregates[a]
             let valueBits = Self.bits(UInt64(aggregate.high - aggregate.low))
             let key = number.scaled(by: Int64(1) << Int64(valueBits)) + arguments[a]!
@@ -363,8 +393,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         _ engine: inout E,
         evaluator: inout Evaluator<E>,
         arguments: [Int: Share],
-        indicator: (Int) -> Share,
-        counts: Share,
+        member: Memberships<Share>,
         groups: Int
     ) async throws -> [Int: PairMoments] {
         let chosen = arguments.keys.sorted().filter { self.plan.aggregates[$0].kind.isPair }
@@ -380,7 +409,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let columns =
                 [xs[a]!, arguments[a]!]
                 + (0..<3).map { products.slice((3 * position + $0) * rows..<(3 * position + $0 + 1) * rows) }
-            for column in columns { for g in 0..<groups { pairs.append((indicator(g), column)) } }
+            for column in columns { for g in 0..<groups { pairs.append((member(a).indicator(g), column)) } }
         }
         let sums = try await engine.innerProducts(pairs)
         // Per aggregate, five blocks of `groups`: Σx, Σy, Σxy, Σx², Σy².
@@ -388,7 +417,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             sums.slice((5 * position + k) * groups..<(5 * position + k + 1) * groups)
         }
         var left: [Share] = [], right: [Share] = []
-        for position in chosen.indices {
+        for (position, a) in chosen.enumerated() {
+            let counts = member(a).counts
             left += [counts, block(position, 0), counts, block(position, 0), counts, block(position, 1)]
             right += [
                 block(position, 2), block(position, 1), block(position, 3), block(position, 0), block(position, 4),
@@ -432,6 +462,36 @@ package struct PublicFacts: Sendable, Equatable, Codable {
     /// PostgreSQL's NULLs (and REGR_R2's 1) depend on them.
     var constantX: [Int: [Bool]] = [:]
     var constantY: [Int: [Bool]] = [:]
+    /// Per aggregate whose argument may be NULL: which groups have no value that is not NULL, and which one.
+    var emptyArgument: [Int: [Bool]] = [:]
+    var singleArgument: [Int: [Bool]] = [:]
+
+    /// Whether aggregate `a` has nothing to aggregate in group `g` (PostgreSQL's NULL), or one value.
+    func empty(_ a: Int, _ g: Int) -> Bool { self.emptyArgument[a]?[g] ?? self.empty[g] }
+    func single(_ a: Int, _ g: Int) -> Bool { self.singleArgument[a]?[g] ?? self.single[g] }
+}
+
+/// Each aggregate's `Membership`: the groups' own, or its own where its argument may be NULL.
+struct Memberships<Share: SharedVector> {
+    var all: Membership<Share>
+    var own: [Int: Membership<Share>]
+
+    func callAsFunction(_ aggregate: Int) -> Membership<Share> { self.own[aggregate] ?? self.all }
+}
+
+/// The rows of each group an aggregate reads, as indicators (group after group), and their counts.
+struct Membership<Share: SharedVector> {
+    var indicators: Share
+    var rows: Int
+    var counts: Share
+
+    init(indicators: Share, rows: Int, groups: Int) {
+        self.indicators = indicators
+        self.rows = rows
+        self.counts = .concatenate((0..<groups).map { indicators.slice($0 * rows..<($0 + 1) * rows).total() })
+    }
+
+    func indicator(_ g: Int) -> Share { self.indicators.slice(g * self.rows..<(g + 1) * self.rows) }
 }
 
 /// Evaluates plan expressions on shared columns, one vectorised protocol call per node.

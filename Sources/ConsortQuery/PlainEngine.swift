@@ -68,7 +68,14 @@ package enum PlainEngine {
         var moments: [[(sum: Int64, squares: Int64, min: Int64, max: Int64)]] = []
         var ordered: [[[Int64]]] = []
         var pairs: [[PairMoments]] = []
+        // Per aggregate, the rows it reads (those of the mask where its argument is not NULL) and their count per
+        // group.
+        var counted: [[Int64]] = []
         for aggregate in plan.aggregates {
+            let mask = aggregate.presence.map { zip(mask, evaluate($0)).map { $0 & $1 } } ?? mask
+            var count = [Int64](repeating: 0, count: groups)
+            for row in 0..<rows where mask[row] == 1 { count[group[row]] += 1 }
+            counted.append(count)
             var perGroupPairs = [PairMoments](repeating: PairMoments(), count: aggregate.kind.isPair ? groups : 0)
             if aggregate.kind.isPair, let argument = aggregate.argument, let second = aggregate.second {
                 let (ys, xs) = (evaluate(argument), evaluate(second))
@@ -115,7 +122,8 @@ package enum PlainEngine {
                         }
                         if aggregate.kind.isPair { return Finals.pair(aggregate, pairs[index][g]) }
                         return Finals.value(
-                            aggregate, count: counts[g], sum: m.sum, squares: m.squares, min: m.min, max: m.max)
+                            aggregate, count: counted[index][g], sum: m.sum, squares: m.squares, min: m.min,
+                            max: m.max)
                     }
                 })
         }

@@ -122,6 +122,11 @@ package enum QueryChecker {
             plan.leakage.append(
                 "for the two-argument aggregates, in which groups x or y is constant (PostgreSQL's NULLs)")
         }
+        if plan.aggregates.contains(where: { $0.kind != .count && $0.presence != nil }) {
+            plan.leakage.append(
+                "for each aggregate of a value that may be NULL, whether each group has no value that is not NULL (or only one, for sample statistics): PostgreSQL's NULL results"
+            )
+        }
         if plan.aggregates.contains(where: { $0.kind != .count }) {
             plan.leakage.append(
                 "whether each group is empty (or has a single row, for sample statistics): PostgreSQL's NULL results")
@@ -154,6 +159,12 @@ package enum QueryChecker {
                 }
             }
             guard let bound else { continue }
+            if let present = table.presence(of: index) {
+                input.dataModel.append(
+                    .init(
+                        column: present, low: 0, high: 1,
+                        description: "the presence bits of column '\(column.name)' must be 0 or 1"))
+            }
             input.dataModel.append(
                 .init(
                     column: index, low: bound.low, high: bound.high,
@@ -203,6 +214,12 @@ package enum QueryChecker {
             }
             keys[input] = column
         }
+        if let table = inputs.map(\.table).first(where: { $0.columns.contains(where: \.nullable) }) {
+            throw QueryError(
+                .unsupported,
+                "table '\(table.name)' has nullable columns: joins of tables with NULLs are not supported by this build yet",
+                at: join.position)
+        }
         // Tables of one CTS share their key layout; tables put together by hand might not.
         guard inputs[0].table.keyLayout == inputs[1].table.keyLayout else {
             throw QueryError(.unsupported, "the two tables store their keys differently: they are not of one CTS")
@@ -225,6 +242,47 @@ package enum QueryChecker {
     }
 }
 
+/// SQL's three-valued logic on conditions held as (known true, known): NOT swaps known true and known false;
+/// AND is known true where both are, known false where either is; OR the other way round.
+enum Logic {
+    /// Known where both are (nil: always known).
+    static func both(_ a: PlanExpression?, _ b: PlanExpression?) -> PlanExpression? {
+        switch (a, b) {
+        case (nil, nil): return nil
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (let a?, let b?): return .and(a, b)
+        }
+    }
+
+    static func not(_ x: Typed) -> Typed {
+        guard let present = x.present else { return Typed(plan: .not(x.plan), kind: .boolean, low: 0, high: 1) }
+        return Typed(plan: .subtract(present, x.plan), kind: .boolean, low: 0, high: 1, present: present)
+    }
+
+    static func and(_ l: Typed, _ r: Typed) -> Typed {
+        guard l.present != nil || r.present != nil else {
+            return Typed(plan: .and(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
+        }
+        let known = PlanExpression.and(l.plan, r.plan)
+        let knownFalse = PlanExpression.or(Self.knownFalse(l), Self.knownFalse(r))
+        return Typed(plan: known, kind: .boolean, low: 0, high: 1, present: .add(known, knownFalse))
+    }
+
+    static func or(_ l: Typed, _ r: Typed) -> Typed {
+        guard l.present != nil || r.present != nil else {
+            return Typed(plan: .or(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
+        }
+        let known = PlanExpression.or(l.plan, r.plan)
+        let knownFalse = PlanExpression.and(Self.knownFalse(l), Self.knownFalse(r))
+        return Typed(plan: known, kind: .boolean, low: 0, high: 1, present: .add(known, knownFalse))
+    }
+
+    private static func knownFalse(_ x: Typed) -> PlanExpression {
+        .subtract(x.present ?? .constant(1), x.plan)
+    }
+}
+
 /// A typed expression: its plan, its kind and its range in scaled units.
 struct Typed {
     enum Kind: Equatable {
@@ -237,6 +295,9 @@ struct Typed {
     var kind: Kind
     var low: Int128
     var high: Int128
+    /// 1 where the value is known, 0 where it is NULL; nil: never NULL. A condition that may be NULL keeps in
+    /// `plan` whether it is known to be true (SQL's three-valued logic: WHERE keeps those rows).
+    var present: PlanExpression? = nil
 
     var scale: Int { if case .number(let scale) = self.kind { return scale } else { return 0 } }
     var magnitude: Int128 { max(abs(self.low), abs(self.high)) }
@@ -291,6 +352,9 @@ private struct Scope {
         return match.1
     }
 
+    /// The stored column of the presence bits of column `index`, if it may be NULL.
+    func presence(of index: Int) -> Int? { self.table.presence(of: index) }
+
     /// `expression` with every column named by its position, so that `e.field` and `field` compare equal.
     func canonical(_ expression: SQLExpression) throws -> SQLExpression {
         switch expression {
@@ -312,6 +376,7 @@ private struct Scope {
         case .call(let name, let arguments, let star, let orderBy, let at):
             return .call(
                 name, try arguments.map(self.canonical), star: star, orderBy: try orderBy.map(self.canonical), at)
+        case .isNull(let inner, let negated, let at): return .isNull(try self.canonical(inner), negated: negated, at)
         }
     }
 
@@ -333,19 +398,26 @@ private struct Scope {
         switch expression {
         case .column(let name, let at):
             let index = try self.resolve(name, at: at)
+            var typed: Typed
             switch self.table.columns[index].type {
             case .integer(let min, let max):
-                return Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
+                typed = Typed(plan: .column(index), kind: .number(scale: 0), low: Int128(min), high: Int128(max))
             case .decimal(let scale, let min, let max):
-                return Typed(
+                typed = Typed(
                     plan: .column(index), kind: .number(scale: scale), low: Int128(min.rescaled(scale)),
                     high: Int128(max.rescaled(scale)))
             case .category(let values):
-                return Typed(plan: .column(index), kind: .category(values), low: 0, high: Int128(values.count - 1))
-            case .boolean: return Typed(plan: .column(index), kind: .boolean, low: 0, high: 1)
+                typed = Typed(plan: .column(index), kind: .category(values), low: 0, high: Int128(values.count - 1))
+            case .boolean: typed = Typed(plan: .column(index), kind: .boolean, low: 0, high: 1)
             case .key:
                 throw QueryError(.type, "column '\(name)' is a record-linkage key and cannot be computed on", at: at)
             }
+            if let present = self.presence(of: index) {
+                typed.present = .column(present)
+                // A NULL boolean is not known to be true.
+                if typed.kind == .boolean { typed.plan = .and(typed.plan, .column(present)) }
+            }
+            return typed
         case .number(let digits, let at):
             let scale = digits.firstIndex(of: ".").map { digits.distance(from: $0, to: digits.endIndex) - 1 } ?? 0
             guard scale <= 9, let units = Int64(digits.replacingOccurrences(of: ".", with: "")), units < 1 << 53 else {
@@ -360,62 +432,69 @@ private struct Scope {
         case .unary("-", let inner, let at):
             let operand = try self.number(inner, "'-'", at)
             return Typed(
-                plan: .subtract(.constant(0), operand.plan), kind: operand.kind, low: -operand.high, high: -operand.low)
+                plan: .subtract(.constant(0), operand.plan), kind: operand.kind, low: -operand.high, high: -operand.low,
+                present: operand.present)
         case .unary(_, let inner, let at):  // NOT
             let operand = try self.typed(inner)
             guard operand.kind == .boolean else {
                 throw QueryError(.type, "NOT needs a condition, not a \(operand.kind.name)", at: at)
             }
-            return Typed(plan: .not(operand.plan), kind: .boolean, low: 0, high: 1)
+            return Logic.not(operand)
         case .binary(let op, let left, let right, let at):
             if op == "AND" || op == "OR" {
                 let (l, r) = (try self.typed(left), try self.typed(right))
                 guard l.kind == .boolean, r.kind == .boolean else {
                     throw QueryError(.type, "\(op) needs conditions on both sides", at: at)
                 }
-                return Typed(
-                    plan: op == "AND" ? .and(l.plan, r.plan) : .or(l.plan, r.plan), kind: .boolean, low: 0, high: 1)
+                return op == "AND" ? Logic.and(l, r) : Logic.or(l, r)
             }
             if ["+", "-", "*"].contains(op) {
                 var (l, r) = (try self.number(left, "'\(op)'", at), try self.number(right, "'\(op)'", at))
+                let present = Logic.both(l.present, r.present)
                 if op == "*" {
                     // Operands are within ±2^63, so every corner product fits Int128.
                     let products = [l.low * r.low, l.low * r.high, l.high * r.low, l.high * r.high]
                     let result = Typed(
                         plan: .multiply(l.plan, r.plan), kind: .number(scale: l.scale + r.scale), low: products.min()!,
-                        high: products.max()!)
+                        high: products.max()!, present: present)
                     return try self.bounded(result, at)
                 }
                 (l, r) = try self.aligned(l, r, at)
                 let result =
                     op == "+"
-                    ? Typed(plan: .add(l.plan, r.plan), kind: l.kind, low: l.low + r.low, high: l.high + r.high)
-                    : Typed(plan: .subtract(l.plan, r.plan), kind: l.kind, low: l.low - r.high, high: l.high - r.low)
+                    ? Typed(
+                        plan: .add(l.plan, r.plan), kind: l.kind, low: l.low + r.low, high: l.high + r.high,
+                        present: present)
+                    : Typed(
+                        plan: .subtract(l.plan, r.plan), kind: l.kind, low: l.low - r.high, high: l.high - r.low,
+                        present: present)
                 return try self.bounded(result, at)
             }
             return try self.comparison(op, left, right, at)
         case .between(let value, let low, let high, let negated, let at):
-            let inside = Typed(
-                plan: .and(
-                    try self.comparison(">=", value, low, at).plan, try self.comparison("<=", value, high, at).plan),
-                kind: .boolean, low: 0, high: 1)
-            return negated ? Typed(plan: .not(inside.plan), kind: .boolean, low: 0, high: 1) : inside
+            let inside = Logic.and(
+                try self.comparison(">=", value, low, at), try self.comparison("<=", value, high, at))
+            return negated ? Logic.not(inside) : inside
         case .inList(let value, let list, let negated, let at):
-            var plan: PlanExpression? = nil
+            var any: Typed? = nil
             for item in list {
-                let equal = try self.comparison("=", value, item, at).plan
-                plan = plan.map { .or($0, equal) } ?? equal
+                let equal = try self.comparison("=", value, item, at)
+                any = any.map { Logic.or($0, equal) } ?? equal
             }
-            return Typed(plan: negated ? .not(plan!) : plan!, kind: .boolean, low: 0, high: 1)
+            return negated ? Logic.not(any!) : any!
+        case .isNull(let inner, let negated, _):
+            let operand = try self.typed(inner)
+            guard let present = operand.present else {
+                let value: Int64 = negated ? 1 : 0
+                return Typed(plan: .constant(value), kind: .boolean, low: Int128(value), high: Int128(value))
+            }
+            return Typed(plan: negated ? present : .not(present), kind: .boolean, low: 0, high: 1)
         case .caseWhen(let whens, let otherwise, let at):
             var results = try whens.map { try self.typed($0.result) }
+            // Without ELSE, CASE is NULL where no condition holds.
             var fallback =
                 try otherwise.map { try self.typed($0) }
-                ?? Typed(plan: .constant(0), kind: results[0].kind, low: 0, high: 0)
-            guard otherwise != nil else {
-                throw QueryError(
-                    .unsupported, "CASE needs an ELSE branch in consort-sql/1 (there are no NULL values)", at: at)
-            }
+                ?? Typed(plan: .constant(0), kind: results[0].kind, low: 0, high: 0, present: .constant(0))
             if case .number = results[0].kind {
                 let scale = (results + [fallback]).map(\.scale).max()!
                 results = try results.map { try self.rescaled($0, to: scale, at) }
@@ -426,12 +505,16 @@ private struct Scope {
             }
             var plan = fallback.plan
             var low = fallback.low, high = fallback.high
+            let mayBeNull = (results + [fallback]).contains { $0.present != nil }
+            var present = fallback.present ?? .constant(1)
             for (when, result) in zip(whens, results).reversed() {
-                plan = .select(try self.boolean(when.condition, "a WHEN condition"), result.plan, plan)
+                let condition = try self.boolean(when.condition, "a WHEN condition")
+                plan = .select(condition, result.plan, plan)
+                if mayBeNull { present = .select(condition, result.present ?? .constant(1), present) }
                 low = min(low, result.low)
                 high = max(high, result.high)
             }
-            return Typed(plan: plan, kind: fallback.kind, low: low, high: high)
+            return Typed(plan: plan, kind: fallback.kind, low: low, high: high, present: mayBeNull ? present : nil)
         case .call(let name, _, _, _, let at):
             throw QueryError(
                 .type, "\(name.uppercased())(...) is not allowed here: aggregates only appear in the select list",
@@ -515,7 +598,7 @@ private struct Scope {
                 "the two sides of '\(op)' differ by more than the engine can compare (\(self.domain.comparisonBits) bits)",
                 at: at)
         }
-        let plan: PlanExpression
+        var plan: PlanExpression
         switch op {
         case "<": plan = .less(l.plan, r.plan, bits: bits)
         case ">": plan = .less(r.plan, l.plan, bits: bits)
@@ -524,7 +607,10 @@ private struct Scope {
         case "=": plan = .equal(l.plan, r.plan, bits: bits)
         default: plan = .not(.equal(l.plan, r.plan, bits: bits))
         }
-        return Typed(plan: plan, kind: .boolean, low: 0, high: 1)
+        // A comparison with NULL is NULL: known (true or false) only where both sides are.
+        let present = Logic.both(l.present, r.present)
+        if let present { plan = .and(plan, present) }
+        return Typed(plan: plan, kind: .boolean, low: 0, high: 1, present: present)
     }
 
     /// Bits for comparing l and r: their difference d has |d| < 2^(bits − 1) with a bit to spare — ⌈log₂(max |d| + 1)⌉
@@ -540,6 +626,11 @@ private struct Scope {
                 throw QueryError(.type, "WIDTH_BUCKET takes (value, low, high, count)", at: at)
             }
             let value = try self.number(arguments[0], "WIDTH_BUCKET", at)
+            guard value.present == nil else {
+                throw QueryError(
+                    .unsupported, "GROUP BY a value that may be NULL is not supported by consort-sql/1 yet",
+                    at: arguments[0].position)
+            }
             var constants: [(units: Int64, scale: Int)] = []
             for argument in arguments[1...] {
                 let typed = try self.typed(argument)
@@ -574,6 +665,11 @@ private struct Scope {
             return .init(index: index, labels: (0...count + 1).map { .integer($0) }, source: expression)
         }
         let typed = try self.typed(expression)
+        guard typed.present == nil else {
+            throw QueryError(
+                .unsupported, "GROUP BY a value that may be NULL is not supported by consort-sql/1 yet",
+                at: expression.position)
+        }
         switch typed.kind {
         case .category(let values):
             return .init(index: typed.plan, labels: values.map { .text($0) }, source: expression)
@@ -625,8 +721,10 @@ private struct Scope {
             throw QueryError(.type, "\(name.uppercased()) takes one argument", at: at)
         }
         if kind == .count {
-            _ = try self.typed(arguments[0])  // any type; there are no NULLs, so COUNT(x) = COUNT(*)
-            return (.init(kind: .count, argument: nil, scale: 0), "integer")
+            // Any type; COUNT(x) counts the rows where x is not NULL (COUNT(*) where it never is).
+            var count = QueryPlan.Aggregate(kind: .count, argument: nil, scale: 0)
+            count.presence = try self.typed(arguments[0]).present
+            return (count, "integer")
         }
         let argument = try self.number(arguments[0], name.uppercased(), at)
         // Sums, and for the second moments n·Σ(x − low)², must stay in range over maxRows rows.
@@ -656,11 +754,11 @@ private struct Scope {
         let shifted =
             argument.low == 0 || [.sum, .min, .max].contains(kind)
             ? argument.plan : .subtract(argument.plan, .constant(Int64(argument.low)))
-        return (
-            .init(
-                kind: kind, argument: kind == .avg || kind.isSecondMoment ? shifted : argument.plan,
-                scale: argument.scale, low: Int64(argument.low), high: Int64(argument.high)), type
-        )
+        var aggregate = QueryPlan.Aggregate(
+            kind: kind, argument: kind == .avg || kind.isSecondMoment ? shifted : argument.plan,
+            scale: argument.scale, low: Int64(argument.low), high: Int64(argument.high))
+        aggregate.presence = argument.present
+        return (aggregate, type)
     }
 }
 
@@ -717,6 +815,7 @@ extension Scope {
             kind: kind, argument: .subtract(typed.plan, .constant(Int64(typed.low))), scale: typed.scale,
             low: Int64(typed.low), high: Int64(typed.high))
         aggregate.fraction = fraction
+        aggregate.presence = typed.present
         return (aggregate, kind == .percentileDisc ? (typed.scale == 0 ? "integer" : "decimal") : "real")
     }
 }
@@ -759,6 +858,7 @@ extension Scope {
         var aggregate = QueryPlan.Aggregate(
             kind: kind, argument: .subtract(y.plan, .constant(Int64(y.low))), scale: y.scale,
             low: Int64(y.low), high: Int64(y.high))
+        aggregate.presence = Logic.both(y.present, x.present)
         aggregate.second = .subtract(x.plan, .constant(Int64(x.low)))
         aggregate.secondScale = x.scale
         aggregate.secondLow = Int64(x.low)
@@ -800,6 +900,7 @@ extension SQLExpression {
             return "\(name)(\(star ? "*" : arguments.map(\.shape).joined(separator: ", ")))"
         case .unary(let op, let inner, _): return "\(op) \(inner.shape)"
         case .binary(let op, let l, let r, _): return "(\(l.shape) \(op) \(r.shape))"
+        case .isNull(let inner, let negated, _): return "(\(inner.shape) IS \(negated ? "NOT " : "")NULL)"
         default: return self.defaultName
         }
     }

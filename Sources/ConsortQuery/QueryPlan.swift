@@ -116,6 +116,9 @@ package struct QueryPlan: Sendable {
         var secondScale = 0
         var secondLow: Int64 = 0
         var secondHigh: Int64 = 0
+        /// 1 where the argument (both arguments) is not NULL; nil: never NULL. Rows where it is NULL are skipped,
+        /// as SQL's aggregates skip NULLs.
+        var presence: PlanExpression? = nil
     }
 
     package struct Output: Sendable {

@@ -156,6 +156,11 @@ struct SQLParser {
             _ = self.next()
             return .binary(op, left, try self.additive(), position)
         }
+        if self.accept(keyword: "IS") {
+            let negated = self.accept(keyword: "NOT")
+            try self.expect(keyword: "NULL", " after IS\(negated ? " NOT" : "")")
+            return .isNull(left, negated: negated, position)
+        }
         let negated = self.accept(keyword: "NOT")
         if self.accept(keyword: "BETWEEN") {
             let low = try self.additive()

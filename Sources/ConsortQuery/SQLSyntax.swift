@@ -13,12 +13,14 @@ indirect enum SQLExpression: Hashable, Sendable {
     case caseWhen([SQLWhen], otherwise: SQLExpression?, SourcePosition)
     /// A function call; `star` for `COUNT(*)`; `orderBy` for `... WITHIN GROUP (ORDER BY x)`.
     case call(String, [SQLExpression], star: Bool, orderBy: SQLExpression?, SourcePosition)
+    /// `x IS NULL`, `x IS NOT NULL`.
+    case isNull(SQLExpression, negated: Bool, SourcePosition)
 
     var position: SourcePosition {
         switch self {
         case .column(_, let p), .number(_, let p), .string(_, let p), .boolean(_, let p), .unary(_, _, let p),
             .binary(_, _, _, let p), .between(_, _, _, _, let p), .inList(_, _, _, let p), .caseWhen(_, _, let p),
-            .call(_, _, _, _, let p):
+            .call(_, _, _, _, let p), .isNull(_, _, let p):
             return p
         }
     }

@@ -174,13 +174,31 @@ package enum CTSReader {
         default: optional = []
         }
         let required = ["name", "type"] + optional
-        guard let object = r.object(value, at: pointer, required: required, optional: type == "key" ? ["unique"] : []),
+        guard
+            let object = r.object(
+                value, at: pointer, required: required, optional: type == "key" ? ["unique"] : ["nullable"]),
             let name = r.string(
                 object["name"], at: pointer + "/name", length: 1...63, rule: Names.isIdentifier,
                 ruleDescription: "is not a column name: use [a-z_][a-z0-9_]*"),
             let typeName = r.oneOf(
                 object["type"], at: pointer + "/type", ["integer", "decimal", "category", "boolean", "key"])
         else { return nil }
+        var nullable = false
+        if let flag = object["nullable"] {
+            guard case .bool(let value) = flag else {
+                r.error(pointer + "/nullable", "must be true or false, not \(flag.kindName)")
+                return nil
+            }
+            nullable = value
+        }
+        guard var column = Self.typedColumn(name, typeName, object, at: pointer, r) else { return nil }
+        column.nullable = nullable
+        return column
+    }
+
+    private static func typedColumn(
+        _ name: String, _ typeName: String, _ object: JSONObject, at pointer: String, _ r: DocumentReader
+    ) -> ComputationTaskSpecification.Column? {
         switch typeName {
         case "integer":
             let bound = -StrictJSONReader.maximumSafeInteger...StrictJSONReader.maximumSafeInteger

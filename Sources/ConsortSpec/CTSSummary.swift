@@ -37,7 +37,7 @@ package enum CTSSummary {
             for column in table.columns {
                 let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 line(
-                    "    \(name)  \(column.type.name.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Self.describe(column.type))\(column.unique ? ", unique (checked under MPC)" : "")"
+                    "    \(name)  \(column.type.name.padding(toLength: 8, withPad: " ", startingAt: 0))  \(Self.describe(column.type))\(column.unique ? ", unique (checked under MPC)" : "")\(column.nullable ? ", may be empty (NULL)" : "")"
                 )
             }
         }

@@ -117,11 +117,14 @@ extension ComputationTaskSpecification {
         package var type: ColumnType
         /// For a key: no two rows of the table share a value (checked under MPC; a duplicate aborts the task).
         package var unique: Bool
+        /// Not a key: an empty CSV cell is NULL (stored with a presence bit), and SQL's NULL rules apply.
+        package var nullable: Bool
 
-        package init(name: String, type: ColumnType, unique: Bool = false) {
+        package init(name: String, type: ColumnType, unique: Bool = false, nullable: Bool = false) {
             self.name = name
             self.type = type
             self.unique = unique
+            self.nullable = nullable
         }
     }
 
