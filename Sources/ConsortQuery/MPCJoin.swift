@@ -9,7 +9,8 @@ import ConsortSpec
 /// a kept "one" row, and the query masks every other row out.
 extension MPCQueryProgram {
     struct Joined {
-        /// The joined rows' columns (the "many" table's, then the "one" table's; keys are zero), both inputs' rows.
+        /// The joined rows' stored columns (`QueryPlan.table`'s: the "many" table's columns, then the "one" table's,
+        /// then their presence bits; keys are zero), both inputs' rows.
         var columns: [Share]
         /// 1 for a kept "many" row with a kept partner.
         var valid: Share
@@ -26,8 +27,8 @@ extension MPCQueryProgram {
         func union(one: Share?, many: Share?) -> Share {
             .concatenate([one ?? .zeros(oneRows), many ?? .zeros(manyRows)])
         }
-        let oneAttributes = oneTable.columns.indices.filter { oneTable.columns[$0].type != .key }
-        let manyAttributes = manyTable.columns.indices.filter { manyTable.columns[$0].type != .key }
+        let oneAttributes = self.plan.carried(from: oneTable, offset: manyTable.columns.count)
+        let manyAttributes = self.plan.carried(from: manyTable, offset: 0)
         let words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
             union(one: inputs[join.one][$0], many: inputs[join.many][$1])
         }
@@ -35,9 +36,9 @@ extension MPCQueryProgram {
             .list([Int64](repeating: 1, count: oneRows) + [Int64](repeating: 0, count: manyRows)))
         let payload =
             [isOne, union(one: valid[join.one], many: nil), union(one: nil, many: valid[join.many])]
-            + oneAttributes.map { union(one: inputs[join.one][$0], many: nil) }
-            + manyAttributes.map { union(one: nil, many: inputs[join.many][$0]) }
-        var columns = [Share](repeating: .zeros(n), count: manyTable.columns.count + oneTable.columns.count)
+            + oneAttributes.map { union(one: inputs[join.one][$0.source], many: nil) }
+            + manyAttributes.map { union(one: nil, many: inputs[join.many][$0.source]) }
+        var columns = [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count)
         guard n > 1 else {
             return Joined(
                 columns: columns, valid: .zeros(n), oneRepeats: .zeros(1),
@@ -78,11 +79,9 @@ extension MPCQueryProgram {
         let matched = try await engine.multiply(carried[0], sorted.payload[2])
 
         for (position, column) in manyAttributes.enumerated() {
-            columns[column] = sorted.payload[3 + oneAttributes.count + position]
+            columns[column.target] = sorted.payload[3 + oneAttributes.count + position]
         }
-        for (position, column) in oneAttributes.enumerated() {
-            columns[manyTable.columns.count + column] = carried[1 + position]
-        }
+        for (position, column) in oneAttributes.enumerated() { columns[column.target] = carried[1 + position] }
         return Joined(
             columns: columns, valid: matched, oneRepeats: repeats.slice(0..<n - 1).total(),
             manyRepeats: manyTable.columns[join.manyKey].unique ? repeats.slice(n - 1..<2 * (n - 1)).total() : nil)
@@ -123,5 +122,16 @@ extension MPCQueryProgram {
             same = try await engine.multiply(same, equal.slice(word * (rows - 1)..<(word + 1) * (rows - 1)))
         }
         return same
+    }
+}
+
+extension QueryPlan {
+    /// The stored columns of `table` (one side of the join, whose columns start at `offset` among the joined
+    /// table's) that the joined rows carry — every value and presence bit, not the keys — and where they go.
+    func carried(from table: ComputationTaskSpecification.Table, offset: Int) -> [(source: Int, target: Int)] {
+        table.columns.indices.filter { table.columns[$0].type != .key }.map { ($0, offset + $0) }
+            + table.columns.indices.compactMap { column in
+                table.presence(of: column).map { ($0, self.table.presence(of: offset + column)!) }
+            }
     }
 }

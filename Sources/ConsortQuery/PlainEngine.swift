@@ -160,13 +160,20 @@ package enum PlainEngine {
         for row in 0..<one.rows where valid[join.one][row] == 1 {
             partners[oneWords.map { $0[row] }] = partners[oneWords.map { $0[row] }] ?? row
         }
-        let manyColumns = plan.inputs[join.many].table.columns.count
-        let oneColumns = plan.inputs[join.one].table.columns.count
-        var columns = [[Int64]](repeating: [], count: manyColumns + oneColumns)
+        let (manyTable, oneTable) = (plan.inputs[join.many].table, plan.inputs[join.one].table)
+        let manyCarried = plan.carried(from: manyTable, offset: 0)
+        let oneCarried = plan.carried(from: oneTable, offset: manyTable.columns.count)
+        var columns = [[Int64]](repeating: [], count: plan.table.storedColumnNames.count)
+        var rows = 0
         for row in 0..<many.rows where valid[join.many][row] == 1 {
             guard let partner = partners[manyWords.map { $0[row] }] else { continue }
-            for column in 0..<manyColumns { columns[column].append(many.columns[column][row]) }
-            for column in 0..<oneColumns { columns[manyColumns + column].append(one.columns[column][partner]) }
+            for column in manyCarried { columns[column.target].append(many.columns[column.source][row]) }
+            for column in oneCarried { columns[column.target].append(one.columns[column.source][partner]) }
+            rows += 1
+        }
+        // Keys are not carried: their columns hold zeros.
+        for index in columns.indices where columns[index].count != rows {
+            columns[index] = [Int64](repeating: 0, count: rows)
         }
         return TableData(columns: columns)
     }

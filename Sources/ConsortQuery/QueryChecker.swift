@@ -214,12 +214,6 @@ package enum QueryChecker {
             }
             keys[input] = column
         }
-        if let table = inputs.map(\.table).first(where: { $0.columns.contains(where: \.nullable) }) {
-            throw QueryError(
-                .unsupported,
-                "table '\(table.name)' has nullable columns: joins of tables with NULLs are not supported by this build yet",
-                at: join.position)
-        }
         // Tables of one CTS share their key layout; tables put together by hand might not.
         guard inputs[0].table.keyLayout == inputs[1].table.keyLayout else {
             throw QueryError(.unsupported, "the two tables store their keys differently: they are not of one CTS")
@@ -235,9 +229,10 @@ package enum QueryChecker {
         let one = unique[1] ? 1 : 0
         let many = 1 - one
         let (manyTable, oneTable) = (inputs[many].table, inputs[one].table)
-        let joined = ComputationTaskSpecification.Table(
+        var joined = ComputationTaskSpecification.Table(
             name: "\(manyTable.name) JOIN \(oneTable.name)", maxRows: manyTable.maxRows + oneTable.maxRows,
             columns: manyTable.columns + oneTable.columns)
+        joined.keyLayout = manyTable.keyLayout
         return (QueryPlan.Join(many: many, manyKey: keys[many]!, one: one, oneKey: keys[one]!), joined)
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 
 /// Three tables that join on the personal id `person`: `jobs` (many rows per person, some for persons nobody
 /// else knows), `persons` (the id unique; some persons have no job) and `accounts` (unique too: a 1:1 join with
-/// `persons`).
+/// `persons`). A wage and an age may be missing (NULL).
 enum JoinFixture {
     static func decimal(_ units: Int64, _ scale: Int) -> FixedDecimal { FixedDecimal(units: units, scale: scale) }
 
@@ -15,7 +15,8 @@ enum JoinFixture {
             .init(name: "person", type: .key),
             .init(name: "year", type: .integer(min: 2010, max: 2020)),
             .init(name: "sector", type: .category(values: ["farming", "industry", "services"])),
-            .init(name: "wage", type: .decimal(scale: 2, min: decimal(0, 2), max: decimal(500_000, 2))),
+            .init(
+                name: "wage", type: .decimal(scale: 2, min: decimal(0, 2), max: decimal(500_000, 2)), nullable: true),
         ])
     static let persons = ComputationTaskSpecification.Table(
         name: "persons", maxRows: 2_000,
@@ -23,7 +24,7 @@ enum JoinFixture {
             .init(name: "person", type: .key, unique: true),
             .init(name: "region", type: .category(values: ["north", "east", "south", "west"])),
             .init(name: "adult", type: .boolean),
-            .init(name: "age", type: .integer(min: 0, max: 100)),
+            .init(name: "age", type: .integer(min: 0, max: 100), nullable: true),
         ])
     static let accounts = ComputationTaskSpecification.Table(
         name: "accounts", maxRows: 2_000,
@@ -48,14 +49,19 @@ enum JoinFixture {
         for i in 0..<700 {
             let age = Int.random(in: 0...100, using: &generator)
             let region = ["north", "east", "south", "west"].randomElement(using: &generator)!
-            persons.append("P\(i),\(region),\(age >= 18),\(age)")
+            // About one age in ten is missing (NULL).
+            let known = Int.random(in: 0..<10, using: &generator) > 0
+            persons.append("P\(i),\(region),\(age >= 18),\(known ? String(age) : "")")
         }
         var jobs = ["person,year,sector,wage"]
         for _ in 0..<2_000 {
             let person = Int.random(in: 0..<900, using: &generator)
             let sector = ["farming", "industry", "services"].randomElement(using: &generator)!
             let wage = FixedDecimal(units: Int64.random(in: 0...500_000, using: &generator), scale: 2)
-            jobs.append("P\(person),\(Int.random(in: 2010...2020, using: &generator)),\(sector),\(wage)")
+            let known = Int.random(in: 0..<10, using: &generator) > 0
+            jobs.append(
+                "P\(person),\(Int.random(in: 2010...2020, using: &generator)),\(sector),\(known ? wage.description : "")"
+            )
         }
         var accounts = ["person,balance"]
         for key in (100..<700).map({ "P\($0)" }) + (0..<50).map({ "A\($0)" }) {
