@@ -25,39 +25,68 @@ extension Replicated3.Engine {
     }
 
     /// The ascending order of distinct shared values (already shuffled): a public permutation.
+    ///
+    /// Quicksort by levels: every unsorted segment's elements are compared with its first element (the pivot) in one
+    /// batch, and each segment is rearranged as (less, pivot, greater), keeping relative order. The shares are kept
+    /// in the current order, so a level reads them sequentially and only rearranges within segments (gathering
+    /// them by a global permutation each level, as before, cost more than the comparisons' local work).
     mutating func quicksortOrder(_ values: Replicated3.Share, bits: Int) async throws -> [Int] {
-        var order = Array(0..<values.count)
-        var segments: [Range<Int>] = [0..<values.count]
+        let count = values.count
+        var order = Array(0..<count)
+        var (mine, next) = (values.mine, values.next)
+        var segments: [Range<Int>] = count > 1 ? [0..<count] : []
+        var (orderScratch, mineScratch, nextScratch) = ([Int](), [UInt64](), [UInt64]())
         while !segments.isEmpty {
-            var elements: [Int] = []
-            var pivots: [Int] = []
+            let compared = segments.reduce(0) { $0 + $1.count - 1 }
+            var differenceMine = [UInt64](repeating: 0, count: compared)
+            var differenceNext = [UInt64](repeating: 0, count: compared)
+            var cursor = 0
             for segment in segments {
-                let pivot = order[segment.lowerBound]
-                for position in segment.dropFirst() {
-                    elements.append(order[position])
-                    pivots.append(pivot)
+                let (pivotMine, pivotNext) = (mine[segment.lowerBound], next[segment.lowerBound])
+                for position in segment.lowerBound + 1..<segment.upperBound {
+                    differenceMine[cursor] = mine[position] &- pivotMine
+                    differenceNext[cursor] = next[position] &- pivotNext
+                    cursor += 1
                 }
             }
             let below = try await self.openBits(
-                try await self.signBit(values.permuted(elements) - values.permuted(pivots), bits: bits))
-            var cursor = 0
+                try await self.signBit(Replicated3.Share(mine: differenceMine, next: differenceNext), bits: bits))
+            cursor = 0
             var nextSegments: [Range<Int>] = []
             for segment in segments {
-                var less: [Int] = []
-                var greater: [Int] = []
-                for position in segment.dropFirst() {
-                    if (below[cursor >> 6] >> UInt64(cursor & 63)) & 1 == 1 {
-                        less.append(order[position])
-                    } else {
-                        greater.append(order[position])
-                    }
-                    cursor += 1
-                }
-                let pivot = order[segment.lowerBound]
                 let start = segment.lowerBound
-                order.replaceSubrange(segment, with: less + [pivot] + greater)
-                if less.count > 1 { nextSegments.append(start..<start + less.count) }
-                if greater.count > 1 { nextSegments.append(start + less.count + 1..<segment.upperBound) }
+                var less = 0
+                for offset in 0..<segment.count - 1
+                where (below[(cursor + offset) >> 6] >> UInt64((cursor + offset) & 63)) & 1 == 1 {
+                    less += 1
+                }
+                orderScratch.removeAll(keepingCapacity: true)
+                mineScratch.removeAll(keepingCapacity: true)
+                nextScratch.removeAll(keepingCapacity: true)
+                orderScratch.append(contentsOf: order[segment])
+                mineScratch.append(contentsOf: mine[segment])
+                nextScratch.append(contentsOf: next[segment])
+                var (lessAt, greaterAt) = (start, start + less + 1)
+                order[start + less] = orderScratch[0]
+                mine[start + less] = mineScratch[0]
+                next[start + less] = nextScratch[0]
+                for offset in 1..<segment.count {
+                    let isLess = (below[cursor >> 6] >> UInt64(cursor & 63)) & 1 == 1
+                    cursor += 1
+                    let target: Int
+                    if isLess {
+                        target = lessAt
+                        lessAt += 1
+                    } else {
+                        target = greaterAt
+                        greaterAt += 1
+                    }
+                    order[target] = orderScratch[offset]
+                    mine[target] = mineScratch[offset]
+                    next[target] = nextScratch[offset]
+                }
+                if less > 1 { nextSegments.append(start..<start + less) }
+                if segment.count - 1 - less > 1 { nextSegments.append(start + less + 1..<segment.upperBound) }
             }
             segments = nextSegments
         }
