@@ -26,7 +26,7 @@ struct APISchemaTests {
         let facts = try JSONDecoder().decode(
             PublicFacts.self,
             from: Data(
-                #"{"abortFailures":[false],"suppressed":[false,true],"empty":[false,false],"single":[false,false],"constantX":{"0":[false,true]},"constantY":{}}"#
+                #"{"abortFailures":[false],"suppressed":[false,true],"empty":[false,false],"single":[false,false],"constantX":{"0":[false,true]},"constantY":{},"emptyArgument":{"1":[true,false]},"singleArgument":{}}"#
                     .utf8))
         let cells = try Replicated3.Engine.deal([1, 2, 3], parties: 3)[0]
 
