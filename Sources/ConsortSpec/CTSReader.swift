@@ -183,15 +183,9 @@ package enum CTSReader {
             let typeName = r.oneOf(
                 object["type"], at: pointer + "/type", ["integer", "decimal", "category", "boolean", "key"])
         else { return nil }
-        var nullable = false
-        if let flag = object["nullable"] {
-            guard case .bool(let value) = flag else {
-                r.error(pointer + "/nullable", "must be true or false, not \(flag.kindName)")
-                return nil
-            }
-            nullable = value
-        }
-        guard var column = Self.typedColumn(name, typeName, object, at: pointer, r) else { return nil }
+        guard let nullable = Self.flag(object["nullable"], at: pointer + "/nullable", r),
+            var column = Self.typedColumn(name, typeName, object, at: pointer, r)
+        else { return nil }
         column.nullable = nullable
         return column
     }
@@ -229,16 +223,19 @@ package enum CTSReader {
         case "boolean":
             return .init(name: name, type: .boolean)
         default:
-            var unique = false
-            if let flag = object["unique"] {
-                guard case .bool(let value) = flag else {
-                    r.error(pointer + "/unique", "must be true or false, not \(flag.kindName)")
-                    return nil
-                }
-                unique = value
-            }
+            guard let unique = Self.flag(object["unique"], at: pointer + "/unique", r) else { return nil }
             return .init(name: name, type: .key, unique: unique)
         }
+    }
+
+    /// An optional true/false member (false when absent); nil, with the error recorded, when it is anything else.
+    private static func flag(_ value: JSONValue?, at pointer: String, _ r: DocumentReader) -> Bool? {
+        guard let value else { return false }
+        guard case .bool(let flag) = value else {
+            r.error(pointer, "must be true or false, not \(value.kindName)")
+            return nil
+        }
+        return flag
     }
 
     private static func decimal(_ value: JSONValue?, at pointer: String, scale: Int, _ r: DocumentReader)

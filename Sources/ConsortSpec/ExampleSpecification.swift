@@ -20,9 +20,7 @@ package enum ExampleSpecification {
         retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute,
         security: EngineDescriptor.Security = .passive
     ) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        func after(_ seconds: TimeInterval) -> String { formatter.string(from: now.addingTimeInterval(seconds)) }
+        let after = Self.timestamps(after: now)
         let query = query ?? "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income FROM households GROUP BY region"
         return """
             {
@@ -69,9 +67,7 @@ package enum ExampleSpecification {
         deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
         security: EngineDescriptor.Security = .passive
     ) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        func after(_ seconds: TimeInterval) -> String { formatter.string(from: now.addingTimeInterval(seconds)) }
+        let after = Self.timestamps(after: now)
         return """
             {
               "consort": "cts/1",
@@ -111,5 +107,12 @@ package enum ExampleSpecification {
               "retention": {"inputs": "purge-after-compute"}
             }
             """
+    }
+
+    /// The timestamp (UTC, seconds) `seconds` after `now`.
+    private static func timestamps(after now: Date) -> (TimeInterval) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return { formatter.string(from: now.addingTimeInterval($0)) }
     }
 }

@@ -29,8 +29,14 @@ struct NetworkLabTests {
     func fault(_ fault: Fault) async throws {
         let lab = try TestNetworkLab(profile: "eu", hosts: 3)
         defer { lab.remove() }
-        // cp-a pauses 12 s once its session is up, so the fault lands mid-session however fast the rest would be
-        // (under a loaded CI the whole MPC once finished before the test had seen the session start).
+        // cp-a holds its session once it is up, until the fault is injected, so the fault lands mid-session however
+        // fast the rest would be (under a loaded CI the whole MPC once finished before the test had seen the session
+        // start, and later a fixed 12 s pause was over before it had).
+        let hold = try Subprocess.temporaryDirectory().appendingPathComponent("hold").path
+        FileManager.default.createFile(atPath: hold, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: hold).deletingLastPathComponent().path)
+        }
         let deployment = try await TaskSubmissionTests.Deployment(
             lab: lab,
             configure: { _, configuration in
@@ -40,7 +46,7 @@ struct NetworkLabTests {
                 configuration.roundTimeoutSeconds = 60
                 configuration.reconcileSeconds = 2
             },
-            environment: ["cp-a": ["CONSORT_TEST_HOLD_MPC_SECONDS": "12"]])
+            environment: ["cp-a": ["CONSORT_TEST_HOLD_MPC_WHILE": hold]])
         let path = deployment.path
         let (task, cts) = try await deployment.submit(TestSpecifications.householdIncome())
         try await self.upload(task, cts, deployment, seeds: (1, 2))
@@ -62,6 +68,7 @@ struct NetworkLabTests {
         case .loss: try lab.loss(2, percent: 20)
         }
         let injected = ContinuousClock.now
+        try FileManager.default.removeItem(atPath: hold)
 
         // cp-a and cp-b end the computation, naming cp-c (a 20 % lossy link may also be survived: then the result
         // must be right).
