@@ -69,18 +69,14 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         var abortFailures = try await engine.open(
             try await self.outsideDataModel(&engine, inputs: inputs, bitsOfRows: bitsOfRows)
         ).map { $0 == 1 }
-        if abortFailures.contains(true) {
-            return PartyResult(
-                facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []),
-                cells: .zeros(0))
-        }
+        if abortFailures.contains(true) { return Self.aborted(abortFailures) }
+        // How many rows fail each aborting rule, then how many repeat each unique key: compared with 0 in one batch.
         var failing: [Share] = []
         var evaluators = zip(inputs, self.inputRows).map { Evaluator<E>(columns: $0, rows: $1) }
         for index in self.plan.inputs.indices {
             for (_, rule) in self.plan.inputs[index].aborts {
                 let passing = try await evaluators[index].evaluate(rule, &engine).total()
-                let failures = engine.constant(Int64(self.inputRows[index]), count: 1) - passing
-                failing.append(try await engine.lessThan(.zeros(1), failures, bits: bitsOfRows + 2))
+                failing.append(engine.constant(Int64(self.inputRows[index]), count: 1) - passing)
             }
         }
         var valid: [Share] = []
@@ -92,32 +88,29 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             valid.append(kept)
         }
         // The join's sort finds the repeats of its keys; other unique keys get a sort of their own.
-        var joined: (columns: [Share], valid: Share)? = nil
-        var repeats: [Int: [Int: Share]] = [:]
-        if let join = self.plan.join {
-            let result = try await self.joined(&engine, join, inputs: inputs, valid: valid)
-            joined = (result.columns, result.valid)
-            repeats[join.one, default: [:]][join.oneKey] = result.oneRepeats
-            if let manyRepeats = result.manyRepeats { repeats[join.many, default: [:]][join.manyKey] = manyRepeats }
-        }
-        for (index, input) in self.plan.inputs.enumerated() {
-            for key in input.uniqueKeys where repeats[index]?[key] == nil {
-                repeats[index, default: [:]][key] = try await self.repeatedKeys(
-                    &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] },
-                    bits: input.table.keyLayout.wordBits)
-            }
-        }
+        var joined: Joined? = nil
+        if let join = self.plan.join { joined = try await self.joined(&engine, join, inputs: inputs, valid: valid) }
         for (index, input) in self.plan.inputs.enumerated() {
             for key in input.uniqueKeys {
-                failing.append(try await engine.lessThan(.zeros(1), repeats[index]![key]!, bits: bitsOfRows + 2))
+                if let joined, let join = self.plan.join, index == join.one, key == join.oneKey {
+                    failing.append(joined.oneRepeats)
+                } else if let joined, let join = self.plan.join, index == join.many, key == join.manyKey,
+                    let manyRepeats = joined.manyRepeats
+                {
+                    failing.append(manyRepeats)
+                } else {
+                    failing.append(
+                        try await self.repeatedKeys(
+                            &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] },
+                            bits: input.table.keyLayout.wordBits))
+                }
             }
         }
-        if !failing.isEmpty { abortFailures += try await engine.open(.concatenate(failing)).map { $0 == 1 } }
-        if abortFailures.contains(true) {
-            return PartyResult(
-                facts: PublicFacts(abortFailures: abortFailures, suppressed: [], empty: [], single: []),
-                cells: .zeros(0))
+        if !failing.isEmpty {
+            let any = try await engine.lessThan(.zeros(failing.count), .concatenate(failing), bits: bitsOfRows + 2)
+            abortFailures += try await engine.open(any).map { $0 == 1 }
         }
+        if abortFailures.contains(true) { return Self.aborted(abortFailures) }
         var cells: [Share] = []
         for index in self.plan.excluding {
             cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
@@ -150,20 +143,26 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         let membership = Membership(indicators: indicators, rows: rows, groups: groups)
         let counts = membership.counts
         // An aggregate whose argument may be NULL reads only the group's rows where it is not: its own indicators.
+        // Aggregates of the same value (AVG(x) and STDDEV(x)) share them.
         var memberships: [Int: Membership<Share>] = [:]
-        let nullable = self.plan.aggregates.indices.filter { self.plan.aggregates[$0].presence != nil }
-        if !nullable.isEmpty {
+        var distinct: [String: [Int]] = [:]
+        for (a, aggregate) in self.plan.aggregates.enumerated() {
+            if let presence = aggregate.presence { distinct[String(describing: presence), default: []].append(a) }
+        }
+        let sharing = distinct.values.sorted { $0[0] < $1[0] }
+        if !sharing.isEmpty {
             var presences: [Share] = []
-            for a in nullable {
-                presences.append(try await evaluator.evaluate(self.plan.aggregates[a].presence!, &engine))
+            for aggregates in sharing {
+                presences.append(try await evaluator.evaluate(self.plan.aggregates[aggregates[0]].presence!, &engine))
             }
             let products = try await engine.multiply(
-                .concatenate(nullable.map { _ in indicators }),
+                .concatenate(sharing.map { _ in indicators }),
                 .concatenate(presences.map { Share.concatenate(Array(repeating: $0, count: groups)) }))
-            for (position, a) in nullable.enumerated() {
-                memberships[a] = Membership(
+            for (position, aggregates) in sharing.enumerated() {
+                let own = Membership(
                     indicators: products.slice(position * groups * rows..<(position + 1) * groups * rows), rows: rows,
                     groups: groups)
+                for a in aggregates { memberships[a] = own }
             }
         }
         let member = Memberships(all: membership, own: memberships)
@@ -439,6 +438,12 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     }
 
     static func bits(_ value: UInt64) -> Int { max(1, UInt64.bitWidth - value.leadingZeroBitCount) }
+
+    /// The result of a run that stops at its checks: which failed, and no cells.
+    static func aborted(_ failures: [Bool]) -> PartyResult<Share> {
+        PartyResult(
+            facts: PublicFacts(abortFailures: failures, suppressed: [], empty: [], single: []), cells: .zeros(0))
+    }
 }
 
 /// What every party learns (declared leakage) and its shares of the output cells, laid out by `OutputLayout`.
