@@ -27,9 +27,10 @@ package enum MPCQueryEngine {
         try await self.run(plan, on: [data], engine: engine)
     }
 
-    package static func run<E: MPCEngine>(_ plan: QueryPlan, on inputs: [TableData], engine: E.Type) async throws -> (
-        QueryResult, Timings
-    ) {
+    /// With `chunkRows`, a plan that allows it reads its table that many rows at a time (as a node does).
+    package static func run<E: MPCEngine>(
+        _ plan: QueryPlan, on inputs: [TableData], engine: E.Type, chunkRows: Int? = nil
+    ) async throws -> (QueryResult, Timings) {
         guard inputs.count == plan.inputs.count else {
             throw QueryError(
                 .invalidData, "the query reads \(plan.inputs.count) tables, but \(inputs.count) were given")
@@ -45,8 +46,15 @@ package enum MPCQueryEngine {
                 group.addTask {
                     do {
                         var engine = try await E.establish(transport: network.transport(for: party))
-                        let result = try await program.run(
-                            &engine, inputs: dealt.map { columns in columns.map { $0[party] } })
+                        let inputs = dealt.map { columns in columns.map { $0[party] } }
+                        let result =
+                            if let chunkRows, MPCQueryProgram<E>.runsInChunks(plan) {
+                                try await program.run(&engine, chunkRows: chunkRows) { range in
+                                    inputs[0].map { $0.slice(range) }
+                                }
+                            } else {
+                                try await program.run(&engine, inputs: inputs)
+                            }
                         try await engine.finish()
                         return (party, result, engine.rounds, engine.bytesSent)
                     } catch {

@@ -20,12 +20,12 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
 
     package init(plan: QueryPlan, rows: Int) { self.init(plan: plan, rows: [rows]) }
 
-    /// For each bounded column of each input, whether any row's stored value v lies outside [low, high], whatever
+    /// For each bounded column of each input, how many rows' stored value v lies outside [low, high], whatever
     /// element of the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s
     /// and r − s are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot
-    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; the bits
-    /// (one per column) are returned shared, to be opened with the other abort checks.
-    func outsideDataModel(_ engine: inout E, inputs: [[Share]], bitsOfRows: Int) async throws -> Share {
+    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; the counts
+    /// (one per column, shared) add up over chunks of rows, and only whether each is positive is opened.
+    func outsideCounts(_ engine: inout E, inputs: [[Share]]) async throws -> Share {
         var differences: [Share] = []
         var spans: [Range<Int>] = []
         for (input, columns) in zip(self.plan.inputs, inputs) {
@@ -41,9 +41,18 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         guard !spans.isEmpty else { return .zeros(0) }
         let negative = try await engine.lessThanZero(.concatenate(differences), bits: self.plan.domain.comparisonBits)
         // At most one of s and r − s is negative for a row, so the column's negatives count its rows outside.
-        let outside = Share.concatenate(spans.map { negative.slice($0).total() })
-        return try await engine.lessThan(.zeros(spans.count), outside, bits: bitsOfRows + 2)
+        return Share.concatenate(spans.map { negative.slice($0).total() })
     }
+
+    /// Opens, for each shared count (of rows, at most 2^bitsOfRows), only whether it is positive.
+    func anyPositive(_ engine: inout E, _ counts: Share) async throws -> [Bool] {
+        guard counts.count > 0 else { return [] }
+        let positive = try await engine.lessThan(.zeros(counts.count), counts, bits: self.bitsOfRows + 2)
+        return try await engine.open(positive).map { $0 == 1 }
+    }
+
+    /// Bits that hold any count of rows this run can see.
+    var bitsOfRows: Int { Self.bits(UInt64(max(self.plan.table.maxRows, self.rows))) }
 
     /// Per group: n·Σxy − ΣxΣy, n·Σx² − (Σx)², n·Σy² − (Σy)², and the shifted sums, of one two-argument aggregate.
     struct PairMoments {
@@ -54,21 +63,47 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         var sumY: Share
     }
 
+    /// What the finals need of a set of rows: per group its count, per aggregate that skips NULLs its own counts, and
+    /// the per-group sums (and sums of squares) of every SUM, AVG, VAR and STDDEV argument, at `sumIndex` /
+    /// `squareIndex`. Totals of disjoint rows add up.
+    struct RowTotals {
+        var counts: Share
+        var ownCounts: [Int: Share]
+        var sums: Share
+        var sumIndex: [Int: Int]
+        var squareIndex: [Int: Int]
+
+        /// The counts aggregate `a` divides by.
+        func count(_ a: Int) -> Share { self.ownCounts[a] ?? self.counts }
+
+        static func + (lhs: RowTotals, rhs: RowTotals) -> RowTotals {
+            var sum = lhs
+            sum.counts = lhs.counts + rhs.counts
+            sum.ownCounts = lhs.ownCounts.merging(rhs.ownCounts, uniquingKeysWith: +)
+            sum.sums = lhs.sums + rhs.sums
+            return sum
+        }
+    }
+
+    /// The groups of some rows: their totals, and what the aggregates over whole columns read.
+    struct Grouped {
+        var totals: RowTotals
+        var member: Memberships<Share>
+        var arguments: [Int: Share]
+        var groups: Int
+    }
+
     package func run(_ engine: inout E, columns: [Share]) async throws -> PartyResult<Share> {
         try await self.run(&engine, inputs: [columns])
     }
 
     /// Runs the plan on this party's shares of each input's stored columns, in the plan's order of inputs.
     package func run(_ engine: inout E, inputs: [[Share]]) async throws -> PartyResult<Share> {
-        let domain = self.plan.domain
         // Uploaded shares are checked for consistency before anything is computed from them.
         try await engine.verifyInputs(inputs.flatMap { $0 })
-        let bitsOfRows = Self.bits(UInt64(max(self.plan.table.maxRows, self.rows)))
         // The data model, the quality rules that abort, the unique keys: only whether any row fails each is opened.
         // The data model first, so that nothing (not even the join's sort) runs on values outside it.
-        var abortFailures = try await engine.open(
-            try await self.outsideDataModel(&engine, inputs: inputs, bitsOfRows: bitsOfRows)
-        ).map { $0 == 1 }
+        var abortFailures = try await self.anyPositive(&engine, try await self.outsideCounts(&engine, inputs: inputs))
         if abortFailures.contains(true) { return Self.aborted(abortFailures) }
         // How many rows fail each aborting rule, then how many repeat each unique key: compared with 0 in one batch.
         var failing: [Share] = []
@@ -106,10 +141,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 }
             }
         }
-        if !failing.isEmpty {
-            let any = try await engine.lessThan(.zeros(failing.count), .concatenate(failing), bits: bitsOfRows + 2)
-            abortFailures += try await engine.open(any).map { $0 == 1 }
-        }
+        abortFailures += try await self.anyPositive(&engine, .concatenate(failing))
         if abortFailures.contains(true) { return Self.aborted(abortFailures) }
         var cells: [Share] = []
         for index in self.plan.excluding {
@@ -121,6 +153,21 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
         }
 
+        let grouped = try await self.grouped(&engine, evaluator: &evaluator, mask: mask, rows: self.rows)
+        let (groups, arguments, member) = (grouped.groups, grouped.arguments, grouped.member)
+        let minima = try await self.extremes(&engine, arguments: arguments, member: member, groups: groups)
+        let percentiles = try await self.percentiles(
+            &engine, arguments: arguments, member: member, groups: groups)
+        let pairMoments = try await self.pairMoments(
+            &engine, evaluator: &evaluator, arguments: arguments, member: member, groups: groups)
+        return try await self.release(
+            &engine, abortFailures: abortFailures, cells: cells, totals: grouped.totals, groups: groups,
+            minima: minima, percentiles: percentiles, pairMoments: pairMoments)
+    }
+
+    /// The groups of the rows `evaluator` reads where `mask` is 1 (indicators never opened), and what the finals need
+    /// of them: counts, and sums (and sums of squares) of every SUM, AVG, VAR and STDDEV argument.
+    func grouped(_ engine: inout E, evaluator: inout Evaluator<E>, mask: Share, rows: Int) async throws -> Grouped {
         // Group indicators, key by key: indicator(g·K + k) = indicator(g) · [key = k].
         var indicators = mask
         var groups = 1
@@ -129,17 +176,16 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let index = try await evaluator.evaluate(key.index, &engine)
             let repeated = Share.concatenate(Array(repeating: index, count: domainSize))
             let oneHot = try await engine.equal(
-                repeated, public: .blocks(.indices(domainSize), length: self.rows),
+                repeated, public: .blocks(.indices(domainSize), length: rows),
                 bits: Self.bits(UInt64(domainSize)) + 1)
             let left = Share.concatenate(
                 (0..<groups).flatMap { g in
-                    Array(repeating: indicators.slice(g * self.rows..<(g + 1) * self.rows), count: domainSize)
+                    Array(repeating: indicators.slice(g * rows..<(g + 1) * rows), count: domainSize)
                 })
             let right = Share.concatenate(Array(repeating: oneHot, count: groups))
             indicators = try await engine.multiply(left, right)
             groups *= domainSize
         }
-        let rows = self.rows
         let membership = Membership(indicators: indicators, rows: rows, groups: groups)
         let counts = membership.counts
         // An aggregate whose argument may be NULL reads only the group's rows where it is not: its own indicators.
@@ -187,23 +233,33 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             }
         }
         let sums = pairs.isEmpty ? Share.zeros(0) : try await engine.innerProducts(pairs)
-        let minima = try await self.extremes(&engine, arguments: arguments, member: member, groups: groups)
-        let percentiles = try await self.percentiles(
-            &engine, arguments: arguments, member: member, groups: groups)
-        let pairMoments = try await self.pairMoments(
-            &engine, evaluator: &evaluator, arguments: arguments, member: member, groups: groups)
+        return Grouped(
+            totals: RowTotals(
+                counts: counts, ownCounts: memberships.mapValues(\.counts), sums: sums, sumIndex: sumIndex,
+                squareIndex: squareIndex),
+            member: member, arguments: arguments, groups: groups)
+    }
 
+    /// Opens the facts the plan declares (suppression, PostgreSQL's NULLs) and computes the output cells from the
+    /// groups' totals and the aggregates that need whole columns (MIN/MAX, percentiles, two-argument aggregates).
+    func release(
+        _ engine: inout E, abortFailures: [Bool], cells: [Share], totals: RowTotals, groups: Int,
+        minima: [Int: Share], percentiles: [Int: Share], pairMoments: [Int: PairMoments]
+    ) async throws -> PartyResult<Share> {
+        var cells = cells
+        let (counts, sums, sumIndex, squareIndex) = (totals.counts, totals.sums, totals.sumIndex, totals.squareIndex)
+        let (bitsOfRows, domain) = (self.bitsOfRows, self.plan.domain)
         // Suppression and PostgreSQL's NULLs: opened (declared leakage), so finals run only where they are defined.
         let minimum = Int64(max(self.plan.minGroupSize, 0))
         let thresholds =
             [Int64](repeating: minimum, count: groups) + [Int64](repeating: 1, count: groups)
             + [Int64](repeating: 2, count: groups)
         // Per aggregate that skips NULLs, also whether its group has no value (or one) that is not NULL.
-        let own = memberships.keys.sorted()
+        let own = totals.ownCounts.keys.sorted()
         let below = try await engine.open(
             try await engine.lessThan(
                 .concatenate(
-                    [counts, counts, counts] + own.flatMap { [memberships[$0]!.counts, memberships[$0]!.counts] }),
+                    [counts, counts, counts] + own.flatMap { [totals.ownCounts[$0]!, totals.ownCounts[$0]!] }),
                 public: .list(
                     thresholds
                         + own.flatMap { _ in
@@ -235,19 +291,19 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let g = item.group
             let aggregate = self.plan.aggregates[item.aggregate]
             switch aggregate.kind {
-            case .count: finals.plain(member(item.aggregate).counts.slice(g..<g + 1))
+            case .count: finals.plain(totals.count(item.aggregate).slice(g..<g + 1))
             case .sum: finals.plain(sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1))
             case .min, .max: finals.plain(minima[item.aggregate]!.slice(g..<g + 1), negate: aggregate.kind == .max)
             case .avg:
                 finals.average(
                     sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
-                    count: member(item.aggregate).counts.slice(g..<g + 1), aggregate: aggregate)
+                    count: totals.count(item.aggregate).slice(g..<g + 1), aggregate: aggregate)
             case .percentileCont, .percentileDisc: finals.plain(percentiles[item.aggregate]!.slice(g..<g + 1))
             case .covarPop, .covarSamp, .corr, .regrSlope, .regrIntercept, .regrR2:
                 guard item.width > 0 else { continue }
                 let m = pairMoments[item.aggregate]!
                 finals.pair(
-                    aggregate, count: member(item.aggregate).counts.slice(g..<g + 1),
+                    aggregate, count: totals.count(item.aggregate).slice(g..<g + 1),
                     moments: PairMoments(
                         c: m.c.slice(g..<g + 1), u: m.u.slice(g..<g + 1), v: m.v.slice(g..<g + 1),
                         sumX: m.sumX.slice(g..<g + 1), sumY: m.sumY.slice(g..<g + 1)))
@@ -255,7 +311,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 finals.secondMoment(
                     sum: sums.slice(sumIndex[item.aggregate]! + g..<sumIndex[item.aggregate]! + g + 1),
                     squares: sums.slice(squareIndex[item.aggregate]! + g..<squareIndex[item.aggregate]! + g + 1),
-                    count: member(item.aggregate).counts.slice(g..<g + 1), aggregate: aggregate)
+                    count: totals.count(item.aggregate).slice(g..<g + 1), aggregate: aggregate)
             }
         }
         cells.append(try await finals.compute(&engine))

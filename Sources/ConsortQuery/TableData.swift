@@ -9,6 +9,11 @@ package struct TableData: Sendable, Equatable {
         self.rows = columns.first?.count ?? 0
     }
 
+    /// The rows in `range`, every column.
+    package func rows(_ range: Range<Int>) -> TableData {
+        TableData(columns: self.columns.map { Array($0[range]) })
+    }
+
     /// The union of several input parties' rows of one table.
     package static func union(_ parts: [TableData]) -> TableData {
         guard let first = parts.first else { return TableData(columns: []) }

@@ -50,47 +50,43 @@ package struct TaskShares: Sendable {
     // MARK: Computing parties
 
     /// The largest envelope an input party can upload for `table`: every column at the table's maxRows.
-    package func maximumUploadBytes(of table: ComputationTaskSpecification.Table) throws -> Int {
-        try self.maximumUploadBytes(of: table, engine: self.engine)
-    }
-
-    private func maximumUploadBytes<E: MPCEngine>(of table: ComputationTaskSpecification.Table, engine: E.Type) throws
-        -> Int
-    {
+    package func maximumUploadBytes(of table: ComputationTaskSpecification.Table) -> Int {
         ShareEnvelope.maximumSize(
-            columns: table.storedColumnNames.count, rows: table.maxRows, bytesPerElement: E.Share.bytesPerElement)
+            columns: table.storedColumnNames.count, rows: table.maxRows,
+            bytesPerElement: self.bytesPerElement(self.engine))
     }
 
-    /// Checks an uploaded envelope of `table` for computing party `party`: task, engine, party, columns, row count and
-    /// payload size; returns its row count. Errors name what does not match.
-    package func checkUpload(_ bytes: [UInt8], table: ComputationTaskSpecification.Table, party: Int) throws -> Int {
-        let envelope = try ShareEnvelope(bytes: bytes)
-        try envelope.check(
-            self.header(party: party, columns: table.storedColumnNames, rows: envelope.header.rows),
-            maximumRows: table.maxRows)
-        _ = try self.decode(envelope, engine: self.engine)
-        return envelope.header.rows
+    /// The bytes of computing party `party`'s envelope of `rows` rows of `table`.
+    package func uploadBytes(of table: ComputationTaskSpecification.Table, rows: Int, party: Int) -> Int {
+        ShareEnvelope.size(
+            header: self.header(party: party, columns: table.storedColumnNames, rows: rows),
+            bytesPerElement: self.bytesPerElement(self.engine))
     }
 
-    private func decode<E: MPCEngine>(_ envelope: ShareEnvelope, engine: E.Type) throws -> [E.Share] {
-        try envelope.shares(as: E.Share.self)
+    /// The check of an envelope of `table` uploaded to computing party `party`, run over its bytes as they arrive:
+    /// task, engine, party, columns and row count once its header is in, the payload's size at the end. Errors name
+    /// what does not match.
+    package func uploadCheck(of table: ComputationTaskSpecification.Table, party: Int) -> ShareEnvelopeStream {
+        ShareEnvelopeStream(
+            bytesPerElement: self.bytesPerElement(self.engine), check: self.headerCheck(of: table, party: party))
     }
 
-    /// The stored uploads of one table (envelope bytes, each input party's rows), as this party's shares of the
-    /// table's columns: the rows of all uploads one after the other.
-    package func columns<E: MPCEngine>(
-        of table: ComputationTaskSpecification.Table, party: Int, uploads: [[UInt8]], engine: E.Type
-    ) throws -> [E.Share] {
-        var columns = [[E.Share]](repeating: [], count: table.storedColumnNames.count)
-        for bytes in uploads {
-            let envelope = try ShareEnvelope(bytes: bytes)
-            try envelope.check(
-                self.header(party: party, columns: table.storedColumnNames, rows: envelope.header.rows),
-                maximumRows: table.maxRows)
-            for (index, share) in try envelope.shares(as: E.Share.self).enumerated() { columns[index].append(share) }
+    /// The check of the header of an envelope of `table` for computing party `party`: task, engine, party, columns,
+    /// and at most the table's maxRows.
+    package func headerCheck(of table: ComputationTaskSpecification.Table, party: Int)
+        -> @Sendable (
+            ShareEnvelope.Header
+        ) throws -> Void
+    {
+        let expected = self.header(party: party, columns: table.storedColumnNames, rows: 0)
+        return { header in
+            var expected = expected
+            expected.rows = header.rows
+            try header.check(expected, maximumRows: table.maxRows)
         }
-        return columns.map { E.Share.concatenate($0) }
     }
+
+    private func bytesPerElement<E: MPCEngine>(_ engine: E.Type) -> Int { E.Share.bytesPerElement }
 
     /// What a computing party releases to output parties: the opened facts and its shares of the cells, in an envelope.
     package struct ResultBody: Codable, Sendable {

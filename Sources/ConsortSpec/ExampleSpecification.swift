@@ -18,7 +18,7 @@ package enum ExampleSpecification {
         title: String = "Household income by region (test)",
         deadlines: (inputs: TimeInterval, compute: TimeInterval, outputs: TimeInterval) = usualDeadlines,
         retention: ComputationTaskSpecification.Retention.InputRetention = .purgeAfterCompute,
-        security: EngineDescriptor.Security = .passive
+        security: EngineDescriptor.Security = .passive, maxRows: Int = 1_000_000
     ) -> String {
         let after = Self.timestamps(after: now)
         let query = query ?? "SELECT region, COUNT(*) AS n, AVG(income) AS mean_income FROM households GROUP BY region"
@@ -37,7 +37,7 @@ package enum ExampleSpecification {
               },
               "tables": {
                 "households": {
-                  "maxRows": 1000000,
+                  "maxRows": \(maxRows),
                   "columns": [
                     {"name": "region", "type": "category", "values": ["north", "east", "south", "west"]},
                     {"name": "age", "type": "integer", "min": 0, "max": 120},

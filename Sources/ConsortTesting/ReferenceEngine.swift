@@ -33,6 +33,9 @@ package struct ReferenceEngine: MPCEngine {
         package static func zeros(_ count: Int) -> Share { Share([Int64](repeating: 0, count: count)) }
 
         package static var bytesPerElement: Int { 8 }
+        package static func encodedRanges(of rows: Range<Int>, count: Int) -> [Range<Int>] {
+            [8 * rows.lowerBound..<8 * rows.upperBound]
+        }
         package var encoded: [UInt8] {
             self.values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
         }

@@ -70,8 +70,11 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var placement: PartyPlacement
 
     func validate() throws {
-        guard (2...1_000_000).contains(records) else {
-            throw ValidationError("--records must be 2...1000000 (the task's maxRows)")
+        guard (2...10_000_000).contains(records) else {
+            throw ValidationError("--records must be 2...10000000")
+        }
+        if join, records > 1_000_000 {
+            throw ValidationError("--join takes at most 1000000 tax records (the join sorts whole columns in memory)")
         }
         if join, ui { throw ValidationError("--join runs without --ui") }
         if ui, !placement.isLocal {
@@ -149,7 +152,7 @@ struct Demo: AsyncParsableCommand {
                 title: "Working students by field (demo)", security: self.security)
             : ExampleSpecification.householdIncome(
                 now: Date(), query: query, id: "hh-income-demo", title: "Household income by region (demo)",
-                security: self.security)
+                security: self.security, maxRows: max(self.records, 1_000_000))
         var jws = MultiSignatureJWS(payload: Array(text.utf8))
         for id in ["nso-north", "nso-south", "eurostat", "cp-a", "cp-b", "cp-c"] {
             try jws.sign(
@@ -185,7 +188,7 @@ struct Demo: AsyncParsableCommand {
                 .upload(
                     data, task: task, table: name, cts: cts,
                     progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
-            guard upload.failures == 0 else {
+            guard upload.complete else {
                 var lines: [String] = []
                 _ = InputCommand.Upload.print(upload, table: name) { lines.append($0) }
                 throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n"))

@@ -17,9 +17,11 @@ struct InputCommand: AsyncParsableCommand {
                 for the task's engine. Each party answers with a receipt signed by its node; the receipts are checked
                 and kept in the journal (by default next to the identity: DIR/NAME.uploads/TASK/TABLE/).
 
-                The batch is written to the journal before anything is sent. If a party does not take it, run the
-                same command again: the same shares go, under the same batch, to the parties still missing it. Exit
-                status 0 only when every computing party holds the batch.
+                The rows go in batches of at most --batch-rows, the last one marked final: a node starts computing
+                once every input party's final batch is in. Each batch is written to the journal before it is sent,
+                and the next one is shared only once every party holds it. If a party does not take a batch, run the
+                same command again: the same shares go, under the same batch ids, to the parties still missing them,
+                so no node ever holds a row twice. Exit status 0 only when every computing party holds every batch.
 
                 Example:
                   consort input upload --task 3f2a… --table households --csv north.csv \\
@@ -32,6 +34,11 @@ struct InputCommand: AsyncParsableCommand {
         @Option(help: "The input table.") var table: String
         @Option(help: "The CSV file (header = the table's columns).") var csv: String
         @Option(help: "The upload journal (default: the identity's DIR/NAME.uploads).") var journal: String?
+        @Option(
+            help:
+                "Rows per batch: the rows go in batches of at most this many, the last marked final (a batch's shares are held in memory while it is sent)."
+        )
+        var batchRows: Int = MemberClient.defaultBatchRows
         @Option(help: "Show a progress bar on standard error: auto (when it is a terminal), always or never.")
         var progress: ProgressBar.Mode = .auto
         @OptionGroup var client: ClientOptions
@@ -41,7 +48,7 @@ struct InputCommand: AsyncParsableCommand {
             do {
                 upload = try await client.client().upload(
                     csv: csv, task: task, table: table, journal: try journal ?? "\(client.identityPath()).uploads",
-                    progress: ProgressBar(mode: progress, label: "uploading \(table)"))
+                    batchRows: batchRows, progress: ProgressBar(mode: progress, label: "uploading \(table)"))
             } catch let error as ClientError where error.code == .invalidInput {
                 throw CommandFailure(error.message)
             }
@@ -49,38 +56,14 @@ struct InputCommand: AsyncParsableCommand {
             if !complete { throw ExitCode(1) }
         }
 
-        /// A line per computing party, then what the batch's state is; true when every party holds it.
+        /// A line per computing party, then where the upload stands; true when every party holds every batch.
         static func print(_ upload: MemberClient.Upload, table: String, to report: (String) -> Void) -> Bool {
-            for member in upload.takenEarlier {
-                report("  \(member): took batch \(upload.batch) earlier (receipt kept)")
+            for line in upload.partyLines { report("  \(line)") }
+            report(upload.summary(table: table))
+            if !upload.complete, upload.journal != nil {
+                report("run the same command again to send the parties the batches they are missing")
             }
-            for answer in upload.answers {
-                if let receipt = answer.value?.receipt, answer.succeeded {
-                    report(
-                        "  \(answer.member): took \(receipt.rows) rows at \(receipt.at) (receipt signed by its node, sha256 "
-                            + "\(receipt.sha256.prefix(16))…)")
-                } else {
-                    report("  \(answer.member): \(answer.refusal)")
-                }
-            }
-            let taken = upload.taken
-            let missing = upload.answers.filter { !$0.succeeded }.map(\.member)
-            let kept = upload.journal.map { " (journal: \($0))" } ?? ""
-            if missing.isEmpty {
-                report(
-                    "uploaded \(upload.rows) rows of '\(table)' as batch \(upload.batch) to every computing party\(kept)"
-                )
-                return true
-            }
-            if taken.isEmpty {
-                report("nothing was uploaded: every computing party refused batch \(upload.batch)\(kept)")
-            } else {
-                report(
-                    "batch \(upload.batch) is held by \(taken.map(\.rawValue).joined(separator: ", ")) but not by "
-                        + "\(missing.map(\.rawValue).joined(separator: ", "))\(kept)")
-            }
-            if upload.journal != nil { report("run the same command again to send it to the parties missing it") }
-            return false
+            return upload.complete
         }
     }
 }

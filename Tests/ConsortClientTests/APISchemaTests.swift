@@ -20,7 +20,7 @@ struct APISchemaTests {
         let key = P256.Signing.PrivateKey()
         let receipt = UploadResponse.Receipt(
             task: Self.task, table: "households", member: "nso-north", rows: 1000, batch: "b-1",
-            sha256: Self.task, node: "cp-a", at: "2026-12-01T10:00:00Z")
+            final: true, sha256: Self.task, node: "cp-a", at: "2026-12-01T10:00:00Z")
         let cts = try #require(
             try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8)).specification().0)
         let facts = try JSONDecoder().decode(
@@ -131,7 +131,8 @@ struct APISchemaTests {
         let node = try consortium.node("cp-a")
         let other = try consortium.node("cp-b")
         let receipt = UploadResponse.Receipt(
-            task: Self.task, table: "households", member: "nso-north", rows: 7, batch: "b", sha256: Self.task,
+            task: Self.task, table: "households", member: "nso-north", rows: 7, batch: "b", final: false,
+            sha256: Self.task,
             node: "cp-a", at: "2026-12-01T10:00:00Z")
         let response = try UploadResponse.signed(receipt, by: node.privateKey)
         // Through the wire format and back.

@@ -51,4 +51,49 @@ struct ShareEnvelopeTests {
         badHeader[9] = UInt8(ascii: "[")
         #expect(throws: MPCError.self) { try ShareEnvelope(bytes: badHeader) }
     }
+
+    /// Feeds `bytes` to a stream in pieces of `piece` bytes and returns the header it ends with.
+    static func stream(_ bytes: [UInt8], piece: Int, expected: ShareEnvelope.Header = Self.header) throws
+        -> ShareEnvelope.Header
+    {
+        var stream = ShareEnvelopeStream(bytesPerElement: Replicated3.Share.bytesPerElement) { header in
+            try header.check(expected, maximumRows: 5)
+        }
+        for start in stride(from: 0, to: bytes.count, by: piece) {
+            try bytes[start..<min(start + piece, bytes.count)].withUnsafeBytes { try stream.consume($0) }
+        }
+        return try stream.finish()
+    }
+
+    @Test(
+        "an envelope checked as it streams in, in pieces of any size, gives the header it holds",
+        arguments: [1, 7, 64, 1 << 20])
+    func streamed(piece: Int) throws {
+        #expect(try Self.stream(try Self.envelope().bytes, piece: piece) == Self.header)
+    }
+
+    @Test("a streamed envelope is refused for a wrong header before its payload, for a payload too short or too long")
+    func streamedRefusals() throws {
+        let bytes = try Self.envelope().bytes
+        var other = Self.header
+        other.task = String(repeating: "cd", count: 32)
+        // The header alone (no payload yet) is enough to refuse shares for another task.
+        let headerOnly = Array(bytes.prefix(bytes.count - 2 * 5 * Replicated3.Share.bytesPerElement))
+        var stream = ShareEnvelopeStream(bytesPerElement: Replicated3.Share.bytesPerElement) { header in
+            try header.check(other, maximumRows: 5)
+        }
+        let early = try #require(throws: MPCError.self) { try headerOnly.withUnsafeBytes { try stream.consume($0) } }
+        #expect(early.message.contains("the shares are for task"), "\(early.message)")
+        let cases: [([UInt8], String)] = [
+            (Array(bytes.dropLast(8)), "holds 152 bytes of shares where 2 columns of 5 rows take 160"),
+            (bytes + [0], "holds 161 bytes of shares"),
+            (Array(bytes.prefix(6)), "not a share envelope"),
+            (Array(bytes.prefix(40)), "header runs past its end"),
+            (Array("rows in the clear".utf8), "not a share envelope"),
+        ]
+        for (bytes, reason) in cases {
+            let error = try #require(throws: MPCError.self) { try Self.stream(bytes, piece: 3) }
+            #expect(error.message.contains(reason), "\(error.message)")
+        }
+    }
 }

@@ -99,7 +99,9 @@ struct TaskListTests {
         }
     }
 
-    @Test("a store written before the index is indexed once when opened; an unreadable document is listed to nobody")
+    @Test(
+        "a store written before the index and batches is indexed once when opened, its uploads final; an unreadable document is listed to nobody"
+    )
     func olderStoreIsIndexed() async throws {
         let directory = try Subprocess.temporaryDirectory("consort-task-list-upgrade")
         let (_, signers) = try TestConsortium.household()
@@ -120,6 +122,9 @@ struct TaskListTests {
                 "INSERT INTO tasks VALUES (?, ?, 'accepted', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
                 [.text(id), .blob(ByteBuffer(bytes: bytes))])
         }
+        _ = try await connection.query(
+            "INSERT INTO uploads VALUES (?, 'households', 'nso-north', 7, 'b-old', '2026-01-01T00:00:00Z')",
+            [.text(jws.taskID)])
         try await connection.close()
 
         let store = try await TaskStores.open(
@@ -132,6 +137,16 @@ struct TaskListTests {
         }
         #expect(try await store.unindexed().isEmpty)
         #expect(try await store.record("broken") != nil, "the unreadable task was lost")
+        // The upload taken in one piece is its party's final batch; uploads are now keyed by batch too.
+        let old = TaskUpload(
+            table: "households", member: "nso-north", rows: 7, batch: "b-old", final: true, sha256: "",
+            receivedAt: "2026-01-01T00:00:00Z")
+        #expect(try await store.uploads(task: jws.taskID) == [old])
+        var next = old
+        (next.batch, next.final) = ("b-new", false)
+        #expect(try await store.recordUpload(task: jws.taskID, next))
+        #expect(try await !store.recordUpload(task: jws.taskID, next))
+        #expect(try await store.uploads(task: jws.taskID) == [next, old])
         try await store.close()
     }
 

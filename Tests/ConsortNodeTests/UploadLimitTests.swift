@@ -1,4 +1,7 @@
 import ConsortAudit
+import ConsortMPC
+import ConsortQuery
+import ConsortSpec
 import ConsortTesting
 import Foundation
 import Testing
@@ -22,13 +25,26 @@ struct UploadLimitTests {
         _ megabytes: Int, as identity: String, task: String, path: String, port: Int, chunked: Bool = false
     ) async throws -> String {
         let file = "\(path)/zeros-\(megabytes).bin"
+        if !FileManager.default.fileExists(atPath: file) {
+            FileManager.default.createFile(atPath: file, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+            try handle.truncate(atOffset: UInt64(megabytes) << 20)
+            try handle.close()
+        }
+        return try await Self.upload(file: file, as: identity, task: task, path: path, port: port, chunked: chunked)
+    }
+
+    /// POSTs `file` as `identity` to the upload route of the households table, streamed by curl.
+    static func upload(
+        file: String, as identity: String, task: String, path: String, port: Int, chunked: Bool = false,
+        query: String = "batch=flood"
+    ) async throws -> String {
         let source = chunked ? "-T - < '\(file)'" : "-T '\(file)'"
         let script = """
-            [ -f '\(file)' ] || truncate -s \(megabytes)M '\(file)'
-            curl -s --max-time 120 -X POST --cacert '\(path)/root.pem' --cert '\(path)/\(identity).pem' \
+            curl -s --max-time 300 -X POST --cacert '\(path)/root.pem' --cert '\(path)/\(identity).pem' \
               --key '\(path)/\(identity).key' -H 'Content-Type: application/octet-stream' -H 'Expect:' \
               -w ' HTTP %{http_code}' \(source) \
-              'https://127.0.0.1:\(port)/v1/tasks/\(task)/inputs/households?batch=flood'
+              'https://127.0.0.1:\(port)/v1/tasks/\(task)/inputs/households?\(query)'
             """
         let output = try await Subprocess.output("/bin/sh", ["-c", script])
         return output.stdout + output.stderr
@@ -82,5 +98,48 @@ struct UploadLimitTests {
         for node in deployment.nodes { try await node.expectCleanStop() }
         let rejected = try await deployment.audit("cp-a").filter { $0.action == .inputRejected }
         #expect(rejected.contains { $0.details.contains("larger than the largest envelope") })
+    }
+
+    @Test("an input party's 2 GiB batch streams to disk: taken whole, the node's peak memory grows < 64 MiB")
+    func twoGigabyteBatch() async throws {
+        let deployment = try await TaskSubmissionTests.Deployment()
+        let text = TestSpecifications.householdIncome().replacingOccurrences(
+            of: #""maxRows": 1000000"#, with: #""maxRows": 100000000"#)
+        let (task, cts) = try await deployment.submit(text)
+        let table = try #require(cts.table(named: "households"))
+        // A valid envelope for cp-a of just over 2 GiB: its frame and header, then zeros (a sparse file).
+        let columns = table.storedColumnNames
+        let perRow = columns.count * Replicated3.Share.bytesPerElement
+        let rows = ((2 << 30) + perRow - 1) / perRow
+        let header = Array(
+            try JSONEncoder().encode(
+                try TaskShares(task: task, cts: cts).header(party: 0, columns: columns, rows: rows)))
+        let length = UInt32(header.count)
+        let prefix =
+            Array("CSHR".utf8) + [1, UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), 0]
+            + header
+        let file = "\(deployment.path)/batch.shares"
+        FileManager.default.createFile(atPath: file, contents: Data(prefix))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.truncate(atOffset: UInt64(prefix.count + rows * perRow))
+        try handle.close()
+
+        let node = deployment.nodes[0].process.processIdentifier
+        let before = try Self.peakMemory(of: node)
+        let answer = try await Self.upload(
+            file: file, as: "north-uploader", task: task, path: deployment.path, port: deployment.ports[0],
+            query: "batch=big&final=false")
+        let growth = try Self.peakMemory(of: node) - before
+        #expect(answer.hasSuffix("HTTP 201") && answer.contains(#""rows":\#(rows)"#), "\(answer.prefix(2000))")
+        #expect(growth < 64 << 20, "peak memory grew by \(growth >> 20) MiB")
+        let stored = TaskSubmissionTests.Deployment.shareFiles(
+            of: "nso-north", at: "\(deployment.path)/cp-a/tasks/\(task)")
+        #expect(stored.count == 1)
+        let size = try stored.first.map {
+            try FileManager.default.attributesOfItem(
+                atPath: "\(deployment.path)/cp-a/tasks/\(task)/inputs/households/\($0)")[.size] as? Int
+        }
+        #expect(size == prefix.count + rows * perRow)
+        for node in deployment.nodes { try await node.expectCleanStop() }
     }
 }

@@ -27,6 +27,31 @@ struct EngineSeamTests {
         return plans
     }
 
+    @Test("a query of sums read 97 rows at a time gives the whole table's result, its aborts included")
+    func chunkedRuns() async throws {
+        let (_, data) = try QueryFixture.data(seed: 5, rows: Self.rows)
+        let chunkable = try Self.plans().filter { MPCQueryProgram<Replicated3.Engine>.runsInChunks($0.1) }
+        #expect(chunkable.count >= 5, "\(chunkable.map(\.0))")
+        for (query, plan) in chunkable {
+            let whole = try await MPCQueryEngine.run(plan, on: [data], engine: Replicated3.Engine.self).0
+            let (chunked, timings) = try await MPCQueryEngine.run(
+                plan, on: [data], engine: Replicated3.Engine.self, chunkRows: 97)
+            #expect(chunked == whole && !whole.rows.isEmpty, "\(query)")
+            // Seven chunks, each with the rounds of the row-wise part: more rounds than one pass over the table.
+            #expect(timings.rounds > 7, "\(query)")
+        }
+        let rule = ComputationTaskSpecification.QualityRule(
+            table: "people", name: "working-age", rule: "age >= 18", onFailure: .abort)
+        let plan = try QueryChecker.check(
+            try QueryFixture.specification(query: "SELECT COUNT(*) AS n FROM people", quality: [rule]))
+        for chunkRows in [nil, 97] {
+            let error = await #expect(throws: QueryError.self) {
+                try await MPCQueryEngine.run(plan, on: [data], engine: Replicated3.Engine.self, chunkRows: chunkRows)
+            }
+            #expect(error?.description.contains("working-age") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("the reference engine gives exactly the replicated engine's result on every reference query")
     func sameResults() async throws {
         let (_, data) = try QueryFixture.data(seed: 5, rows: Self.rows)

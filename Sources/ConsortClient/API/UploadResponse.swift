@@ -13,6 +13,8 @@ package struct UploadResponse: Codable, Sendable, Equatable {
         package var member: String
         package var rows: Int
         package var batch: String
+        /// Whether the batch is the party's last of the table.
+        package var final: Bool
         /// SHA-256 of the uploaded envelope.
         package var sha256: String
         /// The node that signs.
@@ -20,14 +22,15 @@ package struct UploadResponse: Codable, Sendable, Equatable {
         package var at: String
 
         package init(
-            task: String, table: String, member: String, rows: Int, batch: String, sha256: String, node: String,
-            at: String
+            task: String, table: String, member: String, rows: Int, batch: String, final: Bool, sha256: String,
+            node: String, at: String
         ) {
             self.task = task
             self.table = table
             self.member = member
             self.rows = rows
             self.batch = batch
+            self.final = final
             self.sha256 = sha256
             self.node = node
             self.at = at

@@ -25,6 +25,7 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         package static func zeros(_ count: Int) -> Share { Share(count: count) }
 
         package static var bytesPerElement: Int { 0 }
+        package static func encodedRanges(of rows: Range<Int>, count: Int) -> [Range<Int>] { [] }
         package var encoded: [UInt8] { [] }
         package init(encoded bytes: ArraySlice<UInt8>, count: Int) throws { self.count = count }
     }

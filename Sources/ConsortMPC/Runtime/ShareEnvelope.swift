@@ -34,6 +34,32 @@ package struct ShareEnvelope: Sendable, Equatable {
             self.columns = columns
             self.rows = rows
         }
+
+        /// Refuses, naming the first field that differs, the header of an envelope that is not for `expected` (every
+        /// field but the row count, which is checked against `maximumRows`).
+        package func check(_ expected: Header, maximumRows: Int) throws {
+            let actual = self
+            func refuse(_ what: String, _ got: String, _ want: String) throws -> Never {
+                throw MPCError(.invalidArgument, "the shares are for \(what) \(got), not \(want)")
+            }
+            if actual.task != expected.task { try refuse("task", actual.task, expected.task) }
+            if actual.engine != expected.engine { try refuse("the engine", actual.engine, expected.engine) }
+            if actual.modulus != expected.modulus { try refuse("modulus", actual.modulus, expected.modulus) }
+            if actual.parties != expected.parties {
+                try refuse("a session of", "\(actual.parties) parties", "\(expected.parties)")
+            }
+            if actual.party != expected.party {
+                try refuse("computing party", "\(actual.party)", "\(expected.party) (this node)")
+            }
+            if actual.columns != expected.columns {
+                try refuse("columns", actual.columns.joined(separator: ","), expected.columns.joined(separator: ","))
+            }
+            guard actual.rows <= maximumRows else {
+                throw MPCError(
+                    .invalidArgument,
+                    "the shares hold \(actual.rows) rows, more than the \(maximumRows) the table allows")
+            }
+        }
     }
 
     package var header: Header
@@ -47,7 +73,13 @@ package struct ShareEnvelope: Sendable, Equatable {
     /// The most bytes an envelope of `columns` columns of `rows` elements can take: prefix, the largest header a
     /// reader accepts, and the payload.
     package static func maximumSize(columns: Int, rows: Int, bytesPerElement: Int) -> Int {
-        Self.magic.count + 1 + 4 + Self.maximumHeaderLength + columns * rows * bytesPerElement
+        Self.prefixLength + Self.maximumHeaderLength + columns * rows * bytesPerElement
+    }
+
+    /// The bytes of an envelope with `header` whose shares take `bytesPerElement` bytes an element.
+    package static func size(header: Header, bytesPerElement: Int) -> Int {
+        let encoded = (try? Self.encoder.encode(header))?.count ?? 0
+        return Self.prefixLength + encoded + header.columns.count * header.rows * bytesPerElement
     }
 
     /// An envelope for `shares` (one per column, in `header.columns` order).
@@ -66,34 +98,51 @@ package struct ShareEnvelope: Sendable, Equatable {
 
     /// Reads an envelope, checking its frame (not yet what it is for: see `check`).
     package init(bytes: [UInt8]) throws {
-        let prefix = Self.magic.count + 1 + 4
-        guard bytes.count >= prefix, Array(bytes[0..<4]) == Self.magic else {
-            throw MPCError(
-                .invalidArgument,
-                "not a share envelope (it must start with \"CSHR\"): shares are made by 'consort input upload'")
+        guard let (header, payloadStart) = try Self.frame(bytes) else {
+            if bytes.count < Self.prefixLength { throw Self.notAnEnvelope }
+            throw MPCError(.invalidArgument, "the share envelope's header runs past its end")
         }
+        self.header = header
+        self.payload = Array(bytes[payloadStart...])
+    }
+
+    package static let prefixLength = 9
+    static let notAnEnvelope = MPCError(
+        .invalidArgument,
+        "not a share envelope (it must start with \"CSHR\"): shares are made by 'consort input upload'")
+
+    /// The header of the envelope `bytes` begins with and where its payload starts; nil while `bytes` is too short to
+    /// hold them. Throws as soon as the bytes cannot begin an envelope.
+    package static func frame(_ bytes: [UInt8]) throws -> (Header, payloadStart: Int)? {
+        guard bytes.count >= Self.magic.count else { return nil }
+        guard Array(bytes[0..<4]) == Self.magic else { throw Self.notAnEnvelope }
+        guard bytes.count >= Self.prefixLength else { return nil }
         guard bytes[4] == Self.version else {
             throw MPCError(
                 .invalidArgument,
                 "share envelope version \(bytes[4]) is not supported (this build reads version \(Self.version))")
         }
         let length = Int(bytes[5]) | Int(bytes[6]) << 8 | Int(bytes[7]) << 16 | Int(bytes[8]) << 24
-        guard length <= Self.maximumHeaderLength, prefix + length <= bytes.count else {
-            throw MPCError(.invalidArgument, "the share envelope's header length \(length) runs past its end")
+        guard length <= Self.maximumHeaderLength else {
+            throw MPCError(
+                .invalidArgument,
+                "the share envelope's header length \(length) is more than the \(Self.maximumHeaderLength) allowed")
         }
+        let end = Self.prefixLength + length
+        guard bytes.count >= end else { return nil }
+        let header: Header
         do {
-            self.header = try JSONDecoder().decode(Header.self, from: Data(bytes[prefix..<prefix + length]))
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[Self.prefixLength..<end]))
         } catch {
             throw MPCError(.invalidArgument, "the share envelope's header is not valid: \(error)")
         }
-        guard self.header.rows >= 0, self.header.parties > 0, (0..<self.header.parties).contains(self.header.party)
-        else {
+        guard header.rows >= 0, header.parties > 0, (0..<header.parties).contains(header.party) else {
             throw MPCError(
                 .invalidArgument,
-                "the share envelope's header names party \(self.header.party) of \(self.header.parties) and \(self.header.rows) rows"
+                "the share envelope's header names party \(header.party) of \(header.parties) and \(header.rows) rows"
             )
         }
-        self.payload = Array(bytes[(prefix + length)...])
+        return (header, end)
     }
 
     /// The envelope's bytes.
@@ -116,29 +165,9 @@ package struct ShareEnvelope: Sendable, Equatable {
         return encoder
     }()
 
-    /// Refuses, naming the first field that differs, an envelope that is not for `expected` (every field but the row
-    /// count, which is checked against `maximumRows`).
+    /// Refuses, naming the first field that differs, an envelope that is not for `expected` (see `Header.check`).
     package func check(_ expected: Header, maximumRows: Int) throws {
-        let actual = self.header
-        func refuse(_ what: String, _ got: String, _ want: String) throws -> Never {
-            throw MPCError(.invalidArgument, "the shares are for \(what) \(got), not \(want)")
-        }
-        if actual.task != expected.task { try refuse("task", actual.task, expected.task) }
-        if actual.engine != expected.engine { try refuse("the engine", actual.engine, expected.engine) }
-        if actual.modulus != expected.modulus { try refuse("modulus", actual.modulus, expected.modulus) }
-        if actual.parties != expected.parties {
-            try refuse("a session of", "\(actual.parties) parties", "\(expected.parties)")
-        }
-        if actual.party != expected.party {
-            try refuse("computing party", "\(actual.party)", "\(expected.party) (this node)")
-        }
-        if actual.columns != expected.columns {
-            try refuse("columns", actual.columns.joined(separator: ","), expected.columns.joined(separator: ","))
-        }
-        guard actual.rows <= maximumRows else {
-            throw MPCError(
-                .invalidArgument, "the shares hold \(actual.rows) rows, more than the \(maximumRows) the table allows")
-        }
+        try self.header.check(expected, maximumRows: maximumRows)
     }
 
     /// The shares of every column, decoded as `S` (the payload must be exactly their size).

@@ -34,6 +34,9 @@ package protocol SharedVector: Sendable {
     init(encoded bytes: ArraySlice<UInt8>, count: Int) throws
     /// Bytes one element takes in `encoded`.
     static var bytesPerElement: Int { get }
+    /// Where in the encoding of `count` elements the elements `rows` are: byte ranges whose bytes, one after the
+    /// other, are the encoding of those elements alone (so stored shares can be read a range of rows at a time).
+    static func encodedRanges(of rows: Range<Int>, count: Int) -> [Range<Int>]
 }
 
 extension SharedVector {

@@ -13,20 +13,16 @@ struct DataController {
     @Sendable func upload(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<
         UploadResponse
     > {
-        // Who may upload what is decided before a byte of the body is read; then at most what the table can hold.
+        // Who may upload what is decided before a byte of the body is read; then at most what the table can hold,
+        // streamed to disk as it arrives.
         let admission = try await self.service.admitUpload(
             task: try context.parameters.require("id"), table: try context.parameters.require("table"),
-            batch: request.uri.queryParameters.get("batch") ?? "", by: try context.caller)
+            batch: request.uri.queryParameters.get("batch") ?? "", final: request.uri.queryParameters.get("final"),
+            by: try context.caller)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > admission.maximumBytes {
             try await self.service.refuseUpload(admission.tooLarge, admission)
         }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: admission.maximumBytes) } catch let error
-            as HTTPError where error.status == .contentTooLarge
-        {
-            try await self.service.refuseUpload(admission.tooLarge, admission)
-        }
-        let receipt = try await self.service.upload(Array(body.readableBytesView), admission)
+        let receipt = try await self.service.upload(body: request.body, admission)
         return EditedResponse(status: .created, response: receipt)
     }
 

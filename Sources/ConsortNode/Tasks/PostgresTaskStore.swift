@@ -53,6 +53,17 @@ package final class PostgresTaskStore: TaskStore {
                 """,
             ]
         ),
+        // A party may upload a table in several batches, the last marked final: uploads are keyed by batch too, and
+        // every upload taken before was its party's only and so final batch.
+        (
+            4,
+            [
+                """
+                ALTER TABLE consort_uploads ADD COLUMN final BOOLEAN NOT NULL DEFAULT TRUE,
+                    DROP CONSTRAINT consort_uploads_pkey, ADD PRIMARY KEY (task, input_table, member, batch)
+                """
+            ]
+        ),
     ]
 
     private init(lane: PostgresLane, logger: Logger, name: String) {
@@ -225,9 +236,9 @@ package final class PostgresTaskStore: TaskStore {
         try await self.run("recording an upload to task \(task)") { connection, logger in
             try await connection.query(
                 """
-                INSERT INTO consort_uploads (task, input_table, member, rows, batch, sha256, received_at)
+                INSERT INTO consort_uploads (task, input_table, member, rows, batch, final, sha256, received_at)
                 VALUES (\(task), \(upload.table), \(upload.member), \(Int64(upload.rows)), \(upload.batch),
-                        \(upload.sha256), \(upload.receivedAt))
+                        \(upload.final), \(upload.sha256), \(upload.receivedAt))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger
             ).collect().count == 1
@@ -237,16 +248,16 @@ package final class PostgresTaskStore: TaskStore {
     package func uploads(task: String) async throws -> [TaskUpload] {
         try await self.run("reading the uploads of task \(task)") { connection, logger in
             var uploads: [TaskUpload] = []
-            for try await (table, member, rows, batch, sha256, receivedAt) in try await connection.query(
+            for try await (table, member, rows, batch, final, sha256, receivedAt) in try await connection.query(
                 """
-                SELECT input_table, member, rows, batch, sha256, received_at FROM consort_uploads WHERE task = \(task)
-                ORDER BY input_table, member
+                SELECT input_table, member, rows, batch, final, sha256, received_at FROM consort_uploads
+                WHERE task = \(task) ORDER BY input_table, member, batch
                 """,
                 logger: logger
-            ).decode((String, String, Int64, String, String, String).self) {
+            ).decode((String, String, Int64, String, Bool, String, String).self) {
                 uploads.append(
                     TaskUpload(
-                        table: table, member: member, rows: Int(rows), batch: batch, sha256: sha256,
+                        table: table, member: member, rows: Int(rows), batch: batch, final: final, sha256: sha256,
                         receivedAt: receivedAt))
             }
             return uploads

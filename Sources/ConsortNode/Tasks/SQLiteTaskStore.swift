@@ -39,7 +39,8 @@ package final class SQLiteTaskStore: TaskStore {
             """
             CREATE TABLE IF NOT EXISTS uploads (
                 task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL, batch TEXT NOT NULL,
-                received_at TEXT NOT NULL, PRIMARY KEY (task, input_table, member))
+                received_at TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '', final INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (task, input_table, member, batch))
             """,
             "CREATE TABLE IF NOT EXISTS releases (task TEXT NOT NULL, member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))",
         ] { _ = try await connection.query(statement) }
@@ -55,6 +56,28 @@ package final class SQLiteTaskStore: TaskStore {
             }
             if !columns.contains(column) {
                 _ = try await connection.query("ALTER TABLE \(table) ADD COLUMN \(column) \(type)")
+            }
+        }
+        // Stores written when a party uploaded a table in one piece key uploads without the batch: rebuilt with it
+        // (SQLite cannot change a primary key in place), every upload of theirs being its party's final batch.
+        let uploadColumns = try await connection.query("PRAGMA table_info(uploads)").compactMap {
+            $0.column("name")?.string
+        }
+        if !uploadColumns.contains("final") {
+            try await connection.immediateTransaction {
+                for statement in [
+                    """
+                    CREATE TABLE uploads_batched (
+                        task TEXT NOT NULL, input_table TEXT NOT NULL, member TEXT NOT NULL, rows INTEGER NOT NULL,
+                        batch TEXT NOT NULL, received_at TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '',
+                        final INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (task, input_table, member, batch))
+                    """,
+                    """
+                    INSERT INTO uploads_batched (task, input_table, member, rows, batch, received_at, sha256, final)
+                    SELECT task, input_table, member, rows, batch, received_at, sha256, 1 FROM uploads
+                    """,
+                    "DROP TABLE uploads", "ALTER TABLE uploads_batched RENAME TO uploads",
+                ] { _ = try await connection.query(statement) }
             }
         }
         // A member's tasks in the order received: `seq` is the task's rowid, which only grows (tasks are never
@@ -210,17 +233,17 @@ package final class SQLiteTaskStore: TaskStore {
     package func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool {
         try await self.lock.withLock {
             let existing = try await self.connection.query(
-                "SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ?",
-                [.text(task), .text(upload.table), .text(upload.member)])
+                "SELECT 1 FROM uploads WHERE task = ? AND input_table = ? AND member = ? AND batch = ?",
+                [.text(task), .text(upload.table), .text(upload.member), .text(upload.batch)])
             guard existing.isEmpty else { return false }
             _ = try await self.connection.query(
                 """
-                INSERT INTO uploads (task, input_table, member, rows, batch, sha256, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO uploads (task, input_table, member, rows, batch, final, sha256, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(task), .text(upload.table), .text(upload.member), .integer(upload.rows), .text(upload.batch),
-                    .text(upload.sha256), .text(upload.receivedAt),
+                    .integer(upload.final ? 1 : 0), .text(upload.sha256), .text(upload.receivedAt),
                 ]
             )
             return true
@@ -231,14 +254,15 @@ package final class SQLiteTaskStore: TaskStore {
         try await self.lock.withLock {
             try await self.connection.query(
                 """
-                SELECT input_table, member, rows, batch, sha256, received_at FROM uploads WHERE task = ?
-                ORDER BY input_table, member
+                SELECT input_table, member, rows, batch, final, sha256, received_at FROM uploads WHERE task = ?
+                ORDER BY input_table, member, batch
                 """,
                 [.text(task)]
             ).map {
                 TaskUpload(
                     table: $0.column("input_table")?.string ?? "", member: $0.column("member")?.string ?? "",
                     rows: $0.column("rows")?.integer ?? 0, batch: $0.column("batch")?.string ?? "",
+                    final: ($0.column("final")?.integer ?? 1) != 0,
                     sha256: $0.column("sha256")?.string ?? "", receivedAt: $0.column("received_at")?.string ?? "")
             }
         }

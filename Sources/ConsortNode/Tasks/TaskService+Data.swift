@@ -8,6 +8,7 @@ import ConsortTransport
 import Crypto
 import Foundation
 import Logging
+import NIOCore
 
 extension TaskService {
     /// Where this node keeps one task's data.
@@ -26,6 +27,8 @@ extension TaskService {
         let cts: ComputationTaskSpecification
         let table: ComputationTaskSpecification.Table
         let batch: String
+        /// Whether the batch is the party's last of the table.
+        let final: Bool
         let member: MemberID
         let party: Int
         let actor: AuditActor
@@ -42,10 +45,12 @@ extension TaskService {
     }
 
     /// Admits an upload before its body is read: the caller may upload this table of this task, before the input
-    /// deadline, while the task takes inputs, with a batch id. A refusal is audited (`input.rejected`, or a denial
-    /// when the caller may not see the task), so a stranger's gigabyte is never read.
+    /// deadline, while the task takes inputs, with a batch id and whether it is the final batch (`final`: "true",
+    /// the default, or "false"). A refusal is audited (`input.rejected`, or a denial when the caller may not see the
+    /// task), so a stranger's gigabyte is never read.
     package func admitUpload(
-        task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()
+        task: String, table: String, batch: String, final: String? = nil, by caller: VerifiedIdentity,
+        now: Date = Date()
     ) async throws -> UploadAdmission {
         let actor = Self.actor(caller)
         let (record, cts) = try await self.status(task, for: caller)
@@ -63,15 +68,29 @@ extension TaskService {
             guard let model = cts.table(named: table) else {
                 throw NodeError(.notFound, "task \(cts.id) has no table '\(table)'")
             }
-            guard !batch.isEmpty, batch.count <= 64 else {
-                throw NodeError(.invalidRequest, "give a batch id of 1 to 64 characters (?batch=)")
+            guard Self.isBatchID(batch) else {
+                throw NodeError(
+                    .invalidRequest,
+                    "give a batch id of 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' (?batch=)")
+            }
+            guard let final = [nil: true, "true": true, "false": false][final] else {
+                throw NodeError(.invalidRequest, "final must be true or false (?final=), not '\(final ?? "")'")
             }
             return UploadAdmission(
-                task: task, cts: cts, table: model, batch: batch, member: member, party: try self.party(in: cts),
-                actor: actor, maximumBytes: try TaskShares(task: task, cts: cts).maximumUploadBytes(of: model))
+                task: task, cts: cts, table: model, batch: batch, final: final, member: member,
+                party: try self.party(in: cts), actor: actor,
+                maximumBytes: try TaskShares(task: task, cts: cts).maximumUploadBytes(of: model))
         } catch let error as NodeError {
             try await self.refuseUpload(error, task: task, table: table, actor: actor)
         }
+    }
+
+    /// A batch id names the batch's share file, so it is kept to a safe alphabet.
+    static func isBatchID(_ batch: String) -> Bool {
+        (1...64).contains(batch.utf8.count) && !batch.hasPrefix(".")
+            && batch.unicodeScalars.allSatisfy {
+                $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "._-".unicodeScalars.contains($0))
+            }
     }
 
     /// Refuses an upload: audited as `input.rejected` with the reason.
@@ -91,43 +110,61 @@ extension TaskService {
 
     /// Admits and takes an upload whose body is already read (tests, tools).
     package func upload(
-        _ bytes: [UInt8], task: String, table: String, batch: String, by caller: VerifiedIdentity, now: Date = Date()
+        _ bytes: [UInt8], task: String, table: String, batch: String, final: Bool = true, by caller: VerifiedIdentity,
+        now: Date = Date()
     ) async throws -> UploadResponse {
-        try await self.upload(
-            bytes, try await self.admitUpload(task: task, table: table, batch: batch, by: caller, now: now), now: now)
+        let admission = try await self.admitUpload(
+            task: task, table: table, batch: batch, final: final ? "true" : "false", by: caller, now: now)
+        return try await self.upload(
+            body: AsyncStream {
+                $0.yield(ByteBuffer(bytes: bytes)); $0.finish()
+            }, admission, now: now)
     }
 
-    /// Stores one input party's shares of one table (this node's share of every column, in a checked envelope) and
-    /// returns a receipt signed by this node.
-    package func upload(_ bytes: [UInt8], _ admission: UploadAdmission, now: Date = Date()) async throws
-        -> UploadResponse
+    /// Takes one batch of an input party's shares of one table (this node's share of every column, in an envelope
+    /// checked as it streams to disk) and returns a receipt signed by this node.
+    package func upload<Body: AsyncSequence>(body: Body, _ admission: UploadAdmission, now: Date = Date()) async throws
+        -> UploadResponse where Body.Element == ByteBuffer
     {
         let (task, cts, model, member, actor) = (
             admission.task, admission.cts, admission.table, admission.member, admission.actor
         )
-        let (table, batch) = (model.name, admission.batch)
+        let table = model.name
         do {
-            let rows: Int
+            let received: IncomingUpload.Received
             do {
-                rows = try TaskShares(task: task, cts: cts).checkUpload(bytes, table: model, party: admission.party)
+                received = try await IncomingUpload.receive(
+                    body, directory: self.inputsDirectory(task, table: table),
+                    check: try TaskShares(task: task, cts: cts).uploadCheck(of: model, party: admission.party),
+                    limit: admission.maximumBytes)
+            } catch is IncomingUpload.TooLarge {
+                throw admission.tooLarge
             } catch let error as MPCError {
                 throw NodeError(.invalidRequest, "the shares are refused: \(error.message)")
             } catch let error as QueryError {
                 throw NodeError(.invalidRequest, "\(error)")
+            } catch let error as NodeError {
+                throw error
+            } catch {
+                throw NodeError(.invalidRequest, "the body was cut off: \(error)", underlying: error)
             }
-            let digest = Hex.encode(SHA256.hash(data: bytes))
             let upload = TaskUpload(
-                table: table, member: member.rawValue, rows: rows, batch: batch, sha256: digest,
-                receivedAt: DocumentReader.formatTimestamp(now))
+                table: table, member: member.rawValue, rows: received.rows, batch: admission.batch,
+                final: admission.final, sha256: received.sha256, receivedAt: DocumentReader.formatTimestamp(now))
             // The same upload again (a retry after a lost answer or a crash) gets the same receipt.
             if let existing = try await self.tasks.uploads(task: task).first(where: upload.isSameSlot) {
+                received.discard()
                 return try await self.answerRepeated(upload, existing: existing, task: task, cts: cts, actor: actor)
             }
             // Durable shares first, then the record: a crash in between leaves an unreferenced file, never a record
-            // without its shares. The file is named by its digest, so a concurrent different upload cannot replace it.
+            // without its shares. The file is named by batch and digest, so a concurrent different upload cannot
+            // replace it.
             CrashPoint.uploadBeforeShares.reached()
             let file = self.shareFile(task, upload)
-            try DurableFile.write(bytes, to: file)
+            do { try received.commit(to: file) } catch {
+                received.discard()
+                throw error
+            }
             CrashPoint.uploadAfterShares.reached()
             let existing: TaskUpload?
             do {
@@ -138,26 +175,34 @@ extension TaskService {
             }
             if let existing {
                 // Lost a race to an upload of the same slot: keep its file, drop ours unless it is the same.
-                if existing.sha256 != digest { try? FileManager.default.removeItem(atPath: file) }
+                if existing.sha256 != upload.sha256 { try? FileManager.default.removeItem(atPath: file) }
                 return try await self.answerRepeated(upload, existing: existing, task: task, cts: cts, actor: actor)
             }
             CrashPoint.uploadAfterRecord.reached()
-            NodeMetrics.inputReceived(bytes: bytes.count)
+            NodeMetrics.inputReceived(bytes: received.bytes)
             return try await self.receipt(for: upload, task: task, cts: cts, actor: actor, repeated: false)
         } catch let error as NodeError {
             try await self.refuseUpload(error, task: task, table: table, actor: actor)
         }
     }
 
-    /// Records `upload` unless its member already uploaded that table (then returns that upload) or the table's
-    /// uploads would then exceed `maxRows`. One at a time, so the row total holds under concurrent uploads.
+    /// Records `upload` unless its member already uploaded that batch (then returns that upload), already sent its
+    /// final batch of the table, or the table's uploads would then exceed `maxRows`. One at a time, so the row total
+    /// holds under concurrent uploads.
     private func recordUpload(
         _ upload: TaskUpload, task: String, cts: ComputationTaskSpecification, maxRows: Int
     ) async throws -> TaskUpload? {
         try await self.uploadCommits.withLock { () async throws -> TaskUpload? in
             let uploads = try await self.tasks.uploads(task: task)
             if let existing = uploads.first(where: upload.isSameSlot) { return existing }
-            // maxRows bounds the table across every input party: checked at each upload, not at compute time.
+            if let last = uploads.first(where: { $0.isSameSource(upload) && $0.final }) {
+                throw NodeError(
+                    .conflict,
+                    "\(upload.member) has already sent its final batch of table '\(upload.table)' of task \(cts.id) "
+                        + "(batch \(last.batch)): no batch is taken after it")
+            }
+            // maxRows bounds the table across every input party and batch: checked at each upload, not at compute
+            // time.
             let total = uploads.filter { $0.table == upload.table }.reduce(upload.rows) { $0 + $1.rows }
             guard total <= maxRows else {
                 throw NodeError(
@@ -172,17 +217,17 @@ extension TaskService {
         }
     }
 
-    /// The answer to an upload of a slot (member, table) that already holds one: the same receipt for the same
-    /// batch and bytes, a conflict naming the batch held otherwise.
+    /// The answer to an upload of a slot (member, table, batch) that already holds one: the same receipt for the same
+    /// bytes and finality, a conflict naming what is held otherwise.
     private func answerRepeated(
         _ upload: TaskUpload, existing: TaskUpload, task: String, cts: ComputationTaskSpecification, actor: AuditActor
     ) async throws -> UploadResponse {
-        guard existing.batch == upload.batch, existing.sha256 == upload.sha256 else {
+        guard existing.sha256 == upload.sha256, existing.final == upload.final else {
             throw NodeError(
                 .conflict,
-                "\(upload.member) has already uploaded table '\(upload.table)' of task \(cts.id) (batch "
-                    + "\(existing.batch), \(existing.rows) rows, at \(existing.receivedAt)); a different upload is refused"
-            )
+                "\(upload.member) has already uploaded batch \(existing.batch) of table '\(upload.table)' of task "
+                    + "\(cts.id) (\(existing.rows) rows\(existing.final ? ", final" : ""), at \(existing.receivedAt)) "
+                    + "with other shares; a different upload under that batch id is refused")
         }
         return try await self.receipt(for: existing, task: task, cts: cts, actor: actor, repeated: true)
     }
@@ -196,28 +241,37 @@ extension TaskService {
         var details: [(String, JSONValue)] = [
             ("table", .string(upload.table)), ("member", .string(upload.member)),
             ("rows", .number(JSONNumber(Int64(upload.rows)))), ("batch", .string(upload.batch)),
-            ("sha256", .string(upload.sha256)),
+            ("final", .bool(upload.final)), ("sha256", .string(upload.sha256)),
         ]
         if repeated { details.append(("repeated", .bool(true))) }
         _ = try await self.log.append(
             try AuditDraft(actor: actor, action: .inputReceived, taskID: task, details: JSONObject(details)))
         let receipt = UploadResponse.Receipt(
             task: task, table: upload.table, member: upload.member, rows: upload.rows, batch: upload.batch,
-            sha256: upload.sha256, node: self.node.member.rawValue, at: upload.receivedAt)
+            final: upload.final, sha256: upload.sha256, node: self.node.member.rawValue, at: upload.receivedAt)
         if try await self.inputsComplete(task, cts) { self.startComputation(task, cts) }
         return try UploadResponse.signed(receipt, by: self.node.identity.privateKey)
     }
 
-    /// Where an upload's shares are kept: named by member and digest (uploads recorded before digests were kept by
-    /// member alone).
+    /// Where the uploads of a table are kept (and streamed to, before they are taken).
+    func inputsDirectory(_ task: String, table: String) -> String { "\(self.directory(task))/inputs/\(table)" }
+
+    /// Where an upload's shares are kept: named by member, batch and digest. Stores from before batches named them by
+    /// member and digest, and before digests by member alone: such a file is used where it is the one there.
     func shareFile(_ task: String, _ upload: TaskUpload) -> String {
-        let name = upload.sha256.isEmpty ? upload.member : "\(upload.member).\(upload.sha256)"
-        return "\(self.directory(task))/inputs/\(upload.table)/\(name).shares"
+        let directory = self.inputsDirectory(task, table: upload.table)
+        let named = "\(directory)/\(upload.member).\(upload.batch).\(upload.sha256).shares"
+        guard !FileManager.default.fileExists(atPath: named) else { return named }
+        let older = [
+            "\(directory)/\(upload.member).\(upload.sha256).shares", "\(directory)/\(upload.member).shares",
+        ]
+        return older.first { FileManager.default.fileExists(atPath: $0) } ?? named
     }
 
+    /// Whether every input party has sent its final batch of each of its tables.
     private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
-        let uploads = Set(try await self.tasks.uploads(task: task).map { "\($0.member)/\($0.table)" })
-        return cts.parties.inputs.allSatisfy { uploads.contains("\($0.member)/\($0.table)") }
+        let finals = Set(try await self.tasks.uploads(task: task).filter(\.final).map { "\($0.member)/\($0.table)" })
+        return cts.parties.inputs.allSatisfy { finals.contains("\($0.member)/\($0.table)") }
     }
 
     // MARK: Computation
@@ -346,22 +400,24 @@ extension TaskService {
             guard try await self.tasks.record(task)?.state == .computing else {
                 throw MPCError(.cancelled, "task \(task) ended before its session started")
             }
-            // The same uploads everywhere: members, tables, row counts and the input parties' batch ids.
-            let uploads = try await self.tasks.uploads(task: task)
-            let summary = uploads.map { "\($0.table)|\($0.member)|\($0.rows)|\($0.batch)" }.joined(separator: "\n")
+            // The same uploads everywhere, in the same order (the store's: table, member, batch): members, tables, row
+            // counts, the input parties' batch ids and which are final.
+            let uploads = try await self.tasks.uploads(task: task).sorted {
+                ($0.table, $0.member, $0.batch) < ($1.table, $1.member, $1.batch)
+            }
+            let summary = uploads.map { "\($0.table)|\($0.member)|\($0.rows)|\($0.batch)|\($0.final)" }.joined(
+                separator: "\n")
             let digest = Array(SHA256.hash(data: Data(summary.utf8)))
             try await transport.agree(
                 on: (0..<4).map { i in digest[i * 8..<(i + 1) * 8].reduce(0) { $0 << 8 | UInt64($1) } },
                 what: "the uploaded inputs")
             try await self.exchangeMeasurements(task, cts, transport: transport, party: party)
             try await SessionHold.pause()
-            let stored = try plan.inputs.map { input in
-                try uploads.filter { $0.table == input.table.name }.map { upload in
-                    Array(try Data(contentsOf: URL(fileURLWithPath: self.shareFile(task, upload))))
-                }
+            let files = plan.inputs.map { input in
+                uploads.filter { $0.table == input.table.name }.map { self.shareFile(task, $0) }
             }
             let body = try await self.run(
-                plan, shares: shares, party: party, uploads: stored, transport: transport, engine: shares.engine)
+                plan, shares: shares, party: party, files: files, transport: transport, engine: shares.engine)
             return (body, transport.transcript)
         } catch {
             // Whatever failed here, the peers must hear it now rather than wait for a round timeout.
@@ -386,27 +442,35 @@ extension TaskService {
             })
     }
 
-    /// The MPC session proper, on engine `E`: this party's shares of the inputs, the query's program, the engine's
-    /// final checks, then the body to release.
+    /// The MPC session proper, on engine `E`: this party's shares of the inputs (read from `files`, each input's
+    /// batches), the query's program, the engine's final checks, then the body to release. A query that allows it
+    /// reads its table a chunk of rows at a time, so that memory does not grow with the table.
     private func run<E: MPCEngine>(
-        _ plan: QueryPlan, shares: TaskShares, party: Int, uploads: [[[UInt8]]], transport: MPCTLSTransport,
+        _ plan: QueryPlan, shares: TaskShares, party: Int, files: [[String]], transport: MPCTLSTransport,
         engine: E.Type
     ) async throws -> [UInt8] {
         var engine = try await E.establish(transport: transport)
-        var inputs: [[E.Share]] = []
-        for (input, uploads) in zip(plan.inputs, uploads) {
-            let columns = try shares.columns(of: input.table, party: party, uploads: uploads, engine: E.self)
-            let rows = columns.first?.count ?? 0
-            guard rows <= input.table.maxRows else {
+        let stored = try zip(plan.inputs, files).map { input, files in
+            let stored = try StoredShares<E.Share>(
+                files: files, columns: input.table.storedColumnNames.count,
+                check: shares.headerCheck(of: input.table, party: party))
+            guard stored.rows <= input.table.maxRows else {
                 throw NodeError(
                     .invalidRequest,
-                    "the inputs hold \(rows) rows of \(input.table.name), more than maxRows \(input.table.maxRows)")
+                    "the inputs hold \(stored.rows) rows of \(input.table.name), more than maxRows \(input.table.maxRows)"
+                )
             }
-            inputs.append(columns)
+            return stored
         }
         if let deviation = MPCCorruption.deviation { try engine.deviate(deviation) }
-        let result = try await MPCQueryProgram<E>(plan: plan, rows: inputs.map { $0.first?.count ?? 0 }).run(
-            &engine, inputs: inputs)
+        let program = MPCQueryProgram<E>(plan: plan, rows: stored.map(\.rows))
+        let result: PartyResult<E.Share>
+        if MPCQueryProgram<E>.runsInChunks(plan) {
+            result = try await program.run(
+                &engine, chunkRows: self.node.configuration.chunkRows ?? (1 << 19), load: stored[0].columns)
+        } else {
+            result = try await program.run(&engine, inputs: try stored.map { try $0.columns(0..<$0.rows) })
+        }
         try await engine.finish()
         // Inputs outside the data model or failing a quality rule: the task aborts, saying which, and releases nothing.
         if let reason = plan.abortReason(result.facts) { throw QueryError(.qualityAbort, reason) }

@@ -27,7 +27,7 @@ package protocol TaskStore: Sendable {
     /// Tasks stored before the index existed, and indexing one of them (done once, when the store is opened).
     func unindexed() async throws -> [TaskRecord]
     func index(_ id: String, _ summary: TaskSummary) async throws
-    /// Records an upload; false if this member already uploaded this table.
+    /// Records an upload; false if this member already uploaded this batch of this table.
     func recordUpload(task: String, _ upload: TaskUpload) async throws -> Bool
     func uploads(task: String) async throws -> [TaskUpload]
     /// Moves a task to `state` if it is in one of `from`; false otherwise (someone else moved it first).
@@ -91,28 +91,38 @@ package struct TaskListing: Sendable, Equatable {
     }
 }
 
-/// One input party's upload of one table to this node.
+/// One batch of an input party's rows of one table, uploaded to this node.
 package struct TaskUpload: Sendable, Equatable {
     package var table: String
     package var member: String
     package var rows: Int
     package var batch: String
+    /// Whether this is the party's last batch of the table: the node takes no other batch of it after this one.
+    package var final: Bool
     /// SHA-256 (hex) of the uploaded body: names its share file, and tells a repeated upload from a different one.
     package var sha256: String
     /// When the node took it (the time on its receipt).
     package var receivedAt: String
 
-    package init(table: String, member: String, rows: Int, batch: String, sha256: String, receivedAt: String) {
+    package init(
+        table: String, member: String, rows: Int, batch: String, final: Bool = true, sha256: String, receivedAt: String
+    ) {
         self.table = table
         self.member = member
         self.rows = rows
         self.batch = batch
+        self.final = final
         self.sha256 = sha256
         self.receivedAt = receivedAt
     }
 
-    /// Whether `other` fills the same slot: one upload per input party and table.
-    func isSameSlot(_ other: TaskUpload) -> Bool { self.member == other.member && self.table == other.table }
+    /// Whether `other` fills the same slot: one upload per input party, table and batch.
+    func isSameSlot(_ other: TaskUpload) -> Bool {
+        self.member == other.member && self.table == other.table && self.batch == other.batch
+    }
+
+    /// Whether `other` is a batch of the same input party's rows of the same table.
+    func isSameSource(_ other: TaskUpload) -> Bool { self.member == other.member && self.table == other.table }
 }
 
 extension TaskLifecycle.State {

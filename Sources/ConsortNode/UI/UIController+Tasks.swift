@@ -49,17 +49,18 @@ extension UIController {
         let tables = Array(Set(cts.parties.inputs.filter { $0.member == member }.map(\.table))).sorted()
         let uploads: [[String: Any]] = tables.compactMap { table in
             let journal = UploadJournal(root: self.uploadRoot, task: id, table: table)
-            guard let batch = try? journal.batch() else { return nil }
+            guard let upload = try? journal.upload() else { return nil }
             let receipts: [[String: Any]] = cts.parties.computing.map { party in
-                guard let receipt = journal.receipt(for: party)?.receipt else {
+                let taken = journal.receipts(upload, for: party)
+                guard taken.count == upload.batches, let last = taken.last else {
                     return ["node": party.rawValue, "missing": true]
                 }
                 return [
-                    "node": party.rawValue, "rows": receipt.rows, "at": receipt.at, "sha256": receipt.sha256,
-                    "missing": false,
+                    "node": party.rawValue, "rows": taken.reduce(0) { $0 + $1.rows }, "at": last.at,
+                    "sha256": last.sha256, "missing": false,
                 ]
             }
-            return ["table": table, "batch": batch.batch, "rows": batch.rows, "receipts": receipts]
+            return ["table": table, "batch": upload.id, "rows": upload.rows, "receipts": receipts]
         }
         var values: [String: Any] = [
             "task": id, "ctsID": cts.id, "purpose": cts.purpose,
@@ -144,15 +145,10 @@ extension UIController {
             do {
                 let upload = try await client.upload(
                     data, source: source, task: id, table: tableName, cts: cts, journal: root, progress: progress)
-                for member in upload.takenEarlier { lines.append("\(member): taken earlier (receipt kept)") }
-                for answer in upload.answers {
-                    lines.append(
-                        answer.succeeded
-                            ? "\(answer.member): receipt signed by its node, \(answer.value!.receipt.rows) rows"
-                            : "\(answer.member): \(answer.refusal)")
-                }
+                lines = upload.partyLines
                 failures = upload.failures
-                details["batch"] = .string(upload.batch)
+                details["upload"] = .string(upload.id)
+                details["batches"] = .number(JSONNumber(Int64(upload.batches.count)))
                 details["taken"] = .string(upload.taken.map(\.rawValue).joined(separator: ","))
             } catch {
                 lines.append("\(error)")

@@ -61,7 +61,7 @@ final class UITaskOverview: Sendable {
     ) -> String? {
         if roles.contains(.uploader), states.contains(where: { [.accepted, .collectingInputs].contains($0) }) {
             let tables = cts.parties.inputs.filter { $0.member == member }.map(\.table).filter {
-                (try? UploadJournal(root: uploads, task: task, table: $0).batch()) == nil
+                (try? UploadJournal(root: uploads, task: task, table: $0).upload()) == nil
             }
             if !tables.isEmpty { return "your upload of \(tables.joined(separator: ", ")) is needed" }
         }

@@ -88,6 +88,11 @@ extension Replicated3 {
         /// Both components, little-endian words: `mine` then `next`.
         package static var bytesPerElement: Int { 16 }
 
+        /// The elements' words of `mine`, then of `next`.
+        package static func encodedRanges(of rows: Range<Int>, count: Int) -> [Range<Int>] {
+            [8 * rows.lowerBound..<8 * rows.upperBound, 8 * (count + rows.lowerBound)..<8 * (count + rows.upperBound)]
+        }
+
         package var encoded: [UInt8] {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 * self.count)
