@@ -133,6 +133,20 @@ struct TaskSubmissionTests {
                 ])
         }
 
+        /// `task status` as the analyst, asked until every computing party reports results-ready or one reports
+        /// aborted, for at most two minutes: its last output.
+        func awaitResults(_ task: String) async throws -> Subprocess.Output {
+            let deadline = ContinuousClock.now + .seconds(120)
+            var status = try await self.run(["task", "status", task], as: "analyst")
+            while status.stdout.components(separatedBy: "results-ready").count < 4,
+                !status.stdout.contains("aborted"), ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(200))
+                status = try await self.run(["task", "status", task], as: "analyst")
+            }
+            return status
+        }
+
         func signed(_ text: String, by members: [String]) throws -> MultiSignatureJWS {
             var jws = MultiSignatureJWS(payload: Array(text.utf8))
             for id in members {
@@ -347,14 +361,7 @@ struct TaskSubmissionTests {
                 && southUpload.stderr.hasSuffix("] 100% 0.0/0.0 MiB\n"), "\(southUpload.stderr)")
 
         // The nodes compute on their own once every input is in.
-        let deadline = ContinuousClock.now + .seconds(120)
-        var status = try await deployment.run(["task", "status", task], as: "analyst")
-        while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"),
-            ContinuousClock.now < deadline
-        {
-            try await Task.sleep(for: .milliseconds(200))
-            status = try await deployment.run(["task", "status", task], as: "analyst")
-        }
+        let status = try await deployment.awaitResults(task)
         #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
 
         let refusedOutput = try await deployment.run(["output", "fetch", "--task", task], as: "south-analyst")

@@ -57,14 +57,7 @@ struct UploadCrashTests {
             as: "south-uploader")
         #expect(south.succeeded, "\(south.stdout) \(south.stderr)")
 
-        let finished = ContinuousClock.now + .seconds(120)
-        var status = try await deployment.run(["task", "status", task], as: "analyst")
-        while status.stdout.components(separatedBy: "results-ready").count < 4, !status.stdout.contains("aborted"),
-            ContinuousClock.now < finished
-        {
-            try await Task.sleep(for: .milliseconds(200))
-            status = try await deployment.run(["task", "status", task], as: "analyst")
-        }
+        let status = try await deployment.awaitResults(task)
         #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
         let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
         let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
