@@ -53,7 +53,7 @@ package struct NodeConfiguration: Codable, Sendable, Equatable {
     /// secure engines, which need it for blame, off for passive ones (it costs hashing every message).
     package var mpcTranscripts: Bool? = nil
     /// Rows a computation reads at a time where its query allows (one table, only COUNT/SUM/AVG/VAR/STDDEV): memory
-    /// follows this, not the table's size (default 524,288; each chunk adds the rounds of one).
+    /// follows this, not the table's size (default 131,072; each chunk adds the rounds of one).
     package var chunkRows: Int? = nil
     /// HOST:PORT of the member's web UI (plain HTTP for the member's own people; loopback unless `uiAllowRemote`).
     /// None: no web UI.

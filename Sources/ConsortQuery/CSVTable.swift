@@ -30,104 +30,159 @@ package enum CSVTable {
         _ text: String, table: ComputationTaskSpecification.Table, source: String = "input", limit: Int = 100
     ) throws -> CSVCheck {
         var check = CSVCheck(source: source, limit: limit)
-        let records: [Record]
-        do { records = try Self.records(text, source: source) } catch let error as QueryError {
+        var reader = RowReader(table: table)
+        do {
+            try Self.records(text, source: source) { record in try reader.take(record, into: &check) }
+        } catch let error as QueryError {
+            // Broken quoting: that alone is the problem (rows read before it are not reported).
+            check = CSVCheck(source: source, limit: limit)
             check.add(CSVCheck.Problem(line: nil, column: nil, reason: error.message))
             return check
-        }
-        guard let header = records.first else {
-            check.add(
-                CSVCheck.Problem(line: 1, column: nil, reason: "empty file: the first line must name the columns"))
+        } catch is RowReader.Stop {
             return check
         }
-        let names = table.columns.map(\.name)
-        guard header.fields == names else {
-            let missing = names.filter { !header.fields.contains($0) }
-            let extra = header.fields.filter { !names.contains($0) }
-            var problems: [String] = []
-            if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
-            if !extra.isEmpty { problems.append("unknown \(extra.joined(separator: ", "))") }
-            if problems.isEmpty { problems.append("columns out of order") }
-            check.add(
-                CSVCheck.Problem(
-                    line: 1, column: nil,
-                    reason:
-                        "the header must be \(names.joined(separator: ",")) (table '\(table.name)'): \(problems.joined(separator: "; "))"
-                ))
-            return check
-        }
-        let rows = records.dropFirst()
-        guard rows.count <= table.maxRows else {
-            check.add(
-                CSVCheck.Problem(
-                    line: nil, column: nil,
-                    reason: "\(rows.count) rows, but table '\(table.name)' allows at most \(table.maxRows)"))
-            return check
-        }
-        var columns = [[Int64]](repeating: [], count: table.storedColumnNames.count)
-        for index in columns.indices { columns[index].reserveCapacity(rows.count) }
-        let keyWords = table.columns.indices.map { table.columns[$0].type == .key ? table.keyWords(of: $0) : [] }
-        let presence = table.columns.indices.map { table.presence(of: $0) }
-        // For each unique key, the line where each value first appeared: a repeat within one file is caught here.
+        return try reader.finish(&check)
+    }
+
+    /// Takes a CSV's records one at a time: the header first, then each row into the table's columns, its problems
+    /// into the check.
+    struct RowReader {
+        /// The header was wrong: nothing after it is read.
+        struct Stop: Error {}
+
+        let table: ComputationTaskSpecification.Table
+        let names: [String]
+        /// Per column, looked up once rather than per cell: whether it is a key, its stored key words, its presence
+        /// column.
+        let isKey: [Bool]
+        let keyWords: [[Int]]
+        let presence: [Int?]
+        var header: Record?
+        var rows = 0
+        var columns: [[Int64]]
+        /// For each unique key, the line where each value first appeared: a repeat within one file is caught here.
         var firstLines = [Int: [String: Int]]()
-        for record in rows {
+
+        init(table: ComputationTaskSpecification.Table) {
+            self.table = table
+            self.names = table.columns.map(\.name)
+            self.isKey = table.columns.map { $0.type == .key }
+            self.keyWords = table.columns.indices.map {
+                table.columns[$0].type == .key ? table.keyWords(of: $0) : []
+            }
+            self.presence = table.columns.indices.map { table.presence(of: $0) }
+            self.columns = [[Int64]](repeating: [], count: table.storedColumnNames.count)
+        }
+
+        mutating func take(_ record: Record, into check: inout CSVCheck) throws {
+            guard self.header != nil else {
+                self.header = record
+                try self.checkHeader(record, &check)
+                return
+            }
+            self.rows += 1
+            // Past maxRows the rows are only counted, for the message.
+            guard self.rows <= self.table.maxRows else { return }
+            self.read(record, &check)
+        }
+
+        func checkHeader(_ header: Record, _ check: inout CSVCheck) throws {
+            let names = self.names
+            guard header.fields == names else {
+                let missing = names.filter { !header.fields.contains($0) }
+                let extra = header.fields.filter { !names.contains($0) }
+                var problems: [String] = []
+                if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
+                if !extra.isEmpty { problems.append("unknown \(extra.joined(separator: ", "))") }
+                if problems.isEmpty { problems.append("columns out of order") }
+                check.add(
+                    CSVCheck.Problem(
+                        line: 1, column: nil,
+                        reason:
+                            "the header must be \(names.joined(separator: ",")) (table '\(self.table.name)'): \(problems.joined(separator: "; "))"
+                    ))
+                throw Stop()
+            }
+        }
+
+        mutating func finish(_ check: inout CSVCheck) throws -> CSVCheck {
+            guard self.header != nil else {
+                check.add(
+                    CSVCheck.Problem(line: 1, column: nil, reason: "empty file: the first line must name the columns"))
+                return check
+            }
+            guard self.rows <= self.table.maxRows else {
+                check = CSVCheck(source: check.source, limit: check.limit)
+                check.add(
+                    CSVCheck.Problem(
+                        line: nil, column: nil,
+                        reason: "\(self.rows) rows, but table '\(self.table.name)' allows at most \(self.table.maxRows)"
+                    ))
+                return check
+            }
+            if check.total == 0 { check.data = TableData(columns: self.columns) }
+            return check
+        }
+
+        mutating func read(_ record: Record, _ check: inout CSVCheck) {
+            let (table, names) = (self.table, self.names)
             guard record.fields.count == names.count else {
                 check.add(
                     CSVCheck.Problem(
                         line: record.line, column: nil,
                         reason:
                             "\(record.fields.count) fields, expected \(names.count) (\(names.joined(separator: ",")))"))
-                continue
+                return
             }
-            for (index, column) in table.columns.enumerated() {
+            for index in names.indices {
                 let field = record.fields[index]
-                guard column.type == .key else {
+                guard self.isKey[index] else {
                     if field.isEmpty {
-                        guard let present = presence[index] else {
+                        guard let present = self.presence[index] else {
                             check.add(
                                 CSVCheck.Problem(
-                                    line: record.line, column: column.name,
+                                    line: record.line, column: names[index],
                                     reason: "empty, but the column is not nullable"))
                             continue
                         }
                         // NULL: the presence bit 0 and the column's lowest value, which is inside the data model.
-                        columns[index].append(Self.lowest(column))
-                        columns[present].append(0)
+                        self.columns[index].append(CSVTable.lowest(table.columns[index]))
+                        self.columns[present].append(0)
                         continue
                     }
                     do {
-                        columns[index].append(try Self.value(field, column))
-                        if let present = presence[index] { columns[present].append(1) }
+                        self.columns[index].append(try CSVTable.value(field, table.columns[index]))
+                        if let present = self.presence[index] { self.columns[present].append(1) }
                     } catch let error as QueryError {
-                        check.add(CSVCheck.Problem(line: record.line, column: column.name, reason: error.message))
+                        check.add(CSVCheck.Problem(line: record.line, column: names[index], reason: error.message))
+                    } catch {
+                        preconditionFailure("a value is read with QueryErrors only")
                     }
                     continue
                 }
                 guard KeyEncoding.isValid(field) else {
                     check.add(
                         CSVCheck.Problem(
-                            line: record.line, column: column.name,
+                            line: record.line, column: names[index],
                             reason:
                                 "'\(field)' is not a key: 1 to \(KeyEncoding.maximumLength) ASCII letters and digits"))
                     continue
                 }
-                if column.unique {
-                    if let first = firstLines[index]?[field] {
+                if table.columns[index].unique {
+                    if let first = self.firstLines[index]?[field] {
                         check.add(
                             CSVCheck.Problem(
-                                line: record.line, column: column.name,
+                                line: record.line, column: names[index],
                                 reason: "key '\(field)' repeats line \(first), but the key is declared unique"))
                         continue
                     }
-                    firstLines[index, default: [:]][field] = record.line
+                    self.firstLines[index, default: [:]][field] = record.line
                 }
-                for (stored, word) in zip(keyWords[index], KeyEncoding.encode(field, table.keyLayout)) {
-                    columns[stored].append(word)
+                for (stored, word) in zip(self.keyWords[index], KeyEncoding.encode(field, table.keyLayout)) {
+                    self.columns[stored].append(word)
                 }
             }
         }
-        if check.total == 0 { check.data = TableData(columns: columns) }
-        return check
     }
 
     /// One field's value in the plan's scaled integers; the error says why (the caller says where).
@@ -182,12 +237,12 @@ package enum CSVTable {
         var fields: [String]
     }
 
-    /// RFC 4180 records; a final line end is optional; an empty last line is not a record. Works on UTF-8 bytes:
-    /// the delimiters are ASCII, so fields are cut without decoding the whole text into characters.
-    static func records(_ text: String, source: String) throws -> [Record] {
+    /// RFC 4180 records, handed to `each` in order; a final line end is optional; an empty last line is not a record.
+    /// Works on UTF-8 bytes: the delimiters are ASCII, so fields are cut without decoding the whole text into
+    /// characters.
+    static func records(_ text: String, source: String, each: (Record) throws -> Void) throws {
         var text = text
-        return try text.withUTF8 { bytes in
-            var records: [Record] = []
+        try text.withUTF8 { bytes in
             var fields: [String] = []
             var field: [UInt8] = []
             var quoted = false
@@ -196,12 +251,12 @@ package enum CSVTable {
             var recordLine = 1
             var index = 0
             let (quote, comma, cr, lf): (UInt8, UInt8, UInt8, UInt8) = (34, 44, 13, 10)
-            func endRecord() {
+            func endRecord() throws {
                 fields.append(String(decoding: field, as: UTF8.self))
                 if !(fields.count == 1 && field.isEmpty && !fieldStarted) {
-                    records.append(Record(line: recordLine, fields: fields))
+                    try each(Record(line: recordLine, fields: fields))
                 }
-                fields = []
+                fields.removeAll(keepingCapacity: true)
                 field.removeAll(keepingCapacity: true)
                 fieldStarted = false
             }
@@ -233,9 +288,9 @@ package enum CSVTable {
                     fieldStarted = true
                 case cr:
                     if index + 1 < bytes.count, bytes[index + 1] == lf { index += 1 }
-                    endRecord(); line += 1; recordLine = line
+                    try endRecord(); line += 1; recordLine = line
                 case lf:
-                    endRecord(); line += 1; recordLine = line
+                    try endRecord(); line += 1; recordLine = line
                 default:
                     field.append(c)
                     fieldStarted = true
@@ -245,8 +300,7 @@ package enum CSVTable {
             guard !quoted else {
                 throw QueryError(.invalidData, "\(source):\(recordLine): a quoted field is not closed")
             }
-            if fieldStarted || !field.isEmpty || !fields.isEmpty { endRecord() }
-            return records
+            if fieldStarted || !field.isEmpty || !fields.isEmpty { try endRecord() }
         }
     }
 }

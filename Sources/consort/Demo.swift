@@ -177,24 +177,33 @@ struct Demo: AsyncParsableCommand {
                 ("nso-north", "households", self.records / 2 + self.records % 2),
                 ("nso-south", "households", self.records / 2),
             ]
+        // The two offices at once, as they would be: each makes its file, validates it and uploads it in batches.
+        let uploaders = try uploads.map { try client(try user($0.office, "uploader", [.uploader])) }
+        let done = try await withThrowingTaskGroup(of: (Int, TableData, MemberClient.Upload).self) { group in
+            for (index, (office, name, rows)) in uploads.enumerated() {
+                let uploader = uploaders[index]
+                group.addTask {
+                    let table = cts.table(named: name)!
+                    let csv = try DataSynth.csv(table: table, rows: rows, seed: UInt64(index + 1))
+                    try csv.write(toFile: "\(root)/\(office)/\(name).csv", atomically: true, encoding: .utf8)
+                    let data = try CSVTable.parse(csv, table: table, source: "\(office)/\(name).csv")
+                    return (index, data, try await uploader.upload(data, task: task, table: name, cts: cts))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }
+        }
         var parts: [String: [TableData]] = [:]
-        for (index, (office, name, rows)) in uploads.enumerated() {
-            let table = cts.table(named: name)!
-            let csv = try DataSynth.csv(table: table, rows: rows, seed: UInt64(index + 1))
-            try csv.write(toFile: "\(root)/\(office)/\(name).csv", atomically: true, encoding: .utf8)
-            let data = try CSVTable.parse(csv, table: table, source: "\(office)/\(name).csv")
+        for (index, data, upload) in done {
+            let (office, name, rows) = uploads[index]
             parts[name, default: []].append(data)
-            let upload = try await client(try user(office, "uploader", [.uploader]))
-                .upload(
-                    data, task: task, table: name, cts: cts,
-                    progress: ProgressBar(mode: .auto, label: "  \(office) uploading"))
             guard upload.complete else {
                 var lines: [String] = []
                 _ = InputCommand.Upload.print(upload, table: name) { lines.append($0) }
                 throw CommandFailure("the upload of \(office) failed:\n" + lines.joined(separator: "\n"))
             }
             print(
-                "  \(office): \(rows) rows of \(name) validated, secret-shared and uploaded; 3 signed receipts checked")
+                "  \(office): \(rows) rows of \(name) validated, secret-shared and uploaded in \(upload.batches.count) "
+                    + "batch(es); \(3 * upload.batches.count) signed receipts checked")
         }
         clock.lap(
             "inputs: \(uploads.map(\.rows).reduce(0, +)) records validated, secret-shared and uploaded by 2 input parties"
