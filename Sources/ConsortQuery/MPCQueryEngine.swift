@@ -15,10 +15,11 @@ package enum MPCQueryEngine {
     }
 
     /// Runs `plan` on the rows of each of its inputs with the engine of the plan's CTS descriptor.
-    package static func run(_ plan: QueryPlan, on inputs: [TableData], engine descriptor: EngineDescriptor)
-        async throws -> (QueryResult, Timings)
-    {
-        try await self.run(plan, on: inputs, engine: try EngineRegistry.shared.engine(for: descriptor))
+    package static func run(
+        _ plan: QueryPlan, on inputs: [TableData], engine descriptor: EngineDescriptor, chunkRows: Int? = nil
+    ) async throws -> (QueryResult, Timings) {
+        try await self.run(
+            plan, on: inputs, engine: try EngineRegistry.shared.engine(for: descriptor), chunkRows: chunkRows)
     }
 
     package static func run<E: MPCEngine>(_ plan: QueryPlan, on data: TableData, engine: E.Type) async throws -> (

@@ -1,5 +1,10 @@
 import ConsortMPC
 
+/// Rows a computation reads at a time unless configured otherwise: small enough that a chunk's working set stays in
+/// the caches (at 2·10^6 rows the MPC took 7.6 s in chunks of 2^17 rows, 9.6 s in chunks of 2^19), large enough that
+/// the rounds per chunk do not dominate on a LAN.
+package let defaultChunkRows = 1 << 17
+
 extension MPCQueryProgram {
     /// Whether the plan can run a chunk of rows at a time (`run(_:chunkRows:load:)`): one input, no join and no unique
     /// key (they sort whole columns), and only aggregates that are sums over rows — COUNT, SUM, AVG, VAR and STDDEV —

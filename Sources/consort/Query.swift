@@ -84,8 +84,18 @@ struct Query: AsyncParsableCommand {
         @Flag(help: "Print how long reading, sharing and computing took (to stderr).")
         var timings = false
 
+        @Option(
+            help:
+                "With --engine mpc, a query over one table with only COUNT, SUM, AVG, VAR and STDDEV reads this many rows at a time, as a node does (0: whole columns)."
+        )
+        var chunkRows = defaultChunkRows
+
         enum Engine: String, ExpressibleByArgument { case plain, mpc }
         enum Format: String, ExpressibleByArgument { case table, csv, json }
+
+        func validate() throws {
+            guard chunkRows >= 0 else { throw ValidationError("--chunk-rows must be 0 (whole columns) or more") }
+        }
 
         func run() async throws {
             let (specification, admitted) = try await Query.admit(cts)
@@ -139,7 +149,7 @@ struct Query: AsyncParsableCommand {
                     }
                 case .mpc:
                     let (mpcResult, figures) = try await MPCQueryEngine.run(
-                        plan, on: inputs, engine: specification.engine)
+                        plan, on: inputs, engine: specification.engine, chunkRows: chunkRows > 0 ? chunkRows : nil)
                     result = mpcResult
                     if timings {
                         Self.report(

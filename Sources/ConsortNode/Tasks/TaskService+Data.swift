@@ -467,7 +467,7 @@ extension TaskService {
         let result: PartyResult<E.Share>
         if MPCQueryProgram<E>.runsInChunks(plan) {
             result = try await program.run(
-                &engine, chunkRows: self.node.configuration.chunkRows ?? (1 << 17), load: stored[0].columns)
+                &engine, chunkRows: self.node.configuration.chunkRows ?? defaultChunkRows, load: stored[0].columns)
         } else {
             result = try await program.run(&engine, inputs: try stored.map { try $0.columns(0..<$0.rows) })
         }
