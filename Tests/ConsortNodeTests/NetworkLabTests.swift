@@ -33,7 +33,7 @@ struct NetworkLabTests {
         // fast the rest would be (under a loaded CI the whole MPC once finished before the test had seen the session
         // start, and later a fixed 12 s pause was over before it had).
         let hold = try Subprocess.temporaryDirectory().appendingPathComponent("hold").path
-        FileManager.default.createFile(atPath: hold, contents: nil)
+        try #require(FileManager.default.createFile(atPath: hold, contents: nil))
         defer {
             try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: hold).deletingLastPathComponent().path)
         }

@@ -147,6 +147,22 @@ struct TaskSubmissionTests {
             return status
         }
 
+        /// Waits for the task's results, fetches them as the analyst and expects the plaintext query's answer on the
+        /// input parties' rows `parts`.
+        func expectResult(
+            _ task: String, _ cts: ComputationTaskSpecification, on parts: [TableData],
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            let status = try await self.awaitResults(task)
+            #expect(
+                status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)",
+                sourceLocation: sourceLocation)
+            let fetched = try await self.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
+            let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
+            #expect(
+                fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)", sourceLocation: sourceLocation)
+        }
+
         func signed(_ text: String, by members: [String]) throws -> MultiSignatureJWS {
             var jws = MultiSignatureJWS(payload: Array(text.utf8))
             for id in members {

@@ -57,11 +57,7 @@ struct UploadCrashTests {
             as: "south-uploader")
         #expect(south.succeeded, "\(south.stdout) \(south.stderr)")
 
-        let status = try await deployment.awaitResults(task)
-        #expect(status.stdout.components(separatedBy: "results-ready").count == 4, "\(status.stdout)")
-        let fetched = try await deployment.run(["output", "fetch", "--task", task, "--format", "csv"], as: "analyst")
-        let expected = try PlainEngine.run(try QueryChecker.check(cts), on: .union(parts))
-        #expect(fetched.stdout == expected.csv(), "\(fetched.stdout) \(fetched.stderr)")
+        try await deployment.expectResult(task, cts, on: parts)
         for node in deployment.nodes { try await node.expectCleanStop() }
     }
 }

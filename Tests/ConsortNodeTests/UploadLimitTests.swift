@@ -26,7 +26,7 @@ struct UploadLimitTests {
     ) async throws -> String {
         let file = "\(path)/zeros-\(megabytes).bin"
         if !FileManager.default.fileExists(atPath: file) {
-            FileManager.default.createFile(atPath: file, contents: nil)
+            try #require(FileManager.default.createFile(atPath: file, contents: nil))
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
             try handle.truncate(atOffset: UInt64(megabytes) << 20)
             try handle.close()
@@ -119,7 +119,7 @@ struct UploadLimitTests {
             Array("CSHR".utf8) + [1, UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), 0]
             + header
         let file = "\(deployment.path)/batch.shares"
-        FileManager.default.createFile(atPath: file, contents: Data(prefix))
+        try #require(FileManager.default.createFile(atPath: file, contents: Data(prefix)))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         try handle.truncate(atOffset: UInt64(prefix.count + rows * perRow))
         try handle.close()
