@@ -73,16 +73,20 @@ package struct NodeClient: Sendable {
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Connection", value: "close")
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        // The body in 1 MiB pieces, each flushed, so that progress follows what the socket actually took.
+        // The body in 1 MiB pieces, each flushed, so that progress follows what the socket actually took; at most
+        // eight pieces wait in the channel, so a large body is not copied whole into it.
         let piece = 1 << 20
-        for start in stride(from: 0, to: body.count, by: piece) {
-            let end = min(start + piece, body.count)
-            let written = channel.eventLoop.makePromise(of: Void.self)
-            if let progress { written.futureResult.whenSuccess { progress(end) } }
-            channel.writeAndFlush(
-                HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body[start..<end]))), promise: written)
-        }
+        var pending: [EventLoopFuture<Void>] = []
         do {
+            for start in stride(from: 0, to: body.count, by: piece) {
+                let end = min(start + piece, body.count)
+                let written = channel.eventLoop.makePromise(of: Void.self)
+                if let progress { written.futureResult.whenSuccess { progress(end) } }
+                channel.writeAndFlush(
+                    HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body[start..<end]))), promise: written)
+                pending.append(written.futureResult)
+                if pending.count > 8 { try await pending.removeFirst().get() }
+            }
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
         } catch {
             if let rejection = peer.rejection {
