@@ -5,6 +5,7 @@ import ConsortPKI
 import ConsortSpec
 import ConsortTesting
 import Foundation
+import Logging
 import SQLiteNIO
 import Testing
 
@@ -148,6 +149,61 @@ struct TaskListTests {
         #expect(try await !store.recordUpload(task: jws.taskID, next))
         #expect(try await store.uploads(task: jws.taskID) == [next, old])
         try await store.close()
+    }
+
+    @Test(
+        "a PostgreSQL task store from before batches keeps its uploads, each its party's final batch, and takes batches",
+        .enabled(if: TestPostgres.canRun, TestPostgres.skipReason))
+    func olderPostgresStoreTakesBatches() async throws {
+        try await TestPostgres.withDatabase { url in
+            // The schema of migrations 1 to 3, as a node before batches left it, with one upload.
+            let at = "'2026-01-01T00:00:00Z'"
+            try await TestPostgres.execute(
+                [
+                    """
+                    CREATE TABLE consort_migrations (component TEXT NOT NULL, version INTEGER NOT NULL,
+                        applied_at TEXT NOT NULL, PRIMARY KEY (component, version))
+                    """,
+                    "INSERT INTO consort_migrations VALUES ('tasks', 1, \(at)), ('tasks', 2, \(at)), ('tasks', 3, \(at))",
+                    """
+                    CREATE TABLE consort_tasks (id TEXT PRIMARY KEY, document BYTEA NOT NULL, state TEXT NOT NULL,
+                        received_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGSERIAL, cts_id TEXT, title TEXT,
+                        inputs_deadline TEXT, compute_deadline TEXT, outputs_deadline TEXT)
+                    """,
+                    "CREATE UNIQUE INDEX consort_tasks_seq ON consort_tasks (seq)",
+                    "CREATE INDEX consort_tasks_state ON consort_tasks (state)",
+                    """
+                    CREATE TABLE consort_task_parties (member TEXT NOT NULL, seq BIGINT NOT NULL,
+                        task TEXT NOT NULL REFERENCES consort_tasks (id), PRIMARY KEY (member, seq))
+                    """,
+                    """
+                    CREATE TABLE consort_uploads (task TEXT NOT NULL REFERENCES consort_tasks (id),
+                        input_table TEXT NOT NULL, member TEXT NOT NULL, rows BIGINT NOT NULL, batch TEXT NOT NULL,
+                        received_at TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '',
+                        PRIMARY KEY (task, input_table, member))
+                    """,
+                    """
+                    CREATE TABLE consort_releases (task TEXT NOT NULL REFERENCES consort_tasks (id),
+                        member TEXT NOT NULL, released_at TEXT NOT NULL, PRIMARY KEY (task, member))
+                    """,
+                    """
+                    INSERT INTO consort_tasks (id, document, state, received_at, updated_at, cts_id, title)
+                    VALUES ('t1', '\\x00', 'collecting-inputs', \(at), \(at), 'hh', 'households')
+                    """,
+                    "INSERT INTO consort_uploads VALUES ('t1', 'households', 'nso-north', 7, 'b-old', \(at), 'ab12')",
+                ], url: url)
+            let store = try await PostgresTaskStore.open(url: url, logger: Logger(label: "consort.test"))
+            let old = TaskUpload(
+                table: "households", member: "nso-north", rows: 7, batch: "b-old", final: true, sha256: "ab12",
+                receivedAt: "2026-01-01T00:00:00Z")
+            #expect(try await store.uploads(task: "t1") == [old])
+            var next = old
+            (next.batch, next.final) = ("b-new", false)
+            #expect(try await store.recordUpload(task: "t1", next))
+            #expect(try await !store.recordUpload(task: "t1", next))
+            #expect(try await store.uploads(task: "t1") == [next, old])
+            try await store.close()
+        }
     }
 
     @Test("a node lists a member's tasks in pages; the CLI follows 'more', bad limits and cursors get clear errors")
