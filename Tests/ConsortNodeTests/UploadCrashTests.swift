@@ -45,9 +45,18 @@ struct UploadCrashTests {
         }
         #expect(!crashing.process.isRunning && crashing.process.terminationReason == .uncaughtSignal)
 
-        // Restarted (without the crash point), cp-a takes the same batch; the others answer with their receipts.
+        // Killed before the shares were moved into place, cp-a left the streamed body in a temporary file.
+        let inputs = "\(path)/cp-a/tasks/\(task)/inputs/households"
+        func temporaryFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: inputs)) ?? []).filter { $0.hasSuffix(".tmp") }
+        }
+        if point == "upload.before-shares" { #expect(temporaryFiles().count == 1, "\(temporaryFiles())") }
+
+        // Restarted (without the crash point), cp-a removes it and takes the same batch; the others answer with their
+        // receipts.
         let restarted = try TestNodeProcess(configuration: "\(path)/cp-a.json", port: deployment.ports[0])
         try await restarted.waitUntilListening()
+        #expect(temporaryFiles().isEmpty, "\(temporaryFiles())")
         deployment.nodes[0] = restarted
         let retry = try await deployment.run(upload, as: "north-uploader")
         #expect(retry.succeeded, "\(retry.stdout) \(retry.stderr)")

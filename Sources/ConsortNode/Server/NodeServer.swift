@@ -38,8 +38,9 @@ package struct NodeServer: Sendable {
         self.proposals = ProposalService(tasks: self.service, logger: logger)
     }
 
-    /// Logs `node.started`, aborts the computations a previous run left behind, and returns the node's services in
-    /// start order; graceful shutdown stops them in reverse, the audit queue last.
+    /// Logs `node.started`, aborts the computations a previous run left behind, removes the uploads it was cut off
+    /// in, and returns the node's services in start order; graceful shutdown stops them in reverse, the audit queue
+    /// last.
     package func services() async throws -> [any Service] {
         let configuration = self.node.configuration
         let application = try self.application()
@@ -48,6 +49,7 @@ package struct NodeServer: Sendable {
                 actor: self.service.system, action: .nodeStarted,
                 details: ["listen": .string(configuration.listen)]))
         try await self.service.abortInterruptedComputations()
+        self.service.removeUnfinishedUploads()
         try await self.service.witnessRecords.load(from: self.log.store)
         try await self.service.mpc.bind()
         let deadlines = NodeLoop.deadlines(

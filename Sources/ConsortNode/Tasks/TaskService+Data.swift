@@ -268,6 +268,23 @@ extension TaskService {
         return older.first { FileManager.default.fileExists(atPath: $0) } ?? named
     }
 
+    /// Removes what uploads cut off by a stop left behind: their temporary files, which nothing refers to. At start-up,
+    /// before any upload can be under way.
+    func removeUnfinishedUploads() {
+        let files = FileManager.default
+        let tasks = "\(self.dataDirectory)/tasks"
+        for task in (try? files.contentsOfDirectory(atPath: tasks)) ?? [] {
+            let inputs = "\(tasks)/\(task)/inputs"
+            for table in (try? files.contentsOfDirectory(atPath: inputs)) ?? [] {
+                let folder = "\(inputs)/\(table)"
+                for name in (try? files.contentsOfDirectory(atPath: folder)) ?? []
+                where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                    try? files.removeItem(atPath: "\(folder)/\(name)")
+                }
+            }
+        }
+    }
+
     /// Whether every input party has sent its final batch of each of its tables.
     private func inputsComplete(_ task: String, _ cts: ComputationTaskSpecification) async throws -> Bool {
         let finals = Set(try await self.tasks.uploads(task: task).filter(\.final).map { "\($0.member)/\($0.table)" })
