@@ -88,8 +88,8 @@ extension TaskService {
     /// A batch id names the batch's share file, so it is kept to a safe alphabet.
     static func isBatchID(_ batch: String) -> Bool {
         (1...64).contains(batch.utf8.count) && !batch.hasPrefix(".")
-            && batch.unicodeScalars.allSatisfy {
-                $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "._-".unicodeScalars.contains($0))
+            && batch.utf8.allSatisfy {
+                (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || "._-".utf8.contains($0)
             }
     }
 
