@@ -4,7 +4,8 @@ import ConsortSpec
 /// The inner equi-join under MPC (`Specs/consort-sql.md`, joins): both inputs' rows in one column set, "one" rows
 /// first, sorted by key (a stable sort per key word, the last word first, so equal keys end up adjacent with the "one" row of
 /// a key ahead of its "many" rows); then a segmented scan copies each key's head — its "one" row if it has one — to
-/// the rows after it with the same key, in ⌈log₂ n⌉ rounds of multiplications (Hillis–Steele doubling). Nothing is
+/// the rows after it with the same key, in ⌈log₂ n⌉ rounds of multiplications (Hillis–Steele doubling). Only the
+/// columns the query reads after the join are carried, and both sides' row validity travels as one column. Nothing is
 /// opened but the sort's comparisons of shuffled distinct values; a "many" row is matched when the head it got is
 /// a kept "one" row, and the query masks every other row out.
 extension MPCQueryProgram {
@@ -27,15 +28,20 @@ extension MPCQueryProgram {
         func union(one: Share?, many: Share?) -> Share {
             .concatenate([one ?? .zeros(oneRows), many ?? .zeros(manyRows)])
         }
-        let oneAttributes = self.plan.carried(from: oneTable, offset: manyTable.columns.count)
-        let manyAttributes = self.plan.carried(from: manyTable, offset: 0)
-        let words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
+        // Only the columns the query reads after the join are carried through it.
+        let read = self.plan.readColumns
+        let oneAttributes = self.plan.carried(from: oneTable, offset: manyTable.columns.count).filter {
+            read.contains($0.target)
+        }
+        let manyAttributes = self.plan.carried(from: manyTable, offset: 0).filter { read.contains($0.target) }
+        var words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
             union(one: inputs[join.one][$0], many: inputs[join.many][$1])
         }
         let isOne = engine.constant(
             .list([Int64](repeating: 1, count: oneRows) + [Int64](repeating: 0, count: manyRows)))
-        let payload =
-            [isOne, union(one: valid[join.one], many: nil), union(one: nil, many: valid[join.many])]
+        // Both sides' row validity in one column: a "one" row's is split off again after the sort.
+        var payload =
+            [isOne, union(one: valid[join.one], many: valid[join.many])]
             + oneAttributes.map { union(one: inputs[join.one][$0.source], many: nil) }
             + manyAttributes.map { union(one: nil, many: inputs[join.many][$0.source]) }
         var columns = [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count)
@@ -46,40 +52,55 @@ extension MPCQueryProgram {
         }
         let bits = oneTable.keyLayout.wordBits
         let sorted = try await self.sortedByKey(&engine, words: words, bits: bits, payload: payload)
+        (words, payload) = ([], [])  // the unsorted union is not read again
         let same = try await self.adjacentEqual(&engine, words: sorted.words, bits: bits)
-        let one = sorted.payload[0]
+        let (one, validity) = (sorted.payload[0], sorted.payload[1])
         let (later, earlier) = (one.slice(1..<n), one.slice(0..<n - 1))
 
         // Repeats: adjacent rows with the same key that are both "one" rows, or both "many" rows
-        // ((1 − a)(1 − b) = 1 − a − b + ab).
-        let bothOne = try await engine.multiply(later, earlier)
+        // ((1 − a)(1 − b) = 1 − a − b + ab); and in the same round, which rows are kept "one" rows.
+        let products = try await engine.multiply(.concatenate([later, one]), .concatenate([earlier, validity]))
+        let bothOne = products.slice(0..<n - 1)
+        let keptOne = products.slice(n - 1..<2 * n - 1)
         let bothMany = engine.adding(bothOne - later - earlier, constant: 1)
         let repeats = try await engine.multiply(.concatenate([same, same]), .concatenate([bothOne, bothMany]))
 
         // Segmented copy of each key's head: f marks heads; at distance d a row that has not met a head yet takes
-        // the values (and the mark) of the row d before it.
+        // the values (and the mark) of the row d before it. Each round multiplies a slice of rows at a time.
         var heads = Share.concatenate([engine.constant(1, count: 1), engine.not(same)])
-        var carried = [sorted.payload[1]] + sorted.payload[3..<3 + oneAttributes.count]
+        var carried = [keptOne] + sorted.payload[2..<2 + oneAttributes.count]
         var distance = 1
         while distance < n {
             let span = n - distance
-            let (own, before) = (heads.slice(distance..<n), heads.slice(0..<span))
-            let differences = carried.map { $0.slice(distance..<n) - $0.slice(0..<span) }
-            let products = try await engine.multiply(
-                .concatenate(Array(repeating: own, count: carried.count + 1)),
-                .concatenate(differences + [before]))
-            for index in carried.indices {
-                let moved = carried[index].slice(0..<span) + products.slice(index * span..<(index + 1) * span)
-                carried[index] = .concatenate([carried[index].slice(0..<distance), moved])
+            var movedParts = carried.map { [$0.slice(0..<distance)] }
+            var headParts = [heads.slice(0..<distance)]
+            for start in stride(from: 0, to: span, by: self.sliceRows) {
+                let slice = start..<min(start + self.sliceRows, span)
+                let shifted = slice.lowerBound + distance..<slice.upperBound + distance
+                let (own, before) = (heads.slice(shifted), heads.slice(slice))
+                let differences = carried.map { $0.slice(shifted) - $0.slice(slice) }
+                let products = try await engine.multiply(
+                    .concatenate(Array(repeating: own, count: carried.count + 1)),
+                    .concatenate(differences + [before]))
+                let length = slice.count
+                for index in carried.indices {
+                    movedParts[index].append(
+                        carried[index].slice(slice) + products.slice(index * length..<(index + 1) * length))
+                }
+                headParts.append(
+                    own + before - products.slice(carried.count * length..<(carried.count + 1) * length))
             }
-            let joinedHeads = own + before - products.slice(carried.count * span..<(carried.count + 1) * span)
-            heads = .concatenate([heads.slice(0..<distance), joinedHeads])
+            for index in carried.indices {
+                carried[index] = .concatenate(movedParts[index])
+                movedParts[index] = []
+            }
+            heads = .concatenate(headParts)
             distance *= 2
         }
-        let matched = try await engine.multiply(carried[0], sorted.payload[2])
+        let matched = try await engine.multiply(carried[0], validity - keptOne)
 
         for (position, column) in manyAttributes.enumerated() {
-            columns[column.target] = sorted.payload[3 + oneAttributes.count + position]
+            columns[column.target] = sorted.payload[2 + oneAttributes.count + position]
         }
         for (position, column) in oneAttributes.enumerated() { columns[column.target] = carried[1 + position] }
         return Joined(
@@ -111,17 +132,24 @@ extension MPCQueryProgram {
         return (words, payload)
     }
 
-    /// 1 where row i + 1 has the same key as row i (every word equal), for i in 0..<rows − 1.
+    /// 1 where row i + 1 has the same key as row i (every word equal), for i in 0..<rows − 1, a slice of rows at a
+    /// time.
     private func adjacentEqual(_ engine: inout E, words: [Share], bits: Int) async throws -> Share {
-        let rows = words[0].count
-        let equal = try await engine.equal(
-            .concatenate(words.map { $0.slice(1..<rows) }), .concatenate(words.map { $0.slice(0..<rows - 1) }),
-            bits: bits)
-        var same = equal.slice(0..<rows - 1)
-        for word in 1..<words.count {
-            same = try await engine.multiply(same, equal.slice(word * (rows - 1)..<(word + 1) * (rows - 1)))
+        let pairs = words[0].count - 1
+        var parts: [Share] = []
+        for start in stride(from: 0, to: pairs, by: self.sliceRows) {
+            let slice = start..<min(start + self.sliceRows, pairs)
+            let length = slice.count
+            let equal = try await engine.equal(
+                .concatenate(words.map { $0.slice(slice.lowerBound + 1..<slice.upperBound + 1) }),
+                .concatenate(words.map { $0.slice(slice) }), bits: bits)
+            var same = equal.slice(0..<length)
+            for word in 1..<words.count {
+                same = try await engine.multiply(same, equal.slice(word * length..<(word + 1) * length))
+            }
+            parts.append(same)
         }
-        return same
+        return .concatenate(parts)
     }
 }
 

@@ -28,9 +28,10 @@ package enum MPCQueryEngine {
         try await self.run(plan, on: [data], engine: engine)
     }
 
-    /// With `chunkRows`, a plan that allows it reads its table that many rows at a time (as a node does).
+    /// With `chunkRows`, a plan that allows it reads its table that many rows at a time (as a node does); with
+    /// `sliceRows`, a whole-column run batches that many rows at a time (`MPCQueryProgram.sliceRows`).
     package static func run<E: MPCEngine>(
-        _ plan: QueryPlan, on inputs: [TableData], engine: E.Type, chunkRows: Int? = nil
+        _ plan: QueryPlan, on inputs: [TableData], engine: E.Type, chunkRows: Int? = nil, sliceRows: Int? = nil
     ) async throws -> (QueryResult, Timings) {
         guard inputs.count == plan.inputs.count else {
             throw QueryError(
@@ -40,7 +41,9 @@ package enum MPCQueryEngine {
         let start = ContinuousClock.now
         let dealt = try inputs.map { data in try data.columns.map { try E.deal($0, parties: parties) } }
         let shared = ContinuousClock.now
-        let program = MPCQueryProgram<E>(plan: plan, rows: inputs.map(\.rows))
+        var configured = MPCQueryProgram<E>(plan: plan, rows: inputs.map(\.rows))
+        if let sliceRows { configured.sliceRows = sliceRows }
+        let program = configured
         let network = InMemoryNetwork(parties: parties)
         let outcomes = try await withThrowingTaskGroup(of: (Int, PartyResult<E.Share>, Int, Int).self) { group in
             for party in 0..<parties {

@@ -10,8 +10,13 @@ extension MPCQueryProgram {
     /// key (they sort whole columns), and only aggregates that are sums over rows — COUNT, SUM, AVG, VAR and STDDEV —
     /// so that the chunks' group totals add up.
     package static func runsInChunks(_ plan: QueryPlan) -> Bool {
-        plan.join == nil && plan.inputs.count == 1 && plan.inputs[0].uniqueKeys.isEmpty
-            && plan.aggregates.allSatisfy { [.count, .sum, .avg].contains($0.kind) || $0.kind.isSecondMoment }
+        plan.join == nil && plan.inputs.count == 1 && plan.inputs[0].uniqueKeys.isEmpty && Self.aggregatesAddUp(plan)
+    }
+
+    /// Whether every aggregate is a sum over rows — COUNT, SUM, AVG, VAR and STDDEV — whose totals over disjoint rows
+    /// add up.
+    static func aggregatesAddUp(_ plan: QueryPlan) -> Bool {
+        plan.aggregates.allSatisfy { [.count, .sum, .avg].contains($0.kind) || $0.kind.isSecondMoment }
     }
 
     /// Runs the plan on a table too large to hold whole, `chunkRows` rows at a time (`load` gives this party's shares

@@ -1,6 +1,10 @@
 import ConsortMPC
 import ConsortSpec
 
+/// Rows a whole-column run batches at once where rows are independent, unless set otherwise: at 2^20 a batch's
+/// temporaries are tens of MiB, and its rounds are few beside the sort's.
+package let defaultSliceRows = 1 << 20
+
 /// One computing party's run of a plan under MPC on any engine: whole columns per round, group membership by one-hot
 /// indicators (never revealed), and only the declared outputs (plus the facts listed in the plan's leakage notes)
 /// opened. Bit widths come from the plan's value domain, so the same program runs on every engine.
@@ -11,6 +15,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     let inputRows: [Int]
     /// The rows the query reads: the input's, or for a join both inputs' (rows without a partner are masked out).
     let rows: Int
+    /// The most rows a whole-column run handles in one batch where rows are independent — the data model's
+    /// comparisons, the join's scan, the groups of sums — so that its temporaries stay a few columns this long.
+    package var sliceRows = defaultSliceRows
 
     package init(plan: QueryPlan, rows: [Int]) {
         self.plan = plan
@@ -42,6 +49,26 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         let negative = try await engine.lessThanZero(.concatenate(differences), bits: self.plan.domain.comparisonBits)
         // At most one of s and r − s is negative for a row, so the column's negatives count its rows outside.
         return Share.concatenate(spans.map { negative.slice($0).total() })
+    }
+
+    /// `outsideCounts(_:inputs:)` a slice of rows of every input at a time (the counts add up), at most `sliceRows`
+    /// differences per slice, so that its comparisons never span whole columns.
+    func slicedOutsideCounts(_ engine: inout E, inputs: [[Share]]) async throws -> Share {
+        let bounded = self.plan.inputs.reduce(0) { $0 + $1.dataModel.count }
+        let sliceRows = max(1, self.sliceRows / max(1, 2 * bounded))
+        let longest = inputs.map { $0.first?.count ?? 0 }.max() ?? 0
+        guard longest > sliceRows else { return try await self.outsideCounts(&engine, inputs: inputs) }
+        var total: Share? = nil
+        for start in stride(from: 0, to: longest, by: sliceRows) {
+            let slices = inputs.map { columns in
+                let rows = columns.first?.count ?? 0
+                let range = min(start, rows)..<min(start + sliceRows, rows)
+                return columns.map { $0.slice(range) }
+            }
+            let counts = try await self.outsideCounts(&engine, inputs: slices)
+            total = total.map { $0 + counts } ?? counts
+        }
+        return total!
     }
 
     /// Opens, for each shared count (of rows, at most 2^bitsOfRows), only whether it is positive.
@@ -103,7 +130,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         try await engine.verifyInputs(inputs.flatMap { $0 })
         // The data model, the quality rules that abort, the unique keys: only whether any row fails each is opened.
         // The data model first, so that nothing (not even the join's sort) runs on values outside it.
-        var abortFailures = try await self.anyPositive(&engine, try await self.outsideCounts(&engine, inputs: inputs))
+        var abortFailures = try await self.anyPositive(
+            &engine, try await self.slicedOutsideCounts(&engine, inputs: inputs))
         if abortFailures.contains(true) { return Self.aborted(abortFailures) }
         // How many rows fail each aborting rule, then how many repeat each unique key: compared with 0 in one batch.
         var failing: [Share] = []
@@ -147,8 +175,34 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         for index in self.plan.excluding {
             cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
         }
-        var evaluator = joined.map { Evaluator<E>(columns: $0.columns, rows: self.rows) } ?? evaluators[0]
+        let columns = joined?.columns ?? inputs[0]
         var mask = joined?.valid ?? valid[0]
+        // The group totals of disjoint rows add up: WHERE and the groups a slice of rows at a time (a row has an
+        // indicator per group).
+        let groupSlice = max(1, self.sliceRows / max(1, self.plan.groupCount))
+        if Self.aggregatesAddUp(self.plan), self.rows > groupSlice {
+            let read = self.plan.readColumns
+            var totals: RowTotals? = nil
+            var groups = 1
+            for start in stride(from: 0, to: self.rows, by: groupSlice) {
+                let range = start..<min(start + groupSlice, self.rows)
+                let unread = Share.zeros(range.count)
+                var part = Evaluator<E>(
+                    columns: columns.indices.map { read.contains($0) ? columns[$0].slice(range) : unread },
+                    rows: range.count)
+                var partMask = mask.slice(range)
+                if let predicate = self.plan.predicate {
+                    partMask = try await engine.multiply(partMask, try await part.evaluate(predicate, &engine))
+                }
+                let grouped = try await self.grouped(&engine, evaluator: &part, mask: partMask, rows: range.count)
+                totals = totals.map { $0 + grouped.totals } ?? grouped.totals
+                groups = grouped.groups
+            }
+            return try await self.release(
+                &engine, abortFailures: abortFailures, cells: cells, totals: totals!, groups: groups, minima: [:],
+                percentiles: [:], pairMoments: [:])
+        }
+        var evaluator = joined == nil ? evaluators[0] : Evaluator<E>(columns: columns, rows: self.rows)
         if let predicate = self.plan.predicate {
             mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
         }

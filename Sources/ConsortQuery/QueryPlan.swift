@@ -192,3 +192,32 @@ func pow10(_ exponent: Int) -> Double {
     for _ in 0..<exponent { value *= 10 }
     return value
 }
+
+extension PlanExpression {
+    /// The stored columns the expression reads.
+    var columns: Set<Int> {
+        switch self {
+        case .column(let index): return [index]
+        case .constant: return []
+        case .scale(let a, _), .not(let a): return a.columns
+        case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .less(let a, let b, _),
+            .equal(let a, let b, _), .and(let a, let b), .or(let a, let b):
+            return a.columns.union(b.columns)
+        case .select(let a, let b, let c): return a.columns.union(b.columns).union(c.columns)
+        }
+    }
+}
+
+extension QueryPlan {
+    /// The columns of the query's table that WHERE, GROUP BY and the aggregates read (rules read the inputs').
+    var readColumns: Set<Int> {
+        var read = self.predicate?.columns ?? []
+        for key in self.groups { read.formUnion(key.index.columns) }
+        for aggregate in self.aggregates {
+            for expression in [aggregate.argument, aggregate.second, aggregate.presence] {
+                read.formUnion(expression?.columns ?? [])
+            }
+        }
+        return read
+    }
+}

@@ -37,6 +37,37 @@ struct ProgramTests {
         #expect(zip(sortedKey, sortedPayload).allSatisfy { $0 ^ 0xABCD == $1 })
     }
 
+    @Test("a shuffle in groups of columns and a sort comparing a slice at a time give what one batch gives")
+    func slicedShuffleAndSort() async throws {
+        var generator = SeededGenerator(seed: 77)
+        let rows = 1000
+        let key = (0..<rows).map { _ in UInt64.random(in: 0..<(1 << 20), using: &generator) / 4 * 4 }
+        let payloads = (0..<3).map { p in key.map { $0 &* UInt64(p + 3) &+ 1 } }
+        let keys = MPCHarness.shares(key)
+        let shared = payloads.map { MPCHarness.shares($0) }
+        let results = try await MPCHarness.run { session in
+            // One column per shuffle group; 128 comparisons per slice (levels of ~1000 take 8 slices).
+            session.shuffleGroupElements = rows
+            session.comparisonSliceElements = 128
+            let shuffled = try await session.shuffle([keys[session.party]] + shared.map { $0[session.party] })
+            let sorted = try await session.sort(
+                key: keys[session.party], payload: shared.map { $0[session.party] }, keyBits: 20)
+            return (shuffled, sorted)
+        }
+        let shuffledKey = try MPCHarness.reveal(results.map { $0.0[0] })
+        #expect(shuffledKey.sorted() == key.sorted() && shuffledKey != key)
+        for p in 0..<3 {
+            let column = try MPCHarness.reveal(results.map { $0.0[p + 1] })
+            #expect(zip(shuffledKey, column).allSatisfy { $0 &* UInt64(p + 3) &+ 1 == $1 })
+        }
+        let sortedKey = try MPCHarness.reveal(results.map(\.1.key))
+        #expect(sortedKey == key.sorted())
+        for p in 0..<3 {
+            let column = try MPCHarness.reveal(results.map { $0.1.payload[p] })
+            #expect(zip(sortedKey, column).allSatisfy { $0 &* UInt64(p + 3) &+ 1 == $1 })
+        }
+    }
+
     @Test("exact integer division, by shared and by public divisors")
     func division() async throws {
         var generator = SeededGenerator(seed: 31)

@@ -46,7 +46,9 @@ struct CommandLineTests {
         #expect(long.isEmpty, "\(long.joined(separator: "\n"))")
     }
 
-    @Test("bench mpc and demo place their parties only at three addresses, and not where the placement cannot apply")
+    @Test(
+        "bench mpc and demo place their parties only at three addresses, and not where the placement cannot apply; the demo refuses joins too large for it"
+    )
     func partyPlacement() throws {
         let cases: [([String], String)] = [
             (
@@ -62,6 +64,11 @@ struct CommandLineTests {
             ),
             (["bench", "mpc", "--op", "mul", "--n", "10", "--launch", " "], "--launch must name a command"),
             (["demo", "--ui", "--hosts", "198.19.0.10,198.19.0.11,198.19.0.12"], "without --ui"),
+            // The demo's join holds its sorted columns whole: sizes that would not fit are refused up front.
+            (["demo", "--students", "1000"], "--students belongs to --join"),
+            (["demo", "--join", "--records", "4000000", "--students", "1"], "--students must be 2...10000000"),
+            (["demo", "--join", "--records", "4000000"], "at most 4000000 rows in all"),
+            (["demo", "--join", "--records", "3900000", "--students", "200000"], "at most 4000000 rows in all"),
         ]
         for (arguments, message) in cases {
             let output = try Self.consort(arguments)

@@ -77,6 +77,10 @@ struct JoinTests {
         let plain = try PlainEngine.run(plan, on: inputs)
         let mpc = try await MPCQueryEngine.run(plan, on: inputs, engine: Replicated3.Engine.self).0
         #expect(plain == mpc)
+        // The data model, the join's scan and key comparison, and the group sums a few rows at a time, as on a table
+        // larger than a batch.
+        let sliced = try await MPCQueryEngine.run(plan, on: inputs, engine: Replicated3.Engine.self, sliceRows: 7).0
+        #expect(sliced == plain)
         // The actively secure engine joins with the same protocol, every multiplication and sort checked.
         let active = EngineDescriptor(protocol: .replicated3, security: .active, majority: .honest, parties: 3)
         #expect(try await MPCQueryEngine.run(plan, on: inputs, engine: active).0 == plain)

@@ -53,7 +53,12 @@ extension Replicated3 {
         /// and a tag column, one round for the tags, the keys' and the check's openings.
         package func shuffle(rows: Int, columns: Int) -> OperationCost {
             guard columns > 0 else { return .free }
-            guard self.active else { return OperationCost(rounds: 3, bytes: 3 * 2 * 8 * rows * columns) }
+            guard self.active else {
+                // Three passes per group of columns (`Engine.shuffle`).
+                let perGroup = max(1, Replicated3.shuffleGroupElements / max(rows, 1))
+                let groups = (columns + perGroup - 1) / perGroup
+                return OperationCost(rounds: 3 * groups, bytes: 3 * 2 * 8 * rows * columns)
+            }
             return OperationCost(rounds: 4, bytes: 3 * 16 * rows + 3 * 2 * 16 * rows * (columns + 1))
                 + self.checkedOpening(words: 2 * (columns + 1)) + self.checkedOpening(words: 2 * 3)
         }
@@ -77,9 +82,12 @@ extension Replicated3 {
                 ? 1 : max(1, Int((4.311 * log(n) - 1.953 * log(log(n)) - 5.67 + 4.97 / log(n)).rounded()))
             let perLevel = self.signBit(count: rows, bits: bits) + self.opening(words: Self.words(rows))
             let bytesPerComparison = Double(perLevel.bytes) / n
+            // A level of a long column compares a slice at a time (almost every level compares almost every row).
+            let slices = (rows + Replicated3.comparisonSliceElements - 1) / Replicated3.comparisonSliceElements
             return self.shuffle(rows: rows, columns: 2 + payload)
                 + OperationCost(
-                    rounds: levels * perLevel.rounds, bytes: Int((bytesPerComparison * Double(comparisons)).rounded()))
+                    rounds: levels * perLevel.rounds * slices,
+                    bytes: Int((bytesPerComparison * Double(comparisons)).rounded()))
         }
 
         /// `end` frames are the transport's; a passive session checks nothing. An active one runs its last proof and

@@ -16,6 +16,10 @@ extension Replicated3 {
         var verification: Replicated3.Verification?
         /// A test hook: the one way this party cheats (corruption tests, `bench mpc --corrupt`).
         package var deviation: Replicated3.Deviation?
+        /// The most elements a shuffle permutes at once and a sort's level compares at once: memory, not security
+        /// (the defaults are `Replicated3`'s; tests set them small to run the sliced paths).
+        package var shuffleGroupElements = Replicated3.shuffleGroupElements
+        package var comparisonSliceElements = Replicated3.comparisonSliceElements
 
         /// Rounds (exchanges) and bytes this party has sent, for benchmarks.
         package private(set) var rounds = 0

@@ -18,10 +18,17 @@ extension Replicated3.Engine {
         let indices = (0..<rows).map { UInt64($0) }
         let composite = key.scaled(by: Int64(1) << Int64(indexBits)).adding(public: indices, party: self.party)
         let columns = [composite, key] + payload
-        let shuffled =
+        var shuffled =
             self.verification == nil ? try await self.shuffle(columns) : try await self.verifiedShuffle(columns)
         let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
-        return (shuffled[1].permuted(order), shuffled.dropFirst(2).map { $0.permuted(order) })
+        // Each shuffled column is let go once it is permuted, so the table is held about once, not twice.
+        var sorted: [Replicated3.Share] = []
+        sorted.reserveCapacity(shuffled.count - 1)
+        for index in 1..<shuffled.count {
+            sorted.append(shuffled[index].permuted(order))
+            shuffled[index] = .zeros(0)
+        }
+        return (sorted[0], Array(sorted.dropFirst()))
     }
 
     /// The ascending order of distinct shared values (already shuffled): a public permutation.
@@ -49,8 +56,17 @@ extension Replicated3.Engine {
                     cursor += 1
                 }
             }
-            let below = try await self.openBits(
-                try await self.signBit(Replicated3.Share(mine: differenceMine, next: differenceNext), bits: bits))
+            // A level of a long column is compared a slice at a time (whole 64-bit words of outcomes), so the bit
+            // planes of the comparison never span the column.
+            var below: [UInt64] = []
+            below.reserveCapacity((compared + 63) / 64)
+            let sliceElements = max(64, self.comparisonSliceElements / 64 * 64)
+            for start in stride(from: 0, to: compared, by: sliceElements) {
+                let end = min(start + sliceElements, compared)
+                let slice = Replicated3.Share(
+                    mine: Array(differenceMine[start..<end]), next: Array(differenceNext[start..<end]))
+                below += try await self.openBits(try await self.signBit(slice, bits: bits))
+            }
             cursor = 0
             var nextSegments: [Range<Int>] = []
             for segment in segments {

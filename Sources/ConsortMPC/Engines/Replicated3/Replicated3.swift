@@ -5,6 +5,12 @@
 package enum Replicated3 {
     package static let parties = 3
 
+    /// The most elements the passive shuffle permutes at once (whole columns, at least one): 32 MiB per array.
+    package static let shuffleGroupElements = 1 << 22
+
+    /// The most comparisons a sort's level opens at once (a multiple of 64): their bit planes take about 32 MiB.
+    package static let comparisonSliceElements = 1 << 21
+
     @inlinable
     package static func next(_ party: Int) -> Int { (party + 1) % 3 }
 
