@@ -21,7 +21,10 @@ extension MPCQueryProgram {
         var manyRepeats: Share?
     }
 
-    func joined(_ engine: inout E, _ join: QueryPlan.Join, inputs: [[Share]], valid: [Share]) async throws -> Joined {
+    /// Lets `inputs` go (empties it) once both tables' rows are in the sort's columns.
+    func joined(_ engine: inout E, _ join: QueryPlan.Join, inputs: inout [[Share]], valid: [Share]) async throws
+        -> Joined
+    {
         let (manyTable, oneTable) = (self.plan.inputs[join.many].table, self.plan.inputs[join.one].table)
         let (manyRows, oneRows) = (self.inputRows[join.many], self.inputRows[join.one])
         let n = manyRows + oneRows
@@ -34,16 +37,17 @@ extension MPCQueryProgram {
             read.contains($0.target)
         }
         let manyAttributes = self.plan.carried(from: manyTable, offset: 0).filter { read.contains($0.target) }
-        var words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
+        let words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
             union(one: inputs[join.one][$0], many: inputs[join.many][$1])
         }
         let isOne = engine.constant(
             .list([Int64](repeating: 1, count: oneRows) + [Int64](repeating: 0, count: manyRows)))
         // Both sides' row validity in one column: a "one" row's is split off again after the sort.
-        var payload =
+        let payload =
             [isOne, union(one: valid[join.one], many: valid[join.many])]
             + oneAttributes.map { union(one: inputs[join.one][$0.source], many: nil) }
             + manyAttributes.map { union(one: nil, many: inputs[join.many][$0.source]) }
+        inputs = []
         var columns = [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count)
         guard n > 1 else {
             return Joined(
@@ -51,23 +55,16 @@ extension MPCQueryProgram {
                 manyRepeats: manyTable.columns[join.manyKey].unique ? .zeros(1) : nil)
         }
         let bits = oneTable.keyLayout.wordBits
-        let sorted = try await self.sortedByKey(&engine, words: words, bits: bits, payload: payload)
-        (words, payload) = ([], [])  // the unsorted union is not read again
-        let same = try await self.adjacentEqual(&engine, words: sorted.words, bits: bits)
-        let (one, validity) = (sorted.payload[0], sorted.payload[1])
-        let (later, earlier) = (one.slice(1..<n), one.slice(0..<n - 1))
-
-        // Repeats: adjacent rows with the same key that are both "one" rows, or both "many" rows
-        // ((1 − a)(1 − b) = 1 − a − b + ab); and in the same round, which rows are kept "one" rows.
-        let products = try await engine.multiply(.concatenate([later, one]), .concatenate([earlier, validity]))
-        let bothOne = products.slice(0..<n - 1)
-        let keptOne = products.slice(n - 1..<2 * n - 1)
-        let bothMany = engine.adding(bothOne - later - earlier, constant: 1)
-        let repeats = try await engine.multiply(.concatenate([same, same]), .concatenate([bothOne, bothMany]))
+        var sorted = try await self.sortedByKey(&engine, words: consume words, bits: bits, payload: consume payload)
+        let validity = sorted.payload[1]
+        let runs = try await self.runs(
+            &engine, words: sorted.words, one: sorted.payload[0], validity: validity, bits: bits)
+        sorted.words = []
 
         // Segmented copy of each key's head: f marks heads; at distance d a row that has not met a head yet takes
         // the values (and the mark) of the row d before it. Each round multiplies a slice of rows at a time.
-        var heads = Share.concatenate([engine.constant(1, count: 1), engine.not(same)])
+        var heads = runs.heads
+        let keptOne = runs.keptOne
         var carried = [keptOne] + sorted.payload[2..<2 + oneAttributes.count]
         var distance = 1
         while distance < n {
@@ -104,8 +101,37 @@ extension MPCQueryProgram {
         }
         for (position, column) in oneAttributes.enumerated() { columns[column.target] = carried[1 + position] }
         return Joined(
-            columns: columns, valid: matched, oneRepeats: repeats.slice(0..<n - 1).total(),
-            manyRepeats: manyTable.columns[join.manyKey].unique ? repeats.slice(n - 1..<2 * (n - 1)).total() : nil)
+            columns: columns, valid: matched, oneRepeats: runs.oneRepeats,
+            manyRepeats: manyTable.columns[join.manyKey].unique ? runs.manyRepeats : nil)
+    }
+
+    /// A slice of adjacent pairs of the sorted rows at a time: whether a pair's keys are equal, and from it the heads
+    /// of the runs of equal keys (1 where a run starts), the repeats of a key among "one" rows and among "many" rows
+    /// (adjacent, equal keys, both of that side: (1 − a)(1 − b) = 1 − a − b + ab), and which rows are kept "one" rows.
+    private func runs(_ engine: inout E, words: [Share], one: Share, validity: Share, bits: Int) async throws
+        -> (heads: Share, keptOne: Share, oneRepeats: Share, manyRepeats: Share)
+    {
+        let n = one.count
+        var heads = [engine.constant(1, count: 1)]
+        var kept: [Share] = []
+        var (oneRepeats, manyRepeats) = (Share.zeros(1), Share.zeros(1))
+        for start in stride(from: 0, to: n, by: self.sliceRows) {
+            let rows = start..<min(start + self.sliceRows, n)
+            let pairs = start..<min(start + self.sliceRows, n - 1)  // pair i: rows i and i + 1
+            let (later, earlier) = (one.slice(pairs.lowerBound + 1..<pairs.upperBound + 1), one.slice(pairs))
+            let products = try await engine.multiply(
+                .concatenate([later, one.slice(rows)]), .concatenate([earlier, validity.slice(rows)]))
+            kept.append(products.slice(pairs.count..<pairs.count + rows.count))
+            guard !pairs.isEmpty else { continue }
+            let same = try await self.adjacentEqual(&engine, words: words, pairs: pairs, bits: bits)
+            let bothOne = products.slice(0..<pairs.count)
+            let bothMany = engine.adding(bothOne - later - earlier, constant: 1)
+            let repeats = try await engine.multiply(.concatenate([same, same]), .concatenate([bothOne, bothMany]))
+            oneRepeats = oneRepeats + repeats.slice(0..<pairs.count).total()
+            manyRepeats = manyRepeats + repeats.slice(pairs.count..<2 * pairs.count).total()
+            heads.append(engine.not(same))
+        }
+        return (.concatenate(heads), .concatenate(kept), oneRepeats, manyRepeats)
     }
 
     /// How many adjacent rows share a key once the rows are sorted by it: 0 exactly when the key is unique.
@@ -116,15 +142,19 @@ extension MPCQueryProgram {
     }
 
     /// Rows in the order of their keys' words (most significant first), equal keys in their original order: one
-    /// stable sort per word, the least significant first.
-    private func sortedByKey(_ engine: inout E, words: [Share], bits: Int, payload: [Share]) async throws
-        -> (words: [Share], payload: [Share])
-    {
-        var (words, payload) = (words, payload)
-        for word in words.indices.reversed() {
-            let others = words.indices.filter { $0 != word }
-            let sorted = try await engine.sort(
-                key: words[word], payload: others.map { words[$0] } + payload, keyBits: bits)
+    /// stable sort per word, the least significant first. The columns are taken and handed on to each sort whole,
+    /// so that it can let them go as it moves them.
+    private func sortedByKey(
+        _ engine: inout E, words: consuming [Share], bits: Int, payload: consuming [Share]
+    ) async throws -> (words: [Share], payload: [Share]) {
+        let count = words.count
+        for word in (0..<count).reversed() {
+            let others = (0..<count).filter { $0 != word }
+            let key = words[word]
+            let rest = others.map { words[$0] } + payload
+            (words, payload) = ([], [])
+            let sorted = try await engine.sort(key: consume key, payload: consume rest, keyBits: bits)
+            words = [Share](repeating: .zeros(0), count: count)
             words[word] = sorted.key
             for (position, other) in others.enumerated() { words[other] = sorted.payload[position] }
             payload = Array(sorted.payload.dropFirst(others.count))
@@ -138,18 +168,26 @@ extension MPCQueryProgram {
         let pairs = words[0].count - 1
         var parts: [Share] = []
         for start in stride(from: 0, to: pairs, by: self.sliceRows) {
-            let slice = start..<min(start + self.sliceRows, pairs)
-            let length = slice.count
-            let equal = try await engine.equal(
-                .concatenate(words.map { $0.slice(slice.lowerBound + 1..<slice.upperBound + 1) }),
-                .concatenate(words.map { $0.slice(slice) }), bits: bits)
-            var same = equal.slice(0..<length)
-            for word in 1..<words.count {
-                same = try await engine.multiply(same, equal.slice(word * length..<(word + 1) * length))
-            }
-            parts.append(same)
+            parts.append(
+                try await self.adjacentEqual(
+                    &engine, words: words, pairs: start..<min(start + self.sliceRows, pairs), bits: bits))
         }
         return .concatenate(parts)
+    }
+
+    /// 1 where row i + 1 has the same key as row i, for i in `pairs`.
+    private func adjacentEqual(_ engine: inout E, words: [Share], pairs: Range<Int>, bits: Int) async throws
+        -> Share
+    {
+        let length = pairs.count
+        let equal = try await engine.equal(
+            .concatenate(words.map { $0.slice(pairs.lowerBound + 1..<pairs.upperBound + 1) }),
+            .concatenate(words.map { $0.slice(pairs) }), bits: bits)
+        var same = equal.slice(0..<length)
+        for word in 1..<words.count {
+            same = try await engine.multiply(same, equal.slice(word * length..<(word + 1) * length))
+        }
+        return same
     }
 }
 

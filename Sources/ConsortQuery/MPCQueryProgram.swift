@@ -124,8 +124,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         try await self.run(&engine, inputs: [columns])
     }
 
-    /// Runs the plan on this party's shares of each input's stored columns, in the plan's order of inputs.
-    package func run(_ engine: inout E, inputs: [[Share]]) async throws -> PartyResult<Share> {
+    /// Runs the plan on this party's shares of each input's stored columns, in the plan's order of inputs. The
+    /// inputs are taken (`consuming`): a join lets them go once both tables' rows are in its sort's columns.
+    package func run(_ engine: inout E, inputs: consuming [[Share]]) async throws -> PartyResult<Share> {
         // Uploaded shares are checked for consistency before anything is computed from them.
         try await engine.verifyInputs(inputs.flatMap { $0 })
         // The data model, the quality rules that abort, the unique keys: only whether any row fails each is opened.
@@ -150,22 +151,35 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             }
             valid.append(kept)
         }
-        // The join's sort finds the repeats of its keys; other unique keys get a sort of their own.
+        // The join's sort finds the repeats of its keys; other unique keys get a sort of their own, first, while
+        // the inputs are still held.
+        let join = self.plan.join
+        func joinSorts(_ index: Int, _ key: Int) -> Bool {
+            guard let join else { return false }
+            return (index == join.one && key == join.oneKey) || (index == join.many && key == join.manyKey)
+        }
+        var ownRepeats: [[Int]: Share] = [:]
+        for (index, input) in self.plan.inputs.enumerated() {
+            for key in input.uniqueKeys where !joinSorts(index, key) {
+                ownRepeats[[index, key]] = try await self.repeatedKeys(
+                    &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] },
+                    bits: input.table.keyLayout.wordBits)
+            }
+        }
         var joined: Joined? = nil
-        if let join = self.plan.join { joined = try await self.joined(&engine, join, inputs: inputs, valid: valid) }
+        if let join {
+            evaluators = []
+            joined = try await self.joined(&engine, join, inputs: &inputs, valid: valid)
+        }
         for (index, input) in self.plan.inputs.enumerated() {
             for key in input.uniqueKeys {
-                if let joined, let join = self.plan.join, index == join.one, key == join.oneKey {
+                if let joined, index == join?.one, key == join?.oneKey {
                     failing.append(joined.oneRepeats)
-                } else if let joined, let join = self.plan.join, index == join.many, key == join.manyKey,
-                    let manyRepeats = joined.manyRepeats
-                {
-                    failing.append(manyRepeats)
+                } else if let joined, index == join?.many, key == join?.manyKey {
+                    // A unique key on the "many" side too: the join's sort counted its repeats.
+                    failing.append(joined.manyRepeats!)
                 } else {
-                    failing.append(
-                        try await self.repeatedKeys(
-                            &engine, words: input.table.keyWords(of: key).map { inputs[index][$0] },
-                            bits: input.table.keyLayout.wordBits))
+                    failing.append(ownRepeats[[index, key]]!)
                 }
             }
         }

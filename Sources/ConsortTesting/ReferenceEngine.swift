@@ -177,7 +177,7 @@ package struct ReferenceEngine: MPCEngine {
         return columns.map { $0.permuted(order) }
     }
 
-    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
+    package mutating func sort(key: consuming Share, payload: consuming [Share], keyBits: Int) async throws -> (
         key: Share, payload: [Share]
     ) {
         // Stable: equal keys keep their order, as the replicated engine's (key, row) composite keys do.

@@ -150,7 +150,7 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         return columns
     }
 
-    package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
+    package mutating func sort(key: consuming Share, payload: consuming [Share], keyBits: Int) async throws -> (
         key: Share, payload: [Share]
     ) {
         self.cost += self.model.sort(rows: key.count, keyBits: keyBits, payload: payload.count)

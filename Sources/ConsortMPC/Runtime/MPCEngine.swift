@@ -77,7 +77,10 @@ package protocol MPCEngine: Sendable {
     /// The rows of `columns` (all of one length) in one random order nobody knows.
     mutating func shuffle(_ columns: [Share]) async throws -> [Share]
     /// Rows sorted by `key` in [0, 2^keyBits) ascending, equal keys in their original order, `payload` carried along.
-    mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (key: Share, payload: [Share])
+    /// The columns are taken (`consuming`), so an engine can let each go once it has moved it on.
+    mutating func sort(key: consuming Share, payload: consuming [Share], keyBits: Int) async throws -> (
+        key: Share, payload: [Share]
+    )
 
     /// Verifies everything the session computed (MACs, proofs: nothing for a passive engine) and ends it once every
     /// party gets here; results may be released only after it returns.

@@ -7,7 +7,7 @@ extension Replicated3.Engine {
     /// permutations, so no one knows the composition. One round and 16 bytes per element per party over the passes.
     /// Columns go through the passes in groups of at most `shuffleGroupElements` elements (whole columns; the
     /// permutations are drawn once), so a table of many long columns is never held more than once beside its input.
-    package mutating func shuffle(_ columns: [Replicated3.Share]) async throws -> [Replicated3.Share] {
+    package mutating func shuffle(_ columns: consuming [Replicated3.Share]) async throws -> [Replicated3.Share] {
         guard let rows = columns.first?.count else { return [] }
         guard columns.allSatisfy({ $0.count == rows }) else {
             throw MPCError(.invalidArgument, "shuffle: columns differ in length")
@@ -26,6 +26,7 @@ extension Replicated3.Engine {
         for start in stride(from: 0, to: columns.count, by: perGroup) {
             let group = start..<min(start + perGroup, columns.count)
             var stacked = Replicated3.Share.concatenate(Array(columns[group]))
+            for index in group { columns[index] = .zeros(0) }  // held once, stacked
             for c in 0..<3 {
                 stacked = try await self.shufflePass(stacked, pair: c, rows: rows, permutation: permutations[c])
             }

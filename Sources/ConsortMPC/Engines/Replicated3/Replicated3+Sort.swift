@@ -5,8 +5,8 @@ extension Replicated3.Engine {
     /// compares and reveals only comparisons between shuffled distinct keys — which show nothing but the order of a
     /// random permutation. Each quicksort level compares every unsorted row with its segment's pivot in one batch.
     package mutating func sort(
-        key: Replicated3.Share,
-        payload: [Replicated3.Share] = [],
+        key: consuming Replicated3.Share,
+        payload: consuming [Replicated3.Share] = [],
         keyBits: Int
     ) async throws -> (key: Replicated3.Share, payload: [Replicated3.Share]) {
         let rows = key.count
@@ -17,9 +17,12 @@ extension Replicated3.Engine {
         }
         let indices = (0..<rows).map { UInt64($0) }
         let composite = key.scaled(by: Int64(1) << Int64(indexBits)).adding(public: indices, party: self.party)
+        // The columns are the shuffle's from here on: it lets each group go once it is shuffled.
         let columns = [composite, key] + payload
+        (key, payload) = (.zeros(0), [])
         var shuffled =
-            self.verification == nil ? try await self.shuffle(columns) : try await self.verifiedShuffle(columns)
+            self.verification == nil
+            ? try await self.shuffle(consume columns) : try await self.verifiedShuffle(consume columns)
         let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
         // Each shuffled column is let go once it is permuted, so the table is held about once, not twice.
         var sorted: [Replicated3.Share] = []

@@ -91,7 +91,7 @@ extension Replicated3 {
         }
 
         /// The verified shuffle, then a quicksort whose comparisons are proved before each level's outcome opens.
-        package mutating func sort(key: Share, payload: [Share], keyBits: Int) async throws -> (
+        package mutating func sort(key: consuming Share, payload: consuming [Share], keyBits: Int) async throws -> (
             key: Share, payload: [Share]
         ) {
             try await self.inner.sort(key: key, payload: payload, keyBits: keyBits)
