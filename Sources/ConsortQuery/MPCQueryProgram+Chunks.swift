@@ -59,11 +59,7 @@ extension MPCQueryProgram {
             for rule in input.exclusions {
                 kept = try await engine.multiply(kept, try await evaluator.evaluate(rule, &engine))
             }
-            var mask = kept
-            if let predicate = self.plan.predicate {
-                mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
-            }
-            let grouped = try await self.grouped(&engine, evaluator: &evaluator, mask: mask, rows: range.count)
+            let grouped = try await self.grouped(&engine, evaluator: &evaluator, kept: kept, rows: range.count)
             groups = grouped.groups
             let (chunkFails, dropped) = (Share.concatenate(fails), rows - kept.total())
             failing = failing.map { $0 + chunkFails } ?? chunkFails

@@ -190,7 +190,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
         }
         let columns = joined?.columns ?? inputs[0]
-        var mask = joined?.valid ?? valid[0]
+        let mask = joined?.valid ?? valid[0]
         // The group totals of disjoint rows add up: WHERE and the groups a slice of rows at a time (a row has an
         // indicator per group).
         let groupSlice = max(1, self.sliceRows / max(1, self.plan.groupCount))
@@ -204,11 +204,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 var part = Evaluator<E>(
                     columns: columns.indices.map { read.contains($0) ? columns[$0].slice(range) : unread },
                     rows: range.count)
-                var partMask = mask.slice(range)
-                if let predicate = self.plan.predicate {
-                    partMask = try await engine.multiply(partMask, try await part.evaluate(predicate, &engine))
-                }
-                let grouped = try await self.grouped(&engine, evaluator: &part, mask: partMask, rows: range.count)
+                let grouped = try await self.grouped(
+                    &engine, evaluator: &part, kept: mask.slice(range), rows: range.count)
                 totals = totals.map { $0 + grouped.totals } ?? grouped.totals
                 groups = grouped.groups
             }
@@ -217,11 +214,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 percentiles: [:], pairMoments: [:])
         }
         var evaluator = joined == nil ? evaluators[0] : Evaluator<E>(columns: columns, rows: self.rows)
-        if let predicate = self.plan.predicate {
-            mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
-        }
-
-        let grouped = try await self.grouped(&engine, evaluator: &evaluator, mask: mask, rows: self.rows)
+        let grouped = try await self.grouped(&engine, evaluator: &evaluator, kept: mask, rows: self.rows)
         let (groups, arguments, member) = (grouped.groups, grouped.arguments, grouped.member)
         let minima = try await self.extremes(&engine, arguments: arguments, member: member, groups: groups)
         let percentiles = try await self.percentiles(
@@ -231,6 +224,15 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         return try await self.release(
             &engine, abortFailures: abortFailures, cells: cells, totals: grouped.totals, groups: groups,
             minima: minima, percentiles: percentiles, pairMoments: pairMoments)
+    }
+
+    /// WHERE on the rows `kept` marks, then their groups (`grouped(_:evaluator:mask:rows:)`).
+    func grouped(_ engine: inout E, evaluator: inout Evaluator<E>, kept: Share, rows: Int) async throws -> Grouped {
+        var mask = kept
+        if let predicate = self.plan.predicate {
+            mask = try await engine.multiply(mask, try await evaluator.evaluate(predicate, &engine))
+        }
+        return try await self.grouped(&engine, evaluator: &evaluator, mask: mask, rows: rows)
     }
 
     /// The groups of the rows `evaluator` reads where `mask` is 1 (indicators never opened), and what the finals need

@@ -84,7 +84,7 @@ struct Demo: AsyncParsableCommand {
         }
         if join, records + (students ?? records / 10) > 4_000_000 {
             throw ValidationError(
-                "--join takes at most 4000000 rows in all (--records and --students): the join holds its sorted columns whole, about 0.8 kB per row on every node"
+                "--join takes at most 4000000 rows in all (--records and --students): the join holds its sorted columns whole, about 0.6 kB per row on every node"
             )
         }
         if join, ui { throw ValidationError("--join runs without --ui") }
