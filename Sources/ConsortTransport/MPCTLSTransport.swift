@@ -254,7 +254,9 @@ package final class MPCTLSTransport: MPCTransport {
         } catch {
             let lost = MPCError(.peerLost, "\(self.named(peer)) is unreachable: \(error)")
             self.abort(lost)
-            throw lost
+            // A peer that aborts tells why, then closes: if its reason came in first, that is the session's failure
+            // (a write to it fails only because it closed), as a receive reports it.
+            throw self.failure.withLock { $0 } ?? lost
         }
     }
 
