@@ -36,7 +36,7 @@ struct Demo: AsyncParsableCommand {
               swift run consort demo --records 100000
               swift run consort demo --security active
               swift run consort demo --join --records 1000000
-              swift run consort demo --join --records 3000000 --students 150000
+              swift run consort demo --join --records 10000000 --students 500000
               swift run consort demo --ui
               swift run consort demo --database postgres://consort@127.0.0.1:5432/postgres
             """
@@ -82,9 +82,9 @@ struct Demo: AsyncParsableCommand {
             guard join else { throw ValidationError("--students belongs to --join") }
             guard (2...10_000_000).contains(students) else { throw ValidationError("--students must be 2...10000000") }
         }
-        if join, records + (students ?? records / 10) > 4_000_000 {
+        if join, records + (students ?? records / 10) > 10_500_000 {
             throw ValidationError(
-                "--join takes at most 4000000 rows in all (--records and --students): the join holds its sorted columns whole, about 0.6 kB per row on every node"
+                "--join takes at most 10500000 rows in all (--records and --students): the join holds its sorted columns whole, about 0.5 kB per row on every node"
             )
         }
         if join, ui { throw ValidationError("--join runs without --ui") }

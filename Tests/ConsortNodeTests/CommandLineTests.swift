@@ -66,9 +66,9 @@ struct CommandLineTests {
             (["demo", "--ui", "--hosts", "198.19.0.10,198.19.0.11,198.19.0.12"], "without --ui"),
             // The demo's join holds its sorted columns whole: sizes that would not fit are refused up front.
             (["demo", "--students", "1000"], "--students belongs to --join"),
-            (["demo", "--join", "--records", "4000000", "--students", "1"], "--students must be 2...10000000"),
-            (["demo", "--join", "--records", "4000000"], "at most 4000000 rows in all"),
-            (["demo", "--join", "--records", "3900000", "--students", "200000"], "at most 4000000 rows in all"),
+            (["demo", "--join", "--records", "1000000", "--students", "1"], "--students must be 2...10000000"),
+            (["demo", "--join", "--records", "10000000"], "at most 10500000 rows in all"),
+            (["demo", "--join", "--records", "10000000", "--students", "500001"], "at most 10500000 rows in all"),
         ]
         for (arguments, message) in cases {
             let output = try Self.consort(arguments)
