@@ -48,7 +48,8 @@ extension MPCQueryProgram {
             + oneAttributes.map { union(one: inputs[join.one][$0.source], many: nil) }
             + manyAttributes.map { union(one: nil, many: inputs[join.many][$0.source]) }
         inputs = []
-        var columns = [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count)
+        // The joined table's columns: zeros where nothing is carried (keys among them), filled in at the end.
+        var columns: [Share] { [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count) }
         guard n > 1 else {
             return Joined(
                 columns: columns, valid: .zeros(n), oneRepeats: .zeros(1),
@@ -96,12 +97,13 @@ extension MPCQueryProgram {
         }
         let matched = try await engine.multiply(carried[0], validity - keptOne)
 
+        var joined = columns
         for (position, column) in manyAttributes.enumerated() {
-            columns[column.target] = sorted.payload[2 + oneAttributes.count + position]
+            joined[column.target] = sorted.payload[2 + oneAttributes.count + position]
         }
-        for (position, column) in oneAttributes.enumerated() { columns[column.target] = carried[1 + position] }
+        for (position, column) in oneAttributes.enumerated() { joined[column.target] = carried[1 + position] }
         return Joined(
-            columns: columns, valid: matched, oneRepeats: runs.oneRepeats,
+            columns: joined, valid: matched, oneRepeats: runs.oneRepeats,
             manyRepeats: manyTable.columns[join.manyKey].unique ? runs.manyRepeats : nil)
     }
 

@@ -15,10 +15,14 @@ extension Replicated3.Engine {
         guard keyBits + indexBits <= 62 else {
             throw MPCError(.invalidArgument, "sort: \(keyBits)-bit keys of \(rows) rows need more than 62 bits")
         }
-        let indices = (0..<rows).map { UInt64($0) }
-        let composite = key.scaled(by: Int64(1) << Int64(indexBits)).adding(public: indices, party: self.party)
-        // The columns are the shuffle's from here on: it lets each group go once it is shuffled.
-        let columns = [composite, key] + payload
+        // The columns are the shuffle's from here on (no other name holds them): it lets each group go once it is
+        // shuffled.
+        let columns =
+            [
+                key.scaled(by: Int64(1) << Int64(indexBits)).adding(
+                    public: (0..<rows).map { UInt64($0) }, party: self.party),
+                key,
+            ] + payload
         (key, payload) = (.zeros(0), [])
         var shuffled =
             self.verification == nil
