@@ -4,9 +4,10 @@ extension Replicated3.Engine {
     /// Three passes; in the pass of pair (c, c+1) — who share key K(c+1) — x is a two-party sum A + B (A = x_c + x_{c+1}
     /// at party c, B = x_{c+2} at party c+1). Both permute with π from K(c+1) and re-randomise with masks from it, and
     /// both send one masked vector to party c+2. Party c+2 never sees π, and each party misses one of the three
-    /// permutations, so no one knows the composition. One round and 16 bytes per element per party over the passes.
-    /// Columns go through the passes in groups of at most `shuffleGroupElements` elements (whole columns; the
-    /// permutations are drawn once), so a table of many long columns is never held more than once beside its input.
+    /// permutations, so no one knows the composition. Three rounds (one per pass) per group of columns, and 16
+    /// bytes per element per party over the passes. Columns go through the passes in groups of at most
+    /// `shuffleGroupElements` elements (whole columns; the permutations are drawn once), so a table of many long
+    /// columns is never held more than once beside its input.
     package mutating func shuffle(_ columns: consuming [Replicated3.Share]) async throws -> [Replicated3.Share] {
         guard let rows = columns.first?.count else { return [] }
         guard columns.allSatisfy({ $0.count == rows }) else {
