@@ -21,8 +21,9 @@ extension MPCQueryProgram {
         var manyRepeats: Share?
     }
 
-    /// Lets `inputs` go (empties it) once both tables' rows are in the sort's columns.
-    func joined(_ engine: inout E, _ join: QueryPlan.Join, inputs: inout [[Share]], valid: [Share]) async throws
+    /// Lets `inputs` and `valid` go (empties them) as both tables' rows move into the sort's columns: each input
+    /// column is dropped once its union is built, so the inputs and the union are never both held whole.
+    func joined(_ engine: inout E, _ join: QueryPlan.Join, inputs: inout [[Share]], valid: inout [Share]) async throws
         -> Joined
     {
         let (manyTable, oneTable) = (self.plan.inputs[join.many].table, self.plan.inputs[join.one].table)
@@ -31,6 +32,10 @@ extension MPCQueryProgram {
         func union(one: Share?, many: Share?) -> Share {
             .concatenate([one ?? .zeros(oneRows), many ?? .zeros(manyRows)])
         }
+        func take(_ table: Int, _ column: Int) -> Share {
+            defer { inputs[table][column] = .zeros(0) }
+            return inputs[table][column]
+        }
         // Only the columns the query reads after the join are carried through it.
         let read = self.plan.readColumns
         let oneAttributes = self.plan.carried(from: oneTable, offset: manyTable.columns.count).filter {
@@ -38,15 +43,15 @@ extension MPCQueryProgram {
         }
         let manyAttributes = self.plan.carried(from: manyTable, offset: 0).filter { read.contains($0.target) }
         let words = zip(oneTable.keyWords(of: join.oneKey), manyTable.keyWords(of: join.manyKey)).map {
-            union(one: inputs[join.one][$0], many: inputs[join.many][$1])
+            union(one: take(join.one, $0), many: take(join.many, $1))
         }
         let isOne = engine.constant(
             .list([Int64](repeating: 1, count: oneRows) + [Int64](repeating: 0, count: manyRows)))
         // Both sides' row validity in one column: a "one" row's is split off again after the sort.
-        let payload =
-            [isOne, union(one: valid[join.one], many: valid[join.many])]
-            + oneAttributes.map { union(one: inputs[join.one][$0.source], many: nil) }
-            + manyAttributes.map { union(one: nil, many: inputs[join.many][$0.source]) }
+        var payload = [isOne, union(one: valid[join.one], many: valid[join.many])]
+        valid = []
+        for attribute in oneAttributes { payload.append(union(one: take(join.one, attribute.source), many: nil)) }
+        for attribute in manyAttributes { payload.append(union(one: nil, many: take(join.many, attribute.source))) }
         inputs = []
         // The joined table's columns: zeros where nothing is carried (keys among them), filled in at the end.
         var columns: [Share] { [Share](repeating: .zeros(n), count: self.plan.table.storedColumnNames.count) }
@@ -63,36 +68,33 @@ extension MPCQueryProgram {
         sorted.words = []
 
         // Segmented copy of each key's head: f marks heads; at distance d a row that has not met a head yet takes
-        // the values (and the mark) of the row d before it. Each round multiplies a slice of rows at a time.
+        // the values (and the mark) of the row d before it. Each round multiplies a slice of rows at a time and
+        // writes the moved rows in place, the highest slice first: a slice writes rows at or above its start + d,
+        // which no slice after it (lower rows) reads, so the columns are never copied whole.
         var heads = runs.heads
         let keptOne = runs.keptOne
         var carried = [keptOne] + sorted.payload[2..<2 + oneAttributes.count]
+        for index in 0..<2 + oneAttributes.count { sorted.payload[index] = .zeros(0) }  // carried (or `validity`) now
+        MemoryTuning.releaseFreeMemory()  // what the sort and the runs let go
         var distance = 1
         while distance < n {
-            let span = n - distance
-            var movedParts = carried.map { [$0.slice(0..<distance)] }
-            var headParts = [heads.slice(0..<distance)]
-            for start in stride(from: 0, to: span, by: self.sliceRows) {
-                let slice = start..<min(start + self.sliceRows, span)
+            var end = n - distance
+            while end > 0 {
+                let slice = max(0, end - self.sliceRows)..<end
                 let shifted = slice.lowerBound + distance..<slice.upperBound + distance
                 let (own, before) = (heads.slice(shifted), heads.slice(slice))
-                let differences = carried.map { $0.slice(shifted) - $0.slice(slice) }
                 let products = try await engine.multiply(
                     .concatenate(Array(repeating: own, count: carried.count + 1)),
-                    .concatenate(differences + [before]))
+                    .concatenate(carried.map { $0.slice(shifted) - $0.slice(slice) } + [before]))
                 let length = slice.count
                 for index in carried.indices {
-                    movedParts[index].append(
-                        carried[index].slice(slice) + products.slice(index * length..<(index + 1) * length))
+                    let moved = carried[index].slice(slice) + products.slice(index * length..<(index + 1) * length)
+                    carried[index].replace(shifted, with: moved)
                 }
-                headParts.append(
-                    own + before - products.slice(carried.count * length..<(carried.count + 1) * length))
+                heads.replace(
+                    shifted, with: own + before - products.slice(carried.count * length..<(carried.count + 1) * length))
+                end = slice.lowerBound
             }
-            for index in carried.indices {
-                carried[index] = .concatenate(movedParts[index])
-                movedParts[index] = []
-            }
-            heads = .concatenate(headParts)
             distance *= 2
         }
         let matched = try await engine.multiply(carried[0], validity - keptOne)

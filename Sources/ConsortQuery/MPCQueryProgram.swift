@@ -151,6 +151,10 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             }
             valid.append(kept)
         }
+        var cells: [Share] = []
+        for index in self.plan.excluding {
+            cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
+        }
         // The join's sort finds the repeats of its keys; other unique keys get a sort of their own, first, while
         // the inputs are still held.
         let join = self.plan.join
@@ -169,7 +173,8 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         var joined: Joined? = nil
         if let join {
             evaluators = []
-            joined = try await self.joined(&engine, join, inputs: &inputs, valid: valid)
+            joined = try await self.joined(&engine, join, inputs: &inputs, valid: &valid)
+            MemoryTuning.releaseFreeMemory()
         }
         for (index, input) in self.plan.inputs.enumerated() {
             for key in input.uniqueKeys {
@@ -185,10 +190,6 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         }
         abortFailures += try await self.anyPositive(&engine, .concatenate(failing))
         if abortFailures.contains(true) { return Self.aborted(abortFailures) }
-        var cells: [Share] = []
-        for index in self.plan.excluding {
-            cells.append(engine.constant(Int64(self.inputRows[index]), count: 1) - valid[index].total())
-        }
         let columns = joined?.columns ?? inputs[0]
         let mask = joined?.valid ?? valid[0]
         // The group totals of disjoint rows add up: WHERE and the groups a slice of rows at a time (a row has an

@@ -21,6 +21,10 @@ package struct ReferenceEngine: MPCEngine {
             Share(zip(self.values, values.materialized).map { $0 &* $1 })
         }
         package func slice(_ range: Range<Int>) -> Share { Share(Array(self.values[range])) }
+        package mutating func replace(_ range: Range<Int>, with values: Share) {
+            precondition(range.count == values.count, "replace: \(values.count) elements for \(range.count)")
+            self.values.replaceSubrange(range, with: values.values)
+        }
         package func strided(from start: Int, by step: Int) -> Share {
             Share(stride(from: start, to: self.count, by: step).map { self.values[$0] })
         }

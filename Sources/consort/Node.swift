@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConsortAudit
+import ConsortMPC
 import ConsortNode
 import ConsortPKI
 import ConsortTransport

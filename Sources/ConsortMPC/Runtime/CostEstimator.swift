@@ -15,6 +15,9 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         package func scaled(by constant: Int64) -> Share { self }
         package func multiplied(byPublic values: PublicVector) -> Share { self }
         package func slice(_ range: Range<Int>) -> Share { Share(count: range.count) }
+        package mutating func replace(_ range: Range<Int>, with values: Share) {
+            precondition(range.count == values.count, "replace: \(values.count) elements for \(range.count)")
+        }
         package func strided(from start: Int, by step: Int) -> Share {
             Share(count: start >= self.count ? 0 : (self.count - start + step - 1) / step)
         }

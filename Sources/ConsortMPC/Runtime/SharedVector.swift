@@ -16,6 +16,9 @@ package protocol SharedVector: Sendable {
 
     /// Elements `range`.
     func slice(_ range: Range<Int>) -> Self
+    /// Overwrites elements `range` with `values` (as many), in place: a long column updated a slice at a time is
+    /// not copied whole.
+    mutating func replace(_ range: Range<Int>, with values: Self)
     /// Every `step`-th element from `start` (e.g. the even positions: start 0, step 2).
     func strided(from start: Int, by step: Int) -> Self
     /// Elements reordered by a public permutation (or selection): result[k] = self[order[k]].

@@ -53,6 +53,12 @@ extension Replicated3 {
             Share(mine: Array(self.mine[range]), next: Array(self.next[range]))
         }
 
+        package mutating func replace(_ range: Range<Int>, with values: Share) {
+            precondition(range.count == values.count, "replace: \(values.count) elements for \(range.count)")
+            self.mine.replaceSubrange(range, with: values.mine)
+            self.next.replaceSubrange(range, with: values.next)
+        }
+
         package func strided(from start: Int, by step: Int) -> Share {
             Share(
                 mine: Swift.stride(from: start, to: self.count, by: step).map { self.mine[$0] },

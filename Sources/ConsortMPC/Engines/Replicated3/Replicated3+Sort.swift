@@ -27,6 +27,7 @@ extension Replicated3.Engine {
         var shuffled =
             self.verification == nil
             ? try await self.shuffle(consume columns) : try await self.verifiedShuffle(consume columns)
+        MemoryTuning.releaseFreeMemory()
         let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
         // Each shuffled column is let go once it is permuted, so the table is held about once, not twice.
         var sorted: [Replicated3.Share] = []
@@ -35,6 +36,7 @@ extension Replicated3.Engine {
             sorted.append(shuffled[index].permuted(order))
             shuffled[index] = .zeros(0)
         }
+        MemoryTuning.releaseFreeMemory()
         return (sorted[0], Array(sorted.dropFirst()))
     }
 

@@ -23,4 +23,20 @@ package enum MemoryTuning {
             _ = mallopt(trimThreshold, 1 << 30)
         #endif
     }
+
+    /// Hands the free pages inside the heap back to the kernel (`malloc_trim`): what `keepLargeAllocations` keeps for
+    /// the next round of the same size is held until the process ends otherwise. Called where a long computation
+    /// has just let go of whole columns and what comes next allocates differently (after a sort's shuffle, after a
+    /// quicksort level), so a node's resident memory follows what it holds instead of its largest moment so far.
+    package static func releaseFreeMemory() {
+        #if canImport(Glibc)
+            typealias MallocTrim = @convention(c) (Int) -> Int32
+            guard let symbol = Self.mallocTrim else { return }
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
+
+    #if canImport(Glibc)
+        private nonisolated(unsafe) static let mallocTrim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim")
+    #endif
 }
