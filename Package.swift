@@ -53,6 +53,8 @@ let package = Package(
         ),
         // GF(2^64) arithmetic with carry-less multiplication (the AND gates' proofs).
         .target(name: "CConsortField", cSettings: [.unsafeFlags(["-O3"])]),
+        // The commit a release build was made from (stamped by scripts/package; `BuildMeasurement.commit`).
+        .target(name: "CConsortBuild"),
         .target(
             name: "ConsortMPC",
             dependencies: [
@@ -117,6 +119,7 @@ let package = Package(
         .target(
             name: "ConsortNode",
             dependencies: [
+                "CConsortBuild",
                 "ConsortPKI",
                 "ConsortSpec",
                 "ConsortMPC",

@@ -1,3 +1,4 @@
+import CConsortBuild
 import ConsortMPC
 import ConsortPKI
 import ConsortSpec
@@ -5,7 +6,7 @@ import Crypto
 import Foundation
 
 /// What a computing party runs, as it reports it at the start of every MPC session (`Specs/attestation.md`): the
-/// SHA-256 of its own executable and the release version, signed with its node key over the session, so each party
+/// SHA-256 of its own executable, the release version and the commit it was built from, signed with its node key over the session, so each party
 /// holds the others' signed claims and a CTS can pin the builds it allows (`engine.measurements`).
 ///
 /// Without a TEE this is a claim, not a proof: a node that lies about its binary is caught only by the signature
@@ -17,21 +18,30 @@ package struct BuildMeasurement: Sendable, Equatable {
     /// SHA-256 (lowercase hex) of the executable.
     package var sha256: String
     package var version: String
+    /// The commit (40 hex digits) a release build was stamped with (`scripts/package`), or "unknown".
+    package var commit: String
+
+    /// This binary's commit, as the release scripts stamped it.
+    package static let commit: String = {
+        let stamped = String(cString: consort_build_commit())
+        return stamped.isEmpty ? "unknown" : stamped
+    }()
 
     /// This process's measurement, hashed once (`/proc/self/exe`: the binary the kernel runs, whatever its path).
     package static let current: BuildMeasurement = {
         let path =
             FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
         let bytes = FileManager.default.contents(atPath: path) ?? Data()
-        return BuildMeasurement(sha256: Hex.encode(Array(SHA256.hash(data: bytes))), version: Self.version)
+        return BuildMeasurement(
+            sha256: Hex.encode(Array(SHA256.hash(data: bytes))), version: Self.version, commit: Self.commit)
     }()
 
     /// What party `member` signs for session `task`.
     func statement(task: String, member: MemberID) -> [UInt8] {
-        Array("consort-measurement/1\n\(task)\n\(member)\n\(self.sha256)\n\(self.version)".utf8)
+        Array("consort-measurement/2\n\(task)\n\(member)\n\(self.sha256)\n\(self.version)\n\(self.commit)".utf8)
     }
 
-    /// One party's signed claim as it travels: JSON `{"sha256", "version", "signature"}` in words (byte count first).
+    /// One party's signed claim as it travels: JSON `{"sha256", "version", "commit", "signature"}` in words (byte count first).
     struct Signed: Sendable {
         var measurement: BuildMeasurement
         var signature: [UInt8]
@@ -41,6 +51,7 @@ package struct BuildMeasurement: Sendable, Equatable {
                 .object(
                     JSONObject([
                         ("sha256", .string(self.measurement.sha256)), ("version", .string(self.measurement.version)),
+                        ("commit", .string(self.measurement.commit)),
                         ("signature", .string(Base64URL.encode(self.signature))),
                     ])))
             var words = [UInt64(json.count)]
@@ -66,9 +77,10 @@ package struct BuildMeasurement: Sendable, Equatable {
             }
             guard case .object(let object)? = try? StrictJSONReader().parse(Array(bytes.prefix(Int(count)))),
                 case .string(let sha)? = object["sha256"], case .string(let version)? = object["version"],
-                case .string(let signature)? = object["signature"], let raw = Base64URL.decode(signature)
+                case .string(let commit)? = object["commit"], case .string(let signature)? = object["signature"],
+                let raw = Base64URL.decode(signature)
             else { throw malformed }
-            self.init(measurement: BuildMeasurement(sha256: sha, version: version), signature: raw)
+            self.init(measurement: BuildMeasurement(sha256: sha, version: version, commit: commit), signature: raw)
         }
     }
 }

@@ -44,6 +44,11 @@ extension Node {
                 "configuration",
                 "node of \(loaded.member), API on \(loaded.configuration.listen), "
                     + "node certificate verified under the operator root with current CRLs")
+            let build = BuildMeasurement.current
+            report.ok(
+                "build",
+                "consort \(build.version), commit \(build.commit), measurement \(build.sha256) "
+                    + "(what a task's engine.measurements must list)")
             self.certificates(loaded, &report)
             self.revocationLists(loaded, &report)
             report.ok(

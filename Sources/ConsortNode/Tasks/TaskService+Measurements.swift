@@ -19,8 +19,17 @@ extension TaskService {
         let signature = try ES256.sign(
             own.statement(task: task, member: self.node.member), with: self.node.identity.privateKey)
         let mine = BuildMeasurement.Signed(measurement: own, signature: signature)
+        let allowed = cts.engine.measurements
         var claims = [(party, mine)]
-        for (peer, words) in try await transport.exchangeWithEveryPeer(mine.words()) {
+        let exchanged: [(Int, [UInt64])]
+        do {
+            exchanged = try await transport.exchangeWithEveryPeer(mine.words())
+        } catch  where !allowed.isEmpty && !allowed.contains(own.sha256) {
+            // A peer that refused its own build first may have ended the session before every claim arrived; this
+            // node refuses its own build whatever the others sent.
+            exchanged = []
+        }
+        for (peer, words) in exchanged {
             let claim = try BuildMeasurement.Signed(words: words, from: peer)
             let member = cts.parties.computing[peer]
             guard let certificate = transport.peerCertificate(peer),
@@ -36,13 +45,13 @@ extension TaskService {
             claims.append((peer, claim))
         }
         claims.sort { $0.0 < $1.0 }
-        let allowed = cts.engine.measurements
         let refused = allowed.isEmpty ? [] : claims.filter { !allowed.contains($0.1.measurement.sha256) }
         let parties: [JSONValue] = claims.map { party, claim in
             .object(
                 JSONObject([
                     ("member", .string(cts.parties.computing[party].rawValue)),
                     ("sha256", .string(claim.measurement.sha256)), ("version", .string(claim.measurement.version)),
+                    ("commit", .string(claim.measurement.commit)),
                     ("signature", .string(Base64URL.encode(claim.signature))),
                 ]))
         }
@@ -58,7 +67,8 @@ extension TaskService {
             throw MPCError(
                 .protocolViolation,
                 "computing party \(index) (\(cts.parties.computing[index])) runs consort \(claim.measurement.version) "
-                    + "with measurement \(claim.measurement.sha256), which the task's engine.measurements do not allow")
+                    + "(commit \(claim.measurement.commit)) with measurement \(claim.measurement.sha256), which the task's engine.measurements do not allow"
+            )
         }
     }
 }
