@@ -28,7 +28,9 @@ extension Replicated3.Engine {
             self.verification == nil
             ? try await self.shuffle(consume columns) : try await self.verifiedShuffle(consume columns)
         MemoryTuning.releaseFreeMemory()
-        let order = try await self.quicksortOrder(shuffled[0], bits: keyBits + indexBits + 1)
+        let compositeKey = shuffled[0]
+        shuffled[0] = .zeros(0)  // the quicksort rearranges it in place
+        let order = try await self.quicksortOrder(consume compositeKey, bits: keyBits + indexBits + 1)
         // Each shuffled column is let go once it is permuted, so the table is held about once, not twice.
         var sorted: [Replicated3.Share] = []
         sorted.reserveCapacity(shuffled.count - 1)
@@ -45,11 +47,13 @@ extension Replicated3.Engine {
     /// Quicksort by levels: every unsorted segment's elements are compared with its first element (the pivot) in one
     /// batch, and each segment is rearranged as (less, pivot, greater), keeping relative order. The shares are kept
     /// in the current order, so a level reads them sequentially and only rearranges within segments (gathering
-    /// them by a global permutation each level, as before, cost more than the comparisons' local work).
-    mutating func quicksortOrder(_ values: Replicated3.Share, bits: Int) async throws -> [Int] {
+    /// them by a global permutation each level, as before, cost more than the comparisons' local work). The values
+    /// are taken, so they are rearranged in place, not copied.
+    mutating func quicksortOrder(_ values: consuming Replicated3.Share, bits: Int) async throws -> [Int] {
         let count = values.count
         var order = Array(0..<count)
         var (mine, next) = (values.mine, values.next)
+        values = .zeros(0)
         var segments: [Range<Int>] = count > 1 ? [0..<count] : []
         var (orderScratch, mineScratch, nextScratch) = ([Int](), [UInt64](), [UInt64]())
         while !segments.isEmpty {
@@ -80,36 +84,33 @@ extension Replicated3.Engine {
             var nextSegments: [Range<Int>] = []
             for segment in segments {
                 let start = segment.lowerBound
-                var less = 0
-                for offset in 0..<segment.count - 1
-                where (below[(cursor + offset) >> 6] >> UInt64((cursor + offset) & 63)) & 1 == 1 {
-                    less += 1
-                }
+                // A stable partition: the less ones move down in place (never past an element not yet read), the
+                // greater ones wait in the scratch arrays, then the pivot and they go above them.
                 orderScratch.removeAll(keepingCapacity: true)
                 mineScratch.removeAll(keepingCapacity: true)
                 nextScratch.removeAll(keepingCapacity: true)
-                orderScratch.append(contentsOf: order[segment])
-                mineScratch.append(contentsOf: mine[segment])
-                nextScratch.append(contentsOf: next[segment])
-                var (lessAt, greaterAt) = (start, start + less + 1)
-                order[start + less] = orderScratch[0]
-                mine[start + less] = mineScratch[0]
-                next[start + less] = nextScratch[0]
-                for offset in 1..<segment.count {
+                let pivot = (order[start], mine[start], next[start])
+                var lessAt = start
+                for position in start + 1..<segment.upperBound {
                     let isLess = (below[cursor >> 6] >> UInt64(cursor & 63)) & 1 == 1
                     cursor += 1
-                    let target: Int
                     if isLess {
-                        target = lessAt
+                        order[lessAt] = order[position]
+                        mine[lessAt] = mine[position]
+                        next[lessAt] = next[position]
                         lessAt += 1
                     } else {
-                        target = greaterAt
-                        greaterAt += 1
+                        orderScratch.append(order[position])
+                        mineScratch.append(mine[position])
+                        nextScratch.append(next[position])
                     }
-                    order[target] = orderScratch[offset]
-                    mine[target] = mineScratch[offset]
-                    next[target] = nextScratch[offset]
                 }
+                (order[lessAt], mine[lessAt], next[lessAt]) = pivot
+                let above = lessAt + 1..<segment.upperBound
+                order.replaceSubrange(above, with: orderScratch)
+                mine.replaceSubrange(above, with: mineScratch)
+                next.replaceSubrange(above, with: nextScratch)
+                let less = lessAt - start
                 if less > 1 { nextSegments.append(start..<start + less) }
                 if segment.count - 1 - less > 1 { nextSegments.append(start + less + 1..<segment.upperBound) }
             }
