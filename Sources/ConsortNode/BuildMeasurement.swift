@@ -6,8 +6,9 @@ import Crypto
 import Foundation
 
 /// What a computing party runs, as it reports it at the start of every MPC session (`Specs/attestation.md`): the
-/// SHA-256 of its own executable, the release version and the commit it was built from, signed with its node key over the session, so each party
-/// holds the others' signed claims and a CTS can pin the builds it allows (`engine.measurements`).
+/// SHA-256 of its own executable, the release version and the commit it was built from, signed with its node key over
+/// the session, so each party holds the others' signed claims and a CTS can pin the builds it allows
+/// (`engine.measurements`).
 ///
 /// Without a TEE this is a claim, not a proof: a node that lies about its binary is caught only by the signature
 /// it leaves in every peer's audit log. An attested quote (SGX, TDX, SEV-SNP) would replace the signature.
@@ -41,7 +42,8 @@ package struct BuildMeasurement: Sendable, Equatable {
         Array("consort-measurement/2\n\(task)\n\(member)\n\(self.sha256)\n\(self.version)\n\(self.commit)".utf8)
     }
 
-    /// One party's signed claim as it travels: JSON `{"sha256", "version", "commit", "signature"}` in words (byte count first).
+    /// One party's signed claim as it travels: JSON `{"sha256", "version", "commit", "signature"}` in words (byte
+    /// count first).
     struct Signed: Sendable {
         var measurement: BuildMeasurement
         var signature: [UInt8]

@@ -21,7 +21,8 @@ extension TaskSubmissionTests {
         let fresh = try check(["--config", "\(path)/cp-c.json"])
         #expect(fresh.succeeded, "\(fresh.stdout) \(fresh.stderr)")
         for line in [
-            "ok    configuration: node of cp-c", "ok    certificates: node certificate until", "ok    CRLs:",
+            "ok    configuration: node of cp-c", "ok    build: consort ", ", commit unknown, measurement ",
+            "ok    certificates: node certificate until", "ok    CRLs:",
             "ok    directory: 8 member(s)", "ok    ports: API 127.0.0.1:\(deployment.ports[2]) is free",
             "warn  store: \(path)/cp-c/audit.db does not exist yet", "cp-a at https://127.0.0.1:\(deployment.ports[0])",
             "cp-b at https://127.0.0.1:\(deployment.ports[1]): reachable over mutual TLS, clock",

@@ -67,8 +67,8 @@ extension TaskService {
             throw MPCError(
                 .protocolViolation,
                 "computing party \(index) (\(cts.parties.computing[index])) runs consort \(claim.measurement.version) "
-                    + "(commit \(claim.measurement.commit)) with measurement \(claim.measurement.sha256), which the task's engine.measurements do not allow"
-            )
+                    + "(commit \(claim.measurement.commit)) with measurement \(claim.measurement.sha256), "
+                    + "which the task's engine.measurements do not allow")
         }
     }
 }
