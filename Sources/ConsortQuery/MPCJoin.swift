@@ -83,13 +83,14 @@ extension MPCQueryProgram {
                 let slice = max(0, end - self.sliceRows)..<end
                 let shifted = slice.lowerBound + distance..<slice.upperBound + distance
                 let (own, before) = (heads.slice(shifted), heads.slice(slice))
+                let lower = carried.map { $0.slice(slice) }
                 let products = try await engine.multiply(
                     .concatenate(Array(repeating: own, count: carried.count + 1)),
-                    .concatenate(carried.map { $0.slice(shifted) - $0.slice(slice) } + [before]))
+                    .concatenate(zip(carried, lower).map { $0.slice(shifted) - $1 } + [before]))
                 let length = slice.count
                 for index in carried.indices {
-                    let moved = carried[index].slice(slice) + products.slice(index * length..<(index + 1) * length)
-                    carried[index].replace(shifted, with: moved)
+                    carried[index].replace(
+                        shifted, with: lower[index] + products.slice(index * length..<(index + 1) * length))
                 }
                 heads.replace(
                     shifted, with: own + before - products.slice(carried.count * length..<(carried.count + 1) * length))
