@@ -135,7 +135,7 @@ struct MPCConnectionStateMachine {
             return .peerEnded(party: party, claim: claim)
         case (.abort, .established(let party)), (.abort, .ended(let party)):
             self.state = .closed
-            return .fail(MPCFrame.abortReason(frame.payload, from: party))
+            return .fail(MPCFrame.abortReason(frame.payload, from: self.named(party)))
         case (_, .awaitingHello), (_, .dialling):
             return self.fail(.protocolViolation, "\(frame.kind) before hello")
         case (_, .ended(let party)):

@@ -93,14 +93,15 @@ enum MPCFrame {
         return buffer
     }
 
-    /// The error a peer's abort frame reports, attributed to that peer.
-    static func abortReason(_ payload: ByteBuffer, from party: Int) -> MPCError {
+    /// The error a peer's abort frame reports, attributed to that peer ("computing party 2 (cp-c)": the member is named,
+    /// since the reason may name another party, e.g. the one the aborting party stopped hearing from).
+    static func abortReason(_ payload: ByteBuffer, from peer: String) -> MPCError {
         let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes) ?? ""
         let (name, reason) =
             text.firstIndex(of: ":").map { (String(text[..<$0]), text[text.index(after: $0)...].trimmingPrefix(" ")) }
             ?? ("", Substring(text))
         let code = MPCError.Code(description: name) ?? .protocolViolation
-        return MPCError(code, "computing party \(party) aborted the session: \(reason)")
+        return MPCError(code, "\(peer) aborted the session: \(reason)")
     }
 
     /// A parsed frame.

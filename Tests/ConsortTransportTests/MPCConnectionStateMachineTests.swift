@@ -191,7 +191,7 @@ struct MPCConnectionStateMachineTests {
         }
         #expect(error.code == .timedOut)
         #expect(
-            error.message.contains("computing party 0 aborted the session")
+            error.message.contains("computing party 0 (cp-a) aborted the session")
                 && error.message.contains("party 2 sent nothing"))
     }
 
