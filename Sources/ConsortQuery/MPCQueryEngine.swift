@@ -102,9 +102,7 @@ package enum MPCQueryEngine {
             defer { cursor += count }
             return Array(words[cursor..<cursor + count])
         }
-        var result = QueryResult(
-            columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
-            excludedRows: [:])
+        var result = QueryResult(plan: plan, excludedRows: [:])
         for index in plan.excluding { result.excludedRows[plan.inputs[index].table.name] = Int(try take(1)[0]) }
         let precision = FinalPrecision.batch(plan)
         var cells: [Int: [Int: ResultValue]] = [:]

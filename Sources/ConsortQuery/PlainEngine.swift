@@ -103,9 +103,7 @@ package enum PlainEngine {
             }
             moments.append(perGroup)
         }
-        var result = QueryResult(
-            columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
-            excludedRows: excludedRows)
+        var result = QueryResult(plan: plan, excludedRows: excludedRows)
         for g in 0..<groups {
             let suppressed = counts[g] < Int64(plan.minGroupSize)
             if suppressed { result.suppressed += 1 }
@@ -196,7 +194,7 @@ struct PairMoments {
 
 extension QueryPlan {
     /// The label of key `key` in group number `group` (mixed radix, first key most significant).
-    func label(of group: Int, key: Int) -> ResultValue {
+    func label(of group: Int, key: Int) -> ResultValue? {
         var rest = group
         for index in stride(from: self.groups.count - 1, to: key, by: -1) { rest /= self.groups[index].labels.count }
         return self.groups[key].labels[rest % self.groups[key].labels.count]

@@ -621,11 +621,6 @@ private struct Scope {
                 throw QueryError(.type, "WIDTH_BUCKET takes (value, low, high, count)", at: at)
             }
             let value = try self.number(arguments[0], "WIDTH_BUCKET", at)
-            guard value.present == nil else {
-                throw QueryError(
-                    .unsupported, "GROUP BY a value that may be NULL is not supported by consort-sql/1 yet",
-                    at: arguments[0].position)
-            }
             var constants: [(units: Int64, scale: Int)] = []
             for argument in arguments[1...] {
                 let typed = try self.typed(argument)
@@ -657,18 +652,16 @@ private struct Scope {
                 index = .add(
                     index, .not(.less(scaledValue.plan, bound.plan, bits: Self.comparisonBits(scaledValue, bound))))
             }
-            return .init(index: index, labels: (0...count + 1).map { .integer($0) }, source: expression)
+            return Self.groupKey(
+                index, labels: (0...count + 1).map { .integer($0) }, present: value.present, expression)
         }
         let typed = try self.typed(expression)
-        guard typed.present == nil else {
-            throw QueryError(
-                .unsupported, "GROUP BY a value that may be NULL is not supported by consort-sql/1 yet",
-                at: expression.position)
-        }
         switch typed.kind {
         case .category(let values):
-            return .init(index: typed.plan, labels: values.map { .text($0) }, source: expression)
-        case .boolean: return .init(index: typed.plan, labels: [.boolean(false), .boolean(true)], source: expression)
+            return Self.groupKey(typed.plan, labels: values.map { .text($0) }, present: typed.present, expression)
+        case .boolean:
+            return Self.groupKey(
+                typed.plan, labels: [.boolean(false), .boolean(true)], present: typed.present, expression)
         case .number:
             throw QueryError(
                 .type, "GROUP BY needs a public domain: a category, a boolean, or WIDTH_BUCKET(x, low, high, count)",
@@ -676,8 +669,18 @@ private struct Scope {
         }
     }
 
+    /// A key over `labels`, and where the value may be NULL one more group, labelled NULL, last (SQL's GROUP BY puts
+    /// the NULLs in a group of their own).
+    static func groupKey(
+        _ index: PlanExpression, labels: [ResultValue], present: PlanExpression?, _ source: SQLExpression
+    ) -> QueryPlan.GroupKey {
+        guard let present else { return .init(index: index, labels: labels, source: source) }
+        return .init(
+            index: .select(present, index, .constant(Int64(labels.count))), labels: labels + [nil], source: source)
+    }
+
     func groupType(_ key: QueryPlan.GroupKey) -> String {
-        switch key.labels.first {
+        switch key.labels.first ?? nil {
         case .text: return "category"
         case .boolean: return "boolean"
         default: return "integer"

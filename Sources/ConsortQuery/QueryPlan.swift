@@ -88,10 +88,10 @@ package struct QueryPlan: Sendable {
     /// The input tables with exclusion rules, whose excluded row counts are part of the output.
     var excluding: [Int] { self.inputs.indices.filter { !self.inputs[$0].exclusions.isEmpty } }
 
-    /// A GROUP BY key with a public domain: `index` evaluates to 0..<labels.count.
+    /// A GROUP BY key with a public domain: `index` evaluates to 0..<labels.count. A nil label is the NULL group's.
     struct GroupKey: Sendable {
         var index: PlanExpression
-        var labels: [ResultValue]
+        var labels: [ResultValue?]
         var source: SQLExpression
     }
 

@@ -1,23 +1,35 @@
 import ConsortSpec
 import Foundation
 
-/// A query's result as delivered to output parties (docs/architecture.md §2): columns, rows (suppressed cells are nil), the number
-/// of suppressed groups and the rows each table lost to `exclude` quality rules.
+/// A query's result as delivered to output parties (docs/architecture.md §2): columns, rows (nil cells are NULL: a
+/// suppressed or empty aggregate, or the NULL group's label), the number of suppressed groups and the rows each table
+/// lost to `exclude` quality rules.
 package struct QueryResult: Sendable, Equatable {
     package var columns: [String]
     package var types: [String]
     package var rows: [[ResultValue?]]
     package var suppressed: Int
     package var excludedRows: [String: Int]
+    /// The columns that are GROUP BY keys (a nil there labels the NULL group, not a suppressed cell).
+    package var groupColumns: Set<Int>
 
     package init(
-        columns: [String], types: [String], rows: [[ResultValue?]], suppressed: Int, excludedRows: [String: Int]
+        columns: [String], types: [String], rows: [[ResultValue?]], suppressed: Int, excludedRows: [String: Int],
+        groupColumns: Set<Int> = []
     ) {
         self.columns = columns
         self.types = types
         self.rows = rows
         self.suppressed = suppressed
         self.excludedRows = excludedRows
+        self.groupColumns = groupColumns
+    }
+
+    /// An empty result with the plan's columns.
+    init(plan: QueryPlan, excludedRows: [String: Int]) {
+        self.init(
+            columns: plan.outputs.map(\.name), types: plan.outputs.map(\.type), rows: [], suppressed: 0,
+            excludedRows: excludedRows, groupColumns: Set(plan.outputs.indices.filter { plan.outputs[$0].isGroup }))
     }
 
     /// The JSON result format of docs/architecture.md §2.
@@ -64,7 +76,11 @@ package struct QueryResult: Sendable, Equatable {
     }
 
     package func table() -> String {
-        let cells = [self.columns] + self.rows.map { $0.map { $0.map(Self.text) ?? "(suppressed)" } }
+        let cells =
+            [self.columns]
+            + self.rows.map { row in
+                row.indices.map { row[$0].map(Self.text) ?? (self.groupColumns.contains($0) ? "NULL" : "(suppressed)") }
+            }
         let widths = self.columns.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
         var lines = cells.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")

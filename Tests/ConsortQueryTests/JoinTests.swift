@@ -18,6 +18,7 @@ struct JoinTests {
         "SELECT COUNT(*) AS n, SUM(a.balance) AS s, AVG(p.age) AS m FROM accounts a JOIN persons p ON a.person = p.person",
         "SELECT p.region, SUM(CASE WHEN a.balance < 0 THEN 1 ELSE 0 END) AS debtors FROM persons p JOIN accounts a ON a.person = p.person GROUP BY p.region",
         "SELECT j.sector, COUNT(*) AS n, COUNT(j.wage) AS paid, COUNT(p.age) AS aged, AVG(j.wage) AS w FROM jobs j JOIN persons p ON j.person = p.person WHERE p.age IS NULL OR j.wage IS NULL OR p.age > 50 GROUP BY j.sector",
+        "SELECT WIDTH_BUCKET(p.age, 0, 100, 2) AS bucket, COUNT(*) AS n, AVG(j.wage) AS w FROM jobs j JOIN persons p ON j.person = p.person GROUP BY WIDTH_BUCKET(p.age, 0, 100, 2)",
     ]
 
     @Test(

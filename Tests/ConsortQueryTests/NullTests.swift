@@ -43,6 +43,11 @@ struct NullTests {
         "SELECT COUNT(*) AS n FROM survey WHERE sex NOT IN ('f')",
         "SELECT region, COUNT(*) AS n, COUNT(age) AS c, AVG(age) AS a, STDDEV_SAMP(age) AS s, MIN(age) AS lo FROM survey WHERE age IS NULL OR age = 7 GROUP BY region",
         "SELECT employed IS NULL AS unknown, COUNT(*) AS n FROM survey GROUP BY employed IS NULL",
+        // GROUP BY a value that may be NULL: the NULLs form a group of their own.
+        "SELECT sex, COUNT(*) AS n, AVG(age) AS a FROM survey GROUP BY sex",
+        "SELECT region, employed, COUNT(*) AS n, SUM(income) AS s FROM survey GROUP BY region, employed",
+        "SELECT WIDTH_BUCKET(age, 0, 100, 4) AS bucket, COUNT(*) AS n FROM survey GROUP BY WIDTH_BUCKET(age, 0, 100, 4)",
+        "SELECT CASE WHEN age > 50 THEN region END AS older, COUNT(*) AS n FROM survey GROUP BY CASE WHEN age > 50 THEN region END",
     ]
 
     static func specification(query: String) throws -> ComputationTaskSpecification {
@@ -106,6 +111,29 @@ struct NullTests {
         #expect(try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0 == plain)
         let active = EngineDescriptor(protocol: .replicated3, security: .active, majority: .honest, parties: 3)
         #expect(try await MPCQueryEngine.run(plan, on: [data], engine: active).0 == plain)
+    }
+
+    @Test("GROUP BY a value that may be NULL: one more group, labelled NULL, last; MPC equals plaintext")
+    func groupByNull() async throws {
+        let cts = try Self.specification(query: "SELECT sex, COUNT(*) AS n, COUNT(age) AS a FROM survey GROUP BY sex")
+        let plan = try QueryChecker.check(cts)
+        let csv = try Self.csv(seed: 5, rows: 500)
+        let data = try CSVTable.parse(csv, table: cts.tables[0])
+        let plain = try PlainEngine.run(plan, on: data)
+        // The NULL group counts the rows with an empty sex cell.
+        let empty = csv.split(separator: "\n").dropFirst().filter {
+            $0.split(separator: ",", omittingEmptySubsequences: false)[1].isEmpty
+        }.count
+        #expect(empty > 10)
+        #expect(plain.rows.map { $0[0] } == [.text("f"), .text("m"), nil])
+        #expect(plain.rows[2][1] == .integer(Int64(empty)))
+        #expect(plain.rows.map { $0[1]?.doubleValue ?? 0 }.reduce(0, +) == 500)
+        #expect(plain.table().contains("NULL"))
+        #expect(try await MPCQueryEngine.run(plan, on: data, engine: Replicated3.Engine.self).0 == plain)
+        // Where the value is never NULL there is no NULL group.
+        let region = try QueryChecker.check(
+            try Self.specification(query: "SELECT region, COUNT(*) AS n FROM survey GROUP BY region"))
+        #expect(try PlainEngine.run(region, on: data).rows.count == 4)
     }
 
     @Test("empty cells: NULL where the column is nullable, an error where it is not; a presence bit outside 0/1 aborts")

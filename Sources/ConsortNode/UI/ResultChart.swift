@@ -47,6 +47,11 @@ enum ResultChart {
         value.map { QueryResult.text($0) } ?? "(suppressed)"
     }
 
+    /// A group's label: nil is the NULL group's.
+    static func keyLabel(_ value: ResultValue?) -> String {
+        value.map { QueryResult.text($0) } ?? "NULL"
+    }
+
     /// Horizontal bars, one per row, scaled to the largest magnitude (negative values drawn left of the axis).
     static func bars(_ result: QueryResult, key: Int, measure: Int) -> String {
         let rowHeight = 26.0
@@ -63,7 +68,7 @@ enum ResultChart {
         for (index, row) in result.rows.enumerated() {
             let y = Double(index) * rowHeight + 5
             svg +=
-                ##"<text x="\##(Int(labelWidth - 8))" y="\##(Int(y + 17))" text-anchor="end">\##(self.escape(self.label(row[key])))</text>"##
+                ##"<text x="\##(Int(labelWidth - 8))" y="\##(Int(y + 17))" text-anchor="end">\##(self.escape(self.keyLabel(row[key])))</text>"##
             if let value = values[index] {
                 let width = abs(value) * scale
                 let x = value < 0 ? zero - width : zero
@@ -86,7 +91,7 @@ enum ResultChart {
         var columnLabels: [String] = []
         var cells: [String: ResultValue?] = [:]
         for row in result.rows {
-            let (r, c) = (self.label(row[rows]), self.label(row[columns]))
+            let (r, c) = (self.keyLabel(row[rows]), self.keyLabel(row[columns]))
             if !rowLabels.contains(r) { rowLabels.append(r) }
             if !columnLabels.contains(c) { columnLabels.append(c) }
             cells["\(r)\u{0}\(c)"] = row[measure]

@@ -221,9 +221,10 @@ extension UIController {
                 self.frame("Result of \(cts.title)", session) + [
                     "task": id, "columns": result.columns,
                     "rows": result.rows.map { row in
-                        row.map { cell -> [String: Any] in
-                            cell.map { ["value": QueryResult.text($0), "suppressed": false] }
-                                ?? ["value": "suppressed", "suppressed": true]
+                        row.indices.map { column -> [String: Any] in
+                            if let cell = row[column] { return ["value": QueryResult.text(cell), "suppressed": false] }
+                            return result.groupColumns.contains(column)
+                                ? ["value": "NULL", "suppressed": false] : ["value": "suppressed", "suppressed": true]
                         }
                     },
                     "suppressed": result.suppressed,
