@@ -53,12 +53,14 @@ let package = Package(
         ),
         // GF(2^64) arithmetic with carry-less multiplication (the AND gates' proofs).
         .target(name: "CConsortField", cSettings: [.unsafeFlags(["-O3"])]),
+        // Wrapping 64-bit loops of the Galois-ring proofs, with AVX2 where the CPU has it.
+        .target(name: "CConsortRing", cSettings: [.unsafeFlags(["-O3"])]),
         // The commit a release build was made from (stamped by scripts/package; `BuildMeasurement.commit`).
         .target(name: "CConsortBuild"),
         .target(
             name: "ConsortMPC",
             dependencies: [
-                "CConsortField",
+                "CConsortField", "CConsortRing",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,3 +1,5 @@
+import CConsortRing
+
 /// The Galois ring GR(2^64, 48) = Z_2^64[X]/(f), f = X^48 + X^9 + X^7 + X^4 + 1 (irreducible mod 2; the tests
 /// prove it with Rabin's test). Z_2^64 sits inside as the constants.
 ///
@@ -93,11 +95,7 @@ package enum GaloisRing {
     static func accumulateProduct(
         _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, into wide: UnsafeMutablePointer<UInt64>
     ) {
-        for i in 0..<Self.degree {
-            let ai = a[i]
-            let row = wide + i
-            for j in 0..<Self.degree { row[j] = row[j] &+ ai &* b[j] }
-        }
+        consort_ring_accumulate_product(a, b, wide, Self.degree)
     }
 
     /// wide[0..<95] += (exceptional element `mask`) · b: shifted additions only.
@@ -109,8 +107,7 @@ package enum GaloisRing {
         while bits != 0 {
             let i = bits.trailingZeroBitCount
             bits &= bits - 1
-            let row = wide + i
-            for j in 0..<Self.degree { row[j] = row[j] &+ b[j] }
+            consort_ring_add(wide + i, b, Self.degree)
         }
     }
 

@@ -1,0 +1,31 @@
+#ifndef CONSORT_RING_H
+#define CONSORT_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Loops over Z_2^64 (wrapping 64-bit arithmetic) for the Galois-ring proofs: AVX2 where the CPU has it (checked
+/// once at run time), portable C otherwise; both give the same words.
+
+/// y[i] += x[i] for i < n.
+void consort_ring_add(uint64_t *y, const uint64_t *x, size_t n);
+
+/// y[i] += a · x[i] for i < n.
+void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n);
+
+/// Schoolbook product of two polynomials of `degree` coefficients, added into wide[0 ..< 2·degree − 1].
+void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree);
+
+/// For j < m: left[i] += mu[j·degree + i] · a[j·stride] and right[i] += lambda[j·degree + i] · b[j·stride]
+/// (i < degree): a column of rows combined with two bases, as the proof's first fold does per position.
+void consort_ring_combine_columns(
+    const uint64_t *mu, const uint64_t *lambda, const uint64_t *a, const uint64_t *b, size_t stride, size_t m,
+    size_t degree, uint64_t *left, uint64_t *right);
+
+/// 1 when the AVX2 loops are in use.
+int consort_ring_vectorised(void);
+
+/// Tests: 1 makes every call take the portable loops (the results are the same either way).
+void consort_ring_use_portable(int portable);
+
+#endif

@@ -1,0 +1,60 @@
+import CConsortRing
+import Testing
+
+/// The C loops under the Galois-ring proofs (`CConsortRing`), AVX2 and portable, against plain wrapping arithmetic.
+@Suite("Z_2^64 kernels", .serialized)
+struct RingKernelTests {
+    static func random(_ count: Int, _ generator: inout SystemRandomNumberGenerator) -> [UInt64] {
+        // Edge words too: 0, 1, 2^32 ± 1 and the top of the ring, where a 32-bit split would carry wrongly.
+        let edges: [UInt64] = [0, 1, 1 << 32, (1 << 32) - 1, (1 << 32) + 1, .max, 1 << 63]
+        return (0..<count).map { $0 < edges.count ? edges[$0] : generator.next() }
+    }
+
+    @Test(
+        "add, axpy, products and column combinations equal wrapping arithmetic, on both paths",
+        arguments: [false, true])
+    func kernels(portable: Bool) {
+        consort_ring_use_portable(portable ? 1 : 0)
+        defer { consort_ring_use_portable(0) }
+        var generator = SystemRandomNumberGenerator()
+        for n in [0, 1, 3, 4, 5, 32, 48, 1024 + 3] {
+            let x = Self.random(n, &generator)
+            let y = Self.random(n, &generator).reversed().map { $0 }
+            for a: UInt64 in [0, 1, (1 << 32) + 7, .max, generator.next()] {
+                var sum = y
+                consort_ring_axpy(&sum, x, a, n)
+                #expect(sum == zip(y, x).map { $0 &+ a &* $1 }, "axpy n=\(n) a=\(a)")
+            }
+            var added = y
+            consort_ring_add(&added, x, n)
+            #expect(added == zip(y, x).map { $0 &+ $1 }, "add n=\(n)")
+        }
+        let d = 48
+        let (a, b) = (Self.random(d, &generator), Self.random(d, &generator))
+        var wide = Self.random(2 * d - 1, &generator)
+        var expected = wide
+        for i in 0..<d { for j in 0..<d { expected[i + j] = expected[i + j] &+ a[i] &* b[j] } }
+        consort_ring_accumulate_product(a, b, &wide, d)
+        #expect(wide == expected)
+
+        let (m, stride) = (5, 7)
+        let (mu, lambda) = (Self.random(m * d, &generator), Self.random(m * d, &generator))
+        let (rowsA, rowsB) = (Self.random(m * stride, &generator), Self.random(m * stride, &generator))
+        var (left, right) = (Self.random(d, &generator), Self.random(d, &generator))
+        var (wantLeft, wantRight) = (left, right)
+        for j in 0..<m {
+            for i in 0..<d {
+                wantLeft[i] = wantLeft[i] &+ mu[j * d + i] &* rowsA[j * stride + 2]
+                wantRight[i] = wantRight[i] &+ lambda[j * d + i] &* rowsB[j * stride + 2]
+            }
+        }
+        rowsA.withUnsafeBufferPointer { ra in
+            rowsB.withUnsafeBufferPointer { rb in
+                consort_ring_combine_columns(
+                    mu, lambda, ra.baseAddress! + 2, rb.baseAddress! + 2, stride, m, d, &left, &right)
+            }
+        }
+        #expect(left == wantLeft && right == wantRight)
+        #expect(portable ? consort_ring_vectorised() == 0 : true)
+    }
+}
