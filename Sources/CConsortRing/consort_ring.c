@@ -45,6 +45,18 @@ CONSORT_AVX2 static void axpy_avx2(uint64_t *y, const uint64_t *x, uint64_t a, s
     }
     for (; i < n; i++) y[i] += a * x[i];
 }
+
+CONSORT_AVX2 static void multiply_add_avx2(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+        __m256i z = _mm256_loadu_si256((const __m256i *)(b + i));
+        __m256i product = mul64(x, z, _mm256_srli_epi64(z, 32));
+        _mm256_storeu_si256((__m256i *)(y + i),
+                            _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(y + i)), product));
+    }
+    for (; i < n; i++) y[i] += a[i] * b[i];
+}
 #endif
 
 static void add_portable(uint64_t *y, const uint64_t *x, size_t n) {
@@ -73,6 +85,23 @@ void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n) {
     }
 #endif
     axpy_portable(y, x, a, n);
+}
+
+void consort_ring_multiply_add(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n) {
+#if defined(__x86_64__)
+    if (has_avx2()) {
+        multiply_add_avx2(y, a, b, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) y[i] += a[i] * b[i];
+}
+
+void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_t count, uint64_t *grid) {
+    for (size_t g = 0; g < count; g++) {
+        int32_t first = plan[2 * g], second = plan[2 * g + 1];
+        grid[g] = second < 0 ? values[first] : grid[first] - grid[second];
+    }
 }
 
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree) {

@@ -1,3 +1,4 @@
+import CConsortRing
 import Testing
 
 @testable import ConsortMPC
@@ -38,17 +39,22 @@ struct ProductProofTests {
         let maskW = maskU * maskV
         let maskShares = (0..<3).map { _ in GaloisRing.Element.random(&prg) }
         let verifierMasks = [maskShares, zip([maskU, maskV, maskW], maskShares).map { $0 - $1 }]
-        let rows = ProductProof.Rows(full)
-        let shareRows = shares.map(ProductProof.Rows.init)
-        let weights = ProductProof.Weights(seed: [seed, 2], groups: rows.groups)
-        var claims = (0..<2).map { ProductProof.Claim(shareRows[$0].claim(weights, maskW: verifierMasks[$0][2])) }
+        let variables = ProductProof.variables(terms: full.terms)
+        let rows = ProductProof.Layout(full, variables: variables)
+        let shareRows = shares.map { ProductProof.Layout($0, variables: variables) }
+        let weights = rows.weights(seed: [seed, 2])
+        var claims = (0..<2).map {
+            ProductProof.Claim(parts: shareRows[$0].claims(weights, maskW: verifierMasks[$0][2]))
+        }
         var values = rows.firstRoundValues(weights, maskU: maskU, maskV: maskV)
+        #expect(values.count == rows.parts.count * (rows.grid.size - 1))
         tamperFirst(&values)
         let firstShares = values.map { _ in GaloisRing.Element.random(&prg) }
         var challenges = PRG(key: PRG.key(words: [seed, 3]))
-        let r1 = ProductProof.firstChallenge(&challenges)
-        claims[0].advanceFirst(values: firstShares, r: r1)
-        claims[1].advanceFirst(values: zip(values, firstShares).map { $0 - $1 }, r: r1)
+        let r1 = ProductProof.firstChallenge(&challenges, variables: variables)
+        claims[0].advanceFirst(values: firstShares, weights: weights, grid: rows.grid, r: r1)
+        claims[1].advanceFirst(
+            values: zip(values, firstShares).map { $0 - $1 }, weights: weights, grid: rows.grid, r: r1)
         let length = ProductProof.tailLength(positions: rows.positions)
         var prover = rows.folded(weights, r: r1, maskU: maskU, maskV: maskV, length: length)
         var vectors = (0..<2).map {
@@ -75,12 +81,46 @@ struct ProductProofTests {
 
     @Test(
         "an honest proof is accepted",
-        arguments: [(1, 1), (3, 1), (16, 1), (17, 1), (64, 1), (100, 1), (5, 7), (1, 33), (40, 64)])
+        arguments: [(1, 1), (3, 1), (16, 1), (17, 1), (64, 1), (100, 1), (5, 7), (1, 33), (40, 64), (70_000, 1)])
     func honest(_ shape: (gates: Int, terms: Int)) {
         let (full, shares) = Self.statement(
             gates: shape.gates, terms: shape.terms, seed: UInt64(shape.gates * 100 + shape.terms))
         #expect(full.holds())
         #expect(Self.run(full: full, shares: shares, seed: 11))
+    }
+
+    /// Narrow and wide runs in one statement: both parts of the layout.
+    static func mixed(seed: UInt64) -> (full: ProductStatement, shares: [ProductStatement]) {
+        let parts = [(300, 1), (1, 5000), (70, 3), (2, 700)].enumerated().map {
+            Self.statement(gates: $1.0, terms: $1.1, seed: seed &+ UInt64($0))
+        }
+        var full = ProductStatement()
+        var shares = [ProductStatement(), ProductStatement()]
+        for part in parts {
+            full.append(a: part.full.a, b: part.full.b, e: part.full.e, termsPerGate: part.full.terms / part.full.gates)
+            for i in 0..<2 {
+                shares[i].append(
+                    a: part.shares[i].a, b: part.shares[i].b, e: part.shares[i].e,
+                    termsPerGate: part.full.terms / part.full.gates)
+            }
+        }
+        return (full, shares)
+    }
+
+    @Test("a statement of narrow and wide gates is laid out in two parts, proved and rejected when wrong")
+    func mixedLayout() {
+        let (full, shares) = Self.mixed(seed: 81)
+        let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
+        #expect(layout.parts.map(\.spread) == [false, true])
+        #expect(full.holds())
+        #expect(Self.run(full: full, shares: shares, seed: 82))
+        // A wrong wide gate (the 5000-term one is gate 300), then a wrong narrow one.
+        for gate in [300, 5] {
+            var (wrongFull, wrongShares) = (full, shares)
+            wrongFull.e[gate] &+= 1 << 63
+            wrongShares[1].e[gate] &+= 1 << 63
+            #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 83))
+        }
     }
 
     @Test(
@@ -100,11 +140,13 @@ struct ProductProofTests {
     @Test("a prover that alters any round's message is rejected")
     func wrongRound() {
         let (full, shares) = Self.statement(gates: 40, terms: 2, seed: 31)
-        for index in [0, 7, 14, 20, 29] {
+        let variables = ProductProof.variables(terms: full.terms)
+        let rows = ProductProof.Layout(full, variables: variables)
+        // Every grid point: the rows' own values (one of them derived), and those off {0,1}^m.
+        for index in 0..<(rows.grid.size - 1) * rows.parts.count {
             #expect(
                 !Self.run(full: full, shares: shares, seed: 34, tamperFirst: { $0[index].coefficients[5] &+= 1 << 63 }))
         }
-        let rows = ProductProof.Rows(full)
         for round in 0..<ProductProof.tailLength(positions: rows.positions).trailingZeroBitCount {
             #expect(
                 !Self.run(
@@ -119,15 +161,16 @@ struct ProductProofTests {
 
     @Test("the verifiers' opened values differ from run to run (the mask hides the statement)")
     func masked() {
-        let rows = ProductProof.Rows(Self.statement(gates: 8, terms: 1, seed: 41).full)
-        let weights = ProductProof.Weights(seed: [7, 2], groups: rows.groups)
+        let rows = ProductProof.Layout(Self.statement(gates: 8, terms: 1, seed: 41).full, variables: 2)
+        let weights = rows.weights(seed: [7, 2])
         func opened(_ seed: UInt64) -> GaloisRing.Element {
             var prg = PRG(key: PRG.key(words: [seed, 1]))
             let mask = GaloisRing.Element.random(&prg)
             var challenges = PRG(key: PRG.key(words: [7, 3]))
             let length = ProductProof.tailLength(positions: rows.positions)
             var vectors = rows.folded(
-                weights, r: ProductProof.firstChallenge(&challenges), maskU: mask, maskV: mask, length: length)
+                weights, r: ProductProof.firstChallenge(&challenges, variables: 2), maskU: mask, maskV: mask,
+                length: length)
             for _ in 0..<length.trailingZeroBitCount { vectors.fold(ProductProof.challenge(&challenges)) }
             return vectors.last.u
         }
@@ -135,25 +178,35 @@ struct ProductProofTests {
         #expect(opened(1) != opened(2))
     }
 
-    @Test("Lagrange bases reproduce polynomials of degree below their size; inverses invert")
-    func interpolation() {
-        var generator = SplitMix64(seed: 51)
-        let x = GaloisRing.Element(coefficients: (0..<48).map { _ in generator.next() })
-        for count in [ProductProof.fanIn, 2 * ProductProof.fanIn - 1] {
-            let basis = ProductProof.lagrange(at: x, count: count)
-            for degree in [0, 1, count - 1] {
-                func power(_ y: GaloisRing.Element) -> GaloisRing.Element {
-                    (0..<degree).reduce(GaloisRing.Element(constant: 1)) { power, _ in power * y }
-                }
-                let interpolated = (0..<count).reduce(GaloisRing.Element.zero) {
-                    $0 + basis[$1] * power(ProductProof.points[$1])
-                }
-                #expect(interpolated == power(x))
-            }
+    @Test(
+        "the grid {0,1,∞}^m: rows extend to a product's values and p(r) from the grid is the polynomial at r",
+        arguments: 1...ProductProof.maxVariables)
+    func grid(variables: Int) {
+        let grid = ProductProof.Grid.of(variables: variables)
+        var generator = SplitMix64(seed: UInt64(60 + variables))
+        // Two multilinear polynomials by their values on the rows, and their product q of degree ≤ 2 per variable.
+        let f = (0..<grid.rows).map { _ in generator.next() }
+        let g = (0..<grid.rows).map { _ in generator.next() }
+        var (extendedF, extendedG) = (
+            [UInt64](repeating: 0, count: grid.size), [UInt64](repeating: 0, count: grid.size)
+        )
+        consort_ring_extend_grid(f, grid.plan, grid.size, &extendedF)
+        consort_ring_extend_grid(g, grid.plan, grid.size, &extendedG)
+        for row in 0..<grid.rows { #expect(extendedF[grid.point(ofRow: row)] == f[row]) }
+        let r = (0..<variables).map { _ in generator.next() & GaloisRing.exceptionalMask }
+        // f(r) straight from its row values and the multilinear basis, against the grid's evaluation of f·g.
+        let basis = grid.rowBasis(at: r)
+        func atR(_ values: [UInt64]) -> GaloisRing.Element {
+            zip(basis, values).reduce(GaloisRing.Element.zero) { $0 + $1.0.scaled(by: $1.1) }
         }
-        let unit =
-            GaloisRing.Element(exceptional: 0b1011)
-            + GaloisRing.Element(coefficients: (0..<48).map { _ in generator.next() << 1 })
-        #expect(unit * unit.inverse() == GaloisRing.Element(constant: 1))
+        let product = zip(extendedF, extendedG).map { GaloisRing.Element(constant: $0 &* $1) }
+        #expect(grid.evaluate(product, at: r) == atR(f) * atR(g))
+        // The basis sums to 1 (Π(r_i + 1 − r_i)), and the mask's points are those with no coordinate 1.
+        #expect(basis.reduce(GaloisRing.Element.zero, +) == GaloisRing.Element(constant: 1))
+        let maskPoints = (0..<grid.size).filter(grid.carriesMask)
+        #expect(maskPoints.count == 1 << variables && maskPoints.first == 0)
+        let origin = basis[0]
+        let squared = (0..<grid.size).map { grid.carriesMask($0) ? GaloisRing.Element(constant: 1) : .zero }
+        #expect(grid.evaluate(squared, at: r) == origin * origin)
     }
 }

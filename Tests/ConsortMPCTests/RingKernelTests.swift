@@ -11,7 +11,7 @@ struct RingKernelTests {
     }
 
     @Test(
-        "add, axpy, products and column combinations equal wrapping arithmetic, on both paths",
+        "add, axpy, multiply-add, products and column combinations equal wrapping arithmetic, on both paths",
         arguments: [false, true])
     func kernels(portable: Bool) {
         consort_ring_use_portable(portable ? 1 : 0)
@@ -28,6 +28,10 @@ struct RingKernelTests {
             var added = y
             consort_ring_add(&added, x, n)
             #expect(added == zip(y, x).map { $0 &+ $1 }, "add n=\(n)")
+            let z = Self.random(n, &generator).shuffled()
+            var products = y
+            consort_ring_multiply_add(&products, x, z, n)
+            #expect(products == (0..<n).map { y[$0] &+ x[$0] &* z[$0] }, "multiply-add n=\(n)")
         }
         let d = 48
         let (a, b) = (Self.random(d, &generator), Self.random(d, &generator))

@@ -13,6 +13,15 @@ void consort_ring_add(uint64_t *y, const uint64_t *x, size_t n);
 /// y[i] += a · x[i] for i < n.
 void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n);
 
+/// y[i] += a[i] · b[i] for i < n.
+void consort_ring_multiply_add(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n);
+
+/// Extends the values of a multilinear polynomial on {0,1}^m (`values`, index bits = coordinates) to the grid
+/// {0,1,∞}^m (`grid`, `count` = 3^m points, base-3 digits = coordinates, digit 2 = ∞ = the coefficient of that
+/// variable): plan[2g] ≥ 0 and plan[2g+1] < 0 copy values[plan[2g]], otherwise grid[g] = grid[plan[2g]] −
+/// grid[plan[2g+1]] (both earlier points).
+void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_t count, uint64_t *grid);
+
 /// Schoolbook product of two polynomials of `degree` coefficients, added into wide[0 ..< 2·degree − 1].
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree);
 

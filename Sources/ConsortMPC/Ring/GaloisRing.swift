@@ -66,26 +66,6 @@ package enum GaloisRing {
         }
 
         package func scaled(by c: UInt64) -> Element { Element(coefficients: Ring.scale(self.coefficients, by: c)) }
-
-        /// Whether the element is a unit: nonzero modulo 2 (GR is local with maximal ideal 2·GR).
-        package var isUnit: Bool { self.coefficients.contains { $0 & 1 == 1 } }
-
-        /// The inverse of a unit: modulo 2 it is x^(2^48 − 2) (the unit group mod 2 is GF(2^48)*), then Newton's
-        /// iteration y ← y(2 − xy) doubles the correct low bits each step: six steps reach 2^64.
-        package func inverse() -> Element {
-            precondition(self.isUnit, "only units are invertible")
-            var result = Element(constant: 1)
-            var base = self
-            var exponent: UInt64 = (1 << 48) - 2
-            while exponent != 0 {
-                if exponent & 1 == 1 { result = result * base }
-                base = base * base
-                exponent >>= 1
-            }
-            let two = Element(constant: 2)
-            for _ in 0..<6 { result = result * (two - self * result) }
-            return result
-        }
     }
 
     // MARK: Products

@@ -111,10 +111,12 @@ extension Replicated3 {
         /// when gates are pending, adds its own rounds of single words (not counted).
         static let proof: OperationCost = {
             let element = 8 * GaloisRing.degree
-            let rounds = ProductProof.tailLength(positions: Verification.defaultBatchTerms / ProductProof.fanIn)
+            let grid = ProductProof.Grid.of(variables: ProductProof.variables(terms: Verification.defaultBatchTerms))
+            let rounds = ProductProof.tailLength(positions: Verification.defaultBatchTerms / grid.rows)
                 .trailingZeroBitCount
-            let firstRound = 2 * ProductProof.fanIn - 2
-            let perParty = 2 * (3 + firstRound + 3) * element + rounds * (2 * 2 * element + 16)
+            let firstRound = grid.size - 1
+            let perParty =
+                2 * (3 + firstRound + 3) * element + 16 + 8 * grid.variables + rounds * (2 * 2 * element + 16)
             return OperationCost(rounds: 5 + 2 * rounds, bytes: 3 * perParty)
         }()
 

@@ -6,61 +6,40 @@ import CConsortRing
 ///
 /// 1. The prover fixes a random pair (u_R, v_R) in the ring and shares it and w_R = u_R·v_R with the verifiers.
 /// 2. The verifiers draw the random combination (a seed the prover learns only after step 1): gate g gets weight
-///    θ_g = θ'_row · θ''_group, both exceptional (`Rows` places each gate in one of M = 32 rows and a group). The
-///    gates hold only if Σ_g θ_g Σ_{t∈g} a_t b_t + u_R v_R = w_R − Σ_g θ_g e_g =: C, otherwise except with
-///    probability 2 · 2^-48.
-/// 3. First round, fan-in M: with f_k, g_k the polynomials of degree M − 1 through row j's (θ'_j a, b) at position
-///    k (at the points ω_j), p = Σ_k θ''_k f_k g_k + λ_0² u_R v_R has Σ_j p(ω_j) = C. The prover shares p(ω_1), …,
-///    p(ω_{2M−2}); the verifiers set p(ω_0) from C, draw r ∉ {ω_i}, and the claim becomes ⟨u, v⟩ = p(r) for
-///    u_k = θ''_k f_k(r), v_k = g_k(r) — vectors M times shorter, now in the ring. A wrong p survives with
-///    probability ≤ (2M − 2) / (2^48 − 2M + 1).
+///    β_row · θ_group, both exceptional, β of row 0 being 1 (`Rows` places each gate in one of M = 2^m rows and a
+///    group). The gates hold only if Σ_g β θ Σ_{t∈g} a_t b_t + u_R v_R = w_R − Σ_g β θ e_g =: C, otherwise except
+///    with probability 2 · 2^-48.
+/// 3. First round, m variables at once: row j is the point of {0,1}^m with the bits of j, f_k and g_k the multilinear
+///    polynomials through the rows' a and b at position k, and p = Σ_k θ_k f_k g_k + e_0² u_R v_R (e_0(x) =
+///    Π(1 − x_i)), of degree ≤ 2 in each variable. The prover shares p on the grid {0, 1, ∞}^m but the origin, ∞
+///    standing for the coefficient of x_i² — there f_k g_k is the product of base-ring values, so the prover's work
+///    is base-ring products added into the bits of θ_k, 3^m per position (`Grid`). The verifiers derive p(0) from
+///    Σ_j β_j p(j) = C, draw r ∈ S^m and the claim becomes ⟨u, v⟩ = p(r) for u_k = θ_k f_k(r), v_k = g_k(r) —
+///    vectors M times shorter, now in the ring. A wrong p survives with probability ≤ 2m / (2^48 − 2).
 /// 4. Binary rounds halve the vectors: the prover shares c0 = ⟨u_lo, v_lo⟩ and c2 = ⟨u_hi − u_lo, v_hi − v_lo⟩;
 ///    the verifiers set c1 = C − 2·c0 − c2 (so p(0) + p(1) = C holds by construction), draw an exceptional
 ///    r ∉ {0, 1}, fold u ← u_lo + r·(u_hi − u_lo), v likewise, and C ← c0 + c1·r + c2·r² (error ≤ 2 / (2^48 − 2)).
 /// 5. At length one the verifiers exchange their shares of u, v, C and accept iff u·v = C. The mask pair carries
-///    weight λ_0(r)·Π(r or 1 − r), a unit, so the opened u and v are uniformly random: nothing else is learned.
+///    weight e_0(r)·Π(r or 1 − r), a unit, so the opened u and v are uniformly random: nothing else is learned.
 ///
-/// Points and challenges are exceptional (0/1 coefficients: lifts of GF(2^48)), so their differences are units and
-/// a nonzero polynomial of degree D vanishes at a random one with probability ≤ D / 2^48. Everything here is local
+/// Weights and challenges are exceptional (0/1 coefficients: lifts of GF(2^48)), challenges never 0 or 1, so their
+/// differences are units and a nonzero polynomial of total degree D vanishes at a random point of S^m with
+/// probability ≤ D / (2^48 − 2) (the Vandermonde argument holds over any commutative ring). Everything here is local
 /// arithmetic on one side's data; the engine moves the messages.
 enum ProductProof {
-    /// M: rows folded into one by the first round.
-    static let fanIn = 32
-    /// ω_i: the exceptional element with mask i, for i < 2M − 1.
-    static let points: [GaloisRing.Element] = (0..<(2 * fanIn - 1)).map { GaloisRing.Element(exceptional: UInt64($0)) }
-    /// 1 / Π_{m≠i} (ω_i − ω_m) over the first M and the first 2M − 1 points.
-    static let rowDenominators = Self.denominators(count: fanIn)
-    static let evaluationDenominators = Self.denominators(count: 2 * fanIn - 1)
-    /// λ_j(ω_k): the row basis at every evaluation point.
-    static let rowBasisAtPoints: [[GaloisRing.Element]] = Self.points.map { Self.lagrange(at: $0, count: fanIn) }
+    /// The largest first round: M = 64 rows, 729 grid points. Measured here: 6 variables beat 5 (the binary rounds in
+    /// the ring halve, the grid grows by 3/2 per variable) and 7.
+    static let maxVariables = 6
 
-    private static func denominators(count: Int) -> [GaloisRing.Element] {
-        (0..<count).map { i in
-            (0..<count).filter { $0 != i }.reduce(GaloisRing.Element(constant: 1)) {
-                $0 * (Self.points[i] - Self.points[$1])
-            }
-            .inverse()
-        }
+    /// m for a proof whose largest statement has `terms` terms: about a third of log₂ of it, so a small batch does
+    /// not pay for 729 grid values (all three parties know the three sizes, so they agree).
+    static func variables(terms: Int) -> Int {
+        min(Self.maxVariables, max(1, (Int.bitWidth - terms.leadingZeroBitCount + 1) / 3))
     }
 
-    /// The Lagrange basis λ_i(x) of the first `count` points (M or 2M − 1).
-    static func lagrange(at x: GaloisRing.Element, count: Int) -> [GaloisRing.Element] {
-        let denominators = count == Self.fanIn ? Self.rowDenominators : Self.evaluationDenominators
-        precondition(denominators.count == count)
-        let differences = (0..<count).map { x - Self.points[$0] }
-        var prefix = [GaloisRing.Element(constant: 1)]
-        for difference in differences { prefix.append(prefix[prefix.count - 1] * difference) }
-        var suffix = [GaloisRing.Element](repeating: GaloisRing.Element(constant: 1), count: count + 1)
-        for i in stride(from: count - 1, through: 0, by: -1) { suffix[i] = suffix[i + 1] * differences[i] }
-        return (0..<count).map { prefix[$0] * suffix[$0 + 1] * denominators[$0] }
-    }
-
-    /// The first round's challenge: exceptional and none of the points.
-    static func firstChallenge(_ prg: inout PRG) -> UInt64 {
-        while true {
-            let r = prg.words(1)[0] & GaloisRing.exceptionalMask
-            if r >= UInt64(Self.points.count) { return r }
-        }
+    /// The first round's challenge: one exceptional element per variable, none 0 or 1 (so r_i and 1 − r_i are units).
+    static func firstChallenge(_ prg: inout PRG, variables: Int) -> [UInt64] {
+        (0..<variables).map { _ in Self.challenge(&prg) }
     }
 
     /// A binary round's challenge: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
@@ -71,27 +50,33 @@ enum ProductProof {
         }
     }
 
-    /// The random combination: θ'_j per row, θ''_h per group, both exceptional, from the verifiers' seed.
+    /// The random combination: β_j per row (β_0 = 1), θ_h per group, all exceptional, from the verifiers' seed.
     struct Weights {
         var rows: [UInt64]
         var groups: [UInt64]
 
-        init(seed: [UInt64], groups: Int) {
+        /// β ≡ 1 when `spread` (every group is one gate).
+        init(seed: [UInt64], rows: Int, groups: Int, spread: Bool = false) {
             precondition(seed.count == 2)
             var prg = PRG(key: PRG.key(words: seed))
-            let words = prg.words(ProductProof.fanIn + groups).map { $0 & GaloisRing.exceptionalMask }
-            self.rows = Array(words[0..<ProductProof.fanIn])
-            self.groups = Array(words[ProductProof.fanIn...])
+            let words = prg.words(rows - 1 + groups).map { $0 & GaloisRing.exceptionalMask }
+            self.rows = spread ? [UInt64](repeating: 1, count: rows) : [1] + words[0..<(rows - 1)]
+            self.groups = Array(words[(rows - 1)...])
         }
     }
 
-    /// A statement laid out in M rows: the G gates of a run (L terms each) fill the rows in order, H = ⌈G/M⌉ per
-    /// row (the last rows padded with empty gates); gate h of row j is group h of the run, and its terms sit at the
-    /// run's positions h·L ..< (h+1)·L in its row. All terms of a gate share one weight θ'_j θ''_h.
+    /// A statement laid out in M rows. Side by side: gate i of a run (L terms each) goes to row i mod M and group
+    /// ⌊i / M⌋ of the run; group h's terms sit at the run's positions h·L ..< (h+1)·L (the last group padded with empty
+    /// gates), and all terms of a gate share one weight β_row θ_group. Spread (for few gates of many terms, `Layout`):
+    /// each gate is a group of its own, term t in row t mod M at the group's position ⌊t / M⌋, e in row 0, weight
+    /// θ_group alone (β ≡ 1). Stored position-major, so a position's M rows are adjacent (and a run of one-term gates
+    /// side by side is copied as it is).
     struct Rows {
-        /// Positions per row (K).
+        let grid: Grid
+        let spread: Bool
+        /// Positions (K).
         private(set) var positions = 0
-        /// Row-major M × K.
+        /// Position-major K × M.
         private(set) var a: [UInt64] = []
         private(set) var b: [UInt64] = []
         /// For each group, its first position and its number of terms.
@@ -101,53 +86,80 @@ enum ProductProof {
         private(set) var e: [UInt64] = []
 
         var groups: Int { self.groupStarts.count }
+        var rowCount: Int { self.grid.rows }
 
-        init(_ statement: ProductStatement) {
-            let m = ProductProof.fanIn
-            var layout: [(start: Int, gates: Int, terms: Int, termStart: Int, gateStart: Int)] = []
+        init(_ statement: ProductStatement, variables: Int, spread: Bool = false) {
+            self.grid = Grid.of(variables: variables)
+            self.spread = spread
+            let m = self.grid.rows
+            var layout: [(start: Int, gates: Int, terms: Int, termStart: Int, gateStart: Int, groupStart: Int)] = []
             var positions = 0
             var termStart = 0
             var gateStart = 0
             for run in statement.layout {
-                let perRow = (run.gates + m - 1) / m
-                layout.append((positions, run.gates, run.terms, termStart, gateStart))
-                for h in 0..<perRow {
-                    self.groupStarts.append(positions + h * run.terms)
-                    self.groupTerms.append(run.terms)
+                let (groups, width) =
+                    spread ? (run.gates, (run.terms + m - 1) / m) : ((run.gates + m - 1) / m, run.terms)
+                layout.append((positions, run.gates, run.terms, termStart, gateStart, self.groupStarts.count))
+                for h in 0..<groups {
+                    self.groupStarts.append(positions + h * width)
+                    self.groupTerms.append(width)
                 }
-                positions += perRow * run.terms
+                positions += groups * width
                 termStart += run.gates * run.terms
                 gateStart += run.gates
             }
             self.positions = positions
-            let groups = self.groupStarts.count
             var a = [UInt64](repeating: 0, count: m * positions)
             var b = a
-            var e = [UInt64](repeating: 0, count: m * groups)
-            var groupBase = 0
-            for run in layout {
-                let perRow = (run.gates + m - 1) / m
-                for gate in 0..<run.gates {
-                    let (row, h) = gate.quotientAndRemainder(dividingBy: perRow)
-                    e[(groupBase + h) * m + row] = statement.e[run.gateStart + gate]
-                    let source = run.termStart + gate * run.terms
-                    let target = row * positions + run.start + h * run.terms
-                    for l in 0..<run.terms {
-                        a[target + l] = statement.a[source + l]
-                        b[target + l] = statement.b[source + l]
+            var e = [UInt64](repeating: 0, count: m * self.groupStarts.count)
+            if spread {
+                for run in layout {
+                    let width = (run.terms + m - 1) / m
+                    for gate in 0..<run.gates {
+                        e[(run.groupStart + gate) * m] = statement.e[run.gateStart + gate]
+                        let source = run.termStart + gate * run.terms
+                        let target = (run.start + gate * width) * m
+                        a.replaceSubrange(
+                            target..<(target + run.terms), with: statement.a[source..<(source + run.terms)])
+                        b.replaceSubrange(
+                            target..<(target + run.terms), with: statement.b[source..<(source + run.terms)])
                     }
                 }
-                groupBase += perRow
+                (self.a, self.b, self.e) = (a, b, e)
+                return
+            }
+            for run in layout {
+                e.replaceSubrange(
+                    (run.groupStart * m)..<(run.groupStart * m + run.gates),
+                    with: statement.e[run.gateStart..<(run.gateStart + run.gates)])
+                if run.terms == 1 {
+                    a.replaceSubrange(
+                        (run.start * m)..<(run.start * m + run.gates),
+                        with: statement.a[run.termStart..<(run.termStart + run.gates)])
+                    b.replaceSubrange(
+                        (run.start * m)..<(run.start * m + run.gates),
+                        with: statement.b[run.termStart..<(run.termStart + run.gates)])
+                    continue
+                }
+                for gate in 0..<run.gates {
+                    let (h, row) = gate.quotientAndRemainder(dividingBy: m)
+                    let source = run.termStart + gate * run.terms
+                    let target = (run.start + h * run.terms) * m + row
+                    for l in 0..<run.terms {
+                        a[target + l * m] = statement.a[source + l]
+                        b[target + l * m] = statement.b[source + l]
+                    }
+                }
             }
             self.a = a
             self.b = b
             self.e = e
         }
 
-        /// C's share: w_R − Σ_g θ_g e_g.
+        /// C's share: w_R − Σ_g β_row θ_group e_g.
         func claim(_ weights: Weights, maskW: GaloisRing.Element) -> GaloisRing.Element {
-            let (m, d) = (ProductProof.fanIn, GaloisRing.degree)
-            // Coefficient t of Σ_h θ''_h e_{j,h} for every row j at t·M + j: a group's M values are added at once.
+            let (m, d) = (self.rowCount, GaloisRing.degree)
+            // Coefficient t of Σ_h θ_h e_{j,h} for every row j at t·M + j: a group's M values are added at once.
             var weighted = [UInt64](repeating: 0, count: d * m)
             weighted.withUnsafeMutableBufferPointer { weighted in
                 self.e.withUnsafeBufferPointer { e in
@@ -170,119 +182,199 @@ enum ProductProof {
             return maskW - total
         }
 
-        /// The prover's p(ω_k) for k = 1 ..< 2M − 1 (p(ω_0) the verifiers derive from the claim).
-        func firstRoundValues(_ weights: Weights, maskU: GaloisRing.Element, maskV: GaloisRing.Element)
-            -> [GaloisRing.Element]
-        {
-            let m = ProductProof.fanIn
-            let d = GaloisRing.degree
-            // S[j][j'] = Σ_h θ''_h Σ_{k ∈ h} a_{j,k} b_{j',k}: base-ring products, added into the bits of θ''_h,
-            // coefficient t of every S[j][j'] stored t-major so an add is one long loop. Four groups at a time
-            // ("four Russians"): their 16 subset sums are made once (11 adds), then coefficient t takes the one sum
-            // its four bits select — about 56 adds of an M × M block per four groups instead of 96.
+        /// The prover's p on the grid but the origin (which the verifiers derive from the claim), in grid order;
+        /// `mask` is u_R·v_R for the part that carries the mask pair.
+        func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
+            let (m, d, size) = (self.rowCount, GaloisRing.degree, self.grid.size)
+            // P_h(z) = Σ_{k ∈ h} f_k(z) g_k(z) in the base ring, added into the bits of θ_h: s[t·size + z] is
+            // coefficient t of p(z). Four groups at a time ("four Russians"): their 16 subset sums are made once
+            // (11 adds), then coefficient t takes the one sum its four bits select — about 59 adds of a grid per four
+            // groups instead of 96.
             let block = 4
-            var s = [UInt64](repeating: 0, count: m * m * d)
-            var subsets = [UInt64](repeating: 0, count: (1 << block) * m * m)
+            var s = [UInt64](repeating: 0, count: d * size)
+            var subsets = [UInt64](repeating: 0, count: (1 << block) * size)
+            var left = [UInt64](repeating: 0, count: size)
+            var right = left
             s.withUnsafeMutableBufferPointer { s in
                 subsets.withUnsafeMutableBufferPointer { subsets in
-                    self.a.withUnsafeBufferPointer { a in
-                        self.b.withUnsafeBufferPointer { b in
-                            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: m) { column in
-                                let column = column.baseAddress!
-                                let base = subsets.baseAddress!
-                                let sum = { (mask: Int) in base + mask * m * m }
-                                for first in stride(from: 0, to: self.groups, by: block) {
-                                    let count = min(block, self.groups - first)
-                                    for i in 0..<count {
-                                        let h = first + i
-                                        let inner = sum(1 << i)
-                                        inner.update(repeating: 0, count: m * m)
-                                        for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
-                                            for jj in 0..<m { column[jj] = b[jj * self.positions + k] }
-                                            for j in 0..<m {
-                                                consort_ring_axpy(inner + j * m, column, a[j * self.positions + k], m)
+                    left.withUnsafeMutableBufferPointer { left in
+                        right.withUnsafeMutableBufferPointer { right in
+                            self.a.withUnsafeBufferPointer { a in
+                                self.b.withUnsafeBufferPointer { b in
+                                    self.grid.plan.withUnsafeBufferPointer { plan in
+                                        let base = subsets.baseAddress!
+                                        let sum = { (mask: Int) in base + mask * size }
+                                        for first in stride(from: 0, to: self.groups, by: block) {
+                                            let count = min(block, self.groups - first)
+                                            for i in 0..<count {
+                                                let h = first + i
+                                                let inner = sum(1 << i)
+                                                inner.update(repeating: 0, count: size)
+                                                let start = self.groupStarts[h]
+                                                for k in start..<(start + self.groupTerms[h]) {
+                                                    consort_ring_extend_grid(
+                                                        a.baseAddress! + k * m, plan.baseAddress!, size,
+                                                        left.baseAddress!)
+                                                    consort_ring_extend_grid(
+                                                        b.baseAddress! + k * m, plan.baseAddress!, size,
+                                                        right.baseAddress!)
+                                                    consort_ring_multiply_add(
+                                                        inner, left.baseAddress!, right.baseAddress!, size)
+                                                }
+                                            }
+                                            for mask in 1..<(1 << count) where mask & (mask - 1) != 0 {
+                                                let low = mask & -mask
+                                                sum(mask).update(from: sum(mask ^ low), count: size)
+                                                consort_ring_add(sum(mask), sum(low), size)
+                                            }
+                                            for t in 0..<d {
+                                                var mask = 0
+                                                for i in 0..<count {
+                                                    mask |= Int(weights.groups[first + i] >> t & 1) << i
+                                                }
+                                                if mask != 0 {
+                                                    consort_ring_add(s.baseAddress! + t * size, sum(mask), size)
+                                                }
                                             }
                                         }
                                     }
-                                    for mask in 1..<(1 << count) where mask & (mask - 1) != 0 {
-                                        let low = mask & -mask
-                                        sum(mask).update(from: sum(mask ^ low), count: m * m)
-                                        consort_ring_add(sum(mask), sum(low), m * m)
-                                    }
-                                    for t in 0..<d {
-                                        var mask = 0
-                                        for i in 0..<count { mask |= Int(weights.groups[first + i] >> t & 1) << i }
-                                        if mask != 0 { consort_ring_add(s.baseAddress! + t * m * m, sum(mask), m * m) }
-                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-            let sums: [[GaloisRing.Element]] = (0..<m).map { j in
-                (0..<m).map { jj in
-                    GaloisRing.Element(coefficients: (0..<d).map { s[$0 * m * m + j * m + jj] })
-                        * GaloisRing.Element(exceptional: weights.rows[j])
-                }
-            }
-            let mask = maskU * maskV
-            return (1..<(2 * m - 1)).map { k in
-                if k < m { return sums[k][k] }
-                let basis = ProductProof.rowBasisAtPoints[k]
-                var value = basis[0] * basis[0] * mask
-                for j in 0..<m {
-                    var row = GaloisRing.Element.zero
-                    for jj in 0..<m { row = row + basis[jj] * sums[j][jj] }
-                    value = value + basis[j] * row
-                }
-                return value
+            // e_0(x)² is 1 where every coordinate is 0 or ∞ (the coefficient of x² in (1 − x)²), 0 elsewhere.
+            return (1..<size).map { z in
+                let value = GaloisRing.Element(coefficients: (0..<d).map { s[$0 * size + z] })
+                guard let mask, self.grid.carriesMask(z) else { return value }
+                return value + mask
             }
         }
 
-        /// The vectors after the first round at r, padded to `length`: u_k = θ''_k Σ_j λ_j(r) θ'_j a_{j,k},
-        /// v_k = Σ_j λ_j(r) b_{j,k}, and the mask pair λ_0(r)·(u_R, v_R) last.
-        func folded(
-            _ weights: Weights, r: UInt64, maskU: GaloisRing.Element, maskV: GaloisRing.Element, length: Int
-        ) -> Vectors {
-            let m = ProductProof.fanIn
-            let d = GaloisRing.degree
-            precondition(length > self.positions && length.nonzeroBitCount == 1)
-            let lambda = ProductProof.lagrange(at: GaloisRing.Element(exceptional: r), count: m)
-            let mu = (0..<m).map { lambda[$0] * GaloisRing.Element(exceptional: weights.rows[$0]) }
-            var u = [UInt64](repeating: 0, count: length * d)
-            var v = [UInt64](repeating: 0, count: length * d)
-            let muWords = mu.flatMap(\.coefficients)
-            let lambdaWords = lambda.flatMap(\.coefficients)
-            let positions = self.positions
-            u.withUnsafeMutableBufferPointer { u in
-                v.withUnsafeMutableBufferPointer { v in
-                    self.a.withUnsafeBufferPointer { a in
-                        self.b.withUnsafeBufferPointer { b in
-                            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
-                                let wide = scratch.baseAddress!
-                                let combined = wide + (2 * d - 1)
-                                for h in 0..<self.groups {
-                                    let theta = weights.groups[h]
-                                    for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
-                                        for i in 0..<d { combined[i] = 0 }
-                                        consort_ring_combine_columns(
-                                            muWords, lambdaWords, a.baseAddress! + k, b.baseAddress! + k, positions, m,
-                                            d, combined, v.baseAddress! + k * d)
-                                        for i in 0..<(2 * d - 1) { wide[i] = 0 }
-                                        GaloisRing.accumulateExceptionalProduct(theta, combined, into: wide)
-                                        GaloisRing.reduce(wide, into: u.baseAddress! + k * d)
-                                    }
-                                }
+        /// u_k = θ_k Σ_j e_j(r) a_{j,k} and v_k = Σ_j e_j(r) b_{j,k} (e_j(r) = `basis`, the multilinear basis of
+        /// row j at the first challenge), written from position 0 of u and v.
+        func fold(
+            _ weights: Weights, basis: [UInt64], u: UnsafeMutablePointer<UInt64>, v: UnsafeMutablePointer<UInt64>
+        ) {
+            let (m, d) = (self.rowCount, GaloisRing.degree)
+            precondition(basis.count == m * d)
+            self.a.withUnsafeBufferPointer { a in
+                self.b.withUnsafeBufferPointer { b in
+                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
+                        let wide = scratch.baseAddress!
+                        let combined = wide + (2 * d - 1)
+                        for h in 0..<self.groups {
+                            let theta = weights.groups[h]
+                            for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
+                                for i in 0..<d { combined[i] = 0 }
+                                consort_ring_combine_columns(
+                                    basis, basis, a.baseAddress! + k * m, b.baseAddress! + k * m, 1, m, d, combined,
+                                    v + k * d)
+                                for i in 0..<(2 * d - 1) { wide[i] = 0 }
+                                GaloisRing.accumulateExceptionalProduct(theta, combined, into: wide)
+                                GaloisRing.reduce(wide, into: u + k * d)
                             }
                         }
                     }
                 }
             }
-            let maskIndex = self.positions * d
-            u.replaceSubrange(maskIndex..<(maskIndex + d), with: (lambda[0] * maskU).coefficients)
-            v.replaceSubrange(maskIndex..<(maskIndex + d), with: (lambda[0] * maskV).coefficients)
-            return Vectors(u: u, v: v, length: length)
+        }
+    }
+
+    /// The first round's points: rows are {0,1}^m (row j has the bits of j), the grid is {0, 1, ∞}^m (point z has
+    /// base-3 digits z_i, digit 2 standing for ∞: the coefficient of x_i² of a polynomial of degree ≤ 2 in x_i, the
+    /// coefficient of x_i of a multilinear one). A polynomial of degree ≤ 2 per variable is Σ_z L_z(x) p(z) with
+    /// L_z = Π_i ℓ_{z_i}(x_i), ℓ_0 = 1 − x, ℓ_1 = x, ℓ_∞ = x(x − 1): no division, so no point needs to be a unit apart.
+    struct Grid: Sendable {
+        let variables: Int
+        /// M = 2^m.
+        let rows: Int
+        /// 3^m.
+        let size: Int
+        /// Per point, for `consort_ring_extend_grid`: (row, −1) off ∞, else (z − 3^i, z − 2·3^i) for its first ∞
+        /// coordinate i — a multilinear polynomial's coefficient of x_i is its value at x_i = 1 minus at x_i = 0.
+        let plan: [Int32]
+
+        private static let all = (0...ProductProof.maxVariables).map(Grid.init(variables:))
+
+        static func of(variables: Int) -> Grid {
+            precondition((1...ProductProof.maxVariables).contains(variables))
+            return Self.all[variables]
+        }
+
+        private init(variables: Int) {
+            self.variables = variables
+            self.rows = 1 << variables
+            var size = 1
+            for _ in 0..<variables { size *= 3 }
+            self.size = size
+            var plan: [Int32] = []
+            for z in 0..<size {
+                var digits = z
+                var power = 1
+                var row = 0
+                var infinity: Int? = nil
+                for i in 0..<variables {
+                    let digit = digits % 3
+                    digits /= 3
+                    if digit == 2, infinity == nil { infinity = power }
+                    row |= (digit & 1) << i
+                    power *= 3
+                }
+                if let power = infinity {
+                    plan += [Int32(z - power), Int32(z - 2 * power)]
+                } else {
+                    plan += [Int32(row), -1]
+                }
+            }
+            self.plan = plan
+        }
+
+        /// The grid index of row j.
+        func point(ofRow row: Int) -> Int {
+            var (z, power) = (0, 1)
+            for i in 0..<self.variables {
+                z += (row >> i & 1) * power
+                power *= 3
+            }
+            return z
+        }
+
+        /// Whether e_0(x)² = Π(1 − x_i)² is 1 at z (every coordinate 0 or ∞), not 0.
+        func carriesMask(_ z: Int) -> Bool {
+            var digits = z
+            for _ in 0..<self.variables {
+                if digits % 3 == 1 { return false }
+                digits /= 3
+            }
+            return true
+        }
+
+        /// e_j(r) = Π_i (r_i if bit i of j else 1 − r_i) for every row j.
+        func rowBasis(at r: [UInt64]) -> [GaloisRing.Element] {
+            precondition(r.count == self.variables)
+            var basis = [GaloisRing.Element(constant: 1)]
+            for ri in r {
+                let point = GaloisRing.Element(exceptional: ri)
+                let complement = GaloisRing.Element(constant: 1) - point
+                basis = basis.map { $0 * complement } + basis.map { $0 * point }
+            }
+            return basis
+        }
+
+        /// p(r) from p on the grid, one variable at a time: q(r) = q(0) + r·(q(1) − q(0) − q(∞) + r·q(∞)).
+        func evaluate(_ values: [GaloisRing.Element], at r: [UInt64]) -> GaloisRing.Element {
+            precondition(values.count == self.size && r.count == self.variables)
+            var values = values
+            for ri in r {
+                let point = GaloisRing.Element(exceptional: ri)
+                values = (0..<(values.count / 3)).map { i in
+                    let (q0, q1, qInfinity) = (values[3 * i], values[3 * i + 1], values[3 * i + 2])
+                    return q0 + point * (q1 - q0 - qInfinity + point * qInfinity)
+                }
+            }
+            return values[0]
         }
     }
 
@@ -374,20 +466,30 @@ enum ProductProof {
         }
     }
 
-    /// A verifier's running share of the claim C.
+    /// A verifier's running share of the claim C (before the first round, one per part of the layout).
     struct Claim {
         private(set) var share: GaloisRing.Element
+        private var parts: [GaloisRing.Element]
 
-        init(_ share: GaloisRing.Element) { self.share = share }
+        init(parts: [GaloisRing.Element]) {
+            self.parts = parts
+            self.share = parts.reduce(.zero, +)
+        }
 
-        /// After the first round with the prover's shares of p(ω_1 ..< ω_{2M−1}) and challenge r: p(ω_0) is what
-        /// makes Σ_{j<M} p(ω_j) = C, and C ← p(r).
-        mutating func advanceFirst(values: [GaloisRing.Element], r: UInt64) {
-            let m = ProductProof.fanIn
-            precondition(values.count == 2 * m - 2)
-            let first = values[0..<(m - 1)].reduce(self.share) { $0 - $1 }
-            let basis = ProductProof.lagrange(at: GaloisRing.Element(exceptional: r), count: 2 * m - 1)
-            self.share = zip(basis, [first] + values).reduce(GaloisRing.Element.zero) { $0 + $1.0 * $1.1 }
+        /// After the first round with the prover's shares of each part's p on the grid but the origin, and challenge
+        /// r: each part's p(0) is what makes Σ_j β_j p(j) = C_part (β_0 = 1), and C ← Σ_parts p(r).
+        mutating func advanceFirst(values: [GaloisRing.Element], weights: [Weights], grid: Grid, r: [UInt64]) {
+            let count = grid.size - 1
+            precondition(values.count == self.parts.count * count && weights.count == self.parts.count)
+            self.share = zip(self.parts, weights).enumerated().reduce(GaloisRing.Element.zero) { total, part in
+                let (index, (claim, weights)) = part
+                let own = Array(values[(index * count)..<((index + 1) * count)])
+                let origin = (1..<grid.rows).reduce(claim) {
+                    $0 - GaloisRing.Element(exceptional: weights.rows[$1]) * own[grid.point(ofRow: $1) - 1]
+                }
+                return total + grid.evaluate([origin] + own, at: r)
+            }
+            self.parts = []
         }
 
         /// After a binary round with the prover's shares (c0, c2) and challenge r: C ← c0 + c1·r + c2·r²,

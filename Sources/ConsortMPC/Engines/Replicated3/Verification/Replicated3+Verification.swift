@@ -107,9 +107,11 @@ extension Replicated3.Engine {
         // Every party knows all three statements' sizes (its own and, as verifier, its neighbours').
         // Every party lays out all three statements (its own and, as verifier, its neighbours'), so all agree on
         // the binary rounds' length and run them in step.
-        let mine = ProductProof.Rows(verification.mine)
-        let ofNext = ProductProof.Rows(verification.ofNext)
-        let ofPrevious = ProductProof.Rows(verification.ofPrevious)
+        let variables = ProductProof.variables(
+            terms: max(verification.mine.terms, verification.ofNext.terms, verification.ofPrevious.terms))
+        let mine = ProductProof.Layout(verification.mine, variables: variables)
+        let ofNext = ProductProof.Layout(verification.ofNext, variables: variables)
+        let ofPrevious = ProductProof.Layout(verification.ofPrevious, variables: variables)
         let length = ProductProof.tailLength(positions: max(mine.positions, ofNext.positions, ofPrevious.positions))
         var own = PRG(key: PRG.randomKey())
 
@@ -129,13 +131,13 @@ extension Replicated3.Engine {
         let seedOfNext = verification.challengesOfNext.words(2)
         let seedOfPrevious = verification.challengesOfPrevious.words(2)
         let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
-        let myWeights = ProductProof.Weights(seed: mySeed, groups: mine.groups)
-        let weightsOfNext = ProductProof.Weights(seed: seedOfNext, groups: ofNext.groups)
-        let weightsOfPrevious = ProductProof.Weights(seed: seedOfPrevious, groups: ofPrevious.groups)
-        var claimOfNext = ProductProof.Claim(ofNext.claim(weightsOfNext, maskW: maskOfNext[2]))
-        var claimOfPrevious = ProductProof.Claim(ofPrevious.claim(weightsOfPrevious, maskW: maskOfPrevious[2]))
+        let myWeights = mine.weights(seed: mySeed)
+        let weightsOfNext = ofNext.weights(seed: seedOfNext)
+        let weightsOfPrevious = ofPrevious.weights(seed: seedOfPrevious)
+        var claimOfNext = ProductProof.Claim(parts: ofNext.claims(weightsOfNext, maskW: maskOfNext[2]))
+        var claimOfPrevious = ProductProof.Claim(parts: ofPrevious.claims(weightsOfPrevious, maskW: maskOfPrevious[2]))
 
-        // 3. The first round, folding the M rows into one.
+        // 3. The first round, folding the M = 2^m rows into one.
         let values = mine.firstRoundValues(myWeights, maskU: maskU, maskV: maskV)
         let valuesForPrevious = values.map { _ in GaloisRing.Element.random(&own) }
         var valuesForNext = zip(values, valuesForPrevious).map { $0 - $1 }
@@ -143,20 +145,24 @@ extension Replicated3.Engine {
         let firstMessages = try await self.exchange(
             toPrevious: valuesForPrevious.flatMap(\.coefficients), toNext: valuesForNext.flatMap(\.coefficients),
             fromPrevious: true, fromNext: true)
-        let count = values.count * d
-        let firstOfNext = try Self.elements(self.expect(firstMessages.next, count: count, from: self.next))
-        let firstOfPrevious = try Self.elements(self.expect(firstMessages.previous, count: count, from: self.previous))
-        let rOfNext = ProductProof.firstChallenge(&verification.challengesOfNext)
-        let rOfPrevious = ProductProof.firstChallenge(&verification.challengesOfPrevious)
-        claimOfNext.advanceFirst(values: firstOfNext, r: rOfNext)
-        claimOfPrevious.advanceFirst(values: firstOfPrevious, r: rOfPrevious)
+        let countOfNext = ofNext.parts.count * (ofNext.grid.size - 1) * d
+        let countOfPrevious = ofPrevious.parts.count * (ofPrevious.grid.size - 1) * d
+        let firstOfNext = try Self.elements(self.expect(firstMessages.next, count: countOfNext, from: self.next))
+        let firstOfPrevious = try Self.elements(
+            self.expect(firstMessages.previous, count: countOfPrevious, from: self.previous))
+        let rOfNext = ProductProof.firstChallenge(&verification.challengesOfNext, variables: variables)
+        let rOfPrevious = ProductProof.firstChallenge(&verification.challengesOfPrevious, variables: variables)
+        claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, grid: ofNext.grid, r: rOfNext)
+        claimOfPrevious.advanceFirst(
+            values: firstOfPrevious, weights: weightsOfPrevious, grid: ofPrevious.grid, r: rOfPrevious)
         var vectorsOfNext = ofNext.folded(
             weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
         var vectorsOfPrevious = ofPrevious.folded(
             weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1], length: length)
-        let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ (1 << 40) : rOfNext
-        let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
-        guard r >= UInt64(ProductProof.points.count), r <= GaloisRing.exceptionalMask else {
+        var sentOfNext = rOfNext
+        if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
+        let r = try await self.agreedChallenge(toNext: sentOfNext, toPrevious: rOfPrevious, count: variables)
+        guard r.allSatisfy({ $0 > 1 && $0 <= GaloisRing.exceptionalMask }) else {
             throw MPCError(
                 .cheatingDetected,
                 "parties \(self.previous) and \(self.next) sent a first challenge outside its set for party "

@@ -1,0 +1,77 @@
+extension ProductProof {
+    /// A statement in the parts its first round takes: runs of many narrow gates side by side in the rows, runs of
+    /// few wide gates (an inner product of whole columns) each spread over all rows — side by side a gate of L terms
+    /// would fill one row of L positions and leave the others empty. Each part has its own first round (`Rows`, its
+    /// own weights and claim); their vectors are concatenated for the binary rounds, and the first part carries the
+    /// mask pair. All three parties know every statement's shape, so they agree on the parts.
+    struct Layout {
+        let grid: Grid
+        /// The parts that hold gates (the side-by-side part, possibly empty, when none does).
+        let parts: [Rows]
+
+        init(_ statement: ProductStatement, variables: Int) {
+            self.grid = Grid.of(variables: variables)
+            let (narrow, wide) = statement.split(rows: self.grid.rows)
+            let parts = [
+                Rows(narrow, variables: variables), Rows(wide, variables: variables, spread: true),
+            ]
+            .filter { $0.groups > 0 }
+            self.parts = parts.isEmpty ? [Rows(narrow, variables: variables)] : parts
+        }
+
+        /// Positions of all parts, before the mask.
+        var positions: Int { self.parts.reduce(0) { $0 + $1.positions } }
+
+        /// Each part's weights from the verifiers' seed (a stream per part).
+        func weights(seed: [UInt64]) -> [Weights] {
+            self.parts.enumerated().map { index, part in
+                Weights(
+                    seed: [seed[0], seed[1] &+ UInt64(index)], rows: part.rowCount, groups: part.groups,
+                    spread: part.spread)
+            }
+        }
+
+        /// Each part's claim share; the first part's includes w_R.
+        func claims(_ weights: [Weights], maskW: GaloisRing.Element) -> [GaloisRing.Element] {
+            zip(self.parts, weights).enumerated().map { index, part in
+                part.0.claim(part.1, maskW: index == 0 ? maskW : .zero)
+            }
+        }
+
+        /// The prover's first-round values, part after part.
+        func firstRoundValues(_ weights: [Weights], maskU: GaloisRing.Element, maskV: GaloisRing.Element)
+            -> [GaloisRing.Element]
+        {
+            let mask = maskU * maskV
+            return zip(self.parts, weights).enumerated().flatMap { index, part in
+                part.0.firstRoundValues(part.1, mask: index == 0 ? mask : nil)
+            }
+        }
+
+        /// The vectors after the first round at r, padded to `length`: the parts' u and v one after the other, then
+        /// the mask pair e_0(r)·(u_R, v_R).
+        func folded(
+            _ weights: [Weights], r: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element, length: Int
+        ) -> Vectors {
+            let d = GaloisRing.degree
+            precondition(length > self.positions && length.nonzeroBitCount == 1)
+            let basis = self.grid.rowBasis(at: r)
+            let basisWords = basis.flatMap(\.coefficients)
+            var u = [UInt64](repeating: 0, count: length * d)
+            var v = [UInt64](repeating: 0, count: length * d)
+            u.withUnsafeMutableBufferPointer { u in
+                v.withUnsafeMutableBufferPointer { v in
+                    var offset = 0
+                    for (part, weights) in zip(self.parts, weights) {
+                        part.fold(weights, basis: basisWords, u: u.baseAddress! + offset, v: v.baseAddress! + offset)
+                        offset += part.positions * d
+                    }
+                }
+            }
+            let maskIndex = self.positions * d
+            u.replaceSubrange(maskIndex..<(maskIndex + d), with: (basis[0] * maskU).coefficients)
+            v.replaceSubrange(maskIndex..<(maskIndex + d), with: (basis[0] * maskV).coefficients)
+            return Vectors(u: u, v: v, length: length)
+        }
+    }
+}
