@@ -57,6 +57,65 @@ CONSORT_AVX2 static void multiply_add_avx2(uint64_t *y, const uint64_t *a, const
     }
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
+
+/// Winograd's inner product (Winograd, "A new algorithm for inner product", IEEE Trans. Computers, 1968): with m even,
+/// Σ_j x_j a_j = Σ_i (x_2i + a_2i+1)(x_2i+1 + a_2i) − Σ_i x_2i x_2i+1 − Σ_i a_2i a_2i+1 in any commutative ring — half
+/// the products, the basis-only sum `pairs` made once per challenge. A product of two varying words is
+/// x_lo·y_lo + 2^32 (x_lo·y_hi + x_hi·y_lo) mod 2^64: one 32 × 32 → 64-bit product and one pair of 32-bit low
+/// products (the cross terms, summed mod 2^32 over all rows before the one shift). Eight coefficients of both sums
+/// at a time.
+CONSORT_AVX2 static void fold_rows_avx2(
+    const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
+    uint64_t *right) {
+    uint64_t only_a = 0, only_b = 0;
+    for (size_t j = 0; j + 1 < m; j += 2) {
+        only_a += a[j] * a[j + 1];
+        only_b += b[j] * b[j + 1];
+    }
+    const __m256i high = _mm256_set1_epi64x((long long)0xffffffff00000000ULL);
+    const __m256i minus_a = _mm256_set1_epi64x((long long)only_a);
+    const __m256i minus_b = _mm256_set1_epi64x((long long)only_b);
+    for (size_t base = 0; base < 48; base += 8) {
+        __m256i low_a[2], cross_a[2], low_b[2], cross_b[2];
+        for (int k = 0; k < 2; k++) {
+            low_a[k] = _mm256_setzero_si256();
+            cross_a[k] = _mm256_setzero_si256();
+            low_b[k] = _mm256_setzero_si256();
+            cross_b[k] = _mm256_setzero_si256();
+        }
+        for (size_t j = 0; j + 1 < m; j += 2) {
+            const uint64_t *even = basis + j * 48 + base;
+            const uint64_t *odd = even + 48;
+            __m256i a_even = _mm256_set1_epi64x((long long)a[j]);
+            __m256i a_odd = _mm256_set1_epi64x((long long)a[j + 1]);
+            __m256i b_even = _mm256_set1_epi64x((long long)b[j]);
+            __m256i b_odd = _mm256_set1_epi64x((long long)b[j + 1]);
+            for (int k = 0; k < 2; k++) {
+                __m256i x_even = _mm256_loadu_si256((const __m256i *)(even + 4 * k));
+                __m256i x_odd = _mm256_loadu_si256((const __m256i *)(odd + 4 * k));
+                __m256i xa = _mm256_add_epi64(x_even, a_odd);
+                __m256i ya = _mm256_add_epi64(x_odd, a_even);
+                low_a[k] = _mm256_add_epi64(low_a[k], _mm256_mul_epu32(xa, ya));
+                cross_a[k] = _mm256_add_epi32(cross_a[k], _mm256_mullo_epi32(xa, _mm256_shuffle_epi32(ya, 0xb1)));
+                __m256i xb = _mm256_add_epi64(x_even, b_odd);
+                __m256i yb = _mm256_add_epi64(x_odd, b_even);
+                low_b[k] = _mm256_add_epi64(low_b[k], _mm256_mul_epu32(xb, yb));
+                cross_b[k] = _mm256_add_epi32(cross_b[k], _mm256_mullo_epi32(xb, _mm256_shuffle_epi32(yb, 0xb1)));
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            __m256i basis_only = _mm256_loadu_si256((const __m256i *)(pairs + base + 4 * k));
+            __m256i shifted_a = _mm256_and_si256(_mm256_add_epi64(cross_a[k], _mm256_slli_epi64(cross_a[k], 32)), high);
+            __m256i shifted_b = _mm256_and_si256(_mm256_add_epi64(cross_b[k], _mm256_slli_epi64(cross_b[k], 32)), high);
+            __m256i sum_a = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_add_epi64(low_a[k], shifted_a), basis_only), minus_a);
+            __m256i sum_b = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_add_epi64(low_b[k], shifted_b), basis_only), minus_b);
+            __m256i *l = (__m256i *)(left + base + 4 * k);
+            __m256i *r = (__m256i *)(right + base + 4 * k);
+            _mm256_storeu_si256(l, _mm256_add_epi64(_mm256_loadu_si256(l), sum_a));
+            _mm256_storeu_si256(r, _mm256_add_epi64(_mm256_loadu_si256(r), sum_b));
+        }
+    }
+}
 #endif
 
 static void add_portable(uint64_t *y, const uint64_t *x, size_t n) {
@@ -114,21 +173,25 @@ void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint6
     for (size_t i = 0; i < degree; i++) axpy_portable(wide + i, b, a[i], degree);
 }
 
-void consort_ring_combine_columns(
-    const uint64_t *mu, const uint64_t *lambda, const uint64_t *a, const uint64_t *b, size_t stride, size_t m,
-    size_t degree, uint64_t *left, uint64_t *right) {
+void consort_ring_fold_pairs(const uint64_t *basis, size_t m, uint64_t *pairs) {
+    for (size_t i = 0; i < 48; i++) pairs[i] = 0;
+    for (size_t j = 0; j + 1 < m; j += 2)
+        for (size_t i = 0; i < 48; i++) pairs[i] += basis[j * 48 + i] * basis[(j + 1) * 48 + i];
+}
+
+void consort_ring_fold_rows(
+    const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
+    uint64_t *right) {
 #if defined(__x86_64__)
-    if (has_avx2()) {
-        for (size_t j = 0; j < m; j++) {
-            axpy_avx2(left, mu + j * degree, a[j * stride], degree);
-            axpy_avx2(right, lambda + j * degree, b[j * stride], degree);
-        }
+    if (has_avx2() && m % 2 == 0) {
+        fold_rows_avx2(basis, pairs, a, b, m, left, right);
         return;
     }
 #endif
+    (void)pairs;
     for (size_t j = 0; j < m; j++) {
-        axpy_portable(left, mu + j * degree, a[j * stride], degree);
-        axpy_portable(right, lambda + j * degree, b[j * stride], degree);
+        axpy_portable(left, basis + j * 48, a[j], 48);
+        axpy_portable(right, basis + j * 48, b[j], 48);
     }
 }
 

@@ -11,7 +11,7 @@ struct RingKernelTests {
     }
 
     @Test(
-        "add, axpy, multiply-add, products and column combinations equal wrapping arithmetic, on both paths",
+        "add, axpy, multiply-add, products and row folds equal wrapping arithmetic, on both paths",
         arguments: [false, true])
     func kernels(portable: Bool) {
         consort_ring_use_portable(portable ? 1 : 0)
@@ -41,24 +41,22 @@ struct RingKernelTests {
         consort_ring_accumulate_product(a, b, &wide, d)
         #expect(wide == expected)
 
-        let (m, stride) = (5, 7)
-        let (mu, lambda) = (Self.random(m * d, &generator), Self.random(m * d, &generator))
-        let (rowsA, rowsB) = (Self.random(m * stride, &generator), Self.random(m * stride, &generator))
-        var (left, right) = (Self.random(d, &generator), Self.random(d, &generator))
-        var (wantLeft, wantRight) = (left, right)
-        for j in 0..<m {
-            for i in 0..<d {
-                wantLeft[i] = wantLeft[i] &+ mu[j * d + i] &* rowsA[j * stride + 2]
-                wantRight[i] = wantRight[i] &+ lambda[j * d + i] &* rowsB[j * stride + 2]
+        for m in [1, 2, 5, 8, 64] {
+            let basis = Self.random(m * d, &generator).shuffled()
+            let (rowsA, rowsB) = (Self.random(m, &generator), Self.random(m, &generator).reversed().map { $0 })
+            var (left, right) = (Self.random(d, &generator), Self.random(d, &generator))
+            var (wantLeft, wantRight) = (left, right)
+            for j in 0..<m {
+                for i in 0..<d {
+                    wantLeft[i] = wantLeft[i] &+ basis[j * d + i] &* rowsA[j]
+                    wantRight[i] = wantRight[i] &+ basis[j * d + i] &* rowsB[j]
+                }
             }
+            var pairs = [UInt64](repeating: 0, count: d)
+            consort_ring_fold_pairs(basis, m, &pairs)
+            consort_ring_fold_rows(basis, pairs, rowsA, rowsB, m, &left, &right)
+            #expect(left == wantLeft && right == wantRight, "fold rows m=\(m)")
         }
-        rowsA.withUnsafeBufferPointer { ra in
-            rowsB.withUnsafeBufferPointer { rb in
-                consort_ring_combine_columns(
-                    mu, lambda, ra.baseAddress! + 2, rb.baseAddress! + 2, stride, m, d, &left, &right)
-            }
-        }
-        #expect(left == wantLeft && right == wantRight)
         // Forcing the portable loops really switches them off (the other case runs whatever this CPU has).
         if portable { #expect(consort_ring_vectorised() == 0) }
     }

@@ -25,11 +25,15 @@ void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_
 /// Schoolbook product of two polynomials of `degree` coefficients, added into wide[0 ..< 2·degree − 1].
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree);
 
-/// For j < m: left[i] += mu[j·degree + i] · a[j·stride] and right[i] += lambda[j·degree + i] · b[j·stride]
-/// (i < degree): a column of rows combined with two bases, as the proof's first fold does per position.
-void consort_ring_combine_columns(
-    const uint64_t *mu, const uint64_t *lambda, const uint64_t *a, const uint64_t *b, size_t stride, size_t m,
-    size_t degree, uint64_t *left, uint64_t *right);
+/// pairs[i] = Σ_i basis[2i·48 + i] · basis[(2i+1)·48 + i] for i < 48: made once per basis for `consort_ring_fold_rows`.
+void consort_ring_fold_pairs(const uint64_t *basis, size_t m, uint64_t *pairs);
+
+/// left[i] += Σ_j basis[j·48 + i] · a[j] and right[i] += Σ_j basis[j·48 + i] · b[j] for i < 48, j < m: one
+/// position's rows combined with the first challenge's basis (48 = the Galois ring's degree); `pairs` from
+/// `consort_ring_fold_pairs`. The AVX2 path (m even) takes Winograd's inner product: half the products.
+void consort_ring_fold_rows(
+    const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
+    uint64_t *right);
 
 /// 1 when the AVX2 loops are in use.
 int consort_ring_vectorised(void);

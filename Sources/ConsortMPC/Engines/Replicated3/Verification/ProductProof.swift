@@ -259,6 +259,8 @@ enum ProductProof {
         ) {
             let (m, d) = (self.rowCount, GaloisRing.degree)
             precondition(basis.count == m * d)
+            var pairs = [UInt64](repeating: 0, count: d)
+            consort_ring_fold_pairs(basis, m, &pairs)
             self.a.withUnsafeBufferPointer { a in
                 self.b.withUnsafeBufferPointer { b in
                     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
@@ -268,8 +270,8 @@ enum ProductProof {
                             let theta = weights.groups[h]
                             for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
                                 for i in 0..<d { combined[i] = 0 }
-                                consort_ring_combine_columns(
-                                    basis, basis, a.baseAddress! + k * m, b.baseAddress! + k * m, 1, m, d, combined,
+                                consort_ring_fold_rows(
+                                    basis, pairs, a.baseAddress! + k * m, b.baseAddress! + k * m, m, combined,
                                     v + k * d)
                                 for i in 0..<(2 * d - 1) { wide[i] = 0 }
                                 GaloisRing.accumulateExceptionalProduct(theta, combined, into: wide)
