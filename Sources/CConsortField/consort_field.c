@@ -68,53 +68,12 @@ CONSORT_CLMUL_TARGET static void fold_fast(uint64_t *x, size_t half, uint64_t r)
     for (size_t i = 0; i < half; i++) x[i] ^= reduce(unpack(clmul(r, x[i + half] ^ x[i])));
 }
 
-CONSORT_CLMUL_TARGET static void first_round_fast(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *out) {
-    __m128i acc[7];
-    for (int k = 0; k < 7; k++) acc[k] = _mm_setzero_si128();
-    for (size_t w = 0; w < groups; w++) {
-        if ((a[w] | b[w]) == 0) continue;
-        for (int k = 0; k < 7; k++) {
-            uint64_t product = reduce(unpack(clmul(f[k * 256 + a[w]], g[k * 256 + b[w]])));
-            acc[k] = _mm_xor_si128(acc[k], clmul(rho[w], product));
-        }
-    }
-    for (int k = 0; k < 7; k++) out[k] = reduce(unpack(acc[k]));
-}
-
-CONSORT_CLMUL_TARGET static void fold_first_fast(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *u, uint64_t *v) {
-    for (size_t w = 0; w < groups; w++) {
-        u[w] = reduce(unpack(clmul(rho[w], f[a[w]])));
-        v[w] = g[b[w]];
-    }
-}
-
-CONSORT_CLMUL_TARGET static uint64_t weighted_lookup_fast(
-    const uint8_t *e, const uint64_t *rho, size_t groups, const uint64_t *t) {
-    __m128i acc = _mm_setzero_si128();
-    for (size_t w = 0; w < groups; w++) {
-        if (e[w]) acc = _mm_xor_si128(acc, clmul(rho[w], t[e[w]]));
-    }
-    return reduce(unpack(acc));
-}
 #else
 static int has_pclmul(void) { return 0; }
 static uint64_t multiply_fast(uint64_t a, uint64_t b) { return 0; }
 static uint64_t dot_fast(const uint64_t *a, const uint64_t *b, size_t count) { return 0; }
 static void round_fast(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {}
 static void fold_fast(uint64_t *x, size_t half, uint64_t r) {}
-static void first_round_fast(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *out) {}
-static void fold_first_fast(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *u, uint64_t *v) {}
-static uint64_t weighted_lookup_fast(const uint8_t *e, const uint64_t *rho, size_t groups, const uint64_t *t) {
-    return 0;
-}
 #endif
 
 static uint64_t multiply_portable(uint64_t a, uint64_t b) { return reduce(clmul_portable(a, b)); }
@@ -152,46 +111,115 @@ void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r) {
     for (size_t i = 0; i < half; i++) x[i] ^= multiply_portable(r, x[i + half] ^ x[i]);
 }
 
-void consort_gf64_first_round(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *out, uint64_t *diagonal) {
-    for (int j = 0; j < 8; j++) diagonal[j] = 0;
-    for (size_t w = 0; w < groups; w++) {
-        uint8_t both = a[w] & b[w];
-        while (both) {
-            int j = __builtin_ctz(both);
-            diagonal[j] ^= rho[w];
-            both &= (uint8_t)(both - 1);
+// --- The AND gates' first round on the grid {0,1,∞}^6 of a word's 64 gates ------------------------------------------
+
+/// grid3[x] bit z (z < 27, base-3 digits d0 d1 d2, digit 2 = ∞) = the multilinear extension of the byte x (bit
+/// d0 + 2·d1 + 4·d2) at z, where ∞ is the coefficient of that variable: the value at 1 plus the value at 0.
+static uint32_t grid3[256];
+/// Per point: (row, −1) off ∞, else (z − 3^i, z − 2·3^i) for its first ∞ digit i (made with the table).
+static int8_t plan3[27][2];
+
+/// The grid values of 8 items (of a byte's bits, or of 8 bytes' 27-bit grids) from their values on {0,1}^3.
+static inline void extend3(const uint32_t in[8], uint32_t out[27]) {
+    for (int z = 0; z < 27; z++) {
+        int first = plan3[z][0], second = plan3[z][1];
+        out[z] = second < 0 ? in[first] : out[first] ^ out[second];
+    }
+}
+
+static void build_grid3(void) {
+    for (int z = 0; z < 27; z++) {
+        int digits[3] = {z % 3, z / 3 % 3, z / 9}, power = 1, infinity = 0;
+        for (int i = 0; i < 3 && !infinity; i++, power *= 3)
+            if (digits[i] == 2) infinity = power;
+        plan3[z][0] = (int8_t)(infinity ? z - infinity : digits[0] + 2 * digits[1] + 4 * digits[2]);
+        plan3[z][1] = (int8_t)(infinity ? z - 2 * infinity : -1);
+    }
+    for (int x = 0; x < 256; x++) {
+        uint32_t bits[8], values[27];
+        for (int j = 0; j < 8; j++) bits[j] = (uint32_t)(x >> j) & 1;
+        extend3(bits, values);
+        uint32_t packed = 0;
+        for (int z = 0; z < 27; z++) packed |= values[z] << z;
+        grid3[x] = packed;
+    }
+}
+
+static void ensure_grid3(void) {
+    static int ready = 0;
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        build_grid3();  // idempotent: racing threads write the same table
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/// The 729 grid bits of a word of 64 gates (bit j: row j, variables = the bits of j), as 27 chunks of 27 bits: chunk c
+/// holds the points z = 27·c + k, c for the variables 3..5, k for 0..2.
+static inline void extend_word(uint64_t word, uint32_t out[27]) {
+    uint32_t bytes[8];
+    for (int b = 0; b < 8; b++) bytes[b] = grid3[(word >> (8 * b)) & 0xff];
+    extend3(bytes, out);
+}
+
+void consort_gf64_grid_first_round(
+    const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, uint64_t *p) {
+    ensure_grid3();
+    // planes[t][c] bit k: coefficient t of p(27·c + k). Four words at a time ("four Russians"): the 16 XORs of their
+    // grids' products, then bit t of the four weights picks one.
+    uint32_t planes[64][27];
+    uint32_t subsets[16][27];
+    for (int t = 0; t < 64; t++)
+        for (int c = 0; c < 27; c++) planes[t][c] = 0;
+    for (int c = 0; c < 27; c++) subsets[0][c] = 0;
+    for (size_t first = 0; first < words; first += 4) {
+        size_t count = words - first < 4 ? words - first : 4;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t fa[27], gb[27];
+            extend_word(a[first + i], fa);
+            extend_word(b[first + i], gb);
+            for (int c = 0; c < 27; c++) subsets[1 << i][c] = fa[c] & gb[c];
+        }
+        for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
+            if ((mask & (mask - 1)) == 0) continue;
+            size_t low = mask & (~mask + 1);
+            for (int c = 0; c < 27; c++) subsets[mask][c] = subsets[mask ^ low][c] ^ subsets[low][c];
+        }
+        for (int t = 0; t < 64; t++) {
+            size_t mask = 0;
+            for (size_t i = 0; i < count; i++) mask |= (size_t)((rho[first + i] >> t) & 1) << i;
+            if (mask == 0) continue;
+            for (int c = 0; c < 27; c++) planes[t][c] ^= subsets[mask][c];
         }
     }
-    if (has_pclmul()) {
-        first_round_fast(a, b, rho, groups, f, g, out);
-        return;
-    }
-    for (int k = 0; k < 7; k++) out[k] = 0;
-    for (size_t w = 0; w < groups; w++) {
-        for (int k = 0; k < 7; k++)
-            out[k] ^= multiply_portable(rho[w], multiply_portable(f[k * 256 + a[w]], g[k * 256 + b[w]]));
+    for (int c = 0; c < 27; c++)
+        for (int k = 0; k < 27; k++) {
+            uint64_t value = 0;
+            for (int t = 0; t < 64; t++) value |= (uint64_t)((planes[t][c] >> k) & 1) << t;
+            p[27 * c + k] = value;
+        }
+}
+
+void consort_gf64_grid_fold_first(
+    const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
+    uint64_t *v) {
+    for (size_t w = 0; w < words; w++) {
+        uint64_t f = 0, g = 0;
+        for (int byte = 0; byte < 8; byte++) {
+            f ^= tables[256 * byte + ((a[w] >> (8 * byte)) & 0xff)];
+            g ^= tables[256 * byte + ((b[w] >> (8 * byte)) & 0xff)];
+        }
+        u[w] = consort_gf64_multiply(rho[w], f);
+        v[w] = g;
     }
 }
 
-void consort_gf64_fold_first(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *u, uint64_t *v) {
-    if (has_pclmul()) {
-        fold_first_fast(a, b, rho, groups, f, g, u, v);
-        return;
+void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows) {
+    for (int j = 0; j < 64; j++) rows[j] = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t bits = e[w];
+        while (bits) {
+            rows[__builtin_ctzll(bits)] ^= rho[w];
+            bits &= bits - 1;
+        }
     }
-    for (size_t w = 0; w < groups; w++) {
-        u[w] = multiply_portable(rho[w], f[a[w]]);
-        v[w] = g[b[w]];
-    }
-}
-
-uint64_t consort_gf64_weighted_lookup(const uint8_t *e, const uint64_t *rho, size_t groups, const uint64_t *t) {
-    if (has_pclmul()) return weighted_lookup_fast(e, rho, groups, t);
-    uint64_t sum = 0;
-    for (size_t w = 0; w < groups; w++)
-        if (e[w]) sum ^= multiply_portable(rho[w], t[e[w]]);
-    return sum;
 }

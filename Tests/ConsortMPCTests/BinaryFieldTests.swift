@@ -2,7 +2,7 @@ import Testing
 
 @testable import ConsortMPC
 
-/// GF(2^64) of the AND gates' proofs: the modulus is irreducible, multiplication reduces by it, inverses invert.
+/// GF(2^64) of the AND gates' proofs: the modulus is irreducible and multiplication reduces by it.
 @Suite("GF(2^64)")
 struct BinaryFieldTests {
     /// Polynomials over GF(2) of degree < 128, as bits.
@@ -51,7 +51,7 @@ struct BinaryFieldTests {
         }
     }
 
-    @Test("multiplication is a commutative, associative product that distributes over XOR; inverses invert")
+    @Test("multiplication is a commutative, associative product that distributes over XOR")
     func arithmetic() {
         var generator = SplitMix64(seed: 5)
         for _ in 0..<200 {
@@ -61,7 +61,6 @@ struct BinaryFieldTests {
                 BinaryField.multiply(BinaryField.multiply(a, b), c)
                     == BinaryField.multiply(a, BinaryField.multiply(b, c)))
             #expect(BinaryField.multiply(a, b ^ c) == BinaryField.multiply(a, b) ^ BinaryField.multiply(a, c))
-            if a != 0 { #expect(BinaryField.multiply(a, BinaryField.inverse(a)) == 1) }
         }
         #expect(BinaryField.multiply(0x1234, 1) == 0x1234)
     }

@@ -19,19 +19,19 @@ void consort_gf64_round(const uint64_t *u, const uint64_t *v, size_t half, uint6
 /// x_lo ← x_lo + r·(x_hi + x_lo) for the 2·half elements of x (the fold after a round's challenge r).
 void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r);
 
-/// The first round of the AND-gate proof on bytes of 8 gates each: for k < 7,
-/// out[k] = Σ_w rho[w]·f[k][a[w]]·g[k][b[w]] (f, g: 7 tables of 256 elements each), and for each bit j < 8,
-/// diagonal[j] = Σ of rho[w] over the w whose byte a[w] & b[w] has bit j set.
-void consort_gf64_first_round(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *out, uint64_t *diagonal);
+/// The AND gates' first round on the grid {0,1,∞}^6 (`BooleanProof`): for each of the 729 points z (base-3 digits,
+/// digit 2 = ∞), p[z] = Σ_w rho[w]·A_w(z)·B_w(z), where A_w, B_w are the multilinear extensions of the 64 bits of a[w],
+/// b[w] (bit j at the point of {0,1}^6 with the bits of j; at ∞ a variable's coefficient).
+void consort_gf64_grid_first_round(
+    const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, uint64_t *p);
 
-/// The vectors after the first round: u[w] = rho[w]·f[a[w]], v[w] = g[b[w]] (f, g: tables of 256 elements).
-void consort_gf64_fold_first(
-    const uint8_t *a, const uint8_t *b, const uint64_t *rho, size_t groups, const uint64_t *f, const uint64_t *g,
-    uint64_t *u, uint64_t *v);
+/// The vectors after that round: u[w] = rho[w]·A_w(r), v[w] = B_w(r), where tables holds 8 tables of 256 elements,
+/// table k at byte x = Σ_{bit i of x} e_{8k+i}(r) (e_j the multilinear basis of row j at the challenge r).
+void consort_gf64_grid_fold_first(
+    const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
+    uint64_t *v);
 
-/// Σ_w rho[w]·t[e[w]] (t: a table of 256 elements).
-uint64_t consort_gf64_weighted_lookup(const uint8_t *e, const uint64_t *rho, size_t groups, const uint64_t *t);
+/// rows[j] = Σ_w rho[w]·(bit j of e[w]) for j < 64.
+void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows);
 
 #endif

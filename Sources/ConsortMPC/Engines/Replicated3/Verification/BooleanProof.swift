@@ -1,111 +1,105 @@
 import CConsortField
 
 /// The distributed zero-knowledge proof of a batch of AND gates (`Specs/engines.md` §3; BGIN19 §4 over the field
-/// GF(2^64), `BinaryField`): the same protocol as `ProductProof`, with bytes of 8 gates in the first round.
+/// GF(2^64), `BinaryField`): `ProductProof`'s protocol with a word of 64 gates per position.
 ///
-/// Claim: Σ_w ρ_w Σ_j σ_j a_{w,j} b_{w,j} = Σ_w ρ_w Σ_j σ_j e_{w,j} + w_R, for gate j of byte w, weights σ (8) and ρ (one
-/// per byte), and the prover's mask w_R = u_R·v_R. With f_w, g_w of degree 7 through (σ_j a_{w,j}) and (b_{w,j}) at
-/// ω_0 … ω_7 and the mask as λ_0·u_R, λ_0·v_R, p = Σ_w ρ_w f_w g_w + λ_0² u_R v_R has degree 14 and Σ_{j<8} p(ω_j) is
-/// the claim's left side; the prover shares p(ω_1 … ω_14), the verifiers take p(ω_0) from the claim, pick r and go on
-/// with u_w = ρ_w f_w(r), v_w = g_w(r) — bytes looked up in tables, since f_w(r) is GF(2)-linear in the byte's bits.
+/// Claim: Σ_w ρ_w Σ_j σ_j a_{w,j} b_{w,j} = Σ_w ρ_w Σ_j σ_j e_{w,j} + w_R for gate j of word w, weights σ_j (σ_0 = 1)
+/// per row and ρ_w per word, and the prover's mask w_R = u_R·v_R. Rows are the points of {0,1}^6 (row j has the bits
+/// of j); with A_w, B_w the multilinear extensions of a word's bits, p = Σ_w ρ_w A_w B_w + e_0² u_R v_R has degree ≤ 2
+/// in each variable and Σ_j σ_j p(j) is the claim's left side. The prover shares p on the grid {0,1,∞}^6 but the
+/// origin (`ProductProof.Grid`; ∞ the coefficient of x_i²): there A_w and B_w are bits, so p(z) is a sum of ρ_w over
+/// the words whose grid bits meet (`consort_gf64_grid_first_round`). The verifiers derive p(0) from the claim, pick
+/// r and go on with u_w = ρ_w A_w(r), v_w = B_w(r) — byte tables, A_w(r) being GF(2)-linear in the word's bits.
 enum BooleanProof {
-    /// ω_0 … ω_14: the field elements 1 … 15.
-    static let points: [UInt64] = (1...15).map { UInt64($0) }
-    /// Challenges have the top bit set: never an evaluation point, 0 or 1.
+    /// Six variables: the 64 gates of a word.
+    static let grid = ProductProof.Grid.of(variables: 6)
+    /// Challenges have the top bit set: never 0 or 1.
     static let challengeBit: UInt64 = 1 << 63
 
     static func challenge(_ prg: inout PRG) -> UInt64 { prg.words(1)[0] | Self.challengeBit }
 
-    /// σ and one ρ per byte, from a seed the two verifiers share.
+    /// The first round's challenge: one per variable.
+    static func firstChallenge(_ prg: inout PRG) -> [UInt64] {
+        (0..<Self.grid.variables).map { _ in Self.challenge(&prg) }
+    }
+
+    /// σ (one per row, σ_0 = 1) and one ρ per word, from a seed the two verifiers share.
     struct Weights {
         var sigma: [UInt64]
         var rho: [UInt64]
 
-        init(seed: [UInt64], groups: Int) {
+        init(seed: [UInt64], words: Int) {
             var prg = PRG(key: PRG.key(words: seed))
-            self.sigma = prg.words(8)
-            self.rho = prg.words(groups)
+            self.sigma = [1] + prg.words(63)
+            self.rho = prg.words(words)
         }
     }
 
-    /// f_w(x) as a table of the byte's bits (with σ) and g_w(x) (without).
-    static func tables(at x: UInt64, sigma: [UInt64]) -> (f: [UInt64], g: [UInt64]) {
-        let lambda = BinaryField.lagrange(at: x, points: Array(Self.points[0..<8]))
-        return (
-            BinaryField.byteTable(zip(lambda, sigma).map { BinaryField.multiply($0, $1) }),
-            BinaryField.byteTable(lambda)
-        )
-    }
-
-    /// One side's share of the claim: Σ_w ρ_w L_σ(e_w) + its share of w_R.
+    /// One side's share of the claim: Σ_j σ_j Σ_w ρ_w e_{w,j} + its share of w_R.
     static func claim(_ statement: BooleanStatement, _ weights: Weights, maskW: UInt64) -> UInt64 {
-        let table = BinaryField.byteTable(weights.sigma)
-        return Self.bytes(statement.e) { e in
-            consort_gf64_weighted_lookup(e.baseAddress, weights.rho, e.count, table)
-        } ^ maskW
+        var rows = [UInt64](repeating: 0, count: 64)
+        consort_gf64_row_sums(statement.e, weights.rho, statement.e.count, &rows)
+        return zip(weights.sigma, rows).reduce(maskW) { $0 ^ BinaryField.multiply($1.0, $1.1) }
     }
 
-    /// The prover's p(ω_1) … p(ω_14).
+    /// The prover's p on the grid but the origin, in grid order.
     static func firstRoundValues(_ statement: BooleanStatement, _ weights: Weights, maskU: UInt64, maskV: UInt64)
         -> [UInt64]
     {
-        var f = [UInt64]()
-        var g = [UInt64]()
-        for k in 8..<15 {
-            let (fk, gk) = Self.tables(at: Self.points[k], sigma: weights.sigma)
-            f += fk
-            g += gk
-        }
-        var out = [UInt64](repeating: 0, count: 7)
-        var diagonal = [UInt64](repeating: 0, count: 8)
-        Self.bytes(statement.a) { a in
-            Self.bytes(statement.b) { b in
-                consort_gf64_first_round(a.baseAddress, b.baseAddress, weights.rho, a.count, f, g, &out, &diagonal)
-            }
-        }
+        var p = [UInt64](repeating: 0, count: Self.grid.size)
+        consort_gf64_grid_first_round(statement.a, statement.b, weights.rho, statement.e.count, &p)
+        // e_0(x)² is 1 where every coordinate is 0 or ∞, 0 elsewhere.
         let mask = BinaryField.multiply(maskU, maskV)
-        let lambdaZero = (8..<15).map {
-            BinaryField.lagrange(at: Self.points[$0], points: Array(Self.points[0..<8]))[0]
-        }
-        return (1..<8).map { BinaryField.multiply(weights.sigma[$0], diagonal[$0]) }
-            + (0..<7).map { out[$0] ^ BinaryField.multiply(BinaryField.multiply(lambdaZero[$0], lambdaZero[$0]), mask) }
+        return (1..<Self.grid.size).map { Self.grid.carriesMask($0) ? p[$0] ^ mask : p[$0] }
     }
 
-    /// The vectors after the first round at r, padded with zeros to `length`, the mask λ_0(r)·(u_R, v_R) after the
-    /// gates.
-    static func folded(
-        _ statement: BooleanStatement, _ weights: Weights, r: UInt64, maskU: UInt64, maskV: UInt64, length: Int
-    ) -> Vectors {
-        let groups = 8 * statement.e.count
-        precondition(length > groups && length.nonzeroBitCount == 1)
-        let (f, g) = Self.tables(at: r, sigma: weights.sigma)
-        var u = [UInt64](repeating: 0, count: length)
-        var v = [UInt64](repeating: 0, count: length)
-        Self.bytes(statement.a) { a in
-            Self.bytes(statement.b) { b in
-                u.withUnsafeMutableBufferPointer { u in
-                    v.withUnsafeMutableBufferPointer { v in
-                        consort_gf64_fold_first(
-                            a.baseAddress, b.baseAddress, weights.rho, groups, f, g, u.baseAddress, v.baseAddress)
-                    }
-                }
+    /// e_j(r) = Π_i (r_i if bit i of j else 1 + r_i) for the 64 rows.
+    static func rowBasis(at r: [UInt64]) -> [UInt64] {
+        r.reduce([UInt64(1)]) { basis, ri in
+            basis.map { BinaryField.multiply($0, ri ^ 1) } + basis.map { BinaryField.multiply($0, ri) }
+        }
+    }
+
+    /// p(r) from p on the grid, one variable at a time: q(r) = q(0) + r·(q(1) + q(0) + q(∞) + r·q(∞)).
+    static func evaluate(_ values: [UInt64], at r: [UInt64]) -> UInt64 {
+        precondition(values.count == Self.grid.size && r.count == Self.grid.variables)
+        var values = values
+        for ri in r {
+            values = (0..<(values.count / 3)).map { i in
+                let (q0, q1, qInfinity) = (values[3 * i], values[3 * i + 1], values[3 * i + 2])
+                return q0 ^ BinaryField.multiply(ri, q1 ^ q0 ^ qInfinity ^ BinaryField.multiply(ri, qInfinity))
             }
         }
-        let lambdaZero = BinaryField.lagrange(at: r, points: Array(Self.points[0..<8]))[0]
-        u[groups] = BinaryField.multiply(lambdaZero, maskU)
-        v[groups] = BinaryField.multiply(lambdaZero, maskV)
+        return values[0]
+    }
+
+    /// The vectors after the first round at r, padded with zeros to `length`, the mask e_0(r)·(u_R, v_R) after the
+    /// words.
+    static func folded(
+        _ statement: BooleanStatement, _ weights: Weights, r: [UInt64], maskU: UInt64, maskV: UInt64, length: Int
+    ) -> Vectors {
+        let words = statement.e.count
+        precondition(length > words && length.nonzeroBitCount == 1)
+        let basis = Self.rowBasis(at: r)
+        let tables = (0..<8).flatMap { BinaryField.byteTable(Array(basis[(8 * $0)..<(8 * $0 + 8)])) }
+        var u = [UInt64](repeating: 0, count: length)
+        var v = [UInt64](repeating: 0, count: length)
+        u.withUnsafeMutableBufferPointer { u in
+            v.withUnsafeMutableBufferPointer { v in
+                consort_gf64_grid_fold_first(
+                    statement.a, statement.b, weights.rho, words, tables, u.baseAddress, v.baseAddress)
+            }
+        }
+        u[words] = BinaryField.multiply(basis[0], maskU)
+        v[words] = BinaryField.multiply(basis[0], maskV)
         return Vectors(u: u, v: v)
     }
 
-    /// The binary rounds' length: the bytes plus the mask, to a power of two.
-    static func tailLength(groups: Int) -> Int {
+    /// The binary rounds' length: the words plus the mask, to a power of two.
+    static func tailLength(words: Int) -> Int {
         var n = 1
-        while n < groups + 1 { n <<= 1 }
+        while n < words + 1 { n <<= 1 }
         return n
-    }
-
-    private static func bytes<R>(_ words: [UInt64], _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        words.withUnsafeBytes { body($0.bindMemory(to: UInt8.self)) }
     }
 
     /// One side's u and v, folded round by round.
@@ -142,12 +136,15 @@ enum BooleanProof {
 
         init(_ share: UInt64) { self.share = share }
 
-        /// p(ω_0) makes Σ_{j<8} p(ω_j) the claim; then C ← p(r).
-        mutating func advanceFirst(values: [UInt64], r: UInt64) {
-            precondition(values.count == 14)
-            let first = values[0..<7].reduce(self.share, ^)
-            let basis = BinaryField.lagrange(at: r, points: BooleanProof.points)
-            self.share = zip(basis, [first] + values).reduce(0) { $0 ^ BinaryField.multiply($1.0, $1.1) }
+        /// After the first round with the prover's shares of p on the grid but the origin and challenge r: p(0) is
+        /// what makes Σ_j σ_j p(j) the claim (σ_0 = 1), and C ← p(r).
+        mutating func advanceFirst(values: [UInt64], weights: Weights, r: [UInt64]) {
+            let grid = BooleanProof.grid
+            precondition(values.count == grid.size - 1)
+            let origin = (1..<grid.rows).reduce(self.share) {
+                $0 ^ BinaryField.multiply(weights.sigma[$1], values[grid.point(ofRow: $1) - 1])
+            }
+            self.share = BooleanProof.evaluate([origin] + values, at: r)
         }
 
         /// C ← c0 + c1·r + c2·r² with c1 = C + c2 (C = q(0) + q(1) = c1 + c2 in characteristic 2).

@@ -1,12 +1,11 @@
 extension Replicated3.Engine {
     /// The proofs of the pending AND gates (`BooleanProof`), all three parties proving and verifying at once, in the
-    /// steps of `verifyProducts`' product proofs: masks, weights, the first round on bytes, binary rounds, the final
+    /// steps of `verifyProducts`' product proofs: masks, weights, the first round on words, binary rounds, the final
     /// check.
     mutating func verifyAndGates() async throws {
         guard var verification = self.verification else { return }
         let (mine, ofNext, ofPrevious) = (verification.andMine, verification.andOfNext, verification.andOfPrevious)
-        let groups = 8 * max(mine.e.count, ofNext.e.count, ofPrevious.e.count)
-        let length = BooleanProof.tailLength(groups: groups)
+        let length = BooleanProof.tailLength(words: max(mine.e.count, ofNext.e.count, ofPrevious.e.count))
         var own = PRG(key: PRG.randomKey())
 
         // 1. My mask pair and its product, shared between my verifiers.
@@ -22,14 +21,14 @@ extension Replicated3.Engine {
         let seedOfNext = verification.challengesOfNext.words(2)
         let seedOfPrevious = verification.challengesOfPrevious.words(2)
         let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
-        let myWeights = BooleanProof.Weights(seed: mySeed, groups: 8 * mine.e.count)
-        let weightsOfNext = BooleanProof.Weights(seed: seedOfNext, groups: 8 * ofNext.e.count)
-        let weightsOfPrevious = BooleanProof.Weights(seed: seedOfPrevious, groups: 8 * ofPrevious.e.count)
+        let myWeights = BooleanProof.Weights(seed: mySeed, words: mine.e.count)
+        let weightsOfNext = BooleanProof.Weights(seed: seedOfNext, words: ofNext.e.count)
+        let weightsOfPrevious = BooleanProof.Weights(seed: seedOfPrevious, words: ofPrevious.e.count)
         var claimOfNext = BooleanProof.Claim(BooleanProof.claim(ofNext, weightsOfNext, maskW: maskOfNext[2]))
         var claimOfPrevious = BooleanProof.Claim(
             BooleanProof.claim(ofPrevious, weightsOfPrevious, maskW: maskOfPrevious[2]))
 
-        // 3. The first round: p(ω_1 … ω_14), shared.
+        // 3. The first round: p on the grid {0,1,∞}^6 but the origin, shared.
         let values = BooleanProof.firstRoundValues(mine, myWeights, maskU: maskU, maskV: maskV)
         let valuesForPrevious = own.words(values.count)
         var valuesForNext = zip(values, valuesForPrevious).map { $0 ^ $1 }
@@ -38,18 +37,20 @@ extension Replicated3.Engine {
             toPrevious: valuesForPrevious, toNext: valuesForNext, fromPrevious: true, fromNext: true)
         let firstOfNext = try self.expect(first.next, count: values.count, from: self.next)
         let firstOfPrevious = try self.expect(first.previous, count: values.count, from: self.previous)
-        let rOfNext = BooleanProof.challenge(&verification.challengesOfNext)
-        let rOfPrevious = BooleanProof.challenge(&verification.challengesOfPrevious)
-        claimOfNext.advanceFirst(values: firstOfNext, r: rOfNext)
-        claimOfPrevious.advanceFirst(values: firstOfPrevious, r: rOfPrevious)
+        let rOfNext = BooleanProof.firstChallenge(&verification.challengesOfNext)
+        let rOfPrevious = BooleanProof.firstChallenge(&verification.challengesOfPrevious)
+        claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, r: rOfNext)
+        claimOfPrevious.advanceFirst(values: firstOfPrevious, weights: weightsOfPrevious, r: rOfPrevious)
         var vectorsOfNext = BooleanProof.folded(
             ofNext, weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
         var vectorsOfPrevious = BooleanProof.folded(
             ofPrevious, weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1],
             length: length)
-        let sentOfNext = self.deviates(.wrongChallenge) ? rOfNext ^ (1 << 40) : rOfNext
-        let r = try await self.agreedChallenge(toNext: [sentOfNext], toPrevious: [rOfPrevious], count: 1)[0]
-        try self.checkChallenge(r)
+        var sentOfNext = rOfNext
+        if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
+        let r = try await self.agreedChallenge(
+            toNext: sentOfNext, toPrevious: rOfPrevious, count: BooleanProof.grid.variables)
+        for ri in r { try self.checkChallenge(ri) }
         var prover = BooleanProof.folded(mine, myWeights, r: r, maskU: maskU, maskV: maskV, length: length)
 
         // 4. The binary rounds.

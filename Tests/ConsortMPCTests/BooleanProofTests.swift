@@ -1,0 +1,112 @@
+import Testing
+
+@testable import ConsortMPC
+
+/// The AND gates' distributed proof as pure arithmetic: a prover and its two verifiers in one function, no transport.
+@Suite("Distributed proof of AND gates")
+struct BooleanProofTests {
+    /// `words` words of 64 AND gates that hold (e = a·b), and a random XOR split into two verifier shares.
+    static func statement(words: Int, seed: UInt64) -> (full: BooleanStatement, shares: [BooleanStatement]) {
+        var generator = SplitMix64(seed: seed)
+        let a = (0..<words).map { _ in generator.next() }
+        let b = (0..<words).map { i in i == 0 ? UInt64.max : generator.next() }
+        var full = BooleanStatement()
+        full.append(a: a, b: b, e: zip(a, b).map { $0 & $1 })
+        let masks = (0..<3).map { _ in (0..<words).map { _ in generator.next() } }
+        var first = BooleanStatement()
+        first.append(a: masks[0], b: masks[1], e: masks[2])
+        var second = BooleanStatement()
+        second.append(
+            a: zip(full.a, masks[0]).map { $0 ^ $1 }, b: zip(full.b, masks[1]).map { $0 ^ $1 },
+            e: zip(full.e, masks[2]).map { $0 ^ $1 })
+        return (full, [first, second])
+    }
+
+    /// Runs the proof; `tamperFirst` may alter the prover's first-round values. Returns whether the verifiers accept.
+    static func run(
+        full: BooleanStatement, shares: [BooleanStatement], seed: UInt64,
+        tamperFirst: (inout [UInt64]) -> Void = { _ in }
+    ) -> Bool {
+        var prg = PRG(key: PRG.key(words: [seed, 1]))
+        let (maskU, maskV) = (prg.words(1)[0], prg.words(1)[0])
+        let maskShares = prg.words(3)
+        let verifierMasks = [
+            maskShares, zip([maskU, maskV, BinaryField.multiply(maskU, maskV)], maskShares).map { $0 ^ $1 },
+        ]
+        let weights = BooleanProof.Weights(seed: [seed, 2], words: full.e.count)
+        var claims = (0..<2).map {
+            BooleanProof.Claim(BooleanProof.claim(shares[$0], weights, maskW: verifierMasks[$0][2]))
+        }
+        var values = BooleanProof.firstRoundValues(full, weights, maskU: maskU, maskV: maskV)
+        #expect(values.count == BooleanProof.grid.size - 1)
+        tamperFirst(&values)
+        let firstShares = prg.words(values.count)
+        var challenges = PRG(key: PRG.key(words: [seed, 3]))
+        let r1 = BooleanProof.firstChallenge(&challenges)
+        claims[0].advanceFirst(values: firstShares, weights: weights, r: r1)
+        claims[1].advanceFirst(values: zip(values, firstShares).map { $0 ^ $1 }, weights: weights, r: r1)
+        let length = BooleanProof.tailLength(words: full.e.count)
+        var prover = BooleanProof.folded(full, weights, r: r1, maskU: maskU, maskV: maskV, length: length)
+        var vectors = (0..<2).map {
+            BooleanProof.folded(
+                shares[$0], weights, r: r1, maskU: verifierMasks[$0][0], maskV: verifierMasks[$0][1], length: length)
+        }
+        for _ in 0..<length.trailingZeroBitCount {
+            let (c0, c2) = prover.roundCoefficients()
+            let share0 = prg.words(2)
+            let share1 = [c0 ^ share0[0], c2 ^ share0[1]]
+            let r = BooleanProof.challenge(&challenges)
+            for (index, share) in [share0, share1].enumerated() {
+                claims[index].advance(c0: share[0], c2: share[1], r: r)
+                vectors[index].fold(r)
+            }
+            prover.fold(r)
+        }
+        let u = vectors[0].last.u ^ vectors[1].last.u
+        let v = vectors[0].last.v ^ vectors[1].last.v
+        #expect(prover.last.u == u && prover.last.v == v, "the verifiers' shares fold as the prover's vectors")
+        return BinaryField.multiply(u, v) == claims[0].share ^ claims[1].share
+    }
+
+    @Test("an honest proof is accepted", arguments: [1, 2, 3, 5, 64, 1000])
+    func honest(words: Int) {
+        let (full, shares) = Self.statement(words: words, seed: UInt64(words))
+        #expect(Self.run(full: full, shares: shares, seed: 7))
+    }
+
+    @Test("a wrong gate is rejected, wherever it sits in its word", arguments: [0, 1, 7, 8, 31, 62, 63])
+    func wrongGate(bit: Int) {
+        for (word, seed) in [(0, UInt64(11)), (4, 12), (99, 13)] {
+            var (full, shares) = Self.statement(words: 100, seed: seed)
+            full.e[word] ^= 1 << UInt64(bit)
+            shares[1].e[word] ^= 1 << UInt64(bit)
+            #expect(!Self.run(full: full, shares: shares, seed: seed))
+        }
+    }
+
+    @Test("a prover that alters any first-round value is rejected")
+    func wrongFirstRound() {
+        let (full, shares) = Self.statement(words: 9, seed: 21)
+        for index in 0..<(BooleanProof.grid.size - 1) {
+            #expect(!Self.run(full: full, shares: shares, seed: 22, tamperFirst: { $0[index] ^= 1 << 17 }))
+        }
+    }
+
+    @Test("the grid values are p = Σ_w ρ_w A_w B_w: p(r) from the grid equals the folded vectors' inner product")
+    func gridEvaluation() {
+        let (full, _) = Self.statement(words: 3, seed: 31)
+        let weights = BooleanProof.Weights(seed: [31, 2], words: 3)
+        var p = [UInt64](repeating: 0, count: BooleanProof.grid.size)
+        // No mask: p(0) straight from the rows.
+        let values = BooleanProof.firstRoundValues(full, weights, maskU: 0, maskV: 0)
+        p[0] = (0..<3).reduce(UInt64(0)) { sum, w in
+            (full.a[w] & full.b[w] & 1) == 1 ? sum ^ weights.rho[w] : sum
+        }
+        for z in 1..<p.count { p[z] = values[z - 1] }
+        var prg = PRG(key: PRG.key(words: [31, 3]))
+        let r = BooleanProof.firstChallenge(&prg)
+        let vectors = BooleanProof.folded(full, weights, r: r, maskU: 0, maskV: 0, length: 4)
+        let inner = (0..<3).reduce(UInt64(0)) { $0 ^ BinaryField.multiply(vectors.u[$1], vectors.v[$1]) }
+        #expect(BooleanProof.evaluate(p, at: r) == inner)
+    }
+}
