@@ -166,11 +166,13 @@ void consort_gf64_grid_first_round(
     ensure_grid3();
     // planes[t][c] bit k: coefficient t of p(27·c + k). Four words at a time ("four Russians"): the 16 XORs of their
     // grids' products, then bit t of the four weights picks one.
-    uint32_t planes[64][27];
-    uint32_t subsets[16][27];
+    // Rows of 32 chunks (27 used), so the XORs below run on whole vectors.
+    uint32_t planes[64][32];
+    uint32_t subsets[16][32];
     for (int t = 0; t < 64; t++)
-        for (int c = 0; c < 27; c++) planes[t][c] = 0;
-    for (int c = 0; c < 27; c++) subsets[0][c] = 0;
+        for (int c = 0; c < 32; c++) planes[t][c] = 0;
+    for (int mask = 0; mask < 16; mask++)
+        for (int c = 0; c < 32; c++) subsets[mask][c] = 0;
     for (size_t first = 0; first < words; first += 4) {
         size_t count = words - first < 4 ? words - first : 4;
         for (size_t i = 0; i < count; i++) {
@@ -182,13 +184,13 @@ void consort_gf64_grid_first_round(
         for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
             if ((mask & (mask - 1)) == 0) continue;
             size_t low = mask & (~mask + 1);
-            for (int c = 0; c < 27; c++) subsets[mask][c] = subsets[mask ^ low][c] ^ subsets[low][c];
+            for (int c = 0; c < 32; c++) subsets[mask][c] = subsets[mask ^ low][c] ^ subsets[low][c];
         }
         for (int t = 0; t < 64; t++) {
             size_t mask = 0;
             for (size_t i = 0; i < count; i++) mask |= (size_t)((rho[first + i] >> t) & 1) << i;
             if (mask == 0) continue;
-            for (int c = 0; c < 27; c++) planes[t][c] ^= subsets[mask][c];
+            for (int c = 0; c < 32; c++) planes[t][c] ^= subsets[mask][c];
         }
     }
     for (int c = 0; c < 27; c++)
@@ -214,12 +216,25 @@ void consort_gf64_grid_fold_first(
 }
 
 void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows) {
-    for (int j = 0; j < 64; j++) rows[j] = 0;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t bits = e[w];
-        while (bits) {
-            rows[__builtin_ctzll(bits)] ^= rho[w];
-            bits &= bits - 1;
+    // planes[t] bit j: coefficient t of rows[j]; four words at a time as in the first round.
+    uint64_t planes[64] = {0}, subsets[16] = {0};
+    for (size_t first = 0; first < words; first += 4) {
+        size_t count = words - first < 4 ? words - first : 4;
+        for (size_t i = 0; i < count; i++) subsets[1 << i] = e[first + i];
+        for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
+            if ((mask & (mask - 1)) == 0) continue;
+            size_t low = mask & (~mask + 1);
+            subsets[mask] = subsets[mask ^ low] ^ subsets[low];
         }
+        for (int t = 0; t < 64; t++) {
+            size_t mask = 0;
+            for (size_t i = 0; i < count; i++) mask |= (size_t)((rho[first + i] >> t) & 1) << i;
+            planes[t] ^= subsets[mask];
+        }
+    }
+    for (int j = 0; j < 64; j++) {
+        uint64_t value = 0;
+        for (int t = 0; t < 64; t++) value |= ((planes[t] >> j) & 1) << t;
+        rows[j] = value;
     }
 }

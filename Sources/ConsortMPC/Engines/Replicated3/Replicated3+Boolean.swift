@@ -29,9 +29,11 @@ extension Replicated3.Engine {
         let product = Replicated3.Bits(
             mine: z, next: try self.expect(received.next, count: count, from: self.next),
             planes: x.planes, count: x.count)
-        if let verification = self.verification {
+        // Only the batch size is read here: a copy of the verification state held across the loop would share the
+        // statements' buffers, and every append below would copy them whole.
+        if let batchTerms = self.verification?.batchTerms {
             // In slices, so a large call never holds more than about a batch of expanded terms.
-            let sliceWords = max(1, verification.batchTerms / 64)
+            let sliceWords = max(1, batchTerms / 64)
             for start in stride(from: 0, to: count, by: sliceWords) {
                 self.recordAnd(
                     words: start..<min(count, start + sliceWords), x: x, y: y, previousStream: previousStream,
