@@ -8,10 +8,10 @@ struct BooleanStatement: Sendable {
 
     var gates: Int { 64 * self.e.count }
 
-    mutating func append(a: [UInt64], b: [UInt64], e: [UInt64]) {
+    mutating func append<A: Collection<UInt64>, B: Collection<UInt64>, E: Collection<UInt64>>(a: A, b: B, e: E) {
         precondition(a.count == e.count && b.count == e.count)
-        self.a += a
-        self.b += b
-        self.e += e
+        self.a.append(contentsOf: a)
+        self.b.append(contentsOf: b)
+        self.e.append(contentsOf: e)
     }
 }

@@ -11,12 +11,15 @@ extension ProductProof {
 
         init(_ statement: ProductStatement, variables: Int) {
             self.grid = Grid.of(variables: variables)
-            let (narrow, wide) = statement.split(rows: self.grid.rows)
-            let parts = [
-                Rows(narrow, variables: variables), Rows(wide, variables: variables, spread: true),
-            ]
-            .filter { $0.groups > 0 }
-            self.parts = parts.isEmpty ? [Rows(narrow, variables: variables)] : parts
+            let spread = statement.spreadRuns(rows: self.grid.rows)
+            var parts: [Rows] = []
+            if spread.contains(false) || !spread.contains(true) {
+                parts.append(Rows(statement, variables: variables, runs: spread.map { !$0 }))
+            }
+            if spread.contains(true) {
+                parts.append(Rows(statement, variables: variables, runs: spread, spread: true))
+            }
+            self.parts = parts
         }
 
         /// Positions of all parts, before the mask.

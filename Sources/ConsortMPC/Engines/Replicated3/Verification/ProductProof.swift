@@ -88,7 +88,8 @@ enum ProductProof {
         var groups: Int { self.groupStarts.count }
         var rowCount: Int { self.grid.rows }
 
-        init(_ statement: ProductStatement, variables: Int, spread: Bool = false) {
+        /// The statement's runs for which `runs` is true (all by default).
+        init(_ statement: ProductStatement, variables: Int, runs: [Bool]? = nil, spread: Bool = false) {
             self.grid = Grid.of(variables: variables)
             self.spread = spread
             let m = self.grid.rows
@@ -96,7 +97,12 @@ enum ProductProof {
             var positions = 0
             var termStart = 0
             var gateStart = 0
-            for run in statement.layout {
+            for (index, run) in statement.layout.enumerated() {
+                guard runs?[index] ?? true else {
+                    termStart += run.gates * run.terms
+                    gateStart += run.gates
+                    continue
+                }
                 let (groups, width) =
                     spread ? (run.gates, (run.terms + m - 1) / m) : ((run.gates + m - 1) / m, run.terms)
                 layout.append((positions, run.gates, run.terms, termStart, gateStart, self.groupStarts.count))

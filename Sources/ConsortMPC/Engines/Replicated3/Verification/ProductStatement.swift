@@ -30,30 +30,12 @@ struct ProductStatement: Sendable {
         }
     }
 
-    /// The runs whose gates take fewer positions spread over all `rows` rows than side by side (few gates of many
-    /// terms: G·⌈L/M⌉ < ⌈G/M⌉·L), and the others (`ProductProof.Layout`).
-    func split(rows: Int) -> (narrow: ProductStatement, wide: ProductStatement) {
-        let spread = self.layout.map { run in
+    /// For each run, whether its gates take fewer positions spread over all `rows` rows than side by side (few gates
+    /// of many terms: G·⌈L/M⌉ < ⌈G/M⌉·L; `ProductProof.Layout`).
+    func spreadRuns(rows: Int) -> [Bool] {
+        self.layout.map { run in
             run.gates * ((run.terms + rows - 1) / rows) < (run.gates + rows - 1) / rows * run.terms
         }
-        if !spread.contains(true) { return (self, ProductStatement()) }
-        if !spread.contains(false) { return (ProductStatement(), self) }
-        var (narrow, wide) = (ProductStatement(), ProductStatement())
-        var (term, gate) = (0, 0)
-        for (run, spread) in zip(self.layout, spread) {
-            let terms = run.gates * run.terms
-            let a = Array(self.a[term..<(term + terms)])
-            let b = Array(self.b[term..<(term + terms)])
-            let e = Array(self.e[gate..<(gate + run.gates)])
-            if spread {
-                wide.append(a: a, b: b, e: e, termsPerGate: run.terms)
-            } else {
-                narrow.append(a: a, b: b, e: e, termsPerGate: run.terms)
-            }
-            term += terms
-            gate += run.gates
-        }
-        return (narrow, wide)
     }
 
     /// The gate of each term, expanded (for the proof's random combination).

@@ -40,17 +40,21 @@ extension Replicated3.Engine {
         sent: [UInt64], received: [UInt64]
     ) {
         guard self.verification != nil, !words.isEmpty else { return }
-        let (xm, xn) = (Array(x.mine[words]), Array(x.next[words]))
-        let (ym, yn) = (Array(y.mine[words]), Array(y.next[words]))
-        let (p, n, z, zNext) = (
-            Array(previousStream[words]), Array(nextStream[words]), Array(sent[words]), Array(received[words])
-        )
-        let count = words.count
-        self.verification!.andMine.append(
-            a: (0..<count).map { xm[$0] ^ xn[$0] }, b: (0..<count).map { ym[$0] ^ yn[$0] },
-            e: (0..<count).map { (xn[$0] & yn[$0]) ^ p[$0] ^ n[$0] ^ z[$0] })
-        self.verification!.andOfNext.append(a: xn, b: yn, e: (0..<count).map { n[$0] ^ zNext[$0] })
-        self.verification!.andOfPrevious.append(a: xm, b: ym, e: (0..<count).map { (xm[$0] & ym[$0]) ^ p[$0] })
+        let (xm, xn, ym, yn) = (x.mine[words], x.next[words], y.mine[words], y.next[words])
+        // Straight into the statements: one pass, no temporary arrays.
+        let a: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { x.mine[$0] ^ x.next[$0] }
+        let b: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { y.mine[$0] ^ y.next[$0] }
+        let e: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { i in
+            let product = x.next[i] & y.next[i]
+            return product ^ previousStream[i] ^ nextStream[i] ^ sent[i]
+        }
+        self.verification!.andMine.append(a: a, b: b, e: e)
+        let eOfNext: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { nextStream[$0] ^ received[$0] }
+        self.verification!.andOfNext.append(a: xn, b: yn, e: eOfNext)
+        let eOfPrevious: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map {
+            (x.mine[$0] & y.mine[$0]) ^ previousStream[$0]
+        }
+        self.verification!.andOfPrevious.append(a: xm, b: ym, e: eOfPrevious)
     }
 
     /// Records one chunk of `splitAddends`: party c shared the low `bits` bits of a = X + Y (X = x_c, Y = x_{c+1}) as
