@@ -113,6 +113,27 @@ void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r) {
 
 // --- The AND gates' first round on the grid {0,1,∞}^6 of a word's 64 gates ------------------------------------------
 
+/// spread4[x] puts bit k of the byte x at bit 4k: OR-ing spread4 of four words' byte b, shifted by 0..3, gives the
+/// four-bit masks of the bits 8b ..< 8b + 8 of all four at once (nibble k = the mask of bit 8b + k).
+static uint32_t spread4[256];
+
+static void build_spread4(void) {
+    for (int x = 0; x < 256; x++) {
+        uint32_t value = 0;
+        for (int k = 0; k < 8; k++) value |= (uint32_t)((x >> k) & 1) << (4 * k);
+        spread4[x] = value;
+    }
+}
+
+/// masks[t] = Σ_i bit t of weights[i] · 2^i, for the `count` (≤ 4) weights.
+static inline void weight_masks(const uint64_t *weights, size_t count, uint8_t masks[64]) {
+    for (int b = 0; b < 8; b++) {
+        uint32_t nibbles = 0;
+        for (size_t i = 0; i < count; i++) nibbles |= spread4[(weights[i] >> (8 * b)) & 0xff] << i;
+        for (int k = 0; k < 8; k++) masks[8 * b + k] = (uint8_t)((nibbles >> (4 * k)) & 0xf);
+    }
+}
+
 /// grid3[x] bit z (z < 27, base-3 digits d0 d1 d2, digit 2 = ∞) = the multilinear extension of the byte x (bit
 /// d0 + 2·d1 + 4·d2) at z, where ∞ is the coefficient of that variable: the value at 1 plus the value at 0.
 static uint32_t grid3[256];
@@ -128,6 +149,7 @@ static inline void extend3(const uint32_t in[8], uint32_t out[27]) {
 }
 
 static void build_grid3(void) {
+    build_spread4();
     for (int z = 0; z < 27; z++) {
         int digits[3] = {z % 3, z / 3 % 3, z / 9}, power = 1, infinity = 0;
         for (int i = 0; i < 3 && !infinity; i++, power *= 3)
@@ -156,11 +178,32 @@ static void ensure_grid3(void) {
 /// The 729 grid bits of a word of 64 gates (bit j: row j, variables = the bits of j), as 27 chunks of 27 bits: chunk c
 /// holds the points z = 27·c + k, c for the variables 3..5, k for 0..2.
 static inline void extend_word(uint64_t word, uint32_t out[27]) {
-    uint32_t bytes[8];
-    for (int b = 0; b < 8; b++) bytes[b] = grid3[(word >> (8 * b)) & 0xff];
-    extend3(bytes, out);
+    // One variable at a time (3, 4, 5 = bits 0, 1, 2 of the byte index), each doubling into (0, 1, ∞): the same
+    // values as extend3 over the bytes, in straight-line code.
+    uint32_t first[12], second[18];
+    for (int rest = 0; rest < 4; rest++) {
+        uint32_t zero = grid3[(word >> (16 * rest)) & 0xff], one = grid3[(word >> (16 * rest + 8)) & 0xff];
+        first[3 * rest] = zero;
+        first[3 * rest + 1] = one;
+        first[3 * rest + 2] = zero ^ one;
+    }
+    for (int high = 0; high < 2; high++)
+        for (int low = 0; low < 3; low++) {
+            uint32_t zero = first[low + 3 * (2 * high)], one = first[low + 3 * (2 * high + 1)];
+            second[low + 9 * high] = zero;
+            second[low + 3 + 9 * high] = one;
+            second[low + 6 + 9 * high] = zero ^ one;
+        }
+    for (int low = 0; low < 9; low++) {
+        out[low] = second[low];
+        out[low + 9] = second[low + 9];
+        out[low + 18] = second[low] ^ second[low + 9];
+    }
 }
 
+#if defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void consort_gf64_grid_first_round(
     const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, uint64_t *p) {
     ensure_grid3();
@@ -186,11 +229,11 @@ void consort_gf64_grid_first_round(
             size_t low = mask & (~mask + 1);
             for (int c = 0; c < 32; c++) subsets[mask][c] = subsets[mask ^ low][c] ^ subsets[low][c];
         }
+        uint8_t masks[64];
+        weight_masks(rho + first, count, masks);
         for (int t = 0; t < 64; t++) {
-            size_t mask = 0;
-            for (size_t i = 0; i < count; i++) mask |= (size_t)((rho[first + i] >> t) & 1) << i;
-            if (mask == 0) continue;
-            for (int c = 0; c < 32; c++) planes[t][c] ^= subsets[mask][c];
+            if (masks[t] == 0) continue;
+            for (int c = 0; c < 32; c++) planes[t][c] ^= subsets[masks[t]][c];
         }
     }
     for (int c = 0; c < 27; c++)
@@ -216,6 +259,7 @@ void consort_gf64_grid_fold_first(
 }
 
 void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows) {
+    ensure_grid3();
     // planes[t] bit j: coefficient t of rows[j]; four words at a time as in the first round.
     uint64_t planes[64] = {0}, subsets[16] = {0};
     for (size_t first = 0; first < words; first += 4) {
@@ -226,11 +270,9 @@ void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words,
             size_t low = mask & (~mask + 1);
             subsets[mask] = subsets[mask ^ low] ^ subsets[low];
         }
-        for (int t = 0; t < 64; t++) {
-            size_t mask = 0;
-            for (size_t i = 0; i < count; i++) mask |= (size_t)((rho[first + i] >> t) & 1) << i;
-            planes[t] ^= subsets[mask];
-        }
+        uint8_t masks[64];
+        weight_masks(rho + first, count, masks);
+        for (int t = 0; t < 64; t++) planes[t] ^= subsets[masks[t]];
     }
     for (int j = 0; j < 64; j++) {
         uint64_t value = 0;
