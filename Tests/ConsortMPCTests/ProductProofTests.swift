@@ -51,15 +51,15 @@ struct ProductProofTests {
         tamperFirst(&values)
         let firstShares = values.map { _ in GaloisRing.Element.random(&prg) }
         var challenges = PRG(key: PRG.key(words: [seed, 3]))
-        let r1 = ProductProof.firstChallenge(&challenges, variables: variables)
-        claims[0].advanceFirst(values: firstShares, weights: weights, grid: rows.grid, r: r1)
+        let r1 = ProductProof.firstChallenge(&challenges, count: rows.firstChallengeCount)
+        claims[0].advanceFirst(values: firstShares, weights: weights, grid: rows.grid, challenge: r1)
         claims[1].advanceFirst(
-            values: zip(values, firstShares).map { $0 - $1 }, weights: weights, grid: rows.grid, r: r1)
+            values: zip(values, firstShares).map { $0 - $1 }, weights: weights, grid: rows.grid, challenge: r1)
         let length = ProductProof.tailLength(positions: rows.positions)
-        var prover = rows.folded(weights, r: r1, maskU: maskU, maskV: maskV, length: length)
+        var prover = rows.folded(weights, challenge: r1, maskU: maskU, maskV: maskV, length: length)
         var vectors = (0..<2).map {
             shareRows[$0].folded(
-                weights, r: r1, maskU: verifierMasks[$0][0], maskV: verifierMasks[$0][1], length: length)
+                weights, challenge: r1, maskU: verifierMasks[$0][0], maskV: verifierMasks[$0][1], length: length)
         }
         for round in 0..<length.trailingZeroBitCount {
             var (c0, c2) = prover.roundCoefficients()
@@ -114,6 +114,19 @@ struct ProductProofTests {
         #expect(layout.parts.map(\.spread) == [false, true])
         #expect(full.holds())
         #expect(Self.run(full: full, shares: shares, seed: 82))
+        // A difference moved from one part's grid value to the other's cancels in p_0(r) + p_1(r) (the prover could
+        // so hide a false part behind a true one); the verifiers' γ on the second part catches it.
+        let count = layout.grid.size - 1
+        for point in [0, 1, 5, count - 1] {
+            let moved = GaloisRing.Element(constant: 1 << 40)
+            #expect(
+                !Self.run(
+                    full: full, shares: shares, seed: 84,
+                    tamperFirst: {
+                        $0[point] = $0[point] + moved
+                        $0[count + point] = $0[count + point] - moved
+                    }))
+        }
         // A wrong wide gate (the 5000-term one is gate 300), then a wrong narrow one.
         for gate in [300, 5] {
             var (wrongFull, wrongShares) = (full, shares)
@@ -169,7 +182,8 @@ struct ProductProofTests {
             var challenges = PRG(key: PRG.key(words: [7, 3]))
             let length = ProductProof.tailLength(positions: rows.positions)
             var vectors = rows.folded(
-                weights, r: ProductProof.firstChallenge(&challenges, variables: 2), maskU: mask, maskV: mask,
+                weights, challenge: ProductProof.firstChallenge(&challenges, count: rows.firstChallengeCount),
+                maskU: mask, maskV: mask,
                 length: length)
             for _ in 0..<length.trailingZeroBitCount { vectors.fold(ProductProof.challenge(&challenges)) }
             return vectors.last.u

@@ -91,6 +91,17 @@ package enum GaloisRing {
         }
     }
 
+    /// x_k ← γ·x_k for the `count` elements of a flat vector, γ exceptional.
+    static func scale(_ x: UnsafeMutablePointer<UInt64>, count: Int, byExceptional gamma: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * Self.degree - 1) { wide in
+            for k in 0..<count {
+                wide.initialize(repeating: 0)
+                Self.accumulateExceptionalProduct(gamma, x + k * Self.degree, into: wide.baseAddress!)
+                Self.reduce(wide.baseAddress!, into: x + k * Self.degree)
+            }
+        }
+    }
+
     /// Folds a 95-coefficient product modulo f into `out` (48 words), clearing the top of `wide` on the way.
     @inline(__always)
     static func reduce(_ wide: UnsafeMutablePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>) {

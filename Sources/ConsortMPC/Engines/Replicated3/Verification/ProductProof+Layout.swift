@@ -22,6 +22,9 @@ extension ProductProof {
             self.parts = parts
         }
 
+        /// Words of the first round's challenge: r, then γ for each part after the first.
+        var firstChallengeCount: Int { self.grid.variables + self.parts.count - 1 }
+
         /// Positions of all parts, before the mask.
         var positions: Int { self.parts.reduce(0) { $0 + $1.positions } }
 
@@ -51,22 +54,29 @@ extension ProductProof {
             }
         }
 
-        /// The vectors after the first round at r, padded to `length`: the parts' u and v one after the other, then
-        /// the mask pair e_0(r)·(u_R, v_R).
+        /// The vectors after the first round at the challenge (r, γ…), padded to `length`: the parts' u and v one
+        /// after the other (a later part's v times its γ), then the mask pair e_0(r)·(u_R, v_R).
         func folded(
-            _ weights: [Weights], r: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element, length: Int
+            _ weights: [Weights], challenge: [UInt64], maskU: GaloisRing.Element, maskV: GaloisRing.Element,
+            length: Int
         ) -> Vectors {
             let d = GaloisRing.degree
             precondition(length > self.positions && length.nonzeroBitCount == 1)
-            let basis = self.grid.rowBasis(at: r)
+            precondition(challenge.count == self.firstChallengeCount)
+            let basis = self.grid.rowBasis(at: Array(challenge[0..<self.grid.variables]))
+            let gammas = [1] + challenge[self.grid.variables...]
             let basisWords = basis.flatMap(\.coefficients)
             var u = [UInt64](repeating: 0, count: length * d)
             var v = [UInt64](repeating: 0, count: length * d)
             u.withUnsafeMutableBufferPointer { u in
                 v.withUnsafeMutableBufferPointer { v in
                     var offset = 0
-                    for (part, weights) in zip(self.parts, weights) {
+                    for (index, (part, weights)) in zip(self.parts, weights).enumerated() {
                         part.fold(weights, basis: basisWords, u: u.baseAddress! + offset, v: v.baseAddress! + offset)
+                        if index > 0 {
+                            GaloisRing.scale(
+                                v.baseAddress! + offset, count: part.positions, byExceptional: gammas[index])
+                        }
                         offset += part.positions * d
                     }
                 }

@@ -37,9 +37,10 @@ enum ProductProof {
         min(Self.maxVariables, max(1, (Int.bitWidth - terms.leadingZeroBitCount + 1) / 3))
     }
 
-    /// The first round's challenge: one exceptional element per variable, none 0 or 1 (so r_i and 1 − r_i are units).
-    static func firstChallenge(_ prg: inout PRG, variables: Int) -> [UInt64] {
-        (0..<variables).map { _ in Self.challenge(&prg) }
+    /// The first round's challenge (`Layout.firstChallengeCount` words): one exceptional element per variable, none 0
+    /// or 1 (so r_i and 1 − r_i are units), then one more per part after the first (its weight γ in the claim).
+    static func firstChallenge(_ prg: inout PRG, count: Int) -> [UInt64] {
+        (0..<count).map { _ in Self.challenge(&prg) }
     }
 
     /// A binary round's challenge: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
@@ -484,18 +485,23 @@ enum ProductProof {
             self.share = parts.reduce(.zero, +)
         }
 
-        /// After the first round with the prover's shares of each part's p on the grid but the origin, and challenge
-        /// r: each part's p(0) is what makes Σ_j β_j p(j) = C_part (β_0 = 1), and C ← Σ_parts p(r).
-        mutating func advanceFirst(values: [GaloisRing.Element], weights: [Weights], grid: Grid, r: [UInt64]) {
+        /// After the first round with the prover's shares of each part's p on the grid but the origin, and the
+        /// challenge (r, then γ per part after the first): each part's p(0) is what makes Σ_j β_j p(j) = C_part
+        /// (β_0 = 1), and C ← Σ_parts γ_part p_part(r) (γ_0 = 1). The γ keep a prover from moving a wrong first part's
+        /// error into the second.
+        mutating func advanceFirst(values: [GaloisRing.Element], weights: [Weights], grid: Grid, challenge: [UInt64]) {
             let count = grid.size - 1
             precondition(values.count == self.parts.count * count && weights.count == self.parts.count)
+            precondition(challenge.count == grid.variables + self.parts.count - 1)
+            let r = Array(challenge[0..<grid.variables])
+            let gammas = [1] + challenge[grid.variables...]
             self.share = zip(self.parts, weights).enumerated().reduce(GaloisRing.Element.zero) { total, part in
                 let (index, (claim, weights)) = part
                 let own = Array(values[(index * count)..<((index + 1) * count)])
                 let origin = (1..<grid.rows).reduce(claim) {
                     $0 - GaloisRing.Element(exceptional: weights.rows[$1]) * own[grid.point(ofRow: $1) - 1]
                 }
-                return total + grid.evaluate([origin] + own, at: r)
+                return total + GaloisRing.Element(exceptional: gammas[index]) * grid.evaluate([origin] + own, at: r)
             }
             self.parts = []
         }

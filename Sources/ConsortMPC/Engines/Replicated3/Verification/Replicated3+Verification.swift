@@ -150,25 +150,28 @@ extension Replicated3.Engine {
         let firstOfNext = try Self.elements(self.expect(firstMessages.next, count: countOfNext, from: self.next))
         let firstOfPrevious = try Self.elements(
             self.expect(firstMessages.previous, count: countOfPrevious, from: self.previous))
-        let rOfNext = ProductProof.firstChallenge(&verification.challengesOfNext, variables: variables)
-        let rOfPrevious = ProductProof.firstChallenge(&verification.challengesOfPrevious, variables: variables)
-        claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, grid: ofNext.grid, r: rOfNext)
+        let rOfNext = ProductProof.firstChallenge(&verification.challengesOfNext, count: ofNext.firstChallengeCount)
+        let rOfPrevious = ProductProof.firstChallenge(
+            &verification.challengesOfPrevious, count: ofPrevious.firstChallengeCount)
+        claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, grid: ofNext.grid, challenge: rOfNext)
         claimOfPrevious.advanceFirst(
-            values: firstOfPrevious, weights: weightsOfPrevious, grid: ofPrevious.grid, r: rOfPrevious)
+            values: firstOfPrevious, weights: weightsOfPrevious, grid: ofPrevious.grid, challenge: rOfPrevious)
         var vectorsOfNext = ofNext.folded(
-            weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
+            weightsOfNext, challenge: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
         var vectorsOfPrevious = ofPrevious.folded(
-            weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1], length: length)
+            weightsOfPrevious, challenge: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1],
+            length: length)
         var sentOfNext = rOfNext
         if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
-        let r = try await self.agreedChallenge(toNext: sentOfNext, toPrevious: rOfPrevious, count: variables)
+        let r = try await self.agreedChallenge(
+            toNext: sentOfNext, toPrevious: rOfPrevious, count: mine.firstChallengeCount)
         guard r.allSatisfy({ $0 > 1 && $0 <= GaloisRing.exceptionalMask }) else {
             throw MPCError(
                 .cheatingDetected,
                 "parties \(self.previous) and \(self.next) sent a first challenge outside its set for party "
                     + "\(self.party)'s proof", suspects: [self.previous, self.next])
         }
-        var prover = mine.folded(myWeights, r: r, maskU: maskU, maskV: maskV, length: length)
+        var prover = mine.folded(myWeights, challenge: r, maskU: maskU, maskV: maskV, length: length)
 
         // 4. The binary rounds.
         for _ in 0..<length.trailingZeroBitCount {
