@@ -116,6 +116,47 @@ CONSORT_AVX2 static void fold_rows_avx2(
         }
     }
 }
+
+/// wide holds 96 words (the 95 of a product and a zero). Top down in blocks of four: X^(48+k) ≡ −(X^(k+9) + X^(k+7) + X^(k+4) + X^k) mod f. A block's writes land below its
+/// own top words, and those at 48 and above (k + 9 ≥ 48) belong to blocks handled later, so the blocks are independent.
+CONSORT_AVX2 static void reduce_avx2(uint64_t *wide, uint64_t *out) {
+    for (int k = 44; k >= 0; k -= 4) {
+        __m256i c = _mm256_loadu_si256((const __m256i *)(wide + 48 + k));
+        _mm256_storeu_si256((__m256i *)(wide + 48 + k), _mm256_setzero_si256());
+        for (int tap = 0; tap < 4; tap++) {
+            static const int taps[4] = {0, 4, 7, 9};
+            __m256i *target = (__m256i *)(wide + k + taps[tap]);
+            _mm256_storeu_si256(target, _mm256_sub_epi64(_mm256_loadu_si256(target), c));
+        }
+    }
+    for (int i = 0; i < 48; i++) out[i] = wide[i];
+}
+
+CONSORT_AVX2 static void fold_exceptional_avx2(uint64_t *x, size_t half, uint64_t r) {
+    uint64_t wide[96], delta[48];
+    for (size_t k = 0; k < half; k++) {
+        uint64_t *lo = x + k * 48, *hi = x + (k + half) * 48;
+        for (int i = 0; i < 48; i += 4) {
+            _mm256_storeu_si256((__m256i *)(delta + i), _mm256_sub_epi64(_mm256_loadu_si256((const __m256i *)(hi + i)),
+                                                                      _mm256_loadu_si256((const __m256i *)(lo + i))));
+        }
+        for (int i = 0; i < 96; i += 4) _mm256_storeu_si256((__m256i *)(wide + i), _mm256_setzero_si256());
+        for (uint64_t bits = r; bits != 0; bits &= bits - 1) {
+            uint64_t *target = wide + __builtin_ctzll(bits);
+            for (int i = 0; i < 48; i += 4) {
+                __m256i *t = (__m256i *)(target + i);
+                _mm256_storeu_si256(t, _mm256_add_epi64(_mm256_loadu_si256(t),
+                                                        _mm256_loadu_si256((const __m256i *)(delta + i))));
+            }
+        }
+        reduce_avx2(wide, delta);
+        for (int i = 0; i < 48; i += 4) {
+            __m256i *l = (__m256i *)(lo + i);
+            _mm256_storeu_si256(l, _mm256_add_epi64(_mm256_loadu_si256(l),
+                                                    _mm256_loadu_si256((const __m256i *)(delta + i))));
+        }
+    }
+}
 #endif
 
 static void add_portable(uint64_t *y, const uint64_t *x, size_t n) {
@@ -192,6 +233,31 @@ void consort_ring_fold_rows(
     for (size_t j = 0; j < m; j++) {
         axpy_portable(left, basis + j * 48, a[j], 48);
         axpy_portable(right, basis + j * 48, b[j], 48);
+    }
+}
+
+void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r) {
+#if defined(__x86_64__)
+    if (has_avx2()) {
+        fold_exceptional_avx2(x, half, r);
+        return;
+    }
+#endif
+    uint64_t wide[95], delta[48];
+    for (size_t k = 0; k < half; k++) {
+        uint64_t *lo = x + k * 48, *hi = x + (k + half) * 48;
+        for (int i = 0; i < 48; i++) delta[i] = hi[i] - lo[i];
+        for (int i = 0; i < 95; i++) wide[i] = 0;
+        for (uint64_t bits = r; bits != 0; bits &= bits - 1) add_portable(wide + __builtin_ctzll(bits), delta, 48);
+        for (int j = 46; j >= 0; j--) {
+            uint64_t c = wide[48 + j];
+            wide[48 + j] = 0;
+            wide[j] -= c;
+            wide[j + 4] -= c;
+            wide[j + 7] -= c;
+            wide[j + 9] -= c;
+        }
+        for (int i = 0; i < 48; i++) lo[i] += wide[i];
     }
 }
 

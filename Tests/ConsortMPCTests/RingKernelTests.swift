@@ -1,6 +1,8 @@
 import CConsortRing
 import Testing
 
+@testable import ConsortMPC
+
 /// The C loops under the Galois-ring proofs (`CConsortRing`), AVX2 and portable, against plain wrapping arithmetic.
 @Suite("Z_2^64 kernels", .serialized)
 struct RingKernelTests {
@@ -11,7 +13,7 @@ struct RingKernelTests {
     }
 
     @Test(
-        "add, axpy, multiply-add, products and row folds equal wrapping arithmetic, on both paths",
+        "add, axpy, multiply-add, products, row folds and round folds equal wrapping arithmetic, on both paths",
         arguments: [false, true])
     func kernels(portable: Bool) {
         consort_ring_use_portable(portable ? 1 : 0)
@@ -56,6 +58,19 @@ struct RingKernelTests {
             consort_ring_fold_pairs(basis, m, &pairs)
             consort_ring_fold_rows(basis, pairs, rowsA, rowsB, m, &left, &right)
             #expect(left == wantLeft && right == wantRight, "fold rows m=\(m)")
+        }
+        // A binary round's fold against the Galois ring's own arithmetic, for exceptional r with few and many bits.
+        for r: UInt64 in [2, 0b1011, GaloisRing.exceptionalMask, generator.next() & GaloisRing.exceptionalMask] {
+            let half = 3
+            let x = Self.random(2 * half * d, &generator)
+            var folded = x
+            consort_ring_fold_exceptional(&folded, half, r)
+            for k in 0..<half {
+                let lo = GaloisRing.Element(coefficients: Array(x[(k * d)..<((k + 1) * d)]))
+                let hi = GaloisRing.Element(coefficients: Array(x[((k + half) * d)..<((k + half + 1) * d)]))
+                let want = lo + GaloisRing.Element(exceptional: r) * (hi - lo)
+                #expect(Array(folded[(k * d)..<((k + 1) * d)]) == want.coefficients, "fold r=\(r) k=\(k)")
+            }
         }
         // Forcing the portable loops really switches them off (the other case runs whatever this CPU has).
         if portable { #expect(consort_ring_vectorised() == 0) }

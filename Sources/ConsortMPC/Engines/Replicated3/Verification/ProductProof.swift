@@ -450,22 +450,7 @@ enum ProductProof {
         }
 
         private static func fold(_ x: inout [UInt64], half: Int, r: UInt64) {
-            let d = GaloisRing.degree
-            x.withUnsafeMutableBufferPointer { x in
-                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
-                    let wide = scratch.baseAddress!
-                    let delta = wide + (2 * d - 1)
-                    for k in 0..<half {
-                        let lo = x.baseAddress! + k * d
-                        let hi = x.baseAddress! + (k + half) * d
-                        for i in 0..<(2 * d - 1) { wide[i] = 0 }
-                        for i in 0..<d { delta[i] = hi[i] &- lo[i] }
-                        GaloisRing.accumulateExceptionalProduct(r, delta, into: wide)
-                        GaloisRing.reduce(wide, into: delta)
-                        for i in 0..<d { lo[i] = lo[i] &+ delta[i] }
-                    }
-                }
-            }
+            x.withUnsafeMutableBufferPointer { consort_ring_fold_exceptional($0.baseAddress!, half, r) }
         }
 
         /// The single remaining element of u and of v.
