@@ -47,12 +47,6 @@ static int has_pclmul(void) {
 
 CONSORT_CLMUL_TARGET static uint64_t multiply_fast(uint64_t a, uint64_t b) { return reduce(unpack(clmul(a, b))); }
 
-CONSORT_CLMUL_TARGET static uint64_t dot_fast(const uint64_t *a, const uint64_t *b, size_t count) {
-    __m128i acc = _mm_setzero_si128();
-    for (size_t i = 0; i < count; i++) acc = _mm_xor_si128(acc, clmul(a[i], b[i]));
-    return reduce(unpack(acc));
-}
-
 CONSORT_CLMUL_TARGET static void round_fast(
     const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {
     __m128i a0 = _mm_setzero_si128(), a2 = _mm_setzero_si128();
@@ -71,7 +65,6 @@ CONSORT_CLMUL_TARGET static void fold_fast(uint64_t *x, size_t half, uint64_t r)
 #else
 static int has_pclmul(void) { return 0; }
 static uint64_t multiply_fast(uint64_t a, uint64_t b) { return 0; }
-static uint64_t dot_fast(const uint64_t *a, const uint64_t *b, size_t count) { return 0; }
 static void round_fast(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {}
 static void fold_fast(uint64_t *x, size_t half, uint64_t r) {}
 #endif
@@ -80,13 +73,6 @@ static uint64_t multiply_portable(uint64_t a, uint64_t b) { return reduce(clmul_
 
 uint64_t consort_gf64_multiply(uint64_t a, uint64_t b) {
     return has_pclmul() ? multiply_fast(a, b) : multiply_portable(a, b);
-}
-
-uint64_t consort_gf64_dot(const uint64_t *a, const uint64_t *b, size_t count) {
-    if (has_pclmul()) return dot_fast(a, b, count);
-    uint64_t sum = 0;
-    for (size_t i = 0; i < count; i++) sum ^= multiply_portable(a[i], b[i]);
-    return sum;
 }
 
 void consort_gf64_round(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {

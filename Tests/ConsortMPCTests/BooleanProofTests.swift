@@ -45,7 +45,7 @@ struct BooleanProofTests {
         let r1 = BooleanProof.firstChallenge(&challenges)
         claims[0].advanceFirst(values: firstShares, weights: weights, r: r1)
         claims[1].advanceFirst(values: zip(values, firstShares).map { $0 ^ $1 }, weights: weights, r: r1)
-        let length = BooleanProof.tailLength(words: full.e.count)
+        let length = ProductProof.tailLength(positions: full.e.count)
         var prover = BooleanProof.folded(full, weights, r: r1, maskU: maskU, maskV: maskV, length: length)
         var vectors = (0..<2).map {
             BooleanProof.folded(

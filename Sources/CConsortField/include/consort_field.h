@@ -10,9 +10,6 @@
 /// a·b.
 uint64_t consort_gf64_multiply(uint64_t a, uint64_t b);
 
-/// Σᵢ a[i]·b[i], reduced once.
-uint64_t consort_gf64_dot(const uint64_t *a, const uint64_t *b, size_t count);
-
 /// One binary round of an inner-product proof on u, v of length 2·half: c0 = Σ u_lo·v_lo, c2 = Σ (u_hi + u_lo)·(v_hi + v_lo).
 void consort_gf64_round(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2);
 

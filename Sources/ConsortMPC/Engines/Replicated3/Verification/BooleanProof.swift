@@ -95,13 +95,6 @@ enum BooleanProof {
         return Vectors(u: u, v: v)
     }
 
-    /// The binary rounds' length: the words plus the mask, to a power of two.
-    static func tailLength(words: Int) -> Int {
-        var n = 1
-        while n < words + 1 { n <<= 1 }
-        return n
-    }
-
     /// One side's u and v, folded round by round.
     struct Vectors {
         private(set) var u: [UInt64]

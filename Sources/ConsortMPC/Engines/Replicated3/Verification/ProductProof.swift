@@ -387,7 +387,8 @@ enum ProductProof {
         }
     }
 
-    /// The binary rounds' length for statements of these sizes: positions plus the mask, to a power of two.
+    /// The binary rounds' length for statements of these sizes (positions, or the AND proof's words) plus the mask,
+    /// to a power of two.
     static func tailLength(positions: Int) -> Int {
         var n = 1
         while n < positions + 1 { n <<= 1 }

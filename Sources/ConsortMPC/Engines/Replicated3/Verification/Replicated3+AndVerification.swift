@@ -5,7 +5,7 @@ extension Replicated3.Engine {
     mutating func verifyAndGates() async throws {
         guard var verification = self.verification else { return }
         let (mine, ofNext, ofPrevious) = (verification.andMine, verification.andOfNext, verification.andOfPrevious)
-        let length = BooleanProof.tailLength(words: max(mine.e.count, ofNext.e.count, ofPrevious.e.count))
+        let length = ProductProof.tailLength(positions: max(mine.e.count, ofNext.e.count, ofPrevious.e.count))
         var own = PRG(key: PRG.randomKey())
 
         // 1. My mask pair and its product, shared between my verifiers.
