@@ -168,7 +168,6 @@ extension Bench {
             _ engine: E.Type, shares: [[E.Share]], own: [[Int64]], op: MPCBenchOperation, n: Int, warmup: Int,
             repeats: Int, corrupt: (party: Int, deviation: String)?
         ) async -> [Result<(MPCPartyReport, E.Share), MPCError>] {
-            MemoryTuning.keepLargeAllocations()
             let network = InMemoryNetwork(parties: 3)
             return await withTaskGroup(of: (Int, Result<(MPCPartyReport, E.Share), MPCError>).self) { group in
                 for party in 0..<3 {

@@ -62,7 +62,6 @@ extension Bench {
             guard (0..<3).contains(party), portList.count == 3, memberList.count == 3, hostList.count == 3 else {
                 throw ValidationError("--party must be 0...2 and --ports/--hosts/--members must list three parties")
             }
-            MemoryTuning.keepLargeAllocations()
             let identity = try SigningIdentity.load(identity: "\(dir)/party-\(party)")
             let root = try PEMFiles.readCertificates("\(dir)/root.pem")[0]
             let engine = try MPCBenchEngine.resolve(security: security)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import ConsortNode
 
-@main
 struct Consort: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consort",

@@ -178,7 +178,6 @@ struct Node: AsyncParsableCommand {
             let configuration = try NodeConfiguration.read(config)
             let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
             let node = try await configuration.load(relativeTo: base)
-            MemoryTuning.keepLargeAllocations()
             try FileManager.default.createDirectory(atPath: node.dataDirectory, withIntermediateDirectories: true)
             var logger = Logger(label: "consort.node")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info

@@ -100,7 +100,6 @@ struct Query: AsyncParsableCommand {
         func run() async throws {
             let (specification, admitted) = try await Query.admit(cts)
             let plan = admitted.plan
-            MemoryTuning.keepLargeAllocations()
             let start = ContinuousClock.now
             var parts = [[TableData]](repeating: [], count: plan.inputs.count)
             let names = plan.inputs.map(\.table.name)

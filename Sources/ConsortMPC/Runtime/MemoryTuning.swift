@@ -9,7 +9,8 @@ package enum MemoryTuning {
     /// than in arithmetic until glibc's adaptive threshold catches up). Keeping blocks up to 512 MiB in the heap and
     /// not trimming it lets a node reuse its memory across rounds. One arena: the threads of Swift's cooperative pool
     /// would otherwise allocate from secondary arenas, whose heaps are at most 64 MiB, so every larger vector became
-    /// a fresh mapping again (a profile of the 10^6-row join had 14 % of its time zeroing new pages).
+    /// a fresh mapping again (a profile of the 10^6-row join had 14 % of its time zeroing new pages). glibc picks a
+    /// thread's arena at its first allocation, so this must run before any other thread starts (`consort`'s `main`).
     package static func keepLargeAllocations() {
         #if canImport(Glibc)
             // mallopt is not exported by the Glibc module (malloc.h); look it up by name.
