@@ -230,39 +230,42 @@ void consort_gf64_grid_first_round(
         }
 }
 
+/// Σ_k tables[256·k + byte k of x]: a GF(2)-linear map of x's 64 bits by its 8 byte tables.
+static inline uint64_t table_lookup(const uint64_t *tables, uint64_t x) {
+    uint64_t value = 0;
+    for (int byte = 0; byte < 8; byte++) value ^= tables[256 * byte + ((x >> (8 * byte)) & 0xff)];
+    return value;
+}
+
 void consort_gf64_grid_fold_first(
     const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
     uint64_t *v) {
+    int fast = has_pclmul();
     for (size_t w = 0; w < words; w++) {
-        uint64_t f = 0, g = 0;
-        for (int byte = 0; byte < 8; byte++) {
-            f ^= tables[256 * byte + ((a[w] >> (8 * byte)) & 0xff)];
-            g ^= tables[256 * byte + ((b[w] >> (8 * byte)) & 0xff)];
-        }
-        u[w] = consort_gf64_multiply(rho[w], f);
-        v[w] = g;
+        uint64_t f = table_lookup(tables, a[w]);
+        u[w] = fast ? multiply_fast(rho[w], f) : multiply_portable(rho[w], f);
+        v[w] = table_lookup(tables, b[w]);
     }
 }
 
-void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows) {
-    ensure_grid3();
-    // planes[t] bit j: coefficient t of rows[j]; four words at a time as in the first round.
-    uint64_t planes[64] = {0}, subsets[16] = {0};
-    for (size_t first = 0; first < words; first += 4) {
-        size_t count = words - first < 4 ? words - first : 4;
-        for (size_t i = 0; i < count; i++) subsets[1 << i] = e[first + i];
-        for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
-            if ((mask & (mask - 1)) == 0) continue;
-            size_t low = mask & (~mask + 1);
-            subsets[mask] = subsets[mask ^ low] ^ subsets[low];
-        }
-        uint8_t masks[64];
-        weight_masks(rho + first, count, masks);
-        for (int t = 0; t < 64; t++) planes[t] ^= subsets[masks[t]];
-    }
-    for (int j = 0; j < 64; j++) {
-        uint64_t value = 0;
-        for (int t = 0; t < 64; t++) value |= ((planes[t] >> j) & 1) << t;
-        rows[j] = value;
-    }
+/// Σ_w rho[w]·T(e[w]), T by the byte tables: the products' 128-bit halves XORed, one reduction at the end.
+#if defined(__x86_64__)
+CONSORT_CLMUL_TARGET static uint64_t weighted_sum_fast(
+    const uint64_t *e, const uint64_t *rho, size_t words, const uint64_t *tables) {
+    __m128i total = _mm_setzero_si128();
+    for (size_t w = 0; w < words; w++)
+        total = _mm_xor_si128(total, clmul(rho[w], table_lookup(tables, e[w])));
+    return reduce(unpack(total));
+}
+#else
+static uint64_t weighted_sum_fast(const uint64_t *e, const uint64_t *rho, size_t words, const uint64_t *tables) {
+    return 0;
+}
+#endif
+
+uint64_t consort_gf64_weighted_sum(const uint64_t *e, const uint64_t *rho, size_t words, const uint64_t *tables) {
+    if (has_pclmul()) return weighted_sum_fast(e, rho, words, tables);
+    uint64_t total = 0;
+    for (size_t w = 0; w < words; w++) total ^= multiply_portable(rho[w], table_lookup(tables, e[w]));
+    return total;
 }

@@ -1,3 +1,4 @@
+import CConsortField
 import Testing
 
 @testable import ConsortMPC
@@ -72,5 +73,23 @@ struct BinaryFieldTests {
         #expect(
             table[0] == 0 && table[0b1010_0101] == coefficients[0] ^ coefficients[2] ^ coefficients[5] ^ coefficients[7]
         )
+    }
+
+    @Test("the weighted sum Σ_w ρ_w Σ_j σ_j (bit j of e_w) by byte tables equals the sum gate by gate")
+    func weightedSum() {
+        var generator = SplitMix64(seed: 91)
+        let sigma = (0..<64).map { _ in generator.next() }
+        let tables = BinaryField.byteTables(sigma)
+        for words in [0, 1, 3, 257] {
+            let e = (0..<words).map { w in w == 0 ? UInt64.max : generator.next() }
+            let rho = (0..<words).map { _ in generator.next() }
+            var expected: UInt64 = 0
+            for w in 0..<words {
+                for j in 0..<64 where (e[w] >> UInt64(j)) & 1 == 1 {
+                    expected ^= BinaryField.multiply(rho[w], sigma[j])
+                }
+            }
+            #expect(consort_gf64_weighted_sum(e, rho, words, tables) == expected, "\(words) words")
+        }
     }
 }

@@ -33,7 +33,7 @@ struct BooleanProofTests {
         let verifierMasks = [
             maskShares, zip([maskU, maskV, BinaryField.multiply(maskU, maskV)], maskShares).map { $0 ^ $1 },
         ]
-        let weights = BooleanProof.Weights(seed: [seed, 2], words: full.e.count)
+        let weights = BooleanProof.Weights(seed: [seed, 2], words: full.words)
         var claims = (0..<2).map {
             BooleanProof.Claim(BooleanProof.claim(shares[$0], weights, maskW: verifierMasks[$0][2]))
         }
@@ -81,6 +81,33 @@ struct BooleanProofTests {
             full.e[word] ^= 1 << UInt64(bit)
             shares[1].e[word] ^= 1 << UInt64(bit)
             #expect(!Self.run(full: full, shares: shares, seed: seed))
+        }
+    }
+
+    /// `statement(words:seed:)` with `linear` words of linear relations (e = 0) after it, XOR-shared.
+    static func withLinear(words: Int, linear: Int, seed: UInt64) -> (
+        full: BooleanStatement, shares: [BooleanStatement]
+    ) {
+        var (full, shares) = Self.statement(words: words, seed: seed)
+        var generator = SplitMix64(seed: seed ^ 0x5eed)
+        let mask = (0..<linear).map { _ in generator.next() }
+        full.appendLinear(e: [UInt64](repeating: 0, count: linear))
+        shares[0].appendLinear(e: mask)
+        shares[1].appendLinear(e: mask)
+        return (full, shares)
+    }
+
+    @Test("linear relations are weighed in the claim: honest ones accepted, a wrong one rejected at any bit")
+    func linearRelations() {
+        for (words, linear) in [(0, 1), (1, 1), (5, 3), (64, 100)] {
+            let (full, shares) = Self.withLinear(words: words, linear: linear, seed: UInt64(41 + words))
+            #expect(Self.run(full: full, shares: shares, seed: 42), "honest, \(words) + \(linear) words")
+            for (word, bit) in [(0, 0), (linear - 1, 63), (linear / 2, 17)] {
+                var (wrongFull, wrongShares) = (full, shares)
+                wrongFull.linear[word] ^= 1 << UInt64(bit)
+                wrongShares[0].linear[word] ^= 1 << UInt64(bit)
+                #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 43), "word \(word), bit \(bit)")
+            }
         }
     }
 

@@ -28,7 +28,8 @@ void consort_gf64_grid_fold_first(
     const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
     uint64_t *v);
 
-/// rows[j] = Σ_w rho[w]·(bit j of e[w]) for j < 64.
-void consort_gf64_row_sums(const uint64_t *e, const uint64_t *rho, size_t words, uint64_t *rows);
+/// Σ_w rho[w]·T(e[w]), where T(x) = Σ_{bit j of x} t_j is given as 8 byte tables like those above (the
+/// weighted sum of a statement's e over its words and rows).
+uint64_t consort_gf64_weighted_sum(const uint64_t *e, const uint64_t *rho, size_t words, const uint64_t *tables);
 
 #endif

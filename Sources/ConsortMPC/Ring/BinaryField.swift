@@ -11,6 +11,13 @@ enum BinaryField {
     @inline(__always)
     static func multiply(_ a: UInt64, _ b: UInt64) -> UInt64 { consort_gf64_multiply(a, b) }
 
+    /// The 8 byte tables of 64 coefficients (table k from coefficients 8k ..< 8k + 8): Σ_{bit j of x} c_j of a word x
+    /// is the XOR of each byte's entry.
+    static func byteTables(_ coefficients: [UInt64]) -> [UInt64] {
+        precondition(coefficients.count == 64)
+        return (0..<8).flatMap { Self.byteTable(Array(coefficients[(8 * $0)..<(8 * $0 + 8)])) }
+    }
+
     /// The 256 values Σ_{j ∈ byte} coefficients[j] of a GF(2)-linear map of bytes into the field.
     static func byteTable(_ coefficients: [UInt64]) -> [UInt64] {
         precondition(coefficients.count == 8)

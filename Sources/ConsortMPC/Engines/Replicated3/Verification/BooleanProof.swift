@@ -27,19 +27,28 @@ enum BooleanProof {
     struct Weights {
         var sigma: [UInt64]
         var rho: [UInt64]
+        /// σ's 8 byte tables (`BinaryField.byteTables`).
+        let sigmaTables: [UInt64]
 
         init(seed: [UInt64], words: Int) {
             var prg = PRG(key: PRG.key(words: seed))
             self.sigma = [1] + prg.words(63)
             self.rho = prg.words(words)
+            self.sigmaTables = BinaryField.byteTables(self.sigma)
         }
     }
 
-    /// One side's share of the claim: Σ_j σ_j Σ_w ρ_w e_{w,j} + its share of w_R.
+    /// One side's share of the claim: Σ_j σ_j Σ_w ρ_w e_{w,j} + its share of w_R, over the products' words and then
+    /// the linear relations'.
+    /// Σ_j σ_j e_{w,j} is GF(2)-linear in the word's bits: byte tables of σ, then one product with ρ_w per word.
     static func claim(_ statement: BooleanStatement, _ weights: Weights, maskW: UInt64) -> UInt64 {
-        var rows = [UInt64](repeating: 0, count: 64)
-        consort_gf64_row_sums(statement.e, weights.rho, statement.e.count, &rows)
-        return zip(weights.sigma, rows).reduce(maskW) { $0 ^ BinaryField.multiply($1.0, $1.1) }
+        precondition(weights.rho.count == statement.words)
+        return weights.rho.withUnsafeBufferPointer { rho in
+            maskW ^ consort_gf64_weighted_sum(statement.e, rho.baseAddress, statement.e.count, weights.sigmaTables)
+                ^ consort_gf64_weighted_sum(
+                    statement.linear, rho.baseAddress! + statement.e.count, statement.linear.count,
+                    weights.sigmaTables)
+        }
     }
 
     /// The prover's p on the grid but the origin, in grid order.
@@ -81,7 +90,7 @@ enum BooleanProof {
         let words = statement.e.count
         precondition(length > words && length.nonzeroBitCount == 1)
         let basis = Self.rowBasis(at: r)
-        let tables = (0..<8).flatMap { BinaryField.byteTable(Array(basis[(8 * $0)..<(8 * $0 + 8)])) }
+        let tables = BinaryField.byteTables(basis)
         var u = [UInt64](repeating: 0, count: length)
         var v = [UInt64](repeating: 0, count: length)
         u.withUnsafeMutableBufferPointer { u in

@@ -9,16 +9,19 @@ extension ProductProof {
         /// The parts that hold gates (the side-by-side part, possibly empty, when none does).
         let parts: [Rows]
 
-        init(_ statement: ProductStatement, variables: Int) {
+        /// Takes the statement's vectors where it can: pass it with `consume` to spare a copy.
+        init(_ statement: consuming ProductStatement, variables: Int) {
             self.grid = Grid.of(variables: variables)
             let spread = statement.spreadRuns(rows: self.grid.rows)
+            guard spread.contains(true) else {
+                self.parts = [Rows(statement, variables: variables)]
+                return
+            }
             var parts: [Rows] = []
-            if spread.contains(false) || !spread.contains(true) {
-                parts.append(Rows(statement, variables: variables, runs: spread.map { !$0 }))
+            if spread.contains(false) {
+                parts.append(Rows(copy statement, variables: variables, runs: spread.map { !$0 }))
             }
-            if spread.contains(true) {
-                parts.append(Rows(statement, variables: variables, runs: spread, spread: true))
-            }
+            parts.append(Rows(statement, variables: variables, runs: spread, spread: true))
             self.parts = parts
         }
 

@@ -90,10 +90,27 @@ enum ProductProof {
         var rowCount: Int { self.grid.rows }
 
         /// The statement's runs for which `runs` is true (all by default).
-        init(_ statement: ProductStatement, variables: Int, runs: [Bool]? = nil, spread: Bool = false) {
+        init(_ statement: consuming ProductStatement, variables: Int, runs: [Bool]? = nil, spread: Bool = false) {
             self.grid = Grid.of(variables: variables)
             self.spread = spread
             let m = self.grid.rows
+            if !spread, runs?.allSatisfy({ $0 }) ?? true, statement.layout.count == 1, statement.layout[0].terms == 1 {
+                // One run of multiplications: gate g is row g mod M of position g / M, which is where the statement
+                // holds it, so its vectors are taken as they are (no copy where the caller gave them up) and padded.
+                let gates = statement.gates
+                self.positions = (gates + m - 1) / m
+                self.groupStarts = Array(0..<self.positions)
+                self.groupTerms = Array(repeating: 1, count: self.positions)
+                var statement = statement
+                swap(&self.a, &statement.a)
+                swap(&self.b, &statement.b)
+                swap(&self.e, &statement.e)
+                let padding = repeatElement(UInt64(0), count: self.positions * m - gates)
+                self.a.append(contentsOf: padding)
+                self.b.append(contentsOf: padding)
+                self.e.append(contentsOf: padding)
+                return
+            }
             var layout: [(start: Int, gates: Int, terms: Int, termStart: Int, gateStart: Int, groupStart: Int)] = []
             var positions = 0
             var termStart = 0

@@ -16,10 +16,17 @@ struct ProductStatement: Sendable {
     var terms: Int { self.a.count }
     var gates: Int { self.e.count }
 
-    /// Appends `count` gates of `terms` terms each: `a` and `b` hold count · terms values, `e` holds count.
-    mutating func append(a: [UInt64], b: [UInt64], e: [UInt64], termsPerGate terms: Int) {
+    /// Appends `count` gates of `terms` terms each: `a` and `b` hold count · terms values, `e` holds count. The first
+    /// append makes room for `reserve` terms, so that a batch's appends neither copy what came before nor leave
+    /// freed blocks behind that the next, larger one cannot use.
+    mutating func append(a: [UInt64], b: [UInt64], e: [UInt64], termsPerGate terms: Int, reserve: Int = 0) {
         precondition(a.count == b.count && a.count == e.count * terms, "statement shapes differ")
         guard !e.isEmpty else { return }
+        if self.a.capacity == 0, reserve > a.count {
+            self.a.reserveCapacity(reserve)
+            self.b.reserveCapacity(reserve)
+            self.e.reserveCapacity(reserve / terms)
+        }
         self.a.append(contentsOf: a)
         self.b.append(contentsOf: b)
         self.e.append(contentsOf: e)

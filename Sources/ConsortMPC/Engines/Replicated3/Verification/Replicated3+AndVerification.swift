@@ -21,9 +21,9 @@ extension Replicated3.Engine {
         let seedOfNext = verification.challengesOfNext.words(2)
         let seedOfPrevious = verification.challengesOfPrevious.words(2)
         let mySeed = try await self.agreedChallenge(toNext: seedOfNext, toPrevious: seedOfPrevious, count: 2)
-        let myWeights = BooleanProof.Weights(seed: mySeed, words: mine.e.count)
-        let weightsOfNext = BooleanProof.Weights(seed: seedOfNext, words: ofNext.e.count)
-        let weightsOfPrevious = BooleanProof.Weights(seed: seedOfPrevious, words: ofPrevious.e.count)
+        let myWeights = BooleanProof.Weights(seed: mySeed, words: mine.words)
+        let weightsOfNext = BooleanProof.Weights(seed: seedOfNext, words: ofNext.words)
+        let weightsOfPrevious = BooleanProof.Weights(seed: seedOfPrevious, words: ofPrevious.words)
         var claimOfNext = BooleanProof.Claim(BooleanProof.claim(ofNext, weightsOfNext, maskW: maskOfNext[2]))
         var claimOfPrevious = BooleanProof.Claim(
             BooleanProof.claim(ofPrevious, weightsOfPrevious, maskW: maskOfPrevious[2]))
@@ -90,9 +90,9 @@ extension Replicated3.Engine {
             BinaryField.multiply(finalOfPrevious.u ^ otherOfPrevious[0], finalOfPrevious.v ^ otherOfPrevious[1])
             == claimOfPrevious.share ^ otherOfPrevious[2]
         verification.proofs += 1
-        verification.andMine = BooleanStatement()
-        verification.andOfNext = BooleanStatement()
-        verification.andOfPrevious = BooleanStatement()
+        verification.andMine = .batch()
+        verification.andOfNext = .batch()
+        verification.andOfPrevious = .batch()
         self.verification = verification
         try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its AND gates")
     }

@@ -21,10 +21,12 @@ extension Replicated3.Engine {
         let terms = e.count * termsPerGate
         let zeros = [UInt64](repeating: 0, count: terms)
         let (a, b) = (a ?? zeros, b ?? zeros)
+        let reserve = self.verification!.batchTerms
         switch role {
-        case .mine: self.verification!.mine.append(a: a, b: b, e: e, termsPerGate: termsPerGate)
-        case .ofNext: self.verification!.ofNext.append(a: a, b: b, e: e, termsPerGate: termsPerGate)
-        case .ofPrevious: self.verification!.ofPrevious.append(a: a, b: b, e: e, termsPerGate: termsPerGate)
+        case .mine: self.verification!.mine.append(a: a, b: b, e: e, termsPerGate: termsPerGate, reserve: reserve)
+        case .ofNext: self.verification!.ofNext.append(a: a, b: b, e: e, termsPerGate: termsPerGate, reserve: reserve)
+        case .ofPrevious:
+            self.verification!.ofPrevious.append(a: a, b: b, e: e, termsPerGate: termsPerGate, reserve: reserve)
         }
     }
 
@@ -83,8 +85,7 @@ extension Replicated3.Engine {
             let (m, r, xj, yj, cj) = (
                 plane(masked, j), plane(random, j), plane(xPlanes, j), plane(yPlanes, j), carry(j)
             )
-            statement.append(
-                a: zeros, b: zeros,
+            statement.appendLinear(
                 e: (0..<words).map {
                     m[m.startIndex + $0] ^ r[r.startIndex + $0] ^ xj[xj.startIndex + $0]
                         ^ yj[yj.startIndex + $0] ^ cj[cj.startIndex + $0]
@@ -97,9 +98,9 @@ extension Replicated3.Engine {
                 e: (0..<words).map { cj[cj.startIndex + $0] ^ next[next.startIndex + $0] })
         }
         switch role {
-        case .mine: self.verification!.andMine.append(a: statement.a, b: statement.b, e: statement.e)
-        case .ofNext: self.verification!.andOfNext.append(a: statement.a, b: statement.b, e: statement.e)
-        case .ofPrevious: self.verification!.andOfPrevious.append(a: statement.a, b: statement.b, e: statement.e)
+        case .mine: self.verification!.andMine.append(statement)
+        case .ofNext: self.verification!.andOfNext.append(statement)
+        case .ofPrevious: self.verification!.andOfPrevious.append(statement)
         }
         guard let high else { return }
         let terms = 64 - high

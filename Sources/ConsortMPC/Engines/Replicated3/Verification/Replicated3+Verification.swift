@@ -13,9 +13,9 @@ extension Replicated3 {
         /// My shares as verifier of party i−1's messages.
         var ofPrevious = ProductStatement()
         /// The same three views of the AND gates (`BooleanProof`).
-        var andMine = BooleanStatement()
-        var andOfNext = BooleanStatement()
-        var andOfPrevious = BooleanStatement()
+        var andMine = BooleanStatement.batch()
+        var andOfNext = BooleanStatement.batch()
+        var andOfPrevious = BooleanStatement.batch()
         /// Challenges for party i+1's proofs, shared with party i−1 (the other verifier); derived from Kᵢ.
         var challengesOfNext: PRG
         /// Challenges for party i−1's proofs, shared with party i+1; derived from Kᵢ₊₁.
@@ -104,14 +104,21 @@ extension Replicated3.Engine {
     private mutating func verifyProductStatements() async throws {
         guard var verification = self.verification else { return }
         let d = GaloisRing.degree
-        // Every party knows all three statements' sizes (its own and, as verifier, its neighbours').
+        let provedTerms = verification.mine.terms
         // Every party lays out all three statements (its own and, as verifier, its neighbours'), so all agree on
-        // the binary rounds' length and run them in step.
-        let variables = ProductProof.variables(
-            terms: max(verification.mine.terms, verification.ofNext.terms, verification.ofPrevious.terms))
-        let mine = ProductProof.Layout(verification.mine, variables: variables)
-        let ofNext = ProductProof.Layout(verification.ofNext, variables: variables)
-        let ofPrevious = ProductProof.Layout(verification.ofPrevious, variables: variables)
+        // the binary rounds' length and run them in step. The layouts take the statements' vectors: the session's
+        // copy lets go of them first.
+        let variables = ProductProof.variables(terms: verification.pendingTerms)
+        var (mineStatement, nextStatement, previousStatement) = (
+            ProductStatement(), ProductStatement(), ProductStatement()
+        )
+        swap(&mineStatement, &verification.mine)
+        swap(&nextStatement, &verification.ofNext)
+        swap(&previousStatement, &verification.ofPrevious)
+        self.verification = verification
+        let mine = ProductProof.Layout(consume mineStatement, variables: variables)
+        let ofNext = ProductProof.Layout(consume nextStatement, variables: variables)
+        let ofPrevious = ProductProof.Layout(consume previousStatement, variables: variables)
         let length = ProductProof.tailLength(positions: max(mine.positions, ofNext.positions, ofPrevious.positions))
         var own = PRG(key: PRG.randomKey())
 
@@ -215,11 +222,8 @@ extension Replicated3.Engine {
         let previousHolds =
             (finalOfPrevious.u + otherOfPrevious[0]) * (finalOfPrevious.v + otherOfPrevious[1])
             == claimOfPrevious.share + otherOfPrevious[2]
-        verification.verifiedTerms += verification.mine.terms
+        verification.verifiedTerms += provedTerms
         verification.proofs += 1
-        verification.mine = ProductStatement()
-        verification.ofNext = ProductStatement()
-        verification.ofPrevious = ProductStatement()
         self.verification = verification
         try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its multiplications")
     }
