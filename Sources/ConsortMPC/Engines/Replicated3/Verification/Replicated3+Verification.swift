@@ -82,22 +82,24 @@ extension Replicated3.Engine {
 
     /// Checks the pending products if a batch is full.
     mutating func verifyIfBatchFull() async throws {
-        if let verification = self.verification,
-            verification.pendingTerms >= verification.batchTerms
-                || verification.pendingGates >= Replicated3.Verification.batchGates
-        {
-            try await self.verifyProducts()
+        // A Bool, not a binding of the state: a copy held across the proofs would keep the statements shared.
+        let full = self.verification.map {
+            $0.pendingTerms >= $0.batchTerms || $0.pendingGates >= Replicated3.Verification.batchGates
         }
+        if full == true { try await self.verifyProducts() }
     }
 
     /// Runs the three distributed proofs of the pending batch at once — every party proves its own messages to its
     /// two neighbours and verifies theirs (`ProductProof`) — and empties the batch. Throws `cheatingDetected` if a
     /// proof fails, naming who may have deviated; nothing is opened before this returns.
     mutating func verifyProducts() async throws {
-        guard let pending = self.verification, pending.pendingTerms > 0 || pending.pendingGates > 0 else { return }
+        // Only the sizes: a copy of the session's state held across the proofs would keep the statements' vectors
+        // shared, and the product proof could no longer take them without a copy.
+        guard let (gates, terms) = self.verification.map({ ($0.pendingGates, $0.pendingTerms) }), gates > 0 || terms > 0
+        else { return }
         if self.deviates(.skipCheck) { return }
-        if pending.pendingGates > 0 { try await self.verifyAndGates() }
-        if pending.pendingTerms > 0 { try await self.verifyProductStatements() }
+        if gates > 0 { try await self.verifyAndGates() }
+        if terms > 0 { try await self.verifyProductStatements() }
     }
 
     /// The proofs of the pending product statements (`ProductProof`).
