@@ -30,8 +30,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     /// For each bounded column of each input, how many rows' stored value v lies outside [low, high], whatever
     /// element of the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s
     /// and r − s are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot
-    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; the counts
-    /// (one per column, shared) add up over chunks of rows, and only whether each is positive is opened.
+    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; per column a
+    /// share positive exactly when a row is outside (`MPCEngine.anyNegative`), which adds up over chunks of rows, and
+    /// only whether each is positive is opened.
     func outsideCounts(_ engine: inout E, inputs: [[Share]]) async throws -> Share {
         var differences: [Share] = []
         var spans: [Range<Int>] = []
@@ -46,9 +47,9 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             }
         }
         guard !spans.isEmpty else { return .zeros(0) }
-        let negative = try await engine.lessThanZero(.concatenate(differences), bits: self.plan.domain.comparisonBits)
-        // At most one of s and r − s is negative for a row, so the column's negatives count its rows outside.
-        return Share.concatenate(spans.map { negative.slice($0).total() })
+        // A row is outside exactly when one of its s and r − s is negative.
+        return try await engine.anyNegative(
+            .concatenate(differences), bits: self.plan.domain.comparisonBits, spans: spans)
     }
 
     /// `outsideCounts(_:inputs:)` a slice of rows of every input at a time (the counts add up), at most `sliceRows`

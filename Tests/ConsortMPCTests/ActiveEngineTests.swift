@@ -240,6 +240,29 @@ struct ActiveComparisonTests {
         }
     }
 
+    @Test(
+        "any negative per span equals plaintext; a party cheating in its AND gates is caught",
+        arguments: [nil, 0, 1, 2])
+    func anyNegative(cheater: Int?) async throws {
+        let spans = [0..<0, 0..<3, 3..<5, 5..<64, 7..<8, 8..<9, 64..<140, 0..<140, 100..<101]
+        let outcomes = await Self.run(cheater: cheater, deviation: cheater == nil ? nil : .wrongAnd) { engine, x, _ in
+            [try await engine.lessThanZero(x, bits: 64), try await engine.anyNegative(x, bits: 64, spans: spans)]
+        }
+        if let cheater {
+            ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: .wrongAnd)
+            return
+        }
+        let negative = Self.x.map { $0 < 0 }
+        let expected = negative.map { $0 ? Int64(1) : 0 } + spans.map { span in span.contains { negative[$0] } ? 1 : 0 }
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values.map { Int64(bitPattern: $0) } == expected)
+        }
+    }
+
     @Test("division and square root (built on comparisons) equal plaintext")
     func divisionAndRoot() async throws {
         let outcomes = await Self.run { engine, x, y in

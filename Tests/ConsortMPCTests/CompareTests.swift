@@ -33,6 +33,25 @@ struct CompareTests {
         #expect(ltz == x.map { Int64(bitPattern: $0) < 0 ? 1 : 0 })
     }
 
+    /// Spans across word boundaries, inside one word, empty, whole, one element; negatives placed at their edges.
+    static let spans = [
+        0..<0, 0..<1, 1..<3, 3..<5, 5..<70, 64..<128, 70..<300, 0..<300, 127..<129, 200..<201, 299..<300,
+    ]
+
+    @Test("any negative per span is 1 exactly where a span holds a negative element", arguments: [64, 20])
+    func anyNegative(_ bits: Int) async throws {
+        var x = (0..<300).map { _ in UInt64(7) }
+        for index in [2, 69, 128, 299] { x[index] = UInt64(bitPattern: -1) }
+        x[250] = UInt64(bitPattern: -(Int64(1) << Int64(bits - 2)))
+        x[5] = (UInt64(1) << UInt64(bits - 2)) - 1
+        let xs = MPCHarness.shares(x)
+        let results = try await MPCHarness.run { session in
+            try await session.anyNegative(xs[session.party], bits: bits, spans: Self.spans)
+        }
+        let negative = x.map { Int64(bitPattern: $0) < 0 }
+        #expect(try MPCHarness.reveal(results) == Self.spans.map { span in span.contains { negative[$0] } ? 1 : 0 })
+    }
+
     @Test("equality, including against public constants", arguments: [64, 9])
     func equality(_ bits: Int) async throws {
         let count = 257

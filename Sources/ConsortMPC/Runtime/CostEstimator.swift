@@ -95,6 +95,14 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         self.charge(self.model.lessThan(count: x.count, bits: bits), x.count)
     }
 
+    package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
+        guard let cost = self.model.anyNegative(count: x.count, bits: bits, spans: spans.map(\.count)) else {
+            let negative = try await self.lessThanZero(x, bits: bits)
+            return Share.concatenate(spans.map { negative.slice($0).total() })
+        }
+        return self.charge(cost, spans.count)
+    }
+
     package mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
         self.charge(self.model.equal(count: x.count, bits: bits), x.count)
     }

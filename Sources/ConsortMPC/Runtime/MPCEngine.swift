@@ -55,6 +55,9 @@ package protocol MPCEngine: Sendable {
     mutating func lessThan(_ x: Share, _ y: Share, bits: Int) async throws -> Share
     /// x < 0 as 0/1, for |x| < 2^(bits − 1).
     mutating func lessThanZero(_ x: Share, bits: Int) async throws -> Share
+    /// Per span of x, a share that is positive exactly when an element of the span is negative (|x| < 2^(bits − 1)),
+    /// at most the span's length: what a range check opens (whether), without a count per element.
+    mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share
     /// x == y as 0/1, for |x − y| < 2^bits.
     mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share
     /// c ? x : y elementwise, for c in {0, 1}.
@@ -105,6 +108,12 @@ package protocol MPCEngine: Sendable {
 }
 
 extension MPCEngine {
+    /// The count of negative elements per span: one comparison and conversion per element.
+    package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
+        let negative = try await self.lessThanZero(x, bits: bits)
+        return Share.concatenate(spans.map { negative.slice($0).total() })
+    }
+
     package mutating func verifyInputs(_ columns: [Share]) async throws {}
 
     package mutating func verifyPending() async throws {}

@@ -213,3 +213,76 @@ extension Replicated3.Engine {
         return d + Replicated3.Share(mine: eMine, next: eNext) - de.scaled(by: 2)
     }
 }
+
+extension Replicated3.Engine {
+    /// One word of a bit share: this party's two components.
+    typealias Word = (mine: UInt64, next: UInt64)
+
+    /// Per span, 1 if any element is negative: sign bits, then per span NOT of the AND of the NOT-ed bits — a halving
+    /// tree over the span's words, then 6 levels inside the last word — all spans in the same rounds, and one
+    /// conversion per span instead of one per element.
+    package mutating func anyNegative(_ x: Replicated3.Share, bits: Int, spans: [Range<Int>]) async throws
+        -> Replicated3.Share
+    {
+        guard spans.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= x.count }) else {
+            throw MPCError(.invalidArgument, "a span lies outside the vector")
+        }
+        let negative = try await self.signBit(x, bits: bits)
+        // Each span's bits from bit 0 of words of its own; the padding is 0, so 1 once inverted (neutral for AND).
+        // NOT is carried by component 0: party 0's own and party 2's next.
+        let inverted: Word = (self.party == 0 ? UInt64.max : 0, self.party == 2 ? UInt64.max : 0)
+        var words: [[Word]] = spans.map { span in
+            zip(Self.bits(of: negative.mine, in: span), Self.bits(of: negative.next, in: span)).map {
+                ($0 ^ inverted.mine, $1 ^ inverted.next)
+            }
+        }
+        func and(_ pairs: [(Word, Word)]) async throws -> [Word] {
+            guard !pairs.isEmpty else { return [] }
+            let product = try await self.and(
+                Replicated3.Bits(
+                    mine: pairs.map(\.0.mine), next: pairs.map(\.0.next), planes: 1, count: 64 * pairs.count),
+                Replicated3.Bits(
+                    mine: pairs.map(\.1.mine), next: pairs.map(\.1.next), planes: 1, count: 64 * pairs.count))
+            return zip(product.mine, product.next).map { ($0, $1) }
+        }
+        while words.contains(where: { $0.count > 1 }) {
+            let halves = words.map { $0.count / 2 }
+            let products = try await and(
+                zip(words, halves).flatMap { span, half in (0..<half).map { (span[$0], span[half + $0]) } })
+            var next = 0
+            words = zip(words, halves).map { span, half in
+                defer { next += half }
+                return Array(products[next..<(next + half)]) + (span.count % 2 == 1 ? [span[span.count - 1]] : [])
+            }
+        }
+        var last = words.map { $0[0] }
+        for shift in [32, 16, 8, 4, 2, 1] as [UInt64] {
+            last = try await and(last.map { ($0, (mine: $0.mine >> shift, next: $0.next >> shift)) })
+        }
+        // Bit 0 of each span's word is AND of its NOT-ed bits; gathered one per span and NOT-ed back.
+        var mine = [UInt64](repeating: 0, count: (spans.count + 63) / 64)
+        var next = mine
+        for (index, word) in last.enumerated() {
+            mine[index / 64] |= ((word.mine ^ inverted.mine) & 1) << UInt64(index % 64)
+            next[index / 64] |= ((word.next ^ inverted.next) & 1) << UInt64(index % 64)
+        }
+        return try await self.bitToArithmetic(Replicated3.Bits(mine: mine, next: next, planes: 1, count: spans.count))
+    }
+
+    /// Bits `span` of the bit-sliced words (element e at bit e mod 64 of word e / 64), from bit 0 of words of their
+    /// own, the bits past the span 0; at least one word.
+    static func bits(of words: [UInt64], in span: Range<Int>) -> [UInt64] {
+        let count = max(1, (span.count + 63) / 64)
+        let shift = UInt64(span.lowerBound % 64)
+        let first = span.lowerBound / 64
+        var result = (0..<count).map { w -> UInt64 in
+            guard first + w < words.count, w * 64 < span.count else { return 0 }
+            let low = words[first + w] >> shift
+            let high = shift == 0 || first + w + 1 >= words.count ? 0 : words[first + w + 1] << (64 - shift)
+            return low | high
+        }
+        if span.count % 64 != 0 { result[count - 1] &= (UInt64(1) << UInt64(span.count % 64)) - 1 }
+        if span.isEmpty { result[0] = 0 }
+        return result
+    }
+}

@@ -25,6 +25,19 @@ extension Replicated3 {
             self.signBit(count: count, bits: bits) + self.bitToArithmetic(count: count, planes: 1)
         }
 
+        /// Sign bits, then per span a halving AND tree over its words and 6 levels inside the last word (all spans
+        /// in the same rounds), then one conversion per span.
+        package func anyNegative(count: Int, bits: Int, spans: [Int]) -> OperationCost? {
+            var cost = self.signBit(count: count, bits: bits)
+            var words = spans.map { max(1, Self.words($0)) }
+            while words.contains(where: { $0 > 1 }) {
+                cost += self.and(count: 64 * words.reduce(0) { $0 + $1 / 2 }, planes: 1)
+                words = words.map { $0 / 2 + $0 % 2 }
+            }
+            for _ in 0..<6 { cost += self.and(count: 64 * spans.count, planes: 1) }
+            return cost + self.bitToArithmetic(count: spans.count, planes: 1)
+        }
+
         package func equal(count: Int, bits: Int) -> OperationCost {
             var cost = self.splitAddends(count: count, bits: bits, high: false)
             // AND of all planes by a halving tree.

@@ -74,6 +74,10 @@ extension Replicated3 {
             try await self.inner.lessThanZero(x, bits: bits)
         }
 
+        package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
+            try await self.inner.anyNegative(x, bits: bits, spans: spans)
+        }
+
         package mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
             try await self.inner.equal(x, y, bits: bits)
         }
