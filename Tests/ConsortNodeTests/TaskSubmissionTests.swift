@@ -436,13 +436,26 @@ struct TaskSubmissionTests {
         let notAuditor = try await deployment.run(["audit", "pull", "--out", "\(path)/logs2"], as: "analyst")
         #expect(!notAuditor.succeeded && notAuditor.stdout.contains("403"), "\(notAuditor.stdout)")
         // A pulled log cut after its last countersigned checkpoint is caught against the head each node signed when
-        // the auditor pulled it.
-        try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-cut")
-        let cCheckpoints = try String(contentsOfFile: "\(path)/logs/cp-c.checkpoints.jsonl", encoding: .utf8)
-            .split(separator: "\n").map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
-        let head = try #require(cCheckpoints.map(\.size).max())
-        let lastWitnessed = try #require(cCheckpoints.filter { !$0.witnesses.isEmpty }.map(\.size).max())
-        #expect(head > lastWitnessed)
+        // the auditor pulled it. That needs a pull whose head the other nodes have not countersigned yet: they
+        // countersign within a second, sometimes before the pull reads the checkpoints, so pull again until one is
+        // not (the logs grow as the nodes countersign each other's checkpoints, so a later pull signs a later head).
+        var head: Int64 = 0
+        var lastWitnessed: Int64 = 0
+        for attempt in 0..<10 where head <= lastWitnessed {
+            if attempt > 0 {
+                try await Task.sleep(for: .milliseconds(300))
+                try? FileManager.default.removeItem(atPath: "\(path)/logs-cut")
+                let again = try await deployment.run(["audit", "pull", "--out", "\(path)/logs-cut"], as: "inspector")
+                try #require(again.succeeded, "\(again.stdout) \(again.stderr)")
+            } else {
+                try FileManager.default.copyItem(atPath: "\(path)/logs", toPath: "\(path)/logs-cut")
+            }
+            let cCheckpoints = try String(contentsOfFile: "\(path)/logs-cut/cp-c.checkpoints.jsonl", encoding: .utf8)
+                .split(separator: "\n").map { try AuditCheckpoint(json: StrictJSONReader().parse(Array($0.utf8))) }
+            head = try #require(cCheckpoints.map(\.size).max())
+            lastWitnessed = try #require(cCheckpoints.filter { !$0.witnesses.isEmpty }.map(\.size).max())
+        }
+        try #require(head > lastWitnessed, "every pull's head was countersigned before the pull read it")
         var cut = try String(contentsOfFile: "\(path)/logs-cut/cp-c.jsonl", encoding: .utf8).split(separator: "\n")
         cut = Array(cut.prefix(Int(head) - 1))  // still holds every countersigned checkpoint
         try (cut.joined(separator: "\n") + "\n").write(
