@@ -55,10 +55,8 @@ extension MPCQueryProgram {
             for (_, rule) in input.aborts {
                 fails.append(rows - (try await evaluator.evaluate(rule, &engine).total()))
             }
-            var kept = engine.constant(1, count: range.count)
-            for rule in input.exclusions {
-                kept = try await engine.multiply(kept, try await evaluator.evaluate(rule, &engine))
-            }
+            let kept = try await Self.kept(
+                &engine, evaluator: &evaluator, rules: input.exclusions, rows: range.count)
             let grouped = try await self.grouped(&engine, evaluator: &evaluator, kept: kept, rows: range.count)
             groups = grouped.groups
             let (chunkFails, dropped) = (Share.concatenate(fails), rows - kept.total())

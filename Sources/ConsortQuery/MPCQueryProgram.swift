@@ -72,6 +72,22 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         return total!
     }
 
+    /// 1 for the rows every rule keeps: the product of the rules' 0/1 values (the first as it is, not times 1).
+    static func kept(_ engine: inout E, evaluator: inout Evaluator<E>, rules: [PlanExpression], rows: Int)
+        async throws -> Share
+    {
+        var kept: Share? = nil
+        for rule in rules {
+            let passes = try await evaluator.evaluate(rule, &engine)
+            if let previous = kept {
+                kept = try await engine.multiply(previous, passes)
+            } else {
+                kept = passes
+            }
+        }
+        return kept ?? engine.constant(1, count: rows)
+    }
+
     /// Opens, for each shared count (of rows, at most 2^bitsOfRows), only whether it is positive.
     func anyPositive(_ engine: inout E, _ counts: Share) async throws -> [Bool] {
         guard counts.count > 0 else { return [] }
@@ -146,11 +162,10 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         }
         var valid: [Share] = []
         for index in self.plan.inputs.indices {
-            var kept = engine.constant(1, count: self.inputRows[index])
-            for rule in self.plan.inputs[index].exclusions {
-                kept = try await engine.multiply(kept, try await evaluators[index].evaluate(rule, &engine))
-            }
-            valid.append(kept)
+            valid.append(
+                try await Self.kept(
+                    &engine, evaluator: &evaluators[index], rules: self.plan.inputs[index].exclusions,
+                    rows: self.inputRows[index]))
         }
         var cells: [Share] = []
         for index in self.plan.excluding {
@@ -285,24 +300,38 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         }
         let member = Memberships(all: membership, own: memberships)
 
-        // Per-aggregate sums (and sums of squares) for every group in one round.
+        // Per-aggregate sums (and sums of squares) for every group in one round. Aggregates of the same argument
+        // over the same rows (AVG(x) and STDDEV(x)) share their sums and squares: each is one inner product of a
+        // whole column per group.
         var arguments: [Int: Share] = [:]
-        var squares: [Int: Share] = [:]
+        var squares: [String: Share] = [:]
+        func key(_ a: Int) -> String {
+            let aggregate = self.plan.aggregates[a]
+            return "\(String(describing: aggregate.argument)) over \(String(describing: aggregate.presence))"
+        }
         for (a, aggregate) in self.plan.aggregates.enumerated() {
             guard let argument = aggregate.argument else { continue }
             arguments[a] = try await evaluator.evaluate(argument, &engine)
-            if aggregate.kind.isSecondMoment { squares[a] = try await engine.multiply(arguments[a]!, arguments[a]!) }
+            if aggregate.kind.isSecondMoment, squares[key(a)] == nil {
+                squares[key(a)] = try await engine.multiply(arguments[a]!, arguments[a]!)
+            }
         }
         var pairs: [(Share, Share)] = []
         var sumIndex: [Int: Int] = [:], squareIndex: [Int: Int] = [:]
+        var sumAt: [String: Int] = [:], squareAt: [String: Int] = [:]
         for a in arguments.keys.sorted()
         where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
-            sumIndex[a] = pairs.count
-            pairs += (0..<groups).map { (member(a).indicator($0), arguments[a]!) }
-            if let square = squares[a] {
-                squareIndex[a] = pairs.count
+            if sumAt[key(a)] == nil {
+                sumAt[key(a)] = pairs.count
+                pairs += (0..<groups).map { (member(a).indicator($0), arguments[a]!) }
+            }
+            sumIndex[a] = sumAt[key(a)]
+            guard self.plan.aggregates[a].kind.isSecondMoment, let square = squares[key(a)] else { continue }
+            if squareAt[key(a)] == nil {
+                squareAt[key(a)] = pairs.count
                 pairs += (0..<groups).map { (member(a).indicator($0), square) }
             }
+            squareIndex[a] = squareAt[key(a)]
         }
         let sums = pairs.isEmpty ? Share.zeros(0) : try await engine.innerProducts(pairs)
         return Grouped(
