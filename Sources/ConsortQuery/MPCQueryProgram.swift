@@ -261,6 +261,17 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
         for key in self.plan.groups {
             let domainSize = key.labels.count
             let index = try await evaluator.evaluate(key.index, &engine)
+            if groups == 1 {
+                // mask · [key = k] = [mask · (key + 1) − 1 = k]: a row outside the mask gets −1, which no k matches,
+                // so the first key takes one product per row instead of one per row and value.
+                let shifted = try await engine.multiply(indicators, engine.adding(index, .repeating(1, count: rows)))
+                let masked = engine.subtracting(shifted, .repeating(1, count: rows))
+                indicators = try await engine.equal(
+                    .concatenate(Array(repeating: masked, count: domainSize)),
+                    public: .blocks(.indices(domainSize), length: rows), bits: Self.bits(UInt64(domainSize)) + 1)
+                groups = domainSize
+                continue
+            }
             let repeated = Share.concatenate(Array(repeating: index, count: domainSize))
             let oneHot = try await engine.equal(
                 repeated, public: .blocks(.indices(domainSize), length: rows),
