@@ -264,11 +264,19 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             if groups == 1 {
                 // mask · [key = k] = [mask · (key + 1) − 1 = k]: a row outside the mask gets −1, which no k matches,
                 // so the first key takes one product per row instead of one per row and value.
+                // The key always takes one of its values, so the last value's rows are the mask's rows no other
+                // value took: one comparison fewer.
                 let shifted = try await engine.multiply(indicators, engine.adding(index, .repeating(1, count: rows)))
                 let masked = engine.subtracting(shifted, .repeating(1, count: rows))
-                indicators = try await engine.equal(
-                    .concatenate(Array(repeating: masked, count: domainSize)),
-                    public: .blocks(.indices(domainSize), length: rows), bits: Self.bits(UInt64(domainSize)) + 1)
+                let compared = domainSize - 1
+                let oneHot =
+                    compared == 0
+                    ? Share.zeros(0)
+                    : try await engine.equal(
+                        .concatenate(Array(repeating: masked, count: compared)),
+                        public: .blocks(.indices(compared), length: rows), bits: Self.bits(UInt64(domainSize)) + 1)
+                let last = (0..<compared).reduce(indicators) { $0 - oneHot.slice($1 * rows..<($1 + 1) * rows) }
+                indicators = .concatenate([oneHot, last])
                 groups = domainSize
                 continue
             }
