@@ -263,6 +263,32 @@ struct ActiveComparisonTests {
         }
     }
 
+    @Test(
+        "a comparison of 5000 elements (blocks of ripple carries) equals plaintext; a cheater in its AND gates is caught",
+        arguments: [nil, 0, 1, 2])
+    func longComparison(cheater: Int?) async throws {
+        let x = signedValues(5000, bound: 61, seed: 91)
+        let y = signedValues(5000, bound: 61, seed: 92)
+        let (xs, ys) = (Replicated3.share(x).shares, Replicated3.share(y).shares)
+        let outcomes = await ActiveEngineTests.run(cheater: cheater, deviation: cheater == nil ? nil : .wrongAnd) {
+            engine in
+            let lt = try await engine.lessThan(xs[engine.party], ys[engine.party], bits: 64)
+            return try await engine.open(lt).map { UInt64(bitPattern: $0) }
+        }
+        if let cheater {
+            ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: .wrongAnd)
+            return
+        }
+        let expected = zip(x, y).map { Int64(bitPattern: $0) < Int64(bitPattern: $1) ? UInt64(1) : 0 }
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values == expected)
+        }
+    }
+
     @Test("division and square root (built on comparisons) equal plaintext")
     func divisionAndRoot() async throws {
         let outcomes = await Self.run { engine, x, y in

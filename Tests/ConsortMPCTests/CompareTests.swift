@@ -14,9 +14,12 @@ struct CompareTests {
         #expect(BitMatrix.unpack(planes[(5 * 4)..<(6 * 4)], count: 200) == values.map { ($0 >> 5) & 1 })
     }
 
-    @Test("x < y and x < 0 for values within the stated range", arguments: [(64, 62), (40, 38), (8, 6)])
-    func lessThan(_ bits: Int, _ bound: Int) async throws {
-        let count = 300
+    @Test(
+        "x < y and x < 0 for values within the stated range (5000: the sign bit by blocks of ripple carries)",
+        arguments: [
+            (64, 62, 300), (40, 38, 300), (8, 6, 300), (64, 62, 5000), (40, 38, 5000), (9, 7, 5000), (10, 8, 5000),
+        ])
+    func lessThan(_ bits: Int, _ bound: Int, _ count: Int) async throws {
         let x = signedValues(count, bound: bound, seed: UInt64(bits))
         let y = signedValues(count, bound: bound, seed: UInt64(bits) + 100).shuffled(using: &SeededGenerator.shared)
         let xs = MPCHarness.shares(x)

@@ -41,7 +41,9 @@ struct CostModelTests {
                 == Self.model.input(count: count))
     }
 
-    @Test("comparison, equality, truncation and bit decomposition", arguments: [1, 64, 65, 300], [2, 9, 40, 64])
+    @Test(
+        "comparison, equality, truncation and bit decomposition (5000: the sign bit by blocks of ripple carries)",
+        arguments: [1, 64, 65, 300, 5000], [2, 9, 40, 64])
     func comparisons(_ count: Int, _ bits: Int) async throws {
         let x = MPCHarness.shares(signedValues(count, bound: bits - 2, seed: UInt64(bits)))
         let y = MPCHarness.shares(signedValues(count, bound: bits - 2, seed: UInt64(bits) + 1))

@@ -13,9 +13,12 @@ extension Replicated3.Engine {
         let lowB = Replicated3.Bits(
             mine: Array(b.mine[0..<(bits - 1) * b.words]), next: Array(b.next[0..<(bits - 1) * b.words]),
             planes: bits - 1, count: b.count)
-        let g = try await self.and(lowA, lowB)
-        let carry = try await self.carries(generate: g, propagate: lowA ^ lowB, into: [bits - 1])[0]
-        return top ^ carry
+        guard x.count >= Replicated3.rippleMinimum else {
+            let g = try await self.and(lowA, lowB)
+            let carry = try await self.carries(generate: g, propagate: lowA ^ lowB, into: [bits - 1])[0]
+            return top ^ carry
+        }
+        return top ^ (try await self.blockCarry(lowA, lowB))
     }
 
     /// x < y as an arithmetic 0/1 share, for |x − y| < 2^(bits−1).

@@ -148,8 +148,13 @@ extension Replicated3 {
         }
 
         func signBit(count: Int, bits: Int) -> OperationCost {
-            self.splitAddends(count: count, bits: bits, high: false) + self.and(count: count, planes: bits - 1)
-                + self.carries(count: count, into: [bits - 1])
+            let split = self.splitAddends(count: count, bits: bits, high: false)
+            guard count >= Replicated3.rippleMinimum else {
+                return split + self.and(count: count, planes: bits - 1) + self.carries(count: count, into: [bits - 1])
+            }
+            let plan = Replicated3.BlockCarryPlan(planes: bits - 1)
+            return plan.planesPerStep.reduce(split) { $0 + self.and(count: count, planes: $1) }
+                + self.carries(count: count, into: [plan.blocks.count])
         }
 
         /// Two rounds over the planes laid end to end: one element per bit from one party, then two from two.
