@@ -61,13 +61,7 @@ struct ActiveEngineTests {
         let expected =
             products.map { $0 &* $0 }
             + [zip(x, y).reduce(0) { $0 &+ $1.0 &* $1.1 }, zip(products, x).reduce(0) { $0 &+ $1.0 &* $1.1 }]
-        for outcome in outcomes {
-            guard case .finished(let values) = outcome else {
-                Issue.record("an honest run failed: \(outcome)")
-                continue
-            }
-            #expect(values == expected)
-        }
+        ActiveEngineTests.expectFinished(outcomes, with: expected)
     }
 
     @Test("a computing party's input is checked like any other share", arguments: [0, 1, 2])
@@ -109,6 +103,17 @@ struct ActiveEngineTests {
 
     /// Every honest party failed; each that names suspects names the cheater and not itself; at least one honest party
     /// detected the deviation itself (not only saw a peer leave).
+    /// Every party finished honestly with `expected`.
+    static func expectFinished(_ outcomes: [Outcome], with expected: [UInt64]) {
+        for outcome in outcomes {
+            guard case .finished(let values) = outcome else {
+                Issue.record("an honest run failed: \(outcome)")
+                continue
+            }
+            #expect(values == expected)
+        }
+    }
+
     static func expectCaught(_ outcomes: [Outcome], cheater: Int, deviation: Replicated3.Deviation) {
         for party in 0..<3 where party != cheater {
             guard case .failed(let error) = outcomes[party] else {
@@ -231,13 +236,7 @@ struct ActiveComparisonTests {
         let expected: [Int64] =
             zip(x, y).map { $0 < $1 ? 1 : 0 } + x.map { $0 < 0 ? 1 : 0 } + zip(x, y).map { $0 == $1 ? 1 : 0 }
             + x.map { $0 >> 3 } + (0..<8).flatMap { bit in x.map { (($0 &+ (1 << 62)) >> Int64(bit)) & 1 } }
-        for outcome in outcomes {
-            guard case .finished(let values) = outcome else {
-                Issue.record("an honest run failed: \(outcome)")
-                continue
-            }
-            #expect(values.map { Int64(bitPattern: $0) } == expected)
-        }
+        ActiveEngineTests.expectFinished(outcomes, with: expected.map { UInt64(bitPattern: $0) })
     }
 
     @Test(
@@ -254,13 +253,7 @@ struct ActiveComparisonTests {
         }
         let negative = Self.x.map { $0 < 0 }
         let expected = negative.map { $0 ? Int64(1) : 0 } + spans.map { span in span.contains { negative[$0] } ? 1 : 0 }
-        for outcome in outcomes {
-            guard case .finished(let values) = outcome else {
-                Issue.record("an honest run failed: \(outcome)")
-                continue
-            }
-            #expect(values.map { Int64(bitPattern: $0) } == expected)
-        }
+        ActiveEngineTests.expectFinished(outcomes, with: expected.map { UInt64(bitPattern: $0) })
     }
 
     @Test(
@@ -280,13 +273,7 @@ struct ActiveComparisonTests {
             return
         }
         let expected = zip(x, y).map { Int64(bitPattern: $0) < Int64(bitPattern: $1) ? UInt64(1) : 0 }
-        for outcome in outcomes {
-            guard case .finished(let values) = outcome else {
-                Issue.record("an honest run failed: \(outcome)")
-                continue
-            }
-            #expect(values == expected)
-        }
+        ActiveEngineTests.expectFinished(outcomes, with: expected)
     }
 
     @Test("division and square root (built on comparisons) equal plaintext")
