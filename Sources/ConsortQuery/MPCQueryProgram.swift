@@ -27,7 +27,7 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
 
     package init(plan: QueryPlan, rows: Int) { self.init(plan: plan, rows: [rows]) }
 
-    /// For each bounded column of each input, how many rows' stored value v lies outside [low, high], whatever
+    /// For each bounded column of each input, whether a row's stored value v lies outside [low, high], whatever
     /// element of the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s
     /// and r − s are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot
     /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; per column a
