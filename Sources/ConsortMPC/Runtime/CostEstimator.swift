@@ -97,8 +97,7 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
 
     package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
         guard let cost = self.model.anyNegative(count: x.count, bits: bits, spans: spans.map(\.count)) else {
-            let negative = try await self.lessThanZero(x, bits: bits)
-            return Share.concatenate(spans.map { negative.slice($0).total() })
+            return try await self.negativeCounts(x, bits: bits, spans: spans)
         }
         return self.charge(cost, spans.count)
     }

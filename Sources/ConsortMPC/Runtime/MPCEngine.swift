@@ -108,8 +108,12 @@ package protocol MPCEngine: Sendable {
 }
 
 extension MPCEngine {
-    /// The count of negative elements per span: one comparison and conversion per element.
     package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
+        try await self.negativeCounts(x, bits: bits, spans: spans)
+    }
+
+    /// The count of negative elements per span: one comparison and conversion per element.
+    package mutating func negativeCounts(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
         let negative = try await self.lessThanZero(x, bits: bits)
         return Share.concatenate(spans.map { negative.slice($0).total() })
     }
