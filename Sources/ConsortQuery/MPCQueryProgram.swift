@@ -335,24 +335,41 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
                 squares[key(a)] = try await engine.multiply(arguments[a]!, arguments[a]!)
             }
         }
-        var pairs: [(Share, Share)] = []
-        var sumIndex: [Int: Int] = [:], squareIndex: [Int: Int] = [:]
-        var sumAt: [String: Int] = [:], squareAt: [String: Int] = [:]
+        // One table of inner products per membership (the groups', or an aggregate's own where its argument may be
+        // NULL): its vectors — arguments and squares — times its indicators (`MPCEngine.innerProducts(rows:columns:)`).
+        var tables: [(member: Membership<Share>, vectors: [Share])] = []
+        var tableOf: [String: Int] = [:]
+        func place(_ vector: Share, of a: Int) -> (table: Int, vector: Int) {
+            let presence = String(describing: self.plan.aggregates[a].presence)
+            if tableOf[presence] == nil {
+                tableOf[presence] = tables.count
+                tables.append((member(a), []))
+            }
+            let t = tableOf[presence]!
+            tables[t].vectors.append(vector)
+            return (t, tables[t].vectors.count - 1)
+        }
+        var sumPlace: [Int: (table: Int, vector: Int)] = [:], squarePlace: [Int: (table: Int, vector: Int)] = [:]
+        var sumAt: [String: (table: Int, vector: Int)] = [:], squareAt: [String: (table: Int, vector: Int)] = [:]
         for a in arguments.keys.sorted()
         where [.sum, .avg].contains(self.plan.aggregates[a].kind) || self.plan.aggregates[a].kind.isSecondMoment {
-            if sumAt[key(a)] == nil {
-                sumAt[key(a)] = pairs.count
-                pairs += (0..<groups).map { (member(a).indicator($0), arguments[a]!) }
-            }
-            sumIndex[a] = sumAt[key(a)]
+            if sumAt[key(a)] == nil { sumAt[key(a)] = place(arguments[a]!, of: a) }
+            sumPlace[a] = sumAt[key(a)]
             guard self.plan.aggregates[a].kind.isSecondMoment, let square = squares[key(a)] else { continue }
-            if squareAt[key(a)] == nil {
-                squareAt[key(a)] = pairs.count
-                pairs += (0..<groups).map { (member(a).indicator($0), square) }
-            }
-            squareIndex[a] = squareAt[key(a)]
+            if squareAt[key(a)] == nil { squareAt[key(a)] = place(square, of: a) }
+            squarePlace[a] = squareAt[key(a)]
         }
-        let sums = pairs.isEmpty ? Share.zeros(0) : try await engine.innerProducts(pairs)
+        var results: [Share] = []
+        var offsets: [Int] = []
+        for table in tables {
+            offsets.append(results.reduce(0) { $0 + $1.count })
+            results.append(
+                try await engine.innerProducts(
+                    rows: table.vectors, columns: (0..<groups).map { table.member.indicator($0) }))
+        }
+        let sums = results.isEmpty ? Share.zeros(0) : Share.concatenate(results)
+        let sumIndex = sumPlace.mapValues { offsets[$0.table] + $0.vector * groups }
+        let squareIndex = squarePlace.mapValues { offsets[$0.table] + $0.vector * groups }
         return Grouped(
             totals: RowTotals(
                 counts: counts, ownCounts: memberships.mapValues(\.counts), sums: sums, sumIndex: sumIndex,

@@ -64,6 +64,43 @@ struct ActiveEngineTests {
         ActiveEngineTests.expectFinished(outcomes, with: expected)
     }
 
+    @Test(
+        "a table of inner products equals plaintext, alone and in a batch with other products",
+        arguments: [0, 1, 64, 1000])
+    func table(_ length: Int) async throws {
+        let rows = (0..<3).map { ringValues(length, seed: 70 + UInt64($0)) }
+        let columns = (0..<4).map { ringValues(length, seed: 80 + UInt64($0)).reversed().map { $0 } }
+        let rowShares = rows.map { Replicated3.share($0).shares }
+        let columnShares = columns.map { Replicated3.share($0).shares }
+        let outcomes = await Self.run(batchTerms: 300) { engine in
+            let p = engine.party
+            let table = try await engine.innerProducts(
+                rows: rowShares.map { $0[p] }, columns: columnShares.map { $0[p] })
+            let product = try await engine.multiply(rowShares[0][p], columnShares[0][p])
+            let again = try await engine.innerProducts(rows: [product], columns: [columnShares[1][p]])
+            return try await (engine.open(table) + engine.open(again)).map { UInt64(bitPattern: $0) }
+        }
+        func dot(_ x: [UInt64], _ y: [UInt64]) -> UInt64 { zip(x, y).reduce(0) { $0 &+ $1.0 &* $1.1 } }
+        let expected =
+            rows.flatMap { row in columns.map { dot(row, $0) } }
+            + [dot(zip(rows[0], columns[0]).map { $0 &* $1 }, columns[1])]
+        ActiveEngineTests.expectFinished(outcomes, with: expected)
+    }
+
+    @Test(
+        "a cheater in a table of inner products is caught",
+        arguments: [Replicated3.Deviation.wrongProduct, .flipProofBit, .wrongFinalShare], [0, 1, 2])
+    func cheatingInTable(_ deviation: Replicated3.Deviation, _ cheater: Int) async throws {
+        let vectors = (0..<5).map { Replicated3.share(ringValues(300, seed: 90 + UInt64($0))).shares }
+        let outcomes = await Self.run(batchTerms: 1 << 16, cheater: cheater, deviation: deviation) { engine in
+            let p = engine.party
+            let table = try await engine.innerProducts(
+                rows: vectors[0..<2].map { $0[p] }, columns: vectors[2..<5].map { $0[p] })
+            return try await engine.open(table).map { UInt64(bitPattern: $0) }
+        }
+        Self.expectCaught(outcomes, cheater: cheater, deviation: deviation)
+    }
+
     @Test("a computing party's input is checked like any other share", arguments: [0, 1, 2])
     func input(_ owner: Int) async throws {
         let values: [Int64] = [5, -7, .max, .min, 0]
@@ -101,8 +138,6 @@ struct ActiveEngineTests {
         Self.expectCaught(outcomes, cheater: cheater, deviation: deviation)
     }
 
-    /// Every honest party failed; each that names suspects names the cheater and not itself; at least one honest party
-    /// detected the deviation itself (not only saw a peer leave).
     /// Every party finished honestly with `expected`.
     static func expectFinished(_ outcomes: [Outcome], with expected: [UInt64]) {
         for outcome in outcomes {
@@ -114,6 +149,8 @@ struct ActiveEngineTests {
         }
     }
 
+    /// Every honest party failed; each that names suspects names the cheater and not itself; at least one honest party
+    /// detected the deviation itself (not only saw a peer leave).
     static func expectCaught(_ outcomes: [Outcome], cheater: Int, deviation: Replicated3.Deviation) {
         for party in 0..<3 where party != cheater {
             guard case .failed(let error) = outcomes[party] else {

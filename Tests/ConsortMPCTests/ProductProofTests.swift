@@ -136,6 +136,86 @@ struct ProductProofTests {
         }
     }
 
+    /// A table of R × C inner products of length L that holds, and a random split of it into two verifier shares.
+    static func table(rows: Int, columns: Int, length: Int, seed: UInt64)
+        -> (full: ProductStatement, shares: [ProductStatement])
+    {
+        var generator = SplitMix64(seed: seed)
+        let a = ringValues(rows * length, seed: seed &+ 1)
+        let b = (0..<(columns * length)).map { _ in generator.next() }
+        let e = (0..<rows).flatMap { i in
+            (0..<columns).map { j in
+                (0..<length).reduce(UInt64(0)) { $0 &- a[i * length + $1] &* b[j * length + $1] }
+            }
+        }
+        var full = ProductStatement()
+        full.append(rows: a, columns: b, e: e, length: length)
+        let (aMinus, bMinus, eMinus) = (
+            a.map { _ in generator.next() }, b.map { _ in generator.next() }, e.map { _ in generator.next() }
+        )
+        var minus = ProductStatement()
+        minus.append(rows: aMinus, columns: bMinus, e: eMinus, length: length)
+        var plus = ProductStatement()
+        plus.append(
+            rows: Ring.subtract(a, aMinus), columns: Ring.subtract(b, bMinus), e: Ring.subtract(e, eMinus),
+            length: length)
+        return (full, [minus, plus])
+    }
+
+    @Test(
+        "a table of inner products is proved as one pair of vectors, and rejected when any pair is wrong",
+        arguments: [(1, 1, 1), (3, 4, 64), (4, 3, 1000), (2, 5, 70_000)])
+    func table(_ shape: (rows: Int, columns: Int, length: Int)) {
+        let seed = UInt64(shape.rows * 1000 + shape.columns * 100 + shape.length)
+        let (full, shares) = Self.table(rows: shape.rows, columns: shape.columns, length: shape.length, seed: seed)
+        #expect(full.holds())
+        let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
+        #expect(layout.parts.map(\.isTables) == [true])
+        #expect(layout.positions == (shape.length + layout.grid.rows - 1) / layout.grid.rows)
+        #expect(Self.run(full: full, shares: shares, seed: seed &+ 7))
+        let count = shape.rows * shape.columns
+        for (pair, error) in [(0, UInt64(1)), (count - 1, 1 << 63), (count / 2, 3 << 62)] {
+            var (wrongFull, wrongShares) = (full, shares)
+            wrongFull.tables[0].e[pair] &+= error
+            wrongShares[0].tables[0].e[pair] &+= error
+            #expect(!wrongFull.holds())
+            #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: seed &+ 8))
+        }
+        for index in [0, 1, layout.grid.size - 2] {
+            #expect(
+                !Self.run(
+                    full: full, shares: shares, seed: seed &+ 9,
+                    tamperFirst: { $0[index].coefficients[7] &+= 1 << 63 }))
+        }
+    }
+
+    @Test("gates and tables in one statement: three parts, each caught when wrong")
+    func tablesBesideGates() {
+        var (full, shares) = Self.mixed(seed: 91)
+        for (index, shape) in [(2, 3, 500), (1, 4, 100)].enumerated() {
+            let table = Self.table(rows: shape.0, columns: shape.1, length: shape.2, seed: 92 + UInt64(index))
+            let t = table.full.tables[0]
+            full.append(rows: t.rows, columns: t.columns, e: t.e, length: t.length)
+            for i in 0..<2 {
+                let s = table.shares[i].tables[0]
+                shares[i].append(rows: s.rows, columns: s.columns, e: s.e, length: s.length)
+            }
+        }
+        #expect(full.holds())
+        let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
+        #expect(layout.parts.map(\.isTables) == [false, false, true])
+        #expect(Self.run(full: full, shares: shares, seed: 93))
+        // A wrong pair of the second table; a wrong narrow gate.
+        var (wrongFull, wrongShares) = (full, shares)
+        wrongFull.tables[1].e[3] &+= 1 << 62
+        wrongShares[1].tables[1].e[3] &+= 1 << 62
+        #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 94))
+        (wrongFull, wrongShares) = (full, shares)
+        wrongFull.e[5] &+= 1
+        wrongShares[0].e[5] &+= 1
+        #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 95))
+    }
+
     @Test(
         "a wrong message is rejected, whatever the error (zero divisors included) and wherever it sits",
         arguments: [UInt64(1), 2, 1 << 63, 1 << 40, UInt64.max, 3 << 62])

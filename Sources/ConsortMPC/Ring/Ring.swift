@@ -68,6 +68,25 @@ package enum Ring {
         }
     }
 
+    /// Σₖ aₖbₖ.
+    @inlinable
+    package static func dot(_ a: [UInt64], _ b: [UInt64]) -> UInt64 {
+        precondition(a.count == b.count, "vector lengths differ")
+        return a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var (s0, s1) = (UInt64(0), UInt64(0))
+                var i = 0
+                while i + 1 < a.count {
+                    s0 = s0 &+ a[i] &* b[i]
+                    s1 = s1 &+ a[i + 1] &* b[i + 1]
+                    i += 2
+                }
+                if i < a.count { s0 = s0 &+ a[i] &* b[i] }
+                return s0 &+ s1
+            }
+        }
+    }
+
     @inlinable
     package static func sum(_ a: [UInt64]) -> UInt64 {
         a.withUnsafeBufferPointer { a in

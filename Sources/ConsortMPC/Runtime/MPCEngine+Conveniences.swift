@@ -24,6 +24,11 @@ extension MPCEngine {
         try await self.equal(self.subtracting(x, c), .zeros(x.count), bits: bits)
     }
 
+    /// The table of inner products as its pairs (an engine with nothing cheaper for tables).
+    package mutating func innerProducts(rows: [Share], columns: [Share]) async throws -> Share {
+        try await self.innerProducts(rows.flatMap { x in columns.map { (x, $0) } })
+    }
+
     /// Σₖ xₖyₖ as a share of one element.
     package mutating func dot(_ x: Share, _ y: Share) async throws -> Share {
         try await self.innerProducts([(x, y)])

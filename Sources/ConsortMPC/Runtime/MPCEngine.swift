@@ -49,6 +49,9 @@ package protocol MPCEngine: Sendable {
     mutating func multiply(_ x: Share, _ y: Share) async throws -> Share
     /// Σₖ xₖyₖ of each pair, as one share of `pairs.count` elements.
     mutating func innerProducts(_ pairs: [(Share, Share)]) async throws -> Share
+    /// ⟨rows[i], columns[j]⟩ for every i and j, at i · columns.count + j (vectors of one length): the sums of several
+    /// columns per group. An engine that proves its products can prove a table for less than its pairs.
+    mutating func innerProducts(rows: [Share], columns: [Share]) async throws -> Share
     /// Reveals x to the computing parties.
     mutating func open(_ x: Share) async throws -> [Int64]
     /// x < y as 0/1, for |x − y| < 2^(bits − 1).

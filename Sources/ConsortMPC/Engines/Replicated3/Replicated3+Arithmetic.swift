@@ -52,17 +52,7 @@ extension Replicated3.Engine {
             guard x.count == y.count else {
                 throw MPCError(.invalidArgument, "inner product of vectors of different lengths")
             }
-            var sum: UInt64 = 0
-            x.mine.withUnsafeBufferPointer { xa in
-                x.next.withUnsafeBufferPointer { xb in
-                    y.mine.withUnsafeBufferPointer { ya in
-                        y.next.withUnsafeBufferPointer { yb in
-                            for i in 0..<xa.count { sum = sum &+ xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] }
-                        }
-                    }
-                }
-            }
-            z[index] = sum &+ alpha[index]
+            z[index] = Self.crossTerms(x, y) &+ alpha[index]
         }
         let received = try await self.exchange(toPrevious: z, fromNext: true)
         let products = Replicated3.Share(
@@ -85,6 +75,54 @@ extension Replicated3.Engine {
             try await self.verifyIfBatchFull()
         }
         return products
+    }
+
+    /// ⟨rows[i], columns[j]⟩ for every i and j, at i · C + j: one round and one ring element per party per pair, as
+    /// `innerProducts`; an actively secure session records them as one table (`ProductStatement.Table`), whose proof
+    /// folds R + C vectors instead of 2·R·C.
+    package mutating func innerProducts(rows: [Replicated3.Share], columns: [Replicated3.Share]) async throws
+        -> Replicated3.Share
+    {
+        let length = rows.first?.count ?? 0
+        guard (rows + columns).allSatisfy({ $0.count == length }) else {
+            throw MPCError(.invalidArgument, "inner products of vectors of different lengths")
+        }
+        let count = rows.count * columns.count
+        guard count > 0 else { return Replicated3.Share(mine: [], next: []) }
+        let previousStream = self.withPrevious.words(count)
+        let nextStream = self.withNext.words(count)
+        var z = [UInt64](repeating: 0, count: count)
+        for (i, x) in rows.enumerated() {
+            for (j, y) in columns.enumerated() {
+                let index = i * columns.count + j
+                z[index] = Self.crossTerms(x, y) &+ previousStream[index] &- nextStream[index]
+            }
+        }
+        if self.deviates(.wrongProduct) { z[0] &+= 1 << 17 }
+        let received = try await self.exchange(toPrevious: z, fromNext: true)
+        let products = Replicated3.Share(mine: z, next: try self.expect(received.next, count: count, from: self.next))
+        if self.verification != nil {
+            self.recordTable(
+                rows: rows, columns: columns, previousStream: previousStream, nextStream: nextStream, sent: z,
+                received: products.next)
+            try await self.verifyIfBatchFull()
+        }
+        return products
+    }
+
+    /// Σₖ xᵢyᵢ + xᵢyᵢ₊₁ + xᵢ₊₁yᵢ: this party's part of ⟨x, y⟩ before its random mask.
+    static func crossTerms(_ x: Replicated3.Share, _ y: Replicated3.Share) -> UInt64 {
+        var sum: UInt64 = 0
+        x.mine.withUnsafeBufferPointer { xa in
+            x.next.withUnsafeBufferPointer { xb in
+                y.mine.withUnsafeBufferPointer { ya in
+                    y.next.withUnsafeBufferPointer { yb in
+                        for i in 0..<xa.count { sum = sum &+ xa[i] &* ya[i] &+ xa[i] &* yb[i] &+ xb[i] &* ya[i] }
+                    }
+                }
+            }
+        }
+        return sum
     }
 
     /// Reveals `x` to the three computing parties: each sends its first component to the next party.

@@ -1,27 +1,88 @@
 extension ProductProof {
     /// A statement in the parts its first round takes: runs of many narrow gates side by side in the rows, runs of
     /// few wide gates (an inner product of whole columns) each spread over all rows — side by side a gate of L terms
-    /// would fill one row of L positions and leave the others empty. Each part has its own first round (`Rows`, its
-    /// own weights and claim); their vectors are concatenated for the binary rounds, and the first part carries the
-    /// mask pair. All three parties know every statement's shape, so they agree on the parts.
+    /// would fill one row of L positions and leave the others empty — and the tables of inner products (`Tables`).
+    /// Each part has its own first round (its own weights and claim); their vectors are concatenated for the binary
+    /// rounds, and the first part carries the mask pair. All three parties know every statement's shape, so they agree on the parts.
     struct Layout {
+        /// One first round's share of the statement.
+        enum Part {
+            case rows(Rows)
+            case tables(Tables)
+
+            var positions: Int {
+                switch self {
+                case .rows(let rows): rows.positions
+                case .tables(let tables): tables.positions
+                }
+            }
+
+            /// Whether its gates are spread over all rows (no row weights: β ≡ 1).
+            var spread: Bool {
+                switch self {
+                case .rows(let rows): rows.spread
+                case .tables: true
+                }
+            }
+
+            var isTables: Bool {
+                if case .tables = self { return true }
+                return false
+            }
+
+            func weights(seed: [UInt64]) -> Weights {
+                switch self {
+                case .rows(let rows):
+                    Weights(seed: seed, rows: rows.rowCount, groups: rows.groups, spread: rows.spread)
+                case .tables(let tables):
+                    Weights(seed: seed, rows: tables.rowCount, groups: tables.weightCount, spread: true)
+                }
+            }
+
+            func claim(_ weights: Weights, maskW: GaloisRing.Element) -> GaloisRing.Element {
+                switch self {
+                case .rows(let rows): rows.claim(weights, maskW: maskW)
+                case .tables(let tables): tables.claim(weights, maskW: maskW)
+                }
+            }
+
+            func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
+                switch self {
+                case .rows(let rows): rows.firstRoundValues(weights, mask: mask)
+                case .tables(let tables): tables.firstRoundValues(weights, mask: mask)
+                }
+            }
+
+            func fold(
+                _ weights: Weights, basis: [UInt64], u: UnsafeMutablePointer<UInt64>, v: UnsafeMutablePointer<UInt64>
+            ) {
+                switch self {
+                case .rows(let rows): rows.fold(weights, basis: basis, u: u, v: v)
+                case .tables(let tables): tables.fold(weights, basis: basis, u: u, v: v)
+                }
+            }
+        }
+
         let grid: Grid
         /// The parts that hold gates (the side-by-side part, possibly empty, when none does).
-        let parts: [Rows]
+        let parts: [Part]
 
         /// Takes the statement's vectors where it can: pass it with `consume` to spare a copy.
         init(_ statement: consuming ProductStatement, variables: Int) {
             self.grid = Grid.of(variables: variables)
+            var tables: [ProductStatement.Table] = []
+            swap(&tables, &statement.tables)
+            var parts: [Part] = []
             let spread = statement.spreadRuns(rows: self.grid.rows)
-            guard spread.contains(true) else {
-                self.parts = [Rows(statement, variables: variables)]
-                return
+            if !spread.contains(true) {
+                if !spread.isEmpty || tables.isEmpty { parts.append(.rows(Rows(statement, variables: variables))) }
+            } else {
+                if spread.contains(false) {
+                    parts.append(.rows(Rows(copy statement, variables: variables, runs: spread.map { !$0 })))
+                }
+                parts.append(.rows(Rows(statement, variables: variables, runs: spread, spread: true)))
             }
-            var parts: [Rows] = []
-            if spread.contains(false) {
-                parts.append(Rows(copy statement, variables: variables, runs: spread.map { !$0 }))
-            }
-            parts.append(Rows(statement, variables: variables, runs: spread, spread: true))
+            if !tables.isEmpty { parts.append(.tables(Tables(tables, variables: variables))) }
             self.parts = parts
         }
 
@@ -33,11 +94,7 @@ extension ProductProof {
 
         /// Each part's weights from the verifiers' seed (a stream per part).
         func weights(seed: [UInt64]) -> [Weights] {
-            self.parts.enumerated().map { index, part in
-                Weights(
-                    seed: [seed[0], seed[1] &+ UInt64(index)], rows: part.rowCount, groups: part.groups,
-                    spread: part.spread)
-            }
+            self.parts.enumerated().map { index, part in part.weights(seed: [seed[0], seed[1] &+ UInt64(index)]) }
         }
 
         /// Each part's claim share; the first part's includes w_R.

@@ -268,12 +268,7 @@ enum ProductProof {
                     }
                 }
             }
-            // e_0(x)² is 1 where every coordinate is 0 or ∞ (the coefficient of x² in (1 − x)²), 0 elsewhere.
-            return (1..<size).map { z in
-                let value = GaloisRing.Element(coefficients: (0..<d).map { s[$0 * size + z] })
-                guard let mask, self.grid.carriesMask(z) else { return value }
-                return value + mask
-            }
+            return self.grid.values(coefficients: s, mask: mask)
         }
 
         /// u_k = θ_k Σ_j e_j(r) a_{j,k} and v_k = Σ_j e_j(r) b_{j,k} (e_j(r) = `basis`, the multilinear basis of
@@ -365,6 +360,17 @@ enum ProductProof {
                 power *= 3
             }
             return z
+        }
+
+        /// p on the grid but the origin from its coefficients (coefficient t of p(z) at t·size + z), plus e_0(z)²·`mask`:
+        /// e_0(x)² is 1 where every coordinate is 0 or ∞ (the coefficient of x² in (1 − x)²), 0 elsewhere.
+        func values(coefficients s: [UInt64], mask: GaloisRing.Element?) -> [GaloisRing.Element] {
+            let (d, size) = (GaloisRing.degree, self.size)
+            return (1..<size).map { z in
+                let value = GaloisRing.Element(coefficients: (0..<d).map { s[$0 * size + z] })
+                guard let mask, self.carriesMask(z) else { return value }
+                return value + mask
+            }
         }
 
         /// Whether e_0(x)² = Π(1 − x_i)² is 1 at z (every coordinate 0 or ∞), not 0.

@@ -64,6 +64,10 @@ extension Replicated3 {
             try await self.inner.innerProducts(pairs)
         }
 
+        package mutating func innerProducts(rows: [Share], columns: [Share]) async throws -> Share {
+            try await self.inner.innerProducts(rows: rows, columns: columns)
+        }
+
         package mutating func open(_ x: Share) async throws -> [Int64] { try await self.inner.checkedOpen(x) }
 
         package mutating func lessThan(_ x: Share, _ y: Share, bits: Int) async throws -> Share {

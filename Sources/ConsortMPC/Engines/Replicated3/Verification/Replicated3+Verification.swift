@@ -73,6 +73,41 @@ extension Replicated3.Engine {
         self.record(.ofPrevious, a: xMine, b: yMine, e: previousE, termsPerGate: termsPerGate)
     }
 
+    /// Records a table of inner products (`innerProducts(rows:columns:)`) as `recordProducts` records gates: the same
+    /// a, b and e per pair (i, j), kept as the R + C vectors (`ProductStatement.Table`). Vectors of no values are
+    /// recorded as one zero, so that each pair's e is still checked.
+    mutating func recordTable(
+        rows: [Replicated3.Share], columns: [Replicated3.Share], previousStream: [UInt64], nextStream: [UInt64],
+        sent: [UInt64], received: [UInt64]
+    ) {
+        guard var verification = self.verification else { return }
+        self.verification = nil
+        let (count, width) = (rows.count * columns.count, columns.count)
+        var proverE = [UInt64](repeating: 0, count: count)
+        var nextE = proverE
+        var previousE = proverE
+        for (i, x) in rows.enumerated() {
+            for (j, y) in columns.enumerated() {
+                let index = i * width + j
+                proverE[index] = previousStream[index] &- nextStream[index] &- sent[index] &- Ring.dot(x.next, y.next)
+                nextE[index] = nextStream[index] &- received[index]
+                previousE[index] = 0 &- Ring.dot(x.mine, y.mine) &- previousStream[index]
+            }
+        }
+        let length = max(1, rows[0].count)
+        func flat(_ vectors: [Replicated3.Share], _ part: (Replicated3.Share) -> [UInt64]) -> [UInt64] {
+            rows[0].count == 0
+                ? [UInt64](repeating: 0, count: vectors.count) : vectors.flatMap(part)
+        }
+        verification.mine.append(
+            rows: flat(rows) { Ring.add($0.mine, $0.next) }, columns: flat(columns) { Ring.add($0.mine, $0.next) },
+            e: proverE, length: length)
+        verification.ofNext.append(rows: flat(rows, \.next), columns: flat(columns, \.next), e: nextE, length: length)
+        verification.ofPrevious.append(
+            rows: flat(rows, \.mine), columns: flat(columns, \.mine), e: previousE, length: length)
+        self.verification = verification
+    }
+
     private static func gateSums(_ products: [UInt64], termsPerGate: Int) -> [UInt64] {
         guard termsPerGate != 1 else { return products }
         return stride(from: 0, to: products.count, by: termsPerGate).map { start in
