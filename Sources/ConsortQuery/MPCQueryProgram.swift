@@ -28,28 +28,25 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
     package init(plan: QueryPlan, rows: Int) { self.init(plan: plan, rows: [rows]) }
 
     /// For each bounded column of each input, whether a row's stored value v lies outside [low, high], whatever
-    /// element of the ring an input party put there. With s = v − low and r = high − low (0 ≤ r < 2^(k−1)), both s
-    /// and r − s are non-negative as k-bit signed integers exactly when low ≤ v ≤ high: if s ≥ 0 then r − s cannot
-    /// wrap, and no v outside the range gives both. One comparison of every column's 2·rows differences; per column a
-    /// share positive exactly when a row is outside (`MPCEngine.anyNegative`), which adds up over chunks of rows, and
-    /// only whether each is positive is opened.
+    /// element of the ring an input party put there: per column a share positive exactly when one of its rows has
+    /// v − low outside [0, high − low] (`MPCEngine.anyOutside`), which adds up over chunks of rows; only whether each
+    /// is positive is opened.
     func outsideCounts(_ engine: inout E, inputs: [[Share]]) async throws -> Share {
-        var differences: [Share] = []
+        var shifted: [Share] = []
+        var widths: [Int64] = []
         var spans: [Range<Int>] = []
         for (input, columns) in zip(self.plan.inputs, inputs) {
             let rows = columns.first?.count ?? 0
             for bound in input.dataModel {
-                let s = columns[bound.column] - engine.constant(bound.low, count: rows)
                 let start = spans.last?.upperBound ?? 0
-                spans.append(start..<start + 2 * rows)
-                differences.append(s)
-                differences.append(engine.constant(bound.high - bound.low, count: rows) - s)
+                spans.append(start..<start + rows)
+                shifted.append(columns[bound.column] - engine.constant(bound.low, count: rows))
+                widths.append(bound.high - bound.low)
             }
         }
         guard !spans.isEmpty else { return .zeros(0) }
-        // A row is outside exactly when one of its s and r − s is negative.
-        return try await engine.anyNegative(
-            .concatenate(differences), bits: self.plan.domain.comparisonBits, spans: spans)
+        return try await engine.anyOutside(
+            .concatenate(shifted), widths: widths, spans: spans, bits: self.plan.domain.comparisonBits)
     }
 
     /// `outsideCounts(_:inputs:)` a slice of rows of every input at a time (the counts add up), at most `sliceRows`

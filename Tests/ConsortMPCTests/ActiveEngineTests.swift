@@ -313,6 +313,26 @@ struct ActiveComparisonTests {
         ActiveEngineTests.expectFinished(outcomes, with: expected)
     }
 
+    @Test(
+        "a range check of 5000 elements (one sharing, one pass) equals plaintext; a cheater in it is caught",
+        arguments: [
+            (nil, nil), (0, Replicated3.Deviation.wrongAnd), (1, .wrongAnd), (2, .wrongAnd), (1, .wrongBits),
+            (2, .wrongCarries), (0, .wrongConversion),
+        ] as [(Int?, Replicated3.Deviation?)])
+    func rangeCheck(cheater: Int?, deviation: Replicated3.Deviation?) async throws {
+        let (x, spans, widths, outside) = CompareTests.rangeCase(count: 5000, bits: 64)
+        let xs = Replicated3.share(x).shares
+        let outcomes = await ActiveEngineTests.run(cheater: cheater, deviation: deviation) { engine in
+            let any = try await engine.anyOutside(xs[engine.party], widths: widths, spans: spans, bits: 64)
+            return try await engine.open(any).map { $0 > 0 ? 1 : 0 }
+        }
+        if let cheater, let deviation {
+            ActiveEngineTests.expectCaught(outcomes, cheater: cheater, deviation: deviation)
+            return
+        }
+        ActiveEngineTests.expectFinished(outcomes, with: outside.map { $0 ? 1 : 0 })
+    }
+
     @Test("division and square root (built on comparisons) equal plaintext")
     func divisionAndRoot() async throws {
         let outcomes = await Self.run { engine, x, y in

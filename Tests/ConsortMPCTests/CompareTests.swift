@@ -55,6 +55,53 @@ struct CompareTests {
         #expect(try MPCHarness.reveal(results) == Self.spans.map { span in span.contains { negative[$0] } ? 1 : 0 })
     }
 
+    /// Elements of spans of different widths: inside, at both ends, one past the top, negative, and far outside.
+    static func rangeCase(count: Int, bits: Int) -> (x: [UInt64], spans: [Range<Int>], widths: [Int64], outside: [Bool])
+    {
+        let spans = [0..<(count / 3), (count / 3)..<(count / 3), (count / 3)..<(count / 2), (count / 2)..<count]
+        let top = bits == 64 ? Int64.max : (Int64(1) << Int64(bits - 1)) - 1
+        let widths: [Int64] = [120, 5, 0, top]
+        var generator = SeededGenerator(seed: UInt64(count + bits))
+        var x = [UInt64](repeating: 0, count: count)
+        for (span, width) in zip(spans, widths) {
+            for e in span { x[e] = UInt64(Int64.random(in: 0...width, using: &generator)) }
+        }
+        // The first span: its ends inside; one past the top, −1 and 2^(bits − 1) outside. The third (width 0): zeros,
+        // inside. The last (the widest width): −1 and the lowest negative outside.
+        x[0] = 0
+        x[1] = 120
+        x[5] = 121
+        x[count / 3 - 1] = UInt64(bitPattern: -1)
+        if count > 600 { x[300] = UInt64(1) << UInt64(bits - 1) }
+        x[count / 3] = 0
+        x[count - 1] = UInt64(bitPattern: -1)
+        x[count / 2 + 7] = UInt64(bitPattern: 0 &- (top &+ 1))
+        let mask: UInt64 = bits == 64 ? .max : (1 << UInt64(bits)) - 1
+        let outside = zip(spans, widths).map { span, width in span.contains { x[$0] & mask > UInt64(width) } }
+        return (x, spans, widths, outside)
+    }
+
+    @Test(
+        "any outside per span is 1 exactly where a span holds an element outside [0, width] (5000: one sharing, one pass)",
+        arguments: [300, 5000], [64, 20])
+    func anyOutside(_ count: Int, _ bits: Int) async throws {
+        let (x, spans, widths, outside) = Self.rangeCase(count: count, bits: bits)
+        #expect(outside == [true, false, false, true])
+        let xs = MPCHarness.shares(x)
+        let results = try await MPCHarness.run { session in
+            try await session.anyOutside(xs[session.party], widths: widths, spans: spans, bits: bits)
+        }
+        #expect(try MPCHarness.reveal(results).map { $0 > 0 } == outside)
+        // Only the values the bad rows hold make a span fail.
+        var inside = x
+        for index in [5, count / 3 - 1, 300, count - 1, count / 2 + 7] where index < count { inside[index] = 0 }
+        let fixed = MPCHarness.shares(inside)
+        let clean = try await MPCHarness.run { session in
+            try await session.anyOutside(fixed[session.party], widths: widths, spans: spans, bits: bits)
+        }
+        #expect(try MPCHarness.reveal(clean) == [0, 0, 0, 0])
+    }
+
     @Test("equality, including against public constants", arguments: [64, 9])
     func equality(_ bits: Int) async throws {
         let count = 257

@@ -65,6 +65,16 @@ struct CostModelTests {
                 == Self.model.bitDecompose(count: count, bits: bits))
     }
 
+    @Test("range checks (5000: one sharing, one pass)", arguments: [300, 5000], [20, 64])
+    func rangeChecks(_ count: Int, _ bits: Int) async throws {
+        let (x, spans, widths, _) = CompareTests.rangeCase(count: count, bits: bits)
+        let xs = MPCHarness.shares(x)
+        #expect(
+            try await Self.measure { s in
+                _ = try await s.anyOutside(xs[s.party], widths: widths, spans: spans, bits: bits)
+            } == Self.model.anyOutside(count: count, bits: bits, spans: spans.map(\.count)))
+    }
+
     @Test("shuffle of several columns", arguments: [1, 2, 100])
     func shuffle(_ rows: Int) async throws {
         let x = MPCHarness.shares(ringValues(rows, seed: 3))

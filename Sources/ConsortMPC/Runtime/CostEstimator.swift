@@ -102,6 +102,15 @@ package struct CostEstimator<E: MPCEngine>: MPCEngine {
         return self.charge(cost, spans.count)
     }
 
+    package mutating func anyOutside(_ x: Share, widths: [Int64], spans: [Range<Int>], bits: Int) async throws
+        -> Share
+    {
+        guard let cost = self.model.anyOutside(count: x.count, bits: bits, spans: spans.map(\.count)) else {
+            return try await self.outsideBySigns(x, widths: widths, spans: spans, bits: bits)
+        }
+        return self.charge(cost, spans.count)
+    }
+
     package mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
         self.charge(self.model.equal(count: x.count, bits: bits), x.count)
     }

@@ -45,6 +45,8 @@ package protocol CostModel: Sendable {
     func equal(count: Int, bits: Int) -> OperationCost
     /// `MPCEngine.anyNegative` of `count` elements in spans of these lengths; nil: a comparison per element.
     func anyNegative(count: Int, bits: Int, spans: [Int]) -> OperationCost?
+    /// `MPCEngine.anyOutside` of `count` elements in spans of these lengths; nil: `outsideBySigns`.
+    func anyOutside(count: Int, bits: Int, spans: [Int]) -> OperationCost?
     func truncate(count: Int, by bits: Int) -> OperationCost
     func bitDecompose(count: Int, bits: Int) -> OperationCost
     /// One shuffle of `columns` columns of `rows` rows.
@@ -63,6 +65,7 @@ package protocol CostModel: Sendable {
 
 extension CostModel {
     package func anyNegative(count: Int, bits: Int, spans: [Int]) -> OperationCost? { nil }
+    package func anyOutside(count: Int, bits: Int, spans: [Int]) -> OperationCost? { nil }
     package func select(count: Int) -> OperationCost? { nil }
     package func divide(count: Int, bits: Int, quotientBits: Int, divisorBits: Int, publicDivisor: Bool)
         -> OperationCost?

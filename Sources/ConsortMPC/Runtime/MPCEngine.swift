@@ -61,6 +61,10 @@ package protocol MPCEngine: Sendable {
     /// Per span of x, a share that is positive exactly when an element of the span is negative (|x| < 2^(bits − 1)),
     /// at most the span's length: what a range check opens (whether), without a count per element.
     mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share
+    /// Per span of x, a share positive exactly when an element of the span lies outside [0, width] (its width in
+    /// `widths`, 0 ≤ width < 2^(bits − 1)) as a `bits`-bit signed integer, whatever ring element it is — negative, or
+    /// above the width; at most twice the span's length: the range check of uploaded values.
+    mutating func anyOutside(_ x: Share, widths: [Int64], spans: [Range<Int>], bits: Int) async throws -> Share
     /// x == y as 0/1, for |x − y| < 2^bits.
     mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share
     /// c ? x : y elementwise, for c in {0, 1}.
@@ -113,6 +117,32 @@ package protocol MPCEngine: Sendable {
 extension MPCEngine {
     package mutating func anyNegative(_ x: Share, bits: Int, spans: [Range<Int>]) async throws -> Share {
         try await self.negativeCounts(x, bits: bits, spans: spans)
+    }
+
+    package mutating func anyOutside(_ x: Share, widths: [Int64], spans: [Range<Int>], bits: Int) async throws
+        -> Share
+    {
+        try await self.outsideBySigns(x, widths: widths, spans: spans, bits: bits)
+    }
+
+    /// `anyOutside` by two sign tests per element: x and width − x are both non-negative exactly when 0 ≤ x ≤ width
+    /// (if x ≥ 0, width − x cannot wrap); one `anyNegative` span per span holds both.
+    package mutating func outsideBySigns(_ x: Share, widths: [Int64], spans: [Range<Int>], bits: Int) async throws
+        -> Share
+    {
+        guard widths.count == spans.count else {
+            throw MPCError(.invalidArgument, "anyOutside: \(widths.count) widths for \(spans.count) spans")
+        }
+        guard !spans.isEmpty else { return .zeros(0) }
+        var parts: [Share] = []
+        var doubled: [Range<Int>] = []
+        for (span, width) in zip(spans, widths) {
+            let s = x.slice(span)
+            let start = doubled.last?.upperBound ?? 0
+            doubled.append(start..<(start + 2 * span.count))
+            parts += [s, self.constant(width, count: span.count) - s]
+        }
+        return try await self.anyNegative(.concatenate(parts), bits: bits, spans: doubled)
     }
 
     /// The count of negative elements per span: one comparison and conversion per element.

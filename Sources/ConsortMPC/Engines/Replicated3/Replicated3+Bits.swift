@@ -38,6 +38,24 @@ extension Replicated3 {
             return result
         }
 
+        /// XOR with public words (one per word of every plane), carried by component 0 (parties 0 and 2).
+        package func xoring(public words: [UInt64], party: Int) -> Bits {
+            precondition(words.count == self.mine.count, "public words do not match the share")
+            var result = self
+            if party == 0 { result.mine = Ring.xor(result.mine, words) }
+            if party == 2 { result.next = Ring.xor(result.next, words) }
+            return result
+        }
+
+        /// AND with public words: every component, so the shared bits are ANDed (local).
+        package func masked(by words: [UInt64]) -> Bits {
+            precondition(words.count == self.mine.count, "public words do not match the share")
+            var result = self
+            result.mine = zip(result.mine, words).map { $0 & $1 }
+            result.next = zip(result.next, words).map { $0 & $1 }
+            return result
+        }
+
         /// Planes stacked: all planes of the first, then of the second...
         package static func stack(_ parts: [Bits]) -> Bits {
             Bits(

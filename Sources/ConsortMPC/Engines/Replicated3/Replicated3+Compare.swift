@@ -221,16 +221,20 @@ extension Replicated3.Engine {
     /// One word of a bit share: this party's two components.
     typealias Word = (mine: UInt64, next: UInt64)
 
-    /// Per span, 1 if any element is negative: sign bits, then per span NOT of the AND of the NOT-ed bits — a halving
-    /// tree over the span's words, then 6 levels inside the last word — all spans in the same rounds, and one
-    /// conversion per span instead of one per element.
+    /// Per span, 1 if any element is negative: sign bits, then `anySet`.
     package mutating func anyNegative(_ x: Replicated3.Share, bits: Int, spans: [Range<Int>]) async throws
         -> Replicated3.Share
     {
         guard spans.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= x.count }) else {
             throw MPCError(.invalidArgument, "a span lies outside the vector")
         }
-        let negative = try await self.signBit(x, bits: bits)
+        return try await self.anySet(try await self.signBit(x, bits: bits), spans: spans)
+    }
+
+    /// Per span of a plane of XOR-shared bits, 1 if any of its bits is: NOT of the AND of the NOT-ed bits — a halving
+    /// tree over the span's words, then 6 levels inside the last word — all spans in the same rounds, and one
+    /// conversion per span instead of one per element.
+    mutating func anySet(_ negative: Replicated3.Bits, spans: [Range<Int>]) async throws -> Replicated3.Share {
         // Each span's bits from bit 0 of words of its own; the padding is 0, so 1 once inverted (neutral for AND).
         // NOT is carried by component 0: party 0's own and party 2's next.
         let inverted: Word = (self.party == 0 ? UInt64.max : 0, self.party == 2 ? UInt64.max : 0)

@@ -25,10 +25,27 @@ extension Replicated3 {
             self.signBit(count: count, bits: bits) + self.bitToArithmetic(count: count, planes: 1)
         }
 
-        /// Sign bits, then per span a halving AND tree over its words and 6 levels inside the last word (all spans
-        /// in the same rounds), then one conversion per span.
+        /// Sign bits, then `anySet`.
         package func anyNegative(count: Int, bits: Int, spans: [Int]) -> OperationCost? {
-            var cost = self.signBit(count: count, bits: bits)
+            self.signBit(count: count, bits: bits) + self.anySet(spans: spans)
+        }
+
+        /// From 4096 elements on, one sharing, a ripple with a comparison beside it (2·(bits − 1) AND gates in
+        /// `bits` rounds), then `anySet`; below, the two sign tests of `outsideBySigns`.
+        package func anyOutside(count: Int, bits: Int, spans: [Int]) -> OperationCost? {
+            guard count >= Replicated3.rippleMinimum else {
+                let doubled = spans.map { 2 * $0 }
+                return self.anyNegative(count: doubled.reduce(0, +), bits: bits, spans: doubled)
+            }
+            var cost = self.splitAddends(count: count, bits: bits, high: false) + self.and(count: count, planes: 1)
+            for j in 1..<bits { cost += self.and(count: count, planes: j == bits - 1 ? 1 : 2) }
+            return cost + self.anySet(spans: spans)
+        }
+
+        /// `Engine.anySet`: per span a halving AND tree over its words and 6 levels inside the last word (all spans in
+        /// the same rounds), then one conversion per span.
+        func anySet(spans: [Int]) -> OperationCost {
+            var cost = OperationCost.free
             var words = spans.map { max(1, Self.words($0)) }
             while words.contains(where: { $0 > 1 }) {
                 cost += self.and(count: 64 * words.reduce(0) { $0 + $1 / 2 }, planes: 1)

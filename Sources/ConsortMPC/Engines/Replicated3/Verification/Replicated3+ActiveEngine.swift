@@ -82,6 +82,12 @@ extension Replicated3 {
             try await self.inner.anyNegative(x, bits: bits, spans: spans)
         }
 
+        package mutating func anyOutside(_ x: Share, widths: [Int64], spans: [Range<Int>], bits: Int) async throws
+            -> Share
+        {
+            try await self.inner.anyOutside(x, widths: widths, spans: spans, bits: bits)
+        }
+
         package mutating func equal(_ x: Share, _ y: Share, bits: Int) async throws -> Share {
             try await self.inner.equal(x, y, bits: bits)
         }
