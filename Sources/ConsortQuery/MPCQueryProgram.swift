@@ -259,19 +259,20 @@ package struct MPCQueryProgram<E: MPCEngine>: Sendable {
             let domainSize = key.labels.count
             let index = try await evaluator.evaluate(key.index, &engine)
             if groups == 1 {
-                // mask · [key = k] = [mask · (key + 1) − 1 = k]: a row outside the mask gets −1, which no k matches,
-                // so the first key takes one product per row instead of one per row and value.
+                // mask · [key = k] = [key + K·(1 − mask) = k]: a row outside the mask is moved to K…2K − 1, which no
+                // k matches, so the first key takes no product at all (the mask is 0/1, the key one of 0…K − 1).
                 // The key always takes one of its values, so the last value's rows are the mask's rows no other
                 // value took: one comparison fewer.
-                let shifted = try await engine.multiply(indicators, engine.adding(index, .repeating(1, count: rows)))
-                let masked = engine.subtracting(shifted, .repeating(1, count: rows))
+                let masked = engine.adding(
+                    index - indicators.scaled(by: Int64(domainSize)), .repeating(Int64(domainSize), count: rows))
                 let compared = domainSize - 1
                 let oneHot =
                     compared == 0
                     ? Share.zeros(0)
                     : try await engine.equal(
                         .concatenate(Array(repeating: masked, count: compared)),
-                        public: .blocks(.indices(compared), length: rows), bits: Self.bits(UInt64(domainSize)) + 1)
+                        public: .blocks(.indices(compared), length: rows),
+                        bits: Self.bits(UInt64(2 * domainSize - 1)))
                 let last = (0..<compared).reduce(indicators) { $0 - oneHot.slice($1 * rows..<($1 + 1) * rows) }
                 indicators = .concatenate([oneHot, last])
                 groups = domainSize
