@@ -140,10 +140,8 @@ extension ProductProof {
         func fold(
             _ weights: Weights, basis: [UInt64], u: UnsafeMutablePointer<UInt64>, v: UnsafeMutablePointer<UInt64>
         ) {
-            let (m, d) = (self.rowCount, GaloisRing.degree)
-            precondition(basis.count == m * d)
-            var pairs = [UInt64](repeating: 0, count: d)
-            consort_ring_fold_pairs(basis, m, &pairs)
+            let d = GaloisRing.degree
+            let pairs = ProductProof.foldPairs(basis, rows: self.rowCount)
             var offset = 0
             for ((table, (alpha, beta)), width) in zip(zip(self.tables, self.factors(weights)), self.widths) {
                 table.rows.withUnsafeBufferPointer { rows in

@@ -277,9 +277,7 @@ enum ProductProof {
             _ weights: Weights, basis: [UInt64], u: UnsafeMutablePointer<UInt64>, v: UnsafeMutablePointer<UInt64>
         ) {
             let (m, d) = (self.rowCount, GaloisRing.degree)
-            precondition(basis.count == m * d)
-            var pairs = [UInt64](repeating: 0, count: d)
-            consort_ring_fold_pairs(basis, m, &pairs)
+            let pairs = ProductProof.foldPairs(basis, rows: m)
             self.a.withUnsafeBufferPointer { a in
                 self.b.withUnsafeBufferPointer { b in
                     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
@@ -408,6 +406,14 @@ enum ProductProof {
             }
             return values[0]
         }
+    }
+
+    /// What `consort_ring_fold_rows` precomputes from the rows' basis at the first challenge (M rows of d words).
+    static func foldPairs(_ basis: [UInt64], rows m: Int) -> [UInt64] {
+        precondition(basis.count == m * GaloisRing.degree)
+        var pairs = [UInt64](repeating: 0, count: GaloisRing.degree)
+        consort_ring_fold_pairs(basis, m, &pairs)
+        return pairs
     }
 
     /// The binary rounds' length for statements of these sizes (positions, or the AND proof's words) plus the mask,
