@@ -304,3 +304,11 @@ struct ProductProofTests {
         #expect(grid.evaluate(squared, at: r) == origin * origin)
     }
 }
+
+extension ProductProof.Layout.Part {
+    /// Whether the part is the statement's tables (`ProductProof.Tables`).
+    var isTables: Bool {
+        if case .tables = self { return true }
+        return false
+    }
+}

@@ -25,11 +25,6 @@ extension ProductProof {
                 }
             }
 
-            var isTables: Bool {
-                if case .tables = self { return true }
-                return false
-            }
-
             func weights(seed: [UInt64]) -> Weights {
                 switch self {
                 case .rows(let rows):

@@ -80,53 +80,45 @@ extension ProductProof {
         func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
             let (m, d, size) = (self.rowCount, GaloisRing.degree, self.grid.size)
             var s = [UInt64](repeating: 0, count: d * size)
-            for (table, (alpha, beta)) in zip(self.tables, self.factors(weights)) {
-                let (rows, columns, length) = (table.rowCount, table.columnCount, table.length)
-                var sums = [UInt64](repeating: 0, count: rows * columns * size)
-                var left = [UInt64](repeating: 0, count: rows * size)
-                var right = [UInt64](repeating: 0, count: columns * size)
-                sums.withUnsafeMutableBufferPointer { sums in
-                    left.withUnsafeMutableBufferPointer { left in
-                        right.withUnsafeMutableBufferPointer { right in
-                            table.rows.withUnsafeBufferPointer { a in
-                                table.columns.withUnsafeBufferPointer { b in
-                                    self.grid.plan.withUnsafeBufferPointer { plan in
-                                        for k in stride(from: 0, to: length, by: m) {
-                                            for i in 0..<rows {
-                                                consort_ring_extend_grid(
-                                                    a.baseAddress! + i * length + k, plan.baseAddress!, size,
-                                                    left.baseAddress! + i * size)
-                                            }
-                                            for j in 0..<columns {
-                                                consort_ring_extend_grid(
-                                                    b.baseAddress! + j * length + k, plan.baseAddress!, size,
-                                                    right.baseAddress! + j * size)
-                                            }
-                                            for i in 0..<rows {
-                                                for j in 0..<columns {
-                                                    consort_ring_multiply_add(
-                                                        sums.baseAddress! + (i * columns + j) * size,
-                                                        left.baseAddress! + i * size, right.baseAddress! + j * size,
-                                                        size)
-                                                }
-                                            }
+            s.withUnsafeMutableBufferPointer { s in
+                for (table, (alpha, beta)) in zip(self.tables, self.factors(weights)) {
+                    let (rows, columns, length) = (table.rowCount, table.columnCount, table.length)
+                    // P_ij per pair, then each vector's grid at the current position.
+                    let capacity = (rows * columns + rows + columns) * size
+                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { scratch in
+                        scratch.initialize(repeating: 0)
+                        let sums = scratch.baseAddress!
+                        let left = sums + rows * columns * size
+                        let right = left + rows * size
+                        table.rows.withUnsafeBufferPointer { a in
+                            table.columns.withUnsafeBufferPointer { b in
+                                let plan = self.grid.plan
+                                for k in stride(from: 0, to: length, by: m) {
+                                    for i in 0..<rows {
+                                        consort_ring_extend_grid(
+                                            a.baseAddress! + i * length + k, plan, size, left + i * size)
+                                    }
+                                    for j in 0..<columns {
+                                        consort_ring_extend_grid(
+                                            b.baseAddress! + j * length + k, plan, size, right + j * size)
+                                    }
+                                    for i in 0..<rows {
+                                        for j in 0..<columns {
+                                            consort_ring_multiply_add(
+                                                sums + (i * columns + j) * size, left + i * size, right + j * size,
+                                                size)
                                         }
                                     }
                                 }
                             }
                         }
-                    }
-                }
-                // Coefficient t of α_i β_j times P_ij, into coefficient t of p.
-                for (i, a) in alpha.enumerated() {
-                    for (j, b) in beta.enumerated() {
-                        let weight = GaloisRing.Element(exceptional: a) * GaloisRing.Element(exceptional: b)
-                        sums.withUnsafeBufferPointer { sums in
-                            s.withUnsafeMutableBufferPointer { s in
+                        // Coefficient t of α_i β_j times P_ij, into coefficient t of p.
+                        for (i, a) in alpha.enumerated() {
+                            for (j, b) in beta.enumerated() {
+                                let weight = GaloisRing.Element(exceptional: a) * GaloisRing.Element(exceptional: b)
                                 for (t, c) in weight.coefficients.enumerated() where c != 0 {
                                     consort_ring_axpy(
-                                        s.baseAddress! + t * size, sums.baseAddress! + (i * columns + j) * size, c,
-                                        size)
+                                        s.baseAddress! + t * size, sums + (i * columns + j) * size, c, size)
                                 }
                             }
                         }

@@ -26,10 +26,11 @@ struct ProductStatement: Sendable {
         var columns: [UInt64]
         /// R · C, row-major.
         var e: [UInt64]
+        /// At least 1 (`append`).
         let length: Int
 
-        var rowCount: Int { self.length == 0 ? 0 : self.rows.count / self.length }
-        var columnCount: Int { self.length == 0 ? 0 : self.columns.count / self.length }
+        var rowCount: Int { self.rows.count / self.length }
+        var columnCount: Int { self.columns.count / self.length }
         var terms: Int { self.rowCount * self.columnCount * self.length }
     }
 

@@ -94,11 +94,11 @@ extension Replicated3.Engine {
                 previousE[index] = 0 &- Ring.dot(x.mine, y.mine) &- previousStream[index]
             }
         }
-        let length = max(1, rows[0].count)
+        let empty = rows[0].count == 0
         func flat(_ vectors: [Replicated3.Share], _ part: (Replicated3.Share) -> [UInt64]) -> [UInt64] {
-            rows[0].count == 0
-                ? [UInt64](repeating: 0, count: vectors.count) : vectors.flatMap(part)
+            empty ? [UInt64](repeating: 0, count: vectors.count) : vectors.flatMap(part)
         }
+        let length = empty ? 1 : rows[0].count
         verification.mine.append(
             rows: flat(rows) { Ring.add($0.mine, $0.next) }, columns: flat(columns) { Ring.add($0.mine, $0.next) },
             e: proverE, length: length)
