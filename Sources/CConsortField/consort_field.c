@@ -47,17 +47,6 @@ static int has_pclmul(void) {
 
 CONSORT_CLMUL_TARGET static uint64_t multiply_fast(uint64_t a, uint64_t b) { return reduce(unpack(clmul(a, b))); }
 
-CONSORT_CLMUL_TARGET static void round_fast(
-    const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {
-    __m128i a0 = _mm_setzero_si128(), a2 = _mm_setzero_si128();
-    for (size_t i = 0; i < half; i++) {
-        a0 = _mm_xor_si128(a0, clmul(u[i], v[i]));
-        a2 = _mm_xor_si128(a2, clmul(u[i + half] ^ u[i], v[i + half] ^ v[i]));
-    }
-    *c0 = reduce(unpack(a0));
-    *c2 = reduce(unpack(a2));
-}
-
 CONSORT_CLMUL_TARGET static void fold_fast(uint64_t *x, size_t half, uint64_t r) {
     for (size_t i = 0; i < half; i++) x[i] ^= reduce(unpack(clmul(r, x[i + half] ^ x[i])));
 }
@@ -65,7 +54,6 @@ CONSORT_CLMUL_TARGET static void fold_fast(uint64_t *x, size_t half, uint64_t r)
 #else
 static int has_pclmul(void) { return 0; }
 static uint64_t multiply_fast(uint64_t a, uint64_t b) { return 0; }
-static void round_fast(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {}
 static void fold_fast(uint64_t *x, size_t half, uint64_t r) {}
 #endif
 
@@ -75,18 +63,74 @@ uint64_t consort_gf64_multiply(uint64_t a, uint64_t b) {
     return has_pclmul() ? multiply_fast(a, b) : multiply_portable(a, b);
 }
 
-void consort_gf64_round(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2) {
+// --- A round of v variables of the inner-product proof ---------------------------------------------------------------
+
+enum { GRID_MAX = 81 };
+
+/// Per point z of {0,1,∞}^v (base-3 digits, digit i for variable i, 2 = ∞): {row, -1} off ∞ (the row's bit i is
+/// digit i), else {z − 3^i, z − 2·3^i} for its first ∞ digit i (in characteristic 2 a coefficient is the value at 1
+/// plus the value at 0).
+static int round_plan(int variables, int plan[GRID_MAX][2]) {
+    int size = 1;
+    for (int i = 0; i < variables; i++) size *= 3;
+    for (int z = 0; z < size; z++) {
+        int digits = z, power = 1, row = 0, infinity = 0;
+        for (int i = 0; i < variables; i++, digits /= 3, power *= 3) {
+            int digit = digits % 3;
+            if (digit == 2 && !infinity) infinity = power;
+            row |= (digit & 1) << i;
+        }
+        plan[z][0] = infinity ? z - infinity : row;
+        plan[z][1] = infinity ? z - 2 * infinity : -1;
+    }
+    return size;
+}
+
+/// The grid values of block t's u and v (positions t + offsets[row]).
+static inline void extend_round(
+    const uint64_t *x, size_t t, const size_t *offsets, int plan[GRID_MAX][2], int size, uint64_t *out) {
+    for (int z = 0; z < size; z++)
+        out[z] = plan[z][1] < 0 ? x[t + offsets[plan[z][0]]] : out[plan[z][0]] ^ out[plan[z][1]];
+}
+
+#if defined(__x86_64__)
+CONSORT_CLMUL_TARGET static void round_grid_fast(
+    const uint64_t *u, const uint64_t *v, size_t block, const size_t *offsets, int plan[GRID_MAX][2], int size,
+    uint64_t *values) {
+    __m128i sums[GRID_MAX];
+    for (int z = 0; z < size; z++) sums[z] = _mm_setzero_si128();
+    uint64_t eu[GRID_MAX], ev[GRID_MAX];
+    for (size_t t = 0; t < block; t++) {
+        extend_round(u, t, offsets, plan, size, eu);
+        extend_round(v, t, offsets, plan, size, ev);
+        for (int z = 1; z < size; z++) sums[z] = _mm_xor_si128(sums[z], clmul(eu[z], ev[z]));
+    }
+    for (int z = 1; z < size; z++) values[z - 1] = reduce(unpack(sums[z]));
+}
+#endif
+
+void consort_gf64_round_grid(const uint64_t *u, const uint64_t *v, size_t length, int variables, uint64_t *values) {
+    int plan[GRID_MAX][2];
+    int size = round_plan(variables, plan);
+    size_t block = length >> variables, offsets[1 << 4];
+    for (int row = 0; row < (1 << variables); row++) {
+        offsets[row] = 0;
+        for (int i = 0; i < variables; i++)
+            if ((row >> i) & 1) offsets[row] += length >> (i + 1);
+    }
+#if defined(__x86_64__)
     if (has_pclmul()) {
-        round_fast(u, v, half, c0, c2);
+        round_grid_fast(u, v, block, offsets, plan, size, values);
         return;
     }
-    uint64_t s0 = 0, s2 = 0;
-    for (size_t i = 0; i < half; i++) {
-        s0 ^= multiply_portable(u[i], v[i]);
-        s2 ^= multiply_portable(u[i + half] ^ u[i], v[i + half] ^ v[i]);
+#endif
+    uint64_t eu[GRID_MAX], ev[GRID_MAX];
+    for (int z = 1; z < size; z++) values[z - 1] = 0;
+    for (size_t t = 0; t < block; t++) {
+        extend_round(u, t, offsets, plan, size, eu);
+        extend_round(v, t, offsets, plan, size, ev);
+        for (int z = 1; z < size; z++) values[z - 1] ^= multiply_portable(eu[z], ev[z]);
     }
-    *c0 = s0;
-    *c2 = s2;
 }
 
 void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r) {

@@ -22,10 +22,14 @@ struct BooleanProofTests {
         return (full, [first, second])
     }
 
-    /// Runs the proof; `tamperFirst` may alter the prover's first-round values. Returns whether the verifiers accept.
+    /// Runs the proof; `tamperFirst` may alter the prover's first-round values, `tamper` a later round's (round,
+    /// values). The rounds' variables are `schedule`'s (the engine's, `BooleanProof.rounds`, unless given). Returns
+    /// whether the verifiers accept.
     static func run(
         full: BooleanStatement, shares: [BooleanStatement], seed: UInt64,
-        tamperFirst: (inout [UInt64]) -> Void = { _ in }
+        schedule: ((Int) -> [Int])? = nil,
+        tamperFirst: (inout [UInt64]) -> Void = { _ in },
+        tamper: (Int, inout [UInt64]) -> Void = { _, _ in }
     ) -> Bool {
         var prg = PRG(key: PRG.key(words: [seed, 1]))
         let (maskU, maskV) = (prg.words(1)[0], prg.words(1)[0])
@@ -51,13 +55,16 @@ struct BooleanProofTests {
             BooleanProof.folded(
                 shares[$0], weights, r: r1, maskU: verifierMasks[$0][0], maskV: verifierMasks[$0][1], length: length)
         }
-        for _ in 0..<length.trailingZeroBitCount {
-            let (c0, c2) = prover.roundCoefficients()
-            let share0 = prg.words(2)
-            let share1 = [c0 ^ share0[0], c2 ^ share0[1]]
-            let r = BooleanProof.challenge(&challenges)
+        let rounds = (schedule ?? BooleanProof.rounds)(length)
+        #expect(rounds.reduce(0, +) == length.trailingZeroBitCount, "the rounds fold every variable")
+        for (round, variables) in rounds.enumerated() {
+            var values = prover.roundValues(variables: variables)
+            tamper(round, &values)
+            let share0 = prg.words(values.count)
+            let share1 = zip(values, share0).map { $0 ^ $1 }
+            let r = (0..<variables).map { _ in BooleanProof.challenge(&challenges) }
             for (index, share) in [share0, share1].enumerated() {
-                claims[index].advance(c0: share[0], c2: share[1], r: r)
+                claims[index].advance(values: share, r: r)
                 vectors[index].fold(r)
             }
             prover.fold(r)
@@ -107,6 +114,29 @@ struct BooleanProofTests {
                 wrongFull.linear[word] ^= 1 << UInt64(bit)
                 wrongShares[0].linear[word] ^= 1 << UInt64(bit)
                 #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 43), "word \(word), bit \(bit)")
+            }
+        }
+    }
+
+    @Test("rounds of one to four variables: honest proofs accepted, any altered value of any round rejected")
+    func roundSchedules() {
+        #expect(BooleanProof.rounds(length: 1 << 20) == [1, 1, 1, 1, 4, 4, 4, 4])
+        #expect(BooleanProof.rounds(length: 1 << 6) == [4, 2])
+        let (full, shares) = Self.statement(words: 200, seed: 23)
+        for variables in 1...4 {
+            let schedule = { (length: Int) in
+                ProductProof.roundVariables(length: length, binaryAbove: .max, variables: variables)
+            }
+            #expect(Self.run(full: full, shares: shares, seed: 24, schedule: schedule), "\(variables) variables")
+            for (round, roundVariables) in schedule(256).enumerated() {
+                let count = ProductProof.Grid.of(variables: roundVariables).size - 1
+                for index in Set([0, count / 2, count - 1]) {
+                    #expect(
+                        !Self.run(
+                            full: full, shares: shares, seed: 25, schedule: schedule,
+                            tamper: { r, values in if r == round { values[index] ^= 1 << 40 } }),
+                        "round \(round) of \(roundVariables) variables, value \(index)")
+                }
             }
         }
     }

@@ -27,11 +27,13 @@ struct ProductProofTests {
     }
 
     /// Runs the proof: the prover proves `full`, the verifiers hold `shares`; `tamperFirst` may alter the prover's
-    /// first-round values, `tamper` its binary rounds' messages (round, c0, c2). Returns whether the verifiers accept.
+    /// first-round values, `tamper` a later round's values (round, values). The rounds' variables are `schedule`'s
+    /// (the engine's, `ProductProof.rounds`, unless given). Returns whether the verifiers accept.
     static func run(
         full: ProductStatement, shares: [ProductStatement], seed: UInt64,
+        schedule: ((Int) -> [Int])? = nil,
         tamperFirst: (inout [GaloisRing.Element]) -> Void = { _ in },
-        tamper: (Int, inout GaloisRing.Element, inout GaloisRing.Element) -> Void = { _, _, _ in }
+        tamper: (Int, inout [GaloisRing.Element]) -> Void = { _, _ in }
     ) -> Bool {
         var prg = PRG(key: PRG.key(words: [seed, 1]))
         let maskU = GaloisRing.Element.random(&prg)
@@ -61,14 +63,17 @@ struct ProductProofTests {
             shareRows[$0].folded(
                 weights, challenge: r1, maskU: verifierMasks[$0][0], maskV: verifierMasks[$0][1], length: length)
         }
-        for round in 0..<length.trailingZeroBitCount {
-            var (c0, c2) = prover.roundCoefficients()
-            tamper(round, &c0, &c2)
-            let share0 = [GaloisRing.Element.random(&prg), GaloisRing.Element.random(&prg)]
-            let share1 = [c0 - share0[0], c2 - share0[1]]
-            let r = ProductProof.challenge(&challenges)
+        let rounds = (schedule ?? ProductProof.rounds)(length)
+        #expect(rounds.reduce(0, +) == length.trailingZeroBitCount, "the rounds fold every variable")
+        for (round, variables) in rounds.enumerated() {
+            var values = prover.roundValues(variables: variables)
+            #expect(values.count == ProductProof.Grid.of(variables: variables).size - 1)
+            tamper(round, &values)
+            let share0 = values.map { _ in GaloisRing.Element.random(&prg) }
+            let share1 = zip(values, share0).map { $0 - $1 }
+            let r = (0..<variables).map { _ in ProductProof.challenge(&challenges) }
             for (index, share) in [share0, share1].enumerated() {
-                claims[index].advance(c0: share[0], c2: share[1], r: r)
+                claims[index].advance(values: share, r: r)
                 vectors[index].fold(r)
             }
             prover.fold(r)
@@ -240,16 +245,47 @@ struct ProductProofTests {
             #expect(
                 !Self.run(full: full, shares: shares, seed: 34, tamperFirst: { $0[index].coefficients[5] &+= 1 << 63 }))
         }
-        for round in 0..<ProductProof.tailLength(positions: rows.positions).trailingZeroBitCount {
-            #expect(
-                !Self.run(
-                    full: full, shares: shares, seed: 32,
-                    tamper: { r, c0, _ in if r == round { c0.coefficients[3] &+= 1 << 63 } }))
-            #expect(
-                !Self.run(
-                    full: full, shares: shares, seed: 33,
-                    tamper: { r, _, c2 in if r == round { c2.coefficients[0] &+= 1 } }))
+        // Every value of every round, in rounds of one, two and three variables.
+        let length = ProductProof.tailLength(positions: rows.positions)
+        for schedule in [
+            { (length: Int) in ProductProof.roundVariables(length: length, binaryAbove: .max, variables: 1) },
+            { (length: Int) in ProductProof.roundVariables(length: length, binaryAbove: .max, variables: 2) },
+            { (length: Int) in ProductProof.roundVariables(length: length, binaryAbove: .max, variables: 3) },
+        ] {
+            for (round, variables) in schedule(length).enumerated() {
+                for index in 0..<(ProductProof.Grid.of(variables: variables).size - 1) {
+                    #expect(
+                        !Self.run(
+                            full: full, shares: shares, seed: 32, schedule: schedule,
+                            tamper: { r, values in if r == round { values[index].coefficients[3] &+= 1 << 63 } }),
+                        "round \(round) of \(variables) variables, value \(index)")
+                    #expect(
+                        !Self.run(
+                            full: full, shares: shares, seed: 33, schedule: schedule,
+                            tamper: { r, values in if r == round { values[index].coefficients[0] &+= 1 } }))
+                }
+            }
         }
+    }
+
+    @Test("rounds of one to three variables: every variable folded once, the same vectors and claims as binary rounds")
+    func roundSchedules() {
+        #expect(ProductProof.roundVariables(length: 1, binaryAbove: .max, variables: 3) == [])
+        #expect(ProductProof.roundVariables(length: 1 << 7, binaryAbove: .max, variables: 3) == [3, 3, 1])
+        #expect(ProductProof.roundVariables(length: 1 << 10, binaryAbove: 1 << 6, variables: 3) == [1, 1, 1, 1, 3, 3])
+        #expect(ProductProof.rounds(length: 1 << 15) == [1, 1, 1, 3, 3, 3, 3])
+        let (full, shares) = Self.statement(gates: 3000, terms: 1, seed: 35)
+        for variables in 1...3 {
+            #expect(
+                Self.run(
+                    full: full, shares: shares, seed: 36,
+                    schedule: { ProductProof.roundVariables(length: $0, binaryAbove: .max, variables: variables) }),
+                "rounds of \(variables) variables")
+        }
+        #expect(
+            Self.run(
+                full: full, shares: shares, seed: 37,
+                schedule: { ProductProof.roundVariables(length: $0, binaryAbove: 8, variables: 2) }))
     }
 
     @Test("the verifiers' opened values differ from run to run (the mask hides the statement)")
@@ -265,7 +301,7 @@ struct ProductProofTests {
                 weights, challenge: ProductProof.firstChallenge(&challenges, count: rows.firstChallengeCount),
                 maskU: mask, maskV: mask,
                 length: length)
-            for _ in 0..<length.trailingZeroBitCount { vectors.fold(ProductProof.challenge(&challenges)) }
+            for _ in 0..<length.trailingZeroBitCount { vectors.fold([ProductProof.challenge(&challenges)]) }
             return vectors.last.u
         }
         // Same statement, same challenges, different masks: different opened u.

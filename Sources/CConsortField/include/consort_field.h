@@ -10,8 +10,11 @@
 /// a·b.
 uint64_t consort_gf64_multiply(uint64_t a, uint64_t b);
 
-/// One binary round of an inner-product proof on u, v of length 2·half: c0 = Σ u_lo·v_lo, c2 = Σ (u_hi + u_lo)·(v_hi + v_lo).
-void consort_gf64_round(const uint64_t *u, const uint64_t *v, size_t half, uint64_t *c0, uint64_t *c2);
+/// A round of `variables` (1...4) variables of an inner-product proof on u, v of `length` elements (a power of two,
+/// at least 2^variables), variable i picking the half at offset length >> (i + 1): values[z − 1] = Σ_t U_t(z)·V_t(z)
+/// for the 3^variables − 1 points z ≠ 0 of the grid {0,1,∞}^variables (base-3 digits, digit i for variable i, 2 = ∞:
+/// the variable's coefficient), U_t, V_t the multilinear polynomials through block t's 2^variables elements.
+void consort_gf64_round_grid(const uint64_t *u, const uint64_t *v, size_t length, int variables, uint64_t *values);
 
 /// x_lo ← x_lo + r·(x_hi + x_lo) for the 2·half elements of x (the fold after a round's challenge r).
 void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r);

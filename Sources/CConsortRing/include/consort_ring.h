@@ -36,7 +36,7 @@ void consort_ring_fold_rows(
     uint64_t *right);
 
 /// x_lo ← x_lo + r·(x_hi − x_lo) for the first `half` of 2·half Galois-ring elements (48 words each), r exceptional
-/// (its 48 bits): a binary round's fold, reduced modulo X^48 + X^9 + X^7 + X^4 + 1.
+/// (its 48 bits): a later round's fold, per variable, reduced modulo X^48 + X^9 + X^7 + X^4 + 1.
 void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r);
 
 /// 1 when the AVX2 loops are in use.

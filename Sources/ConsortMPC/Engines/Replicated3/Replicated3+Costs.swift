@@ -135,19 +135,22 @@ extension Replicated3 {
 
         func checkedOpening(words: Int) -> OperationCost { OperationCost(rounds: 1, bytes: 3 * (8 * words + 32)) }
 
-        /// One proof of a full batch (2^20 terms; T binary rounds), all three parties proving and verifying at once:
-        /// 5 + 2T rounds; per party the mask and first-round shares to both verifiers, T rounds of two Galois-ring
-        /// elements to each, the challenges and the final values (`Specs/engines.md` §3). The AND gates' proof,
-        /// when gates are pending, adds its own rounds of single words (not counted).
+        /// One proof of a full batch (2^20 terms), all three parties proving and verifying at once: 5 + 2T rounds for
+        /// T rounds after the first (`ProductProof.rounds`); per party the mask and first-round shares to both
+        /// verifiers, per later round of v variables 3^v − 1 Galois-ring elements to each and v challenges, and the
+        /// final values (`Specs/engines.md` §3). The AND gates' proof, when gates are pending, adds its own rounds of
+        /// single words (not counted).
         static let proof: OperationCost = {
             let element = 8 * GaloisRing.degree
             let grid = ProductProof.Grid.of(variables: ProductProof.variables(terms: Verification.defaultBatchTerms))
-            let rounds = ProductProof.tailLength(positions: Verification.defaultBatchTerms / grid.rows)
-                .trailingZeroBitCount
+            let rounds = ProductProof.rounds(
+                length: ProductProof.tailLength(positions: Verification.defaultBatchTerms / grid.rows))
             let firstRound = grid.size - 1
-            let perParty =
-                2 * (3 + firstRound + 3) * element + 16 + 8 * grid.variables + rounds * (2 * 2 * element + 16)
-            return OperationCost(rounds: 5 + 2 * rounds, bytes: 3 * perParty)
+            let later = rounds.reduce(0) { total, variables in
+                total + 2 * (ProductProof.Grid.of(variables: variables).size - 1) * element + 16 * variables
+            }
+            let perParty = 2 * (3 + firstRound + 3) * element + 16 + 8 * grid.variables + later
+            return OperationCost(rounds: 5 + 2 * rounds.count, bytes: 3 * perParty)
         }()
 
         // MARK: Protocol steps

@@ -23,6 +23,12 @@ enum BooleanProof {
         (0..<Self.grid.variables).map { _ in Self.challenge(&prg) }
     }
 
+    /// The rounds after the first for vectors of `length` words: one variable down to 2^16 words, then four at a time
+    /// (80 words per round): carry-less products are cheap beside an exchange.
+    static func rounds(length: Int) -> [Int] {
+        ProductProof.roundVariables(length: length, binaryAbove: 1 << 16, variables: 4)
+    }
+
     /// σ (one per row, σ_0 = 1) and one ρ per word, from a seed the two verifiers share.
     struct Weights {
         var sigma: [UInt64]
@@ -69,9 +75,9 @@ enum BooleanProof {
         }
     }
 
-    /// p(r) from p on the grid, one variable at a time: q(r) = q(0) + r·(q(1) + q(0) + q(∞) + r·q(∞)).
+    /// p(r) from p on the grid {0,1,∞}^r.count, one variable at a time: q(r) = q(0) + r·(q(1) + q(0) + q(∞) + r·q(∞)).
     static func evaluate(_ values: [UInt64], at r: [UInt64]) -> UInt64 {
-        precondition(values.count == Self.grid.size && r.count == Self.grid.variables)
+        precondition(values.count == ProductProof.Grid.of(variables: r.count).size)
         var values = values
         for ri in r {
             values = (0..<(values.count / 3)).map { i in
@@ -111,19 +117,23 @@ enum BooleanProof {
 
         var length: Int { self.u.count }
 
-        func roundCoefficients() -> (c0: UInt64, c2: UInt64) {
-            var c0: UInt64 = 0
-            var c2: UInt64 = 0
-            consort_gf64_round(self.u, self.v, self.length / 2, &c0, &c2)
-            return (c0, c2)
+        /// p on the round's grid {0,1,∞}^v but the origin (`ProductProof.Vectors.roundValues`, here in GF(2^64)).
+        func roundValues(variables: Int) -> [UInt64] {
+            precondition(self.length >> variables >= 1)
+            var values = [UInt64](repeating: 0, count: ProductProof.Grid.of(variables: variables).size - 1)
+            consort_gf64_round_grid(self.u, self.v, self.length, Int32(variables), &values)
+            return values
         }
 
-        mutating func fold(_ r: UInt64) {
-            let half = self.length / 2
-            self.u.withUnsafeMutableBufferPointer { consort_gf64_fold($0.baseAddress, half, r) }
-            self.v.withUnsafeMutableBufferPointer { consort_gf64_fold($0.baseAddress, half, r) }
-            self.u.removeLast(half)
-            self.v.removeLast(half)
+        /// Folds the round's variables in order: x ← x_lo + r_i·(x_hi + x_lo), for u and v.
+        mutating func fold(_ r: [UInt64]) {
+            for ri in r {
+                let half = self.length / 2
+                self.u.withUnsafeMutableBufferPointer { consort_gf64_fold($0.baseAddress, half, ri) }
+                self.v.withUnsafeMutableBufferPointer { consort_gf64_fold($0.baseAddress, half, ri) }
+                self.u.removeLast(half)
+                self.v.removeLast(half)
+            }
         }
 
         var last: (u: UInt64, v: UInt64) {
@@ -149,10 +159,13 @@ enum BooleanProof {
             self.share = BooleanProof.evaluate([origin] + values, at: r)
         }
 
-        /// C ← c0 + c1·r + c2·r² with c1 = C + c2 (C = q(0) + q(1) = c1 + c2 in characteristic 2).
-        mutating func advance(c0: UInt64, c2: UInt64, r: UInt64) {
-            let c1 = self.share ^ c2
-            self.share = c0 ^ BinaryField.multiply(c1, r) ^ BinaryField.multiply(BinaryField.multiply(c2, r), r)
+        /// After a round of `r.count` variables with the prover's shares of p on its grid but the origin: p(0) is
+        /// what makes Σ_{x ∈ {0,1}^v} p(x) = C, and C ← p(r).
+        mutating func advance(values: [UInt64], r: [UInt64]) {
+            let grid = ProductProof.Grid.of(variables: r.count)
+            precondition(values.count == grid.size - 1)
+            let origin = (1..<grid.rows).reduce(self.share) { $0 ^ values[grid.point(ofRow: $1) - 1] }
+            self.share = BooleanProof.evaluate([origin] + values, at: r)
         }
     }
 }

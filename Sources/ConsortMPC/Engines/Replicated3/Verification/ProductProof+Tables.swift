@@ -6,7 +6,7 @@ extension ProductProof {
     /// β_row·θ_group has elsewhere), and each vector is spread over the M rows (term l in row l mod M at position
     /// ⌊l / M⌋), so the first round is the spread gates' one. After it the pairs combine exactly:
     /// Σ_ij α_i β_j ⟨f_i(r), g_j(r)⟩ = ⟨Σ_i α_i f_i(r), Σ_j β_j g_j(r)⟩, so a table leaves one pair of vectors ⌈L/M⌉
-    /// long for the binary rounds, not R·C of them, and its first round folds R + C vectors, not 2·R·C.
+    /// long for the later rounds, not R·C of them, and its first round folds R + C vectors, not 2·R·C.
     struct Tables {
         let grid: Grid
         /// The tables, each vector padded with zeros to a multiple of M.

@@ -16,9 +16,10 @@ import CConsortRing
 ///    is base-ring products added into the bits of θ_k, 3^m per position (`Grid`). The verifiers derive p(0) from
 ///    Σ_j β_j p(j) = C, draw r ∈ S^m and the claim becomes ⟨u, v⟩ = p(r) for u_k = θ_k f_k(r), v_k = g_k(r) —
 ///    vectors M times shorter, now in the ring. A wrong p survives with probability ≤ 2m / (2^48 − 2).
-/// 4. Binary rounds halve the vectors: the prover shares c0 = ⟨u_lo, v_lo⟩ and c2 = ⟨u_hi − u_lo, v_hi − v_lo⟩;
-///    the verifiers set c1 = C − 2·c0 − c2 (so p(0) + p(1) = C holds by construction), draw an exceptional
-///    r ∉ {0, 1}, fold u ← u_lo + r·(u_hi − u_lo), v likewise, and C ← c0 + c1·r + c2·r² (error ≤ 2 / (2^48 − 2)).
+/// 4. Later rounds fold v variables each (`rounds`): the halves at offsets L/2, L/4, … of the vectors. The prover
+///    shares p = Σ_t ⟨U_t, V_t⟩ on {0,1,∞}^v but the origin (U_t, V_t through block t's 2^v elements); the verifiers
+///    derive p(0) from Σ_{x∈{0,1}^v} p(x) = C, draw r ∈ S^v, fold u ← u_lo + r_i·(u_hi − u_lo) per variable, v
+///    likewise, and set C ← p(r) (error ≤ 2v / (2^48 − 2)).
 /// 5. At length one the verifiers exchange their shares of u, v, C and accept iff u·v = C. The mask pair carries
 ///    weight e_0(r)·Π(r or 1 − r), a unit, so the opened u and v are uniformly random: nothing else is learned.
 ///
@@ -27,7 +28,7 @@ import CConsortRing
 /// probability ≤ D / (2^48 − 2) (the Vandermonde argument holds over any commutative ring). Everything here is local
 /// arithmetic on one side's data; the engine moves the messages.
 enum ProductProof {
-    /// The largest first round: M = 64 rows, 729 grid points. Measured here: 6 variables beat 5 (the binary rounds in
+    /// The largest first round: M = 64 rows, 729 grid points. Measured here: 6 variables beat 5 (the later rounds in
     /// the ring halve, the grid grows by 3/2 per variable) and 7.
     static let maxVariables = 6
 
@@ -43,7 +44,7 @@ enum ProductProof {
         (0..<count).map { _ in Self.challenge(&prg) }
     }
 
-    /// A binary round's challenge: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
+    /// A later round's challenge: exceptional, neither 0 nor 1 (so both fold weights r and 1 − r are units).
     static func challenge(_ prg: inout PRG) -> UInt64 {
         while true {
             let r = prg.words(1)[0] & GaloisRing.exceptionalMask
@@ -416,12 +417,34 @@ enum ProductProof {
         return pairs
     }
 
-    /// The binary rounds' length for statements of these sizes (positions, or the AND proof's words) plus the mask,
+    /// The later rounds' length for statements of these sizes (positions, or the AND proof's words) plus the mask,
     /// to a power of two.
     static func tailLength(positions: Int) -> Int {
         var n = 1
         while n < positions + 1 { n <<= 1 }
         return n
+    }
+
+    /// The variables of each round after the first for vectors of `length` (a power of two): one while the vectors
+    /// are longer than `binaryAbove`, then up to `variables` at once. A round of v variables sends 3^v − 1 values
+    /// instead of 2 and costs the prover about (3/2)^v / v times the products of v binary rounds, but it saves v − 1
+    /// rounds of two exchanges each: worth it once the vectors are short.
+    static func roundVariables(length: Int, binaryAbove: Int, variables: Int) -> [Int] {
+        precondition(length > 0 && length.nonzeroBitCount == 1 && variables >= 1)
+        var (remaining, current, schedule) = (length.trailingZeroBitCount, length, [Int]())
+        while remaining > 0 {
+            let v = current > binaryAbove ? 1 : min(variables, remaining)
+            schedule.append(v)
+            remaining -= v
+            current >>= v
+        }
+        return schedule
+    }
+
+    /// The rounds of a product proof's vectors of `length` elements: one variable down to 2^12 elements (a round's
+    /// ring products then cost about what its exchanges do here), then three at a time (26 elements per round).
+    static func rounds(length: Int) -> [Int] {
+        Self.roundVariables(length: length, binaryAbove: 1 << 12, variables: 3)
     }
 
     /// One side's u and v (the prover's in full, a verifier's shares), folded in place round by round.
@@ -437,46 +460,70 @@ enum ProductProof {
             self.length = length
         }
 
-        /// (c0, c2) of this round, on this side's vectors (the prover's are the real ones).
-        func roundCoefficients() -> (c0: GaloisRing.Element, c2: GaloisRing.Element) {
-            let d = GaloisRing.degree
-            let half = self.length / 2
-            var c0 = [UInt64](repeating: 0, count: d)
-            var c2 = [UInt64](repeating: 0, count: d)
+        /// p on the round's grid {0, 1, ∞}^v but the origin, in grid order, on this side's vectors (the prover's are
+        /// the real ones): p(z) = Σ_t ⟨U_t(z), V_t(z)⟩, where variable i picks the half at offset length / 2^(i+1)
+        /// (`ProductProof.roundVariables`) and ∞ stands for a variable's coefficient, as in the first round.
+        func roundValues(variables: Int) -> [GaloisRing.Element] {
+            let (d, grid) = (GaloisRing.degree, Grid.of(variables: variables))
+            let (size, block) = (grid.size, self.length >> variables)
+            precondition(block >= 1)
+            let offsets = (0..<grid.rows).map { row in
+                (0..<variables).reduce(0) { $0 + (row >> $1 & 1) * (self.length >> ($1 + 1)) } * d
+            }
+            // The sums' unreduced products per point, then where each point's coefficients of U_t and V_t are made
+            // (those off {0,1}^v: differences); `points` says where they are for this t.
+            let wideCount = (size - 1) * (2 * d - 1)
+            var buffer = [UInt64](repeating: 0, count: wideCount + 2 * size * d)
+            var points = [UnsafePointer<UInt64>?](repeating: nil, count: 2 * size)
             self.u.withUnsafeBufferPointer { u in
                 self.v.withUnsafeBufferPointer { v in
-                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * d - 2 + 2 * d) { scratch in
-                        let wide0 = scratch.baseAddress!
-                        let wide2 = wide0 + (2 * d - 1)
-                        let du = wide2 + (2 * d - 1)
-                        let dv = du + d
-                        scratch.initialize(repeating: 0)
-                        for k in 0..<half {
-                            let lo = k * d
-                            let hi = (k + half) * d
-                            GaloisRing.accumulateProduct(u.baseAddress! + lo, v.baseAddress! + lo, into: wide0)
-                            for i in 0..<d {
-                                du[i] = u[hi + i] &- u[lo + i]
-                                dv[i] = v[hi + i] &- v[lo + i]
+                    buffer.withUnsafeMutableBufferPointer { buffer in
+                        let (wide, scratch) = (buffer.baseAddress!, buffer.baseAddress! + wideCount)
+                        for t in 0..<block {
+                            for z in 0..<size {
+                                let (first, second) = (Int(grid.plan[2 * z]), Int(grid.plan[2 * z + 1]))
+                                for side in 0..<2 {
+                                    let at = side * size + z
+                                    guard second >= 0 else {
+                                        points[at] = (side == 0 ? u : v).baseAddress! + t * d + offsets[first]
+                                        continue
+                                    }
+                                    let (high, low, out) = (
+                                        points[side * size + first]!, points[side * size + second]!, scratch + at * d
+                                    )
+                                    for i in 0..<d { out[i] = high[i] &- low[i] }
+                                    points[at] = UnsafePointer(out)
+                                }
                             }
-                            GaloisRing.accumulateProduct(du, dv, into: wide2)
+                            for z in 1..<size {
+                                GaloisRing.accumulateProduct(
+                                    points[z]!, points[size + z]!, into: wide + (z - 1) * (2 * d - 1))
+                            }
                         }
-                        c0.withUnsafeMutableBufferPointer { GaloisRing.reduce(wide0, into: $0.baseAddress!) }
-                        c2.withUnsafeMutableBufferPointer { GaloisRing.reduce(wide2, into: $0.baseAddress!) }
                     }
                 }
             }
-            return (GaloisRing.Element(coefficients: c0), GaloisRing.Element(coefficients: c2))
+            return buffer.withUnsafeMutableBufferPointer { buffer in
+                (1..<size).map { z in
+                    var out = [UInt64](repeating: 0, count: d)
+                    out.withUnsafeMutableBufferPointer {
+                        GaloisRing.reduce(buffer.baseAddress! + (z - 1) * (2 * d - 1), into: $0.baseAddress!)
+                    }
+                    return GaloisRing.Element(coefficients: out)
+                }
+            }
         }
 
-        /// u ← u_lo + r·(u_hi − u_lo), v likewise.
-        mutating func fold(_ r: UInt64) {
-            let half = self.length / 2
-            Self.fold(&self.u, half: half, r: r)
-            Self.fold(&self.v, half: half, r: r)
-            self.length = half
-            self.u.removeLast(half * GaloisRing.degree)
-            self.v.removeLast(half * GaloisRing.degree)
+        /// Folds the round's variables in order: x ← x_lo + r_i·(x_hi − x_lo) on the halves, for u and v.
+        mutating func fold(_ r: [UInt64]) {
+            for ri in r {
+                let half = self.length / 2
+                Self.fold(&self.u, half: half, r: ri)
+                Self.fold(&self.v, half: half, r: ri)
+                self.length = half
+                self.u.removeLast(half * GaloisRing.degree)
+                self.v.removeLast(half * GaloisRing.degree)
+            }
         }
 
         private static func fold(_ x: inout [UInt64], half: Int, r: UInt64) {
@@ -521,12 +568,13 @@ enum ProductProof {
             self.parts = []
         }
 
-        /// After a binary round with the prover's shares (c0, c2) and challenge r: C ← c0 + c1·r + c2·r²,
-        /// c1 = C − 2c0 − c2.
-        mutating func advance(c0: GaloisRing.Element, c2: GaloisRing.Element, r: UInt64) {
-            let c1 = self.share - c0.scaled(by: 2) - c2
-            let point = GaloisRing.Element(exceptional: r)
-            self.share = c0 + c1 * point + c2 * point * point
+        /// After a round of `r.count` variables with the prover's shares of p on its grid but the origin: p(0) is
+        /// what makes Σ_{x ∈ {0,1}^v} p(x) = C, and C ← p(r).
+        mutating func advance(values: [GaloisRing.Element], r: [UInt64]) {
+            let grid = Grid.of(variables: r.count)
+            precondition(values.count == grid.size - 1)
+            let origin = (1..<grid.rows).reduce(self.share) { $0 - values[grid.point(ofRow: $1) - 1] }
+            self.share = grid.evaluate([origin] + values, at: r)
         }
     }
 }

@@ -1,6 +1,6 @@
 extension Replicated3.Engine {
     /// The proofs of the pending AND gates (`BooleanProof`), all three parties proving and verifying at once, in the
-    /// steps of `verifyProducts`' product proofs: masks, weights, the first round on words, binary rounds, the final
+    /// steps of `verifyProducts`' product proofs: masks, weights, the first round on words, later rounds, the final
     /// check.
     mutating func verifyAndGates() async throws {
         guard var verification = self.verification else { return }
@@ -53,23 +53,23 @@ extension Replicated3.Engine {
         for ri in r { try self.checkChallenge(ri) }
         var prover = BooleanProof.folded(mine, myWeights, r: r, maskU: maskU, maskV: maskV, length: length)
 
-        // 4. The binary rounds.
-        for _ in 0..<length.trailingZeroBitCount {
-            let (c0, c2) = prover.roundCoefficients()
-            let forPrevious = own.words(2)
-            let forNext = [c0 ^ forPrevious[0], c2 ^ forPrevious[1]]
+        // 4. The remaining rounds, each of one or more variables (`BooleanProof.rounds`).
+        for variables in BooleanProof.rounds(length: length) {
+            let values = prover.roundValues(variables: variables)
+            let forPrevious = own.words(values.count)
+            let forNext = zip(values, forPrevious).map { $0 ^ $1 }
             let messages = try await self.exchange(
                 toPrevious: forPrevious, toNext: forNext, fromPrevious: true, fromNext: true)
-            let ofNext = try self.expect(messages.next, count: 2, from: self.next)
-            let ofPrevious = try self.expect(messages.previous, count: 2, from: self.previous)
-            let rOfNext = BooleanProof.challenge(&verification.challengesOfNext)
-            let rOfPrevious = BooleanProof.challenge(&verification.challengesOfPrevious)
-            claimOfNext.advance(c0: ofNext[0], c2: ofNext[1], r: rOfNext)
+            let ofNext = try self.expect(messages.next, count: values.count, from: self.next)
+            let ofPrevious = try self.expect(messages.previous, count: values.count, from: self.previous)
+            let rOfNext = (0..<variables).map { _ in BooleanProof.challenge(&verification.challengesOfNext) }
+            let rOfPrevious = (0..<variables).map { _ in BooleanProof.challenge(&verification.challengesOfPrevious) }
+            claimOfNext.advance(values: ofNext, r: rOfNext)
             vectorsOfNext.fold(rOfNext)
-            claimOfPrevious.advance(c0: ofPrevious[0], c2: ofPrevious[1], r: rOfPrevious)
+            claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
             vectorsOfPrevious.fold(rOfPrevious)
-            let r = try await self.agreedChallenge(toNext: [rOfNext], toPrevious: [rOfPrevious], count: 1)[0]
-            try self.checkChallenge(r)
+            let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
+            for ri in r { try self.checkChallenge(ri) }
             prover.fold(r)
         }
 

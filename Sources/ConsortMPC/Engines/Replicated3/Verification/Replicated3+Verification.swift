@@ -143,7 +143,7 @@ extension Replicated3.Engine {
         let d = GaloisRing.degree
         let provedTerms = verification.mine.terms
         // Every party lays out all three statements (its own and, as verifier, its neighbours'), so all agree on
-        // the binary rounds' length and run them in step. The layouts take the statements' vectors: the session's
+        // the later rounds' length and run them in step. The layouts take the statements' vectors: the session's
         // copy lets go of them first.
         let variables = ProductProof.variables(terms: verification.pendingTerms)
         var (mineStatement, nextStatement, previousStatement) = (
@@ -217,24 +217,25 @@ extension Replicated3.Engine {
         }
         var prover = mine.folded(myWeights, challenge: r, maskU: maskU, maskV: maskV, length: length)
 
-        // 4. The binary rounds.
-        for _ in 0..<length.trailingZeroBitCount {
-            let (c0, c2) = prover.roundCoefficients()
-            let forPrevious = [GaloisRing.Element.random(&own), GaloisRing.Element.random(&own)]
-            let forNext = [c0 - forPrevious[0], c2 - forPrevious[1]]
+        // 4. The remaining rounds, each of one or more variables (`ProductProof.rounds`).
+        for variables in ProductProof.rounds(length: length) {
+            let values = prover.roundValues(variables: variables)
+            let forPrevious = values.map { _ in GaloisRing.Element.random(&own) }
+            let forNext = zip(values, forPrevious).map { $0 - $1 }
             let messages = try await self.exchange(
                 toPrevious: forPrevious.flatMap(\.coefficients), toNext: forNext.flatMap(\.coefficients),
                 fromPrevious: true, fromNext: true)
-            let ofNext = try Self.elements(self.expect(messages.next, count: 2 * d, from: self.next))
-            let ofPrevious = try Self.elements(self.expect(messages.previous, count: 2 * d, from: self.previous))
-            let rOfNext = ProductProof.challenge(&verification.challengesOfNext)
-            let rOfPrevious = ProductProof.challenge(&verification.challengesOfPrevious)
-            claimOfNext.advance(c0: ofNext[0], c2: ofNext[1], r: rOfNext)
+            let ofNext = try Self.elements(self.expect(messages.next, count: values.count * d, from: self.next))
+            let ofPrevious = try Self.elements(
+                self.expect(messages.previous, count: values.count * d, from: self.previous))
+            let rOfNext = (0..<variables).map { _ in ProductProof.challenge(&verification.challengesOfNext) }
+            let rOfPrevious = (0..<variables).map { _ in ProductProof.challenge(&verification.challengesOfPrevious) }
+            claimOfNext.advance(values: ofNext, r: rOfNext)
             vectorsOfNext.fold(rOfNext)
-            claimOfPrevious.advance(c0: ofPrevious[0], c2: ofPrevious[1], r: rOfPrevious)
+            claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
             vectorsOfPrevious.fold(rOfPrevious)
-            let r = try await self.agreedChallenge(toNext: [rOfNext], toPrevious: [rOfPrevious], count: 1)[0]
-            guard r > 1, r <= GaloisRing.exceptionalMask else {
+            let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
+            guard r.allSatisfy({ $0 > 1 && $0 <= GaloisRing.exceptionalMask }) else {
                 throw MPCError(
                     .cheatingDetected,
                     "parties \(self.previous) and \(self.next) sent a challenge outside the exceptional set for party "
