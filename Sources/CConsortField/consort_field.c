@@ -231,39 +231,53 @@ static inline void extend_word(uint64_t word, uint32_t out[27]) {
     }
 }
 
+/// Groups of four words whose subset grids are built before the planes take them: a plane's row then stays in
+/// registers across the batch (one load and one XOR per group, no store), instead of a load, XOR and store per group.
+enum { BATCH_GROUPS = 8 };
+
 #if defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void consort_gf64_grid_first_round(
     const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, uint64_t *p) {
     ensure_grid3();
-    // planes[t][c] bit k: coefficient t of p(27·c + k). Four words at a time ("four Russians"): the 16 XORs of their
-    // grids' products, then bit t of the four weights picks one.
+    // planes[t][c] bit k: coefficient t of p(27·c + k). Four words a group ("four Russians"): the 16 XORs of their
+    // grids' products, then bit t of the four weights picks one (subset 0 is zero).
     // Rows of 32 chunks (27 used), so the XORs below run on whole vectors.
+    static _Thread_local uint32_t subsets[BATCH_GROUPS][16][32];
     uint32_t planes[64][32];
-    uint32_t subsets[16][32];
+    uint8_t masks[BATCH_GROUPS][64];
     for (int t = 0; t < 64; t++)
         for (int c = 0; c < 32; c++) planes[t][c] = 0;
-    for (int mask = 0; mask < 16; mask++)
-        for (int c = 0; c < 32; c++) subsets[mask][c] = 0;
-    for (size_t first = 0; first < words; first += 4) {
-        size_t count = words - first < 4 ? words - first : 4;
-        for (size_t i = 0; i < count; i++) {
-            uint32_t fa[27], gb[27];
-            extend_word(a[first + i], fa);
-            extend_word(b[first + i], gb);
-            for (int c = 0; c < 27; c++) subsets[1 << i][c] = fa[c] & gb[c];
+    for (size_t first = 0; first < words; first += 4 * BATCH_GROUPS) {
+        int groups = 0;
+        for (; groups < BATCH_GROUPS && first + 4 * (size_t)groups < words; groups++) {
+            size_t start = first + 4 * (size_t)groups;
+            size_t count = words - start < 4 ? words - start : 4;
+            uint32_t(*sub)[32] = subsets[groups];
+            for (int c = 0; c < 32; c++) sub[0][c] = 0;
+            for (size_t i = 0; i < count; i++) {
+                uint32_t fa[27], gb[27];
+                extend_word(a[start + i], fa);
+                extend_word(b[start + i], gb);
+                for (int c = 0; c < 27; c++) sub[1 << i][c] = fa[c] & gb[c];
+                for (int c = 27; c < 32; c++) sub[1 << i][c] = 0;
+            }
+            for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
+                if ((mask & (mask - 1)) == 0) continue;
+                size_t low = mask & (~mask + 1);
+                for (int c = 0; c < 32; c++) sub[mask][c] = sub[mask ^ low][c] ^ sub[low][c];
+            }
+            weight_masks(rho + start, count, masks[groups]);
         }
-        for (size_t mask = 3; mask < ((size_t)1 << count); mask++) {
-            if ((mask & (mask - 1)) == 0) continue;
-            size_t low = mask & (~mask + 1);
-            for (int c = 0; c < 32; c++) subsets[mask][c] = subsets[mask ^ low][c] ^ subsets[low][c];
-        }
-        uint8_t masks[64];
-        weight_masks(rho + first, count, masks);
         for (int t = 0; t < 64; t++) {
-            if (masks[t] == 0) continue;
-            for (int c = 0; c < 32; c++) planes[t][c] ^= subsets[masks[t]][c];
+            uint32_t row[32];
+            for (int c = 0; c < 32; c++) row[c] = planes[t][c];
+            for (int g = 0; g < groups; g++) {
+                const uint32_t *sum = subsets[g][masks[g][t]];
+                for (int c = 0; c < 32; c++) row[c] ^= sum[c];
+            }
+            for (int c = 0; c < 32; c++) planes[t][c] = row[c];
         }
     }
     for (int c = 0; c < 27; c++)
