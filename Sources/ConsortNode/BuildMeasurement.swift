@@ -28,13 +28,19 @@ package struct BuildMeasurement: Sendable, Equatable {
         return stamped.isEmpty ? "unknown" : stamped
     }()
 
-    /// This process's measurement, hashed once (`/proc/self/exe`: the binary the kernel runs, whatever its path).
+    /// This process's measurement, hashed once (`/proc/self/exe`: the binary the kernel runs, whatever its path), a
+    /// MiB at a time: the release binary is over 100 MiB, which need not all be resident at once. A node starts it in
+    /// the background when it starts (`NodeServer.services`), so its first MPC session does not wait for it.
     package static let current: BuildMeasurement = {
         let path =
             FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-        let bytes = FileManager.default.contents(atPath: path) ?? Data()
+        var hasher = SHA256()
+        if let file = FileHandle(forReadingAtPath: path) {
+            defer { try? file.close() }
+            while let chunk = try? file.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        }
         return BuildMeasurement(
-            sha256: Hex.encode(Array(SHA256.hash(data: bytes))), version: Self.version, commit: Self.commit)
+            sha256: Hex.encode(Array(hasher.finalize())), version: Self.version, commit: Self.commit)
     }()
 
     /// What party `member` signs for session `task`.

@@ -52,6 +52,8 @@ package struct NodeServer: Sendable {
         self.service.removeUnfinishedUploads()
         try await self.service.witnessRecords.load(from: self.log.store)
         try await self.service.mpc.bind()
+        // Hashing the executable takes a few tenths of a second: done now, not inside the first task's MPC session.
+        Task.detached(priority: .utility) { _ = BuildMeasurement.current }
         let deadlines = NodeLoop.deadlines(
             self.service, every: .milliseconds(Int((configuration.deadlineCheckSeconds ?? 1) * 1000)),
             logger: self.logger)
