@@ -35,15 +35,18 @@ package enum AuditTime {
         return digits.allSatisfy { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 }
     }
 
+    /// The instant of a valid stamp whose fields are in range (they print back as the same text), else nil.
     package static func date(_ text: String) -> Date? {
         guard Self.isValid(text) else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        guard let seconds = formatter.date(from: String(text.prefix(19)) + "Z"),
+        let whole = String(text.prefix(19)) + "Z"
+        guard let seconds = try? Self.style.parse(whole), seconds.formatted(Self.style) == whole,
             let micro = Double(text.dropFirst(20).prefix(6))
         else {
             return nil
         }
         return seconds.addingTimeInterval(micro / 1_000_000)
     }
+
+    /// RFC 3339 in UTC to the second (Foundation's parser: `ISO8601DateFormatter` costs about 0.35 ms a call).
+    private static let style = Date.ISO8601FormatStyle()
 }

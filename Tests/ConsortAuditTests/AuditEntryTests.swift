@@ -61,6 +61,10 @@ struct AuditEntryTests {
         #expect(AuditTime.isValid(text))
         #expect(abs(try #require(AuditTime.date(text)).timeIntervalSince(date)) < 0.000_002)
         #expect(!AuditTime.isValid("2026-11-18T11:06:40Z"))
+        // The right shape with a field out of range: no instant.
+        #expect(
+            AuditTime.isValid("2026-02-30T11:06:40.000000Z") && AuditTime.date("2026-02-30T11:06:40.000000Z") == nil)
+        #expect(AuditTime.date("2026-11-18T24:00:00.000000Z") == nil)
     }
 
     @Test("store addresses")

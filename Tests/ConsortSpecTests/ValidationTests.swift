@@ -108,6 +108,25 @@ struct ValidationTests {
         #expect(try Self.diagnostics(swapped).contains { $0.pointer == "/deadlines/compute" })
     }
 
+    @Test("timestamps: RFC 3339 in UTC, every field in range, nothing else")
+    func timestamps() throws {
+        let midnight = try #require(DocumentReader.parseTimestamp("2026-12-01T00:00:00Z"))
+        #expect(midnight.timeIntervalSince1970 == 1_796_083_200)
+        #expect(DocumentReader.formatTimestamp(midnight) == "2026-12-01T00:00:00Z")
+        #expect(DocumentReader.parseTimestamp("2026-12-01T00:00:00.5Z") == midnight + 0.5)
+        let nanos = try #require(DocumentReader.parseTimestamp("2026-12-01T00:00:00.123456789Z"))
+        #expect(abs(nanos.timeIntervalSince(midnight) - 0.123456789) < 1e-6)
+        #expect(DocumentReader.parseTimestamp("2028-02-29T23:59:59Z") != nil, "a leap day")
+        for refused in [
+            "2027-02-29T00:00:00Z", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-12-01T24:00:00Z",
+            "2026-12-01T00:60:00Z", "2026-12-01T00:00:60Z", "2026-12-1T00:00:00Z", "2026-12-01t00:00:00Z",
+            " 2026-12-01T00:00:00Z", "2026-12-01T00:00:00", "2026-12-01T00:00:00+00:00", "2026-12-01T00:00:00.Z",
+            "2026-12-01T00:00:00.1234567890Z", "2026-12-01T00:00:00.12aZ", "2026-12-01 00:00:00Z",
+        ] {
+            #expect(DocumentReader.parseTimestamp(refused) == nil, "\(refused)")
+        }
+    }
+
     @Test("decimals are read exactly")
     func decimals() throws {
         let cts = try SpecificationDocument(bytes: Array(TestSpecifications.householdIncome().utf8))
