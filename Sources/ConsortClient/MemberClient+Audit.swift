@@ -45,20 +45,61 @@ extension MemberClient {
                 failures += 1
             }
         }
-        for member in self.nodeMembers {
-            guard let count = checkpoints[member],
-                let answer = await fetch("/v1/audit", from: member, timeout: .seconds(120))
-            else { continue }
+        var logs: [MemberID: String] = [:]
+        func pullLog(of member: MemberID) async -> Bool {
+            guard let answer = await fetch("/v1/audit", from: member, timeout: .seconds(120)) else { return false }
             do {
                 try Data(answer.body.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(member).jsonl"))
                 guard !answer.nodeChain.isEmpty else { throw ClientError(.tls, "no verified node certificate") }
                 try PEMFiles.write(try PEMFiles.pem(answer.nodeChain), to: "\(directory)/\(member).pem")
-                report("  \(member): \(answer.body.split(separator: "\n").count) entries, \(count) checkpoint(s)")
+                logs[member] = answer.body
+                return true
             } catch {
                 report("  \(member): \(error)")
                 failures += 1
+                return false
+            }
+        }
+        for member in self.nodeMembers where checkpoints[member] != nil {
+            if await pullLog(of: member) {
+                report("  \(member): \(Self.lines(logs[member]!)) entries, \(checkpoints[member]!) checkpoint(s)")
+            }
+        }
+        // A node may have had a checkpoint countersigned after its log was pulled, by a witness whose log was pulled
+        // later: that log is pulled again (at most three times) until it holds what the others say was
+        // countersigned. A log that was cut stays short, and `audit verify` reports it.
+        for _ in 0..<3 {
+            let claimed = Self.countersignedSizes(in: Array(logs.values))
+            let grown = logs.keys.sorted().filter { claimed[$0.rawValue, default: 0] > Self.lines(logs[$0]!) }
+            guard !grown.isEmpty else { break }
+            for member in grown {
+                let before = Self.lines(logs[member]!)
+                if await pullLog(of: member) {
+                    report(
+                        "  \(member): pulled again (a witness countersigned \(claimed[member.rawValue]!) entries, "
+                            + "\(before) were pulled): \(Self.lines(logs[member]!)) entries")
+                }
             }
         }
         return failures
+    }
+
+    private static func lines(_ body: String) -> Int { body.split(separator: "\n").count }
+
+    /// Per node, the largest size at which a `checkpoint.witnessed` entry of these JSON Lines logs says a witness
+    /// countersigned its checkpoint (`AuditDirectoryVerifier.Countersigned`, read from the export's lines).
+    static func countersignedSizes(in logs: [String]) -> [String: Int] {
+        var sizes: [String: Int] = [:]
+        for line in logs.flatMap({ $0.split(separator: "\n") }) where line.contains("checkpoint.witnessed") {
+            guard let entry = try? StrictJSONReader().parse(Array(line.utf8)),
+                entry["action"]?.stringValue == "checkpoint.witnessed",
+                let text = entry["details"]?.stringValue,
+                let details = try? StrictJSONReader().parse(Array(text.utf8)),
+                let node = details["node"]?.stringValue,
+                case .number(let number)? = details["size"], let size = number.integer
+            else { continue }
+            sizes[node] = max(sizes[node] ?? 0, Int(size))
+        }
+        return sizes
     }
 }
