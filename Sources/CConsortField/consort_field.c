@@ -244,7 +244,7 @@ void consort_gf64_grid_first_round(
     // planes[t][c] bit k: coefficient t of p(27·c + k). Four words a group ("four Russians"): the 16 XORs of their
     // grids' products, then bit t of the four weights picks one (subset 0 is zero).
     // Rows of 32 chunks (27 used), so the XORs below run on whole vectors.
-    static _Thread_local uint32_t subsets[BATCH_GROUPS][16][32];
+    uint32_t subsets[BATCH_GROUPS][16][32];
     uint32_t planes[64][32];
     uint8_t masks[BATCH_GROUPS][64];
     for (int t = 0; t < 64; t++)

@@ -119,7 +119,8 @@ enum BooleanProof {
 
         /// p on the round's grid {0,1,∞}^v but the origin (`ProductProof.Vectors.roundValues`, here in GF(2^64)).
         func roundValues(variables: Int) -> [UInt64] {
-            precondition(self.length >> variables >= 1)
+            precondition(
+                (1...4).contains(variables) && self.length >> variables >= 1, "the kernel takes 1...4 variables")
             var values = [UInt64](repeating: 0, count: ProductProof.Grid.of(variables: variables).size - 1)
             consort_gf64_round_grid(self.u, self.v, self.length, Int32(variables), &values)
             return values
