@@ -93,7 +93,8 @@ extension Replicated3.Engine {
             case 0:
                 let a = Ring.add(Array(x.mine[chunk]), Array(x.next[chunk]))
                 let random = self.withNext.words(bits * chunkWords)
-                var masked = Ring.xor(BitMatrix.planes(a, bits: bits), random)
+                let aPlanes = BitMatrix.planes(a, bits: bits)
+                var masked = Ring.xor(aPlanes, random)
                 if !masked.isEmpty && self.deviates(.wrongBits) { masked[0] ^= 1 }
                 place(masked, into: &aMine, chunk: chunk)
                 place(random, into: &aNext, chunk: chunk)
@@ -109,16 +110,21 @@ extension Replicated3.Engine {
                     highParts = (maskedHigh, r)
                 }
                 if self.verification != nil {
-                    // The carries of x_c + x_{c+1}, shared as C' (our key) ⊕ C'' (sent): the proof needs them.
-                    let carries = zip(zip(a, x.mine[chunk]), x.next[chunk]).map { $0.0 ^ $0.1 ^ $1 }
-                    let planes = Array(BitMatrix.planes(carries, bits: bits)[chunkWords...])
+                    // The carries of x_c + x_{c+1}, shared as C' (our key) ⊕ C'' (sent): the proof needs them. The
+                    // carry into bit j is bit j of a ⊕ x_c ⊕ x_{c+1}, so its planes are those of a, x_c and x_{c+1}
+                    // XORed (the statement needs the latter two anyway), from plane 1 on.
+                    let (xPlanes, yPlanes) = (
+                        BitMatrix.planes(Array(x.mine[chunk]), bits: bits),
+                        BitMatrix.planes(Array(x.next[chunk]), bits: bits)
+                    )
+                    let planes = (chunkWords..<(bits * chunkWords)).map { aPlanes[$0] ^ xPlanes[$0] ^ yPlanes[$0] }
                     var sentCarries = Ring.xor(planes, self.withNext.words(planes.count))
                     if !sentCarries.isEmpty && self.deviates(.wrongCarries) { sentCarries[0] ^= 1 }
                     outgoing += sentCarries
                     self.recordSplit(
-                        .mine, count: chunk.count, bits: bits, masked: masked, random: random,
-                        x: Array(x.mine[chunk]), y: Array(x.next[chunk]), carries: planes, high: highBits,
-                        maskedHigh: highParts?.masked, randomHigh: highParts?.random)
+                        .mine, count: chunk.count, bits: bits, masked: masked, random: random, xPlanes: xPlanes,
+                        yPlanes: yPlanes, carries: planes, high: highBits, maskedHigh: highParts?.masked,
+                        randomHigh: highParts?.random)
                 }
             case 1:
                 let random = self.withPrevious.words(bits * chunkWords)
@@ -135,9 +141,10 @@ extension Replicated3.Engine {
                 }
                 if self.verification != nil {
                     self.recordSplit(
-                        .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random, x: nil,
-                        y: Array(x.mine[chunk]), carries: self.withPrevious.words((bits - 1) * chunkWords),
-                        high: highBits, maskedHigh: nil, randomHigh: randomHigh)
+                        .ofPrevious, count: chunk.count, bits: bits, masked: nil, random: random, xPlanes: nil,
+                        yPlanes: BitMatrix.planes(Array(x.mine[chunk]), bits: bits),
+                        carries: self.withPrevious.words((bits - 1) * chunkWords), high: highBits, maskedHigh: nil,
+                        randomHigh: randomHigh)
                 }
             default:
                 var b = Array(x.mine[chunk])
@@ -158,7 +165,8 @@ extension Replicated3.Engine {
         if self.verification != nil {
             self.recordSplit(
                 .ofNext, count: chunk.count, bits: bits, masked: Array(message[0..<bits * chunkWords]), random: nil,
-                x: Array(x.next[chunk]), y: nil, carries: Array(message[highEnd...]), high: highBits,
+                xPlanes: BitMatrix.planes(Array(x.next[chunk]), bits: bits), yPlanes: nil,
+                carries: Array(message[highEnd...]), high: highBits,
                 maskedHigh: highBits == nil ? nil : Array(message[(bits * chunkWords)..<highEnd]), randomHigh: nil)
             try await self.verifyIfBatchFull()
         }

@@ -30,6 +30,17 @@ extension Replicated3.Engine {
         }
     }
 
+    /// Runs `body` on one of the session's AND-gate statements in place.
+    private mutating func modifyAndStatement(
+        _ role: Replicated3.StatementRole, _ body: (inout BooleanStatement) -> Void
+    ) {
+        switch role {
+        case .mine: body(&self.verification!.andMine)
+        case .ofNext: body(&self.verification!.andOfNext)
+        case .ofPrevious: body(&self.verification!.andOfPrevious)
+        }
+    }
+
     /// Bit `index` of bit-sliced words, as 0 or 1.
     @inline(__always)
     static func bit(_ words: [UInt64], _ index: Int) -> UInt64 { (words[index >> 6] >> UInt64(index & 63)) & 1 }
@@ -65,42 +76,32 @@ extension Replicated3.Engine {
     /// over GF(2), per plane j: mⱼ ⊕ rⱼ ⊕ Xⱼ ⊕ Yⱼ ⊕ Cⱼ = 0, and for j < bits − 1 the carry
     /// (Xⱼ ⊕ Cⱼ)(Yⱼ ⊕ Cⱼ) ⊕ Cⱼ ⊕ Cⱼ₊₁ = 0 (majority), which fixes C to the true carries. Party c+2 holds m, X and C'';
     /// party c+1 holds r, Y and C'; the sender everything. With `high`, also a >> high as h + r_h, a ring statement of
-    /// 64 − high terms per element: a = mⱼ, b = 2^(j−high+1)·rⱼ, e = h + r_h − Σ 2^(j−high)(mⱼ + rⱼ).
+    /// 64 − high terms per element: a = mⱼ, b = 2^(j−high+1)·rⱼ, e = h + r_h − Σ 2^(j−high)(mⱼ + rⱼ). X and Y come
+    /// as their bit planes (`BitMatrix.planes`), which the sender also uses for the carries.
     mutating func recordSplit(
         _ role: Replicated3.StatementRole, count: Int, bits: Int, masked: [UInt64]?, random: [UInt64]?,
-        x: [UInt64]?, y: [UInt64]?, carries: [UInt64]?, high: Int?, maskedHigh: [UInt64]?, randomHigh: [UInt64]?
+        xPlanes: [UInt64]?, yPlanes: [UInt64]?, carries: [UInt64]?, high: Int?, maskedHigh: [UInt64]?,
+        randomHigh: [UInt64]?
     ) {
         guard self.verification != nil, count > 0 else { return }
         let words = (count + 63) / 64
-        let zeros = [UInt64](repeating: 0, count: words)
-        func plane(_ planes: [UInt64]?, _ j: Int) -> ArraySlice<UInt64> {
-            planes.map { $0[(j * words)..<((j + 1) * words)] } ?? zeros[...]
-        }
-        let (xPlanes, yPlanes) = (
-            x.map { BitMatrix.planes($0, bits: bits) }, y.map { BitMatrix.planes($0, bits: bits) }
-        )
-        func carry(_ j: Int) -> ArraySlice<UInt64> { j == 0 ? zeros[...] : plane(carries, j - 1) }
-        var statement = BooleanStatement()
-        for j in 0..<bits {
-            let (m, r, xj, yj, cj) = (
-                plane(masked, j), plane(random, j), plane(xPlanes, j), plane(yPlanes, j), carry(j)
-            )
-            statement.appendLinear(
-                e: (0..<words).map {
-                    m[m.startIndex + $0] ^ r[r.startIndex + $0] ^ xj[xj.startIndex + $0]
-                        ^ yj[yj.startIndex + $0] ^ cj[cj.startIndex + $0]
-                })
-            guard j < bits - 1 else { continue }
-            let next = carry(j + 1)
-            statement.append(
-                a: (0..<words).map { xj[xj.startIndex + $0] ^ cj[cj.startIndex + $0] },
-                b: (0..<words).map { yj[yj.startIndex + $0] ^ cj[cj.startIndex + $0] },
-                e: (0..<words).map { cj[cj.startIndex + $0] ^ next[next.startIndex + $0] })
-        }
-        switch role {
-        case .mine: self.verification!.andMine.append(statement)
-        case .ofNext: self.verification!.andOfNext.append(statement)
-        case .ofPrevious: self.verification!.andOfPrevious.append(statement)
+        // Word w of plane j of planes this side holds (0 where it holds none), and of the carries (C₀ = 0).
+        func word(_ planes: [UInt64]?, _ j: Int, _ w: Int) -> UInt64 { planes?[j * words + w] ?? 0 }
+        func carry(_ j: Int, _ w: Int) -> UInt64 { j == 0 ? 0 : word(carries, j - 1, w) }
+        // Straight into the session's statement, plane by plane: no temporary statement, no per-plane arrays.
+        self.modifyAndStatement(role) { statement in
+            for j in 0..<bits {
+                statement.appendLinear(
+                    e: (0..<words).lazy.map { w in
+                        word(masked, j, w) ^ word(random, j, w) ^ word(xPlanes, j, w) ^ word(yPlanes, j, w)
+                            ^ carry(j, w)
+                    })
+                guard j < bits - 1 else { continue }
+                statement.append(
+                    a: (0..<words).lazy.map { w in word(xPlanes, j, w) ^ carry(j, w) },
+                    b: (0..<words).lazy.map { w in word(yPlanes, j, w) ^ carry(j, w) },
+                    e: (0..<words).lazy.map { w in carry(j, w) ^ carry(j + 1, w) })
+            }
         }
         guard let high else { return }
         let terms = 64 - high
