@@ -51,6 +51,13 @@ package struct SpecificationDocument: Sendable {
         return (cts, CTSValidator.validate(cts, now: now, members: members, engines: engines))
     }
 
+    /// The CTS as written, without validating it again (its deadlines, members, engine and query): what a node reads
+    /// of a document it accepted — for a status poll, the deadline watcher, a seat — where validation would only
+    /// repeat work (the query's type check among it) whose verdict is not used.
+    package func storedSpecification() throws -> ComputationTaskSpecification? {
+        CTSReader.read(try StrictJSONReader().parse(self.payload)).0
+    }
+
     /// The valid CTS, or an `invalidDocument` error listing every problem.
     package func validSpecification(
         now: Date = Date(), members: [MemberID: Set<MemberRole>]? = nil, engines: (any EngineSupport)? = nil

@@ -80,7 +80,7 @@ extension TaskService {
     /// - output deadline passed → results withdrawn: `completed`, then everything purged → `purged`.
     package func enforceDeadlines(now: Date = Date()) async throws {
         for record in try await self.tasks.due(at: now) {
-            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
+            guard let cts = try? SpecificationDocument(bytes: record.document).storedSpecification() else { continue }
             let task = record.id
             let live = record.state
             if [.accepted, .collectingInputs].contains(live), now > cts.deadlines.inputs {
@@ -133,7 +133,7 @@ extension TaskService {
         let client = NodeClient(
             authentication: TLSPeerAuthentication(identity: self.node.identity, verifier: self.node.verifier))
         for record in live {
-            guard let cts = try? SpecificationDocument(bytes: record.document).specification().0 else { continue }
+            guard let cts = try? SpecificationDocument(bytes: record.document).storedSpecification() else { continue }
             let peers = cts.parties.computing.filter { $0 != self.node.member }.compactMap { id in
                 self.node.directory.member(id)?.endpoint.map { (id, $0) }
             }

@@ -16,7 +16,7 @@ extension TaskService {
         guard session.count == 16,
             let live = try? await tasks.records(in: [.accepted, .collectingInputs, .computing, .resultsReady]),
             let record = live.first(where: { $0.id.hasPrefix(prefix) }),
-            let cts = try? SpecificationDocument(bytes: record.document).specification().0
+            let cts = try? SpecificationDocument(bytes: record.document).storedSpecification()
         else { return nil }
         let computing = cts.parties.computing
         guard let peer, let member = peer.memberID, computing.indices.contains(party), computing[party] == member else {

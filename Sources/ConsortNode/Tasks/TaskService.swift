@@ -130,7 +130,7 @@ package struct TaskService: Sendable {
         TaskRecord, ComputationTaskSpecification
     ) {
         guard let record = try await self.tasks.record(task),
-            let cts = try SpecificationDocument(bytes: record.document).specification().0,
+            let cts = try SpecificationDocument(bytes: record.document).storedSpecification(),
             (try? self.authorize(.taskRead, caller, task: cts)) != nil
         else {
             let actor = Self.actor(caller)

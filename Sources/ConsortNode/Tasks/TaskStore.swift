@@ -148,7 +148,7 @@ package enum TaskStores {
         // reads is indexed under no member (listed to nobody), as it was listed to nobody before.
         do {
             for record in try await store.unindexed() {
-                let cts = try? SpecificationDocument(bytes: record.document).specification().0
+                let cts = try? SpecificationDocument(bytes: record.document).storedSpecification()
                 try await store.index(
                     record.id, cts.map(TaskSummary.init) ?? TaskSummary(ctsID: "", title: "", members: []))
             }
