@@ -148,9 +148,11 @@ struct NodeProcessTests {
         let original = try MemberDirectory.verify(
             Array(try Data(contentsOf: URL(fileURLWithPath: "\(path)/directory.json"))),
             root: consortium.root.certificate)
+        // Written atomically, as an operator's tool would: a half-written file is refused as broken, which is right
+        // but not what these steps test.
         func install(_ directory: MemberDirectory) throws {
             try Data(try directory.signed(by: consortium.root.certificate, key: consortium.root.privateKey)).write(
-                to: URL(fileURLWithPath: "\(path)/directory.json"))
+                to: URL(fileURLWithPath: "\(path)/directory.json"), options: .atomic)
         }
         func directoryUpdates(_ count: Int) async throws -> [String] {
             var updates: [String] = []
@@ -158,7 +160,7 @@ struct NodeProcessTests {
             while updates.count < count, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(250))
                 let entries = try? await AuditStores.with(.sqlite(path: "\(path)/data/audit.db")) { store in
-                    try await store.entries(from: 1, limit: 200)
+                    try await store.entries(from: 1, limit: 100_000)
                 }
                 updates = (entries ?? []).filter { $0.action == .directoryUpdated }.map(\.details)
             }
