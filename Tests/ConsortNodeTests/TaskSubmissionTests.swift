@@ -932,7 +932,7 @@ struct TaskSubmissionTests {
             ["input", "upload", "--task", task, "--table", "households", "--csv", "\(path)/rows.csv"],
             as: "south-uploader")
         #expect(
-            !late.succeeded && late.stdout.components(separatedBy: "422").count == 4
+            !late.succeeded && late.stdout.components(separatedBy: "refused (422)").count == 4
                 && late.stdout.contains("input deadline"), "\(late.stdout)")
         // The watcher (one pass a second) expires the task everywhere.
         let until = ContinuousClock.now + .seconds(10)
