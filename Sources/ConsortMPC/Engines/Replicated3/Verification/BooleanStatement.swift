@@ -43,10 +43,4 @@ struct BooleanStatement: Sendable {
         if self.linear.capacity == 0, self.reserve > e.count { self.linear.reserveCapacity(self.reserve) }
         self.linear.append(contentsOf: e)
     }
-
-    /// Appends another statement's words of both kinds.
-    mutating func append(_ other: BooleanStatement) {
-        self.append(a: other.a, b: other.b, e: other.e)
-        self.appendLinear(e: other.linear)
-    }
 }
