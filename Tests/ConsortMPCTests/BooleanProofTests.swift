@@ -30,7 +30,7 @@ struct BooleanProofTests {
         schedule: ((Int) -> [Int])? = nil,
         tamperFirst: (inout [UInt64]) -> Void = { _ in },
         tamper: (Int, inout [UInt64]) -> Void = { _, _ in }
-    ) -> Bool {
+    ) async -> Bool {
         var prg = PRG(key: PRG.key(words: [seed, 1]))
         let (maskU, maskV) = (prg.words(1)[0], prg.words(1)[0])
         let maskShares = prg.words(3)
@@ -41,7 +41,7 @@ struct BooleanProofTests {
         var claims = (0..<2).map {
             BooleanProof.Claim(BooleanProof.claim(shares[$0], weights, maskW: verifierMasks[$0][2]))
         }
-        var values = BooleanProof.firstRoundValues(full, weights, maskU: maskU, maskV: maskV)
+        var values = await BooleanProof.firstRoundValues(full, weights, maskU: maskU, maskV: maskV)
         #expect(values.count == BooleanProof.grid.size - 1)
         tamperFirst(&values)
         let firstShares = prg.words(values.count)
@@ -76,18 +76,18 @@ struct BooleanProofTests {
     }
 
     @Test("an honest proof is accepted", arguments: [1, 2, 3, 5, 64, 1000])
-    func honest(words: Int) {
+    func honest(words: Int) async {
         let (full, shares) = Self.statement(words: words, seed: UInt64(words))
-        #expect(Self.run(full: full, shares: shares, seed: 7))
+        #expect(await Self.run(full: full, shares: shares, seed: 7))
     }
 
     @Test("a wrong gate is rejected, wherever it sits in its word", arguments: [0, 1, 7, 8, 31, 62, 63])
-    func wrongGate(bit: Int) {
+    func wrongGate(bit: Int) async {
         for (word, seed) in [(0, UInt64(11)), (4, 12), (99, 13)] {
             var (full, shares) = Self.statement(words: 100, seed: seed)
             full.e[word] ^= 1 << UInt64(bit)
             shares[1].e[word] ^= 1 << UInt64(bit)
-            #expect(!Self.run(full: full, shares: shares, seed: seed))
+            #expect(await !Self.run(full: full, shares: shares, seed: seed))
         }
     }
 
@@ -105,21 +105,21 @@ struct BooleanProofTests {
     }
 
     @Test("linear relations are weighed in the claim: honest ones accepted, a wrong one rejected at any bit")
-    func linearRelations() {
+    func linearRelations() async {
         for (words, linear) in [(0, 1), (1, 1), (5, 3), (64, 100)] {
             let (full, shares) = Self.withLinear(words: words, linear: linear, seed: UInt64(41 + words))
-            #expect(Self.run(full: full, shares: shares, seed: 42), "honest, \(words) + \(linear) words")
+            #expect(await Self.run(full: full, shares: shares, seed: 42), "honest, \(words) + \(linear) words")
             for (word, bit) in [(0, 0), (linear - 1, 63), (linear / 2, 17)] {
                 var (wrongFull, wrongShares) = (full, shares)
                 wrongFull.linear[word] ^= 1 << UInt64(bit)
                 wrongShares[0].linear[word] ^= 1 << UInt64(bit)
-                #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 43), "word \(word), bit \(bit)")
+                #expect(await !Self.run(full: wrongFull, shares: wrongShares, seed: 43), "word \(word), bit \(bit)")
             }
         }
     }
 
     @Test("rounds of one to four variables: honest proofs accepted, any altered value of any round rejected")
-    func roundSchedules() {
+    func roundSchedules() async {
         #expect(BooleanProof.rounds(length: 1 << 20) == [1, 1, 1, 1, 4, 4, 4, 4])
         #expect(BooleanProof.rounds(length: 1 << 6) == [4, 2])
         let (full, shares) = Self.statement(words: 200, seed: 23)
@@ -127,12 +127,12 @@ struct BooleanProofTests {
             let schedule = { (length: Int) in
                 ProductProof.roundVariables(length: length, binaryAbove: .max, variables: variables)
             }
-            #expect(Self.run(full: full, shares: shares, seed: 24, schedule: schedule), "\(variables) variables")
+            #expect(await Self.run(full: full, shares: shares, seed: 24, schedule: schedule), "\(variables) variables")
             for (round, roundVariables) in schedule(256).enumerated() {
                 let count = ProductProof.Grid.of(variables: roundVariables).size - 1
                 for index in Set([0, count / 2, count - 1]) {
                     #expect(
-                        !Self.run(
+                        await !Self.run(
                             full: full, shares: shares, seed: 25, schedule: schedule,
                             tamper: { r, values in if r == round { values[index] ^= 1 << 40 } }),
                         "round \(round) of \(roundVariables) variables, value \(index)")
@@ -142,20 +142,20 @@ struct BooleanProofTests {
     }
 
     @Test("a prover that alters any first-round value is rejected")
-    func wrongFirstRound() {
+    func wrongFirstRound() async {
         let (full, shares) = Self.statement(words: 9, seed: 21)
         for index in 0..<(BooleanProof.grid.size - 1) {
-            #expect(!Self.run(full: full, shares: shares, seed: 22, tamperFirst: { $0[index] ^= 1 << 17 }))
+            #expect(await !Self.run(full: full, shares: shares, seed: 22, tamperFirst: { $0[index] ^= 1 << 17 }))
         }
     }
 
     @Test("the grid values are p = Σ_w ρ_w A_w B_w: p(r) from the grid equals the folded vectors' inner product")
-    func gridEvaluation() {
+    func gridEvaluation() async {
         let (full, _) = Self.statement(words: 3, seed: 31)
         let weights = BooleanProof.Weights(seed: [31, 2], words: 3)
         var p = [UInt64](repeating: 0, count: BooleanProof.grid.size)
         // No mask: p(0) straight from the rows.
-        let values = BooleanProof.firstRoundValues(full, weights, maskU: 0, maskV: 0)
+        let values = await BooleanProof.firstRoundValues(full, weights, maskU: 0, maskV: 0)
         p[0] = (0..<3).reduce(UInt64(0)) { sum, w in
             (full.a[w] & full.b[w] & 1) == 1 ? sum ^ weights.rho[w] : sum
         }

@@ -34,7 +34,7 @@ struct ProductProofTests {
         schedule: ((Int) -> [Int])? = nil,
         tamperFirst: (inout [GaloisRing.Element]) -> Void = { _ in },
         tamper: (Int, inout [GaloisRing.Element]) -> Void = { _, _ in }
-    ) -> Bool {
+    ) async -> Bool {
         var prg = PRG(key: PRG.key(words: [seed, 1]))
         let maskU = GaloisRing.Element.random(&prg)
         let maskV = GaloisRing.Element.random(&prg)
@@ -48,7 +48,7 @@ struct ProductProofTests {
         var claims = (0..<2).map {
             ProductProof.Claim(parts: shareRows[$0].claims(weights, maskW: verifierMasks[$0][2]))
         }
-        var values = rows.firstRoundValues(weights, maskU: maskU, maskV: maskV)
+        var values = await rows.firstRoundValues(weights, maskU: maskU, maskV: maskV)
         #expect(values.count == rows.parts.count * (rows.grid.size - 1))
         tamperFirst(&values)
         let firstShares = values.map { _ in GaloisRing.Element.random(&prg) }
@@ -87,11 +87,11 @@ struct ProductProofTests {
     @Test(
         "an honest proof is accepted",
         arguments: [(1, 1), (3, 1), (16, 1), (17, 1), (64, 1), (100, 1), (5, 7), (1, 33), (40, 64), (70_000, 1)])
-    func honest(_ shape: (gates: Int, terms: Int)) {
+    func honest(_ shape: (gates: Int, terms: Int)) async {
         let (full, shares) = Self.statement(
             gates: shape.gates, terms: shape.terms, seed: UInt64(shape.gates * 100 + shape.terms))
         #expect(full.holds())
-        #expect(Self.run(full: full, shares: shares, seed: 11))
+        #expect(await Self.run(full: full, shares: shares, seed: 11))
     }
 
     /// Narrow and wide runs in one statement: both parts of the layout.
@@ -113,19 +113,19 @@ struct ProductProofTests {
     }
 
     @Test("a statement of narrow and wide gates is laid out in two parts, proved and rejected when wrong")
-    func mixedLayout() {
+    func mixedLayout() async {
         let (full, shares) = Self.mixed(seed: 81)
         let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
         #expect(layout.parts.map(\.spread) == [false, true])
         #expect(full.holds())
-        #expect(Self.run(full: full, shares: shares, seed: 82))
+        #expect(await Self.run(full: full, shares: shares, seed: 82))
         // A difference moved from one part's grid value to the other's cancels in p_0(r) + p_1(r) (the prover could
         // so hide a false part behind a true one); the verifiers' γ on the second part catches it.
         let count = layout.grid.size - 1
         for point in [0, 1, 5, count - 1] {
             let moved = GaloisRing.Element(constant: 1 << 40)
             #expect(
-                !Self.run(
+                await !Self.run(
                     full: full, shares: shares, seed: 84,
                     tamperFirst: {
                         $0[point] = $0[point] + moved
@@ -137,7 +137,7 @@ struct ProductProofTests {
             var (wrongFull, wrongShares) = (full, shares)
             wrongFull.e[gate] &+= 1 << 63
             wrongShares[1].e[gate] &+= 1 << 63
-            #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 83))
+            #expect(await !Self.run(full: wrongFull, shares: wrongShares, seed: 83))
         }
     }
 
@@ -170,32 +170,32 @@ struct ProductProofTests {
     @Test(
         "a table of inner products is proved as one pair of vectors, and rejected when any pair is wrong",
         arguments: [(1, 1, 1), (3, 4, 64), (4, 3, 1000), (2, 5, 70_000)])
-    func table(_ shape: (rows: Int, columns: Int, length: Int)) {
+    func table(_ shape: (rows: Int, columns: Int, length: Int)) async {
         let seed = UInt64(shape.rows * 1000 + shape.columns * 100 + shape.length)
         let (full, shares) = Self.table(rows: shape.rows, columns: shape.columns, length: shape.length, seed: seed)
         #expect(full.holds())
         let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
         #expect(layout.parts.map(\.isTables) == [true])
         #expect(layout.positions == (shape.length + layout.grid.rows - 1) / layout.grid.rows)
-        #expect(Self.run(full: full, shares: shares, seed: seed &+ 7))
+        #expect(await Self.run(full: full, shares: shares, seed: seed &+ 7))
         let count = shape.rows * shape.columns
         for (pair, error) in [(0, UInt64(1)), (count - 1, 1 << 63), (count / 2, 3 << 62)] {
             var (wrongFull, wrongShares) = (full, shares)
             wrongFull.tables[0].e[pair] &+= error
             wrongShares[0].tables[0].e[pair] &+= error
             #expect(!wrongFull.holds())
-            #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: seed &+ 8))
+            #expect(await !Self.run(full: wrongFull, shares: wrongShares, seed: seed &+ 8))
         }
         for index in [0, 1, layout.grid.size - 2] {
             #expect(
-                !Self.run(
+                await !Self.run(
                     full: full, shares: shares, seed: seed &+ 9,
                     tamperFirst: { $0[index].coefficients[7] &+= 1 << 63 }))
         }
     }
 
     @Test("gates and tables in one statement: three parts, each caught when wrong")
-    func tablesBesideGates() {
+    func tablesBesideGates() async {
         var (full, shares) = Self.mixed(seed: 91)
         for (index, shape) in [(2, 3, 500), (1, 4, 100)].enumerated() {
             let table = Self.table(rows: shape.0, columns: shape.1, length: shape.2, seed: 92 + UInt64(index))
@@ -209,41 +209,42 @@ struct ProductProofTests {
         #expect(full.holds())
         let layout = ProductProof.Layout(full, variables: ProductProof.variables(terms: full.terms))
         #expect(layout.parts.map(\.isTables) == [false, false, true])
-        #expect(Self.run(full: full, shares: shares, seed: 93))
+        #expect(await Self.run(full: full, shares: shares, seed: 93))
         // A wrong pair of the second table; a wrong narrow gate.
         var (wrongFull, wrongShares) = (full, shares)
         wrongFull.tables[1].e[3] &+= 1 << 62
         wrongShares[1].tables[1].e[3] &+= 1 << 62
-        #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 94))
+        #expect(await !Self.run(full: wrongFull, shares: wrongShares, seed: 94))
         (wrongFull, wrongShares) = (full, shares)
         wrongFull.e[5] &+= 1
         wrongShares[0].e[5] &+= 1
-        #expect(!Self.run(full: wrongFull, shares: wrongShares, seed: 95))
+        #expect(await !Self.run(full: wrongFull, shares: wrongShares, seed: 95))
     }
 
     @Test(
         "a wrong message is rejected, whatever the error (zero divisors included) and wherever it sits",
         arguments: [UInt64(1), 2, 1 << 63, 1 << 40, UInt64.max, 3 << 62])
-    func wrongMessage(_ error: UInt64) {
+    func wrongMessage(_ error: UInt64) async {
         for (gate, seed) in [(0, UInt64(21)), (17, 22), (99, 23)] {
             var (full, shares) = Self.statement(gates: 100, terms: 1, seed: seed)
             // The message zᵢ moves e in both the prover's statement and the receiving verifier's share.
             full.e[gate] &+= error
             shares[0].e[gate] &+= error
             #expect(!full.holds())
-            #expect(!Self.run(full: full, shares: shares, seed: seed))
+            #expect(await !Self.run(full: full, shares: shares, seed: seed))
         }
     }
 
     @Test("a prover that alters any round's message is rejected")
-    func wrongRound() {
+    func wrongRound() async {
         let (full, shares) = Self.statement(gates: 40, terms: 2, seed: 31)
         let variables = ProductProof.variables(terms: full.terms)
         let rows = ProductProof.Layout(full, variables: variables)
         // Every grid point: the rows' own values (one of them derived), and those off {0,1}^m.
         for index in 0..<(rows.grid.size - 1) * rows.parts.count {
             #expect(
-                !Self.run(full: full, shares: shares, seed: 34, tamperFirst: { $0[index].coefficients[5] &+= 1 << 63 }))
+                await !Self.run(
+                    full: full, shares: shares, seed: 34, tamperFirst: { $0[index].coefficients[5] &+= 1 << 63 }))
         }
         // Every value of every round, in rounds of one, two and three variables.
         let length = ProductProof.tailLength(positions: rows.positions)
@@ -255,12 +256,12 @@ struct ProductProofTests {
             for (round, variables) in schedule(length).enumerated() {
                 for index in 0..<(ProductProof.Grid.of(variables: variables).size - 1) {
                     #expect(
-                        !Self.run(
+                        await !Self.run(
                             full: full, shares: shares, seed: 32, schedule: schedule,
                             tamper: { r, values in if r == round { values[index].coefficients[3] &+= 1 << 63 } }),
                         "round \(round) of \(variables) variables, value \(index)")
                     #expect(
-                        !Self.run(
+                        await !Self.run(
                             full: full, shares: shares, seed: 33, schedule: schedule,
                             tamper: { r, values in if r == round { values[index].coefficients[0] &+= 1 } }))
                 }
@@ -269,7 +270,7 @@ struct ProductProofTests {
     }
 
     @Test("rounds of one to three variables: every variable folded once, the same vectors and claims as binary rounds")
-    func roundSchedules() {
+    func roundSchedules() async {
         #expect(ProductProof.roundVariables(length: 1, binaryAbove: .max, variables: 3) == [])
         #expect(ProductProof.roundVariables(length: 1 << 7, binaryAbove: .max, variables: 3) == [3, 3, 1])
         #expect(ProductProof.roundVariables(length: 1 << 10, binaryAbove: 1 << 6, variables: 3) == [1, 1, 1, 1, 3, 3])
@@ -277,19 +278,19 @@ struct ProductProofTests {
         let (full, shares) = Self.statement(gates: 3000, terms: 1, seed: 35)
         for variables in 1...3 {
             #expect(
-                Self.run(
+                await Self.run(
                     full: full, shares: shares, seed: 36,
                     schedule: { ProductProof.roundVariables(length: $0, binaryAbove: .max, variables: variables) }),
                 "rounds of \(variables) variables")
         }
         #expect(
-            Self.run(
+            await Self.run(
                 full: full, shares: shares, seed: 37,
                 schedule: { ProductProof.roundVariables(length: $0, binaryAbove: 8, variables: 2) }))
     }
 
     @Test("the verifiers' opened values differ from run to run (the mask hides the statement)")
-    func masked() {
+    func masked() async {
         let rows = ProductProof.Layout(Self.statement(gates: 8, terms: 1, seed: 41).full, variables: 2)
         let weights = rows.weights(seed: [7, 2])
         func opened(_ seed: UInt64) -> GaloisRing.Element {
@@ -311,7 +312,7 @@ struct ProductProofTests {
     @Test(
         "the grid {0,1,∞}^m: rows extend to a product's values and p(r) from the grid is the polynomial at r",
         arguments: 1...ProductProof.maxVariables)
-    func grid(variables: Int) {
+    func grid(variables: Int) async {
         let grid = ProductProof.Grid.of(variables: variables)
         var generator = SplitMix64(seed: UInt64(60 + variables))
         // Two multilinear polynomials by their values on the rows, and their product q of degree ≤ 2 per variable.

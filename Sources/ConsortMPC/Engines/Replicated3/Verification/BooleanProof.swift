@@ -57,15 +57,35 @@ enum BooleanProof {
         }
     }
 
-    /// The prover's p on the grid but the origin, in grid order.
+    /// The prover's p on the grid but the origin, in grid order. p is a sum over the words: two halves run at once.
     static func firstRoundValues(_ statement: BooleanStatement, _ weights: Weights, maskU: UInt64, maskV: UInt64)
-        -> [UInt64]
+        async -> [UInt64]
     {
-        var p = [UInt64](repeating: 0, count: Self.grid.size)
-        consort_gf64_grid_first_round(statement.a, statement.b, weights.rho, statement.e.count, &p)
+        let middle = statement.e.count / 64 * 32
+        async let upper = Self.gridValues(statement, weights, words: middle..<statement.e.count)
+        let lower = Self.gridValues(statement, weights, words: 0..<middle)
+        let p = zip(lower, await upper).map { $0 ^ $1 }
         // e_0(x)² is 1 where every coordinate is 0 or ∞, 0 elsewhere.
         let mask = BinaryField.multiply(maskU, maskV)
         return (1..<Self.grid.size).map { Self.grid.carriesMask($0) ? p[$0] ^ mask : p[$0] }
+    }
+
+    /// p on the whole grid from the words `range` alone.
+    private static func gridValues(_ statement: BooleanStatement, _ weights: Weights, words range: Range<Int>)
+        -> [UInt64]
+    {
+        var p = [UInt64](repeating: 0, count: Self.grid.size)
+        guard !range.isEmpty else { return p }
+        statement.a.withUnsafeBufferPointer { a in
+            statement.b.withUnsafeBufferPointer { b in
+                weights.rho.withUnsafeBufferPointer { rho in
+                    consort_gf64_grid_first_round(
+                        a.baseAddress! + range.lowerBound, b.baseAddress! + range.lowerBound,
+                        rho.baseAddress! + range.lowerBound, range.count, &p)
+                }
+            }
+        }
+        return p
     }
 
     /// e_j(r) = Π_i (r_i if bit i of j else 1 + r_i) for the 64 rows.

@@ -41,10 +41,10 @@ extension ProductProof {
                 }
             }
 
-            func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
+            func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) async -> [GaloisRing.Element] {
                 switch self {
-                case .rows(let rows): rows.firstRoundValues(weights, mask: mask)
-                case .tables(let tables): tables.firstRoundValues(weights, mask: mask)
+                case .rows(let rows): await rows.firstRoundValues(weights, mask: mask)
+                case .tables(let tables): await tables.firstRoundValues(weights, mask: mask)
                 }
             }
 
@@ -100,13 +100,15 @@ extension ProductProof {
         }
 
         /// The prover's first-round values, part after part.
-        func firstRoundValues(_ weights: [Weights], maskU: GaloisRing.Element, maskV: GaloisRing.Element)
+        func firstRoundValues(_ weights: [Weights], maskU: GaloisRing.Element, maskV: GaloisRing.Element) async
             -> [GaloisRing.Element]
         {
             let mask = maskU * maskV
-            return zip(self.parts, weights).enumerated().flatMap { index, part in
-                part.0.firstRoundValues(part.1, mask: index == 0 ? mask : nil)
+            var values: [GaloisRing.Element] = []
+            for (index, (part, weights)) in zip(self.parts, weights).enumerated() {
+                values += await part.firstRoundValues(weights, mask: index == 0 ? mask : nil)
             }
+            return values
         }
 
         /// The vectors after the first round at the challenge (r, γ…), padded to `length`: the parts' u and v one

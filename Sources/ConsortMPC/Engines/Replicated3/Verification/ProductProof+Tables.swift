@@ -76,49 +76,27 @@ extension ProductProof {
         }
 
         /// The prover's p on the grid but the origin: Σ_ij α_i β_j P_ij(z), P_ij(z) = Σ_k f_ik(z) g_jk(z) summed in
-        /// the base ring (R + C grid extensions and R·C products per position).
-        func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
-            let (m, d, size) = (self.rowCount, GaloisRing.degree, self.grid.size)
+        /// the base ring (R + C grid extensions and R·C products per position), two halves of the positions at once.
+        func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) async -> [GaloisRing.Element] {
+            let (d, size) = (GaloisRing.degree, self.grid.size)
             var s = [UInt64](repeating: 0, count: d * size)
-            s.withUnsafeMutableBufferPointer { s in
-                for (table, (alpha, beta)) in zip(self.tables, self.factors(weights)) {
-                    let (rows, columns, length) = (table.rowCount, table.columnCount, table.length)
-                    // P_ij per pair, then each vector's grid at the current position.
-                    let capacity = (rows * columns + rows + columns) * size
-                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { scratch in
-                        scratch.initialize(repeating: 0)
-                        let sums = scratch.baseAddress!
-                        let left = sums + rows * columns * size
-                        let right = left + rows * size
-                        table.rows.withUnsafeBufferPointer { a in
-                            table.columns.withUnsafeBufferPointer { b in
-                                let plan = self.grid.plan
-                                for k in stride(from: 0, to: length, by: m) {
-                                    for i in 0..<rows {
-                                        consort_ring_extend_grid(
-                                            a.baseAddress! + i * length + k, plan, size, left + i * size)
-                                    }
-                                    for j in 0..<columns {
-                                        consort_ring_extend_grid(
-                                            b.baseAddress! + j * length + k, plan, size, right + j * size)
-                                    }
-                                    for i in 0..<rows {
-                                        for j in 0..<columns {
-                                            consort_ring_multiply_add(
-                                                sums + (i * columns + j) * size, left + i * size, right + j * size,
-                                                size)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        // Coefficient t of α_i β_j times P_ij, into coefficient t of p.
+            for (table, (alpha, beta)) in zip(self.tables, self.factors(weights)) {
+                let middle = table.length / self.rowCount / 2 * self.rowCount
+                async let upper = self.pairSums(table, positions: middle..<table.length)
+                var sums = self.pairSums(table, positions: 0..<middle)
+                let other = await upper
+                sums.withUnsafeMutableBufferPointer { consort_ring_add($0.baseAddress!, other, $0.count) }
+                // Coefficient t of α_i β_j times P_ij, into coefficient t of p.
+                s.withUnsafeMutableBufferPointer { s in
+                    sums.withUnsafeBufferPointer { sums in
                         for (i, a) in alpha.enumerated() {
                             for (j, b) in beta.enumerated() {
                                 let weight = GaloisRing.Element(exceptional: a) * GaloisRing.Element(exceptional: b)
                                 for (t, c) in weight.coefficients.enumerated() where c != 0 {
                                     consort_ring_axpy(
-                                        s.baseAddress! + t * size, sums + (i * columns + j) * size, c, size)
+                                        s.baseAddress! + t * size,
+                                        sums.baseAddress! + (i * table.columnCount + j) * size,
+                                        c, size)
                                 }
                             }
                         }
@@ -126,6 +104,44 @@ extension ProductProof {
                 }
             }
             return self.grid.values(coefficients: s, mask: mask)
+        }
+
+        /// P_ij on the grid per pair (i, j) of `table`, pair after pair, summed over the positions in `positions`
+        /// (element offsets, multiples of the row count).
+        private func pairSums(_ table: ProductStatement.Table, positions: Range<Int>) -> [UInt64] {
+            let (m, size) = (self.rowCount, self.grid.size)
+            let (rows, columns, length) = (table.rowCount, table.columnCount, table.length)
+            var sums = [UInt64](repeating: 0, count: rows * columns * size)
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (rows + columns) * size) { scratch in
+                scratch.initialize(repeating: 0)
+                let left = scratch.baseAddress!
+                let right = left + rows * size
+                sums.withUnsafeMutableBufferPointer { sums in
+                    table.rows.withUnsafeBufferPointer { a in
+                        table.columns.withUnsafeBufferPointer { b in
+                            let plan = self.grid.plan
+                            for k in stride(from: positions.lowerBound, to: positions.upperBound, by: m) {
+                                for i in 0..<rows {
+                                    consort_ring_extend_grid(
+                                        a.baseAddress! + i * length + k, plan, size, left + i * size)
+                                }
+                                for j in 0..<columns {
+                                    consort_ring_extend_grid(
+                                        b.baseAddress! + j * length + k, plan, size, right + j * size)
+                                }
+                                for i in 0..<rows {
+                                    for j in 0..<columns {
+                                        consort_ring_multiply_add(
+                                            sums.baseAddress! + (i * columns + j) * size, left + i * size,
+                                            right + j * size, size)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return sums
         }
 
         /// u = Σ_i α_i f_i(r) and v = Σ_j β_j g_j(r) of each table, table after table, written from position 0.

@@ -208,8 +208,19 @@ enum ProductProof {
         }
 
         /// The prover's p on the grid but the origin (which the verifiers derive from the claim), in grid order;
-        /// `mask` is u_R·v_R for the part that carries the mask pair.
-        func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) -> [GaloisRing.Element] {
+        /// `mask` is u_R·v_R for the part that carries the mask pair. p is a sum over the groups: two halves of them
+        /// run at once, so a host with a core to spare (or a party's neighbours waiting) shortens the prover's turn.
+        func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) async -> [GaloisRing.Element] {
+            let middle = self.groups / 8 * 4
+            async let upper = self.firstRoundCoefficients(weights, groups: middle..<self.groups)
+            var s = self.firstRoundCoefficients(weights, groups: 0..<middle)
+            let other = await upper
+            s.withUnsafeMutableBufferPointer { consort_ring_add($0.baseAddress!, other, $0.count) }
+            return self.grid.values(coefficients: s, mask: mask)
+        }
+
+        /// Coefficient t of p(z) at s[t·size + z], from the groups `range` (which starts at a multiple of four).
+        private func firstRoundCoefficients(_ weights: Weights, groups range: Range<Int>) -> [UInt64] {
             let (m, d, size) = (self.rowCount, GaloisRing.degree, self.grid.size)
             // P_h(z) = Σ_{k ∈ h} f_k(z) g_k(z) in the base ring, added into the bits of θ_h: s[t·size + z] is
             // coefficient t of p(z). Four groups at a time ("four Russians"): their 16 subset sums are made once
@@ -229,8 +240,8 @@ enum ProductProof {
                                     self.grid.plan.withUnsafeBufferPointer { plan in
                                         let base = subsets.baseAddress!
                                         let sum = { (mask: Int) in base + mask * size }
-                                        for first in stride(from: 0, to: self.groups, by: block) {
-                                            let count = min(block, self.groups - first)
+                                        for first in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                                            let count = min(block, range.upperBound - first)
                                             for i in 0..<count {
                                                 let h = first + i
                                                 let inner = sum(1 << i)
@@ -269,7 +280,7 @@ enum ProductProof {
                     }
                 }
             }
-            return self.grid.values(coefficients: s, mask: mask)
+            return s
         }
 
         /// u_k = θ_k Σ_j e_j(r) a_{j,k} and v_k = Σ_j e_j(r) b_{j,k} (e_j(r) = `basis`, the multilinear basis of

@@ -29,7 +29,7 @@ extension Replicated3.Engine {
             BooleanProof.claim(ofPrevious, weightsOfPrevious, maskW: maskOfPrevious[2]))
 
         // 3. The first round: p on the grid {0,1,∞}^6 but the origin, shared.
-        let values = BooleanProof.firstRoundValues(mine, myWeights, maskU: maskU, maskV: maskV)
+        let values = await BooleanProof.firstRoundValues(mine, myWeights, maskU: maskU, maskV: maskV)
         let valuesForPrevious = own.words(values.count)
         var valuesForNext = zip(values, valuesForPrevious).map { $0 ^ $1 }
         if self.deviates(.flipProofBit) { valuesForNext[0] ^= 1 }
@@ -41,11 +41,18 @@ extension Replicated3.Engine {
         let rOfPrevious = BooleanProof.firstChallenge(&verification.challengesOfPrevious)
         claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, r: rOfNext)
         claimOfPrevious.advanceFirst(values: firstOfPrevious, weights: weightsOfPrevious, r: rOfPrevious)
-        var vectorsOfNext = BooleanProof.folded(
-            ofNext, weightsOfNext, r: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
-        var vectorsOfPrevious = BooleanProof.folded(
-            ofPrevious, weightsOfPrevious, r: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1],
-            length: length)
+        // As in the product proof: my neighbours' vectors fold in the background, the challenges go out first.
+        let roundsOfNext = AsyncStream.makeStream(of: [UInt64].self)
+        let roundsOfPrevious = AsyncStream.makeStream(of: [UInt64].self)
+        async let verifiedNext = Self.verifierFold(
+            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: roundsOfNext.stream)
+        async let verifiedPrevious = Self.verifierFold(
+            ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
+            rounds: roundsOfPrevious.stream)
+        defer {
+            roundsOfNext.continuation.finish()
+            roundsOfPrevious.continuation.finish()
+        }
         var sentOfNext = rOfNext
         if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
         let r = try await self.agreedChallenge(
@@ -65,17 +72,20 @@ extension Replicated3.Engine {
             let rOfNext = (0..<variables).map { _ in BooleanProof.challenge(&verification.challengesOfNext) }
             let rOfPrevious = (0..<variables).map { _ in BooleanProof.challenge(&verification.challengesOfPrevious) }
             claimOfNext.advance(values: ofNext, r: rOfNext)
-            vectorsOfNext.fold(rOfNext)
             claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
-            vectorsOfPrevious.fold(rOfPrevious)
+            roundsOfNext.continuation.yield(rOfNext)
+            roundsOfPrevious.continuation.yield(rOfPrevious)
             let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
             for ri in r { try self.checkChallenge(ri) }
             prover.fold(r)
         }
+        roundsOfNext.continuation.finish()
+        roundsOfPrevious.continuation.finish()
+        guard let finalOfNext = await verifiedNext, let finalOfPrevious = await verifiedPrevious else {
+            throw MPCError(.cancelled, "party \(self.party)'s proof checks were cancelled")
+        }
 
         // 5. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
-        let finalOfNext = vectorsOfNext.last
-        let finalOfPrevious = vectorsOfPrevious.last
         var finalForPrevious = [finalOfNext.u, finalOfNext.v, claimOfNext.share]
         if self.deviates(.wrongFinalShare) { finalForPrevious[2] ^= 1 }
         let opened = try await self.exchange(
@@ -95,6 +105,18 @@ extension Replicated3.Engine {
         verification.andOfPrevious = .batch()
         self.verification = verification
         try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its AND gates")
+    }
+
+    /// A verifier's side of a neighbour's AND-gate proof after the first round, as `verifierFold` of the product
+    /// proof: folded at the first challenge, then round by round as `rounds` brings the challenges.
+    private static func verifierFold(
+        _ statement: BooleanStatement, _ weights: BooleanProof.Weights, challenge: [UInt64], mask: [UInt64],
+        length: Int, rounds: AsyncStream<[UInt64]>
+    ) async -> (u: UInt64, v: UInt64)? {
+        var vectors = BooleanProof.folded(
+            statement, weights, r: challenge, maskU: mask[0], maskV: mask[1], length: length)
+        for await r in rounds { vectors.fold(r) }
+        return vectors.length == 1 ? vectors.last : nil
     }
 
     /// A challenge of the AND gates' proof must have its top bit set (never an evaluation point, 0 or 1).

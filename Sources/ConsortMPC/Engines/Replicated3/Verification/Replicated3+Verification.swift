@@ -182,7 +182,7 @@ extension Replicated3.Engine {
         var claimOfPrevious = ProductProof.Claim(parts: ofPrevious.claims(weightsOfPrevious, maskW: maskOfPrevious[2]))
 
         // 3. The first round, folding the M = 2^m rows into one.
-        let values = mine.firstRoundValues(myWeights, maskU: maskU, maskV: maskV)
+        let values = await mine.firstRoundValues(myWeights, maskU: maskU, maskV: maskV)
         let valuesForPrevious = values.map { _ in GaloisRing.Element.random(&own) }
         var valuesForNext = zip(values, valuesForPrevious).map { $0 - $1 }
         if self.deviates(.flipProofBit) { valuesForNext[0].coefficients[0] ^= 1 }
@@ -200,11 +200,7 @@ extension Replicated3.Engine {
         claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, grid: ofNext.grid, challenge: rOfNext)
         claimOfPrevious.advanceFirst(
             values: firstOfPrevious, weights: weightsOfPrevious, grid: ofPrevious.grid, challenge: rOfPrevious)
-        var vectorsOfNext = ofNext.folded(
-            weightsOfNext, challenge: rOfNext, maskU: maskOfNext[0], maskV: maskOfNext[1], length: length)
-        var vectorsOfPrevious = ofPrevious.folded(
-            weightsOfPrevious, challenge: rOfPrevious, maskU: maskOfPrevious[0], maskV: maskOfPrevious[1],
-            length: length)
+        // The challenges go out before this party folds anything: only the prover's folds lie on the rounds' path.
         var sentOfNext = rOfNext
         if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
         let r = try await self.agreedChallenge(
@@ -214,6 +210,20 @@ extension Replicated3.Engine {
                 .cheatingDetected,
                 "parties \(self.previous) and \(self.next) sent a first challenge outside its set for party "
                     + "\(self.party)'s proof", suspects: [self.previous, self.next])
+        }
+        // My neighbours' vectors are needed only for the final check: they fold in the background, with each
+        // round's challenges as they come.
+        let roundsOfNext = AsyncStream.makeStream(of: [UInt64].self)
+        let roundsOfPrevious = AsyncStream.makeStream(of: [UInt64].self)
+        async let verifiedNext = Self.verifierFold(
+            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: roundsOfNext.stream)
+        async let verifiedPrevious = Self.verifierFold(
+            ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
+            rounds: roundsOfPrevious.stream)
+        // Runs before the folds are awaited on any way out, a throw included.
+        defer {
+            roundsOfNext.continuation.finish()
+            roundsOfPrevious.continuation.finish()
         }
         var prover = mine.folded(myWeights, challenge: r, maskU: maskU, maskV: maskV, length: length)
 
@@ -231,9 +241,9 @@ extension Replicated3.Engine {
             let rOfNext = (0..<variables).map { _ in ProductProof.challenge(&verification.challengesOfNext) }
             let rOfPrevious = (0..<variables).map { _ in ProductProof.challenge(&verification.challengesOfPrevious) }
             claimOfNext.advance(values: ofNext, r: rOfNext)
-            vectorsOfNext.fold(rOfNext)
             claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
-            vectorsOfPrevious.fold(rOfPrevious)
+            roundsOfNext.continuation.yield(rOfNext)
+            roundsOfPrevious.continuation.yield(rOfPrevious)
             let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
             guard r.allSatisfy({ $0 > 1 && $0 <= GaloisRing.exceptionalMask }) else {
                 throw MPCError(
@@ -243,10 +253,13 @@ extension Replicated3.Engine {
             }
             prover.fold(r)
         }
+        roundsOfNext.continuation.finish()
+        roundsOfPrevious.continuation.finish()
+        guard let finalOfNext = await verifiedNext, let finalOfPrevious = await verifiedPrevious else {
+            throw MPCError(.cancelled, "party \(self.party)'s proof checks were cancelled")
+        }
 
         // 5. Each pair of verifiers opens its shares of (u, v, C) to each other and checks u·v = C.
-        let finalOfNext = vectorsOfNext.last
-        let finalOfPrevious = vectorsOfPrevious.last
         var finalForPrevious = [finalOfNext.u, finalOfNext.v, claimOfNext.share].flatMap(\.coefficients)
         if self.deviates(.wrongFinalShare) { finalForPrevious[5] &+= 1 }
         let opened = try await self.exchange(
@@ -264,6 +277,18 @@ extension Replicated3.Engine {
         verification.proofs += 1
         self.verification = verification
         try self.verdict(nextHolds: nextHolds, previousHolds: previousHolds, of: "its multiplications")
+    }
+
+    /// A verifier's side of a neighbour's product proof after the first round: its shares of the vectors, folded at
+    /// the first challenge and then with each round's challenges as `rounds` brings them, down to the last element
+    /// (nil if the rounds stopped short: the session is ending).
+    private static func verifierFold(
+        _ layout: ProductProof.Layout, _ weights: [ProductProof.Weights], challenge: [UInt64],
+        mask: [GaloisRing.Element], length: Int, rounds: AsyncStream<[UInt64]>
+    ) async -> (u: GaloisRing.Element, v: GaloisRing.Element)? {
+        var vectors = layout.folded(weights, challenge: challenge, maskU: mask[0], maskV: mask[1], length: length)
+        for await r in rounds { vectors.fold(r) }
+        return vectors.length == 1 ? vectors.last : nil
     }
 
     /// Throws for a neighbour's proof that failed its final check: the prover sent wrong messages, or the other
