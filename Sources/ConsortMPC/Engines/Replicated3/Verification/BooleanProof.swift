@@ -48,11 +48,11 @@ enum BooleanProof {
     /// the linear relations'.
     /// Σ_j σ_j e_{w,j} is GF(2)-linear in the word's bits: byte tables of σ, then one product with ρ_w per word.
     static func claim(_ statement: BooleanStatement, _ weights: Weights, maskW: UInt64) -> UInt64 {
-        precondition(weights.rho.count == statement.words)
+        precondition(weights.rho.count == statement.words && statement.keepsE)
         return weights.rho.withUnsafeBufferPointer { rho in
-            maskW ^ consort_gf64_weighted_sum(statement.e, rho.baseAddress, statement.e.count, weights.sigmaTables)
+            maskW ^ consort_gf64_weighted_sum(statement.e, rho.baseAddress, statement.productWords, weights.sigmaTables)
                 ^ consort_gf64_weighted_sum(
-                    statement.linear, rho.baseAddress! + statement.e.count, statement.linear.count,
+                    statement.linear, rho.baseAddress! + statement.productWords, statement.linearWords,
                     weights.sigmaTables)
         }
     }
@@ -61,8 +61,8 @@ enum BooleanProof {
     static func firstRoundValues(_ statement: BooleanStatement, _ weights: Weights, maskU: UInt64, maskV: UInt64)
         async -> [UInt64]
     {
-        let middle = statement.e.count / 64 * 32
-        async let upper = Self.gridValues(statement, weights, words: middle..<statement.e.count)
+        let middle = statement.productWords / 64 * 32
+        async let upper = Self.gridValues(statement, weights, words: middle..<statement.productWords)
         let lower = Self.gridValues(statement, weights, words: 0..<middle)
         let p = zip(lower, await upper).map { $0 ^ $1 }
         // e_0(x)² is 1 where every coordinate is 0 or ∞, 0 elsewhere.
@@ -113,7 +113,7 @@ enum BooleanProof {
     static func folded(
         _ statement: BooleanStatement, _ weights: Weights, r: [UInt64], maskU: UInt64, maskV: UInt64, length: Int
     ) -> Vectors {
-        let words = statement.e.count
+        let words = statement.productWords
         precondition(length > words && length.nonzeroBitCount == 1)
         let basis = Self.rowBasis(at: r)
         let tables = BinaryField.byteTables(basis)

@@ -5,42 +5,99 @@
 /// Gates whose a and b are zero (a linear relation, e = 0) keep only their e, in `linear`: they enter the claim like
 /// any other gate, with weights of their own, but add nothing to the proof's polynomial, so the first round and the
 /// folded vectors skip them.
+///
+/// A prover's own statement keeps no e at all (`keepsE` false, only the counts): the claim is its verifiers' to make,
+/// and the prover's first round and folds read a and b alone.
 struct BooleanStatement: Sendable {
     var a: [UInt64] = []
     var b: [UInt64] = []
     var e: [UInt64] = []
     /// e of the words of linear relations.
     var linear: [UInt64] = []
+    /// Words of gates with a product (a, b and e), and of linear relations.
+    private(set) var productWords = 0
+    private(set) var linearWords = 0
+    let keepsE: Bool
 
     /// Words the claim weighs: the products', then the linear relations'.
-    var words: Int { self.e.count + self.linear.count }
+    var words: Int { self.productWords + self.linearWords }
     var gates: Int { 64 * self.words }
 
     /// Words the first append of either kind makes room for: a session's statements hold a batch, and so its appends
     /// neither copy what came before nor leave freed blocks behind that the next, larger one cannot use.
     let reserve: Int
 
-    init(reserve: Int = 0) { self.reserve = reserve }
+    init(reserve: Int = 0, keepsE: Bool = true) {
+        self.reserve = reserve
+        self.keepsE = keepsE
+    }
 
     /// A session's statement: room for a whole batch (`Verification.batchGates` gates).
-    static func batch() -> BooleanStatement { BooleanStatement(reserve: Replicated3.Verification.batchGates / 64) }
+    static func batch(keepsE: Bool = true) -> BooleanStatement {
+        BooleanStatement(reserve: Replicated3.Verification.batchGates / 64, keepsE: keepsE)
+    }
 
     mutating func append<A: Collection<UInt64>, B: Collection<UInt64>, E: Collection<UInt64>>(a: A, b: B, e: E) {
         precondition(a.count == e.count && b.count == e.count)
-        guard !e.isEmpty else { return }
-        if self.e.capacity == 0, self.reserve > e.count {
+        let (a, b, e) = (Array(a), Array(b), Array(e))
+        self.append(words: e.count) { index, aOut, bOut, eOut in
+            aOut = a[index]
+            bOut = b[index]
+            eOut = e[index]
+        }
+    }
+
+    /// Appends `count` gate words, word i's a, b and e written by `fill(i, &a, &b, &e)` (e dropped where this
+    /// statement keeps none): straight into the statement, without a temporary per call.
+    @inline(__always)
+    mutating func append(
+        words count: Int, _ fill: (Int, inout UInt64, inout UInt64, inout UInt64) -> Void
+    ) {
+        guard count > 0 else { return }
+        if self.a.capacity == 0, self.reserve > count {
             self.a.reserveCapacity(self.reserve)
             self.b.reserveCapacity(self.reserve)
-            self.e.reserveCapacity(self.reserve)
+            if self.keepsE { self.e.reserveCapacity(self.reserve) }
         }
-        self.a.append(contentsOf: a)
-        self.b.append(contentsOf: b)
-        self.e.append(contentsOf: e)
+        let start = self.productWords
+        self.a.append(contentsOf: repeatElement(0, count: count))
+        self.b.append(contentsOf: repeatElement(0, count: count))
+        if self.keepsE { self.e.append(contentsOf: repeatElement(0, count: count)) }
+        let keepsE = self.keepsE
+        self.a.withUnsafeMutableBufferPointer { a in
+            self.b.withUnsafeMutableBufferPointer { b in
+                self.e.withUnsafeMutableBufferPointer { e in
+                    var dropped: UInt64 = 0
+                    for i in 0..<count {
+                        if keepsE {
+                            fill(i, &a[start + i], &b[start + i], &e[start + i])
+                        } else {
+                            fill(i, &a[start + i], &b[start + i], &dropped)
+                        }
+                    }
+                }
+            }
+        }
+        self.productWords += count
+    }
+
+    /// Appends words of linear relations: e = 0 per gate, word i's e from `value(i)`.
+    @inline(__always)
+    mutating func appendLinear(words count: Int, _ value: (Int) -> UInt64) {
+        guard count > 0 else { return }
+        self.linearWords += count
+        guard self.keepsE else { return }
+        if self.linear.capacity == 0, self.reserve > count { self.linear.reserveCapacity(self.reserve) }
+        let start = self.linear.count
+        self.linear.append(contentsOf: repeatElement(0, count: count))
+        self.linear.withUnsafeMutableBufferPointer { linear in
+            for i in 0..<count { linear[start + i] = value(i) }
+        }
     }
 
     /// Appends words of linear relations: e = 0 per gate.
     mutating func appendLinear<E: Collection<UInt64>>(e: E) {
-        if self.linear.capacity == 0, self.reserve > e.count { self.linear.reserveCapacity(self.reserve) }
-        self.linear.append(contentsOf: e)
+        let e = Array(e)
+        self.appendLinear(words: e.count) { e[$0] }
     }
 }

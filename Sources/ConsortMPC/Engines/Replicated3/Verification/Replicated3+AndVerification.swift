@@ -5,7 +5,8 @@ extension Replicated3.Engine {
     mutating func verifyAndGates() async throws {
         guard var verification = self.verification else { return }
         let (mine, ofNext, ofPrevious) = (verification.andMine, verification.andOfNext, verification.andOfPrevious)
-        let length = ProductProof.tailLength(positions: max(mine.e.count, ofNext.e.count, ofPrevious.e.count))
+        let length = ProductProof.tailLength(
+            positions: max(mine.productWords, ofNext.productWords, ofPrevious.productWords))
         var own = PRG(key: PRG.randomKey())
 
         // 1. My mask pair and its product, shared between my verifiers.
@@ -100,7 +101,7 @@ extension Replicated3.Engine {
             BinaryField.multiply(finalOfPrevious.u ^ otherOfPrevious[0], finalOfPrevious.v ^ otherOfPrevious[1])
             == claimOfPrevious.share ^ otherOfPrevious[2]
         verification.proofs += 1
-        verification.andMine = .batch()
+        verification.andMine = .batch(keepsE: false)
         verification.andOfNext = .batch()
         verification.andOfPrevious = .batch()
         self.verification = verification

@@ -53,21 +53,38 @@ extension Replicated3.Engine {
         sent: [UInt64], received: [UInt64]
     ) {
         guard self.verification != nil, !words.isEmpty else { return }
-        let (xm, xn, ym, yn) = (x.mine[words], x.next[words], y.mine[words], y.next[words])
-        // Straight into the statements: one pass, no temporary arrays.
-        let a: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { x.mine[$0] ^ x.next[$0] }
-        let b: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { y.mine[$0] ^ y.next[$0] }
-        let e: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { i in
-            let product = x.next[i] & y.next[i]
-            return product ^ previousStream[i] ^ nextStream[i] ^ sent[i]
+        // Straight into the statements, one pass each, no temporary arrays.
+        let first = words.lowerBound
+        x.mine.withUnsafeBufferPointer { xm in
+            x.next.withUnsafeBufferPointer { xn in
+                y.mine.withUnsafeBufferPointer { ym in
+                    y.next.withUnsafeBufferPointer { yn in
+                        previousStream.withUnsafeBufferPointer { p in
+                            nextStream.withUnsafeBufferPointer { n in
+                                sent.withUnsafeBufferPointer { z in
+                                    received.withUnsafeBufferPointer { zNext in
+                                        self.verification!.andMine.append(words: words.count) { k, a, b, e in
+                                            let i = first + k
+                                            a = xm[i] ^ xn[i]
+                                            b = ym[i] ^ yn[i]
+                                            e = (xn[i] & yn[i]) ^ p[i] ^ n[i] ^ z[i]
+                                        }
+                                        self.verification!.andOfNext.append(words: words.count) { k, a, b, e in
+                                            let i = first + k
+                                            (a, b, e) = (xn[i], yn[i], n[i] ^ zNext[i])
+                                        }
+                                        self.verification!.andOfPrevious.append(words: words.count) { k, a, b, e in
+                                            let i = first + k
+                                            (a, b, e) = (xm[i], ym[i], (xm[i] & ym[i]) ^ p[i])
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        self.verification!.andMine.append(a: a, b: b, e: e)
-        let eOfNext: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map { nextStream[$0] ^ received[$0] }
-        self.verification!.andOfNext.append(a: xn, b: yn, e: eOfNext)
-        let eOfPrevious: LazyMapSequence<Range<Int>, UInt64> = words.lazy.map {
-            (x.mine[$0] & y.mine[$0]) ^ previousStream[$0]
-        }
-        self.verification!.andOfPrevious.append(a: xm, b: ym, e: eOfPrevious)
     }
 
     /// Records one chunk of `splitAddends`: party c shared the low `bits` bits of a = X + Y (X = x_c, Y = x_{c+1}) as
@@ -91,16 +108,14 @@ extension Replicated3.Engine {
         // Straight into the session's statement, plane by plane: no temporary statement, no per-plane arrays.
         self.modifyAndStatement(role) { statement in
             for j in 0..<bits {
-                statement.appendLinear(
-                    e: (0..<words).lazy.map { w in
-                        word(masked, j, w) ^ word(random, j, w) ^ word(xPlanes, j, w) ^ word(yPlanes, j, w)
-                            ^ carry(j, w)
-                    })
+                statement.appendLinear(words: words) { w in
+                    word(masked, j, w) ^ word(random, j, w) ^ word(xPlanes, j, w) ^ word(yPlanes, j, w) ^ carry(j, w)
+                }
                 guard j < bits - 1 else { continue }
-                statement.append(
-                    a: (0..<words).lazy.map { w in word(xPlanes, j, w) ^ carry(j, w) },
-                    b: (0..<words).lazy.map { w in word(yPlanes, j, w) ^ carry(j, w) },
-                    e: (0..<words).lazy.map { w in carry(j, w) ^ carry(j + 1, w) })
+                statement.append(words: words) { w, a, b, e in
+                    let c = carry(j, w)
+                    (a, b, e) = (word(xPlanes, j, w) ^ c, word(yPlanes, j, w) ^ c, c ^ carry(j + 1, w))
+                }
             }
         }
         guard let high else { return }

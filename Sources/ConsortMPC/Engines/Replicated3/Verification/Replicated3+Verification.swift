@@ -13,7 +13,7 @@ extension Replicated3 {
         /// My shares as verifier of party i−1's messages.
         var ofPrevious = ProductStatement()
         /// The same three views of the AND gates (`BooleanProof`).
-        var andMine = BooleanStatement.batch()
+        var andMine = BooleanStatement.batch(keepsE: false)
         var andOfNext = BooleanStatement.batch()
         var andOfPrevious = BooleanStatement.batch()
         /// Challenges for party i+1's proofs, shared with party i−1 (the other verifier); derived from Kᵢ.
