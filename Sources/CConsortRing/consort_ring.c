@@ -2,18 +2,93 @@
 
 #include <stdatomic.h>
 
-static atomic_int forced_portable = 0;
+/// 0: the best loops the CPU has; 1: portable C; 2: AVX2 at most (tests run every path the CPU has).
+static atomic_int forced_path = 0;
 
-void consort_ring_use_portable(int portable) { atomic_store(&forced_portable, portable); }
+void consort_ring_use_path(int path) { atomic_store(&forced_path, path); }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define CONSORT_AVX2 __attribute__((target("avx2")))
+#define CONSORT_AVX512 __attribute__((target("avx2,avx512f,avx512dq")))
 
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2");
-    return cached && !atomic_load_explicit(&forced_portable, memory_order_relaxed);
+    return cached && atomic_load_explicit(&forced_path, memory_order_relaxed) != 1;
+}
+
+/// AVX-512 with its 64-bit low multiply (VPMULLQ, AVX512DQ): one instruction where AVX2 takes three 32-bit products.
+static int has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return cached && atomic_load_explicit(&forced_path, memory_order_relaxed) == 0;
+}
+
+CONSORT_AVX512 static void axpy_avx512(uint64_t *y, const uint64_t *x, uint64_t a, size_t n) {
+    __m512i factor = _mm512_set1_epi64((long long)a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512i product = _mm512_mullo_epi64(_mm512_loadu_si512(x + i), factor);
+        _mm512_storeu_si512(y + i, _mm512_add_epi64(_mm512_loadu_si512(y + i), product));
+    }
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+CONSORT_AVX512 static void multiply_add_avx512(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512i product = _mm512_mullo_epi64(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+        _mm512_storeu_si512(y + i, _mm512_add_epi64(_mm512_loadu_si512(y + i), product));
+    }
+    for (; i < n; i++) y[i] += a[i] * b[i];
+}
+
+/// Winograd's inner product per coefficient, as `fold_rows_avx2`, on 8 lanes with whole 64-bit products.
+CONSORT_AVX512 static void fold_rows_avx512(
+    const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
+    uint64_t *right) {
+    uint64_t only_a = 0, only_b = 0;
+    for (size_t j = 0; j + 1 < m; j += 2) {
+        only_a += a[j] * a[j + 1];
+        only_b += b[j] * b[j + 1];
+    }
+    const __m512i minus_a = _mm512_set1_epi64((long long)only_a);
+    const __m512i minus_b = _mm512_set1_epi64((long long)only_b);
+    for (size_t base = 0; base < 48; base += 16) {
+        __m512i sum_a[2], sum_b[2];
+        for (int k = 0; k < 2; k++) {
+            sum_a[k] = _mm512_setzero_si512();
+            sum_b[k] = _mm512_setzero_si512();
+        }
+        for (size_t j = 0; j + 1 < m; j += 2) {
+            const uint64_t *even = basis + j * 48 + base;
+            const uint64_t *odd = even + 48;
+            __m512i a_even = _mm512_set1_epi64((long long)a[j]);
+            __m512i a_odd = _mm512_set1_epi64((long long)a[j + 1]);
+            __m512i b_even = _mm512_set1_epi64((long long)b[j]);
+            __m512i b_odd = _mm512_set1_epi64((long long)b[j + 1]);
+            for (int k = 0; k < 2; k++) {
+                __m512i x_even = _mm512_loadu_si512(even + 8 * k);
+                __m512i x_odd = _mm512_loadu_si512(odd + 8 * k);
+                sum_a[k] = _mm512_add_epi64(
+                    sum_a[k],
+                    _mm512_mullo_epi64(_mm512_add_epi64(x_even, a_odd), _mm512_add_epi64(x_odd, a_even)));
+                sum_b[k] = _mm512_add_epi64(
+                    sum_b[k],
+                    _mm512_mullo_epi64(_mm512_add_epi64(x_even, b_odd), _mm512_add_epi64(x_odd, b_even)));
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            __m512i basis_only = _mm512_loadu_si512(pairs + base + 8 * k);
+            __m512i add_a = _mm512_sub_epi64(_mm512_sub_epi64(sum_a[k], basis_only), minus_a);
+            __m512i add_b = _mm512_sub_epi64(_mm512_sub_epi64(sum_b[k], basis_only), minus_b);
+            uint64_t *l = left + base + 8 * k;
+            uint64_t *r = right + base + 8 * k;
+            _mm512_storeu_si512(l, _mm512_add_epi64(_mm512_loadu_si512(l), add_a));
+            _mm512_storeu_si512(r, _mm512_add_epi64(_mm512_loadu_si512(r), add_b));
+        }
+    }
 }
 
 /// The low 64 bits of x · (a_lo + 2^32 a_hi) per lane, from three 32 × 32 → 64-bit products (AVX2 has no 64-bit
@@ -157,6 +232,28 @@ CONSORT_AVX2 static void fold_exceptional_avx2(uint64_t *x, size_t half, uint64_
         }
     }
 }
+CONSORT_AVX2 static void add_selected_avx2(
+    uint64_t *s, const uint64_t *subsets, const uint8_t *masks, size_t quads, size_t size) {
+    size_t z = 0;
+    for (; z + 8 <= size; z += 8) {
+        for (size_t t = 0; t < 48; t++) {
+            uint64_t *out = s + t * size + z;
+            __m256i low = _mm256_loadu_si256((const __m256i *)out);
+            __m256i high = _mm256_loadu_si256((const __m256i *)(out + 4));
+            for (size_t q = 0; q < quads; q++) {
+                const uint64_t *in = subsets + (16 * q + masks[48 * q + t]) * size + z;
+                low = _mm256_add_epi64(low, _mm256_loadu_si256((const __m256i *)in));
+                high = _mm256_add_epi64(high, _mm256_loadu_si256((const __m256i *)(in + 4)));
+            }
+            _mm256_storeu_si256((__m256i *)out, low);
+            _mm256_storeu_si256((__m256i *)(out + 4), high);
+        }
+    }
+    for (; z < size; z++)
+        for (size_t t = 0; t < 48; t++)
+            for (size_t q = 0; q < quads; q++) s[t * size + z] += subsets[(16 * q + masks[48 * q + t]) * size + z];
+}
+
 #endif
 
 static void add_portable(uint64_t *y, const uint64_t *x, size_t n) {
@@ -177,8 +274,26 @@ void consort_ring_add(uint64_t *y, const uint64_t *x, size_t n) {
     add_portable(y, x, n);
 }
 
+void consort_ring_add_selected(uint64_t *s, const uint64_t *subsets, const uint8_t *masks, size_t quads, size_t size) {
+#if defined(__x86_64__)
+    if (has_avx2()) {
+        add_selected_avx2(s, subsets, masks, quads, size);
+        return;
+    }
+#endif
+    for (size_t q = 0; q < quads; q++)
+        for (size_t t = 0; t < 48; t++) {
+            const uint64_t *in = subsets + (16 * q + masks[48 * q + t]) * size;
+            for (size_t z = 0; z < size; z++) s[t * size + z] += in[z];
+        }
+}
+
 void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n) {
 #if defined(__x86_64__)
+    if (has_avx512()) {
+        axpy_avx512(y, x, a, n);
+        return;
+    }
     if (has_avx2()) {
         axpy_avx2(y, x, a, n);
         return;
@@ -189,6 +304,10 @@ void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n) {
 
 void consort_ring_multiply_add(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n) {
 #if defined(__x86_64__)
+    if (has_avx512()) {
+        multiply_add_avx512(y, a, b, n);
+        return;
+    }
     if (has_avx2()) {
         multiply_add_avx2(y, a, b, n);
         return;
@@ -206,6 +325,10 @@ void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_
 
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree) {
 #if defined(__x86_64__)
+    if (has_avx512()) {
+        for (size_t i = 0; i < degree; i++) axpy_avx512(wide + i, b, a[i], degree);
+        return;
+    }
     if (has_avx2()) {
         for (size_t i = 0; i < degree; i++) axpy_avx2(wide + i, b, a[i], degree);
         return;
@@ -224,6 +347,10 @@ void consort_ring_fold_rows(
     const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
     uint64_t *right) {
 #if defined(__x86_64__)
+    if (has_avx512() && m % 2 == 0) {
+        fold_rows_avx512(basis, pairs, a, b, m, left, right);
+        return;
+    }
     if (has_avx2() && m % 2 == 0) {
         fold_rows_avx2(basis, pairs, a, b, m, left, right);
         return;
@@ -263,7 +390,7 @@ void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r) {
 
 int consort_ring_vectorised(void) {
 #if defined(__x86_64__)
-    return has_avx2();
+    return has_avx512() ? 2 : has_avx2();
 #else
     return 0;
 #endif

@@ -3,7 +3,8 @@ import Testing
 
 @testable import ConsortMPC
 
-/// The C loops under the Galois-ring proofs (`CConsortRing`), AVX2 and portable, against plain wrapping arithmetic.
+/// The C loops under the Galois-ring proofs (`CConsortRing`), AVX-512, AVX2 and portable, against plain wrapping
+/// arithmetic.
 @Suite("Z_2^64 kernels", .serialized)
 struct RingKernelTests {
     static func random(_ count: Int, _ generator: inout SystemRandomNumberGenerator) -> [UInt64] {
@@ -13,11 +14,12 @@ struct RingKernelTests {
     }
 
     @Test(
-        "add, axpy, multiply-add, products, row folds and round folds equal wrapping arithmetic, on both paths",
-        arguments: [false, true])
-    func kernels(portable: Bool) {
-        consort_ring_use_portable(portable ? 1 : 0)
-        defer { consort_ring_use_portable(0) }
+        "add, axpy, multiply-add, selected sums, products, row and round folds equal wrapping arithmetic on every path",
+        arguments: [0, 1, 2])
+    /// `path`: 0 the best this CPU has, 1 portable, 2 AVX2 at most.
+    func kernels(path: Int32) {
+        consort_ring_use_path(path)
+        defer { consort_ring_use_path(0) }
         var generator = SystemRandomNumberGenerator()
         for n in [0, 1, 3, 4, 5, 32, 48, 1024 + 3] {
             let x = Self.random(n, &generator)
@@ -72,7 +74,24 @@ struct RingKernelTests {
                 #expect(Array(folded[(k * d)..<((k + 1) * d)]) == want.coefficients, "fold r=\(r) k=\(k)")
             }
         }
-        // Forcing the portable loops really switches them off (the other case runs whatever this CPU has).
-        if portable { #expect(consort_ring_vectorised() == 0) }
+        // Weighted sums of quads: s[t][z] += subsets[q][mask(q, t)][z], on a grid size that is not a multiple of 8.
+        for (quads, size) in [(1, 9), (3, 27), (8, 729)] {
+            let subsets = Self.random(quads * 16 * size, &generator).shuffled()
+            let masks = (0..<(quads * d)).map { _ in UInt8.random(in: 0..<16, using: &generator) }
+            var s = Self.random(d * size, &generator)
+            var want = s
+            for q in 0..<quads {
+                for t in 0..<d {
+                    for z in 0..<size {
+                        want[t * size + z] = want[t * size + z] &+ subsets[(16 * q + Int(masks[q * d + t])) * size + z]
+                    }
+                }
+            }
+            consort_ring_add_selected(&s, subsets, masks, quads, size)
+            #expect(s == want, "selected sums quads=\(quads) size=\(size)")
+        }
+        // Forcing a path really switches the faster ones off (path 0 runs whatever this CPU has).
+        if path == 1 { #expect(consort_ring_vectorised() == 0) }
+        if path == 2 { #expect(consort_ring_vectorised() <= 1) }
     }
 }

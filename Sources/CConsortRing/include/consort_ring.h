@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Loops over Z_2^64 (wrapping 64-bit arithmetic) for the Galois-ring proofs: AVX2 where the CPU has it (checked
-/// once at run time), portable C otherwise; both give the same words.
+/// Loops over Z_2^64 (wrapping 64-bit arithmetic) for the Galois-ring proofs: AVX-512 (with AVX512DQ's 64-bit
+/// multiply) or AVX2 where the CPU has it (checked once at run time), portable C otherwise; all give the same words.
 
 /// y[i] += x[i] for i < n.
 void consort_ring_add(uint64_t *y, const uint64_t *x, size_t n);
@@ -15,6 +15,11 @@ void consort_ring_axpy(uint64_t *y, const uint64_t *x, uint64_t a, size_t n);
 
 /// y[i] += a[i] · b[i] for i < n.
 void consort_ring_multiply_add(uint64_t *y, const uint64_t *a, const uint64_t *b, size_t n);
+
+/// s[t·size + z] += Σ_q subsets[(16·q + masks[48·q + t])·size + z] for t < 48, z < size, q < quads: the Galois-ring
+/// weights of `quads` groups of four applied at once, each group's 16 subset sums (subset 0 zero) selected per
+/// coefficient t by which of its four weights have bit t. One pass over s for all the groups instead of one each.
+void consort_ring_add_selected(uint64_t *s, const uint64_t *subsets, const uint8_t *masks, size_t quads, size_t size);
 
 /// Extends the values of a multilinear polynomial on {0,1}^m (`values`, index bits = coordinates) to the grid
 /// {0,1,∞}^m (`grid`, `count` = 3^m points, base-3 digits = coordinates, digit 2 = ∞ = the coefficient of that
@@ -39,10 +44,11 @@ void consort_ring_fold_rows(
 /// (its 48 bits): a later round's fold, per variable, reduced modulo X^48 + X^9 + X^7 + X^4 + 1.
 void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r);
 
-/// 1 when the AVX2 loops are in use.
+/// The loops in use: 0 portable, 1 AVX2, 2 AVX-512 where it has them (the rest AVX2).
 int consort_ring_vectorised(void);
 
-/// Tests: 1 makes every call take the portable loops (the results are the same either way).
-void consort_ring_use_portable(int portable);
+/// Tests: 1 makes every call take the portable loops, 2 the AVX2 ones at most, 0 the best again (the results are the
+/// same either way).
+void consort_ring_use_path(int path);
 
 #endif
