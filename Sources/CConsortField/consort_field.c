@@ -1,5 +1,7 @@
 #include "consort_field.h"
 
+#include <stdatomic.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define CONSORT_CLMUL_TARGET __attribute__((target("pclmul,sse4.1")))
@@ -39,10 +41,53 @@ CONSORT_CLMUL_TARGET static inline wide_t unpack(__m128i x) {
     return r;
 }
 
+/// 0: the best loops the CPU has; 1: portable C; 2: PCLMULQDQ at most, one product at a time (tests).
+static atomic_int forced_path = 0;
+
 static int has_pclmul(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-    return cached;
+    return cached && atomic_load_explicit(&forced_path, memory_order_relaxed) != 1;
+}
+
+#define CONSORT_VPCLMUL_TARGET __attribute__((target("avx512f,avx512bw,vpclmulqdq,pclmul,sse4.1")))
+
+/// VPCLMULQDQ on 512-bit vectors: eight products at once, reduced in the vector.
+static int has_vpclmul(void) {
+    static int cached = -1;
+    if (cached < 0)
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                 && __builtin_cpu_supports("vpclmulqdq");
+    return cached && atomic_load_explicit(&forced_path, memory_order_relaxed) == 0;
+}
+
+/// `reduce` on eight products, their low and high words in `lo` and `hi`.
+CONSORT_VPCLMUL_TARGET static inline __m512i reduce8(__m512i lo, __m512i hi) {
+    __m512i carry = _mm512_xor_si512(
+        _mm512_xor_si512(_mm512_srli_epi64(hi, 63), _mm512_srli_epi64(hi, 61)), _mm512_srli_epi64(hi, 60));
+    __m512i folded = _mm512_xor_si512(
+        _mm512_xor_si512(hi, _mm512_slli_epi64(hi, 1)), _mm512_xor_si512(_mm512_slli_epi64(hi, 3), _mm512_slli_epi64(hi, 4)));
+    folded = _mm512_xor_si512(folded, _mm512_xor_si512(_mm512_xor_si512(carry, _mm512_slli_epi64(carry, 1)),
+                                                       _mm512_xor_si512(_mm512_slli_epi64(carry, 3), _mm512_slli_epi64(carry, 4))));
+    return _mm512_xor_si512(lo, folded);
+}
+
+/// a[i]·b[i] for the eight words of each.
+CONSORT_VPCLMUL_TARGET static inline __m512i multiply8(__m512i a, __m512i b) {
+    __m512i even = _mm512_clmulepi64_epi128(a, b, 0x00);
+    __m512i odd = _mm512_clmulepi64_epi128(a, b, 0x11);
+    return reduce8(_mm512_unpacklo_epi64(even, odd), _mm512_unpackhi_epi64(even, odd));
+}
+
+CONSORT_VPCLMUL_TARGET static void fold_vpclmul(uint64_t *x, size_t half, uint64_t r) {
+    __m512i factor = _mm512_set1_epi64((long long)r);
+    size_t i = 0;
+    for (; i + 8 <= half; i += 8) {
+        __m512i lo = _mm512_loadu_si512(x + i);
+        __m512i delta = _mm512_xor_si512(_mm512_loadu_si512(x + half + i), lo);
+        _mm512_storeu_si512(x + i, _mm512_xor_si512(lo, multiply8(factor, delta)));
+    }
+    for (; i < half; i++) x[i] ^= reduce(unpack(clmul(r, x[i + half] ^ x[i])));
 }
 
 CONSORT_CLMUL_TARGET static uint64_t multiply_fast(uint64_t a, uint64_t b) { return reduce(unpack(clmul(a, b))); }
@@ -52,7 +97,9 @@ CONSORT_CLMUL_TARGET static void fold_fast(uint64_t *x, size_t half, uint64_t r)
 }
 
 #else
+static atomic_int forced_path = 0;
 static int has_pclmul(void) { return 0; }
+static int has_vpclmul(void) { return 0; }
 static uint64_t multiply_fast(uint64_t a, uint64_t b) { return 0; }
 static void fold_fast(uint64_t *x, size_t half, uint64_t r) {}
 #endif
@@ -133,7 +180,15 @@ void consort_gf64_round_grid(const uint64_t *u, const uint64_t *v, size_t length
     }
 }
 
+void consort_gf64_use_path(int path) { atomic_store(&forced_path, path); }
+
 void consort_gf64_fold(uint64_t *x, size_t half, uint64_t r) {
+#if defined(__x86_64__)
+    if (has_vpclmul()) {
+        fold_vpclmul(x, half, r);
+        return;
+    }
+#endif
     if (has_pclmul()) {
         fold_fast(x, half, r);
         return;
@@ -295,9 +350,36 @@ static inline uint64_t table_lookup(const uint64_t *tables, uint64_t x) {
     return value;
 }
 
+#if defined(__x86_64__)
+/// `consort_gf64_grid_fold_first` with the products eight at a time.
+CONSORT_VPCLMUL_TARGET static void grid_fold_first_vpclmul(
+    const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
+    uint64_t *v) {
+    size_t w = 0;
+    uint64_t f[8];
+    for (; w + 8 <= words; w += 8) {
+        for (int k = 0; k < 8; k++) {
+            f[k] = table_lookup(tables, a[w + k]);
+            v[w + k] = table_lookup(tables, b[w + k]);
+        }
+        _mm512_storeu_si512(u + w, multiply8(_mm512_loadu_si512(rho + w), _mm512_loadu_si512(f)));
+    }
+    for (; w < words; w++) {
+        u[w] = multiply_fast(rho[w], table_lookup(tables, a[w]));
+        v[w] = table_lookup(tables, b[w]);
+    }
+}
+#endif
+
 void consort_gf64_grid_fold_first(
     const uint64_t *a, const uint64_t *b, const uint64_t *rho, size_t words, const uint64_t *tables, uint64_t *u,
     uint64_t *v) {
+#if defined(__x86_64__)
+    if (has_vpclmul()) {
+        grid_fold_first_vpclmul(a, b, rho, words, tables, u, v);
+        return;
+    }
+#endif
     int fast = has_pclmul();
     for (size_t w = 0; w < words; w++) {
         uint64_t f = table_lookup(tables, a[w]);

@@ -92,4 +92,39 @@ struct BinaryFieldTests {
             #expect(consort_gf64_weighted_sum(e, rho, words, tables) == expected, "\(words) words")
         }
     }
+
+    /// `path`: 0 the best this CPU has, 1 portable, 2 PCLMULQDQ at most.
+    @Test("the round fold and the first round's fold give the same words on every path", arguments: [0, 1, 2])
+    func folds(path: Int32) {
+        var generator = SplitMix64(seed: 97)
+        let sigma = (0..<64).map { _ in generator.next() }
+        let tables = BinaryField.byteTables(sigma)
+        func lookup(_ x: UInt64) -> UInt64 {
+            (0..<8).reduce(0) { $0 ^ tables[256 * $1 + Int((x >> UInt64(8 * $1)) & 0xff)] }
+        }
+        // Lengths around the 8 words a vector takes: whole vectors, a tail, nothing but a tail.
+        for half in [0, 5, 8, 21] {
+            let x = (0..<(2 * half)).map { _ in generator.next() }
+            let r = generator.next() | 1 << 63
+            let expected = (0..<half).map { x[$0] ^ BinaryField.multiply(r, x[$0 + half] ^ x[$0]) }
+            let (a, b, rho) = (
+                (0..<half).map { _ in generator.next() }, (0..<half).map { _ in generator.next() },
+                (0..<half).map { _ in generator.next() }
+            )
+            let expectedU = (0..<half).map { BinaryField.multiply(rho[$0], lookup(a[$0])) }
+            let expectedV = b.map(lookup)
+            consort_gf64_use_path(path)
+            defer { consort_gf64_use_path(0) }
+            var folded = x
+            folded.withUnsafeMutableBufferPointer { consort_gf64_fold($0.baseAddress, half, r) }
+            #expect(Array(folded.prefix(half)) == expected, "fold, half \(half)")
+            var (u, v) = ([UInt64](repeating: 0, count: half), [UInt64](repeating: 0, count: half))
+            u.withUnsafeMutableBufferPointer { u in
+                v.withUnsafeMutableBufferPointer { v in
+                    consort_gf64_grid_fold_first(a, b, rho, half, tables, u.baseAddress, v.baseAddress)
+                }
+            }
+            #expect(u == expectedU && v == expectedV, "first fold, \(half) words")
+        }
+    }
 }

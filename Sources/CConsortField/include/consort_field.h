@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 /// GF(2^64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1), elements as 64-bit words (bit i: the coefficient of X^i).
-/// Carry-less multiplication with PCLMULQDQ where the CPU has it, a portable loop otherwise.
+/// Carry-less multiplication with PCLMULQDQ where the CPU has it (the folds eight products at a time with
+/// AVX-512's VPCLMULQDQ where it has that), a portable loop otherwise; every path gives the same words.
 
 /// a·b.
 uint64_t consort_gf64_multiply(uint64_t a, uint64_t b);
@@ -34,5 +35,8 @@ void consort_gf64_grid_fold_first(
 /// Σ_w rho[w]·T(e[w]), where T(x) = Σ_{bit j of x} t_j is given as 8 byte tables like those above (the
 /// weighted sum of a statement's e over its words and rows).
 uint64_t consort_gf64_weighted_sum(const uint64_t *e, const uint64_t *rho, size_t words, const uint64_t *tables);
+
+/// Tests: 1 makes every call take the portable loops, 2 PCLMULQDQ at most, 0 the best again.
+void consort_gf64_use_path(int path);
 
 #endif
