@@ -232,6 +232,82 @@ CONSORT_AVX2 static void fold_exceptional_avx2(uint64_t *x, size_t half, uint64_
         }
     }
 }
+/// h·(1 + X^4 + X^7 + X^9) on blocks of eight coefficients: block b of the product from blocks b, b − 1 and b − 2 of
+/// h (`cur`, `prev`, `prev2`), the shifts by VALIGNQ (word j of the result takes word j − τ of h).
+#define CONSORT_TAPS(cur, prev, prev2)                                                                              \
+    _mm512_add_epi64(_mm512_add_epi64(cur, _mm512_alignr_epi64(cur, prev, 4)),                                     \
+                     _mm512_add_epi64(_mm512_alignr_epi64(cur, prev, 1), _mm512_alignr_epi64(prev, prev2, 7)))
+
+/// The set bits of an exceptional r, and for each block b of eight product words (8b ..< 8b + 8) the bits whose
+/// window of delta meets it (8b − 47 ≤ t ≤ 8b + 7): bits[first[b] ..< last[b]].
+typedef struct {
+    int bits[48], first[12], last[12];
+} exceptional_plan;
+
+static inline void plan_exceptional(uint64_t r, exceptional_plan *plan) {
+    r &= (UINT64_C(1) << 48) - 1;
+    int count = 0;
+    for (uint64_t rest = r; rest != 0; rest &= rest - 1) plan->bits[count++] = __builtin_ctzll(rest);
+    // The set bits below a bound are counted, not searched for: bits are in increasing order.
+    for (int b = 0; b < 12; b++) {
+        int low = 8 * b - 47, high = 8 * b + 8;
+        plan->first[b] = low <= 0 ? 0 : __builtin_popcountll(r & ((UINT64_C(1) << low) - 1));
+        plan->last[b] = high >= 48 ? count : __builtin_popcountll(r & ((UINT64_C(1) << high) - 1));
+    }
+}
+
+/// r·x reduced, in six registers: output word j of the product is Σ over the set bits t of r of x[j − t], so each
+/// block of eight product words takes one load of x per set bit whose window meets it (masked where the window runs
+/// past x's ends: masked lanes are not read), and the twelve blocks are reduced in registers — with
+/// g = 1 + X^4 + X^7 + X^9, X^48 ≡ −g, so L + X^48·H ≡ L − M + g·H2 where g·H = M + X^48·H2. The AVX2 loops add
+/// into memory once per set bit and reduce through memory, where every step waits on the store before it.
+CONSORT_AVX512 static inline void exceptional_product_avx512(
+    const exceptional_plan *plan, const uint64_t *x, __m512i out[6]) {
+    const __m512i zero = _mm512_setzero_si512();
+    // h[b + 2] = block 6 + b of the product (H); h[0], h[1], h[8] zero.
+    __m512i h[9];
+    for (int b = 0; b < 12; b++) {
+        __m512i sum = zero;
+        for (int i = plan->first[b]; i < plan->last[b]; i++) {
+            int start = 8 * b - plan->bits[i];
+            __mmask8 lanes = start < 0 ? (__mmask8)(0xff << -start) : (__mmask8)(0xff >> (start > 40 ? start - 40 : 0));
+            sum = _mm512_add_epi64(sum, _mm512_maskz_loadu_epi64(lanes, x + start));
+        }
+        if (b < 6) out[b] = sum;
+        else h[b - 4] = sum;
+    }
+    h[0] = h[1] = h[8] = zero;
+    __m512i h2 = CONSORT_TAPS(h[8], h[7], h[6]);
+    __m512i back[3] = {CONSORT_TAPS(h2, zero, zero), CONSORT_TAPS(zero, h2, zero), CONSORT_TAPS(zero, zero, h2)};
+    for (int b = 0; b < 6; b++) {
+        out[b] = _mm512_sub_epi64(out[b], CONSORT_TAPS(h[b + 2], h[b + 1], h[b]));
+        if (b < 3) out[b] = _mm512_add_epi64(out[b], back[b]);
+    }
+}
+
+CONSORT_AVX512 static void fold_exceptional_avx512(uint64_t *x, size_t half, uint64_t r) {
+    exceptional_plan plan;
+    plan_exceptional(r, &plan);
+    uint64_t delta[48];
+    for (size_t k = 0; k < half; k++) {
+        uint64_t *lo = x + k * 48, *hi = x + (k + half) * 48;
+        for (int i = 0; i < 48; i += 8)
+            _mm512_storeu_si512(delta + i, _mm512_sub_epi64(_mm512_loadu_si512(hi + i), _mm512_loadu_si512(lo + i)));
+        __m512i product[6];
+        exceptional_product_avx512(&plan, delta, product);
+        for (int b = 0; b < 6; b++)
+            _mm512_storeu_si512(lo + 8 * b, _mm512_add_epi64(_mm512_loadu_si512(lo + 8 * b), product[b]));
+    }
+}
+
+CONSORT_AVX512 static void multiply_exceptional_avx512(const uint64_t *x, uint64_t r, uint64_t *out) {
+    exceptional_plan plan;
+    plan_exceptional(r, &plan);
+    __m512i product[6];
+    exceptional_product_avx512(&plan, x, product);
+    for (int b = 0; b < 6; b++) _mm512_storeu_si512(out + 8 * b, product[b]);
+}
+
 CONSORT_AVX2 static void add_selected_avx2(
     uint64_t *s, const uint64_t *subsets, const uint8_t *masks, size_t quads, size_t size) {
     size_t z = 0;
@@ -255,6 +331,20 @@ CONSORT_AVX2 static void add_selected_avx2(
 }
 
 #endif
+
+/// out = the 95 words of a product in `wide` reduced modulo X^48 + X^9 + X^7 + X^4 + 1, top down (`wide` is cleared
+/// above 47 on the way).
+static void reduce_portable(uint64_t *wide, uint64_t *out) {
+    for (int j = 46; j >= 0; j--) {
+        uint64_t c = wide[48 + j];
+        wide[48 + j] = 0;
+        wide[j] -= c;
+        wide[j + 4] -= c;
+        wide[j + 7] -= c;
+        wide[j + 9] -= c;
+    }
+    for (int i = 0; i < 48; i++) out[i] = wide[i];
+}
 
 static void add_portable(uint64_t *y, const uint64_t *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
@@ -363,8 +453,32 @@ void consort_ring_fold_rows(
     }
 }
 
+void consort_ring_multiply_exceptional(const uint64_t *x, uint64_t r, uint64_t *out) {
+#if defined(__x86_64__)
+    if (has_avx512()) {
+        multiply_exceptional_avx512(x, r, out);
+        return;
+    }
+    if (has_avx2()) {
+        uint64_t wide[96] = {0};
+        for (uint64_t bits = r & ((UINT64_C(1) << 48) - 1); bits != 0; bits &= bits - 1)
+            add_avx2(wide + __builtin_ctzll(bits), x, 48);
+        reduce_avx2(wide, out);
+        return;
+    }
+#endif
+    uint64_t wide[95] = {0};
+    for (int t = 0; t < 48; t++)
+        if ((r >> t) & 1) add_portable(wide + t, x, 48);
+    reduce_portable(wide, out);
+}
+
 void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r) {
 #if defined(__x86_64__)
+    if (has_avx512()) {
+        fold_exceptional_avx512(x, half, r);
+        return;
+    }
     if (has_avx2()) {
         fold_exceptional_avx2(x, half, r);
         return;
@@ -376,15 +490,8 @@ void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r) {
         for (int i = 0; i < 48; i++) delta[i] = hi[i] - lo[i];
         for (int i = 0; i < 95; i++) wide[i] = 0;
         for (uint64_t bits = r; bits != 0; bits &= bits - 1) add_portable(wide + __builtin_ctzll(bits), delta, 48);
-        for (int j = 46; j >= 0; j--) {
-            uint64_t c = wide[48 + j];
-            wide[48 + j] = 0;
-            wide[j] -= c;
-            wide[j + 4] -= c;
-            wide[j + 7] -= c;
-            wide[j + 9] -= c;
-        }
-        for (int i = 0; i < 48; i++) lo[i] += wide[i];
+        reduce_portable(wide, delta);
+        for (int i = 0; i < 48; i++) lo[i] += delta[i];
     }
 }
 

@@ -74,6 +74,18 @@ struct RingKernelTests {
                 #expect(Array(folded[(k * d)..<((k + 1) * d)]) == want.coefficients, "fold r=\(r) k=\(k)")
             }
         }
+        // One product by an exceptional element, in place too.
+        for r: UInt64 in [0, 1, 2, 0b1011, GaloisRing.exceptionalMask, generator.next() & GaloisRing.exceptionalMask] {
+            let x = Self.random(d, &generator).shuffled()
+            let want = (GaloisRing.Element(exceptional: r) * GaloisRing.Element(coefficients: x)).coefficients
+            var out = [UInt64](repeating: 0, count: d)
+            consort_ring_multiply_exceptional(x, r, &out)
+            var inPlace = x
+            inPlace.withUnsafeMutableBufferPointer {
+                consort_ring_multiply_exceptional($0.baseAddress!, r, $0.baseAddress!)
+            }
+            #expect(out == want && inPlace == want, "exceptional product r=\(r)")
+        }
         // Weighted sums of quads: s[t][z] += subsets[q][mask(q, t)][z], on a grid size that is not a multiple of 8.
         for (quads, size) in [(1, 9), (3, 27), (8, 729)] {
             let subsets = Self.random(quads * 16 * size, &generator).shuffled()

@@ -44,6 +44,9 @@ void consort_ring_fold_rows(
 /// (its 48 bits): a later round's fold, per variable, reduced modulo X^48 + X^9 + X^7 + X^4 + 1.
 void consort_ring_fold_exceptional(uint64_t *x, size_t half, uint64_t r);
 
+/// out = r·x reduced (one Galois-ring element, 48 words; out may be x), r exceptional (its 48 bits).
+void consort_ring_multiply_exceptional(const uint64_t *x, uint64_t r, uint64_t *out);
+
 /// The loops in use: 0 portable, 1 AVX2, 2 AVX-512 where it has them (the rest AVX2).
 int consort_ring_vectorised(void);
 

@@ -78,28 +78,9 @@ package enum GaloisRing {
         consort_ring_accumulate_product(a, b, wide, Self.degree)
     }
 
-    /// wide[0..<95] += (exceptional element `mask`) · b: shifted additions only.
-    @inline(__always)
-    static func accumulateExceptionalProduct(
-        _ mask: UInt64, _ b: UnsafePointer<UInt64>, into wide: UnsafeMutablePointer<UInt64>
-    ) {
-        var bits = mask & Self.exceptionalMask
-        while bits != 0 {
-            let i = bits.trailingZeroBitCount
-            bits &= bits - 1
-            consort_ring_add(wide + i, b, Self.degree)
-        }
-    }
-
     /// x_k ← γ·x_k for the `count` elements of a flat vector, γ exceptional.
     static func scale(_ x: UnsafeMutablePointer<UInt64>, count: Int, byExceptional gamma: UInt64) {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * Self.degree - 1) { wide in
-            for k in 0..<count {
-                wide.initialize(repeating: 0)
-                Self.accumulateExceptionalProduct(gamma, x + k * Self.degree, into: wide.baseAddress!)
-                Self.reduce(wide.baseAddress!, into: x + k * Self.degree)
-            }
-        }
+        for k in 0..<count { consort_ring_multiply_exceptional(x + k * Self.degree, gamma, x + k * Self.degree) }
     }
 
     /// Folds a 95-coefficient product modulo f into `out` (48 words), clearing the top of `wide` on the way.

@@ -175,21 +175,26 @@ extension ProductProof {
             let m = length / width
             let count = weights.count
             let w = Array(weights)
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * d + 2 * d - 1) { scratch in
-                let (first, second) = (scratch.baseAddress!, scratch.baseAddress! + d)
-                let wide = second + d
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d) { scratch in
+                let (first, second, product) = (
+                    scratch.baseAddress!, scratch.baseAddress! + d, scratch.baseAddress! + 2 * d
+                )
                 for k in 0..<width {
-                    for i in 0..<(2 * d - 1) { wide[i] = 0 }
+                    let target = out + k * d
+                    target.update(repeating: 0, count: d)
                     for i in stride(from: 0, to: count, by: 2) {
                         let other = min(i + 1, count - 1)
-                        for t in 0..<(2 * d) { first[t] = 0 }
+                        first.update(repeating: 0, count: 2 * d)
                         consort_ring_fold_rows(
                             basis, pairs, vectors + i * length + k * m, vectors + other * length + k * m, m, first,
                             second)
-                        GaloisRing.accumulateExceptionalProduct(w[i], first, into: wide)
-                        if other != i { GaloisRing.accumulateExceptionalProduct(w[other], second, into: wide) }
+                        consort_ring_multiply_exceptional(first, w[i], product)
+                        consort_ring_add(target, product, d)
+                        if other != i {
+                            consort_ring_multiply_exceptional(second, w[other], product)
+                            consort_ring_add(target, product, d)
+                        }
                     }
-                    GaloisRing.reduce(wide, into: out + k * d)
                 }
             }
         }

@@ -307,19 +307,16 @@ enum ProductProof {
             let pairs = ProductProof.foldPairs(basis, rows: m)
             self.a.withUnsafeBufferPointer { a in
                 self.b.withUnsafeBufferPointer { b in
-                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * d - 1) { scratch in
-                        let wide = scratch.baseAddress!
-                        let combined = wide + (2 * d - 1)
+                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: d) { scratch in
+                        let combined = scratch.baseAddress!
                         for h in 0..<self.groups {
                             let theta = weights.groups[h]
                             for k in self.groupStarts[h]..<(self.groupStarts[h] + self.groupTerms[h]) {
-                                for i in 0..<d { combined[i] = 0 }
+                                combined.update(repeating: 0, count: d)
                                 consort_ring_fold_rows(
                                     basis, pairs, a.baseAddress! + k * m, b.baseAddress! + k * m, m, combined,
                                     v + k * d)
-                                for i in 0..<(2 * d - 1) { wide[i] = 0 }
-                                GaloisRing.accumulateExceptionalProduct(theta, combined, into: wide)
-                                GaloisRing.reduce(wide, into: u + k * d)
+                                consort_ring_multiply_exceptional(combined, theta, u + k * d)
                             }
                         }
                     }
