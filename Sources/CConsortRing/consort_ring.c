@@ -308,6 +308,44 @@ CONSORT_AVX512 static void multiply_exceptional_avx512(const uint64_t *x, uint64
     for (int b = 0; b < 6; b++) _mm512_storeu_si512(out + 8 * b, product[b]);
 }
 
+/// wide[0 ..< 95] += a·b for Galois-ring elements of 48 words, the product in registers: for each residue s of i mod 8,
+/// Σ_q a[8q + s]·b·X^(8q) in eleven blocks of eight (whole-block offsets, no lane shifts), then shifted up by s
+/// (VALIGNQ) into the twelve blocks of wide. The AVX2 loop runs 48 AXPYs through memory.
+#define CONSORT_PRODUCT_PHASE(S)                                                                                   \
+    do {                                                                                                           \
+        __m512i acc[11];                                                                                           \
+        for (int j = 0; j < 11; j++) acc[j] = _mm512_setzero_si512();                                             \
+        for (int q = 0; q < 6; q++) {                                                                              \
+            __m512i factor = _mm512_set1_epi64((long long)a[8 * q + (S)]);                                        \
+            for (int k = 0; k < 6; k++) acc[q + k] = _mm512_add_epi64(acc[q + k], _mm512_mullo_epi64(factor, bb[k])); \
+        }                                                                                                          \
+        if ((S) == 0) {                                                                                            \
+            for (int j = 0; j < 11; j++) w[j] = _mm512_add_epi64(w[j], acc[j]);                                   \
+        } else {                                                                                                   \
+            w[0] = _mm512_add_epi64(w[0], _mm512_alignr_epi64(acc[0], zero, 8 - (S)));                            \
+            for (int j = 1; j < 11; j++) w[j] = _mm512_add_epi64(w[j], _mm512_alignr_epi64(acc[j], acc[j - 1], 8 - (S))); \
+            w[11] = _mm512_add_epi64(w[11], _mm512_alignr_epi64(zero, acc[10], 8 - (S)));                        \
+        }                                                                                                          \
+    } while (0)
+
+CONSORT_AVX512 static void accumulate_product_avx512(const uint64_t *a, const uint64_t *b, uint64_t *wide) {
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i bb[6], w[12];
+    for (int k = 0; k < 6; k++) bb[k] = _mm512_loadu_si512(b + 8 * k);
+    for (int j = 0; j < 11; j++) w[j] = _mm512_loadu_si512(wide + 8 * j);
+    w[11] = _mm512_maskz_loadu_epi64(0x7f, wide + 88);  // wide holds 95 words
+    CONSORT_PRODUCT_PHASE(0);
+    CONSORT_PRODUCT_PHASE(1);
+    CONSORT_PRODUCT_PHASE(2);
+    CONSORT_PRODUCT_PHASE(3);
+    CONSORT_PRODUCT_PHASE(4);
+    CONSORT_PRODUCT_PHASE(5);
+    CONSORT_PRODUCT_PHASE(6);
+    CONSORT_PRODUCT_PHASE(7);
+    for (int j = 0; j < 11; j++) _mm512_storeu_si512(wide + 8 * j, w[j]);
+    _mm512_mask_storeu_epi64(wide + 88, 0x7f, w[11]);
+}
+
 CONSORT_AVX2 static void add_selected_avx2(
     uint64_t *s, const uint64_t *subsets, const uint8_t *masks, size_t quads, size_t size) {
     size_t z = 0;
@@ -415,6 +453,10 @@ void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_
 
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree) {
 #if defined(__x86_64__)
+    if (has_avx512() && degree == 48) {
+        accumulate_product_avx512(a, b, wide);
+        return;
+    }
     if (has_avx512()) {
         for (size_t i = 0; i < degree; i++) axpy_avx512(wide + i, b, a[i], degree);
         return;
