@@ -1,6 +1,7 @@
 #include "consort_ring.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 
 /// 0: the best loops the CPU has; 1: portable C; 2: AVX2 at most (tests run every path the CPU has).
 static atomic_int forced_path = 0;
@@ -442,6 +443,79 @@ void consort_ring_multiply_add(uint64_t *y, const uint64_t *a, const uint64_t *b
     }
 #endif
     for (size_t i = 0; i < n; i++) y[i] += a[i] * b[i];
+}
+
+#if defined(__x86_64__)
+/// Transposes eight rows of eight words in registers (row i lane j → row j lane i).
+CONSORT_AVX512 static inline void transpose8(__m512i r[8]) {
+    __m512i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_epi64(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi64(r[i], r[i + 1]);
+    }
+    // Pairs of 128-bit lanes, then 256-bit halves.
+    const __m512i lo2 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), hi2 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + k] = _mm512_permutex2var_epi64(t[i + k], lo2, t[i + k + 2]);
+            u[i + k + 2] = _mm512_permutex2var_epi64(t[i + k], hi2, t[i + k + 2]);
+        }
+    const __m512i lo4 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), hi4 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+    for (int k = 0; k < 4; k++) {
+        r[k] = _mm512_permutex2var_epi64(u[k], lo4, u[k + 4]);
+        r[k + 4] = _mm512_permutex2var_epi64(u[k], hi4, u[k + 4]);
+    }
+}
+
+/// `consort_ring_grid_products8` with the eight positions in the lanes of one vector: the grid extension runs once
+/// for all eight (no plan per position), the products are VPMULLQ, and blocks of eight points are transposed back.
+CONSORT_AVX512 static void grid_products8_avx512(
+    const uint64_t *a, const uint64_t *b, size_t m, const int32_t *plan, size_t count, uint64_t *const *out) {
+    enum { MAX_GRID = 729 };
+    __m512i ga[MAX_GRID], gb[MAX_GRID];
+    const __m512i stride = _mm512_set_epi64(7 * (long long)m, 6 * (long long)m, 5 * (long long)m, 4 * (long long)m,
+                                            3 * (long long)m, 2 * (long long)m, (long long)m, 0);
+    for (size_t g = 0; g < count; g++) {
+        int32_t first = plan[2 * g], second = plan[2 * g + 1];
+        if (second < 0) {
+            ga[g] = _mm512_i64gather_epi64(stride, (const long long *)(a + first), 8);
+            gb[g] = _mm512_i64gather_epi64(stride, (const long long *)(b + first), 8);
+        } else {
+            ga[g] = _mm512_sub_epi64(ga[first], ga[second]);
+            gb[g] = _mm512_sub_epi64(gb[first], gb[second]);
+        }
+    }
+    size_t g = 0;
+    for (; g + 8 <= count; g += 8) {
+        __m512i block[8];
+        for (int i = 0; i < 8; i++) block[i] = _mm512_mullo_epi64(ga[g + i], gb[g + i]);
+        transpose8(block);
+        for (int l = 0; l < 8; l++) _mm512_storeu_si512(out[l] + g, block[l]);
+    }
+    for (; g < count; g++) {
+        uint64_t lanes[8];
+        _mm512_storeu_si512(lanes, _mm512_mullo_epi64(ga[g], gb[g]));
+        for (int l = 0; l < 8; l++) out[l][g] = lanes[l];
+    }
+}
+#endif
+
+void consort_ring_grid_products8(
+    const uint64_t *a, const uint64_t *b, size_t m, const int32_t *plan, size_t count, uint64_t *const *out) {
+#if defined(__x86_64__)
+    if (has_avx512() && count <= 729) {
+        grid_products8_avx512(a, b, m, plan, count, out);
+        return;
+    }
+#endif
+    uint64_t *left = malloc(count * sizeof(uint64_t)), *right = malloc(count * sizeof(uint64_t));
+    for (int l = 0; l < 8; l++) {
+        consort_ring_extend_grid(a + l * m, plan, count, left);
+        consort_ring_extend_grid(b + l * m, plan, count, right);
+        for (size_t g = 0; g < count; g++) out[l][g] = left[g] * right[g];
+    }
+    free(left);
+    free(right);
 }
 
 void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_t count, uint64_t *grid) {

@@ -86,6 +86,26 @@ struct RingKernelTests {
             }
             #expect(out == want && inPlace == want, "exceptional product r=\(r)")
         }
+        // The grids' products of eight positions at once, against one position's extension and product at a time.
+        for variables in [2, 6] {
+            let grid = ProductProof.Grid.of(variables: variables)
+            let (m, size) = (grid.rows, grid.size)
+            let (a, b) = (Self.random(8 * m, &generator).shuffled(), Self.random(8 * m, &generator).shuffled())
+            var out = [[UInt64]](repeating: [UInt64](repeating: 0, count: size), count: 8)
+            var want = out
+            var (left, right) = ([UInt64](repeating: 0, count: size), [UInt64](repeating: 0, count: size))
+            for l in 0..<8 {
+                a.withUnsafeBufferPointer { consort_ring_extend_grid($0.baseAddress! + l * m, grid.plan, size, &left) }
+                b.withUnsafeBufferPointer { consort_ring_extend_grid($0.baseAddress! + l * m, grid.plan, size, &right) }
+                want[l] = zip(left, right).map { $0 &* $1 }
+            }
+            let buffers = (0..<8).map { _ in UnsafeMutablePointer<UInt64>.allocate(capacity: size) }
+            defer { buffers.forEach { $0.deallocate() } }
+            let pointers: [UnsafeMutablePointer<UInt64>?] = buffers
+            consort_ring_grid_products8(a, b, m, grid.plan, size, pointers)
+            for l in 0..<8 { out[l] = Array(UnsafeBufferPointer(start: buffers[l], count: size)) }
+            #expect(out == want, "grid products, \(variables) variables")
+        }
         // Weighted sums of quads: s[t][z] += subsets[q][mask(q, t)][z], on a grid size that is not a multiple of 8.
         for (quads, size) in [(1, 9), (3, 27), (8, 729)] {
             let subsets = Self.random(quads * 16 * size, &generator).shuffled()

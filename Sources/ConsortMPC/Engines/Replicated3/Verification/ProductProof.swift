@@ -226,69 +226,79 @@ enum ProductProof {
             // coefficient t of p(z). Four groups at a time ("four Russians"): their 16 subset sums are made once
             // (11 adds), then coefficient t takes the one sum its four bits select — about 59 adds of a grid per four
             // groups instead of 96. Eight such quads are made before s takes them in one pass
-            // (`consort_ring_add_selected`), so s is read and written once per eight quads, not once per quad.
+            // (`consort_ring_add_selected`), so s is read and written once per eight quads, not once per quad. Eight
+            // single-term groups in a row (a run of multiplications) have their grids' products made together, one
+            // position per vector lane (`consort_ring_grid_products8`).
             let (block, quads) = (4, 8)
             precondition(d == 48, "consort_ring_add_selected takes 48 coefficients")
             var s = [UInt64](repeating: 0, count: d * size)
-            var subsets = [UInt64](repeating: 0, count: quads * (1 << block) * size)
-            var masks = [UInt8](repeating: 0, count: quads * d)
-            var left = [UInt64](repeating: 0, count: size)
-            var right = left
+            let subsets = UnsafeMutablePointer<UInt64>.allocate(capacity: quads * (1 << block) * size)
+            subsets.initialize(repeating: 0, count: quads * (1 << block) * size)
+            let masks = UnsafeMutablePointer<UInt8>.allocate(capacity: quads * d)
+            let left = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * size)
+            let right = left + size
+            defer {
+                subsets.deallocate()
+                masks.deallocate()
+                left.deallocate()
+            }
+            // Subset `mask` of the quad in slot `slot`.
+            func sum(_ slot: Int, _ mask: Int) -> UnsafeMutablePointer<UInt64> {
+                subsets + (slot * (1 << block) + mask) * size
+            }
             s.withUnsafeMutableBufferPointer { s in
-                subsets.withUnsafeMutableBufferPointer { subsets in
-                    masks.withUnsafeMutableBufferPointer { masks in
-                        left.withUnsafeMutableBufferPointer { left in
-                            right.withUnsafeMutableBufferPointer { right in
-                                self.a.withUnsafeBufferPointer { a in
-                                    self.b.withUnsafeBufferPointer { b in
-                                        self.grid.plan.withUnsafeBufferPointer { plan in
-                                            var pending = 0
-                                            for first in stride(from: range.lowerBound, to: range.upperBound, by: block)
-                                            {
-                                                let count = min(block, range.upperBound - first)
-                                                let base = subsets.baseAddress! + pending * (1 << block) * size
-                                                let sum = { (mask: Int) in base + mask * size }
-                                                for i in 0..<count {
-                                                    let h = first + i
-                                                    let inner = sum(1 << i)
-                                                    inner.update(repeating: 0, count: size)
-                                                    let start = self.groupStarts[h]
-                                                    for k in start..<(start + self.groupTerms[h]) {
-                                                        consort_ring_extend_grid(
-                                                            a.baseAddress! + k * m, plan.baseAddress!, size,
-                                                            left.baseAddress!)
-                                                        consort_ring_extend_grid(
-                                                            b.baseAddress! + k * m, plan.baseAddress!, size,
-                                                            right.baseAddress!)
-                                                        consort_ring_multiply_add(
-                                                            inner, left.baseAddress!, right.baseAddress!, size)
-                                                    }
-                                                }
-                                                for mask in 1..<(1 << count) where mask & (mask - 1) != 0 {
-                                                    let low = mask & -mask
-                                                    sum(mask).update(from: sum(mask ^ low), count: size)
-                                                    consort_ring_add(sum(mask), sum(low), size)
-                                                }
-                                                for t in 0..<d {
-                                                    var mask: UInt8 = 0
-                                                    for i in 0..<count {
-                                                        mask |=
-                                                            UInt8(
-                                                                truncatingIfNeeded: weights.groups[first + i] >> t & 1)
-                                                            << i
-                                                    }
-                                                    masks[pending * d + t] = mask
-                                                }
-                                                pending += 1
-                                                if pending == quads || first + block >= range.upperBound {
-                                                    consort_ring_add_selected(
-                                                        s.baseAddress!, subsets.baseAddress!, masks.baseAddress!,
-                                                        pending, size)
-                                                    pending = 0
-                                                }
-                                            }
+                self.a.withUnsafeBufferPointer { a in
+                    self.b.withUnsafeBufferPointer { b in
+                        self.grid.plan.withUnsafeBufferPointer { plan in
+                            var (first, pending) = (range.lowerBound, 0)
+                            while first < range.upperBound {
+                                let paired =
+                                    range.upperBound - first >= 2 * block && pending + 2 <= quads
+                                    && self.singleTermRun(from: first, count: 2 * block)
+                                if paired {
+                                    let outputs: [UnsafeMutablePointer<UInt64>?] = (0..<(2 * block)).map {
+                                        sum(pending + $0 / block, 1 << ($0 % block))
+                                    }
+                                    let position = self.groupStarts[first] * m
+                                    consort_ring_grid_products8(
+                                        a.baseAddress! + position, b.baseAddress! + position, m, plan.baseAddress!,
+                                        size, outputs)
+                                } else {
+                                    for i in 0..<min(block, range.upperBound - first) {
+                                        let h = first + i
+                                        let inner = sum(pending, 1 << i)
+                                        inner.update(repeating: 0, count: size)
+                                        let start = self.groupStarts[h]
+                                        for k in start..<(start + self.groupTerms[h]) {
+                                            consort_ring_extend_grid(
+                                                a.baseAddress! + k * m, plan.baseAddress!, size, left)
+                                            consort_ring_extend_grid(
+                                                b.baseAddress! + k * m, plan.baseAddress!, size, right)
+                                            consort_ring_multiply_add(inner, left, right, size)
                                         }
                                     }
+                                }
+                                for q in 0..<(paired ? 2 : 1) {
+                                    let (slot, start) = (pending + q, first + q * block)
+                                    let count = min(block, range.upperBound - start)
+                                    for mask in 1..<(1 << count) where mask & (mask - 1) != 0 {
+                                        let low = mask & -mask
+                                        sum(slot, mask).update(from: sum(slot, mask ^ low), count: size)
+                                        consort_ring_add(sum(slot, mask), sum(slot, low), size)
+                                    }
+                                    for t in 0..<d {
+                                        var mask: UInt8 = 0
+                                        for i in 0..<count {
+                                            mask |= UInt8(truncatingIfNeeded: weights.groups[start + i] >> t & 1) << i
+                                        }
+                                        masks[slot * d + t] = mask
+                                    }
+                                }
+                                pending += paired ? 2 : 1
+                                first += (paired ? 2 : 1) * block
+                                if pending + 2 > quads || first >= range.upperBound {
+                                    consort_ring_add_selected(s.baseAddress!, subsets, masks, pending, size)
+                                    pending = 0
                                 }
                             }
                         }
@@ -296,6 +306,14 @@ enum ProductProof {
                 }
             }
             return s
+        }
+
+        /// Whether groups first ..< first + count are one term each, at consecutive positions.
+        private func singleTermRun(from first: Int, count: Int) -> Bool {
+            let start = self.groupStarts[first]
+            return (0..<count).allSatisfy {
+                self.groupTerms[first + $0] == 1 && self.groupStarts[first + $0] == start + $0
+            }
         }
 
         /// u_k = θ_k Σ_j e_j(r) a_{j,k} and v_k = Σ_j e_j(r) b_{j,k} (e_j(r) = `basis`, the multilinear basis of
