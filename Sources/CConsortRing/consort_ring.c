@@ -45,15 +45,21 @@ CONSORT_AVX512 static void multiply_add_avx512(uint64_t *y, const uint64_t *a, c
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
+/// The rows-only sums of Winograd's inner product (`fold_rows_avx2`): Σ_i a_2i·a_2i+1 and Σ_i b_2i·b_2i+1.
+static inline void row_pairs(const uint64_t *a, const uint64_t *b, size_t m, uint64_t *only_a, uint64_t *only_b) {
+    *only_a = *only_b = 0;
+    for (size_t j = 0; j + 1 < m; j += 2) {
+        *only_a += a[j] * a[j + 1];
+        *only_b += b[j] * b[j + 1];
+    }
+}
+
 /// Winograd's inner product per coefficient, as `fold_rows_avx2`, on 8 lanes with whole 64-bit products.
 CONSORT_AVX512 static void fold_rows_avx512(
     const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
     uint64_t *right) {
-    uint64_t only_a = 0, only_b = 0;
-    for (size_t j = 0; j + 1 < m; j += 2) {
-        only_a += a[j] * a[j + 1];
-        only_b += b[j] * b[j + 1];
-    }
+    uint64_t only_a, only_b;
+    row_pairs(a, b, m, &only_a, &only_b);
     const __m512i minus_a = _mm512_set1_epi64((long long)only_a);
     const __m512i minus_b = _mm512_set1_epi64((long long)only_b);
     for (size_t base = 0; base < 48; base += 16) {
@@ -143,11 +149,8 @@ CONSORT_AVX2 static void multiply_add_avx2(uint64_t *y, const uint64_t *a, const
 CONSORT_AVX2 static void fold_rows_avx2(
     const uint64_t *basis, const uint64_t *pairs, const uint64_t *a, const uint64_t *b, size_t m, uint64_t *left,
     uint64_t *right) {
-    uint64_t only_a = 0, only_b = 0;
-    for (size_t j = 0; j + 1 < m; j += 2) {
-        only_a += a[j] * a[j + 1];
-        only_b += b[j] * b[j + 1];
-    }
+    uint64_t only_a, only_b;
+    row_pairs(a, b, m, &only_a, &only_b);
     const __m256i high = _mm256_set1_epi64x((long long)0xffffffff00000000ULL);
     const __m256i minus_a = _mm256_set1_epi64x((long long)only_a);
     const __m256i minus_b = _mm256_set1_epi64x((long long)only_b);

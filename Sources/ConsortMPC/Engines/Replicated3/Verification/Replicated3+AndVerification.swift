@@ -43,17 +43,13 @@ extension Replicated3.Engine {
         claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, r: rOfNext)
         claimOfPrevious.advanceFirst(values: firstOfPrevious, weights: weightsOfPrevious, r: rOfPrevious)
         // As in the product proof: my neighbours' vectors fold in the background, the challenges go out first.
-        let roundsOfNext = AsyncStream.makeStream(of: [UInt64].self)
-        let roundsOfPrevious = AsyncStream.makeStream(of: [UInt64].self)
+        let rounds = RoundChallenges()
         async let verifiedNext = Self.verifierFold(
-            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: roundsOfNext.stream)
+            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: rounds.ofNext.stream)
         async let verifiedPrevious = Self.verifierFold(
             ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
-            rounds: roundsOfPrevious.stream)
-        defer {
-            roundsOfNext.continuation.finish()
-            roundsOfPrevious.continuation.finish()
-        }
+            rounds: rounds.ofPrevious.stream)
+        defer { rounds.finish() }
         var sentOfNext = rOfNext
         if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
         let r = try await self.agreedChallenge(
@@ -74,14 +70,12 @@ extension Replicated3.Engine {
             let rOfPrevious = (0..<variables).map { _ in BooleanProof.challenge(&verification.challengesOfPrevious) }
             claimOfNext.advance(values: ofNext, r: rOfNext)
             claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
-            roundsOfNext.continuation.yield(rOfNext)
-            roundsOfPrevious.continuation.yield(rOfPrevious)
+            rounds.send(ofNext: rOfNext, ofPrevious: rOfPrevious)
             let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
             for ri in r { try self.checkChallenge(ri) }
             prover.fold(r)
         }
-        roundsOfNext.continuation.finish()
-        roundsOfPrevious.continuation.finish()
+        rounds.finish()
         guard let finalOfNext = await verifiedNext, let finalOfPrevious = await verifiedPrevious else {
             throw MPCError(.cancelled, "party \(self.party)'s proof checks were cancelled")
         }

@@ -213,18 +213,14 @@ extension Replicated3.Engine {
         }
         // My neighbours' vectors are needed only for the final check: they fold in the background, with each
         // round's challenges as they come.
-        let roundsOfNext = AsyncStream.makeStream(of: [UInt64].self)
-        let roundsOfPrevious = AsyncStream.makeStream(of: [UInt64].self)
+        let rounds = RoundChallenges()
         async let verifiedNext = Self.verifierFold(
-            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: roundsOfNext.stream)
+            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: rounds.ofNext.stream)
         async let verifiedPrevious = Self.verifierFold(
             ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
-            rounds: roundsOfPrevious.stream)
+            rounds: rounds.ofPrevious.stream)
         // Runs before the folds are awaited on any way out, a throw included.
-        defer {
-            roundsOfNext.continuation.finish()
-            roundsOfPrevious.continuation.finish()
-        }
+        defer { rounds.finish() }
         var prover = mine.folded(myWeights, challenge: r, maskU: maskU, maskV: maskV, length: length)
 
         // 4. The remaining rounds, each of one or more variables (`ProductProof.rounds`).
@@ -242,8 +238,7 @@ extension Replicated3.Engine {
             let rOfPrevious = (0..<variables).map { _ in ProductProof.challenge(&verification.challengesOfPrevious) }
             claimOfNext.advance(values: ofNext, r: rOfNext)
             claimOfPrevious.advance(values: ofPrevious, r: rOfPrevious)
-            roundsOfNext.continuation.yield(rOfNext)
-            roundsOfPrevious.continuation.yield(rOfPrevious)
+            rounds.send(ofNext: rOfNext, ofPrevious: rOfPrevious)
             let r = try await self.agreedChallenge(toNext: rOfNext, toPrevious: rOfPrevious, count: variables)
             guard r.allSatisfy({ $0 > 1 && $0 <= GaloisRing.exceptionalMask }) else {
                 throw MPCError(
@@ -253,8 +248,7 @@ extension Replicated3.Engine {
             }
             prover.fold(r)
         }
-        roundsOfNext.continuation.finish()
-        roundsOfPrevious.continuation.finish()
+        rounds.finish()
         guard let finalOfNext = await verifiedNext, let finalOfPrevious = await verifiedPrevious else {
             throw MPCError(.cancelled, "party \(self.party)'s proof checks were cancelled")
         }
