@@ -167,3 +167,13 @@ struct BooleanProofTests {
         #expect(BooleanProof.evaluate(p, at: r) == inner)
     }
 }
+
+/// Whole arrays into a statement, for the tests' hand-made statements (the engine fills them in place).
+extension BooleanStatement {
+    mutating func append(a: [UInt64], b: [UInt64], e: [UInt64]) {
+        precondition(a.count == e.count && b.count == e.count)
+        self.append(words: e.count) { index, aOut, bOut, eOut in (aOut, bOut, eOut) = (a[index], b[index], e[index]) }
+    }
+
+    mutating func appendLinear(e: [UInt64]) { self.appendLinear(words: e.count) { e[$0] } }
+}

@@ -37,16 +37,6 @@ struct BooleanStatement: Sendable {
         BooleanStatement(reserve: Replicated3.Verification.batchGates / 64, keepsE: keepsE)
     }
 
-    mutating func append<A: Collection<UInt64>, B: Collection<UInt64>, E: Collection<UInt64>>(a: A, b: B, e: E) {
-        precondition(a.count == e.count && b.count == e.count)
-        let (a, b, e) = (Array(a), Array(b), Array(e))
-        self.append(words: e.count) { index, aOut, bOut, eOut in
-            aOut = a[index]
-            bOut = b[index]
-            eOut = e[index]
-        }
-    }
-
     /// Appends `count` gate words, word i's a, b and e written by `fill(i, &a, &b, &e)` (e dropped where this
     /// statement keeps none): straight into the statement, without a temporary per call.
     @inline(__always)
@@ -93,11 +83,5 @@ struct BooleanStatement: Sendable {
         self.linear.withUnsafeMutableBufferPointer { linear in
             for i in 0..<count { linear[start + i] = value(i) }
         }
-    }
-
-    /// Appends words of linear relations: e = 0 per gate.
-    mutating func appendLinear<E: Collection<UInt64>>(e: E) {
-        let e = Array(e)
-        self.appendLinear(words: e.count) { e[$0] }
     }
 }
