@@ -1,7 +1,6 @@
 #include "consort_ring.h"
 
 #include <stdatomic.h>
-#include <stdlib.h>
 
 /// 0: the best loops the CPU has; 1: portable C; 2: AVX2 at most (tests run every path the CPU has).
 static atomic_int forced_path = 0;
@@ -474,8 +473,7 @@ CONSORT_AVX512 static inline void transpose8(__m512i r[8]) {
 /// for all eight (no plan per position), the products are VPMULLQ, and blocks of eight points are transposed back.
 CONSORT_AVX512 static void grid_products8_avx512(
     const uint64_t *a, const uint64_t *b, size_t m, const int32_t *plan, size_t count, uint64_t *const *out) {
-    enum { MAX_GRID = 729 };
-    __m512i ga[MAX_GRID], gb[MAX_GRID];
+    __m512i ga[CONSORT_MAX_GRID], gb[CONSORT_MAX_GRID];
     const __m512i stride = _mm512_set_epi64(7 * (long long)m, 6 * (long long)m, 5 * (long long)m, 4 * (long long)m,
                                             3 * (long long)m, 2 * (long long)m, (long long)m, 0);
     for (size_t g = 0; g < count; g++) {
@@ -506,19 +504,17 @@ CONSORT_AVX512 static void grid_products8_avx512(
 void consort_ring_grid_products8(
     const uint64_t *a, const uint64_t *b, size_t m, const int32_t *plan, size_t count, uint64_t *const *out) {
 #if defined(__x86_64__)
-    if (has_avx512() && count <= 729) {
+    if (has_avx512()) {
         grid_products8_avx512(a, b, m, plan, count, out);
         return;
     }
 #endif
-    uint64_t *left = malloc(count * sizeof(uint64_t)), *right = malloc(count * sizeof(uint64_t));
+    uint64_t left[CONSORT_MAX_GRID], right[CONSORT_MAX_GRID];
     for (int l = 0; l < 8; l++) {
         consort_ring_extend_grid(a + l * m, plan, count, left);
         consort_ring_extend_grid(b + l * m, plan, count, right);
         for (size_t g = 0; g < count; g++) out[l][g] = left[g] * right[g];
     }
-    free(left);
-    free(right);
 }
 
 void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_t count, uint64_t *grid) {
@@ -530,12 +526,9 @@ void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_
 
 void consort_ring_accumulate_product(const uint64_t *a, const uint64_t *b, uint64_t *wide, size_t degree) {
 #if defined(__x86_64__)
+    // Other degrees (none in use) take AVX2's AXPYs: AVX-512 AXPYs into overlapping windows of wide are slower.
     if (has_avx512() && degree == 48) {
         accumulate_product_avx512(a, b, wide);
-        return;
-    }
-    if (has_avx512()) {
-        for (size_t i = 0; i < degree; i++) axpy_avx512(wide + i, b, a[i], degree);
         return;
     }
     if (has_avx2()) {

@@ -27,8 +27,12 @@ void consort_ring_add_selected(uint64_t *s, const uint64_t *subsets, const uint8
 /// grid[plan[2g+1]] (both earlier points).
 void consort_ring_extend_grid(const uint64_t *values, const int32_t *plan, size_t count, uint64_t *grid);
 
+/// The largest grid the proofs use: {0,1,∞}^6.
+#define CONSORT_MAX_GRID 729
+
 /// For eight consecutive positions l < 8 (rows a[l·m ..< (l+1)·m], b likewise): out[l][z] = A_l(z)·B_l(z) on the
-/// grid of `count` points (`consort_ring_extend_grid`'s plan), A_l, B_l the extensions of the positions' rows.
+/// grid of `count` ≤ CONSORT_MAX_GRID points (`consort_ring_extend_grid`'s plan), A_l, B_l the extensions of the
+/// positions' rows.
 void consort_ring_grid_products8(
     const uint64_t *a, const uint64_t *b, size_t m, const int32_t *plan, size_t count, uint64_t *const *out);
 

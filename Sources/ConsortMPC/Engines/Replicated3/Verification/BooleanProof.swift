@@ -57,14 +57,14 @@ enum BooleanProof {
         }
     }
 
-    /// The prover's p on the grid but the origin, in grid order. p is a sum over the words: two halves run at once.
+    /// The prover's p on the grid but the origin, in grid order. p is a sum over the words (`ProductProof.inHalves`;
+    /// the kernel takes 32 words at a time).
     static func firstRoundValues(_ statement: BooleanStatement, _ weights: Weights, maskU: UInt64, maskV: UInt64)
         async -> [UInt64]
     {
-        let middle = statement.productWords / 64 * 32
-        async let upper = Self.gridValues(statement, weights, words: middle..<statement.productWords)
-        let lower = Self.gridValues(statement, weights, words: 0..<middle)
-        let p = zip(lower, await upper).map { $0 ^ $1 }
+        let p = await ProductProof.inHalves(0..<statement.productWords, alignment: 32, join: Ring.xor) {
+            Self.gridValues(statement, weights, words: $0)
+        }
         // e_0(x)² is 1 where every coordinate is 0 or ∞, 0 elsewhere.
         let mask = BinaryField.multiply(maskU, maskV)
         return (1..<Self.grid.size).map { Self.grid.carriesMask($0) ? p[$0] ^ mask : p[$0] }

@@ -76,16 +76,15 @@ extension ProductProof {
         }
 
         /// The prover's p on the grid but the origin: Σ_ij α_i β_j P_ij(z), P_ij(z) = Σ_k f_ik(z) g_jk(z) summed in
-        /// the base ring (R + C grid extensions and R·C products per position), two halves of the positions at once.
+        /// the base ring (R + C grid extensions and R·C products per position), over two halves of the positions at once
+        /// (`ProductProof.inHalves`).
         func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) async -> [GaloisRing.Element] {
             let (d, size) = (GaloisRing.degree, self.grid.size)
             var s = [UInt64](repeating: 0, count: d * size)
             for (table, (alpha, beta)) in zip(self.tables, self.factors(weights)) {
-                let middle = table.length / self.rowCount / 2 * self.rowCount
-                async let upper = self.pairSums(table, positions: middle..<table.length)
-                var sums = self.pairSums(table, positions: 0..<middle)
-                let other = await upper
-                sums.withUnsafeMutableBufferPointer { consort_ring_add($0.baseAddress!, other, $0.count) }
+                let sums = await ProductProof.inHalves(0..<table.length, alignment: self.rowCount, join: Ring.add) {
+                    self.pairSums(table, positions: $0)
+                }
                 // Coefficient t of α_i β_j times P_ij, into coefficient t of p.
                 s.withUnsafeMutableBufferPointer { s in
                     sums.withUnsafeBufferPointer { sums in

@@ -208,14 +208,11 @@ enum ProductProof {
         }
 
         /// The prover's p on the grid but the origin (which the verifiers derive from the claim), in grid order;
-        /// `mask` is u_R·v_R for the part that carries the mask pair. p is a sum over the groups: two halves of them
-        /// run at once, so a host with a core to spare (or a party's neighbours waiting) shortens the prover's turn.
+        /// `mask` is u_R·v_R for the part that carries the mask pair. p is a sum over the groups (`inHalves`).
         func firstRoundValues(_ weights: Weights, mask: GaloisRing.Element?) async -> [GaloisRing.Element] {
-            let middle = self.groups / 8 * 4
-            async let upper = self.firstRoundCoefficients(weights, groups: middle..<self.groups)
-            var s = self.firstRoundCoefficients(weights, groups: 0..<middle)
-            let other = await upper
-            s.withUnsafeMutableBufferPointer { consort_ring_add($0.baseAddress!, other, $0.count) }
+            let s = await ProductProof.inHalves(0..<self.groups, alignment: 4, join: Ring.add) {
+                self.firstRoundCoefficients(weights, groups: $0)
+            }
             return self.grid.values(coefficients: s, mask: mask)
         }
 
@@ -456,6 +453,19 @@ enum ProductProof {
         var pairs = [UInt64](repeating: 0, count: GaloisRing.degree)
         consort_ring_fold_pairs(basis, m, &pairs)
         return pairs
+    }
+
+    /// A prover's first-round sum over `range`, as two halves at once (split at a multiple of `alignment`): `part`
+    /// of each half, joined by `join`. A host with a core to spare, or a party whose neighbours are waiting on it,
+    /// shortens the prover's turn, the only work on the rounds' path.
+    static func inHalves(
+        _ range: Range<Int>, alignment: Int, join: ([UInt64], [UInt64]) -> [UInt64],
+        _ part: @escaping @Sendable (Range<Int>) -> [UInt64]
+    ) async -> [UInt64] {
+        let middle = range.lowerBound + range.count / (2 * alignment) * alignment
+        async let upper = part(middle..<range.upperBound)
+        let lower = part(range.lowerBound..<middle)
+        return join(lower, await upper)
     }
 
     /// The later rounds' length for statements of these sizes (positions, or the AND proof's words) plus the mask,

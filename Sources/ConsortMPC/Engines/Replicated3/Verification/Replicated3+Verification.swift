@@ -200,7 +200,16 @@ extension Replicated3.Engine {
         claimOfNext.advanceFirst(values: firstOfNext, weights: weightsOfNext, grid: ofNext.grid, challenge: rOfNext)
         claimOfPrevious.advanceFirst(
             values: firstOfPrevious, weights: weightsOfPrevious, grid: ofPrevious.grid, challenge: rOfPrevious)
-        // The challenges go out before this party folds anything: only the prover's folds lie on the rounds' path.
+        // My neighbours' vectors are needed only for the final check: they fold in the background, with each
+        // round's challenges as they come, while the challenges go out — only the prover's work lies on the rounds'
+        // path. The defer runs before the folds are awaited on any way out, a throw included.
+        let rounds = RoundChallenges()
+        async let verifiedNext = Self.verifierFold(
+            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: rounds.ofNext.stream)
+        async let verifiedPrevious = Self.verifierFold(
+            ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
+            rounds: rounds.ofPrevious.stream)
+        defer { rounds.finish() }
         var sentOfNext = rOfNext
         if self.deviates(.wrongChallenge) { sentOfNext[0] ^= 1 << 40 }
         let r = try await self.agreedChallenge(
@@ -211,16 +220,6 @@ extension Replicated3.Engine {
                 "parties \(self.previous) and \(self.next) sent a first challenge outside its set for party "
                     + "\(self.party)'s proof", suspects: [self.previous, self.next])
         }
-        // My neighbours' vectors are needed only for the final check: they fold in the background, with each
-        // round's challenges as they come.
-        let rounds = RoundChallenges()
-        async let verifiedNext = Self.verifierFold(
-            ofNext, weightsOfNext, challenge: rOfNext, mask: maskOfNext, length: length, rounds: rounds.ofNext.stream)
-        async let verifiedPrevious = Self.verifierFold(
-            ofPrevious, weightsOfPrevious, challenge: rOfPrevious, mask: maskOfPrevious, length: length,
-            rounds: rounds.ofPrevious.stream)
-        // Runs before the folds are awaited on any way out, a throw included.
-        defer { rounds.finish() }
         var prover = mine.folded(myWeights, challenge: r, maskU: maskU, maskV: maskV, length: length)
 
         // 4. The remaining rounds, each of one or more variables (`ProductProof.rounds`).
