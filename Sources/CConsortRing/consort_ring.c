@@ -509,11 +509,13 @@ void consort_ring_grid_products8(
         return;
     }
 #endif
+    // A position at a time, the products by the best loop the CPU has (AVX2's where there is no AVX-512).
     uint64_t left[CONSORT_MAX_GRID], right[CONSORT_MAX_GRID];
     for (int l = 0; l < 8; l++) {
         consort_ring_extend_grid(a + l * m, plan, count, left);
         consort_ring_extend_grid(b + l * m, plan, count, right);
-        for (size_t g = 0; g < count; g++) out[l][g] = left[g] * right[g];
+        for (size_t g = 0; g < count; g++) out[l][g] = 0;
+        consort_ring_multiply_add(out[l], left, right, count);
     }
 }
 
